@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages whirl needs, skipping what is already there.
+set -euo pipefail
+
+PKGS=(
+  cmake ninja-build g++ make pkg-config
+  clang lld libclang-rt-14-dev      # fuzzing (libFuzzer) and sanitizers
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev
+  wasi-libc libclang-rt-14-dev-wasm32   # clang --target=wasm32-wasi for fixtures
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

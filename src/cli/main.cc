@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("whirl: not yet"); return 1; }

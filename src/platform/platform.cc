@@ -1,0 +1,1 @@
+// OS services live in this library; see platform headers.

@@ -1,0 +1,57 @@
+#include "wasm/module.h"
+
+namespace whirl::wasm {
+
+BlockType BlockType::from_imm(uint64_t imm) {
+  auto s = static_cast<int64_t>(imm);
+  BlockType bt;
+  if (s == -64) {
+    bt.kind = Empty;
+  } else if (s < 0) {
+    bt.kind = Value;
+    bt.value = static_cast<ValType>(static_cast<uint8_t>(s & 0x7f));
+  } else {
+    bt.kind = TypeIndex;
+    bt.type_index = static_cast<uint32_t>(s);
+  }
+  return bt;
+}
+
+namespace {
+// The i-th import of `kind`.
+const Import* nth_import(const Module& m, ExternKind kind, uint32_t index) {
+  for (const auto& imp : m.imports) {
+    if (imp.kind != kind) continue;
+    if (index == 0) return &imp;
+    --index;
+  }
+  return nullptr;
+}
+}  // namespace
+
+uint32_t Module::func_type_index(uint32_t index) const {
+  if (index < num_imported_funcs) return nth_import(*this, ExternKind::Func, index)->func_type;
+  return functions[index - num_imported_funcs].type_index;
+}
+
+TableType Module::table_type(uint32_t index) const {
+  if (index < num_imported_tables) return nth_import(*this, ExternKind::Table, index)->table;
+  return tables[index - num_imported_tables];
+}
+
+MemoryType Module::memory_type(uint32_t index) const {
+  if (index < num_imported_memories) return nth_import(*this, ExternKind::Memory, index)->memory;
+  return memories[index - num_imported_memories];
+}
+
+GlobalType Module::global_type(uint32_t index) const {
+  if (index < num_imported_globals) return nth_import(*this, ExternKind::Global, index)->global;
+  return globals[index - num_imported_globals].type;
+}
+
+std::string Module::func_name(uint32_t index) const {
+  auto it = func_names.find(index);
+  return it == func_names.end() ? std::string() : it->second;
+}
+
+}  // namespace whirl::wasm

@@ -1,0 +1,153 @@
+// The decoded form of a module: what the binary decoder produces and what the
+// validator, the runtime and every execution tier read. Immutable once decoded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wasm/opcodes.h"
+#include "wasm/types.h"
+
+namespace whirl::wasm {
+
+// One decoded instruction. Immediates by ImmKind (see opcodes.h):
+//   BlockType     imm = blocktype as signed s33 (int64): -64 (0x40) empty,
+//                 negative = a value type byte sign-extended from 7 bits
+//                 (e.g. -1 = i32), >= 0 = type index. Helper: BlockType below.
+//   LabelIdx      a = label depth
+//   BrTable       a = index of the first target in Function::br_tables,
+//                 b = number of targets (without the default), imm = default
+//   FuncIdx       a = function index
+//   CallIndirect  a = type index, b = table index
+//   LocalIdx/GlobalIdx/TableIdx/DataIdx/ElemIdx   a = index
+//   MemArg        a = alignment exponent (log2), b = offset
+//   MemIdx        a = memory index
+//   I32/I64       imm = value (I32 sign-extended to 64 bits is fine; the low
+//                 32 bits are what count)
+//   F32/F64       imm = raw IEEE bits (F32 in the low 32 bits)
+//   SelectT       a = number of types (0 or 1 in 2.0), imm = the ValType byte
+//   RefType       a = the ValType byte (FuncRef or ExternRef)
+//   MemoryInit    a = data index, b = memory index
+//   MemoryCopy    a = dst memory, b = src memory
+//   TableInit     a = elem index, b = table index
+//   TableCopy     a = dst table, b = src table
+struct Instr {
+  Op op = Op::Nop;
+  uint32_t a = 0;
+  uint32_t b = 0;
+  uint64_t imm = 0;
+  uint32_t offset = 0;  // byte offset in the module binary (for error messages)
+};
+
+// Interpretation of a BlockType immediate.
+struct BlockType {
+  enum Kind : uint8_t { Empty, Value, TypeIndex } kind = Empty;
+  ValType value = ValType::I32;  // when kind == Value
+  uint32_t type_index = 0;       // when kind == TypeIndex
+  static BlockType from_imm(uint64_t imm);
+  static uint64_t empty_imm() { return static_cast<uint64_t>(int64_t{-64}); }
+  static uint64_t value_imm(ValType t) {
+    return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(static_cast<uint8_t>(t) | 0x80)) );
+  }
+};
+
+// A constant expression (global initialisers, segment offsets, element
+// initialisers): a short instruction sequence ending with End.
+struct ConstExpr {
+  std::vector<Instr> instrs;
+};
+
+struct Import {
+  std::string module;
+  std::string name;
+  ExternKind kind = ExternKind::Func;
+  uint32_t func_type = 0;  // kind == Func: type index
+  TableType table;         // kind == Table
+  MemoryType memory;       // kind == Memory
+  GlobalType global;       // kind == Global
+};
+
+struct Export {
+  std::string name;
+  ExternKind kind = ExternKind::Func;
+  uint32_t index = 0;
+};
+
+// A function defined in the module (not imported).
+struct Function {
+  uint32_t type_index = 0;
+  std::vector<ValType> locals;   // declared locals, expanded (params not included)
+  std::vector<Instr> body;       // ends with the function's final End
+  std::vector<uint32_t> br_tables;  // br_table targets, see Instr
+  uint32_t code_offset = 0;      // offset of the body in the binary
+};
+
+struct Global {
+  GlobalType type;
+  ConstExpr init;
+};
+
+enum class SegmentMode : uint8_t { Active, Passive, Declarative };
+
+struct ElemSegment {
+  SegmentMode mode = SegmentMode::Active;
+  ValType type = ValType::FuncRef;
+  uint32_t table = 0;               // active only
+  ConstExpr offset;                 // active only
+  std::vector<ConstExpr> inits;     // each yields one reference
+};
+
+struct DataSegment {
+  SegmentMode mode = SegmentMode::Active;  // Active or Passive
+  uint32_t memory = 0;
+  ConstExpr offset;
+  std::vector<uint8_t> bytes;
+};
+
+struct CustomSection {
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+
+struct Module {
+  std::vector<FuncType> types;
+  std::vector<Import> imports;
+  std::vector<Function> functions;  // defined functions, after imported ones in the index space
+  std::vector<TableType> tables;    // defined tables
+  std::vector<MemoryType> memories; // defined memories
+  std::vector<Global> globals;      // defined globals
+  std::vector<Export> exports;
+  std::optional<uint32_t> start;
+  std::vector<ElemSegment> elems;
+  std::vector<DataSegment> datas;
+  std::optional<uint32_t> data_count;  // from the DataCount section
+  std::vector<CustomSection> customs;
+
+  // From the "name" custom section, when present and well formed.
+  std::optional<std::string> module_name;
+  std::map<uint32_t, std::string> func_names;
+
+  // Counts of imports by kind, filled by the decoder.
+  uint32_t num_imported_funcs = 0;
+  uint32_t num_imported_tables = 0;
+  uint32_t num_imported_memories = 0;
+  uint32_t num_imported_globals = 0;
+
+  // Index-space helpers (imports first, then definitions).
+  uint32_t total_funcs() const { return num_imported_funcs + uint32_t(functions.size()); }
+  uint32_t total_tables() const { return num_imported_tables + uint32_t(tables.size()); }
+  uint32_t total_memories() const { return num_imported_memories + uint32_t(memories.size()); }
+  uint32_t total_globals() const { return num_imported_globals + uint32_t(globals.size()); }
+  // Type index of function `index` in the function index space; requires a valid index.
+  uint32_t func_type_index(uint32_t index) const;
+  TableType table_type(uint32_t index) const;
+  MemoryType memory_type(uint32_t index) const;
+  GlobalType global_type(uint32_t index) const;
+  // Name from the name section, or empty.
+  std::string func_name(uint32_t index) const;
+};
+
+}  // namespace whirl::wasm

@@ -1,0 +1,1 @@
+#include "wasm/runtime/runtime.h"

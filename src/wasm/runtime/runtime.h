@@ -1,0 +1,212 @@
+// The runtime: store, instances, linking and invocation. This is the API the
+// spec runner, WASI and the Spin host use; execution itself is delegated to a
+// tier (the interpreter today) behind CompiledModule.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "wasm/module.h"
+
+namespace whirl::wasm {
+
+class FuncInst;
+class TableInst;
+class MemoryInst;
+class GlobalInst;
+class Instance;
+class Store;
+
+// A runtime value. Numbers: i32/f32 in the low 32 bits of `bits` (floats as
+// raw IEEE bits, so NaN payloads survive). References: a funcref holds a
+// FuncInst* (0 = null); an externref holds an opaque non-zero host word
+// (0 = null).
+struct Value {
+  ValType type = ValType::I32;
+  uint64_t bits = 0;
+
+  static Value i32(uint32_t v) { return {ValType::I32, v}; }
+  static Value i64(uint64_t v) { return {ValType::I64, v}; }
+  static Value f32_bits(uint32_t v) { return {ValType::F32, v}; }
+  static Value f64_bits(uint64_t v) { return {ValType::F64, v}; }
+  static Value f32(float v);
+  static Value f64(double v);
+  static Value funcref(FuncInst* f) { return {ValType::FuncRef, reinterpret_cast<uint64_t>(f)}; }
+  static Value externref(uint64_t host) { return {ValType::ExternRef, host}; }
+  static Value null(ValType ref_type) { return {ref_type, 0}; }
+  static Value zero(ValType t) { return {t, 0}; }
+
+  uint32_t as_u32() const { return static_cast<uint32_t>(bits); }
+  uint64_t as_u64() const { return bits; }
+  float as_f32() const;
+  double as_f64() const;
+  FuncInst* as_func() const { return reinterpret_cast<FuncInst*>(bits); }
+  bool is_null() const { return bits == 0; }
+};
+
+enum class TrapCode : uint8_t {
+  Unreachable,
+  MemoryOutOfBounds,
+  TableOutOfBounds,
+  UndefinedElement,         // call_indirect index past the table's end
+  UninitializedElement,     // call_indirect on a null entry
+  IndirectCallTypeMismatch,
+  IntegerDivideByZero,
+  IntegerOverflow,
+  InvalidConversion,        // float -> int of NaN or out of range
+  StackExhausted,
+  Interrupted,              // deadline or epoch interruption
+  OutOfFuel,
+  Exit,                     // a host function asked to end the guest (proc_exit)
+  Host,                     // a host function failed
+};
+
+// The spec's wording, e.g. "out of bounds memory access".
+const char* trap_message(TrapCode code);
+
+struct TrapFrame {
+  uint32_t func_index = 0;
+  std::string name;  // from the name section when present, else "<func N>"
+};
+
+struct Trap {
+  TrapCode code = TrapCode::Unreachable;
+  std::string message;              // trap_message(code), possibly with detail after it
+  std::vector<TrapFrame> backtrace; // innermost frame first
+  int32_t exit_code = 0;            // for TrapCode::Exit
+};
+
+// Why instantiation failed: a link error (import missing or of the wrong
+// type: "unknown import", "incompatible import type") or a trap while
+// initialising (segments out of bounds, start function trapped).
+struct InstantiationError {
+  enum class Kind : uint8_t { Link, Trap } kind = Kind::Link;
+  std::string message;
+  std::optional<Trap> trap;  // kind == Trap
+};
+
+struct ExternVal {
+  ExternKind kind = ExternKind::Func;
+  void* ptr = nullptr;  // FuncInst*, TableInst*, MemoryInst* or GlobalInst* by kind
+
+  static ExternVal func(FuncInst* f) { return {ExternKind::Func, f}; }
+  static ExternVal table(TableInst* t) { return {ExternKind::Table, t}; }
+  static ExternVal memory(MemoryInst* m) { return {ExternKind::Memory, m}; }
+  static ExternVal global(GlobalInst* g) { return {ExternKind::Global, g}; }
+  FuncInst* as_func() const { return static_cast<FuncInst*>(ptr); }
+  TableInst* as_table() const { return static_cast<TableInst*>(ptr); }
+  MemoryInst* as_memory() const { return static_cast<MemoryInst*>(ptr); }
+  GlobalInst* as_global() const { return static_cast<GlobalInst*>(ptr); }
+};
+
+// What a host function sees of its caller.
+class Caller {
+ public:
+  virtual ~Caller() = default;
+  // The calling instance's memory 0, or null (host-to-host calls, no memory).
+  virtual MemoryInst* memory() = 0;
+  virtual Instance* instance() = 0;
+};
+
+// A host function: reads args, writes results (already sized and typed by
+// the function type), returns a Trap to abort the guest.
+using HostFunc = std::function<std::optional<Trap>(Caller& caller, std::span<const Value> args,
+                                                   std::span<Value> results)>;
+
+class GlobalInst {
+ public:
+  virtual ~GlobalInst() = default;
+  virtual GlobalType type() const = 0;
+  virtual Value get() const = 0;
+  virtual void set(Value v) = 0;  // caller checks mutability and type
+};
+
+class MemoryInst {
+ public:
+  virtual ~MemoryInst() = default;
+  virtual MemoryType type() const = 0;  // current limits: min = current pages
+  virtual uint8_t* data() = 0;
+  virtual uint64_t size_bytes() const = 0;
+  uint32_t pages() const { return static_cast<uint32_t>(size_bytes() / kPageSize); }
+  // Returns the old size in pages, or nothing if growth is not possible.
+  virtual std::optional<uint32_t> grow(uint32_t delta_pages) = 0;
+};
+
+class TableInst {
+ public:
+  virtual ~TableInst() = default;
+  virtual TableType type() const = 0;  // current limits: min = current size
+  virtual uint32_t size() const = 0;
+  virtual Value get(uint32_t index) const = 0;        // requires index < size()
+  virtual void set(uint32_t index, Value v) = 0;      // requires index < size()
+  virtual std::optional<uint32_t> grow(uint32_t delta, Value init) = 0;
+};
+
+class FuncInst {
+ public:
+  virtual ~FuncInst() = default;
+  virtual const FuncType& type() const = 0;
+};
+
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  virtual const Module& module() const = 0;
+  virtual std::optional<ExternVal> find_export(std::string_view name) const = 0;
+  virtual MemoryInst* memory(uint32_t index) = 0;  // null if none
+};
+
+// A validated module translated for execution once, shared by any number of
+// instances in any number of stores (and threads).
+class CompiledModule {
+ public:
+  virtual ~CompiledModule() = default;
+  virtual const Module& module() const = 0;
+  virtual std::shared_ptr<const Module> module_ptr() const = 0;
+};
+
+// Translate a module that passed validate_module() for the interpreter.
+Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module);
+
+// Decode + validate + compile: the one loader every front end uses.
+Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes);
+
+struct StoreConfig {
+  uint64_t max_memory_bytes = uint64_t(kMaxPages) * kPageSize;  // per memory
+  uint32_t max_call_depth = 10000;      // deeper recursion traps with StackExhausted
+  uint64_t fuel = 0;                    // 0 = unlimited; else instructions before OutOfFuel
+};
+
+// Owns all runtime objects created through it; not thread-safe (one store per
+// thread or per request).
+class Store {
+ public:
+  static std::unique_ptr<Store> create(StoreConfig config = {});
+  virtual ~Store() = default;
+
+  virtual FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name = {}) = 0;
+  virtual TableInst* create_table(TableType type, Value init) = 0;
+  virtual Expected<MemoryInst*> create_memory(MemoryType type) = 0;
+  virtual GlobalInst* create_global(GlobalType type, Value init) = 0;
+
+  // Link `imports` (in the module's import order) and run initialisation
+  // (segments, start function) as the spec's instantiate does.
+  virtual Expected<Instance*, InstantiationError> instantiate(
+      std::shared_ptr<const CompiledModule> module, std::span<const ExternVal> imports) = 0;
+
+  // Call a function with arguments of its parameter types.
+  virtual Expected<std::vector<Value>, Trap> invoke(FuncInst* func, std::span<const Value> args) = 0;
+
+  // Ask running code to stop with Interrupted at the next safe point; may be
+  // called from another thread.
+  virtual void interrupt() = 0;
+};
+
+}  // namespace whirl::wasm
