@@ -1,2 +1,19 @@
-#include <cstdio>
-int main() { std::puts("whirl: not yet"); return 1; }
+// The whirl command line: a thin front end over the libraries.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"whirl: a WebAssembly serverless platform"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("whirl ") + WHIRL_VERSION);
+  int exit_code = 0;
+  whirl::cli::add_wast_command(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors: one clear line and exit code 1 (--help/--version exit 0).
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,11 @@
+// Subcommands of the whirl CLI; each registers itself on the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace whirl::cli {
+
+// Adds `whirl wast FILE...`; the exit code is stored in *exit_code when it runs.
+void add_wast_command(CLI::App& app, int* exit_code);
+
+}  // namespace whirl::cli

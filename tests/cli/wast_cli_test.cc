@@ -1,0 +1,89 @@
+// End-to-end checks of `whirl wast`: summary lines, failure details, exit codes.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Output {
+  std::string text;
+  int exit_code = -1;
+};
+
+Output run(const std::string& args) {
+  Output out;
+  std::string cmd = std::string(WHIRL_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int status = pclose(p);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string write_temp(const std::string& name, const std::string& content) {
+  auto dir = std::filesystem::temp_directory_path() / ("whirl-cli-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::ofstream(path) << content;
+  return path.string();
+}
+
+TEST(WastCli, PassingScriptExitsZero) {
+  auto f = write_temp("pass.wast", R"((module (func (export "add") (param i32 i32) (result i32)
+                                          (i32.add (local.get 0) (local.get 1))))
+(assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))
+(assert_trap (module (func $u unreachable) (start $u)) "unreachable")
+)");
+  auto out = run("wast " + f);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_NE(out.text.find("ok   " + f), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("3 passed, 0 failed"), std::string::npos) << out.text;
+}
+
+TEST(WastCli, WrongExpectationIsReportedWithLine) {
+  auto f = write_temp("fail.wast", R"((module (func (export "one") (result i32) (i32.const 1)))
+(assert_return (invoke "one") (i32.const 2))
+(assert_trap (invoke "one") "unreachable")
+(assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
+(assert_malformed (module quote "(func (i32.bogus))") "unknown operator")
+)");
+  auto out = run("wast " + f);
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_NE(out.text.find("FAIL " + f), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find(f + ":2: assert_return invoke \"one\": expected (i32.const 2), got (i32.const 1)"),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find(f + ":3: assert_trap"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("3 passed, 2 failed"), std::string::npos) << out.text;
+}
+
+TEST(WastCli, SimdIsReportedAsUnsupported) {
+  auto f = write_temp("simd.wast", R"((module (func (export "f") (result v128) (v128.const i32x4 0 0 0 0)))
+(assert_return (invoke "f") (v128.const i32x4 0 0 0 0))
+)");
+  auto out = run("wast " + f);
+  EXPECT_NE(out.text.find("unsupported " + f), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("SIMD"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("0 passed, 0 failed, 2 skipped"), std::string::npos) << out.text;
+}
+
+TEST(WastCli, MissingFileIsOneClearLine) {
+  auto out = run("wast /nonexistent/x.wast");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.text.find("/nonexistent/x.wast"), std::string::npos) << out.text;
+}
+
+TEST(WastCli, UnknownFlagExitsOne) {
+  auto out = run("wast --bogus-flag");
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+}
+
+}  // namespace
