@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# CPU benchmarks: each program built natively (-O2) and to wasm32-wasi (-O2)
+# from the same source, run natively, under `whirl run` and under Node's
+# WASI (a JIT, for reference), in one go. Prints seconds and the ratio to
+# native, then the geometric mean of the ratios. Outputs must match native.
+# Usage: bench/run.sh [PROGRAM...]   (env WHIRL=path/to/whirl, NODE=node)
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+WHIRL=${WHIRL:-$root/build/whirl}
+NODE=${NODE:-node}
+out=${BENCH_OUT:-$root/build/bench}
+mkdir -p "$out"
+
+programs=("$@")
+if [ ${#programs[@]} -eq 0 ]; then
+  programs=(fib sieve hash nbody matmul sort interp alloc)
+fi
+
+[ -x "$WHIRL" ] || { echo "bench: $WHIRL not built (run make build)" >&2; exit 1; }
+
+# Build what is missing or stale.
+for p in "${programs[@]}"; do
+  src=programs/$p.c
+  if [ ! -f "$out/$p.native" ] || [ "$src" -nt "$out/$p.native" ]; then
+    cc -O2 "$src" -o "$out/$p.native" -lm
+  fi
+  if [ ! -f "$out/$p.wasm" ] || [ "$src" -nt "$out/$p.wasm" ]; then
+    clang --target=wasm32-wasi -O2 "$src" -o "$out/$p.wasm" -lm
+  fi
+done
+
+now() { date +%s.%N; }
+# time_run OUTFILE CMD... : runs CMD with stdout to OUTFILE, prints seconds
+time_run() {
+  local f=$1; shift
+  local t0 t1
+  t0=$(now)
+  "$@" > "$f"
+  t1=$(now)
+  echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+}
+
+printf "%-8s %9s %9s %7s %9s %7s\n" program native whirl ratio node ratio
+ratios_w=(); ratios_n=(); status=0
+for p in "${programs[@]}"; do
+  tn=$(time_run "$out/$p.out.native" "$out/$p.native")
+  tw=$(time_run "$out/$p.out.whirl" "$WHIRL" run "$out/$p.wasm")
+  if command -v "$NODE" > /dev/null; then
+    tj=$(time_run "$out/$p.out.node" "$NODE" --no-warnings node-wasi.mjs "$out/$p.wasm")
+  else
+    tj=nan
+  fi
+  if ! cmp -s "$out/$p.out.native" "$out/$p.out.whirl"; then
+    echo "bench: $p: whirl output differs from native" >&2; status=1
+  fi
+  rw=$(awk -v a="$tw" -v b="$tn" 'BEGIN{printf "%.2f", a / b}')
+  rn=$(awk -v a="$tj" -v b="$tn" 'BEGIN{printf "%.2f", a / b}')
+  ratios_w+=("$rw"); ratios_n+=("$rn")
+  printf "%-8s %9s %9s %6sx %9s %6sx\n" "$p" "$tn" "$tw" "$rw" "$tj" "$rn"
+done
+geo() { printf "%s\n" "$@" | awk '{s += log($1); n++} END {printf "%.2f", exp(s / n)}'; }
+printf "%-8s %9s %9s %6sx %9s %6sx\n" geomean "" "" "$(geo "${ratios_w[@]}")" "" "$(geo "${ratios_n[@]}")"
+exit $status
