@@ -14,6 +14,13 @@ namespace whirl::wasm {
 // always include the spec's wording for the failure where the spec has one
 // ("unexpected end", "magic header not detected", "integer representation too
 // long", "malformed section id", "zero byte expected", "illegal opcode", ...).
+// Errors outside any section (header, checks after the last section) read
+// "at offset 0x..: <wording>". The wording and the order of checks follow the
+// reference interpreter. SIMD content (the v128 type, the 0xFD prefix) is
+// rejected with a message containing "SIMD is not supported".
+//
+// Implementation limits beyond the spec: at most 50000 locals per function
+// and 2^26 locals per module ("too many locals (implementation limit ...)").
 Expected<Module> decode_module(std::span<const uint8_t> bytes);
 
 }  // namespace whirl::wasm
