@@ -1,8 +1,7 @@
 // Whole modules written out by hand, robustness against truncated and
-// corrupted input, and decoding speed.
+// corrupted input, and a large module.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -210,12 +209,10 @@ TEST(Robustness, RandomMutations) {
   EXPECT_GT(decoded, 0);
 }
 
-// A large module of typical code: decoding must be fast. The bound here is
-// loose so that the test does not flake on a busy machine; it catches
-// accidental quadratic behaviour. Timing is only checked in optimized builds
-// without sanitizers.
-TEST(Performance, LargeModule) {
-  const size_t kFuncs = 40000;
+// A large module of typical code decodes completely. Speed is measured in
+// bench/, never asserted here.
+TEST(LargeModule, ManyFunctionsDecode) {
+  const size_t kFuncs = 4000;
   // One body of ~500 bytes: locals, loads/stores, arithmetic, calls, blocks.
   Bytes code = {0x02, 0x02, 0x7f, 0x01, 0x7e};  // 2 i32, 1 i64
   for (int i = 0; i < 30; ++i) {
@@ -235,18 +232,12 @@ TEST(Performance, LargeModule) {
   funcs.resize(funcs.size() + kFuncs, 0x00);
   Bytes b = module({section(1, vec({{0x60, 0x01, 0x7f, 0x01, 0x7f}})), section(3, funcs),
                     section(5, vec({{0x00, 0x01}})), section(10, code_section)});
-  ASSERT_GT(b.size(), 20u << 20);
+  ASSERT_GT(b.size(), 2u << 20);
 
-  auto start = std::chrono::steady_clock::now();
   auto r = decode_module(b);
-  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->functions.size(), kFuncs);
-  std::printf("decoded %.1f MB (%zu instructions per function) in %.1f ms\n", b.size() / 1048576.0,
-              r->functions[0].body.size(), ms);
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  EXPECT_LT(ms, 2000.0);
-#endif
+  EXPECT_EQ(r->functions.back().body.size(), r->functions.front().body.size());
 }
 
 }  // namespace
