@@ -72,7 +72,7 @@ class Reader {
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
         advance();
       } else if (c == ';' && pos_ + 1 < s_.size() && s_[pos_ + 1] == ';') {
-        while (pos_ < s_.size() && s_[pos_] != '\n') advance();
+        while (pos_ < s_.size() && s_[pos_] != '\n' && s_[pos_] != '\r') advance();
       } else if (c == '(' && pos_ + 1 < s_.size() && s_[pos_ + 1] == ';') {
         int depth = 0;
         do {

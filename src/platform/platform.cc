@@ -1,1 +1,0 @@
-// OS services live in this library; see platform headers.

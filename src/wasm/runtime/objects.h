@@ -1,0 +1,117 @@
+// Concrete runtime objects behind the runtime.h interfaces. The interpreter
+// works on these directly.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wasm/interp/code.h"
+#include "wasm/runtime/runtime.h"
+
+namespace whirl::wasm::rt {
+
+class InstanceImpl;
+
+class FuncImpl final : public FuncInst {
+ public:
+  FuncType ftype;
+  InstanceImpl* instance = nullptr;            // wasm functions
+  const interp::CompiledFunc* code = nullptr;  // wasm functions
+  uint32_t index = 0;                          // index in the module's function space
+  HostFunc host;                               // host functions
+  std::string name;
+  const FuncType& type() const override { return ftype; }
+};
+
+class GlobalImpl final : public GlobalInst {
+ public:
+  GlobalType gtype;
+  uint64_t value = 0;
+  GlobalType type() const override { return gtype; }
+  Value get() const override { return {gtype.type, value}; }
+  void set(Value v) override { value = v.bits; }
+};
+
+class MemoryImpl final : public MemoryInst {
+ public:
+  ~MemoryImpl() override;
+  static MemoryImpl* create(MemoryType t, uint64_t max_bytes);
+  uint8_t* base = nullptr;
+  uint64_t size = 0;       // bytes accessible
+  uint64_t reserved = 0;   // bytes of address space
+  Limits limits;
+  uint64_t max_bytes = 0;  // store limit
+  MemoryType type() const override { return {Limits{uint32_t(size / kPageSize), limits.max}}; }
+  uint8_t* data() override { return base; }
+  uint64_t size_bytes() const override { return size; }
+  std::optional<uint32_t> grow(uint32_t delta) override;
+};
+
+class TableImpl final : public TableInst {
+ public:
+  TableType ttype;
+  std::vector<uint64_t> elems;
+  TableType type() const override { return {ttype.elem, Limits{uint32_t(elems.size()), ttype.limits.max}}; }
+  uint32_t size() const override { return uint32_t(elems.size()); }
+  Value get(uint32_t i) const override { return {ttype.elem, elems[i]}; }
+  void set(uint32_t i, Value v) override { elems[i] = v.bits; }
+  std::optional<uint32_t> grow(uint32_t delta, Value init) override;
+};
+
+class InstanceImpl final : public Instance {
+ public:
+  std::shared_ptr<const interp::CompiledModuleImpl> compiled;
+  std::vector<FuncImpl*> funcs;
+  std::vector<TableImpl*> tables;
+  std::vector<MemoryImpl*> memories;
+  std::vector<GlobalImpl*> globals;
+  std::vector<std::vector<uint64_t>> elem_values;  // evaluated element segments (emptied by elem.drop)
+  std::vector<bool> data_dropped;
+  std::map<std::string, ExternVal, std::less<>> exports;
+
+  const Module& module() const override { return *compiled->mod; }
+  std::optional<ExternVal> find_export(std::string_view name) const override {
+    auto it = exports.find(name);
+    if (it == exports.end()) return std::nullopt;
+    return it->second;
+  }
+  MemoryInst* memory(uint32_t i) override { return i < memories.size() ? memories[i] : nullptr; }
+};
+
+class StoreImpl;
+
+// Runs `f` with `args`; results are written to `results`. Defined in exec.cc.
+std::optional<Trap> call(StoreImpl& store, FuncImpl* f, const uint64_t* args, uint64_t* results);
+
+class StoreImpl final : public Store {
+ public:
+  explicit StoreImpl(StoreConfig c);
+  FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name) override;
+  TableInst* create_table(TableType type, Value init) override;
+  Expected<MemoryInst*> create_memory(MemoryType type) override;
+  GlobalInst* create_global(GlobalType type, Value init) override;
+  Expected<Instance*, InstantiationError> instantiate(std::shared_ptr<const CompiledModule> module,
+                                                     std::span<const ExternVal> imports) override;
+  Expected<std::vector<Value>, Trap> invoke(FuncInst* func, std::span<const Value> args) override;
+  void interrupt() override { interrupted.store(true, std::memory_order_relaxed); }
+
+  StoreConfig config;
+  std::atomic<bool> interrupted{false};
+  uint64_t fuel_left = 0;
+  // The value stack and call depth are shared by nested (host re-entrant) calls.
+  std::unique_ptr<uint64_t[]> stack;  // uninitialised: pages are touched only when used
+  uint64_t* stack_end = nullptr;
+  uint64_t* sp = nullptr;
+  uint32_t depth = 0;
+
+  std::vector<std::unique_ptr<FuncImpl>> funcs;
+  std::vector<std::unique_ptr<TableImpl>> tables;
+  std::vector<std::unique_ptr<MemoryImpl>> memories;
+  std::vector<std::unique_ptr<GlobalImpl>> globals;
+  std::vector<std::unique_ptr<InstanceImpl>> instances;
+};
+
+}  // namespace whirl::wasm::rt

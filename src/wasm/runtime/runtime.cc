@@ -1,1 +1,0 @@
-#include "wasm/runtime/runtime.h"

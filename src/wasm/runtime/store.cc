@@ -1,0 +1,298 @@
+// Store, runtime objects and instantiation (linking, segments, start).
+#include <algorithm>
+#include <cstring>
+
+#include "platform/vm.h"
+#include "wasm/binary/decoder.h"
+#include "wasm/runtime/objects.h"
+#include "wasm/validate/validator.h"
+
+namespace whirl::wasm {
+
+Value Value::f32(float v) { return f32_bits(std::bit_cast<uint32_t>(v)); }
+Value Value::f64(double v) { return f64_bits(std::bit_cast<uint64_t>(v)); }
+float Value::as_f32() const { return std::bit_cast<float>(uint32_t(bits)); }
+double Value::as_f64() const { return std::bit_cast<double>(bits); }
+
+const char* trap_message(TrapCode code) {
+  switch (code) {
+    case TrapCode::Unreachable: return "unreachable";
+    case TrapCode::MemoryOutOfBounds: return "out of bounds memory access";
+    case TrapCode::TableOutOfBounds: return "out of bounds table access";
+    case TrapCode::UndefinedElement: return "undefined element";
+    case TrapCode::UninitializedElement: return "uninitialized element";
+    case TrapCode::IndirectCallTypeMismatch: return "indirect call type mismatch";
+    case TrapCode::IntegerDivideByZero: return "integer divide by zero";
+    case TrapCode::IntegerOverflow: return "integer overflow";
+    case TrapCode::InvalidConversion: return "invalid conversion to integer";
+    case TrapCode::StackExhausted: return "call stack exhausted";
+    case TrapCode::Interrupted: return "interrupted";
+    case TrapCode::OutOfFuel: return "all fuel consumed";
+    case TrapCode::Exit: return "exit";
+    case TrapCode::Host: return "host function failed";
+  }
+  return "trap";
+}
+
+Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module) {
+  auto c = std::make_shared<interp::CompiledModuleImpl>();
+  c->funcs.reserve(module->functions.size());
+  for (const auto& f : module->functions) c->funcs.push_back(interp::compile_function(*module, f));
+  c->mod = std::move(module);
+  return std::shared_ptr<const CompiledModule>(std::move(c));
+}
+
+Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes) {
+  auto m = decode_module(bytes);
+  if (!m) return unexpected(std::move(m).error());
+  auto module = std::make_shared<const Module>(std::move(*m));
+  if (auto v = validate_module(*module); !v) return unexpected(v.error());
+  return compile_module(std::move(module));
+}
+
+std::unique_ptr<Store> Store::create(StoreConfig config) { return std::make_unique<rt::StoreImpl>(config); }
+
+namespace rt {
+
+constexpr uint64_t kReservation = uint64_t(kMaxPages) * kPageSize;
+
+MemoryImpl::~MemoryImpl() { platform::vm_release(base, reserved); }
+
+MemoryImpl* MemoryImpl::create(MemoryType t, uint64_t max_bytes) {
+  uint64_t initial = uint64_t(t.limits.min) * kPageSize;
+  if (initial > max_bytes) return nullptr;
+  auto* m = new MemoryImpl;
+  m->limits = t.limits;
+  m->max_bytes = max_bytes;
+  m->reserved = kReservation;
+  m->base = static_cast<uint8_t*>(platform::vm_reserve(m->reserved));
+  if (!m->base || !platform::vm_commit(m->base, initial)) {
+    delete m;
+    return nullptr;
+  }
+  m->size = initial;
+  return m;
+}
+
+std::optional<uint32_t> MemoryImpl::grow(uint32_t delta) {
+  uint64_t old_pages = size / kPageSize;
+  uint64_t new_pages = old_pages + delta;
+  uint64_t max_pages = limits.max ? *limits.max : kMaxPages;
+  if (new_pages > max_pages || new_pages * kPageSize > max_bytes) return std::nullopt;
+  if (!platform::vm_commit(base + size, (new_pages - old_pages) * kPageSize)) return std::nullopt;
+  size = new_pages * kPageSize;
+  return uint32_t(old_pages);
+}
+
+std::optional<uint32_t> TableImpl::grow(uint32_t delta, Value init) {
+  uint64_t old = elems.size();
+  uint64_t max = ttype.limits.max ? *ttype.limits.max : 0xffffffffull;
+  if (old + delta > max || old + delta > (uint64_t(1) << 24)) return std::nullopt;
+  elems.resize(old + delta, init.bits);
+  return uint32_t(old);
+}
+
+StoreImpl::StoreImpl(StoreConfig c) : config(c), fuel_left(c.fuel) {
+  // Enough for max_call_depth frames of typical size; deeper use traps.
+  constexpr size_t kSlots = size_t(1) << 20;
+  stack.reset(new uint64_t[kSlots]);
+  sp = stack.get();
+  stack_end = sp + kSlots;
+}
+
+FuncInst* StoreImpl::create_host_func(FuncType type, HostFunc fn, std::string name) {
+  auto f = std::make_unique<FuncImpl>();
+  f->ftype = std::move(type);
+  f->host = std::move(fn);
+  f->name = std::move(name);
+  funcs.push_back(std::move(f));
+  return funcs.back().get();
+}
+
+TableInst* StoreImpl::create_table(TableType type, Value init) {
+  auto t = std::make_unique<TableImpl>();
+  t->ttype = type;
+  t->elems.assign(type.limits.min, init.bits);
+  tables.push_back(std::move(t));
+  return tables.back().get();
+}
+
+Expected<MemoryInst*> StoreImpl::create_memory(MemoryType type) {
+  MemoryImpl* m = MemoryImpl::create(type, config.max_memory_bytes);
+  if (!m) return make_error("cannot allocate a memory of " + std::to_string(type.limits.min) + " pages");
+  memories.emplace_back(m);
+  return static_cast<MemoryInst*>(m);
+}
+
+GlobalInst* StoreImpl::create_global(GlobalType type, Value init) {
+  auto g = std::make_unique<GlobalImpl>();
+  g->gtype = type;
+  g->value = init.bits;
+  globals.push_back(std::move(g));
+  return globals.back().get();
+}
+
+namespace {
+
+bool limits_match(const Limits& actual, const Limits& declared) {
+  if (actual.min < declared.min) return false;
+  if (declared.max) {
+    if (!actual.max || *actual.max > *declared.max) return false;
+  }
+  return true;
+}
+
+uint64_t eval_const(const ConstExpr& e, const InstanceImpl& inst) {
+  uint64_t v = 0;
+  for (const Instr& in : e.instrs) {
+    switch (in.op) {
+      case Op::I32Const: v = uint32_t(in.imm); break;
+      case Op::I64Const: case Op::F64Const: v = in.imm; break;
+      case Op::F32Const: v = uint32_t(in.imm); break;
+      case Op::RefNull: v = 0; break;
+      case Op::RefFunc: v = reinterpret_cast<uint64_t>(inst.funcs[in.a]); break;
+      case Op::GlobalGet: v = inst.globals[in.a]->value; break;
+      default: break;
+    }
+  }
+  return v;
+}
+
+InstantiationError link_error(const std::string& what) { return {InstantiationError::Kind::Link, what, std::nullopt}; }
+
+}  // namespace
+
+Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<const CompiledModule> module,
+                                                               std::span<const ExternVal> imports) {
+  auto compiled = std::static_pointer_cast<const interp::CompiledModuleImpl>(module);
+  const Module& m = *compiled->mod;
+  if (imports.size() != m.imports.size())
+    return unexpected(link_error("expected " + std::to_string(m.imports.size()) + " imports, got " +
+                                 std::to_string(imports.size())));
+  auto inst = std::make_unique<InstanceImpl>();
+  InstanceImpl* I = inst.get();
+  I->compiled = compiled;
+  for (size_t i = 0; i < imports.size(); ++i) {
+    const Import& imp = m.imports[i];
+    const ExternVal& ev = imports[i];
+    std::string what = "incompatible import type for \"" + imp.module + "\" \"" + imp.name + "\"";
+    if (ev.kind != imp.kind || !ev.ptr) return unexpected(link_error(what + ": expected a " + to_string(imp.kind)));
+    switch (imp.kind) {
+      case ExternKind::Func: {
+        auto* f = static_cast<FuncImpl*>(ev.as_func());
+        if (!(f->ftype == m.types[imp.func_type]))
+          return unexpected(link_error(what + ": expected " + to_string(m.types[imp.func_type]) + ", got " +
+                                       to_string(f->ftype)));
+        I->funcs.push_back(f);
+        break;
+      }
+      case ExternKind::Table: {
+        auto* t = static_cast<TableImpl*>(ev.as_table());
+        if (t->ttype.elem != imp.table.elem || !limits_match(t->type().limits, imp.table.limits))
+          return unexpected(link_error(what));
+        I->tables.push_back(t);
+        break;
+      }
+      case ExternKind::Memory: {
+        auto* mem = static_cast<MemoryImpl*>(ev.as_memory());
+        if (!limits_match(mem->type().limits, imp.memory.limits)) return unexpected(link_error(what));
+        I->memories.push_back(mem);
+        break;
+      }
+      case ExternKind::Global: {
+        auto* g = static_cast<GlobalImpl*>(ev.as_global());
+        if (!(g->gtype == imp.global)) return unexpected(link_error(what));
+        I->globals.push_back(g);
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    auto f = std::make_unique<FuncImpl>();
+    f->ftype = m.types[m.functions[i].type_index];
+    f->instance = I;
+    f->code = &compiled->funcs[i];
+    f->index = uint32_t(m.num_imported_funcs + i);
+    I->funcs.push_back(f.get());
+    funcs.push_back(std::move(f));
+  }
+  for (const auto& t : m.tables) I->tables.push_back(static_cast<TableImpl*>(create_table(t, Value::null(t.elem))));
+  for (const auto& mt : m.memories) {
+    auto mem = create_memory(mt);
+    if (!mem) return unexpected(link_error(mem.error().message));
+    I->memories.push_back(static_cast<MemoryImpl*>(*mem));
+  }
+  for (const auto& g : m.globals) {
+    auto* gi = static_cast<GlobalImpl*>(create_global(g.type, Value::zero(g.type.type)));
+    gi->value = eval_const(g.init, *I);
+    I->globals.push_back(gi);
+  }
+  for (const auto& e : m.exports) {
+    ExternVal ev{e.kind, nullptr};
+    switch (e.kind) {
+      case ExternKind::Func: ev.ptr = I->funcs[e.index]; break;
+      case ExternKind::Table: ev.ptr = I->tables[e.index]; break;
+      case ExternKind::Memory: ev.ptr = I->memories[e.index]; break;
+      case ExternKind::Global: ev.ptr = I->globals[e.index]; break;
+    }
+    I->exports.emplace(e.name, ev);
+  }
+  for (const auto& e : m.elems) {
+    std::vector<uint64_t> vals;
+    vals.reserve(e.inits.size());
+    for (const auto& init : e.inits) vals.push_back(eval_const(init, *I));
+    I->elem_values.push_back(std::move(vals));
+  }
+  I->data_dropped.assign(m.datas.size(), false);
+  instances.push_back(std::move(inst));
+
+  auto trap = [](TrapCode code) {
+    Trap t{code, trap_message(code), {}, 0};
+    return unexpected(InstantiationError{InstantiationError::Kind::Trap, t.message, t});
+  };
+  for (size_t i = 0; i < m.elems.size(); ++i) {
+    const ElemSegment& e = m.elems[i];
+    if (e.mode == SegmentMode::Active) {
+      uint64_t off = uint32_t(eval_const(e.offset, *I));
+      TableImpl* t = I->tables[e.table];
+      auto& vals = I->elem_values[i];
+      if (off + vals.size() > t->elems.size()) return trap(TrapCode::TableOutOfBounds);
+      std::copy(vals.begin(), vals.end(), t->elems.begin() + off);
+      vals.clear();
+    } else if (e.mode == SegmentMode::Declarative) {
+      I->elem_values[i].clear();
+    }
+  }
+  for (size_t i = 0; i < m.datas.size(); ++i) {
+    const DataSegment& d = m.datas[i];
+    if (d.mode != SegmentMode::Active) continue;
+    uint64_t off = uint32_t(eval_const(d.offset, *I));
+    MemoryImpl* mem = I->memories[d.memory];
+    if (off + d.bytes.size() > mem->size) return trap(TrapCode::MemoryOutOfBounds);
+    if (!d.bytes.empty()) std::memcpy(mem->base + off, d.bytes.data(), d.bytes.size());
+    I->data_dropped[i] = true;
+  }
+  if (m.start) {
+    uint64_t none = 0;
+    if (auto t = call(*this, I->funcs[*m.start], &none, &none)) {
+      return unexpected(InstantiationError{InstantiationError::Kind::Trap, t->message, *t});
+    }
+  }
+  return static_cast<Instance*>(I);
+}
+
+Expected<std::vector<Value>, Trap> StoreImpl::invoke(FuncInst* func, std::span<const Value> args) {
+  auto* f = static_cast<FuncImpl*>(func);
+  const FuncType& t = f->ftype;
+  std::vector<uint64_t> a(args.size() + 1), r(t.results.size() + 1);
+  for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits;
+  if (depth == 0) interrupted.store(false, std::memory_order_relaxed);
+  if (auto trap = call(*this, f, a.data(), r.data())) return unexpected(std::move(*trap));
+  std::vector<Value> out;
+  out.reserve(t.results.size());
+  for (size_t i = 0; i < t.results.size(); ++i) out.push_back({t.results[i], r[i]});
+  return out;
+}
+
+}  // namespace rt
+}  // namespace whirl::wasm
