@@ -37,11 +37,11 @@ std::string write_temp(const std::string& name, const std::string& content) {
 }
 
 TEST(WastCli, PassingScriptExitsZero) {
-  auto f = write_temp("pass.wast", R"((module (func (export "add") (param i32 i32) (result i32)
+  auto f = write_temp("pass.wast", R"wast((module (func (export "add") (param i32 i32) (result i32)
                                           (i32.add (local.get 0) (local.get 1))))
 (assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))
 (assert_trap (module (func $u unreachable) (start $u)) "unreachable")
-)");
+)wast");
   auto out = run("wast " + f);
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_NE(out.text.find("ok   " + f), std::string::npos) << out.text;
@@ -49,12 +49,12 @@ TEST(WastCli, PassingScriptExitsZero) {
 }
 
 TEST(WastCli, WrongExpectationIsReportedWithLine) {
-  auto f = write_temp("fail.wast", R"((module (func (export "one") (result i32) (i32.const 1)))
+  auto f = write_temp("fail.wast", R"wast((module (func (export "one") (result i32) (i32.const 1)))
 (assert_return (invoke "one") (i32.const 2))
 (assert_trap (invoke "one") "unreachable")
 (assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
 (assert_malformed (module quote "(func (i32.bogus))") "unknown operator")
-)");
+)wast");
   auto out = run("wast " + f);
   EXPECT_EQ(out.exit_code, 1) << out.text;
   EXPECT_NE(out.text.find("FAIL " + f), std::string::npos) << out.text;
@@ -66,9 +66,9 @@ TEST(WastCli, WrongExpectationIsReportedWithLine) {
 }
 
 TEST(WastCli, SimdIsReportedAsUnsupported) {
-  auto f = write_temp("simd.wast", R"((module (func (export "f") (result v128) (v128.const i32x4 0 0 0 0)))
+  auto f = write_temp("simd.wast", R"wast((module (func (export "f") (result v128) (v128.const i32x4 0 0 0 0)))
 (assert_return (invoke "f") (v128.const i32x4 0 0 0 0))
-)");
+)wast");
   auto out = run("wast " + f);
   EXPECT_NE(out.text.find("unsupported " + f), std::string::npos) << out.text;
   EXPECT_NE(out.text.find("SIMD"), std::string::npos) << out.text;
