@@ -39,10 +39,14 @@ $(FUZZ_BUILD)/build.ninja:
 
 # Run the decode+validate+instantiate fuzzer: make fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 60
+# Seeds: real modules compiled from the benchmark programs.
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_load
-	mkdir -p $(FUZZ_BUILD)/corpus
-	./$(FUZZ_BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) $(FUZZ_BUILD)/corpus fuzz/seeds
+	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
+	for c in bench/programs/*.c; do \
+	  clang --target=wasm32-wasi -O2 $$c -o $(FUZZ_BUILD)/seeds/$$(basename $$c .c).wasm -lm; done
+	./$(FUZZ_BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	  $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
 
 PREFIX ?= /usr/local
 install: build
