@@ -105,11 +105,14 @@ std::optional<Trap> call(StoreImpl& s, FuncImpl* entry, const uint64_t* args, ui
     goto trapped;          \
   } while (0)
 
-  // Enters `fn` whose arguments are at `base`.
-  auto enter = [&]() -> bool {
+  // Enters `fn` whose arguments are at `base`; on failure returns the trap.
+  auto enter = [&]() -> std::optional<TrapCode> {
     const interp::CompiledFunc& c = *fn->code;
-    if (depth0 + frames.size() >= s.config.max_call_depth) return false;
-    if (base + c.num_locals + c.max_height + 1 > stack_end) return false;
+    if (depth0 + frames.size() >= s.config.max_call_depth) return TrapCode::StackExhausted;
+    // Calls count like loop iterations, so recursion without loops is bounded too.
+    if (s.config.fuel && s.fuel_left-- == 0) return TrapCode::OutOfFuel;
+    if (s.interrupted.load(std::memory_order_relaxed)) return TrapCode::Interrupted;
+    if (base + c.num_locals + c.max_height + 1 > stack_end) return TrapCode::StackExhausted;
     std::memset(base + c.num_params, 0, (c.num_locals - c.num_params) * sizeof(uint64_t));
     opbase = base + c.num_locals;
     sp = opbase;
@@ -118,10 +121,10 @@ std::optional<Trap> call(StoreImpl& s, FuncImpl* entry, const uint64_t* args, ui
       inst = fn->instance;
       mem = inst->memories.empty() ? nullptr : inst->memories[0];
     }
-    return true;
+    return std::nullopt;
   };
 
-  if (!enter()) TRAP(TrapCode::StackExhausted);
+  if (auto t = enter()) TRAP(*t);
 
   for (;;) {
     const Ins& in = *pc;
@@ -296,9 +299,9 @@ std::optional<Trap> call(StoreImpl& s, FuncImpl* entry, const uint64_t* args, ui
         frames.push_back({fn, pc + 1, base});
         base = sp - np;
         fn = callee;
-        if (!enter()) {
+        if (auto t = enter()) {
           frames.pop_back();
-          TRAP(TrapCode::StackExhausted);
+          TRAP(*t);
         }
         continue;
       }
