@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("whirl ") + WHIRL_VERSION);
   int exit_code = 0;
   whirl::cli::add_wast_command(app, &exit_code);
+  whirl::cli::add_run_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,192 @@
+// `whirl run`: run a WASI command module (or one exported function).
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "wasi/p1/wasi.h"
+#include "wasm/text/wat.h"
+
+namespace whirl::cli {
+namespace {
+
+struct RunOptions {
+  std::string file;
+  std::vector<std::string> args;
+  std::vector<std::string> dirs;
+  std::vector<std::string> env;
+  std::string invoke;
+  uint64_t max_memory = 0;
+  double timeout = 0;
+};
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "whirl run: %s\n", what.c_str());
+  return 1;
+}
+
+Expected<std::vector<uint8_t>> read_module(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path + ": cannot read file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string data = ss.str();
+  if (data.size() >= 4 && data.compare(0, 4, std::string("\0asm", 4)) == 0)
+    return std::vector<uint8_t>(data.begin(), data.end());
+  auto b = wasm::text::wat_to_binary(data);
+  if (!b) return make_error(path + ":" + b.error().message);
+  return b;
+}
+
+// Stops the store when the deadline passes, unless cancelled first.
+class Deadline {
+ public:
+  Deadline(wasm::Store& store, double seconds) {
+    if (seconds <= 0) return;
+    thread_ = std::thread([this, &store, seconds] {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return done_; })) store.interrupt();
+    });
+  }
+  ~Deadline() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+std::optional<wasm::Value> parse_arg(wasm::ValType t, const std::string& s) {
+  try {
+    size_t used = 0;
+    wasm::Value v;
+    switch (t) {
+      case wasm::ValType::I32: v = wasm::Value::i32(uint32_t(std::stoll(s, &used, 0))); break;
+      case wasm::ValType::I64: v = wasm::Value::i64(uint64_t(std::stoll(s, &used, 0))); break;
+      case wasm::ValType::F32: v = wasm::Value::f32(std::stof(s, &used)); break;
+      case wasm::ValType::F64: v = wasm::Value::f64(std::stod(s, &used)); break;
+      default: return std::nullopt;
+    }
+    if (used != s.size()) return std::nullopt;
+    return v;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+void print_value(const wasm::Value& v) {
+  switch (v.type) {
+    case wasm::ValType::I32: std::printf("%d\n", int32_t(v.as_u32())); break;
+    case wasm::ValType::I64: std::printf("%lld\n", (long long)int64_t(v.bits)); break;
+    case wasm::ValType::F32: std::printf("%.9g\n", v.as_f32()); break;
+    case wasm::ValType::F64: std::printf("%.17g\n", v.as_f64()); break;
+    default: std::printf("%s\n", v.is_null() ? "null" : "ref"); break;
+  }
+}
+
+int report_trap(const wasm::Trap& t) {
+  if (t.code == wasm::TrapCode::Exit) return t.exit_code;
+  std::fprintf(stderr, "whirl run: wasm trap: %s\nwasm backtrace:\n", t.message.c_str());
+  for (size_t i = 0; i < t.backtrace.size(); ++i)
+    std::fprintf(stderr, "  %zu: %s\n", i, t.backtrace[i].name.c_str());
+  return 134;
+}
+
+int run(const RunOptions& o) {
+  auto bytes = read_module(o.file);
+  if (!bytes) return fail(bytes.error().message);
+  auto compiled = wasm::load_module(*bytes);
+  if (!compiled) return fail(o.file + ": " + compiled.error().message);
+
+  wasi::WasiConfig wc;
+  wc.args.push_back(o.file);
+  if (o.invoke.empty()) wc.args.insert(wc.args.end(), o.args.begin(), o.args.end());
+  wc.env = o.env;
+  for (const auto& d : o.dirs) {
+    size_t sep = d.find("::");
+    wc.preopens.push_back(sep == std::string::npos ? wasi::Preopen{d, d} : wasi::Preopen{d.substr(0, sep), d.substr(sep + 2)});
+  }
+  auto ctx = wasi::create_wasi(std::move(wc));
+  if (!ctx) return fail(ctx.error().message);
+
+  wasm::StoreConfig sc;
+  if (o.max_memory) sc.max_memory_bytes = o.max_memory;
+  auto store = wasm::Store::create(sc);
+  auto wasi_funcs = wasi::wasi_imports(*ctx, *store);
+  std::vector<wasm::ExternVal> imports;
+  for (const auto& imp : (*compiled)->module().imports) {
+    auto it = imp.module == "wasi_snapshot_preview1" ? wasi_funcs.find(imp.name) : wasi_funcs.end();
+    if (it == wasi_funcs.end())
+      return fail(o.file + ": unknown import \"" + imp.module + "\" \"" + imp.name + "\"");
+    imports.push_back(it->second);
+  }
+  auto inst = store->instantiate(*compiled, imports);
+  if (!inst) {
+    if (inst.error().trap) return report_trap(*inst.error().trap);
+    return fail(o.file + ": " + inst.error().message);
+  }
+  std::string entry = o.invoke.empty() ? "_start" : o.invoke;
+  auto ext = (*inst)->find_export(entry);
+  if (!ext || ext->kind != wasm::ExternKind::Func) {
+    if (o.invoke.empty() && (*compiled)->module().start) return 0;  // a start function was the program
+    return fail(o.file + ": no exported function \"" + entry + "\"");
+  }
+  std::vector<wasm::Value> args;
+  const auto& params = ext->as_func()->type().params;
+  if (!o.invoke.empty()) {
+    if (o.args.size() != params.size())
+      return fail("\"" + entry + "\" takes " + std::to_string(params.size()) + " argument(s), got " +
+                  std::to_string(o.args.size()));
+    for (size_t i = 0; i < params.size(); ++i) {
+      auto v = parse_arg(params[i], o.args[i]);
+      if (!v) return fail("argument " + std::to_string(i + 1) + " (\"" + o.args[i] + "\") is not a valid " +
+                          wasm::to_string(params[i]));
+      args.push_back(*v);
+    }
+  } else if (!params.empty()) {
+    return fail(o.file + ": \"_start\" must take no arguments");
+  }
+  std::fflush(stdout);
+  Deadline deadline(*store, o.timeout);
+  auto r = store->invoke(ext->as_func(), args);
+  std::fflush(stdout);
+  if (!r) return report_trap(r.error());
+  for (const auto& v : *r) print_value(v);
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Run a WebAssembly (WASI) program");
+  cmd->add_option("--dir", o->dirs, "Preopen a host directory: HOST[::GUEST]")->allow_extra_args(false);
+  cmd->add_option("--env", o->env, "Set an environment variable: KEY=VALUE")->allow_extra_args(false);
+  cmd->add_option("--invoke", o->invoke, "Call this exported function with ARGS and print its results");
+  cmd->add_option("--max-memory", o->max_memory, "Maximum bytes of each linear memory");
+  cmd->add_option("--timeout", o->timeout, "Stop the program after this many seconds");
+  cmd->add_option("file", o->file, "The module (.wasm or .wat)")->required();
+  cmd->add_option("args", o->args, "Arguments for the program");
+  cmd->prefix_command();  // everything after FILE belongs to the program
+  cmd->callback([o, cmd, exit_code] {
+    // Arguments after FILE that look like options belong to the program too.
+    for (const auto& r : cmd->remaining()) o->args.push_back(r);
+    // A "--" separating FILE from the program's arguments is not an argument.
+    if (auto it = std::find(o->args.begin(), o->args.end(), "--"); it != o->args.end()) o->args.erase(it);
+    *exit_code = run(*o);
+  });
+}
+
+}  // namespace whirl::cli

@@ -1,0 +1,119 @@
+// The WASI context (preopens, descriptor table) and the import set.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wasi/p1/ctx.h"
+
+namespace whirl::wasi {
+
+uint16_t errno_from_host(int e) {
+  switch (e) {
+    case E2BIG: return k2Big;
+    case EACCES: return kAcces;
+    case EBADF: return kBadf;
+    case EEXIST: return kExist;
+    case EFAULT: return kFault;
+    case EINVAL: return kInval;
+    case EISDIR: return kIsdir;
+    case ELOOP: return kLoop;
+    case ENAMETOOLONG: return kNametoolong;
+    case ENOENT: return kNoent;
+    case ENOSPC: return kNospc;
+    case ENOSYS: return kNosys;
+    case ENOTDIR: return kNotdir;
+    case ENOTEMPTY: return kNotempty;
+    case EOPNOTSUPP: return kNotsup;
+    case EPERM: return kPerm;
+    case ESPIPE: return kSpipe;
+    case EXDEV: return kNotcapable;
+    default: return kIo;
+  }
+}
+
+uint8_t filetype_of(unsigned m) {
+  if (S_ISDIR(m)) return kDirectory;
+  if (S_ISREG(m)) return kRegularFile;
+  if (S_ISLNK(m)) return kSymlink;
+  if (S_ISCHR(m)) return kCharDevice;
+  if (S_ISSOCK(m)) return kSocketStream;
+  return kUnknown;
+}
+
+bool write_filestat(Mem& mem, uint32_t p, const struct stat& st) {
+  if (!mem.ok(p, 64)) return false;
+  std::memset(mem.at(p), 0, 64);
+  auto ns = [](const struct timespec& t) { return uint64_t(t.tv_sec) * 1000000000 + uint64_t(t.tv_nsec); };
+  mem.write<uint64_t>(p, st.st_dev);
+  mem.write<uint64_t>(p + 8, st.st_ino);
+  mem.write<uint8_t>(p + 16, filetype_of(st.st_mode));
+  mem.write<uint64_t>(p + 24, st.st_nlink);
+  mem.write<uint64_t>(p + 32, uint64_t(st.st_size));
+  mem.write<uint64_t>(p + 40, ns(st.st_atim));
+  mem.write<uint64_t>(p + 48, ns(st.st_mtim));
+  mem.write<uint64_t>(p + 56, ns(st.st_ctim));
+  return true;
+}
+
+WasiCtx::~WasiCtx() {
+  for (auto& f : fds)
+    if (f.open && f.own) close(f.host);
+}
+
+Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config) {
+  auto ctx = std::make_shared<WasiCtx>();
+  int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
+  for (int fd : stdio) {
+    Fd f;
+    f.host = fd;
+    f.open = true;
+    f.own = false;
+    ctx->fds.push_back(f);
+  }
+  for (const auto& p : config.preopens) {
+    int fd = open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return make_error("cannot open directory " + p.host_path + ": " + std::strerror(errno));
+    Fd f;
+    f.host = fd;
+    f.open = true;
+    f.preopen = true;
+    f.is_dir = true;
+    f.guest_path = p.guest_path;
+    ctx->fds.push_back(f);
+  }
+  ctx->config = std::move(config);
+  return ctx;
+}
+
+std::map<std::string, wasm::ExternVal> wasi_imports(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store) {
+  std::vector<CallDef> defs;
+  fd_calls(defs);
+  path_calls(defs);
+  misc_calls(defs);
+  std::map<std::string, wasm::ExternVal> out;
+  for (const auto& d : defs) {
+    Call fn = d.fn;
+    wasm::HostFunc h = [ctx, fn](wasm::Caller& caller, std::span<const wasm::Value> args,
+                                 std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
+      Mem mem(caller.memory());
+      results[0] = wasm::Value::i32(fn(*ctx, mem, args.data()));
+      return std::nullopt;
+    };
+    out[d.name] = wasm::ExternVal::func(
+        store.create_host_func(wasm::FuncType{d.params, {wasm::ValType::I32}}, std::move(h), d.name));
+  }
+  // proc_exit ends the guest: a trap carrying the exit code.
+  out["proc_exit"] = wasm::ExternVal::func(store.create_host_func(
+      wasm::FuncType{{wasm::ValType::I32}, {}},
+      [](wasm::Caller&, std::span<const wasm::Value> args, std::span<wasm::Value>) -> std::optional<wasm::Trap> {
+        wasm::Trap t;
+        t.code = wasm::TrapCode::Exit;
+        t.exit_code = int32_t(args[0].as_u32());
+        t.message = "exit with code " + std::to_string(t.exit_code);
+        return t;
+      },
+      "proc_exit"));
+  return out;
+}
+
+}  // namespace whirl::wasi

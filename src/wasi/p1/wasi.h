@@ -1,0 +1,38 @@
+// WASI preview1 (wasi_snapshot_preview1) for command programs: the host
+// functions a module imports, over a sandbox of preopened directories.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "wasm/runtime/runtime.h"
+
+namespace whirl::wasi {
+
+struct Preopen {
+  std::string host_path;
+  std::string guest_path;
+};
+
+struct WasiConfig {
+  std::vector<std::string> args;  // argv, argv[0] included
+  std::vector<std::string> env;   // "KEY=VALUE"
+  std::vector<Preopen> preopens;
+  int stdin_fd = 0;   // host descriptors for guest fds 0..2
+  int stdout_fd = 1;
+  int stderr_fd = 2;
+};
+
+class WasiCtx;
+
+// Opens the preopened directories; fails naming a directory that cannot be opened.
+Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config);
+
+// Host functions of module "wasi_snapshot_preview1", by name, created in
+// `store`; they keep `ctx` alive.
+std::map<std::string, wasm::ExternVal> wasi_imports(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store);
+
+}  // namespace whirl::wasi

@@ -1,0 +1,110 @@
+// C programs built twice from one source — natively and for wasm32-wasi —
+// must print the same and exit the same; escape attempts must all fail.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  std::string out;
+  int code = -1;
+};
+
+// Runs `cmd` in `dir` with stdin from `input`; stdout captured, stderr to `err` file.
+Result run_in(const fs::path& dir, const std::string& cmd, const std::string& input = "") {
+  fs::path in = dir / ".stdin", err = dir.parent_path() / (dir.filename().string() + ".stderr");
+  std::ofstream(in) << input;
+  std::string full = "cd '" + dir.string() + "' && " + cmd + " < .stdin 2> '" + err.string() + "'";
+  Result r;
+  FILE* p = popen(full.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  fs::remove(in);
+  return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("whirl-wasi-" + std::to_string(getpid())) / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string wasm(const char* name) { return std::string(WHIRL_WASI_DIR) + "/" + name + ".wasm"; }
+std::string native(const char* name) { return std::string(WHIRL_WASI_DIR) + "/" + name + ".native"; }
+std::string whirl() { return WHIRL_BINARY; }
+
+void compare(const char* name, const std::string& args, const std::string& env, const std::string& input) {
+  Result n = run_in(fresh_dir(std::string(name) + "-native"), "env " + env + " " + native(name) + " " + args, input);
+  std::string wenv;
+  if (!env.empty()) wenv = "--env " + env;
+  Result w = run_in(fresh_dir(std::string(name) + "-wasm"),
+                    whirl() + " run --dir .::. " + wenv + " " + wasm(name) + " " + args, input);
+  EXPECT_EQ(w.out, n.out) << name;
+  EXPECT_EQ(w.code, n.code) << name;
+  EXPECT_FALSE(n.out.empty());
+}
+
+TEST(WasiPrograms, FileIoMatchesNative) { compare("fileio", "", "", ""); }
+
+TEST(WasiPrograms, ArgsEnvStdinExitCodeMatchNative) {
+  compare("args_env", "first 42 third", "GREETING=hello", "one\ntwo\nthree\n");
+  compare("args_env", "", "", "");
+}
+
+TEST(WasiPrograms, TrapExitsWith134AndBacktrace) {
+  fs::path d = fresh_dir("trap");
+  Result w = run_in(d, whirl() + " run " + wasm("trap"));
+  EXPECT_EQ(w.code, 134);
+  EXPECT_EQ(w.out, "before\n");
+  std::ifstream err(d.parent_path() / "trap.stderr");
+  std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("unreachable"), std::string::npos) << text;
+  EXPECT_NE(text.find("crash_here"), std::string::npos) << text;
+}
+
+TEST(WasiPrograms, EscapeAttemptsAreRefused) {
+  fs::path root = fresh_dir("escape");
+  fs::path box = root / "box";
+  fs::create_directories(box);
+  std::ofstream(root / "outside.txt") << "secret";
+  std::ofstream(box / "inside.txt") << "mine";
+  fs::create_symlink("../outside.txt", box / "host-link");
+  Result w = run_in(box, whirl() + " run --dir .::. " + wasm("escape"));
+  EXPECT_EQ(w.code, 0);
+  EXPECT_EQ(w.out.find("ESCAPED"), std::string::npos) << w.out;
+  EXPECT_NE(w.out.find("host symlink: refused"), std::string::npos) << w.out;
+  EXPECT_TRUE(fs::exists(box / "inside.txt"));
+  EXPECT_FALSE(fs::exists(root / "moved.txt"));
+  EXPECT_FALSE(fs::exists(root / "newdir"));
+}
+
+TEST(WasiCli, BadInputsAreOneClearLine) {
+  fs::path d = fresh_dir("cli");
+  std::ofstream(d / "bad.wasm") << std::string("\0asm\x01\0\0\0\x05", 9);
+  Result missing = run_in(d, whirl() + " run nothere.wasm");
+  EXPECT_EQ(missing.code, 1);
+  Result bad = run_in(d, whirl() + " run bad.wasm");
+  EXPECT_EQ(bad.code, 1);
+  std::ofstream(d / "imp.wat") << "(module (import \"env\" \"f\" (func)) (func (export \"_start\")))";
+  Result imp = run_in(d, whirl() + " run imp.wat");
+  EXPECT_EQ(imp.code, 1);
+  std::ofstream(d / "add.wat") << "(module (func (export \"add\") (param i32 i64) (result i64)"
+                                  " (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))";
+  Result inv = run_in(d, whirl() + " run --invoke add add.wat -- -5 7");
+  EXPECT_EQ(inv.code, 0);
+  EXPECT_EQ(inv.out, "2\n");
+}
+
+}  // namespace
