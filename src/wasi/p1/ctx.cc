@@ -55,6 +55,12 @@ bool write_filestat(Mem& mem, uint32_t p, const struct stat& st) {
   return true;
 }
 
+struct timespec to_timespec(uint64_t ns, bool set, bool now) {
+  if (now) return {0, UTIME_NOW};
+  if (!set) return {0, UTIME_OMIT};
+  return {time_t(ns / 1000000000), long(ns % 1000000000)};
+}
+
 WasiCtx::~WasiCtx() {
   for (auto& f : fds)
     if (f.open && f.own) close(f.host);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,8 @@ void path_calls(std::vector<CallDef>& out);
 void misc_calls(std::vector<CallDef>& out);
 
 uint8_t filetype_of(unsigned st_mode);
+// A WASI timestamp for utimensat/futimens: `now` wins, then `set`, else omit.
+struct timespec to_timespec(uint64_t ns, bool set, bool now);
 // Writes a filestat (64 bytes) from a host stat.
 bool write_filestat(Mem& mem, uint32_t ptr, const struct stat& st);
 

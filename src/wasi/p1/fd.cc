@@ -136,12 +136,6 @@ uint16_t fd_filestat_set_size(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   return ftruncate(f->host, off_t(a[1].as_u64())) == 0 ? kSuccess : errno_from_host(errno);
 }
 
-struct timespec to_timespec(uint64_t ns, bool set, bool now) {
-  if (now) return {0, UTIME_NOW};
-  if (!set) return {0, UTIME_OMIT};
-  return {time_t(ns / 1000000000), long(ns % 1000000000)};
-}
-
 uint16_t fd_filestat_set_times(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;

@@ -175,12 +175,7 @@ uint16_t path_filestat_set_times(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[2], a[3], &dir, &path)) return e;
   uint32_t fl = u32(a[6]);
-  auto ts = [](uint64_t ns, bool set, bool now) -> struct timespec {
-    if (now) return {0, UTIME_NOW};
-    if (!set) return {0, UTIME_OMIT};
-    return {time_t(ns / 1000000000), long(ns % 1000000000)};
-  };
-  struct timespec times[2] = {ts(a[4].as_u64(), fl & 1, fl & 2), ts(a[5].as_u64(), fl & 4, fl & 8)};
+  struct timespec times[2] = {to_timespec(a[4].as_u64(), fl & 1, fl & 2), to_timespec(a[5].as_u64(), fl & 4, fl & 8)};
   bool follow = u32(a[1]) & 1;
   return at_parent(dir, path, [&](int pfd, const char* n) {
     return utimensat(pfd, n, times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
