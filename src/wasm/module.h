@@ -34,13 +34,15 @@ namespace whirl::wasm {
 //   MemoryCopy    a = dst memory, b = src memory
 //   TableInit     a = elem index, b = table index
 //   TableCopy     a = dst table, b = src table
+// Field order keeps it at 24 bytes: large modules hold millions of these.
 struct Instr {
-  Op op = Op::Nop;
+  uint64_t imm = 0;
   uint32_t a = 0;
   uint32_t b = 0;
-  uint64_t imm = 0;
   uint32_t offset = 0;  // byte offset in the module binary (for error messages)
+  Op op = Op::Nop;
 };
+static_assert(sizeof(Instr) == 24);
 
 // Interpretation of a BlockType immediate.
 struct BlockType {
