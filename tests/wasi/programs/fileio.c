@@ -45,7 +45,10 @@ int main(void) {
     if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
   closedir(d);
   qsort(names, n, sizeof(char*), cmp);
-  for (int i = 0; i < n; i++) printf("entry %s\n", names[i]);
+  for (int i = 0; i < n; i++) {
+    printf("entry %s\n", names[i]);
+    free(names[i]);
+  }
   printf("rmdir nonempty fails %d\n", rmdir("work") != 0);
   unlink("work/b.txt");
   unlink("work/c.bin");
