@@ -2,12 +2,17 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace whirl::cli {
 
 // Adds `whirl wast FILE...`; the exit code is stored in *exit_code when it runs.
 void add_wast_command(CLI::App& app, int* exit_code);
-// Adds `whirl run [OPTIONS] FILE [ARGS...]`.
-void add_run_command(CLI::App& app, int* exit_code);
+// Adds `whirl run [OPTIONS] FILE [ARGS...]`; ARGS come from split_run_args.
+void add_run_command(CLI::App& app, int* exit_code, std::vector<std::string> program_args);
+// For `whirl run`: moves the arguments after FILE into *program_args and
+// returns the argc that CLI11 should parse.
+int split_run_args(int argc, char** argv, std::vector<std::string>* program_args);
 
 }  // namespace whirl::cli

@@ -8,10 +8,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("whirl ") + WHIRL_VERSION);
   int exit_code = 0;
+  std::vector<std::string> program_args;
+  int cli_argc = whirl::cli::split_run_args(argc, argv, &program_args);
   whirl::cli::add_wast_command(app, &exit_code);
-  whirl::cli::add_run_command(app, &exit_code);
+  whirl::cli::add_run_command(app, &exit_code, program_args);
   try {
-    app.parse(argc, argv);
+    app.parse(cli_argc, argv);
   } catch (const CLI::ParseError& e) {
     // Usage errors: one clear line and exit code 1 (--help/--version exit 0).
     return app.exit(e) == 0 ? 0 : 1;

@@ -1,5 +1,4 @@
 // `whirl run`: run a WASI command module (or one exported function).
-#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -169,7 +168,26 @@ int run(const RunOptions& o) {
 
 }  // namespace
 
-void add_run_command(CLI::App& app, int* exit_code) {
+int split_run_args(int argc, char** argv, std::vector<std::string>* program_args) {
+  // `whirl run [OPTIONS] FILE ARGS...`: everything after FILE is the guest's,
+  // verbatim and in order, even when it looks like an option.
+  if (argc < 2 || std::string(argv[1]) != "run") return argc;
+  static const char* kWithValue[] = {"--dir", "--env", "--invoke", "--max-memory", "--timeout"};
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") return i + 1 < argc ? (program_args->assign(argv + i + 2, argv + argc), i + 2) : argc;
+    if (a.size() > 1 && a[0] == '-') {
+      for (const char* opt : kWithValue)
+        if (a == opt) ++i;  // its value
+      continue;
+    }
+    program_args->assign(argv + i + 1, argv + argc);
+    return i + 1;  // keep FILE for CLI11
+  }
+  return argc;
+}
+
+void add_run_command(CLI::App& app, int* exit_code, std::vector<std::string> program_args) {
   auto o = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Run a WebAssembly (WASI) program");
   cmd->add_option("--dir", o->dirs, "Preopen a host directory: HOST[::GUEST]")->allow_extra_args(false);
@@ -178,13 +196,9 @@ void add_run_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-memory", o->max_memory, "Maximum bytes of each linear memory");
   cmd->add_option("--timeout", o->timeout, "Stop the program after this many seconds");
   cmd->add_option("file", o->file, "The module (.wasm or .wat)")->required();
-  cmd->add_option("args", o->args, "Arguments for the program");
-  cmd->prefix_command();  // everything after FILE belongs to the program
-  cmd->callback([o, cmd, exit_code] {
-    // Arguments after FILE that look like options belong to the program too.
-    for (const auto& r : cmd->remaining()) o->args.push_back(r);
-    // A "--" separating FILE from the program's arguments is not an argument.
-    if (auto it = std::find(o->args.begin(), o->args.end(), "--"); it != o->args.end()) o->args.erase(it);
+  cmd->footer("Everything after FILE is passed to the program unchanged.");
+  cmd->callback([o, exit_code, program_args] {
+    o->args = program_args;
     *exit_code = run(*o);
   });
 }

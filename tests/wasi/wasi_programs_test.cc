@@ -102,7 +102,7 @@ TEST(WasiCli, BadInputsAreOneClearLine) {
   EXPECT_EQ(imp.code, 1);
   std::ofstream(d / "add.wat") << "(module (func (export \"add\") (param i32 i64) (result i64)"
                                   " (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))";
-  Result inv = run_in(d, whirl() + " run --invoke add add.wat -- -5 7");
+  Result inv = run_in(d, whirl() + " run --invoke add add.wat -5 7");
   EXPECT_EQ(inv.code, 0);
   EXPECT_EQ(inv.out, "2\n");
 }
