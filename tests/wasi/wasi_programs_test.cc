@@ -107,4 +107,16 @@ TEST(WasiCli, BadInputsAreOneClearLine) {
   EXPECT_EQ(inv.out, "2\n");
 }
 
+TEST(WasiCli, TimeoutAndMemoryLimits) {
+  fs::path d = fresh_dir("limits");
+  std::ofstream(d / "loop.wat") << "(module (func (export \"_start\") (loop $l (br $l))))";
+  Result loop = run_in(d, whirl() + " run --timeout 0.2 loop.wat");
+  EXPECT_EQ(loop.code, 134);
+  std::ofstream(d / "grow.wat") << "(module (memory 1) (func (export \"grow\") (param i32) (result i32)"
+                                   " (memory.grow (local.get 0))))";
+  // 4 pages allowed: growing by 3 works (old size 1), by 4 more fails (-1).
+  EXPECT_EQ(run_in(d, whirl() + " run --max-memory 262144 --invoke grow grow.wat 3").out, "1\n");
+  EXPECT_EQ(run_in(d, whirl() + " run --max-memory 262144 --invoke grow grow.wat 4").out, "-1\n");
+}
+
 }  // namespace
