@@ -7,20 +7,20 @@ static Node* make(int d) {
   if (d > 0) { n->l = make(d - 1); n->r = make(d - 1); } else { n->l = n->r = NULL; }
   return n;
 }
-static long check(Node* n) { return 1 + (n->l ? check(n->l) + check(n->r) : 0); }
+static long long check(Node* n) { return 1 + (n->l ? check(n->l) + check(n->r) : 0); }
 static void drop(Node* n) { if (n->l) { drop(n->l); drop(n->r); } free(n); }
 int main(int argc, char** argv) {
   int maxd = argc > 1 ? atoi(argv[1]) : 18;
   Node* longlived = make(maxd);
-  long total = 0;
+  long long total = 0;
   for (int d = 4; d <= maxd; d += 2) {
     int iters = 1 << (maxd - d + 4);
-    long c = 0;
+    long long c = 0;
     for (int i = 0; i < iters; i++) { Node* t = make(d); c += check(t); drop(t); }
     total += c;
-    printf("%d trees of depth %d: %ld\n", iters, d, c);
+    printf("%d trees of depth %d: %lld\n", iters, d, c);
   }
-  printf("long lived: %ld, total %ld\n", check(longlived), total);
+  printf("long lived: %lld, total %lld\n", check(longlived), total);
   drop(longlived);
   return 0;
 }

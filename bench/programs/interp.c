@@ -37,9 +37,9 @@ static void expr(void) {
     emit(c == '+' ? ADD : SUB, 0);
   }
 }
-static long run(long* vars, int iters) {
-  long stack[256];
-  long acc = 0;
+static long long run(long long* vars, int iters) {
+  long long stack[256];
+  long long acc = 0;
   for (int it = 0; it < iters; it++) {
     int sp = 0;
     for (int pc = 0; pc < ncode; pc++) {
@@ -47,14 +47,14 @@ static long run(long* vars, int iters) {
       switch (in.op) {
         case PUSH: stack[sp++] = in.arg; break;
         case LOAD: stack[sp++] = vars[in.arg]; break;
-        case ADD: sp--; stack[sp - 1] += stack[sp]; break;
-        case SUB: sp--; stack[sp - 1] -= stack[sp]; break;
-        case MUL: sp--; stack[sp - 1] *= stack[sp]; break;
-        case DIV: sp--; stack[sp - 1] = stack[sp] ? stack[sp - 1] / stack[sp] : 0; break;
-        case MOD: sp--; stack[sp - 1] = stack[sp] ? stack[sp - 1] % stack[sp] : 0; break;
+        case ADD: sp--; stack[sp - 1] = (long long)((unsigned long long)stack[sp - 1] + (unsigned long long)stack[sp]); break;
+        case SUB: sp--; stack[sp - 1] = (long long)((unsigned long long)stack[sp - 1] - (unsigned long long)stack[sp]); break;
+        case MUL: sp--; stack[sp - 1] = (long long)((unsigned long long)stack[sp - 1] * (unsigned long long)stack[sp]); break;
+        case DIV: sp--; stack[sp - 1] = stack[sp] > 0 ? stack[sp - 1] / stack[sp] : 0; break;
+        case MOD: sp--; stack[sp - 1] = stack[sp] > 0 ? stack[sp - 1] % stack[sp] : 0; break;
       }
     }
-    acc += stack[0];
+    acc = (long long)((unsigned long long)acc + (unsigned long long)stack[0]);
     vars[it % 26] = (stack[0] & 1023) + 1;
   }
   return acc;
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   int iters = argc > 1 ? atoi(argv[1]) : 40000;
   char src[8192];
   unsigned s = 7;
-  long vars[26], total = 0;
+  long long vars[26], total = 0;
   for (int prog = 0; prog < 20; prog++) {
     int len = 0, depth = 0;
     for (int t = 0; t < 300; t++) {
@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
     p = src; ncode = 0;
     expr();
     for (int i = 0; i < 26; i++) vars[i] = i + 1;
-    total += run(vars, iters);
+    total = (long long)((unsigned long long)total + (unsigned long long)run(vars, iters));
   }
-  printf("total %ld\n", total);
+  printf("total %lld\n", total);
   return 0;
 }

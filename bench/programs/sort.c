@@ -19,13 +19,13 @@ int main(int argc, char** argv) {
     strs[i][len] = 0;
   }
   qsort(strs, n, sizeof(char*), cmp_str);
-  unsigned long h = 0;
+  unsigned long long h = 0;
   for (int i = 0; i < n; i += 97) h = h * 31 + (unsigned char)strs[i][0] + (unsigned char)strs[i][1];
   Rec* recs = malloc(sizeof(Rec) * n * 2);
   for (int i = 0; i < n * 2; i++) { s = s * 1103515245u + 12345u; recs[i].key = s; recs[i].payload[0] = i; }
   qsort(recs, n * 2, sizeof(Rec), cmp_rec);
   for (int i = 0; i < n * 2; i += 101) h = h * 31 + recs[i].payload[0];
-  printf("first %s last %s hash %lu\n", strs[0], strs[n - 1], h);
+  printf("first %s last %s hash %llu\n", strs[0], strs[n - 1], h);
   for (int i = 0; i < n; i++) free(strs[i]);
   free(strs); free(recs);
   return 0;
