@@ -142,6 +142,25 @@ TEST(Runtime, FuelAndInterruptStopInfiniteLoops) {
   EXPECT_EQ(r2.error().code, TrapCode::Interrupted);
 }
 
+// Found by the fuzzer: code that only recurses (no loops) ran unbounded
+// under a fuel limit, because only loop back-edges consumed fuel.
+TEST(Runtime, FuelBoundsRecursionWithoutLoops) {
+  auto m = load(R"((module (func $fib (export "fib") (param i32) (result i32)
+      (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+        (then (local.get 0))
+        (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                       (call $fib (i32.sub (local.get 0) (i32.const 2)))))))))");
+  StoreConfig cfg;
+  cfg.fuel = 10000;
+  auto store = Store::create(cfg);
+  auto inst = store->instantiate(m, {});
+  ASSERT_TRUE(inst);
+  std::vector<Value> args{Value::i32(40)};
+  auto r = store->invoke(export_func(*inst, "fib"), args);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, TrapCode::OutOfFuel);
+}
+
 TEST(Runtime, LinkErrorsNameTheImport) {
   auto m = load(R"((module (import "env" "f" (func (param i32)))))");
   auto store = Store::create();
