@@ -1,0 +1,115 @@
+#include "spin/app/app.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+namespace whirl::spin {
+namespace fs = std::filesystem;
+
+const LoadedComponent* LoadedApp::find(std::string_view id) const {
+  for (const auto& c : components)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+namespace {
+
+Expected<std::vector<uint8_t>> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return make_error("cannot read " + p.string());
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Gathers the component's pattern files under `dir` (hard links when possible).
+Expected<bool> stage_files(const AppManifest& app, const Component& c, const fs::path& dir) {
+  std::set<std::string> files;
+  for (const auto& m : c.files) {
+    if (m.kind != FilesMount::Kind::Pattern) continue;
+    for (auto& f : glob_files(app.dir, m.pattern)) files.insert(std::move(f));
+  }
+  for (auto it = files.begin(); it != files.end();) {
+    bool excluded = false;
+    for (const auto& x : c.exclude_files) excluded = excluded || glob_match(x, *it);
+    it = excluded ? files.erase(it) : std::next(it);
+  }
+  if (files.empty()) return false;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  for (const auto& rel : files) {
+    fs::path to = dir / rel;
+    fs::create_directories(to.parent_path(), ec);
+    if (ec) return make_error("cannot create " + to.parent_path().string() + ": " + ec.message());
+    fs::create_hard_link(app.dir / rel, to, ec);
+    if (ec) {
+      ec.clear();
+      fs::copy_file(app.dir / rel, to, fs::copy_options::overwrite_existing, ec);
+      if (ec) return make_error("cannot copy " + (app.dir / rel).string() + ": " + ec.message());
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const AppLoadOptions& options) {
+  auto app = std::make_shared<LoadedApp>();
+  app->manifest = std::move(manifest);
+  const AppManifest& m = app->manifest;
+
+  std::vector<std::string> used;
+  for (const auto& t : m.http_triggers)
+    if (std::find(used.begin(), used.end(), t.component) == used.end()) used.push_back(t.component);
+
+  for (const auto& id : used) {
+    const Component* c = m.find_component(id);
+    if (!c) return make_error("component `" + id + "` is not defined");
+    LoadedComponent lc;
+    lc.id = id;
+    lc.config = c;
+
+    if (c->source.kind != ComponentSource::Kind::Local)
+      return make_error(c->source.pos.str() + ": component `" + id + "`: only local sources are supported yet");
+    fs::path src = m.dir / c->source.path;
+    auto bytes = read_file(src);
+    if (!bytes) return make_error(c->source.pos.str() + ": component `" + id + "`: " + bytes.error().message);
+    if (!options.loader) return make_error("no module loader configured");
+    auto module = options.loader(*bytes);
+    if (!module)
+      return make_error("component `" + id + "`: cannot load " + src.string() + ": " + module.error().message);
+    lc.module = std::move(*module);
+
+    lc.environment = c->environment;
+    for (const auto& [k, v] : options.env) {
+      bool replaced = false;
+      for (auto& e : lc.environment)
+        if (e.first == k) {
+          e.second = v;
+          replaced = true;
+        }
+      if (!replaced) lc.environment.emplace_back(k, v);
+    }
+
+    if (!options.staging.empty()) {
+      auto staged = stage_files(m, *c, options.staging / id);
+      if (!staged) return make_error("component `" + id + "`: files: " + staged.error().message);
+      if (*staged) lc.mounts.push_back(DirMount{options.staging / id, "/"});
+    }
+    for (const auto& f : c->files) {
+      if (f.kind != FilesMount::Kind::Placement) continue;
+      fs::path host = m.dir / f.source;
+      std::error_code ec;
+      if (!fs::is_directory(host, ec))
+        return make_error(f.pos.str() + ": component `" + id + "`: files source `" + f.source +
+                          "` is not a directory (looked for " + host.lexically_normal().string() + ")");
+      lc.mounts.push_back(DirMount{host, f.destination});
+    }
+    app->components.push_back(std::move(lc));
+  }
+  // Point configs at the app's own manifest copy (the vector is final now).
+  for (auto& lc : app->components) lc.config = app->manifest.find_component(lc.id);
+  return std::shared_ptr<const LoadedApp>(std::move(app));
+}
+
+}  // namespace whirl::spin

@@ -1,0 +1,63 @@
+// A loaded Spin application: the manifest plus, per component, its module
+// decoded, validated and compiled once (shared by every request's instance),
+// its environment and its file mounts.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "spin/manifest/manifest.h"
+#include "wasm/runtime/runtime.h"
+
+namespace whirl::spin {
+
+// A host directory the guest sees, read-only, at `guest` ("/" or "/assets").
+struct DirMount {
+  std::filesystem::path host;
+  std::string guest;
+};
+
+struct LoadedComponent {
+  std::string id;
+  const Component* config = nullptr;  // into LoadedApp::manifest
+  std::shared_ptr<const wasm::CompiledModule> module;
+  StringPairs environment;  // the manifest's, then `--env` values (which win)
+  std::vector<DirMount> mounts;
+};
+
+struct LoadedApp {
+  AppManifest manifest;
+  std::vector<LoadedComponent> components;
+
+  const LoadedComponent* find(std::string_view id) const;
+};
+
+using ModuleLoader =
+    std::function<Expected<std::shared_ptr<const wasm::CompiledModule>>(std::span<const uint8_t> bytes)>;
+
+struct AppLoadOptions {
+  ModuleLoader loader;              // normally wasm::load_module
+  StringPairs env;                  // `--env KEY=VALUE`, for every component
+  std::filesystem::path staging;    // where `files` patterns are gathered, one directory per component
+};
+
+// Loads the modules of the components the HTTP trigger uses (each once) and
+// resolves their `files`. Errors name the component and the file.
+Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const AppLoadOptions& options);
+
+// Glob matching as Spin's `files` patterns use it: `*` and `?` within one
+// path segment, `**` as a whole segment for any number of directories,
+// `[abc]` character classes. Paths use '/'.
+bool glob_match(std::string_view pattern, std::string_view path);
+
+// The files under `root` (relative paths, '/'-separated, sorted) matching
+// `pattern`; `.spin` is skipped.
+std::vector<std::string> glob_files(const std::filesystem::path& root, std::string_view pattern);
+
+}  // namespace whirl::spin

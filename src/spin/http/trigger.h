@@ -1,0 +1,52 @@
+// The HTTP trigger: Spin's reserved routes, routing, the per-request limits
+// (memory, wall-clock timeout through the watchdog) and dispatch to the
+// executor of the component's kind. Independent of the server library.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spin/app/app.h"
+#include "spin/http/executor.h"
+#include "spin/http/log_sink.h"
+#include "spin/http/router.h"
+#include "spin/http/watchdog.h"
+
+namespace whirl::spin::http {
+
+struct TriggerOptions {
+  std::chrono::milliseconds timeout{30000};  // wall clock per request
+  uint64_t max_memory = 128ull << 20;        // bytes per linear memory
+};
+
+class HttpTrigger {
+ public:
+  HttpTrigger(std::shared_ptr<const LoadedApp> app, TriggerOptions options, std::shared_ptr<LogSink> logs);
+
+  void set_executor(HttpExecutorConfig::Kind kind, std::shared_ptr<Executor> executor);
+  // Every routed component has an executor for its kind; else an error naming it.
+  Expected<void> check_executors() const;
+
+  Response handle(const Request& req);
+
+  const Router& router() const { return router_; }
+  // "  hello: http://127.0.0.1:3000/hello", one per route, as `spin up` lists them.
+  std::vector<std::string> route_lines(const std::string& base_url) const;
+  // Stops every running guest now (the end of the shutdown grace period).
+  void interrupt_all() { watchdog_.fire_all(); }
+
+ private:
+  Response app_info() const;
+
+  std::shared_ptr<const LoadedApp> app_;
+  TriggerOptions options_;
+  std::shared_ptr<LogSink> logs_;
+  Router router_;
+  std::map<HttpExecutorConfig::Kind, std::shared_ptr<Executor>> executors_;
+  Watchdog watchdog_;
+};
+
+}  // namespace whirl::spin::http

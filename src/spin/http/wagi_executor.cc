@@ -1,0 +1,141 @@
+#include "spin/http/wagi_executor.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "spin/http/wagi_cgi.h"
+#include "wasi/p1/wasi.h"
+
+namespace whirl::spin::http {
+namespace {
+
+// An anonymous in-memory file: the guest's stdin, stdout or stderr.
+class MemFile {
+ public:
+  MemFile() : fd_(memfd_create("whirl-wagi", MFD_CLOEXEC)) {}
+  ~MemFile() {
+    if (fd_ >= 0) close(fd_);
+  }
+  MemFile(const MemFile&) = delete;
+  MemFile& operator=(const MemFile&) = delete;
+
+  int fd() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+  bool fill(std::string_view data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      done += size_t(n);
+    }
+    return lseek(fd_, 0, SEEK_SET) == 0;
+  }
+
+  std::string contents() const {
+    struct stat st {};
+    if (fstat(fd_, &st) != 0 || st.st_size <= 0) return {};
+    std::string out(size_t(st.st_size), '\0');
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = pread(fd_, out.data() + done, out.size() - done, off_t(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += size_t(n);
+    }
+    out.resize(done);
+    return out;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string describe_trap(const wasm::Trap& t) {
+  std::string s = t.message;
+  if (!t.backtrace.empty()) {
+    s += " (wasm backtrace:";
+    for (size_t i = 0; i < t.backtrace.size() && i < 8; ++i) s += " " + t.backtrace[i].name;
+    s += ")";
+  }
+  return s;
+}
+
+}  // namespace
+
+Expected<Response> WagiExecutor::execute(const ExecRequest& r) {
+  const std::string& id = r.component.id;
+  const auto& wagi = r.trigger.executor.wagi;
+  WagiInvocation inv = build_wagi_invocation(r.request, r.match, wagi, r.component.environment, r.base_path);
+
+  MemFile in, out, err;
+  if (!in.ok() || !out.ok() || !err.ok()) return make_error("cannot create stdio buffers: " + std::string(strerror(errno)));
+  if (!in.fill(r.request.body)) return make_error("cannot buffer the request body: " + std::string(strerror(errno)));
+
+  wasi::WasiConfig wc;
+  wc.args = std::move(inv.argv);
+  wc.env.reserve(inv.env.size());
+  for (auto& [k, v] : inv.env) wc.env.push_back(k + "=" + v);
+  for (const auto& m : r.component.mounts) wc.preopens.push_back({m.host.string(), m.guest});
+  wc.stdin_fd = in.fd();
+  wc.stdout_fd = out.fd();
+  wc.stderr_fd = err.fd();
+  auto ctx = wasi::create_wasi(std::move(wc));
+  if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
+
+  wasm::StoreConfig sc;
+  if (r.max_memory) sc.max_memory_bytes = r.max_memory;
+  auto store = wasm::Store::create(sc);
+  auto funcs = wasi::wasi_imports(*ctx, *store);
+  std::vector<wasm::ExternVal> imports;
+  for (const auto& imp : r.component.module->module().imports) {
+    auto it = imp.module == "wasi_snapshot_preview1" ? funcs.find(imp.name) : funcs.end();
+    if (it == funcs.end())
+      return make_error("component `" + id + "`: unknown import \"" + imp.module + "\" \"" + imp.name +
+                        "\" (WAGI components may import only wasi_snapshot_preview1)");
+    imports.push_back(it->second);
+  }
+
+  std::optional<std::string> failure;
+  r.interrupt.attach(store.get());
+  auto inst = store->instantiate(r.component.module, imports);
+  if (!inst) {
+    failure = inst.error().trap ? "trapped while starting: " + describe_trap(*inst.error().trap)
+                                : "cannot instantiate: " + inst.error().message;
+  } else {
+    auto ext = (*inst)->find_export(wagi.entrypoint);
+    if (!ext || ext->kind != wasm::ExternKind::Func || !ext->as_func()->type().params.empty()) {
+      failure = "no exported function \"" + wagi.entrypoint + "\" without parameters";
+    } else {
+      auto res = store->invoke(ext->as_func(), {});
+      if (!res) {
+        const wasm::Trap& t = res.error();
+        if (t.code == wasm::TrapCode::Exit) {
+          if (t.exit_code != 0) failure = "exited with code " + std::to_string(t.exit_code);
+        } else if (t.code == wasm::TrapCode::Interrupted && r.interrupt.fired()) {
+          failure = "stopped: the request ran past its time limit";
+        } else {
+          failure = "trapped: " + describe_trap(t);
+        }
+      }
+    }
+  }
+  r.interrupt.detach();
+
+  r.logs.component_output(id, "stderr", err.contents());
+  if (failure) return make_error("component `" + id + "` " + *failure);
+  std::string stdout_bytes = out.contents();
+  if (stdout_bytes.empty())
+    return make_error("component `" + id + "` is configured to use the WAGI executor but did not write to stdout; "
+                      "check the `executor` in spin.toml");
+  auto resp = parse_cgi_response(stdout_bytes);
+  if (!resp) return make_error("component `" + id + "`: " + resp.error().message);
+  return resp;
+}
+
+}  // namespace whirl::spin::http

@@ -1,0 +1,39 @@
+// One thread that fires InterruptSlots whose deadline passed: the wall-clock
+// limit of every request, without a timer thread per request.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "spin/http/executor.h"
+
+namespace whirl::spin::http {
+
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Watchdog();
+  ~Watchdog();
+
+  // Fires `slot` at `deadline` unless cancelled first; returns a ticket.
+  uint64_t arm(Clock::time_point deadline, std::shared_ptr<InterruptSlot> slot);
+  void cancel(uint64_t ticket);
+  // Fires every armed slot now (shutdown after the grace period).
+  void fire_all();
+
+ private:
+  void loop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<Clock::time_point, std::pair<uint64_t, std::shared_ptr<InterruptSlot>>> armed_;
+  uint64_t next_ = 1;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace whirl::spin::http

@@ -1,0 +1,187 @@
+// The trigger with a fake executor: reserved routes, 404, errors as 500,
+// the wall-clock limit, and what is passed to the executor.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "spin/http/trigger.h"
+
+namespace whirl::spin::http {
+namespace {
+
+class FakeModule : public wasm::CompiledModule {
+ public:
+  FakeModule() : m_(std::make_shared<wasm::Module>()) {}
+  const wasm::Module& module() const override { return *m_; }
+  std::shared_ptr<const wasm::Module> module_ptr() const override { return m_; }
+
+ private:
+  std::shared_ptr<wasm::Module> m_;
+};
+
+class MemoryLogs : public LogSink {
+ public:
+  void component_output(std::string_view c, std::string_view s, std::string_view b) override {
+    std::lock_guard lock(mu);
+    out += std::string(c) + "/" + std::string(s) + ": " + std::string(b);
+  }
+  void error(std::string_view m) override {
+    std::lock_guard lock(mu);
+    errors += std::string(m) + "\n";
+  }
+  std::mutex mu;
+  std::string out, errors;
+};
+
+// Answers with what it was given; "/loop" spins until interrupted (bounded).
+class FakeExecutor : public Executor {
+ public:
+  Expected<Response> execute(const ExecRequest& r) override {
+    if (r.request.path == "/fail") return make_error("guest trapped: unreachable");
+    if (r.request.path == "/loop") {
+      for (int i = 0; i < 2000 && !r.interrupt.fired(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return make_error(r.interrupt.fired() ? "stopped at the time limit" : "not stopped");
+    }
+    r.logs.component_output(r.component.id, "stderr", "log line\n");
+    return Response::text(200, r.component.id + " " + r.match.pattern().based + " " + r.match.trailing + " mem=" +
+                                   std::to_string(r.max_memory));
+  }
+};
+
+std::shared_ptr<const LoadedApp> make_app(const std::string& toml) {
+  auto m = parse_manifest(toml, "spin.toml");
+  EXPECT_TRUE(m) << m.error().message;
+  AppLoadOptions o;
+  auto app = std::make_shared<LoadedApp>();
+  app->manifest = *m;
+  for (const auto& c : app->manifest.components) {
+    LoadedComponent lc;
+    lc.id = c.id;
+    lc.config = &c;
+    lc.module = std::make_shared<FakeModule>();
+    app->components.push_back(lc);
+  }
+  return app;
+}
+
+constexpr const char* kApp = R"(spin_manifest_version = 2
+[application]
+name = "demo"
+version = "0.3.0"
+[[trigger.http]]
+route = "/..."
+component = "all"
+executor = { type = "wagi" }
+[[trigger.http]]
+route = "/hello/:name"
+component = "hello"
+executor = { type = "wagi" }
+[component.all]
+source = "a.wasm"
+[component.hello]
+source = "h.wasm"
+description = "Says hello"
+)";
+
+Request get(std::string target) {
+  Request r;
+  r.set_target(target);
+  return r;
+}
+
+TEST(Trigger, RoutesToTheExecutor) {
+  auto logs = std::make_shared<MemoryLogs>();
+  HttpTrigger t(make_app(kApp), TriggerOptions{}, logs);
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  ASSERT_TRUE(t.check_executors());
+  auto r = t.handle(get("/hello/ann"));
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "hello /hello/:name  mem=134217728");
+  r = t.handle(get("/x/y"));
+  EXPECT_EQ(r.body, "all /... /x/y mem=134217728");
+  EXPECT_EQ(logs->out, "hello/stderr: log line\nall/stderr: log line\n");
+}
+
+TEST(Trigger, ReservedRoutes) {
+  HttpTrigger t(make_app(kApp), TriggerOptions{}, std::make_shared<MemoryLogs>());
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  auto h = t.handle(get("/.well-known/spin/health"));
+  EXPECT_EQ(h.status, 200u);
+  EXPECT_EQ(h.body, "OK");
+  auto i = t.handle(get("/.well-known/spin/info"));
+  EXPECT_EQ(i.status, 200u);
+  EXPECT_EQ(i.header("content-type").value_or(""), "application/json");
+  auto j = nlohmann::json::parse(i.body);
+  EXPECT_EQ(j["name"], "demo");
+  EXPECT_EQ(j["version"], "0.3.0");
+  EXPECT_EQ(t.handle(get("/.well-known/spin/other")).status, 404u);  // even with a catch-all route
+}
+
+TEST(Trigger, NoMatchIs404) {
+  auto app = make_app(R"(spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/only"
+component = "c"
+executor = { type = "wagi" }
+[component.c]
+source = "c.wasm"
+)");
+  HttpTrigger t(app, TriggerOptions{}, std::make_shared<MemoryLogs>());
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  EXPECT_EQ(t.handle(get("/other")).status, 404u);
+  EXPECT_EQ(t.handle(get("/only")).status, 200u);
+}
+
+TEST(Trigger, ExecutorErrorIs500AndLogged) {
+  auto logs = std::make_shared<MemoryLogs>();
+  HttpTrigger t(make_app(kApp), TriggerOptions{}, logs);
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  auto r = t.handle(get("/fail"));
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_NE(logs->errors.find("GET /fail: guest trapped: unreachable"), std::string::npos) << logs->errors;
+}
+
+TEST(Trigger, TimeLimitInterrupts) {
+  auto logs = std::make_shared<MemoryLogs>();
+  TriggerOptions o;
+  o.timeout = std::chrono::milliseconds(50);
+  HttpTrigger t(make_app(kApp), o, logs);
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  EXPECT_EQ(t.handle(get("/loop")).status, 500u);
+  EXPECT_NE(logs->errors.find("stopped at the time limit"), std::string::npos) << logs->errors;
+  EXPECT_EQ(t.handle(get("/hello/x")).status, 200u);  // still serving
+}
+
+TEST(Trigger, ComponentModelExecutorIsNotSupportedYet) {
+  auto app = make_app(R"(spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/"
+component = "c"
+[component.c]
+source = "c.wasm"
+)");
+  HttpTrigger t(app, TriggerOptions{}, std::make_shared<MemoryLogs>());
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  auto ok = t.check_executors();
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("spin.toml:4:1: component `c` uses the component model"), std::string::npos)
+      << ok.error().message;
+}
+
+TEST(Trigger, RouteLines) {
+  HttpTrigger t(make_app(kApp), TriggerOptions{}, std::make_shared<MemoryLogs>());
+  auto lines = t.route_lines("http://127.0.0.1:3000");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "  all: http://127.0.0.1:3000 (wildcard)");
+  EXPECT_EQ(lines[1], "  hello: http://127.0.0.1:3000/hello/:name");
+  EXPECT_EQ(lines[2], "    Says hello");
+}
+
+}  // namespace
+}  // namespace whirl::spin::http
