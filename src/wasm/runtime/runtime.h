@@ -205,7 +205,8 @@ class Store {
   virtual Expected<std::vector<Value>, Trap> invoke(FuncInst* func, std::span<const Value> args) = 0;
 
   // Ask running code to stop with Interrupted at the next safe point; may be
-  // called from another thread.
+  // called from another thread, even before the call starts. The store stays
+  // interrupted: later calls stop at once (stores are per request).
   virtual void interrupt() = 0;
 };
 

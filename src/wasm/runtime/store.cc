@@ -286,7 +286,6 @@ Expected<std::vector<Value>, Trap> StoreImpl::invoke(FuncInst* func, std::span<c
   const FuncType& t = f->ftype;
   std::vector<uint64_t> a(args.size() + 1), r(t.results.size() + 1);
   for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits;
-  if (depth == 0) interrupted.store(false, std::memory_order_relaxed);
   if (auto trap = call(*this, f, a.data(), r.data())) return unexpected(std::move(*trap));
   std::vector<Value> out;
   out.reserve(t.results.size());
