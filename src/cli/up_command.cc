@@ -1,0 +1,146 @@
+// `whirl up`: serve a Spin application's HTTP trigger (WAGI components).
+// Thin: the manifest, app, trigger and server libraries do the work; this
+// file wires them together with the OS (signals, temp dir, console).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/commands.h"
+#include "spin/app/app.h"
+#include "spin/http/server.h"
+#include "spin/http/trigger.h"
+#include "spin/http/wagi_executor.h"
+#include "spin/manifest/manifest.h"
+
+namespace whirl::cli {
+namespace {
+
+struct UpOptions {
+  std::string from = "spin.toml";
+  std::string listen = "127.0.0.1:3000";
+  std::vector<std::string> env;
+  std::string runtime_config;
+  double timeout = 30;
+  uint64_t max_memory = 128ull << 20;
+  unsigned workers = 0;
+};
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "whirl up: %s\n", what.c_str());
+  return 1;
+}
+
+// "127.0.0.1:3000", "[::1]:3000", "localhost:3000".
+bool parse_listen(const std::string& s, std::string* host, uint16_t* port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 == s.size()) return false;
+  std::string h = s.substr(0, colon), p = s.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h == "localhost") h = "127.0.0.1";
+  if (h.empty()) return false;
+  for (char c : p)
+    if (c < '0' || c > '9') return false;
+  unsigned long v = std::stoul(p);
+  if (v > 65535) return false;
+  *host = h;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
+// Removes the staging directory on every exit path.
+struct TempDir {
+  std::filesystem::path path;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+int up(const UpOptions& o) {
+  // SIGINT/SIGTERM are taken by a waiting thread; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::string host;
+  uint16_t port = 0;
+  if (!parse_listen(o.listen, &host, &port)) return fail("--listen must be ADDRESS:PORT, got `" + o.listen + "`");
+  if (!o.runtime_config.empty() && !std::filesystem::is_regular_file(o.runtime_config))
+    return fail(o.runtime_config + ": runtime config file not found");
+
+  auto manifest = spin::load_manifest(o.from);
+  if (!manifest) return fail(manifest.error().message);
+  for (const auto& t : manifest->other_triggers)
+    return fail(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http`)");
+  if (manifest->http_triggers.empty()) return fail(manifest->path.string() + ": the application has no HTTP triggers");
+
+  spin::AppLoadOptions lo;
+  lo.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };
+  for (const auto& kv : o.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return fail("--env must be KEY=VALUE, got `" + kv + "`");
+    lo.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  TempDir staging{std::filesystem::temp_directory_path() / ("whirl-up-" + std::to_string(getpid()))};
+  lo.staging = staging.path;
+  auto app = spin::load_app(std::move(*manifest), lo);
+  if (!app) return fail(app.error().message);
+
+  auto logs = std::make_shared<spin::http::FileLogSink>((*app)->manifest.dir / ".spin" / "logs", stderr);
+  spin::http::TriggerOptions topts;
+  topts.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
+  topts.max_memory = o.max_memory;
+  spin::http::HttpTrigger trigger(*app, topts, logs);
+  trigger.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
+  if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
+
+  spin::http::ServerOptions sopts;
+  sopts.host = host;
+  sopts.port = port;
+  sopts.worker_threads = o.workers;
+  spin::http::HttpServer server(sopts, [&trigger](const spin::http::Request& r) { return trigger.handle(r); });
+  if (auto ok = server.listen(); !ok) return fail(ok.error().message);
+
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::string base_url = "http://" + shown_host + ":" + std::to_string(server.port());
+  std::printf("\nServing %s\nAvailable Routes:\n", base_url.c_str());
+  for (const auto& line : trigger.route_lines(base_url)) std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (!done) server.request_stop();
+  });
+  server.run([&trigger] { trigger.interrupt_all(); });
+  done = true;
+  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes sigwait if no signal came
+  waiter.join();
+  return 0;
+}
+
+}  // namespace
+
+void add_up_command(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<UpOptions>();
+  auto* cmd = app.add_subcommand("up", "Serve a Spin application (spin.toml) over HTTP");
+  cmd->add_option("-f,--from", o->from, "The manifest, or a directory holding spin.toml")->capture_default_str();
+  cmd->add_option("--listen", o->listen, "Address to listen on: ADDRESS:PORT")->capture_default_str();
+  cmd->add_option("-e,--env", o->env, "Environment variable for every component: KEY=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("--runtime-config-file", o->runtime_config, "Runtime configuration file");
+  cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
+  cmd->add_option("--max-memory", o->max_memory, "Linear memory limit per request, in bytes")->capture_default_str();
+  cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");
+  cmd->callback([o, exit_code] { *exit_code = up(*o); });
+}
+
+}  // namespace whirl::cli

@@ -1,0 +1,344 @@
+// `whirl up` end to end: a real server process on a free loopback port, a
+// real HTTP client, and a WAGI probe module (data/probe.c).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+
+#include "../http/http_client.h"
+#include "process.h"
+
+namespace whirl::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("whirl-up-test-" + std::to_string(getpid()) + "-" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+std::string probe_manifest() {
+  std::string src = WHIRL_SPIN_PROBE;
+  return R"(spin_manifest_version = 2
+[application]
+name = "probe-app"
+version = "1.0.0"
+
+[[trigger.http]]
+route = "/exact"
+component = "probe"
+executor = { type = "wagi" }
+
+[[trigger.http]]
+route = "/users/:id"
+component = "probe"
+executor = { type = "wagi" }
+
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+executor = { type = "wagi" }
+
+[[trigger.http]]
+route = "/probe/special"
+component = "other"
+executor = { type = "wagi", argv = "custom ${SCRIPT_NAME} --args ${ARGS}" }
+
+[[trigger.http]]
+route = { private = true }
+component = "hidden"
+executor = { type = "wagi" }
+
+[component.probe]
+source = ")" + src + R"("
+environment = { COMPONENT_VAR = "from-manifest" }
+files = [{ source = "assets", destination = "/data" }]
+
+[component.other]
+source = ")" + src + R"("
+environment = { WHO = "other" }
+
+[component.hidden]
+source = ")" + src + R"("
+)";
+}
+
+std::map<std::string, std::string> lines_to_map(const std::string& body) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) m.emplace(line.substr(0, eq), line.substr(eq + 1));
+  }
+  return m;
+}
+
+class UpServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = temp_dir("shared");
+    write(dir_ / "spin.toml", probe_manifest());
+    write(dir_ / "assets" / "hello.txt", "file contents\n");
+    proc_ = new UpProcess({WHIRL_BINARY, "up", "-f", dir_.string(), "--listen", "127.0.0.1:0", "--timeout", "2",
+                           "--env", "CLI_VAR=from-cli"},
+                          (dir_ / "stderr.txt").string());
+    port_ = proc_->wait_serving();
+  }
+  static void TearDownTestSuite() {
+    proc_->signal(SIGTERM);
+    proc_->wait_exit(std::chrono::seconds(20));
+    delete proc_;
+    fs::remove_all(dir_);
+  }
+  void SetUp() override { ASSERT_NE(port_, 0) << proc_->stderr_text(); }
+
+  Reply get(const std::string& target) { return get_once(port_, target); }
+
+  static fs::path dir_;
+  static UpProcess* proc_;
+  static uint16_t port_;
+};
+fs::path UpServer::dir_;
+UpProcess* UpServer::proc_ = nullptr;
+uint16_t UpServer::port_ = 0;
+
+TEST_F(UpServer, ListsRoutesAtStartup) {
+  auto line = proc_->wait_line("  other:", std::chrono::seconds(5));
+  ASSERT_TRUE(line);
+  std::string base = "http://127.0.0.1:" + std::to_string(port_);
+  EXPECT_EQ(*line, "  other: " + base + "/probe/special");
+}
+
+TEST_F(UpServer, Routing) {
+  auto exact = lines_to_map(get("/exact?x").body);
+  EXPECT_EQ(exact["X_MATCHED_ROUTE"], "/exact");
+  auto param = lines_to_map(get("/users/42").body);
+  EXPECT_EQ(param["X_MATCHED_ROUTE"], "/users/:id");
+  EXPECT_EQ(param["X_PATH_MATCH_ID"], "42");
+  auto wild = lines_to_map(get("/probe/a/b").body);
+  EXPECT_EQ(wild["X_MATCHED_ROUTE"], "/probe/...");
+  EXPECT_EQ(wild["PATH_INFO"], "/a/b");
+  auto special = lines_to_map(get("/probe/special").body);  // exact beats the wildcard
+  EXPECT_EQ(special["WHO"], "other");
+  EXPECT_EQ(get("/users/42/more").status, 404u);
+  EXPECT_EQ(get("/nothing/here").status, 404u);
+  EXPECT_EQ(get("/").status, 404u);
+}
+
+TEST_F(UpServer, SpinRoutingVariables) {
+  Client c(port_);
+  auto r = c.get("/probe/x%20y/z?a=1&b=2");
+  ASSERT_EQ(r.status, 200u) << r.error;
+  auto env = lines_to_map(r.body);
+  EXPECT_EQ(env["X_FULL_URL"], "http://127.0.0.1/probe/x%20y/z?a=1&b=2");
+  EXPECT_EQ(env["PATH_INFO"], "/x%20y/z");
+  EXPECT_EQ(env["X_RAW_PATH_INFO"], "/x%20y/z");
+  EXPECT_EQ(env["PATH_TRANSLATED"], "/x y/z");
+  EXPECT_EQ(env["X_MATCHED_ROUTE"], "/probe/...");
+  EXPECT_EQ(env["X_BASE_PATH"], "/");
+  EXPECT_EQ(env["X_RAW_COMPONENT_ROUTE"], "/probe/...");
+  EXPECT_EQ(env["X_COMPONENT_ROUTE"], "/probe");
+  EXPECT_EQ(env["X_CLIENT_ADDR"].rfind("127.0.0.1:", 0), 0u);
+  EXPECT_EQ(env["SCRIPT_NAME"], "/probe");
+}
+
+TEST_F(UpServer, CgiEnvironmentAndArgv) {
+  Client c(port_);
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/probe/env?one=1&two=2", 11};
+  req.set(bhttp::field::host, "example.test:8080");
+  req.set(bhttp::field::content_type, "text/plain");
+  req.set("X-Custom-Header", "custom value");
+  req.set(bhttp::field::authorization, "Bearer secret");
+  req.body() = "abc";
+  auto r = c.send(std::move(req));
+  ASSERT_EQ(r.status, 200u) << r.error;
+  auto env = lines_to_map(r.body);
+  EXPECT_EQ(env["REQUEST_METHOD"], "POST");
+  EXPECT_EQ(env["QUERY_STRING"], "one=1&two=2");
+  EXPECT_EQ(env["CONTENT_TYPE"], "text/plain");
+  EXPECT_EQ(env["CONTENT_LENGTH"], "3");
+  EXPECT_EQ(env["SERVER_NAME"], "example.test");
+  EXPECT_EQ(env["SERVER_PORT"], "8080");
+  EXPECT_EQ(env["SERVER_PROTOCOL"], "HTTP/1.1");
+  EXPECT_EQ(env["SERVER_SOFTWARE"], "WAGI/1");
+  EXPECT_EQ(env["GATEWAY_INTERFACE"], "CGI/1.1");
+  EXPECT_EQ(env["REMOTE_ADDR"], "127.0.0.1");
+  EXPECT_EQ(env["REMOTE_HOST"], "127.0.0.1");
+  EXPECT_EQ(env.count("AUTH_TYPE"), 1u);
+  EXPECT_EQ(env["HTTP_X_CUSTOM_HEADER"], "custom value");
+  EXPECT_EQ(env["HTTP_HOST"], "example.test:8080");
+  EXPECT_EQ(env.count("HTTP_AUTHORIZATION"), 0u);
+  EXPECT_EQ(env["X_FULL_URL"], "http://example.test:8080/probe/env?one=1&two=2");
+  EXPECT_EQ(env["COMPONENT_VAR"], "from-manifest");
+  EXPECT_EQ(env["CLI_VAR"], "from-cli");
+  EXPECT_EQ(env["ARG0"], "/probe/env");
+  EXPECT_EQ(env["ARG1"], "one=1");
+  EXPECT_EQ(env["ARG2"], "two=2");
+
+  auto custom = lines_to_map(get("/probe/special?q=1").body);
+  EXPECT_EQ(custom["ARG0"], "custom");
+  EXPECT_EQ(custom["ARG1"], "/probe/special");
+  EXPECT_EQ(custom["ARG2"], "--args");
+  EXPECT_EQ(custom["ARG3"], "q=1");
+}
+
+TEST_F(UpServer, RequestBodies) {
+  Client c(port_);
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/probe/echo", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.body() = big;
+  auto r = c.send(std::move(req));
+  ASSERT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body.size(), big.size());
+  EXPECT_TRUE(r.body == big);
+
+  auto chunked = c.raw("POST /probe/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.status, 200u) << chunked.error;
+  EXPECT_EQ(chunked.body, "Wikipedia");
+  auto env = lines_to_map(c.raw("POST /probe/env HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "3\r\nabc\r\n0\r\n\r\n").body);
+  EXPECT_EQ(env["CONTENT_LENGTH"], "3");
+}
+
+TEST_F(UpServer, StatusAndLocation) {
+  auto r = get("/probe/status/418");
+  EXPECT_EQ(r.status, 418u);
+  EXPECT_EQ(r.body, "status body\n");
+  EXPECT_EQ(std::string(r.headers["x-probe"]), "yes");
+  EXPECT_EQ(std::string(r.headers["content-type"]), "text/plain");
+  auto bad = get("/probe/status/xyz");
+  EXPECT_EQ(bad.status, 502u);
+  auto loc = get("/probe/redirect");
+  EXPECT_EQ(loc.status, 302u);
+  EXPECT_EQ(std::string(loc.headers["location"]), "/elsewhere");
+}
+
+TEST_F(UpServer, HealthAndInfo) {
+  auto h = get("/.well-known/spin/health");
+  EXPECT_EQ(h.status, 200u);
+  EXPECT_EQ(h.body, "OK");
+  auto i = get("/.well-known/spin/info");
+  EXPECT_EQ(i.status, 200u);
+  EXPECT_NE(i.body.find("\"name\": \"probe-app\""), std::string::npos) << i.body;
+  EXPECT_NE(i.body.find("\"version\": \"1.0.0\""), std::string::npos) << i.body;
+  EXPECT_EQ(get("/.well-known/spin/nope").status, 404u);
+}
+
+TEST_F(UpServer, FailingGuestsAre500AndTheServerStaysUp) {
+  for (const char* what : {"/probe/trap", "/probe/exit", "/probe/nocgi", "/probe/silent"}) {
+    auto r = get(what);
+    EXPECT_EQ(r.status, 500u) << what << " " << r.error;
+  }
+  EXPECT_EQ(get("/.well-known/spin/health").status, 200u);
+  EXPECT_EQ(get("/exact").status, 200u);
+  std::string err = proc_->stderr_text();
+  EXPECT_NE(err.find("/probe/trap"), std::string::npos) << err;
+  EXPECT_NE(err.find("trapped"), std::string::npos) << err;
+  EXPECT_NE(err.find("exited with code 3"), std::string::npos) << err;
+}
+
+TEST_F(UpServer, InfiniteLoopStopsAtTheTimeout) {
+  auto slow = std::async(std::launch::async, [&] { return get("/probe/loop"); });
+  EXPECT_EQ(get("/exact").status, 200u);  // served while the loop runs
+  auto r = slow.get();
+  EXPECT_EQ(r.status, 500u) << r.error;
+  EXPECT_NE(proc_->stderr_text().find("time limit"), std::string::npos);
+  EXPECT_EQ(get("/exact").status, 200u);
+}
+
+TEST_F(UpServer, StderrIsLogged) {
+  EXPECT_EQ(get("/probe/stderr").status, 200u);
+  std::ifstream log(dir_ / ".spin" / "logs" / "probe_stderr.txt");
+  std::stringstream ss;
+  ss << log.rdbuf();
+  EXPECT_NE(ss.str().find("probe says hello on stderr"), std::string::npos);
+  EXPECT_NE(proc_->stderr_text().find("probe says hello on stderr"), std::string::npos);
+}
+
+TEST_F(UpServer, FilesAreMounted) {
+  auto r = get("/probe/file");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find("file contents"), std::string::npos) << r.body;
+}
+
+// Bad manifests: a message with FILE:LINE:COLUMN on stderr and exit code 1.
+struct BadCase {
+  const char* name;
+  std::string toml;
+  std::string expect;
+};
+
+TEST(UpErrors, BadManifests) {
+  std::string src = WHIRL_SPIN_PROBE;
+  std::string head = "spin_manifest_version = 2\n[application]\nname = \"bad\"\n";
+  std::vector<BadCase> cases = {
+      {"unknown", head + "[[trigger.http]]\nroute = \"/\"\ncomponent = \"c\"\nexecutor = { type = \"wagi\" }\n"
+                         "[component.c]\nsource = \"" + src + "\"\nfoo = 1\n",
+       "spin.toml:10:1: unknown field `foo` in [component.c]"},
+      {"missing", head + "[[trigger.http]]\nroute = \"/\"\ncomponent = \"nope\"\n",
+       "spin.toml:6:13: the HTTP trigger for route `/` uses component `nope`, which is not defined"},
+      {"duplicate", head + "[[trigger.http]]\nroute = \"/a\"\ncomponent = \"c\"\n[[trigger.http]]\nroute = \"/a\"\n"
+                           "component = \"c\"\n[component.c]\nsource = \"" + src + "\"\n",
+       "spin.toml:8:9: duplicate route `/a`"},
+      {"route", head + "[[trigger.http]]\nroute = \"/a/.../b\"\ncomponent = \"c\"\n[component.c]\nsource = \"" + src +
+                       "\"\n",
+       "spin.toml:5:9: bad route `/a/.../b`"},
+      {"source", head + "[[trigger.http]]\nroute = \"/\"\ncomponent = \"c\"\n[component.c]\nsource = \"gone.wasm\"\n",
+       "spin.toml:8:10: component `c`: source file `gone.wasm` not found"},
+  };
+  for (const auto& bc : cases) {
+    auto dir = temp_dir(std::string("bad-") + bc.name);
+    write(dir / "spin.toml", bc.toml);
+    UpProcess p({WHIRL_BINARY, "up", "-f", (dir / "spin.toml").string(), "--listen", "127.0.0.1:0"},
+                (dir / "stderr.txt").string());
+    EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 1) << bc.name;
+    std::string err = p.stderr_text();
+    EXPECT_NE(err.find(bc.expect), std::string::npos) << bc.name << ": " << err;
+    fs::remove_all(dir);
+  }
+}
+
+TEST(UpErrors, NoManifest) {
+  auto dir = temp_dir("none");
+  UpProcess p({WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0"}, (dir / "stderr.txt").string());
+  EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 1);
+  EXPECT_NE(p.stderr_text().find("cannot read the manifest"), std::string::npos) << p.stderr_text();
+  fs::remove_all(dir);
+}
+
+TEST(UpShutdown, SigtermLetsTheRequestInFlightComplete) {
+  auto dir = temp_dir("sigterm");
+  write(dir / "spin.toml", probe_manifest());
+  fs::create_directories(dir / "assets");
+  UpProcess p({WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0"}, (dir / "stderr.txt").string());
+  uint16_t port = p.wait_serving();
+  ASSERT_NE(port, 0) << p.stderr_text();
+  Client c(port);
+  ASSERT_TRUE(c.connected());
+  auto reply = std::async(std::launch::async, [&] { return c.get("/probe/sleep", false); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the request is in the guest now
+  p.signal(SIGTERM);
+  auto r = reply.get();
+  EXPECT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body, "slept\n");
+  EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 0);
+  EXPECT_FALSE(Client(port).connected());
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace whirl::test
