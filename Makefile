@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo test-asan fuzz install clean
+.PHONY: all deps build test demo test-asan fuzz fuzz-text install clean
 
 all: build
 
@@ -54,3 +54,11 @@ install: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# Fuzz the text front end (.wast/.wat parsing), seeded with the spec scripts.
+fuzz-text: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_text
+	mkdir -p $(FUZZ_BUILD)/text-corpus $(FUZZ_BUILD)/text-seeds
+	cp examples/demo.wast $(wildcard ../shared/wasm-testsuite/[a-r]*.wast) $(FUZZ_BUILD)/text-seeds/ 2>/dev/null || true
+	./$(FUZZ_BUILD)/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	  $(FUZZ_BUILD)/text-corpus $(FUZZ_BUILD)/text-seeds
