@@ -1,5 +1,6 @@
 // Boost.Beast and Asio stay in this file; exceptions from them stop here.
 #include "spin/http/server.h"
+#include "spin/http/worker_pool.h"
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -25,7 +26,7 @@ struct HttpServer::Impl {
   Handler handler;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
-  std::unique_ptr<net::thread_pool> workers;
+  std::unique_ptr<WorkerPool> workers;
   net::strand<net::io_context::executor_type> ctl{ioc.get_executor()};  // stop and grace timer
   net::steady_timer grace_timer{ctl};
   std::atomic<bool> stopping{false};
@@ -95,17 +96,25 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = msg.version();
     busy_ = true;
     stream_.expires_never();
-    // The guard keeps the io_context running while the worker handles it.
-    auto guard = net::make_work_guard(srv_.ioc);
-    net::post(*srv_.workers, [self = shared_from_this(), req = std::move(req), guard = std::move(guard)]() mutable {
+    // The guard keeps the io_context running while a worker handles the request.
+    struct Job {
+      std::shared_ptr<Session> self;
+      Request req;
+      net::executor_work_guard<net::io_context::executor_type> guard;
+    };
+    auto job = std::make_shared<Job>(Job{shared_from_this(), std::move(req), net::make_work_guard(srv_.ioc)});
+    srv_.workers->submit([job] {
       Response res;
       try {
-        res = self->srv_.handler(req);
+        res = job->self->srv_.handler(job->req);
       } catch (const std::exception&) {
         res = Response::empty(500);
       }
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res), guard = std::move(guard)]() mutable { self->write(std::move(res)); });
+      auto self = job->self;
+      net::post(self->stream_.get_executor(), [job, res = std::move(res)]() mutable {
+        job->self->write(std::move(res));
+        job->guard.reset();
+      });
     });
   }
 
@@ -215,8 +224,9 @@ HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make
   impl_->handler = std::move(handler);
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (!impl_->opts.io_threads) impl_->opts.io_threads = std::min(2u, cores);
-  if (!impl_->opts.worker_threads) impl_->opts.worker_threads = std::max(8u, 4 * cores);
-  impl_->workers = std::make_unique<net::thread_pool>(impl_->opts.worker_threads);
+  if (!impl_->opts.worker_threads) impl_->opts.worker_threads = 2 * cores;
+  impl_->workers = std::make_unique<WorkerPool>(impl_->opts.worker_threads, impl_->opts.max_worker_threads,
+                                                impl_->opts.worker_patience);
 }
 
 HttpServer::~HttpServer() {

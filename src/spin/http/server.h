@@ -19,7 +19,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 3000;                 // 0: any free port (see HttpServer::port())
   unsigned io_threads = 0;              // 0: min(2, cores)
-  unsigned worker_threads = 0;          // 0: max(8, 4 * cores)
+  unsigned worker_threads = 0;          // 0: 2 * cores (more are added while guests hold them all)
+  unsigned max_worker_threads = 64;
+  std::chrono::milliseconds worker_patience{100};  // queue wait before an extra worker is added
   uint64_t body_limit = 64ull << 20;    // request bodies larger than this are refused (413)
   std::chrono::seconds idle_timeout{60};
   std::chrono::milliseconds grace{10000};  // for in-flight requests after stop

@@ -26,6 +26,9 @@ class MemFile {
   int fd() const { return fd_; }
   bool ok() const { return fd_ >= 0; }
 
+  // Empties the file for the next request.
+  bool reset() { return ftruncate(fd_, 0) == 0 && lseek(fd_, 0, SEEK_SET) == 0; }
+
   bool fill(std::string_view data) {
     size_t done = 0;
     while (done < data.size()) {
@@ -56,6 +59,14 @@ class MemFile {
   int fd_;
 };
 
+// The guest's stdin, stdout and stderr; one set per worker thread, emptied
+// before each request (cheaper than three new files per request).
+struct Stdio {
+  MemFile in, out, err;
+  bool ok() const { return in.ok() && out.ok() && err.ok(); }
+  bool reset() { return in.reset() && out.reset() && err.reset(); }
+};
+
 std::string describe_trap(const wasm::Trap& t) {
   std::string s = t.message;
   if (!t.backtrace.empty()) {
@@ -73,8 +84,12 @@ Expected<Response> WagiExecutor::execute(const ExecRequest& r) {
   const auto& wagi = r.trigger.executor.wagi;
   WagiInvocation inv = build_wagi_invocation(r.request, r.match, wagi, r.component.environment, r.base_path);
 
-  MemFile in, out, err;
-  if (!in.ok() || !out.ok() || !err.ok()) return make_error("cannot create stdio buffers: " + std::string(strerror(errno)));
+  thread_local Stdio stdio;
+  if (!stdio.ok() || !stdio.reset())
+    return make_error("cannot create stdio buffers: " + std::string(strerror(errno)));
+  MemFile& in = stdio.in;
+  MemFile& out = stdio.out;
+  MemFile& err = stdio.err;
   if (!in.fill(r.request.body)) return make_error("cannot buffer the request body: " + std::string(strerror(errno)));
 
   wasi::WasiConfig wc;
@@ -91,19 +106,14 @@ Expected<Response> WagiExecutor::execute(const ExecRequest& r) {
   wasm::StoreConfig sc;
   if (r.max_memory) sc.max_memory_bytes = r.max_memory;
   auto store = wasm::Store::create(sc);
-  auto funcs = wasi::wasi_imports(*ctx, *store);
-  std::vector<wasm::ExternVal> imports;
-  for (const auto& imp : r.component.module->module().imports) {
-    auto it = imp.module == "wasi_snapshot_preview1" ? funcs.find(imp.name) : funcs.end();
-    if (it == funcs.end())
-      return make_error("component `" + id + "`: unknown import \"" + imp.module + "\" \"" + imp.name +
-                        "\" (WAGI components may import only wasi_snapshot_preview1)");
-    imports.push_back(it->second);
-  }
+  auto imports = wasi::wasi_link(*ctx, *store, r.component.module->module());
+  if (!imports)
+    return make_error("component `" + id + "`: " + imports.error().message +
+                      " (WAGI components may import only wasi_snapshot_preview1)");
 
   std::optional<std::string> failure;
   r.interrupt.attach(store.get());
-  auto inst = store->instantiate(r.component.module, imports);
+  auto inst = store->instantiate(r.component.module, *imports);
   if (!inst) {
     failure = inst.error().trap ? "trapped while starting: " + describe_trap(*inst.error().trap)
                                 : "cannot instantiate: " + inst.error().message;

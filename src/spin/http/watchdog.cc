@@ -40,9 +40,10 @@ Watchdog::~Watchdog() {
 uint64_t Watchdog::arm(Clock::time_point deadline, std::shared_ptr<InterruptSlot> slot) {
   std::lock_guard lock(mu_);
   uint64_t ticket = next_++;
-  bool earliest = armed_.empty() || deadline < armed_.begin()->first;
   armed_.emplace(deadline, std::make_pair(ticket, std::move(slot)));
-  if (earliest) cv_.notify_all();
+  // The loop wakes up on its own at least every kTick; wake it only for an
+  // earlier deadline than that (saves a wake-up per request).
+  if (deadline < waiting_until_) cv_.notify_all();
   return ticket;
 }
 
@@ -66,15 +67,16 @@ void Watchdog::fire_all() {
 }
 
 void Watchdog::loop() {
+  constexpr auto kTick = std::chrono::milliseconds(200);
   std::unique_lock lock(mu_);
   while (!done_) {
-    if (armed_.empty()) {
-      cv_.wait(lock);
-      continue;
-    }
-    auto first = armed_.begin()->first;
-    if (Clock::now() < first) {
-      cv_.wait_until(lock, first);
+    auto now = Clock::now();
+    auto wake = now + kTick;
+    if (!armed_.empty() && armed_.begin()->first < wake) wake = armed_.begin()->first;
+    if (now < wake) {
+      waiting_until_ = wake;
+      cv_.wait_until(lock, wake);
+      waiting_until_ = Clock::time_point::min();
       continue;
     }
     std::vector<std::shared_ptr<InterruptSlot>> due;

@@ -32,6 +32,7 @@ class Watchdog {
   std::condition_variable cv_;
   std::multimap<Clock::time_point, std::pair<uint64_t, std::shared_ptr<InterruptSlot>>> armed_;
   uint64_t next_ = 1;
+  Clock::time_point waiting_until_;  // when the loop wakes up next by itself
   bool done_ = false;
   std::thread thread_;
 };

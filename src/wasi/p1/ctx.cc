@@ -91,6 +91,70 @@ Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config) {
   return ctx;
 }
 
+namespace {
+
+// Every WASI call but proc_exit, by name (built once).
+const std::map<std::string, CallDef>& call_table() {
+  static const std::map<std::string, CallDef> table = [] {
+    std::vector<CallDef> defs;
+    fd_calls(defs);
+    path_calls(defs);
+    misc_calls(defs);
+    std::map<std::string, CallDef> m;
+    for (auto& d : defs) m.emplace(d.name, std::move(d));
+    return m;
+  }();
+  return table;
+}
+
+wasm::ExternVal make_call(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store, const CallDef& d) {
+  Call fn = d.fn;
+  wasm::HostFunc h = [ctx, fn](wasm::Caller& caller, std::span<const wasm::Value> args,
+                               std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
+    Mem mem(caller.memory());
+    results[0] = wasm::Value::i32(fn(*ctx, mem, args.data()));
+    return std::nullopt;
+  };
+  return wasm::ExternVal::func(
+      store.create_host_func(wasm::FuncType{d.params, {wasm::ValType::I32}}, std::move(h), d.name));
+}
+
+wasm::ExternVal make_proc_exit(wasm::Store& store) {
+  return wasm::ExternVal::func(store.create_host_func(
+      wasm::FuncType{{wasm::ValType::I32}, {}},
+      [](wasm::Caller&, std::span<const wasm::Value> args, std::span<wasm::Value>) -> std::optional<wasm::Trap> {
+        wasm::Trap t;
+        t.code = wasm::TrapCode::Exit;
+        t.exit_code = int32_t(args[0].as_u32());
+        t.message = "exit with code " + std::to_string(t.exit_code);
+        return t;
+      },
+      "proc_exit"));
+}
+
+}  // namespace
+
+Expected<std::vector<wasm::ExternVal>> wasi_link(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store,
+                                                 const wasm::Module& module) {
+  std::vector<wasm::ExternVal> out;
+  out.reserve(module.imports.size());
+  const auto& table = call_table();
+  for (const auto& imp : module.imports) {
+    if (imp.module == "wasi_snapshot_preview1") {
+      if (imp.name == "proc_exit") {
+        out.push_back(make_proc_exit(store));
+        continue;
+      }
+      if (auto it = table.find(imp.name); it != table.end()) {
+        out.push_back(make_call(ctx, store, it->second));
+        continue;
+      }
+    }
+    return make_error("unknown import \"" + imp.module + "\" \"" + imp.name + "\"");
+  }
+  return out;
+}
+
 std::map<std::string, wasm::ExternVal> wasi_imports(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store) {
   std::vector<CallDef> defs;
   fd_calls(defs);

@@ -35,4 +35,10 @@ Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config);
 // `store`; they keep `ctx` alive.
 std::map<std::string, wasm::ExternVal> wasi_imports(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store);
 
+// The imports of `module`, in its import order, creating only the WASI
+// functions it uses (cheaper per instance than wasi_imports). An import that
+// is not a wasi_snapshot_preview1 function is an error naming it.
+Expected<std::vector<wasm::ExternVal>> wasi_link(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store,
+                                                 const wasm::Module& module);
+
 }  // namespace whirl::wasi

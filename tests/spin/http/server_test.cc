@@ -102,6 +102,25 @@ TEST_F(ServerTest, RequestsRunConcurrently) {
   EXPECT_EQ(b.get().body, "together");
 }
 
+TEST_F(ServerTest, ExtraWorkerWhenAllAreHeld) {
+  ServerOptions o;
+  o.worker_threads = 1;
+  o.worker_patience = std::chrono::milliseconds(20);
+  std::atomic<bool> release{false};
+  start([&](const Request& r) {
+    if (r.path == "/hold")
+      for (int i = 0; i < 2000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return Response::text(200, r.path);
+  }, o);
+  auto held = std::async(std::launch::async, [&] { return test::get_once(port(), "/hold"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto quick = test::get_once(port(), "/quick");  // served by an extra worker while /hold runs
+  EXPECT_EQ(quick.body, "/quick");
+  EXPECT_FALSE(release.load());
+  release = true;
+  EXPECT_EQ(held.get().body, "/hold");
+}
+
 TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   std::promise<void> entered;
   std::atomic<bool> release{false};
