@@ -96,7 +96,7 @@ Expected<Response> WagiExecutor::execute(const ExecRequest& r) {
   wc.args = std::move(inv.argv);
   wc.env.reserve(inv.env.size());
   for (auto& [k, v] : inv.env) wc.env.push_back(k + "=" + v);
-  for (const auto& m : r.component.mounts) wc.preopens.push_back({m.host.string(), m.guest});
+  for (const auto& m : r.component.mounts) wc.preopens.push_back({m.host.string(), m.guest, true});
   wc.stdin_fd = in.fd();
   wc.stdout_fd = out.fd();
   wc.stderr_fd = err.fd();

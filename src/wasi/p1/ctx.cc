@@ -85,6 +85,7 @@ Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config) {
     f.preopen = true;
     f.is_dir = true;
     f.guest_path = p.guest_path;
+    f.read_only = p.read_only;
     ctx->fds.push_back(f);
   }
   ctx->config = std::move(config);

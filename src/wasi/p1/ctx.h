@@ -32,7 +32,11 @@ struct Fd {
   bool is_dir = false;
   bool own = true;            // close the host fd on fd_close
   std::string guest_path;     // preopens: the guest-visible name
+  bool read_only = false;     // opened beneath a read-only preopen
 };
+
+// kPerm for changes beneath a read-only preopen.
+inline uint16_t check_writable(const Fd* f) { return f->read_only ? uint16_t(kPerm) : uint16_t(kSuccess); }
 
 class WasiCtx {
  public:

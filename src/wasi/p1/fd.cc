@@ -133,12 +133,14 @@ uint16_t fd_filestat_get(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
 uint16_t fd_filestat_set_size(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (uint16_t e = check_writable(f)) return e;
   return ftruncate(f->host, off_t(a[1].as_u64())) == 0 ? kSuccess : errno_from_host(errno);
 }
 
 uint16_t fd_filestat_set_times(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (uint16_t e = check_writable(f)) return e;
   uint32_t fl = u32(a[3]);
   struct timespec ts[2] = {to_timespec(a[1].as_u64(), fl & 1, fl & 2), to_timespec(a[2].as_u64(), fl & 4, fl & 8)};
   return futimens(f->host, ts) == 0 ? kSuccess : errno_from_host(errno);
@@ -234,6 +236,7 @@ uint16_t fd_advise(WasiCtx& ctx, Mem&, const wasm::Value* a) {
 uint16_t fd_allocate(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (uint16_t e = check_writable(f)) return e;
   int r = posix_fallocate(f->host, off_t(a[1].as_u64()), off_t(a[2].as_u64()));
   return r == 0 ? kSuccess : errno_from_host(r);
 }

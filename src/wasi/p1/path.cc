@@ -60,6 +60,7 @@ uint16_t path_open(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   if (fdflags & 1) flags |= O_APPEND;
   if (fdflags & 4) flags |= O_NONBLOCK;
   if (fdflags & (2 | 8 | 16)) flags |= O_SYNC;
+  if (dir->read_only && (want_write || (oflags & (1 | 8)) || (fdflags & 1))) return kPerm;
   int fd = platform::open_beneath(dir->host, path, flags, 0666, follow);
   if (fd == -EISDIR && (flags & O_ACCMODE) != O_RDONLY) return kIsdir;
   if (fd < 0) return escape_or(fd);
@@ -69,6 +70,7 @@ uint16_t path_open(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   f.host = fd;
   f.open = true;
   f.is_dir = S_ISDIR(st.st_mode);
+  f.read_only = dir->read_only;
   uint32_t guest = ctx.add(std::move(f));
   mem.write<uint32_t>(u32(a[8]), guest);
   return kSuccess;
@@ -78,6 +80,7 @@ uint16_t path_create_directory(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
+  if (uint16_t e = check_writable(dir)) return e;
   return at_parent(dir, path, [](int pfd, const char* n) { return mkdirat(pfd, n, 0777); });
 }
 
@@ -85,6 +88,7 @@ uint16_t path_remove_directory(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
+  if (uint16_t e = check_writable(dir)) return e;
   return at_parent(dir, path, [](int pfd, const char* n) { return unlinkat(pfd, n, AT_REMOVEDIR); });
 }
 
@@ -92,6 +96,7 @@ uint16_t path_unlink_file(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
+  if (uint16_t e = check_writable(dir)) return e;
   if (!path.empty() && path.back() == '/') return kNotdir;
   return at_parent(dir, path, [](int pfd, const char* n) { return unlinkat(pfd, n, 0); });
 }
@@ -101,6 +106,9 @@ uint16_t two_paths(WasiCtx& ctx, Mem& mem, const wasm::Value* a1, const wasm::Va
   std::string p1, p2;
   if (uint16_t e = dir_and_path(ctx, mem, a1[0], a1[1], a1[2], &d1, &p1)) return e;
   if (uint16_t e = dir_and_path(ctx, mem, a2[0], a2[1], a2[2], &d2, &p2)) return e;
+  if (uint16_t e = check_writable(d2)) return e;
+  if (!is_link)
+    if (uint16_t e = check_writable(d1)) return e;
   std::string n1, n2;
   int f1 = platform::open_parent_beneath(d1->host, p1, &n1);
   if (f1 < 0) return escape_or(f1);
@@ -136,6 +144,7 @@ uint16_t path_symlink(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[2], a[3], a[4], &dir, &path)) return e;
+  if (uint16_t e = check_writable(dir)) return e;
   return at_parent(dir, path, [&](int pfd, const char* n) { return symlinkat(target.c_str(), pfd, n); });
 }
 
@@ -174,6 +183,7 @@ uint16_t path_filestat_set_times(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[2], a[3], &dir, &path)) return e;
+  if (uint16_t e = check_writable(dir)) return e;
   uint32_t fl = u32(a[6]);
   struct timespec times[2] = {to_timespec(a[4].as_u64(), fl & 1, fl & 2), to_timespec(a[5].as_u64(), fl & 4, fl & 8)};
   bool follow = u32(a[1]) & 1;

@@ -15,6 +15,7 @@ namespace whirl::wasi {
 struct Preopen {
   std::string host_path;
   std::string guest_path;
+  bool read_only = false;  // nothing beneath it can be created, written, renamed or removed
 };
 
 struct WasiConfig {

@@ -273,6 +273,8 @@ TEST_F(UpServer, FilesAreMounted) {
   auto r = get("/probe/file");
   EXPECT_EQ(r.status, 200u);
   EXPECT_NE(r.body.find("file contents"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("write refused"), std::string::npos) << r.body;  // mounted read-only
+  EXPECT_FALSE(fs::exists(dir_ / "assets" / "new.txt"));
 }
 
 // Bad manifests: a message with FILE:LINE:COLUMN on stderr and exit code 1.
