@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo test-asan fuzz fuzz-text install clean
+.PHONY: all deps build test demo demo-wast bench-http test-asan fuzz fuzz-text install clean
 
 all: build
 
@@ -22,9 +22,19 @@ test: deps
 	$(MAKE) build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# Serves examples/hello-wagi (built by `make build`) on 127.0.0.1:3000; Ctrl-C stops it.
 demo: deps
 	$(MAKE) build
+	./$(BUILD)/whirl up -f examples/hello-wagi --listen 127.0.0.1:3000
+
+demo-wast: deps
+	$(MAKE) build
 	./$(BUILD)/whirl wast examples/demo.wast
+
+# wrk against the hello-wagi example for 10 s (bench/http/run.sh).
+bench-http: deps
+	$(MAKE) build
+	WHIRL=./$(BUILD)/whirl bench/http/run.sh
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHIRL_SANITIZE=ON
