@@ -74,6 +74,30 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(srv_.opts.body_limit);
     parser_->header_limit(64 * 1024);
     stream_.expires_after(srv_.opts.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  // Answers `Expect: 100-continue` before reading the body (curl waits for it).
+  void on_header(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) return reply_error(bhttp::status::payload_too_large);
+    if (ec) return close();
+    const auto& h = parser_->get();
+    auto expect = h[bhttp::field::expect];
+    if (h.version() >= 11 && iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+      if (parser_->content_length() && *parser_->content_length() > srv_.opts.body_limit)
+        return reply_error(bhttp::status::payload_too_large);
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+        if (ec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
@@ -93,6 +117,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.client_ip = client_ip_;
     req.client_port = client_port_;
     keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == bhttp::verb::head;
     version_ = msg.version();
     busy_ = true;
     stream_.expires_never();
@@ -120,6 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void reply_error(bhttp::status status) {
     keep_alive_ = false;
+    head_ = false;
     busy_ = true;
     Response r = Response::empty(static_cast<unsigned>(status));
     write(std::move(r));
@@ -134,10 +160,14 @@ class Session : public std::enable_shared_from_this<Session> {
         continue;
       out->insert(beast::string_view(h.name.data(), h.name.size()), beast::string_view(h.value.data(), h.value.size()));
     }
-    out->body() = std::move(res.body);
     bool keep = keep_alive_ && !srv_.stopping;
     out->keep_alive(keep);
-    out->prepare_payload();
+    if (head_) {
+      out->content_length(res.body.size());  // HEAD: the length of the body not sent
+    } else {
+      out->body() = std::move(res.body);
+      out->prepare_payload();
+    }
     stream_.expires_after(srv_.opts.idle_timeout);
     bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep](beast::error_code ec, size_t) {
       self->busy_ = false;
@@ -163,6 +193,7 @@ class Session : public std::enable_shared_from_this<Session> {
   uint16_t client_port_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;
   bool busy_ = false;
   bool closed_ = false;
 };

@@ -48,6 +48,20 @@ class Client {
     return send(std::move(req));
   }
 
+  // HEAD: the response has headers only.
+  Reply head(const std::string& target) {
+    Reply r;
+    try {
+      bhttp::request<bhttp::empty_body> req{bhttp::verb::head, target, 11};
+      req.set(bhttp::field::host, "127.0.0.1");
+      bhttp::write(socket_, req);
+      return read(true);
+    } catch (const std::exception& e) {
+      r.error = e.what();
+    }
+    return r;
+  }
+
   // Sends bytes as they are (for chunked bodies) and reads one response.
   Reply raw(const std::string& bytes) {
     try {
@@ -60,9 +74,10 @@ class Client {
     }
   }
 
-  Reply read() {
+  Reply read(bool head = false) {
     Reply r;
     bhttp::response_parser<bhttp::string_body> p;
+    p.skip(head);
     p.body_limit(256 << 20);
     boost::system::error_code ec;
     bhttp::read(socket_, buf_, p, ec);

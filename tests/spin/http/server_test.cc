@@ -74,6 +74,21 @@ TEST_F(ServerTest, ChunkedAndLargeBodies) {
   EXPECT_EQ(big.body.substr(0, 23), "PUT /big ?  [1048576] z");
 }
 
+TEST_F(ServerTest, ExpectContinueAndHead) {
+  start(echo);
+  Client c(port());
+  auto cont = c.raw("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(cont.status, 100u) << cont.error;
+  auto r = c.raw("abc");
+  EXPECT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body, "POST /e ?  [3] abc");
+  auto head = c.head("/h");
+  EXPECT_EQ(head.status, 200u) << head.error;
+  EXPECT_EQ(std::string(head.headers["content-length"]), "15");  // "HEAD /h ?  [0] "
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(c.get("/after").body, "GET /after ?  [0] ");  // the connection is still in step
+}
+
 TEST_F(ServerTest, BodyOverTheLimitIs413) {
   ServerOptions o;
   o.body_limit = 1000;

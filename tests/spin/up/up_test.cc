@@ -332,7 +332,7 @@ TEST(UpShutdown, SigtermLetsTheRequestInFlightComplete) {
   Client c(port);
   ASSERT_TRUE(c.connected());
   auto reply = std::async(std::launch::async, [&] { return c.get("/probe/sleep", false); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the request is in the guest now
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the request is in the guest now (it sleeps 2 s)
   p.signal(SIGTERM);
   auto r = reply.get();
   EXPECT_EQ(r.status, 200u) << r.error;

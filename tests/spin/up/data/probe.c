@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (starts(what, "/sleep")) {
-    usleep(700 * 1000);
+    usleep(2000 * 1000);
     printf("Content-Type: text/plain\n\nslept\n");
     return 0;
   }
