@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 
 #include "spin/http/spin_headers.h"
 #include "spin/http/wagi_cgi.h"
@@ -10,20 +11,20 @@ namespace whirl::spin::http {
 namespace {
 
 struct Fixture {
-  RouteEntry entry;
+  std::shared_ptr<RouteEntry> entry;  // the match points at it: keep it in place when the fixture moves
   RouteMatch match;
   Request req;
 };
 
 Fixture make(std::string route, std::string target, std::string base = "/") {
   Fixture f;
-  f.entry = RouteEntry{"comp", *parse_route(base, route), 0};
-  Router r({f.entry});
+  f.entry = std::make_shared<RouteEntry>(RouteEntry{"comp", *parse_route(base, route), 0});
+  Router r({*f.entry});
   f.req.set_target(target);
   auto m = r.route(f.req.path);
   EXPECT_TRUE(m);
   f.match = *m;
-  f.match.entry = &f.entry;
+  f.match.entry = f.entry.get();
   f.req.method = "POST";
   f.req.headers = {{"Host", "example.test:3000"}, {"Content-Type", "text/plain"}, {"X-Custom-Thing", "yes"},
                    {"Authorization", "secret"}, {"Connection", "keep-alive"}};
