@@ -3,6 +3,7 @@
 #include "spin/http/worker_pool.h"
 
 #include <atomic>
+#include <ctime>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -20,6 +21,22 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 class Session;
+
+// The Date header value, formatted once per second per thread.
+const std::string& http_date() {
+  thread_local time_t cached_at = 0;
+  thread_local std::string cached;
+  time_t now = time(nullptr);
+  if (now != cached_at) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cached_at = now;
+  }
+  return cached;
+}
 
 struct HttpServer::Impl {
   ServerOptions opts;
@@ -160,6 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
         continue;
       out->insert(beast::string_view(h.name.data(), h.name.size()), beast::string_view(h.value.data(), h.value.size()));
     }
+    if (out->find(bhttp::field::date) == out->end()) out->set(bhttp::field::date, http_date());
     bool keep = keep_alive_ && !srv_.stopping;
     out->keep_alive(keep);
     if (head_) {

@@ -53,6 +53,7 @@ TEST_F(ServerTest, RoundTripAndKeepAlive) {
   EXPECT_EQ(r.body, "GET /a/b ? x=1 [0] ");
   EXPECT_EQ(std::string(r.headers["content-type"]), "text/plain");
   EXPECT_EQ(std::string(r.headers["x-client"]).rfind("127.0.0.1:", 0), 0u);
+  EXPECT_NE(std::string(r.headers["date"]).find(" GMT"), std::string::npos);
   auto r2 = c.get("/second");  // same connection
   EXPECT_EQ(r2.status, 200u) << r2.error;
   EXPECT_EQ(r2.body, "GET /second ?  [0] ");
