@@ -110,15 +110,22 @@ int up(const UpOptions& o) {
 
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::string base_url = "http://" + shown_host + ":" + std::to_string(server.port());
+  std::printf("Logging component stdio to \"%s\"\n",
+              ((*app)->manifest.dir / ".spin" / "logs").lexically_normal().string().c_str());
   std::printf("\nServing %s\nAvailable Routes:\n", base_url.c_str());
   for (const auto& line : trigger.route_lines(base_url)) std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};
+  // First signal: graceful stop. A second one: stop the running guests now.
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (!done) server.request_stop();
+    for (int n = 0; !done; ++n) {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      if (done) break;
+      if (n == 0) server.request_stop();
+      else trigger.interrupt_all();
+    }
   });
   server.run([&trigger] { trigger.interrupt_all(); });
   done = true;
