@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -80,6 +81,9 @@ int up(const UpOptions& o) {
   for (const auto& t : manifest->other_triggers)
     return fail(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http`)");
   if (manifest->http_triggers.empty()) return fail(manifest->path.string() + ": the application has no HTTP triggers");
+
+  if (auto ok = spin::check_variables(*manifest, [](const char* n) { return std::getenv(n); }); !ok)
+    return fail(ok.error().message);
 
   spin::AppLoadOptions lo;
   lo.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };

@@ -114,3 +114,41 @@ TEST_F(AppLoad, LoaderErrorNamesComponentAndFile) {
 
 }  // namespace
 }  // namespace whirl::spin
+
+namespace whirl::spin {
+namespace {
+
+AppManifest vars_app(const std::string& comp_vars) {
+  auto m = parse_manifest("spin_manifest_version = 2\n[application]\nname = \"v\"\n[variables]\n"
+                          "greeting = { default = \"hi\" }\napi_key = { required = true }\n"
+                          "[[trigger.http]]\nroute = \"/\"\ncomponent = \"c\"\n[component.c]\nsource = \"c.wasm\"\n"
+                          "variables = { " + comp_vars + " }\n",
+                          "spin.toml");
+  EXPECT_TRUE(m) << m.error().message;
+  return *m;
+}
+
+TEST(Variables, RequiredNeedsAValue) {
+  auto app = vars_app("msg = \"{{ greeting }}\"");
+  auto none = [](const char*) -> const char* { return nullptr; };
+  auto r = check_variables(app, none);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("required variable `api_key` has no value (set SPIN_VARIABLE_API_KEY)"),
+            std::string::npos)
+      << r.error().message;
+  auto set = [](const char* n) -> const char* { return std::string(n) == "SPIN_VARIABLE_API_KEY" ? "k" : nullptr; };
+  EXPECT_TRUE(check_variables(app, set));
+}
+
+TEST(Variables, TemplatesNameAppVariables) {
+  auto app = vars_app("msg = \"say {{ greting }}\"");
+  auto set = [](const char*) -> const char* { return "x"; };
+  auto r = check_variables(app, set);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("spin.toml:10:1: component `c`: variable `msg` refers to `greting`"),
+            std::string::npos)
+      << r.error().message;
+}
+
+}  // namespace
+}  // namespace whirl::spin
