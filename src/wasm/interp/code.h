@@ -1,5 +1,12 @@
-// The interpreter's internal code: a flat array of fixed-size instructions
-// with immediates decoded and branch targets resolved at compile time.
+// The interpreter's internal code ("slot code"): a flat array of fixed-size
+// instructions whose operands are frame slots, not an operand stack.
+//
+// A frame is an array of 64-bit slots: the function's locals first, then one
+// slot per operand-stack height (known statically after validation). The
+// compiler tracks which stack entries are still just a local or a constant,
+// so `local.get`/`i32.const` usually cost nothing and `local.set` after an
+// operation retargets the operation's result. Each instruction holds the
+// address of its handler (direct threading) and up to four operands.
 #pragma once
 
 #include <cstdint>
@@ -11,36 +18,70 @@
 
 namespace whirl::wasm::interp {
 
-// Internal opcodes beyond the shared table.
+// Internal opcodes beyond the shared table. The shared ops keep their
+// numbers (in slot form); these are control, data movement and the
+// immediate / fused-branch variants generated from slot_ops.def.
 enum IOp : uint16_t {
-  kBr = static_cast<uint16_t>(Op::Count_),  // a = target pc, b = values kept, c = height
-  kBrIf,                                     // same, if the popped i32 is non-zero
-  kBrUnless,                                 // a = target pc, if the popped i32 is zero (if/else)
-  kJump,                                     // a = target pc
-  kBrTable,                                  // a = first entry in CompiledFunc::table, b = count (+ default)
-  kReturn,
+  kConst = static_cast<uint16_t>(Op::Count_),  // a = dst, b|c<<32 = value
+  kCopy,          // a = dst, b = src
+  kJump,          // a = pc delta (<= 0: a loop back-edge, checks fuel/interrupt)
+  kBrIfNz,        // a = delta, b = condition slot
+  kBrIfZ,         // a = delta, b = condition slot
+  kBrTable,       // a = first BrTarget, b = count (then default), c = index slot, d = top slot
+  kReturn,        // a = first result slot, b = count
+  kCall,          // a = function index, b = frame slot of the arguments
+  kCallIndirect,  // a = type index, b = frame slot, c = table, d = index slot
+  kSelect,        // a = dst, b = x, c = y, d = condition
+  kGlobalGet,     // a = dst, b = global
+  kGlobalSet,     // a = src, b = global
+#define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
+#define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
+#define IBIN(N, T, E) k##N##Imm,
+#define IUN(N, T, E)
+#define FBIN(N, F, E)
+#define FUN(N, F, E)
+#define RAW(N, E)
+#define DIV(N, T, E, O)
+#define TRUNC(N, F, I)
+#define TRUNC_SAT(N, F, I)
+#define LOAD(N, T, R)
+#define STORE(N, T)
+#include "wasm/interp/slot_ops.def"
+#undef ICMP
+#undef FCMP
+#undef IBIN
+#undef IUN
+#undef FBIN
+#undef FUN
+#undef RAW
+#undef DIV
+#undef TRUNC
+#undef TRUNC_SAT
+#undef LOAD
+#undef STORE
   kIOpCount
 };
 
 struct Ins {
-  uint16_t op;
-  uint32_t a;
-  uint32_t b;
-  uint32_t c;
-  uint64_t imm;
+  const void* h;  // handler address (exec.cc)
+  uint32_t a, b, c, d;
 };
+static_assert(sizeof(Ins) == 24);
 
 struct BrTarget {
-  uint32_t pc, keep, height;
+  int32_t delta;   // pc delta from the br_table instruction
+  uint32_t keep;   // values carried
+  uint32_t dst;    // slot they go to
 };
 
 struct CompiledFunc {
   uint32_t type_index = 0;
   uint32_t num_params = 0;
   uint32_t num_results = 0;
-  uint32_t num_locals = 0;      // params + declared locals
-  uint32_t max_height = 0;      // operand stack slots needed
+  uint32_t num_locals = 0;   // params + declared locals
+  uint32_t frame_size = 0;   // locals + operand slots
   std::vector<Ins> code;
+  std::vector<uint16_t> ops;  // the opcode of each instruction (for tests and debugging)
   std::vector<BrTarget> table;  // br_table entries
 };
 
@@ -53,5 +94,8 @@ class CompiledModuleImpl final : public CompiledModule {
 };
 
 CompiledFunc compile_function(const Module& m, const Function& f);
+
+// Handler addresses indexed by opcode (Op or IOp); defined in exec.cc.
+const void* const* handler_table();
 
 }  // namespace whirl::wasm::interp

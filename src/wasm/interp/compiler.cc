@@ -1,5 +1,10 @@
-// Translation of validated function bodies into the internal code: block
-// structure becomes jumps with precomputed stack heights.
+// Translation of validated function bodies into slot code (see code.h).
+//
+// The compiler mirrors the operand stack with `Entry`s: a value computed
+// into its stack slot (Temp), or still just a local or a constant. Entries
+// are "materialized" (copied into their stack slot) only where needed: at
+// block boundaries, before a local they name is overwritten, and for calls.
+// That turns most local.get/const/local.set traffic into operand addresses.
 #include <algorithm>
 
 #include "wasm/interp/code.h"
@@ -7,15 +12,109 @@
 namespace whirl::wasm::interp {
 namespace {
 
+// Immediate form of an integer op (b is a constant), or 0.
+uint16_t imm_form(uint16_t op) {
+  switch (op) {
+#define IBIN(N, T, E) case uint16_t(Op::N): return k##N##Imm;
+#define ICMP(N, T, E) case uint16_t(Op::N): return k##N##Imm;
+#define FCMP(N, F, E)
+#define IUN(N, T, E)
+#define FBIN(N, F, E)
+#define FUN(N, F, E)
+#define RAW(N, E)
+#define DIV(N, T, E, O)
+#define TRUNC(N, F, I)
+#define TRUNC_SAT(N, F, I)
+#define LOAD(N, T, R)
+#define STORE(N, T)
+#include "wasm/interp/slot_ops.def"
+#undef IBIN
+#undef ICMP
+#undef FCMP
+#undef IUN
+#undef FBIN
+#undef FUN
+#undef RAW
+#undef DIV
+#undef TRUNC
+#undef TRUNC_SAT
+#undef LOAD
+#undef STORE
+    default: return 0;
+  }
+}
+
+// Fused compare-and-branch form of a compare op: jumps when the compare is
+// `when` (true: br_if, false: the skip of an if). 0 if there is none.
+uint16_t branch_form(uint16_t op, bool when) {
+  switch (op) {
+#define ICMP(N, T, E)                                                    \
+  case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;           \
+  case k##N##Imm: return when ? kBrIf##N##Imm : kBrUnless##N##Imm;
+#define FCMP(N, F, E) case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;
+#define IBIN(N, T, E)
+#define IUN(N, T, E)
+#define FBIN(N, F, E)
+#define FUN(N, F, E)
+#define RAW(N, E)
+#define DIV(N, T, E, O)
+#define TRUNC(N, F, I)
+#define TRUNC_SAT(N, F, I)
+#define LOAD(N, T, R)
+#define STORE(N, T)
+#include "wasm/interp/slot_ops.def"
+#undef ICMP
+#undef FCMP
+#undef IBIN
+#undef IUN
+#undef FBIN
+#undef FUN
+#undef RAW
+#undef DIV
+#undef TRUNC
+#undef TRUNC_SAT
+#undef LOAD
+#undef STORE
+    case uint16_t(Op::I32Eqz): return when ? kBrIfZ : kBrIfNz;
+    default: return 0;
+  }
+}
+
+bool commutative(Op op) {
+  switch (op) {
+    case Op::I32Add: case Op::I32Mul: case Op::I32And: case Op::I32Or: case Op::I32Xor:
+    case Op::I32Eq: case Op::I32Ne: case Op::I64Add: case Op::I64Mul: case Op::I64And:
+    case Op::I64Or: case Op::I64Xor: case Op::I64Eq: case Op::I64Ne:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Entry {
+  enum Kind : uint8_t { Temp, Local, Const } kind = Temp;
+  uint32_t local = 0;
+  uint64_t value = 0;
+};
+
 struct Ctrl {
+  Ctrl(Op k, uint32_t h, uint32_t in, uint32_t out, uint32_t start)
+      : kind(k), height(h), n_in(in), n_out(out), start_pc(start) {}
   Op kind;
-  uint32_t height;      // operand height at entry (below the block's params)
+  uint32_t height;      // entries below the block's params
   uint32_t n_in, n_out;
   uint32_t start_pc;    // loop target
-  std::vector<uint32_t> fixups;  // Ins indices whose `a` gets the end pc
-  std::vector<uint32_t> table_fixups;  // br_table entries whose pc gets the end pc
-  int64_t else_fixup = -1;       // the BrUnless of an if
-  bool unreachable = false;
+  std::vector<uint32_t> fixups;        // branch instructions whose `a` gets the end
+  std::vector<std::pair<uint32_t, uint32_t>> table_fixups;  // (br_table pc, entry)
+  int64_t else_fixup = -1;             // the skip branch of an if
+  bool unreachable = false;            // the rest of this block part is dead
+  bool dead = false;                   // the whole block is in dead code
+};
+
+// A branch condition: the plain slot, or a compare fused into the branch.
+struct Cond {
+  uint16_t op = 0;  // compare op (slot or Imm form, or I32Eqz); 0: plain
+  uint32_t x = 0, y = 0;
 };
 
 class Compiler {
@@ -27,30 +126,70 @@ class Compiler {
     out_.type_index = f_.type_index;
     out_.num_params = uint32_t(t.params.size());
     out_.num_results = uint32_t(t.results.size());
-    out_.num_locals = uint32_t(t.params.size() + f_.locals.size());
-    out_.code.reserve(f_.body.size() + 1);
-    ctrls_.push_back({Op::Block, 0, 0, uint32_t(t.results.size()), 0, {}, {}, -1, false});
+    nl_ = out_.num_locals = uint32_t(t.params.size() + f_.locals.size());
+    out_.code.reserve(f_.body.size() / 2 + 4);
+    ctrls_.emplace_back(Op::Block, 0, 0, uint32_t(t.results.size()), 0);
     for (const Instr& in : f_.body) step(in);
-    out_.max_height = max_h_ + 1;
+    out_.frame_size = nl_ + max_h_ + 1;
+    const void* const* h = handler_table();
+    for (size_t i = 0; i < out_.code.size(); ++i) out_.code[i].h = h[out_.ops[i]];
     return std::move(out_);
   }
 
  private:
   uint32_t pc() const { return uint32_t(out_.code.size()); }
-  void emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint64_t imm = 0) {
-    out_.code.push_back({op, a, b, c, imm});
+  uint32_t emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
+    out_.code.push_back({nullptr, a, b, c, d});
+    out_.ops.push_back(op);
+    last_def_ = -1;
+    return pc() - 1;
   }
-  void push(uint32_t n = 1) {
-    h_ += n;
-    max_h_ = std::max(max_h_, h_);
+  // Emits an op whose only effect is writing slot `a` (after reading its
+  // operands): a following local.set may retarget it.
+  void emit_def(uint16_t op, uint32_t a, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
+    last_def_ = emit(op, a, b, c, d);
   }
-  void pop(uint32_t n = 1) {
-    uint32_t floor = ctrls_.back().height;
-    h_ = h_ >= floor + n ? h_ - n : floor;
+  void unemit() {
+    out_.code.pop_back();
+    out_.ops.pop_back();
+    last_def_ = -1;
   }
+  void bind() { last_def_ = -1; }  // a branch target: no fusing across it
+
+  uint32_t size() const { return uint32_t(vs_.size()); }
+  uint32_t temp(uint32_t i) const { return nl_ + i; }
+  void push_temp(uint32_t n = 1) {
+    for (uint32_t k = 0; k < n; ++k) vs_.push_back({});
+    max_h_ = std::max(max_h_, size());
+  }
+  void push_entry(Entry e) {
+    vs_.push_back(e);
+    max_h_ = std::max(max_h_, size());
+  }
+  void materialize(uint32_t i) {
+    Entry& e = vs_[i];
+    if (e.kind == Entry::Local) emit(kCopy, temp(i), e.local);
+    else if (e.kind == Entry::Const) emit(kConst, temp(i), uint32_t(e.value), uint32_t(e.value >> 32));
+    e.kind = Entry::Temp;
+  }
+  void materialize_range(uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to; ++i) materialize(i);
+  }
+  void materialize_all() { materialize_range(0, size()); }
+  // The slot holding entry i (constants are materialized first).
+  uint32_t use(uint32_t i) {
+    if (vs_[i].kind == Entry::Const) materialize(i);
+    return vs_[i].kind == Entry::Local ? vs_[i].local : temp(i);
+  }
+  bool top_is_last_def() const {
+    return last_def_ >= 0 && uint32_t(last_def_) == pc() - 1 && vs_.back().kind == Entry::Temp &&
+           out_.code.back().a == temp(size() - 1);
+  }
+
   void set_unreachable() {
-    h_ = ctrls_.back().height;
-    ctrls_.back().unreachable = true;
+    Ctrl& c = ctrls_.back();
+    vs_.resize(c.height);
+    c.unreachable = true;
   }
   void block_arity(uint64_t imm, uint32_t* in, uint32_t* out) {
     BlockType bt = BlockType::from_imm(imm);
@@ -58,131 +197,289 @@ class Compiler {
     else if (bt.kind == BlockType::Value) *in = 0, *out = 1;
     else *in = uint32_t(m_.types[bt.type_index].params.size()), *out = uint32_t(m_.types[bt.type_index].results.size());
   }
-  // Emits a branch (kBr or kBrIf) to the label at `depth`.
-  void branch(uint16_t op, uint32_t depth) {
-    Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
-    if (c.kind == Op::Loop) {
-      emit(op, c.start_pc, c.n_in, c.height);
+
+  // Pops the condition of a branch, fusing it with the compare that just
+  // computed it.
+  Cond take_cond() {
+    Cond c;
+    if (top_is_last_def() && branch_form(out_.ops.back(), true)) {
+      c = {out_.ops.back(), out_.code.back().b, out_.code.back().c};
+      unemit();
     } else {
-      c.fixups.push_back(pc());
-      emit(op, 0, c.n_out, c.height);
+      c.x = use(size() - 1);
+    }
+    vs_.pop_back();
+    return c;
+  }
+  // Emits a branch taken when `cond` is `when`; returns its index.
+  uint32_t emit_cond_branch(const Cond& c, bool when) {
+    if (c.op == 0) return emit(when ? kBrIfNz : kBrIfZ, 0, c.x);
+    return emit(branch_form(c.op, when), 0, c.x, c.y);
+  }
+  // Points branch instruction `at` (its field a) to `target`.
+  void patch(uint32_t at, uint32_t target) { out_.code[at].a = uint32_t(int32_t(target) - int32_t(at)); }
+
+  // Moves the top n entries to label c's slots; false if already in place.
+  void move_to_label(const Ctrl& c, uint32_t n) {
+    uint32_t from = size() - n;
+    for (uint32_t k = 0; k < n; ++k) {
+      const Entry& e = vs_[from + k];
+      uint32_t dst = temp(c.height + k);
+      if (e.kind == Entry::Temp && from == c.height) continue;
+      if (e.kind == Entry::Const) emit(kConst, dst, uint32_t(e.value), uint32_t(e.value >> 32));
+      else emit(kCopy, dst, e.kind == Entry::Local ? e.local : temp(from + k));
     }
   }
-  BrTarget target(uint32_t depth) {
+  uint32_t label_arity(const Ctrl& c) const { return c.kind == Op::Loop ? c.n_in : c.n_out; }
+  // A jump-like instruction at `at` to label c: loops are bound, blocks fixed up at their end.
+  void link(Ctrl& c, uint32_t at) {
+    if (c.kind == Op::Loop) patch(at, c.start_pc);
+    else c.fixups.push_back(at);
+  }
+
+  void branch(uint32_t depth) {
     Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
-    if (c.kind == Op::Loop) return {c.start_pc, c.n_in, c.height};
-    c.table_fixups.push_back(uint32_t(out_.table.size()));
-    return {0, c.n_out, c.height};
+    move_to_label(c, label_arity(c));
+    link(c, emit(kJump));
+    set_unreachable();
+  }
+  void branch_if(uint32_t depth) {
+    Cond cond = take_cond();
+    Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
+    uint32_t n = label_arity(c);
+    if (size() - n == c.height) {
+      materialize_range(c.height, size());
+      link(c, emit_cond_branch(cond, true));
+      return;
+    }
+    uint32_t skip = emit_cond_branch(cond, false);
+    move_to_label(c, n);
+    link(c, emit(kJump));
+    patch(skip, pc());
+    bind();
+  }
+  void branch_table(const Instr& in) {
+    uint32_t idx = use(size() - 1);
+    vs_.pop_back();
+    materialize_all();
+    uint32_t first = uint32_t(out_.table.size());
+    uint32_t at = emit(kBrTable, first, in.b, idx, temp(size()));
+    for (uint32_t i = 0; i <= in.b; ++i) {
+      uint32_t depth = i < in.b ? f_.br_tables[in.a + i] : uint32_t(in.imm);
+      Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
+      uint32_t e = uint32_t(out_.table.size());
+      out_.table.push_back({0, label_arity(c), temp(c.height)});
+      if (c.kind == Op::Loop) out_.table[e].delta = int32_t(c.start_pc) - int32_t(at);
+      else c.table_fixups.push_back({at, e});
+    }
+    set_unreachable();
+  }
+  void emit_return() {
+    uint32_t n = out_.num_results;
+    if (n == 1) {
+      emit(kReturn, use(size() - 1), 1);
+    } else {
+      materialize_range(size() - n, size());
+      emit(kReturn, temp(size() - n), n);
+    }
+  }
+  // Binds the end of block c here.
+  void bind_end(Ctrl& c) {
+    bind();
+    if (c.else_fixup >= 0) patch(uint32_t(c.else_fixup), pc());
+    for (uint32_t f : c.fixups) patch(f, pc());
+    for (auto [at, e] : c.table_fixups) out_.table[e].delta = int32_t(pc()) - int32_t(at);
+  }
+
+  void local_set(uint32_t x, bool tee) {
+    uint32_t i = size() - 1;
+    bool refs = false;
+    for (uint32_t k = 0; k < i; ++k) refs |= vs_[k].kind == Entry::Local && vs_[k].local == x;
+    Entry v = vs_[i];
+    if (!refs && top_is_last_def()) {
+      out_.code.back().a = x;
+    } else {
+      for (uint32_t k = 0; k < i; ++k)
+        if (vs_[k].kind == Entry::Local && vs_[k].local == x) materialize(k);
+      if (v.kind == Entry::Const) emit(kConst, x, uint32_t(v.value), uint32_t(v.value >> 32));
+      else if (v.kind == Entry::Local) { if (v.local != x) emit(kCopy, x, v.local); }
+      else emit(kCopy, x, temp(i));
+    }
+    vs_.pop_back();
+    if (tee) push_entry({Entry::Local, x, 0});
+  }
+
+  void binary(const Instr& in) {
+    uint32_t i = size() - 2, j = size() - 1;
+    uint16_t imm = imm_form(uint16_t(in.op));
+    auto fits = [&](const Entry& e) {
+      if (e.kind != Entry::Const) return false;
+      const OpInfo& info = op_info(in.op);
+      return info.p1 == SigType::I32 || info.p1 == SigType::F32 || int64_t(e.value) == int64_t(int32_t(e.value));
+    };
+    // A constant first operand of a commutative op works as the immediate too.
+    if (imm && !fits(vs_[j]) && fits(vs_[i]) && commutative(in.op)) std::swap(i, j);
+    if (imm && fits(vs_[j])) {
+      uint32_t value = uint32_t(vs_[j].value);
+      uint32_t sa = use(i);
+      emit_def(imm, temp(size() - 2), sa, value);
+    } else {
+      uint32_t sa = use(i);
+      uint32_t sb = use(j);
+      emit_def(uint16_t(in.op), temp(size() - 2), sa, sb);
+    }
+    i = size() - 2;
+    vs_.resize(i);
+    push_temp();
+  }
+  void unary(uint16_t op, uint32_t extra = 0) {
+    uint32_t i = size() - 1;
+    uint32_t s = use(i);
+    emit_def(op, temp(i), s, extra);
+    vs_[i] = {};
+  }
+  // Ops that take their k operands in consecutive slots and leave r results there.
+  void stacked(uint16_t op, uint32_t k, uint32_t r, uint32_t b = 0, uint32_t c = 0) {
+    materialize_range(size() - k, size());
+    emit(op, temp(size() - k), b, c);
+    vs_.resize(size() - k);
+    push_temp(r);
+  }
+
+  void call(uint16_t op, uint32_t a, const FuncType& t, uint32_t table) {
+    uint32_t np = uint32_t(t.params.size());
+    uint32_t idx = 0;
+    if (op == kCallIndirect) {
+      idx = use(size() - 1);
+      vs_.pop_back();
+    }
+    materialize_range(size() - np, size());
+    uint32_t frame = temp(size() - np);
+    emit(op, a, frame, table, idx);
+    vs_.resize(size() - np);
+    push_temp(uint32_t(t.results.size()));
   }
 
   void step(const Instr& in) {
+    if (ctrls_.back().unreachable) {
+      switch (in.op) {
+        case Op::Block: case Op::Loop: case Op::If: {
+          Ctrl c{in.op, size(), 0, 0, 0};
+          c.unreachable = c.dead = true;
+          ctrls_.push_back(std::move(c));
+          return;
+        }
+        case Op::Else: if (ctrls_.back().dead) return; break;
+        case Op::End: if (ctrls_.back().dead) { ctrls_.pop_back(); return; } break;
+        default: return;
+      }
+    }
     const OpInfo& info = op_info(in.op);
     if (info.p0 != SigType::Special) {
-      uint32_t pops = (info.p0 != SigType::X) + (info.p1 != SigType::X);
-      pop(pops);
-      emit(uint16_t(in.op), in.a, in.b, 0, in.imm);
-      if (info.result != SigType::X) push();
-      return;
+      if (info.mem_bytes) {
+        if (info.result != SigType::X) return unary(uint16_t(in.op), in.b);  // load: c = offset
+        uint32_t sv = use(size() - 1);
+        uint32_t sa = use(size() - 2);
+        emit(uint16_t(in.op), sv, sa, in.b);
+        vs_.resize(size() - 2);
+        return;
+      }
+      if (info.p0 == SigType::X) {
+        if (in.op == Op::Nop) return;
+        bool narrow = info.result == SigType::I32 || info.result == SigType::F32;
+        return push_entry({Entry::Const, 0, narrow ? uint32_t(in.imm) : in.imm});  // constants
+      }
+      if (info.p1 != SigType::X) return binary(in);
+      return unary(uint16_t(in.op));
     }
     switch (in.op) {
-      case Op::Nop: return;
       case Op::Unreachable: emit(uint16_t(in.op)); set_unreachable(); return;
       case Op::Block:
       case Op::Loop: {
         uint32_t n_in, n_out;
         block_arity(in.imm, &n_in, &n_out);
-        ctrls_.push_back({in.op, h_ - std::min(h_, n_in), n_in, n_out, pc(), {}, {}, -1, false});
+        materialize_all();
+        bind();
+        ctrls_.emplace_back(in.op, size() - n_in, n_in, n_out, pc());
         return;
       }
       case Op::If: {
         uint32_t n_in, n_out;
         block_arity(in.imm, &n_in, &n_out);
-        pop();
-        Ctrl c{Op::If, h_ - std::min(h_, n_in), n_in, n_out, 0, {}, {}, int64_t(pc()), false};
-        emit(kBrUnless);
+        Cond cond = take_cond();
+        materialize_all();
+        Ctrl c{Op::If, size() - n_in, n_in, n_out, 0};
+        c.else_fixup = emit_cond_branch(cond, false);
         ctrls_.push_back(std::move(c));
         return;
       }
       case Op::Else: {
         Ctrl& c = ctrls_.back();
-        c.fixups.push_back(pc());
-        emit(kJump);
-        out_.code[c.else_fixup].a = pc();
+        if (!c.unreachable) {
+          materialize_range(c.height, size());
+          c.fixups.push_back(emit(kJump));
+        }
+        patch(uint32_t(c.else_fixup), pc());
+        bind();
         c.else_fixup = -1;
         c.kind = Op::Else;
         c.unreachable = false;
-        h_ = c.height + c.n_in;
+        vs_.resize(c.height);
+        push_temp(c.n_in);
         return;
       }
       case Op::End: {
         Ctrl c = std::move(ctrls_.back());
         ctrls_.pop_back();
-        if (ctrls_.empty()) {
-          emit(kReturn);
-          for (uint32_t f : c.fixups) out_.code[f].a = pc() - 1;
-          for (uint32_t f : c.table_fixups) out_.table[f].pc = pc() - 1;
+        if (ctrls_.empty()) {  // the function body
+          if (!c.unreachable && c.fixups.empty() && c.table_fixups.empty()) return emit_return();
+          if (!c.unreachable) materialize_all();
+          bind_end(c);
+          emit(kReturn, temp(0), out_.num_results);
           return;
         }
-        if (c.else_fixup >= 0) out_.code[c.else_fixup].a = pc();
-        for (uint32_t f : c.fixups) out_.code[f].a = pc();
-        for (uint32_t f : c.table_fixups) out_.table[f].pc = pc();
-        h_ = c.height + c.n_out;
-        max_h_ = std::max(max_h_, h_);
+        if (!c.unreachable) materialize_range(c.height, size());
+        bind_end(c);
+        vs_.resize(c.height);
+        push_temp(c.n_out);
         return;
       }
-      case Op::Br: branch(kBr, in.a); set_unreachable(); return;
-      case Op::BrIf: pop(); branch(kBrIf, in.a); return;
-      case Op::BrTable: {
-        pop();
-        uint32_t first = uint32_t(out_.table.size());
-        for (uint32_t i = 0; i < in.b; ++i) out_.table.push_back(target(f_.br_tables[in.a + i]));
-        out_.table.push_back(target(uint32_t(in.imm)));
-        emit(kBrTable, first, in.b);
-        set_unreachable();
-        return;
-      }
-      case Op::Return: emit(kReturn); set_unreachable(); return;
-      case Op::Call: {
-        const FuncType& t = m_.types[m_.func_type_index(in.a)];
-        pop(uint32_t(t.params.size()));
-        emit(uint16_t(in.op), in.a);
-        push(uint32_t(t.results.size()));
-        return;
-      }
-      case Op::CallIndirect: {
-        const FuncType& t = m_.types[in.a];
-        pop(uint32_t(t.params.size()) + 1);
-        emit(uint16_t(in.op), in.a, in.b);
-        push(uint32_t(t.results.size()));
-        return;
-      }
-      case Op::Drop: pop(); emit(uint16_t(in.op)); return;
+      case Op::Br: return branch(in.a);
+      case Op::BrIf: return branch_if(in.a);
+      case Op::BrTable: return branch_table(in);
+      case Op::Return: emit_return(); set_unreachable(); return;
+      case Op::Call: return call(kCall, in.a, m_.types[m_.func_type_index(in.a)], 0);
+      case Op::CallIndirect: return call(kCallIndirect, in.a, m_.types[in.a], in.b);
+      case Op::Drop: vs_.pop_back(); return;
       case Op::Select:
-      case Op::SelectT: pop(3); emit(uint16_t(Op::Select)); push(); return;
-      case Op::LocalGet: case Op::GlobalGet: case Op::TableSize: case Op::MemorySize:
-      case Op::RefNull: case Op::RefFunc:
-        emit(uint16_t(in.op), in.a, in.b, 0, in.imm);
-        push();
+      case Op::SelectT: {
+        uint32_t i = size() - 3;
+        uint32_t sx = use(i), sy = use(i + 1), sc = use(i + 2);
+        emit_def(kSelect, temp(i), sx, sy, sc);
+        vs_.resize(i);
+        push_temp();
         return;
-      case Op::LocalSet: case Op::GlobalSet:
-        pop();
-        emit(uint16_t(in.op), in.a);
-        return;
-      case Op::LocalTee: emit(uint16_t(in.op), in.a); return;
-      case Op::TableGet: case Op::MemoryGrow: case Op::RefIsNull:
-        pop();
-        emit(uint16_t(in.op), in.a, in.b);
-        push();
-        return;
-      case Op::TableSet: pop(2); emit(uint16_t(in.op), in.a); return;
-      case Op::TableGrow: pop(2); emit(uint16_t(in.op), in.a); push(); return;
-      case Op::TableFill: case Op::TableCopy: case Op::TableInit: case Op::MemoryFill:
-      case Op::MemoryCopy: case Op::MemoryInit:
-        pop(3);
-        emit(uint16_t(in.op), in.a, in.b);
-        return;
+      }
+      case Op::LocalGet: return push_entry({Entry::Local, in.a, 0});
+      case Op::LocalSet: return local_set(in.a, false);
+      case Op::LocalTee: return local_set(in.a, true);
+      case Op::GlobalGet: push_temp(); emit_def(kGlobalGet, temp(size() - 1), in.a); return;
+      case Op::GlobalSet: emit(kGlobalSet, use(size() - 1), in.a); vs_.pop_back(); return;
+      case Op::RefNull: return push_entry({Entry::Const, 0, 0});
+      case Op::RefIsNull: return unary(uint16_t(in.op));
+      case Op::RefFunc: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1), in.a); return;
+      case Op::MemorySize: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1)); return;
+      case Op::MemoryGrow: return stacked(uint16_t(in.op), 1, 1);
+      case Op::TableGet: return stacked(uint16_t(in.op), 1, 1, in.a);
+      case Op::TableSet: return stacked(uint16_t(in.op), 2, 0, in.a);
+      case Op::TableSize: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1), in.a); return;
+      case Op::TableGrow: return stacked(uint16_t(in.op), 2, 1, in.a);
+      case Op::TableFill: return stacked(uint16_t(in.op), 3, 0, in.a);
+      case Op::TableCopy: case Op::TableInit: case Op::MemoryInit: case Op::MemoryCopy:
+      case Op::MemoryFill:
+        return stacked(uint16_t(in.op), 3, 0, in.a, in.b);
       case Op::ElemDrop: case Op::DataDrop: emit(uint16_t(in.op), in.a); return;
-      default: emit(uint16_t(in.op), in.a, in.b, 0, in.imm); return;
+      default: emit(uint16_t(Op::Unreachable)); return;  // not reached: the validator knows every op
     }
   }
 
@@ -190,7 +487,9 @@ class Compiler {
   const Function& f_;
   CompiledFunc out_;
   std::vector<Ctrl> ctrls_;
-  uint32_t h_ = 0, max_h_ = 0;
+  std::vector<Entry> vs_;
+  uint32_t nl_ = 0, max_h_ = 0;
+  int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
 };
 
 }  // namespace

@@ -83,6 +83,13 @@ class InstanceImpl final : public Instance {
 
 class StoreImpl;
 
+// A suspended caller in the interpreter: where to resume and its frame.
+struct InterpFrame {
+  FuncImpl* fn;
+  const interp::Ins* ret;
+  uint64_t* fp;
+};
+
 // Runs `f` with `args`; results are written to `results`. Defined in exec.cc.
 std::optional<Trap> call(StoreImpl& store, FuncImpl* f, const uint64_t* args, uint64_t* results);
 
@@ -106,6 +113,7 @@ class StoreImpl final : public Store {
   uint64_t* stack_end = nullptr;
   uint64_t* sp = nullptr;
   uint32_t depth = 0;
+  std::vector<InterpFrame> frames;  // the interpreter's call stack (shared by nested calls)
 
   std::vector<std::unique_ptr<FuncImpl>> funcs;
   std::vector<std::unique_ptr<TableImpl>> tables;
