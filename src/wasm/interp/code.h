@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "wasm/module.h"
@@ -30,7 +31,7 @@ enum IOp : uint16_t {
   kBrTable,       // a = first BrTarget, b = count (then default), c = index slot, d = top slot
   kReturn,        // a = first result slot, b = count
   kCall,          // a = function index, b = frame slot of the arguments
-  kCallIndirect,  // a = type index, b = frame slot, c = table, d = index slot
+  kCallIndirect,  // a = canonical type id, b = frame slot, c = table, d = index slot
   kSelect,        // a = dst, b = x, c = y, d = condition
   kGlobalGet,     // a = dst, b = global
   kGlobalSet,     // a = src, b = global
@@ -89,11 +90,15 @@ class CompiledModuleImpl final : public CompiledModule {
  public:
   std::shared_ptr<const Module> mod;
   std::vector<CompiledFunc> funcs;  // defined functions
+  std::vector<uint32_t> type_ids;   // canonical id of each module type
   const Module& module() const override { return *mod; }
   std::shared_ptr<const Module> module_ptr() const override { return mod; }
 };
 
-CompiledFunc compile_function(const Module& m, const Function& f);
+CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids);
+
+// The name of a slot-code opcode ("i32.add", "br_if_I32LtS_imm").
+std::string slot_op_name(uint16_t op);
 
 // Handler addresses indexed by opcode (Op or IOp); defined in exec.cc.
 const void* const* handler_table();

@@ -119,7 +119,8 @@ struct Cond {
 
 class Compiler {
  public:
-  Compiler(const Module& m, const Function& f) : m_(m), f_(f) {}
+  Compiler(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids)
+      : m_(m), f_(f), type_ids_(type_ids) {}
 
   CompiledFunc run() {
     const FuncType& t = m_.types[f_.type_index];
@@ -449,7 +450,7 @@ class Compiler {
       case Op::BrTable: return branch_table(in);
       case Op::Return: emit_return(); set_unreachable(); return;
       case Op::Call: return call(kCall, in.a, m_.types[m_.func_type_index(in.a)], 0);
-      case Op::CallIndirect: return call(kCallIndirect, in.a, m_.types[in.a], in.b);
+      case Op::CallIndirect: return call(kCallIndirect, type_ids_[in.a], m_.types[in.a], in.b);
       case Op::Drop: vs_.pop_back(); return;
       case Op::Select:
       case Op::SelectT: {
@@ -485,6 +486,7 @@ class Compiler {
 
   const Module& m_;
   const Function& f_;
+  const std::vector<uint32_t>& type_ids_;
   CompiledFunc out_;
   std::vector<Ctrl> ctrls_;
   std::vector<Entry> vs_;
@@ -494,6 +496,47 @@ class Compiler {
 
 }  // namespace
 
-CompiledFunc compile_function(const Module& m, const Function& f) { return Compiler(m, f).run(); }
+CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids) {
+  return Compiler(m, f, type_ids).run();
+}
+
+}  // namespace whirl::wasm::interp
+
+namespace whirl::wasm::interp {
+
+std::string slot_op_name(uint16_t op) {
+  if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
+  static const char* const names[] = {
+      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_indirect",
+      "select", "global.get", "global.set",
+#define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
+#define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
+#define IBIN(N, T, E) #N "_imm",
+#define IUN(N, T, E)
+#define FBIN(N, F, E)
+#define FUN(N, F, E)
+#define RAW(N, E)
+#define DIV(N, T, E, O)
+#define TRUNC(N, F, I)
+#define TRUNC_SAT(N, F, I)
+#define LOAD(N, T, R)
+#define STORE(N, T)
+#include "wasm/interp/slot_ops.def"
+#undef ICMP
+#undef FCMP
+#undef IBIN
+#undef IUN
+#undef FBIN
+#undef FUN
+#undef RAW
+#undef DIV
+#undef TRUNC
+#undef TRUNC_SAT
+#undef LOAD
+#undef STORE
+  };
+  static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));
+  return names[op - uint16_t(Op::Count_)];
+}
 
 }  // namespace whirl::wasm::interp

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "platform/guard.h"
 #include "wasm/interp/numeric.h"
 #include "wasm/runtime/objects.h"
 
@@ -44,7 +45,7 @@ std::optional<Trap> call_host(StoreImpl& s, FuncImpl* f, InstanceImpl* caller, u
   return std::nullopt;
 }
 
-Trap make_trap(TrapCode code, const std::vector<InterpFrame>& frames, size_t first, FuncImpl* current) {
+Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t end, FuncImpl* current) {
   Trap t;
   t.code = code;
   t.message = trap_message(code);
@@ -54,14 +55,23 @@ Trap make_trap(TrapCode code, const std::vector<InterpFrame>& frames, size_t fir
     t.backtrace.push_back({f->index, name.empty() ? "<func " + std::to_string(f->index) + ">" : name});
   };
   add(current);
-  for (size_t i = frames.size(); i-- > first;) add(frames[i].fn);
+  for (size_t i = end; i-- > first;) add(frames[i].fn);
   return t;
 }
 
 // Runs `entry`; with `table` set, only fills the handler table (the labels
 // are local to this function).
+// Where the interpreter is, for a trap raised by a guard-page fault (the
+// fault handler longjmps past run(), so this lives in memory).
+struct RunState {
+  FuncImpl* volatile fn;
+  volatile size_t fidx;
+};
+
+// (No loop-to-memset rewriting: zeroing a few locals per call must stay inline.)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
 std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args, uint64_t* results,
-                        const void** table) {
+                        const void** table, platform::GuardRegion* guard, RunState* state) {
   if (table) {
     // The labels live as long as the program: storing them is the point.
 #pragma GCC diagnostic push
@@ -107,17 +117,19 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 
   StoreImpl& s = *store;
   uint64_t* const stack_end = s.stack_end;
-  std::vector<InterpFrame>& frames = s.frames;
-  const size_t fbase = frames.size();
   const uint32_t depth0 = s.depth;
-  const uint32_t max_depth = s.config.max_call_depth;
   const bool fuel_on = s.config.fuel != 0;
+  // Frames of this run are fptr[fbase, fidx); a call traps once fidx reaches flimit.
+  const size_t fbase = s.frames_top;
+  size_t fidx = fbase;
+  const size_t flimit = fbase + (s.config.max_call_depth > depth0 ? s.config.max_call_depth - depth0 : 0);
+  if (s.frames.size() < fbase + 64) s.frames.resize(fbase + 64);
+  InterpFrame* fptr = s.frames.data();
 
   FuncImpl* fn = entry;
   InstanceImpl* inst = nullptr;
   MemoryImpl* mem = nullptr;
   uint8_t* mbase = nullptr;
-  uint64_t msize = 0;
   const Ins* pc = nullptr;
   uint64_t* fp = s.sp;
   FuncImpl* callee = nullptr;
@@ -127,7 +139,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   std::string trap_detail;  // appended to the spec message (e.g. the element index)
 
   const size_t nargs = entry->ftype.params.size();
-  if (fp + nargs + entry->ftype.results.size() + 1 > stack_end) return make_trap(TrapCode::StackExhausted, frames, fbase, nullptr);
+  if (fp + nargs + entry->ftype.results.size() + 1 > stack_end) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
   std::memcpy(fp, args, nargs * sizeof(uint64_t));
 
 #define TRAP(code)      \
@@ -142,12 +154,14 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     DISPATCH(); \
   } while (0)
 #define S(x) fp[pc->x]
-#define RELOAD_MEM()       \
-  do {                     \
-    if (mem) {             \
-      mbase = mem->base;   \
-      msize = mem->size;   \
-    }                      \
+  // Entering another instance: its memory, whose reservation faults are ours.
+#define SWITCH_INSTANCE()                                                      \
+  do {                                                                         \
+    inst = fn->instance;                                                       \
+    mem = inst->memories.empty() ? nullptr : inst->memories[0];                \
+    mbase = mem ? mem->base : nullptr;                                         \
+    guard->lo = mbase;                                                         \
+    guard->hi = mbase ? mbase + platform::kGuardedReservation : nullptr;       \
   } while (0)
   // Backward jumps are loop iterations: they count as fuel and see interrupts.
 #define JUMP(delta)                                                                  \
@@ -162,7 +176,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   } while (0)
 
   if (!entry->code) {
-    if (depth0 >= max_depth) return make_trap(TrapCode::StackExhausted, frames, fbase, nullptr);
+    if (flimit == fbase) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
     uint64_t* saved = s.sp;
     s.sp = fp + std::max(nargs, entry->ftype.results.size());
     ++s.depth;
@@ -176,39 +190,43 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   goto enter;
 
 enter : {
-  // fn's arguments are at fp.
-  const interp::CompiledFunc& c = *fn->code;
-  if (depth0 + (frames.size() - fbase) >= max_depth) TRAP(TrapCode::StackExhausted);
+  // fn's arguments are at fp; the caller's frame (if any) is saved.
+  if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   // Calls count like loop iterations, so recursion without loops is bounded too.
   if (fuel_on && s.fuel_left-- == 0) TRAP(TrapCode::OutOfFuel);
   if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
-  if (fp + c.frame_size > stack_end) TRAP(TrapCode::StackExhausted);
-  std::memset(fp + c.num_params, 0, (c.num_locals - c.num_params) * sizeof(uint64_t));
-  pc = c.code.data();
-  if (fn->instance != inst) {
-    inst = fn->instance;
-    mem = inst->memories.empty() ? nullptr : inst->memories[0];
-  }
-  RELOAD_MEM();
+  const interp::CompiledFunc* c = fn->code;
+  if (fp + c->frame_size > stack_end) TRAP(TrapCode::StackExhausted);
+  for (uint64_t *z = fp + c->num_params, *ze = fp + c->num_locals; z < ze; ++z) *z = 0;
+  pc = c->code.data();
+  state->fn = fn;
+  state->fidx = fidx;
+  if (fn->instance != inst) SWITCH_INSTANCE();
   DISPATCH();
 }
 
 do_call:
   if (!callee->code) {
-    if (depth0 + (frames.size() - fbase) + 1 >= max_depth) TRAP(TrapCode::StackExhausted);
+    if (fidx + 1 >= flimit) TRAP(TrapCode::StackExhausted);
     const size_t np = callee->ftype.params.size(), nr = callee->ftype.results.size();
     if (nfp + nr + 1 > stack_end) TRAP(TrapCode::StackExhausted);
     uint64_t* saved = s.sp;
     s.sp = nfp + std::max(np, nr);
-    s.depth = depth0 + uint32_t(frames.size() - fbase) + 1;
+    s.depth = depth0 + uint32_t(fidx - fbase) + 1;
+    s.frames_top = fidx;
     host_trap = call_host(s, callee, inst, nfp);
+    s.frames_top = fbase;
+    fptr = s.frames.data();  // a nested call may have grown the frame array
     s.depth = depth0;
     s.sp = saved;
     if (host_trap) goto trapped;
-    RELOAD_MEM();
     NEXT();
   }
-  frames.push_back({fn, pc + 1, fp});
+  if (fidx == s.frames.size()) {
+    s.frames.resize(fidx * 2);
+    fptr = s.frames.data();
+  }
+  fptr[fidx++] = {fn, pc + 1, fp};
   fp = nfp;
   fn = callee;
   goto enter;
@@ -322,8 +340,7 @@ do_call:
   }
 #define LOAD(N, T, R)                                                   \
   L_##N : {                                                             \
-    uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c;                     \
-    if (ea + sizeof(T) > msize) TRAP(TrapCode::MemoryOutOfBounds);      \
+    uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c; /* guard pages check */ \
     T v;                                                                \
     std::memcpy(&v, mbase + ea, sizeof(T));                             \
     S(a) = uint64_t(R(v));                                              \
@@ -331,8 +348,7 @@ do_call:
   }
 #define STORE(N, T)                                                     \
   L_##N : {                                                             \
-    uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c;                     \
-    if (ea + sizeof(T) > msize) TRAP(TrapCode::MemoryOutOfBounds);      \
+    uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c; /* guard pages check */ \
     T v = T(S(a));                                                      \
     std::memcpy(mbase + ea, &v, sizeof(T));                             \
     NEXT();                                                             \
@@ -375,20 +391,17 @@ L_kReturn : {
   uint32_t n = pc->b;
   if (n == 1) fp[0] = S(a);
   else if (n) std::memmove(fp, fp + pc->a, n * sizeof(uint64_t));
-  if (frames.size() == fbase) {
+  if (fidx == fbase) {
     std::memcpy(results, fp, n * sizeof(uint64_t));
     return std::nullopt;
   }
-  const InterpFrame& f = frames.back();
+  const InterpFrame& f = fptr[--fidx];
   fn = f.fn;
   fp = f.fp;
   pc = f.ret;
-  frames.pop_back();
-  if (fn->instance != inst) {
-    inst = fn->instance;
-    mem = inst->memories.empty() ? nullptr : inst->memories[0];
-  }
-  RELOAD_MEM();
+  state->fn = fn;
+  state->fidx = fidx;
+  if (fn->instance != inst) SWITCH_INSTANCE();
   DISPATCH();
 }
 L_kCall:
@@ -404,7 +417,7 @@ L_kCallIndirect : {
     trap_detail = " " + std::to_string(i);
     TRAP(TrapCode::UninitializedElement);
   }
-  if (!(callee->ftype == inst->module().types[pc->a])) TRAP(TrapCode::IndirectCallTypeMismatch);
+  if (callee->type_id != pc->a) TRAP(TrapCode::IndirectCallTypeMismatch);
   nfp = fp + pc->b;
   goto do_call;
 }
@@ -432,26 +445,25 @@ L_DataDrop:
   inst->data_dropped[pc->a] = true;
   NEXT();
 L_MemorySize:
-  S(a) = msize / kPageSize;
+  S(a) = mem->size / kPageSize;
   NEXT();
 L_MemoryGrow : {
   auto r = mem->grow(uint32_t(S(a)));
   S(a) = r ? uint64_t(*r) : uint64_t(uint32_t(-1));
-  RELOAD_MEM();
   NEXT();
 }
   // Bulk and table ops take their operands in consecutive slots from a.
 L_MemoryFill : {
   uint64_t* o = &S(a);
   uint64_t d = uint32_t(o[0]), v = o[1], n = uint32_t(o[2]);
-  if (d + n > msize) TRAP(TrapCode::MemoryOutOfBounds);
+  if (d + n > mem->size) TRAP(TrapCode::MemoryOutOfBounds);
   std::memset(mbase + d, int(uint8_t(v)), n);
   NEXT();
 }
 L_MemoryCopy : {
   uint64_t* o = &S(a);
   uint64_t d = uint32_t(o[0]), src = uint32_t(o[1]), n = uint32_t(o[2]);
-  if (src + n > msize || d + n > msize) TRAP(TrapCode::MemoryOutOfBounds);
+  if (src + n > mem->size || d + n > mem->size) TRAP(TrapCode::MemoryOutOfBounds);
   std::memmove(mbase + d, mbase + src, n);
   NEXT();
 }
@@ -460,7 +472,7 @@ L_MemoryInit : {
   const auto& bytes = inst->module().datas[pc->b].bytes;
   uint64_t len = inst->data_dropped[pc->b] ? 0 : bytes.size();
   uint64_t d = uint32_t(o[0]), src = uint32_t(o[1]), n = uint32_t(o[2]);
-  if (src + n > len || d + n > msize) TRAP(TrapCode::MemoryOutOfBounds);
+  if (src + n > len || d + n > mem->size) TRAP(TrapCode::MemoryOutOfBounds);
   if (n) std::memcpy(mbase + d, bytes.data() + src, n);
   NEXT();
 }
@@ -519,8 +531,7 @@ L_bad:
   TRAP(TrapCode::Unreachable);
 
 trapped : {
-  Trap t = make_trap(host_trap ? host_trap->code : trap_code, frames, fbase, fn);
-  frames.resize(fbase);
+  Trap t = make_trap(host_trap ? host_trap->code : trap_code, fptr, fbase, fidx, fn);
   if (host_trap) {
     Trap h = std::move(*host_trap);
     h.backtrace.insert(h.backtrace.end(), t.backtrace.begin(), t.backtrace.end());
@@ -533,14 +544,28 @@ trapped : {
 #undef DISPATCH
 #undef NEXT
 #undef S
-#undef RELOAD_MEM
+#undef SWITCH_INSTANCE
 #undef JUMP
 }
 
 }  // namespace
 
 std::optional<Trap> call(StoreImpl& s, FuncImpl* entry, const uint64_t* args, uint64_t* results) {
-  return run(&s, entry, args, results, nullptr);
+  // sigsetjmp lives here, not in run(): a function that calls it gets
+  // pessimized register allocation.
+  platform::GuardRegion guard;
+  guard.prev = platform::guard_current();
+  platform::guard_current() = &guard;
+  struct Restore {
+    platform::GuardRegion* prev;
+    ~Restore() { platform::guard_current() = prev; }
+  } restore{guard.prev};
+  RunState state{entry, s.frames_top};
+  if (sigsetjmp(guard.jmp, 0)) {
+    // An access beyond the memory's size faulted in run().
+    return make_trap(TrapCode::MemoryOutOfBounds, s.frames.data(), s.frames_top, state.fidx, state.fn);
+  }
+  return run(&s, entry, args, results, nullptr, &guard, &state);
 }
 
 }  // namespace whirl::wasm::rt
@@ -550,7 +575,7 @@ namespace whirl::wasm::interp {
 const void* const* handler_table() {
   static const void** table = [] {
     static const void* t[kIOpCount];
-    rt::run(nullptr, nullptr, nullptr, nullptr, t);
+    rt::run(nullptr, nullptr, nullptr, nullptr, t, nullptr, nullptr);
     return t;
   }();
   return table;

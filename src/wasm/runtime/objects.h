@@ -15,9 +15,13 @@ namespace whirl::wasm::rt {
 
 class InstanceImpl;
 
+// The canonical id of a function type (equal types, equal ids).
+uint32_t intern_func_type(const FuncType& t);
+
 class FuncImpl final : public FuncInst {
  public:
   FuncType ftype;
+  uint32_t type_id = 0;                        // intern_func_type(ftype)
   InstanceImpl* instance = nullptr;            // wasm functions
   const interp::CompiledFunc* code = nullptr;  // wasm functions
   uint32_t index = 0;                          // index in the module's function space
@@ -114,6 +118,7 @@ class StoreImpl final : public Store {
   uint64_t* sp = nullptr;
   uint32_t depth = 0;
   std::vector<InterpFrame> frames;  // the interpreter's call stack (shared by nested calls)
+  size_t frames_top = 0;            // frames in use by the calls in progress
 
   std::vector<std::unique_ptr<FuncImpl>> funcs;
   std::vector<std::unique_ptr<TableImpl>> tables;

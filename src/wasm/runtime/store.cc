@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "platform/guard.h"
 #include "platform/vm.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/runtime/objects.h"
@@ -37,7 +38,8 @@ const char* trap_message(TrapCode code) {
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module) {
   auto c = std::make_shared<interp::CompiledModuleImpl>();
   c->funcs.reserve(module->functions.size());
-  for (const auto& f : module->functions) c->funcs.push_back(interp::compile_function(*module, f));
+  for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
+  for (const auto& f : module->functions) c->funcs.push_back(interp::compile_function(*module, f, c->type_ids));
   c->mod = std::move(module);
   return std::shared_ptr<const CompiledModule>(std::move(c));
 }
@@ -54,13 +56,15 @@ std::unique_ptr<Store> Store::create(StoreConfig config) { return std::make_uniq
 
 namespace rt {
 
-constexpr uint64_t kReservation = uint64_t(kMaxPages) * kPageSize;
+// Room for every 32-bit address plus offset: bounds are checked by guard pages.
+constexpr uint64_t kReservation = platform::kGuardedReservation;
 
 MemoryImpl::~MemoryImpl() { platform::vm_release(base, reserved); }
 
 MemoryImpl* MemoryImpl::create(MemoryType t, uint64_t max_bytes) {
   uint64_t initial = uint64_t(t.limits.min) * kPageSize;
   if (initial > max_bytes) return nullptr;
+  if (!platform::guard_install()) return nullptr;
   auto* m = new MemoryImpl;
   m->limits = t.limits;
   m->max_bytes = max_bytes;
@@ -103,6 +107,7 @@ StoreImpl::StoreImpl(StoreConfig c) : config(c), fuel_left(c.fuel) {
 FuncInst* StoreImpl::create_host_func(FuncType type, HostFunc fn, std::string name) {
   auto f = std::make_unique<FuncImpl>();
   f->ftype = std::move(type);
+  f->type_id = intern_func_type(f->ftype);
   f->host = std::move(fn);
   f->name = std::move(name);
   funcs.push_back(std::move(f));
@@ -210,6 +215,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   for (size_t i = 0; i < m.functions.size(); ++i) {
     auto f = std::make_unique<FuncImpl>();
     f->ftype = m.types[m.functions[i].type_index];
+    f->type_id = compiled->type_ids[m.functions[i].type_index];
     f->instance = I;
     f->code = &compiled->funcs[i];
     f->index = uint32_t(m.num_imported_funcs + i);
