@@ -38,28 +38,10 @@ enum IOp : uint16_t {
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
-#define IUN(N, T, E)
-#define FBIN(N, F, E)
-#define FUN(N, F, E)
-#define RAW(N, E)
-#define DIV(N, T, E, O)
-#define TRUNC(N, F, I)
-#define TRUNC_SAT(N, F, I)
-#define LOAD(N, T, R)
-#define STORE(N, T)
+#define IBINM(N, T, E) k##N##Imm, k##N##Mem,
+#define FBINM(N, F, E) k##N##Mem,
+#define LOAD(N, T, R) k##N##Add, k##N##AddImm,
 #include "wasm/interp/slot_ops.def"
-#undef ICMP
-#undef FCMP
-#undef IBIN
-#undef IUN
-#undef FBIN
-#undef FUN
-#undef RAW
-#undef DIV
-#undef TRUNC
-#undef TRUNC_SAT
-#undef LOAD
-#undef STORE
   kIOpCount
 };
 

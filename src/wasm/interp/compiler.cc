@@ -12,34 +12,38 @@
 namespace whirl::wasm::interp {
 namespace {
 
+using f32 = float;
+using f64 = double;
+
 // Immediate form of an integer op (b is a constant), or 0.
 uint16_t imm_form(uint16_t op) {
   switch (op) {
 #define IBIN(N, T, E) case uint16_t(Op::N): return k##N##Imm;
 #define ICMP(N, T, E) case uint16_t(Op::N): return k##N##Imm;
-#define FCMP(N, F, E)
-#define IUN(N, T, E)
-#define FBIN(N, F, E)
-#define FUN(N, F, E)
-#define RAW(N, E)
-#define DIV(N, T, E, O)
-#define TRUNC(N, F, I)
-#define TRUNC_SAT(N, F, I)
-#define LOAD(N, T, R)
-#define STORE(N, T)
 #include "wasm/interp/slot_ops.def"
-#undef IBIN
-#undef ICMP
-#undef FCMP
-#undef IUN
-#undef FBIN
-#undef FUN
-#undef RAW
-#undef DIV
-#undef TRUNC
-#undef TRUNC_SAT
-#undef LOAD
-#undef STORE
+    default: return 0;
+  }
+}
+
+// Memory-operand form of a binary op whose second operand is the result of
+// the full-width load `load`, or 0.
+uint16_t mem_form(uint16_t op, uint16_t load) {
+  switch (op) {
+#define IBINM(N, T, E) \
+  case uint16_t(Op::N): return load == uint16_t(sizeof(T) == 4 ? Op::I32Load : Op::I64Load) ? k##N##Mem : 0;
+#define FBINM(N, F, E) \
+  case uint16_t(Op::N): return load == uint16_t(sizeof(F) == 4 ? Op::F32Load : Op::F64Load) ? k##N##Mem : 0;
+#include "wasm/interp/slot_ops.def"
+    default: return 0;
+  }
+}
+
+// The form of load `op` that adds its address from two slots (or a slot and
+// an immediate) itself.
+uint16_t load_add_form(uint16_t op, bool imm) {
+  switch (op) {
+#define LOAD(N, T, R) case uint16_t(Op::N): return imm ? k##N##AddImm : k##N##Add;
+#include "wasm/interp/slot_ops.def"
     default: return 0;
   }
 }
@@ -52,29 +56,7 @@ uint16_t branch_form(uint16_t op, bool when) {
   case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;           \
   case k##N##Imm: return when ? kBrIf##N##Imm : kBrUnless##N##Imm;
 #define FCMP(N, F, E) case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;
-#define IBIN(N, T, E)
-#define IUN(N, T, E)
-#define FBIN(N, F, E)
-#define FUN(N, F, E)
-#define RAW(N, E)
-#define DIV(N, T, E, O)
-#define TRUNC(N, F, I)
-#define TRUNC_SAT(N, F, I)
-#define LOAD(N, T, R)
-#define STORE(N, T)
 #include "wasm/interp/slot_ops.def"
-#undef ICMP
-#undef FCMP
-#undef IBIN
-#undef IUN
-#undef FBIN
-#undef FUN
-#undef RAW
-#undef DIV
-#undef TRUNC
-#undef TRUNC_SAT
-#undef LOAD
-#undef STORE
     case uint16_t(Op::I32Eqz): return when ? kBrIfZ : kBrIfNz;
     default: return 0;
   }
@@ -182,10 +164,7 @@ class Compiler {
     if (vs_[i].kind == Entry::Const) materialize(i);
     return vs_[i].kind == Entry::Local ? vs_[i].local : temp(i);
   }
-  bool top_is_last_def() const {
-    return last_def_ >= 0 && uint32_t(last_def_) == pc() - 1 && vs_.back().kind == Entry::Temp &&
-           out_.code.back().a == temp(size() - 1);
-  }
+  bool top_is_last_def() const { return is_last_def(size() - 1); }
 
   void set_unreachable() {
     Ctrl& c = ctrls_.back();
@@ -310,7 +289,29 @@ class Compiler {
     if (tee) push_entry({Entry::Local, x, 0});
   }
 
+  // True if entry idx is a Temp computed by the instruction just emitted.
+  bool is_last_def(uint32_t idx) const {
+    return last_def_ >= 0 && uint32_t(last_def_) == pc() - 1 && vs_[idx].kind == Entry::Temp &&
+           out_.code.back().a == temp(idx);
+  }
+  // x op load(addr): the load just emitted becomes the op's memory operand.
+  bool fuse_memory_operand(const Instr& in) {
+    uint32_t i = size() - 2, j = size() - 1;
+    bool y_loaded = is_last_def(j);
+    if (!y_loaded && !(commutative(in.op) && vs_[j].kind == Entry::Local && is_last_def(i))) return false;
+    uint16_t form = mem_form(uint16_t(in.op), out_.ops.back());
+    if (!form) return false;
+    Ins load = out_.code.back();
+    unemit();
+    uint32_t sx = y_loaded ? use(i) : vs_[j].local;  // writes no slot the load reads
+    emit_def(form, temp(i), sx, load.b, load.c);
+    vs_.resize(i);
+    push_temp();
+    return true;
+  }
+
   void binary(const Instr& in) {
+    if (fuse_memory_operand(in)) return;
     uint32_t i = size() - 2, j = size() - 1;
     uint16_t imm = imm_form(uint16_t(in.op));
     auto fits = [&](const Entry& e) {
@@ -332,6 +333,17 @@ class Compiler {
     i = size() - 2;
     vs_.resize(i);
     push_temp();
+  }
+  // A load whose address was just computed by an i32.add adds it itself.
+  void load(const Instr& in) {
+    uint16_t last = top_is_last_def() ? out_.ops.back() : 0;
+    if (last == uint16_t(Op::I32Add) || last == kI32AddImm) {
+      Ins add = out_.code.back();
+      unemit();
+      emit_def(load_add_form(uint16_t(in.op), last == kI32AddImm), add.a, add.b, add.c, in.b);
+      return;
+    }
+    unary(uint16_t(in.op), in.b);  // c = offset
   }
   void unary(uint16_t op, uint32_t extra = 0) {
     uint32_t i = size() - 1;
@@ -378,7 +390,7 @@ class Compiler {
     const OpInfo& info = op_info(in.op);
     if (info.p0 != SigType::Special) {
       if (info.mem_bytes) {
-        if (info.result != SigType::X) return unary(uint16_t(in.op), in.b);  // load: c = offset
+        if (info.result != SigType::X) return load(in);
         uint32_t sv = use(size() - 1);
         uint32_t sa = use(size() - 2);
         emit(uint16_t(in.op), sv, sa, in.b);
@@ -512,28 +524,10 @@ std::string slot_op_name(uint16_t op) {
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
-#define IUN(N, T, E)
-#define FBIN(N, F, E)
-#define FUN(N, F, E)
-#define RAW(N, E)
-#define DIV(N, T, E, O)
-#define TRUNC(N, F, I)
-#define TRUNC_SAT(N, F, I)
-#define LOAD(N, T, R)
-#define STORE(N, T)
+#define IBINM(N, T, E) #N "_imm", #N "_mem",
+#define FBINM(N, F, E) #N "_mem",
+#define LOAD(N, T, R) #N "_add", #N "_add_imm",
 #include "wasm/interp/slot_ops.def"
-#undef ICMP
-#undef FCMP
-#undef IBIN
-#undef IUN
-#undef FBIN
-#undef FUN
-#undef RAW
-#undef DIV
-#undef TRUNC
-#undef TRUNC_SAT
-#undef LOAD
-#undef STORE
   };
   static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));
   return names[op - uint16_t(Op::Count_)];

@@ -82,6 +82,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define ICMP(N, T, E) OP(N) IOP(k##N##Imm) IOP(kBrIf##N) IOP(kBrIf##N##Imm) IOP(kBrUnless##N) IOP(kBrUnless##N##Imm)
 #define FCMP(N, F, E) OP(N) IOP(kBrIf##N) IOP(kBrUnless##N)
 #define IBIN(N, T, E) OP(N) IOP(k##N##Imm)
+#define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem)
+#define FBINM(N, F, E) OP(N) IOP(k##N##Mem)
 #define IUN(N, T, E) OP(N)
 #define FBIN(N, F, E) OP(N)
 #define FUN(N, F, E) OP(N)
@@ -89,7 +91,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define DIV(N, T, E, O) OP(N)
 #define TRUNC(N, F, I) OP(N)
 #define TRUNC_SAT(N, F, I) OP(N)
-#define LOAD(N, T, R) OP(N)
+#define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm)
 #define STORE(N, T) OP(N)
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
@@ -99,18 +101,6 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
 #undef OP
 #undef IOP
-#undef ICMP
-#undef FCMP
-#undef IBIN
-#undef IUN
-#undef FBIN
-#undef FUN
-#undef RAW
-#undef DIV
-#undef TRUNC
-#undef TRUNC_SAT
-#undef LOAD
-#undef STORE
 #pragma GCC diagnostic pop
     return std::nullopt;
   }
@@ -196,8 +186,14 @@ enter : {
   if (fuel_on && s.fuel_left-- == 0) TRAP(TrapCode::OutOfFuel);
   if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
   const interp::CompiledFunc* c = fn->code;
-  if (fp + c->frame_size > stack_end) TRAP(TrapCode::StackExhausted);
-  for (uint64_t *z = fp + c->num_params, *ze = fp + c->num_locals; z < ze; ++z) *z = 0;
+  if (fp + c->frame_size + 4 > stack_end) TRAP(TrapCode::StackExhausted);
+  {
+    // Zero the declared locals: four stores cover most functions (slots past
+    // the locals are temporaries, written before they are read).
+    uint64_t* z = fp + c->num_params;
+    z[0] = z[1] = z[2] = z[3] = 0;
+    for (uint32_t k = 4, n = c->num_locals - c->num_params; k < n; ++k) z[k] = 0;
+  }
   pc = c->code.data();
   state->fn = fn;
   state->fidx = fidx;
@@ -290,6 +286,22 @@ do_call:
     S(a) = uint64_t(T(E));                              \
     NEXT();                                             \
   }
+#define IBINM(N, T, E)                                  \
+  IBIN(N, T, E)                                         \
+  L_k##N##Mem : {                                       \
+    T a = T(S(b)), b;                                   \
+    std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(T)); \
+    S(a) = uint64_t(T(E));                              \
+    NEXT();                                             \
+  }
+#define FBINM(N, F, E)                                  \
+  FBIN(N, F, E)                                         \
+  L_k##N##Mem : {                                       \
+    F a = F##_of(S(b)), b;                              \
+    std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(F)); \
+    S(a) = bits_of(F(E));                               \
+    NEXT();                                             \
+  }
 #define IUN(N, T, E)                                    \
   L_##N : {                                             \
     T a = T(S(b));                                      \
@@ -338,14 +350,17 @@ do_call:
     S(a) = uint64_t(std::make_unsigned_t<I>(interp::trunc_sat<I>(F##_of(S(b))))); \
     NEXT();                                                             \
   }
-#define LOAD(N, T, R)                                                   \
-  L_##N : {                                                             \
-    uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c; /* guard pages check */ \
-    T v;                                                                \
-    std::memcpy(&v, mbase + ea, sizeof(T));                             \
+#define LOAD_AT(EA, T, R)                                               \
+  {                                                                     \
+    T v; /* no bounds check: guard pages fault */                       \
+    std::memcpy(&v, mbase + (EA), sizeof(T));                           \
     S(a) = uint64_t(R(v));                                              \
     NEXT();                                                             \
   }
+#define LOAD(N, T, R)                                                   \
+  L_##N : LOAD_AT(uint64_t(uint32_t(S(b))) + pc->c, T, R)               \
+  L_k##N##Add : LOAD_AT(uint64_t(uint32_t(S(b) + S(c))) + pc->d, T, R)  \
+  L_k##N##AddImm : LOAD_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T, R)
 #define STORE(N, T)                                                     \
   L_##N : {                                                             \
     uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c; /* guard pages check */ \
@@ -354,18 +369,7 @@ do_call:
     NEXT();                                                             \
   }
 #include "wasm/interp/slot_ops.def"
-#undef ICMP
-#undef FCMP
-#undef IBIN
-#undef IUN
-#undef FBIN
-#undef FUN
-#undef RAW
-#undef DIV
-#undef TRUNC
-#undef TRUNC_SAT
-#undef LOAD
-#undef STORE
+#undef LOAD_AT
 
 L_kConst:
   S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32);
