@@ -35,6 +35,7 @@ enum IOp : uint16_t {
   kSelect,        // a = dst, b = x, c = y, d = condition
   kGlobalGet,     // a = dst, b = global
   kGlobalSet,     // a = src, b = global
+  kI32AddShl,     // a = dst, b = x, c = y, d = k: x + (y << k) (array indexing)
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,

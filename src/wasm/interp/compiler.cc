@@ -310,8 +310,24 @@ class Compiler {
     return true;
   }
 
+  // x + (y << k), the shift just emitted: one instruction.
+  bool fuse_add_shift(const Instr& in) {
+    if (in.op != Op::I32Add) return false;
+    uint32_t i = size() - 2, j = size() - 1;
+    bool y_shifted = is_last_def(j);
+    if (!y_shifted && !(vs_[j].kind == Entry::Local && is_last_def(i))) return false;
+    if (out_.ops.back() != kI32ShlImm) return false;
+    Ins shl = out_.code.back();
+    unemit();
+    uint32_t sx = y_shifted ? use(i) : vs_[j].local;
+    emit_def(kI32AddShl, temp(i), sx, shl.b, shl.c & 31);
+    vs_.resize(i);
+    push_temp();
+    return true;
+  }
+
   void binary(const Instr& in) {
-    if (fuse_memory_operand(in)) return;
+    if (fuse_memory_operand(in) || fuse_add_shift(in)) return;
     uint32_t i = size() - 2, j = size() - 1;
     uint16_t imm = imm_form(uint16_t(in.op));
     auto fits = [&](const Entry& e) {
@@ -520,7 +536,7 @@ std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_indirect",
-      "select", "global.get", "global.set",
+      "select", "global.get", "global.set", "i32.add_shl",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

@@ -95,7 +95,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define STORE(N, T) OP(N)
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
-    IOP(kCall) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet)
+    IOP(kCall) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -427,6 +427,9 @@ L_kCallIndirect : {
 }
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);
+  NEXT();
+L_kI32AddShl:
+  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << pc->d));
   NEXT();
 L_kGlobalGet:
   S(a) = inst->globals[pc->b]->value;
