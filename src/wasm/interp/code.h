@@ -28,7 +28,7 @@ enum IOp : uint16_t {
   kJump,          // a = pc delta (<= 0: a loop back-edge, checks fuel/interrupt)
   kBrIfNz,        // a = delta, b = condition slot
   kBrIfZ,         // a = delta, b = condition slot
-  kBrTable,       // a = first BrTarget, b = count (then default), c = index slot, d = top slot
+  kBrTable,       // a = count (entries follow, then the default), c = index slot, d = top slot
   kReturn,        // a = first result slot, b = count
   kCall,          // a = function index, b = frame slot of the arguments
   kCallIndirect,  // a = canonical type id, b = frame slot, c = table, d = index slot
@@ -36,12 +36,14 @@ enum IOp : uint16_t {
   kGlobalGet,     // a = dst, b = global
   kGlobalSet,     // a = src, b = global
   kI32AddShl,     // a = dst, b = x, c = y, d = k: x + (y << k) (array indexing)
+  kTableEntry,    // data after kBrTable: a = pc delta from it, b = values kept, c = their slot
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
 #define IBINM(N, T, E) k##N##Imm, k##N##Mem,
 #define FBINM(N, F, E) k##N##Mem,
 #define LOAD(N, T, R) k##N##Add, k##N##AddImm,
+#define STORE(N, T) k##N##Add, k##N##AddImm,
 #include "wasm/interp/slot_ops.def"
   kIOpCount
 };
@@ -52,12 +54,6 @@ struct Ins {
 };
 static_assert(sizeof(Ins) == 24);
 
-struct BrTarget {
-  int32_t delta;   // pc delta from the br_table instruction
-  uint32_t keep;   // values carried
-  uint32_t dst;    // slot they go to
-};
-
 struct CompiledFunc {
   uint32_t type_index = 0;
   uint32_t num_params = 0;
@@ -66,7 +62,6 @@ struct CompiledFunc {
   uint32_t frame_size = 0;   // locals + operand slots
   std::vector<Ins> code;
   std::vector<uint16_t> ops;  // the opcode of each instruction (for tests and debugging)
-  std::vector<BrTarget> table;  // br_table entries
 };
 
 class CompiledModuleImpl final : public CompiledModule {

@@ -38,11 +38,12 @@ uint16_t mem_form(uint16_t op, uint16_t load) {
   }
 }
 
-// The form of load `op` that adds its address from two slots (or a slot and
-// an immediate) itself.
+// The form of load or store `op` that adds its address from two slots (or a
+// slot and an immediate) itself.
 uint16_t load_add_form(uint16_t op, bool imm) {
   switch (op) {
 #define LOAD(N, T, R) case uint16_t(Op::N): return imm ? k##N##AddImm : k##N##Add;
+#define STORE(N, T) case uint16_t(Op::N): return imm ? k##N##AddImm : k##N##Add;
 #include "wasm/interp/slot_ops.def"
     default: return 0;
   }
@@ -87,7 +88,7 @@ struct Ctrl {
   uint32_t n_in, n_out;
   uint32_t start_pc;    // loop target
   std::vector<uint32_t> fixups;        // branch instructions whose `a` gets the end
-  std::vector<std::pair<uint32_t, uint32_t>> table_fixups;  // (br_table pc, entry)
+  std::vector<std::pair<uint32_t, uint32_t>> table_fixups;  // (br_table pc, its entry)
   int64_t else_fixup = -1;             // the skip branch of an if
   bool unreachable = false;            // the rest of this block part is dead
   bool dead = false;                   // the whole block is in dead code
@@ -238,18 +239,19 @@ class Compiler {
     patch(skip, pc());
     bind();
   }
+  // br_table: the instruction, then one entry per target (and the default)
+  // in the code stream: a = pc delta from the br_table, b = values kept,
+  // c = the slot they go to.
   void branch_table(const Instr& in) {
     uint32_t idx = use(size() - 1);
     vs_.pop_back();
     materialize_all();
-    uint32_t first = uint32_t(out_.table.size());
-    uint32_t at = emit(kBrTable, first, in.b, idx, temp(size()));
+    uint32_t at = emit(kBrTable, in.b, 0, idx, temp(size()));
     for (uint32_t i = 0; i <= in.b; ++i) {
       uint32_t depth = i < in.b ? f_.br_tables[in.a + i] : uint32_t(in.imm);
       Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
-      uint32_t e = uint32_t(out_.table.size());
-      out_.table.push_back({0, label_arity(c), temp(c.height)});
-      if (c.kind == Op::Loop) out_.table[e].delta = int32_t(c.start_pc) - int32_t(at);
+      uint32_t e = emit(kTableEntry, 0, label_arity(c), temp(c.height));
+      if (c.kind == Op::Loop) out_.code[e].a = uint32_t(int32_t(c.start_pc) - int32_t(at));
       else c.table_fixups.push_back({at, e});
     }
     set_unreachable();
@@ -268,7 +270,7 @@ class Compiler {
     bind();
     if (c.else_fixup >= 0) patch(uint32_t(c.else_fixup), pc());
     for (uint32_t f : c.fixups) patch(f, pc());
-    for (auto [at, e] : c.table_fixups) out_.table[e].delta = int32_t(pc()) - int32_t(at);
+    for (auto [at, e] : c.table_fixups) out_.code[e].a = uint32_t(int32_t(pc()) - int32_t(at));
   }
 
   void local_set(uint32_t x, bool tee) {
@@ -361,6 +363,21 @@ class Compiler {
     }
     unary(uint16_t(in.op), in.b);  // c = offset
   }
+  // A store of a local to an address just computed by an i32.add adds it itself.
+  void store(const Instr& in) {
+    uint32_t i = size() - 2, j = size() - 1;
+    uint16_t last = is_last_def(i) && vs_[j].kind == Entry::Local ? out_.ops.back() : 0;
+    if (last == uint16_t(Op::I32Add) || last == kI32AddImm) {
+      Ins add = out_.code.back();
+      unemit();
+      emit(load_add_form(uint16_t(in.op), last == kI32AddImm), vs_[j].local, add.b, add.c, in.b);
+    } else {
+      uint32_t sv = use(j);
+      uint32_t sa = use(i);
+      emit(uint16_t(in.op), sv, sa, in.b);
+    }
+    vs_.resize(i);
+  }
   void unary(uint16_t op, uint32_t extra = 0) {
     uint32_t i = size() - 1;
     uint32_t s = use(i);
@@ -407,11 +424,7 @@ class Compiler {
     if (info.p0 != SigType::Special) {
       if (info.mem_bytes) {
         if (info.result != SigType::X) return load(in);
-        uint32_t sv = use(size() - 1);
-        uint32_t sa = use(size() - 2);
-        emit(uint16_t(in.op), sv, sa, in.b);
-        vs_.resize(size() - 2);
-        return;
+        return store(in);
       }
       if (info.p0 == SigType::X) {
         if (in.op == Op::Nop) return;
@@ -536,13 +549,14 @@ std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_indirect",
-      "select", "global.get", "global.set", "i32.add_shl",
+      "select", "global.get", "global.set", "i32.add_shl", "table_entry",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
 #define IBINM(N, T, E) #N "_imm", #N "_mem",
 #define FBINM(N, F, E) #N "_mem",
 #define LOAD(N, T, R) #N "_add", #N "_add_imm",
+#define STORE(N, T) #N "_add", #N "_add_imm",
 #include "wasm/interp/slot_ops.def"
   };
   static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));

@@ -68,8 +68,9 @@ struct RunState {
   volatile size_t fidx;
 };
 
-// (No loop-to-memset rewriting: zeroing a few locals per call must stay inline.)
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
+// No loop-to-memset rewriting (zeroing a few locals per call must stay
+// inline) and no GCSE (GCC's advice for computed-goto interpreters).
+__attribute__((optimize("no-tree-loop-distribute-patterns", "no-gcse")))
 std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args, uint64_t* results,
                         const void** table, platform::GuardRegion* guard, RunState* state) {
   if (table) {
@@ -92,7 +93,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define TRUNC(N, F, I) OP(N)
 #define TRUNC_SAT(N, F, I) OP(N)
 #define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm)
-#define STORE(N, T) OP(N)
+#define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm)
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
     IOP(kCall) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
@@ -361,15 +362,19 @@ do_call:
   L_##N : LOAD_AT(uint64_t(uint32_t(S(b))) + pc->c, T, R)               \
   L_k##N##Add : LOAD_AT(uint64_t(uint32_t(S(b) + S(c))) + pc->d, T, R)  \
   L_k##N##AddImm : LOAD_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T, R)
-#define STORE(N, T)                                                     \
-  L_##N : {                                                             \
-    uint64_t ea = uint64_t(uint32_t(S(b))) + pc->c; /* guard pages check */ \
-    T v = T(S(a));                                                      \
-    std::memcpy(mbase + ea, &v, sizeof(T));                             \
+#define STORE_AT(EA, T)                                                 \
+  {                                                                     \
+    T v = T(S(a)); /* no bounds check: guard pages fault */             \
+    std::memcpy(mbase + (EA), &v, sizeof(T));                           \
     NEXT();                                                             \
   }
+#define STORE(N, T)                                                     \
+  L_##N : STORE_AT(uint64_t(uint32_t(S(b))) + pc->c, T)                 \
+  L_k##N##Add : STORE_AT(uint64_t(uint32_t(S(b) + S(c))) + pc->d, T)    \
+  L_k##N##AddImm : STORE_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T)
 #include "wasm/interp/slot_ops.def"
 #undef LOAD_AT
+#undef STORE_AT
 
 L_kConst:
   S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32);
@@ -387,9 +392,9 @@ L_kBrIfZ:
   NEXT();
 L_kBrTable : {
   uint32_t i = uint32_t(S(c));
-  const interp::BrTarget& t = fn->code->table[pc->a + (i < pc->b ? i : pc->b)];
-  if (t.keep) std::memmove(fp + t.dst, fp + pc->d - t.keep, t.keep * sizeof(uint64_t));
-  JUMP(t.delta);
+  const Ins* t = pc + 1 + (i < pc->a ? i : pc->a);
+  if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t));
+  JUMP(t->a);
 }
 L_kReturn : {
   uint32_t n = pc->b;
