@@ -10,6 +10,9 @@ PKGS=(
   wasi-libc libclang-rt-14-dev-wasm32   # clang --target=wasm32-wasi for fixtures
   libtomlplusplus-dev libboost-dev libboost-system-dev nlohmann-json3-dev  # spin.toml, HTTP trigger
   curl wrk                              # HTTP trigger tests and bench/http
+  containerd runc busybox-static        # the containerd shim's tests and bench/shim
+  protobuf-compiler libprotobuf-dev     # shim: C++ messages generated from containerd's .proto files
+  golang-github-containerd-containerd-dev golang-github-containerd-cgroups-dev golang-github-gogo-protobuf-dev
 )
 
 missing=()

@@ -36,23 +36,6 @@ int fail(const std::string& what) {
   return 1;
 }
 
-// "127.0.0.1:3000", "[::1]:3000", "localhost:3000".
-bool parse_listen(const std::string& s, std::string* host, uint16_t* port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon + 1 == s.size()) return false;
-  std::string h = s.substr(0, colon), p = s.substr(colon + 1);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (h == "localhost") h = "127.0.0.1";
-  if (h.empty()) return false;
-  for (char c : p)
-    if (c < '0' || c > '9') return false;
-  unsigned long v = std::stoul(p);
-  if (v > 65535) return false;
-  *host = h;
-  *port = static_cast<uint16_t>(v);
-  return true;
-}
-
 // Removes the staging directory on every exit path.
 struct TempDir {
   std::filesystem::path path;
@@ -72,7 +55,7 @@ int up(const UpOptions& o) {
 
   std::string host;
   uint16_t port = 0;
-  if (!parse_listen(o.listen, &host, &port)) return fail("--listen must be ADDRESS:PORT, got `" + o.listen + "`");
+  if (!spin::http::parse_listen_address(o.listen, &host, &port)) return fail("--listen must be ADDRESS:PORT, got `" + o.listen + "`");
   if (!o.runtime_config.empty() && !std::filesystem::is_regular_file(o.runtime_config))
     return fail(o.runtime_config + ": runtime config file not found");
 

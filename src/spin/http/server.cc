@@ -317,4 +317,20 @@ void HttpServer::request_stop() {
   net::post(impl_->ctl, [this] { impl_->begin_stop(); });
 }
 
+bool parse_listen_address(const std::string& s, std::string* host, uint16_t* port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 == s.size()) return false;
+  std::string h = s.substr(0, colon), p = s.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h == "localhost") h = "127.0.0.1";
+  if (h.empty() || p.size() > 5) return false;
+  for (char c : p)
+    if (c < '0' || c > '9') return false;
+  unsigned long v = std::stoul(p);
+  if (v > 65535) return false;
+  *host = h;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
 }  // namespace whirl::spin::http

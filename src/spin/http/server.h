@@ -27,6 +27,11 @@ struct ServerOptions {
   std::chrono::milliseconds grace{10000};  // for in-flight requests after stop
 };
 
+// "127.0.0.1:3000", "[::1]:3000", "localhost:3000", "0.0.0.0:80" into host
+// and port; false if malformed. Shared by `whirl up --listen` and the shim's
+// SPIN_HTTP_LISTEN_ADDR.
+bool parse_listen_address(const std::string& s, std::string* host, uint16_t* port);
+
 class HttpServer {
  public:
   using Handler = std::function<Response(const Request&)>;

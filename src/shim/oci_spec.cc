@@ -1,0 +1,58 @@
+#include "shim/oci_spec.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace whirl::shim {
+
+Expected<OciSpec> parse_oci_spec(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return make_error("config.json is not a JSON object");
+  OciSpec s;
+  auto strings = [](const nlohmann::json& a, const char* what, std::vector<std::string>* out) -> Expected<void> {
+    if (a.is_null()) return {};
+    if (!a.is_array()) return make_error(std::string("config.json: ") + what + " must be an array of strings");
+    for (const auto& v : a) {
+      if (!v.is_string()) return make_error(std::string("config.json: ") + what + " must be an array of strings");
+      out->push_back(v.get<std::string>());
+    }
+    return {};
+  };
+  if (auto p = j.find("process"); p != j.end() && p->is_object()) {
+    WHIRL_TRY(strings(p->value("args", nlohmann::json()), "process.args", &s.args));
+    WHIRL_TRY(strings(p->value("env", nlohmann::json()), "process.env", &s.env));
+    if (auto c = p->find("cwd"); c != p->end() && c->is_string() && !c->get<std::string>().empty())
+      s.cwd = c->get<std::string>();
+  }
+  if (auto r = j.find("root"); r != j.end() && r->is_object())
+    if (auto p = r->find("path"); p != r->end() && p->is_string()) s.root_path = p->get<std::string>();
+  if (auto a = j.find("annotations"); a != j.end() && a->is_object())
+    for (auto it = a->begin(); it != a->end(); ++it)
+      if (it->is_string()) s.annotations[it.key()] = it->get<std::string>();
+  if (auto l = j.find("linux"); l != j.end() && l->is_object())
+    if (auto c = l->find("cgroupsPath"); c != l->end() && c->is_string()) s.cgroups_path = c->get<std::string>();
+  return s;
+}
+
+Expected<OciSpec> read_oci_spec(const std::filesystem::path& bundle) {
+  std::ifstream in(bundle / "config.json");
+  if (!in) return make_error((bundle / "config.json").string() + ": cannot read the OCI runtime spec");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto s = parse_oci_spec(ss.str());
+  if (!s) return make_error((bundle / "config.json").string() + ": " + s.error().message);
+  return s;
+}
+
+const std::string* find_env(const std::vector<std::string>& env, const std::string& key, std::string* storage) {
+  const std::string* found = nullptr;
+  for (const auto& kv : env)
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
+      *storage = kv.substr(key.size() + 1);
+      found = storage;
+    }
+  return found;
+}
+
+}  // namespace whirl::shim

@@ -1,0 +1,181 @@
+#include "shim/task_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace whirl::shim {
+namespace {
+
+constexpr int kReadyFd = 3;
+constexpr int kStartFd = 4;
+
+// Task stdio as containerd names it: a FIFO path (`ctr run`, the CRI's
+// log pipes) or file:///path (`ctr run --log-uri`). A FIFO opens without
+// blocking on its peer: containerd opens its side first, but a writer with
+// no reader yet must not hang the task (O_RDWR keeps one).
+int open_stdio(const std::string& path, bool for_writing) {
+  if (path.empty()) return ::open("/dev/null", for_writing ? O_WRONLY : O_RDONLY);
+  if (path.rfind("file://", 0) == 0) {
+    std::string file = path.substr(7);
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
+    return ::open(file.c_str(), for_writing ? O_WRONLY | O_CREAT | O_APPEND : O_RDONLY, 0640);
+  }
+  if (path.find("://") != std::string::npos && path.rfind("fifo://", 0) != 0) {
+    errno = EPROTONOSUPPORT;  // binary:// log drivers are not supported
+    return -1;
+  }
+  if (path.rfind("fifo://", 0) == 0) return open_stdio(path.substr(7), for_writing);
+  int fd = ::open(path.c_str(), (for_writing ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
+  if (fd < 0 && for_writing && errno == ENXIO) fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK);
+  if (fd < 0) return -1;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+void write_all(int fd, const std::string& s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= size_t(w);
+  }
+}
+
+[[noreturn]] void child_fail(const std::string& message) {
+  write_all(kReadyFd, "E" + message);
+  _exit(1);
+}
+
+// Best effort: the task's cgroup (v2 unified, or the v1 controllers we read).
+void join_cgroup(const std::string& path) {
+  if (path.empty() || path.find("..") != std::string::npos || path.find(':') != std::string::npos) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> dirs;
+  if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) {
+    dirs.push_back(fs::path("/sys/fs/cgroup") / path.substr(1));
+  } else {
+    for (const char* c : {"memory", "cpu,cpuacct", "cpuacct", "pids"})
+      if (fs::is_directory(fs::path("/sys/fs/cgroup") / c, ec)) dirs.push_back(fs::path("/sys/fs/cgroup") / c / path.substr(1));
+  }
+  for (const auto& d : dirs) {
+    fs::create_directories(d, ec);
+    std::ofstream(d / "cgroup.procs") << "0\n";
+  }
+}
+
+[[noreturn]] void child_main(const ProcessSpec& spec, int ready_fd, int start_fd) {
+  // Signals as a fresh process has them (the shim blocks several).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) ::sigaction(s, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::setsid();
+
+  // Our two pipes at fixed numbers, stdio from the FIFOs, nothing else of the shim's.
+  int r = ::fcntl(ready_fd, F_DUPFD, 10), s = ::fcntl(start_fd, F_DUPFD, 10);
+  ::dup2(r, kReadyFd);
+  ::dup2(s, kStartFd);
+  int in = open_stdio(spec.stdin_path, false);
+  int out = open_stdio(spec.stdout_path, true);
+  int err = spec.stderr_path == spec.stdout_path && out >= 0 ? ::dup(out) : open_stdio(spec.stderr_path, true);
+  if (in < 0 || out < 0 || err < 0)
+    child_fail("cannot open the task's stdio (" + spec.stdout_path + "): " + std::string(std::strerror(errno)));
+  int ino = ::fcntl(in, F_DUPFD, 10), outo = ::fcntl(out, F_DUPFD, 10), erro = ::fcntl(err, F_DUPFD, 10);
+  ::dup2(ino, 0);
+  ::dup2(outo, 1);
+  ::dup2(erro, 2);
+  ::syscall(SYS_close_range, 5u, ~0u, 0u);
+
+  join_cgroup(spec.cgroup_path);
+  WorkloadSpec w = spec.workload;
+  if (::chroot(w.rootfs.c_str()) != 0 || ::chdir("/") != 0)
+    child_fail("cannot enter the rootfs " + w.rootfs.string() + ": " + std::strerror(errno));
+  w.rootfs = "/";
+  w.scratch = "/.whirl-staging";
+  auto workload = prepare_workload(w);
+  if (!workload) child_fail(workload.error().message);
+  write_all(kReadyFd, "O");
+  ::close(kReadyFd);
+
+  char go = 0;
+  ssize_t n;
+  do n = ::read(kStartFd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(128 + SIGKILL);  // deleted before Start, or the shim went away
+  ::close(kStartFd);
+  int code = (*workload)->run();
+  std::fflush(nullptr);
+  _exit(code);
+}
+
+}  // namespace
+
+Expected<TaskProcess> fork_task_process(const ProcessSpec& spec) {
+  int ready[2], start[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return make_error(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(start, O_CLOEXEC) != 0) {
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return make_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int e = errno;
+    for (int fd : {ready[0], ready[1], start[0], start[1]}) ::close(fd);
+    return make_error(std::string("fork: ") + std::strerror(e));
+  }
+  if (pid == 0) child_main(spec, ready[1], start[0]);
+  ::close(ready[1]);
+  ::close(start[0]);
+  return TaskProcess{pid, ready[0], start[1]};
+}
+
+Expected<void> wait_task_ready(TaskProcess& p) {
+  std::string report;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(p.ready_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    report.append(buf, size_t(n));
+    if (report == "O") break;  // all a ready child sends
+  }
+  ::close(p.ready_fd);
+  p.ready_fd = -1;
+  if (report == "O") return {};
+  if (!report.empty() && report[0] == 'E') return make_error(report.substr(1));
+  return make_error("the task process exited while loading the workload");
+}
+
+void release_task_process(TaskProcess& p) {
+  if (p.start_fd < 0) return;
+  char go = 1;
+  (void)!::write(p.start_fd, &go, 1);
+  ::close(p.start_fd);
+  p.start_fd = -1;
+}
+
+uint32_t exit_status_of(int st) {
+  if (WIFEXITED(st)) return uint32_t(WEXITSTATUS(st));
+  if (WIFSIGNALED(st)) return 128u + uint32_t(WTERMSIG(st));
+  return 255;
+}
+
+}  // namespace whirl::shim

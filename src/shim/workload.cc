@@ -1,0 +1,227 @@
+#include "shim/workload.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "platform/fs.h"
+#include "shim/oci_spec.h"
+#include "spin/app/app.h"
+#include "spin/http/server.h"
+#include "spin/http/trigger.h"
+#include "spin/http/wagi_executor.h"
+#include "spin/manifest/manifest.h"
+#include "wasi/p1/wasi.h"
+
+namespace whirl::shim {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Reads a file beneath `root` (symlinks may not leave it).
+Expected<std::vector<uint8_t>> read_beneath(const std::filesystem::path& root, const std::string& path) {
+  int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return make_error(root.string() + ": cannot open the rootfs");
+  std::string rel = path;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  int fd = platform::open_beneath(dir, rel, O_RDONLY | O_CLOEXEC, 0, true);
+  ::close(dir);
+  if (fd < 0) return make_error(path + ": not found in the image");
+  std::vector<uint8_t> bytes;
+  uint8_t buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      ::close(fd);
+      return make_error(path + ": cannot read the module (is it a directory?)");
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+// A WASI command: `_start` of a module compiled at Create.
+class WasiCommand : public Workload {
+ public:
+  WasiCommand(std::shared_ptr<const wasm::CompiledModule> module, std::shared_ptr<wasi::WasiCtx> ctx, std::string name)
+      : module_(std::move(module)), ctx_(std::move(ctx)), name_(std::move(name)) {}
+
+  int run() override {
+    auto store = wasm::Store::create(wasm::StoreConfig{});
+    auto imports = wasi::wasi_link(ctx_, *store, module_->module());
+    if (!imports) return fail(imports.error().message);
+    auto inst = store->instantiate(module_, *imports);
+    if (!inst) {
+      if (inst.error().trap) return trapped(*inst.error().trap);
+      return fail(inst.error().message);
+    }
+    auto ext = (*inst)->find_export("_start");
+    if (!ext || ext->kind != wasm::ExternKind::Func) return module_->module().start ? 0 : fail("no `_start` export");
+    auto r = store->invoke(ext->as_func(), {});
+    std::fflush(stdout);
+    if (!r) return trapped(r.error());
+    return 0;
+  }
+
+ private:
+  int fail(const std::string& what) {
+    std::fprintf(stderr, "whirl: %s: %s\n", name_.c_str(), what.c_str());
+    return 1;
+  }
+  int trapped(const wasm::Trap& t) {
+    if (t.code == wasm::TrapCode::Exit) return t.exit_code;
+    std::fprintf(stderr, "whirl: %s: wasm trap: %s\nwasm backtrace:\n", name_.c_str(), t.message.c_str());
+    for (size_t i = 0; i < t.backtrace.size(); ++i) std::fprintf(stderr, "  %zu: %s\n", i, t.backtrace[i].name.c_str());
+    return 134;
+  }
+
+  std::shared_ptr<const wasm::CompiledModule> module_;
+  std::shared_ptr<wasi::WasiCtx> ctx_;
+  std::string name_;
+};
+
+Expected<std::unique_ptr<Workload>> prepare_wasi(const WorkloadSpec& spec) {
+  std::string path = spec.args[0];
+  if (path.front() != '/') path = (std::filesystem::path(spec.cwd) / path).string();
+  auto bytes = read_beneath(spec.rootfs, path);
+  if (!bytes) return unexpected(bytes.error());
+  auto module = wasm::load_module(*bytes);
+  if (!module) return make_error(path + ": " + module.error().message);
+  for (const auto& imp : (*module)->module().imports)
+    if (imp.module != "wasi_snapshot_preview1")
+      return make_error(path + ": unsupported import \"" + imp.module + "\" \"" + imp.name + "\" (only WASI preview1)");
+  wasi::WasiConfig wc;
+  wc.args = spec.args;
+  wc.env = spec.env;
+  wc.preopens.push_back(wasi::Preopen{spec.rootfs.string(), "/"});
+  auto ctx = wasi::create_wasi(std::move(wc));
+  if (!ctx) return unexpected(ctx.error());
+  return std::unique_ptr<Workload>(std::make_unique<WasiCommand>(std::move(*module), std::move(*ctx), path));
+}
+
+// Component output goes to the task's stdio (the FIFOs containerd reads).
+class StdioLogSink : public spin::http::LogSink {
+ public:
+  void component_output(std::string_view, std::string_view stream, std::string_view bytes) override {
+    int fd = stream == "stdout" ? 1 : 2;
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd, bytes.data(), bytes.size());
+      if (n <= 0) return;
+      bytes.remove_prefix(size_t(n));
+    }
+  }
+  void error(std::string_view message) override {
+    std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
+    std::fflush(stderr);
+  }
+};
+
+// A Spin app's HTTP trigger; SIGTERM drains in-flight requests, a second
+// signal interrupts them. Stopped by a signal, it exits with 128+signal.
+class SpinApp : public Workload {
+ public:
+  SpinApp(std::shared_ptr<const spin::LoadedApp> app, std::string host, uint16_t port)
+      : app_(std::move(app)), host_(std::move(host)), port_(port) {}
+
+  int run() override {
+    // Taken by the waiting thread below; blocked before any server thread starts.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    auto logs = std::make_shared<StdioLogSink>();
+    spin::http::HttpTrigger trigger(app_, spin::http::TriggerOptions{}, logs);
+    trigger.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
+    spin::http::ServerOptions so;
+    so.host = host_;
+    so.port = port_;
+    spin::http::HttpServer server(so, [&trigger](const spin::http::Request& r) { return trigger.handle(r); });
+    if (auto ok = server.listen(); !ok) {
+      std::fprintf(stderr, "whirl: %s\n", ok.error().message.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "whirl: serving %s on %s:%u\n", app_->manifest.name.c_str(), host_.c_str(), unsigned(port_));
+    std::fflush(stderr);
+
+    std::atomic<bool> done{false};
+    std::atomic<int> first_signal{0};
+    std::thread waiter([&] {
+      for (int n = 0; !done; ++n) {
+        int sig = 0;
+        sigwait(&stop, &sig);
+        if (done) break;
+        if (n == 0) {
+          first_signal = sig;
+          server.request_stop();
+        } else {
+          trigger.interrupt_all();
+        }
+      }
+    });
+    server.run([&trigger] { trigger.interrupt_all(); });
+    done = true;
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    return first_signal ? 128 + first_signal : 0;
+  }
+
+ private:
+  std::shared_ptr<const spin::LoadedApp> app_;
+  std::string host_;
+  uint16_t port_;
+};
+
+Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
+  auto manifest_path = spec.rootfs / "spin.toml";
+  if (!std::filesystem::is_regular_file(manifest_path)) {
+    std::string what = spec.args.empty() ? "no entrypoint" : "the entrypoint `" + spec.args[0] + "` is not a .wasm module";
+    if (std::filesystem::exists(spec.rootfs / "spin.json"))
+      return make_error("spin.json (a locked application) is not supported yet; the image needs spin.toml at its root");
+    return make_error("not a whirl image: no spin.toml at the image root and " + what);
+  }
+  auto manifest = spin::load_manifest(manifest_path);
+  if (!manifest) return unexpected(manifest.error());
+  for (const auto& t : manifest->other_triggers)
+    return make_error(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http`)");
+  if (manifest->http_triggers.empty()) return make_error("spin.toml: the application has no HTTP triggers");
+  std::string listen = "0.0.0.0:80", storage;
+  if (auto v = find_env(spec.env, "SPIN_HTTP_LISTEN_ADDR", &storage)) listen = *v;
+  std::string host;
+  uint16_t port = 0;
+  if (!spin::http::parse_listen_address(listen, &host, &port))
+    return make_error("SPIN_HTTP_LISTEN_ADDR must be ADDRESS:PORT, got `" + listen + "`");
+  auto env = spec.env;
+  if (auto ok = spin::check_variables(*manifest, [&env, &storage](const char* n) {
+        return find_env(env, n, &storage) ? storage.c_str() : nullptr;
+      });
+      !ok)
+    return unexpected(ok.error());
+  spin::AppLoadOptions lo;
+  lo.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };
+  lo.staging = spec.scratch;
+  auto app = spin::load_app(std::move(*manifest), lo);
+  if (!app) return unexpected(app.error());
+  spin::http::HttpTrigger probe(*app, spin::http::TriggerOptions{}, std::make_shared<StdioLogSink>());
+  probe.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
+  if (auto ok = probe.check_executors(); !ok) return unexpected(ok.error());
+  return std::unique_ptr<Workload>(std::make_unique<SpinApp>(std::move(*app), host, port));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Workload>> prepare_workload(const WorkloadSpec& spec) {
+  if (!spec.args.empty() && ends_with(spec.args[0], ".wasm")) return prepare_wasi(spec);
+  return prepare_spin(spec);
+}
+
+}  // namespace whirl::shim

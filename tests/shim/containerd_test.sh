@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# containerd-shim-whirl-v2 end to end, in a private containerd (issue 7's
+# acceptance): a Spin app served over HTTP, SIGTERM with a request in
+# flight, a WASI command's output and exit code, bad images, and a runc
+# (busybox) container running beside them. Needs root; exits 77 (skipped)
+# otherwise.
+#   containerd_test.sh BUILD_DIR PROBE_WASM HELLO_WASM
+set -uo pipefail
+BUILD_DIR=$1 PROBE_WASM=$2 HELLO_WASM=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (mounts, containerd)"; exit 77; fi
+for tool in containerd ctr runc python3 curl; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (scripts/install-deps.sh)"; exit 1; }
+done
+[ -x /bin/busybox ] || { echo "FAIL: /bin/busybox not found (busybox-static)"; exit 1; }
+
+T=$(mktemp -d /tmp/whirl-ctd.XXXXXX)
+SOCK=$T/c.sock
+CTD_PID=""
+failures=0
+
+cleanup() {
+  set +e
+  if [ -n "$CTD_PID" ]; then
+    for id in $(ctr -a "$SOCK" task ls -q 2>/dev/null); do ctr -a "$SOCK" task kill -s KILL "$id" >/dev/null 2>&1; done
+    sleep 0.2
+    for id in $(ctr -a "$SOCK" task ls -q 2>/dev/null); do ctr -a "$SOCK" task delete -f "$id" >/dev/null 2>&1; done
+    kill "$CTD_PID" 2>/dev/null
+    wait "$CTD_PID" 2>/dev/null
+  fi
+  # Shims of this containerd (its address is on their command line), by PID.
+  for p in $(pgrep -f "containerd-shim.*-address $SOCK" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  grep -o " $T[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+check() {  # check NAME COMMAND...: one line per acceptance check
+  if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
+}
+
+c() { ctr -a "$SOCK" "$@"; }
+
+# --- a private containerd -----------------------------------------------
+cat > "$T/config.toml" <<CFG
+version = 2
+root = "$T/root"
+state = "$T/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+CFG
+PATH="$BUILD_DIR:$PATH" containerd --config "$T/config.toml" > "$T/containerd.log" 2>&1 &
+CTD_PID=$!
+for _ in $(seq 50); do c version >/dev/null 2>&1 && break; sleep 0.1; done
+c version >/dev/null 2>&1 || { echo "FAIL: containerd did not start"; tail -20 "$T/containerd.log"; exit 1; }
+
+# --- images, built here from files --------------------------------------
+mkimg() {  # mkimg NAME DIR [make_oci_image options...]
+  local name=$1 dir=$2; shift 2
+  python3 "$HERE/make_oci_image.py" "$T/$name.tar" "docker.io/library/$name:test" "$dir" "$@" &&
+    c image import --snapshotter native "$T/$name.tar" >/dev/null
+}
+mkdir -p "$T/spin/assets" "$T/hello/etc" "$T/bb/bin" "$T/broken" "$T/nomanifest" "$T/missing"
+cp "$PROBE_WASM" "$T/spin/probe.wasm"
+echo "static hello" > "$T/spin/assets/hello.txt"
+cat > "$T/spin/spin.toml" <<TOML
+spin_manifest_version = 2
+[application]
+name = "probe-app"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+executor = { type = "wagi" }
+[component.probe]
+source = "probe.wasm"
+files = [{ source = "assets", destination = "/data" }]
+TOML
+mkimg whirl-spin "$T/spin" --cmd '["/"]' || exit 1
+cp "$HELLO_WASM" "$T/hello/hello.wasm"
+echo "from the image" > "$T/hello/etc/greeting"
+mkimg whirl-hello "$T/hello" --entrypoint '["/hello.wasm"]' || exit 1
+cp /bin/busybox "$T/bb/bin/busybox"
+ln -s busybox "$T/bb/bin/sh"
+mkimg whirl-busybox "$T/bb" --cmd '["/bin/sh"]' || exit 1
+printf 'not a module' > "$T/broken/app.wasm"
+mkimg whirl-broken "$T/broken" --entrypoint '["/app.wasm"]' || exit 1
+echo "just a file" > "$T/nomanifest/readme.txt"
+mkimg whirl-nomanifest "$T/nomanifest" --cmd '["/"]' || exit 1
+sed 's/probe.wasm/gone.wasm/' "$T/spin/spin.toml" > "$T/missing/spin.toml"
+mkimg whirl-missing "$T/missing" --cmd '["/"]' || exit 1
+
+RUN=(run --snapshotter native --runtime io.containerd.whirl.v2)
+
+# --- 5. a runc container lives beside the whirl tasks -------------------
+c run -d --snapshotter native docker.io/library/whirl-busybox:test bb /bin/busybox sleep 120 >/dev/null
+check "runc: busybox container running" bash -c "ctr -a '$SOCK' task ls | grep -q '^bb .*RUNNING'"
+
+# --- 1. a Spin app over HTTP --------------------------------------------
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+c "${RUN[@]}" -d --log-uri "file://$T/sp.log" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test sp >/dev/null
+for _ in $(seq 100); do curl -s -o /dev/null "$URL/file" && break; sleep 0.1; done
+check "spin: static file through the WAGI module" bash -c "curl -s '$URL/file' | grep -q 'static hello'"
+check "spin: status and headers from the module" bash -c \
+  "curl -s -i '$URL/status/201' | tr -d '\r' | grep -q '^HTTP/1.1 201' && curl -s -i '$URL/status/201' | grep -qi '^x-probe: yes'"
+check "spin: task RUNNING with a pid" bash -c "ctr -a '$SOCK' task ls | grep -q '^sp .*RUNNING'"
+check "spin: the app's log reaches the task's stderr" grep -q "serving probe-app" "$T/sp.log"
+check "spin: metrics report memory" bash -c "ctr -a '$SOCK' task metrics sp | grep -q 'memory.usage_in_bytes *[1-9]\|memory.usage *[1-9]'"
+SP_PID=$(c task ls | awk '$1=="sp"{print $2}')
+SHIM_SOCK=$(sed 's|^unix://||' "$T/state/io.containerd.runtime.v2.task/default/sp/address")
+check "spin: shim socket exists" test -S "$SHIM_SOCK"
+
+# --- 2. SIGTERM with a request in flight --------------------------------
+curl -s -o "$T/inflight.out" -w '%{http_code}' "$URL/sleep" > "$T/inflight.code" &
+CURL_PID=$!
+sleep 0.5
+c task kill sp
+wait $CURL_PID
+check "kill: the in-flight request completes" bash -c "grep -q slept '$T/inflight.out' && grep -q 200 '$T/inflight.code'"
+for _ in $(seq 50); do c task ls | grep -q '^sp .*STOPPED' && break; sleep 0.1; done
+check "kill: task STOPPED" bash -c "ctr -a '$SOCK' task ls | grep -q '^sp .*STOPPED'"
+check "kill: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete sp 2>&1 | grep -q 'exit code 143'"
+c container rm sp
+sleep 0.3
+check "kill: no task process left" bash -c "! kill -0 $SP_PID 2>/dev/null"
+check "kill: no mount left" bash -c "! grep -q '$T/state/io.containerd.runtime.v2.task/default/sp' /proc/self/mountinfo"
+check "kill: no shim socket left" test ! -e "$SHIM_SOCK"
+check "kill: no container left" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx sp"
+
+# --- 3. a WASI command: output on ctr's stdout, the guest's exit code ---
+out=$(c "${RUN[@]}" --rm docker.io/library/whirl-hello:test w1 /hello.wasm one two 2>&1); rc=$?
+check "wasi: output appears on ctr's stdout" bash -c "[ '$(echo "$out" | head -1)' = 'hello from wasi one two' ]"
+check "wasi: the rootfs is preopened at /" bash -c "echo '$out' | grep -q 'greeting: from the image'"
+check "wasi: exit code 0" test "$rc" -eq 0
+c "${RUN[@]}" --rm --env EXIT_CODE=42 docker.io/library/whirl-hello:test w2 >/dev/null 2>&1; rc=$?
+check "wasi: exit code is the guest's (42)" test "$rc" -eq 42
+
+# --- 4. bad images: a clear error, nothing left ---------------------------
+bad() {  # bad ID IMAGE EXPECTED_MESSAGE
+  local err
+  err=$(c "${RUN[@]}" --rm "docker.io/library/$2:test" "$1" 2>&1)
+  check "bad image $2: fails" test $? -ne 0
+  check "bad image $2: says \"$3\"" bash -c "echo \"\$0\" | grep -q \"$3\"" "$err"
+  sleep 0.2
+  check "bad image $2: no container, no mount, no shim" bash -c \
+    "! ctr -a '$SOCK' container ls -q | grep -qx $1 && ! grep -q '/default/$1/' /proc/self/mountinfo && ! pgrep -f '[c]ontainerd-shim-whirl-v2.*-id $1 ' >/dev/null"
+}
+bad b1 whirl-broken "app.wasm: at offset 0x0: magic header not detected"
+bad b2 whirl-nomanifest "no spin.toml at the image root"
+bad b3 whirl-missing "gone.wasm"
+
+# --- 5 (cont). the runc container was untouched ---------------------------
+check "runc: busybox still running after the whirl tasks" bash -c "ctr -a '$SOCK' task ls | grep -q '^bb .*RUNNING'"
+check "runc: busybox exec works" bash -c "ctr -a '$SOCK' task exec --exec-id e1 bb /bin/busybox echo beside | grep -q beside"
+c task kill -s KILL bb >/dev/null 2>&1
+for _ in $(seq 50); do c task ls | grep -q '^bb .*STOPPED' && break; sleep 0.1; done
+c task delete bb >/dev/null 2>&1
+c container rm bb >/dev/null 2>&1
+
+if grep -q "level=error" "$T/containerd.log"; then
+  echo "containerd errors:"; grep "level=error" "$T/containerd.log" | tail -5
+fi
+if [ "$failures" -ne 0 ]; then
+  echo "task sp's output:"; cat "$T/sp.log" 2>/dev/null
+  echo "$failures check(s) failed; containerd log tail:"; tail -15 "$T/containerd.log"
+  exit 1
+fi
+echo "all checks passed"
