@@ -3,6 +3,9 @@
 # golang-github-gogo-protobuf-dev packages install (never copied into the
 # repository), plus our own ttrpc framing messages (src/shim/ttrpc.proto).
 # Defines the library whirl_shim_proto, or WHIRL_SHIM_PROTOS_FOUND=OFF.
+# Static: the shim binary is exec'd for every `start` and `delete`; no
+# relocation of a shared libprotobuf on each run.
+set(Protobuf_USE_STATIC_LIBS ON)
 find_package(Protobuf)
 set(WHIRL_GOCODE_DIRS /usr/share/gocode/src /usr/share/go/src CACHE STRING "Where Go sources with .proto files live")
 find_path(WHIRL_CONTAINERD_PROTO_ROOT github.com/containerd/containerd/runtime/v2/task/shim.proto PATHS ${WHIRL_GOCODE_DIRS} NO_DEFAULT_PATH)

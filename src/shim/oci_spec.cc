@@ -30,8 +30,21 @@ Expected<OciSpec> parse_oci_spec(const std::string& text) {
   if (auto a = j.find("annotations"); a != j.end() && a->is_object())
     for (auto it = a->begin(); it != a->end(); ++it)
       if (it->is_string()) s.annotations[it.key()] = it->get<std::string>();
-  if (auto l = j.find("linux"); l != j.end() && l->is_object())
+  if (auto l = j.find("linux"); l != j.end() && l->is_object()) {
     if (auto c = l->find("cgroupsPath"); c != l->end() && c->is_string()) s.cgroups_path = c->get<std::string>();
+    auto num = [](const nlohmann::json& o, const char* k) -> int64_t {
+      auto v = o.find(k);
+      return v != o.end() && v->is_number() ? v->get<int64_t>() : 0;
+    };
+    if (auto r = l->find("resources"); r != l->end() && r->is_object()) {
+      if (auto m = r->find("memory"); m != r->end() && m->is_object()) s.resources.memory_limit = num(*m, "limit");
+      if (auto c = r->find("cpu"); c != r->end() && c->is_object()) {
+        s.resources.cpu_quota = num(*c, "quota");
+        s.resources.cpu_period = uint64_t(num(*c, "period"));
+        s.resources.cpu_shares = uint64_t(num(*c, "shares"));
+      }
+    }
+  }
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "shim/cgroups.h"
 
 namespace whirl::shim {
 
@@ -17,6 +18,7 @@ struct OciSpec {
   std::string root_path = "rootfs";  // root.path, relative to the bundle unless absolute
   std::map<std::string, std::string> annotations;
   std::string cgroups_path;       // linux.cgroupsPath
+  Resources resources;            // linux.resources: memory limit, CPU quota and shares
 };
 
 // Reads `bundle`/config.json; errors name the file and the field.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -122,8 +123,22 @@ Expected<int> listen_unix(const std::string& path) {
   EventPublisher events(ttrpc_address ? ttrpc_address : "", f.ns);
   ttrpc::Server* server_ptr = nullptr;
   TaskService tasks(&events, [&server_ptr] { server_ptr->stop_after_reply(); });
+  // With -debug (containerd at debug level) or WHIRL_SHIM_DEBUG=1 in
+  // containerd's environment, every call and its duration goes to the shim
+  // log, which containerd copies into its own.
+  const char* env_debug = std::getenv("WHIRL_SHIM_DEBUG");
+  bool debug = f.debug || (env_debug && *env_debug && std::string(env_debug) != "0");
   ttrpc::Server server(
-      kTaskServiceName, [&tasks](const std::string& m, const std::string& p) { return tasks.handle(m, p); },
+      kTaskServiceName,
+      [&tasks, debug](const std::string& m, const std::string& p) {
+        if (!debug) return tasks.handle(m, p);
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = tasks.handle(m, p);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr, "whirl shim: %s %s in %lld us\n", m.c_str(), r ? "ok" : r.error().message.c_str(),
+                     (long long)us);
+        return r;
+      },
       &TaskService::is_blocking);
   server_ptr = &server;
 

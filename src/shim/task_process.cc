@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace whirl::shim {
 namespace {
@@ -20,9 +20,10 @@ constexpr int kReadyFd = 3;
 constexpr int kStartFd = 4;
 
 // Task stdio as containerd names it: a FIFO path (`ctr run`, the CRI's
-// log pipes) or file:///path (`ctr run --log-uri`). A FIFO opens without
-// blocking on its peer: containerd opens its side first, but a writer with
-// no reader yet must not hang the task (O_RDWR keeps one).
+// log pipes) or file:///path (`ctr run --log-uri`). Output FIFOs are opened
+// read-write, as containerd's runc shim keeps a reader too: opening never
+// blocks, and a reader that goes away (a detached `ctr run -d`) does not
+// turn the task's next write into SIGPIPE.
 int open_stdio(const std::string& path, bool for_writing) {
   if (path.empty()) return ::open("/dev/null", for_writing ? O_WRONLY : O_RDONLY);
   if (path.rfind("file://", 0) == 0) {
@@ -31,15 +32,13 @@ int open_stdio(const std::string& path, bool for_writing) {
     std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
     return ::open(file.c_str(), for_writing ? O_WRONLY | O_CREAT | O_APPEND : O_RDONLY, 0640);
   }
-  if (path.find("://") != std::string::npos && path.rfind("fifo://", 0) != 0) {
+  if (path.rfind("fifo://", 0) == 0) return open_stdio(path.substr(7), for_writing);
+  if (path.find("://") != std::string::npos) {
     errno = EPROTONOSUPPORT;  // binary:// log drivers are not supported
     return -1;
   }
-  if (path.rfind("fifo://", 0) == 0) return open_stdio(path.substr(7), for_writing);
-  int fd = ::open(path.c_str(), (for_writing ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
-  if (fd < 0 && for_writing && errno == ENXIO) fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK);
-  if (fd < 0) return -1;
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  int fd = ::open(path.c_str(), for_writing ? O_RDWR : O_RDONLY | O_NONBLOCK);
+  if (fd >= 0 && !for_writing) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
 
@@ -60,24 +59,6 @@ void write_all(int fd, const std::string& s) {
   _exit(1);
 }
 
-// Best effort: the task's cgroup (v2 unified, or the v1 controllers we read).
-void join_cgroup(const std::string& path) {
-  if (path.empty() || path.find("..") != std::string::npos || path.find(':') != std::string::npos) return;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<fs::path> dirs;
-  if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) {
-    dirs.push_back(fs::path("/sys/fs/cgroup") / path.substr(1));
-  } else {
-    for (const char* c : {"memory", "cpu,cpuacct", "cpuacct", "pids"})
-      if (fs::is_directory(fs::path("/sys/fs/cgroup") / c, ec)) dirs.push_back(fs::path("/sys/fs/cgroup") / c / path.substr(1));
-  }
-  for (const auto& d : dirs) {
-    fs::create_directories(d, ec);
-    std::ofstream(d / "cgroup.procs") << "0\n";
-  }
-}
-
 [[noreturn]] void child_main(const ProcessSpec& spec, int ready_fd, int start_fd) {
   // Signals as a fresh process has them (the shim blocks several).
   struct sigaction dfl {};
@@ -86,7 +67,9 @@ void join_cgroup(const std::string& path) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // a closed log reader is an error, not death
   ::setsid();
+  ::prctl(PR_SET_NAME, "whirl-task");  // ps tells task processes from the shim
 
   // Our two pipes at fixed numbers, stdio from the FIFOs, nothing else of the shim's.
   int r = ::fcntl(ready_fd, F_DUPFD, 10), s = ::fcntl(start_fd, F_DUPFD, 10);
@@ -103,7 +86,6 @@ void join_cgroup(const std::string& path) {
   ::dup2(erro, 2);
   ::syscall(SYS_close_range, 5u, ~0u, 0u);
 
-  join_cgroup(spec.cgroup_path);
   WorkloadSpec w = spec.workload;
   if (::chroot(w.rootfs.c_str()) != 0 || ::chdir("/") != 0)
     child_fail("cannot enter the rootfs " + w.rootfs.string() + ": " + std::strerror(errno));

@@ -16,7 +16,6 @@ namespace whirl::shim {
 
 struct ProcessSpec {
   std::string stdin_path, stdout_path, stderr_path;  // empty: /dev/null
-  std::string cgroup_path;   // linux.cgroupsPath; joined when the host lets us (best effort)
   WorkloadSpec workload;     // paths are host paths; the child chroots into workload.rootfs
 };
 

@@ -107,6 +107,7 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   auto fail = [&](Code code, const std::string& message) -> ttrpc::Reply {
     std::lock_guard lock(mu_);
     cleanup_rootfs(*t);
+    if (t->cgroup) t->cgroup->remove();
     tasks_.erase(t->id);
     return rpc_error(code, message);
   };
@@ -124,7 +125,6 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   ps.stdin_path = t->stdin_path;
   ps.stdout_path = t->stdout_path;
   ps.stderr_path = t->stderr_path;
-  ps.cgroup_path = spec->cgroups_path;
   ps.workload.rootfs = t->rootfs;
   ps.workload.args = spec->args;
   ps.workload.env = spec->env;
@@ -142,9 +142,21 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
     t->process = *forked;
     proc = *forked;
   }
-  if (auto ready = wait_task_ready(proc); !ready) {
+  Expected<void> ready;
+  if (spec->resources.any()) {
+    // In its cgroup before it can run: the limits hold from Start on.
+    auto cg = Cgroup::create(spec->cgroups_path, spec->resources);
+    if (cg && !(ready = cg->add(proc.pid))) cg->remove();
+    if (!cg) ready = unexpected(cg.error());
+    std::lock_guard lock(mu_);
+    if (cg && ready) t->cgroup = std::move(*cg);
+  }
+  if (ready) ready = wait_task_ready(proc);
+  if (proc.ready_fd >= 0) ::close(proc.ready_fd);  // not read when the cgroup failed
+  if (!ready) {
     {
       std::unique_lock lock(mu_);
+      t->process.ready_fd = -1;
       ::kill(proc.pid, SIGKILL);
       if (t->process.start_fd >= 0) ::close(t->process.start_fd);
       t->process.start_fd = -1;
@@ -156,6 +168,7 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
 
   {
     std::lock_guard lock(mu_);
+    t->process.ready_fd = -1;
     if (t->state == State::Creating) t->state = State::Created;
   }
   containerd::events::TaskCreate ev;
@@ -274,6 +287,7 @@ ttrpc::Reply TaskService::remove(const std::string& payload) {
     exited_.wait_for(lock, std::chrono::seconds(5), [&] { return task->state == State::Stopped; });
   }
   cleanup_rootfs(*task);
+  if (task->cgroup) task->cgroup->remove();
   tasks_.erase(task->id);
   containerd::events::TaskDelete ev;
   ev.set_container_id(task->id);
@@ -303,15 +317,18 @@ ttrpc::Reply TaskService::pids(const std::string& payload) {
 ttrpc::Reply TaskService::stats(const std::string& payload) {
   PARSE(v2::StatsRequest, req, payload);
   pid_t pid;
+  std::optional<uint64_t> cgroup_memory;
   {
     std::lock_guard lock(mu_);
     auto t = find(req.id());
     if (!t) return unexpected(t.error());
     if ((*t)->state == State::Stopped) return rpc_error(Code::NotFound, "task " + req.id() + " has exited");
     pid = (*t)->process.pid;
+    if ((*t)->cgroup) cgroup_memory = (*t)->cgroup->memory_usage();
   }
   auto usage = read_process_usage(pid);
   if (!usage) return rpc_error(Code::NotFound, usage.error().message);
+  if (cgroup_memory) usage->rss_bytes = *cgroup_memory;  // the cgroup's charge, as the kubelet expects
   auto packed = pack_metrics(*usage, cgroup_v2_);
   v2::StatsResponse resp;
   resp.mutable_stats()->set_type_url(packed.type_url);

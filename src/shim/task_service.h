@@ -10,8 +10,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "shim/cgroups.h"
 #include "shim/events.h"
 #include "shim/task_process.h"
 #include "shim/ttrpc.h"
@@ -39,6 +41,7 @@ class TaskService {
     bool terminal = false;
     bool mounted = false;
     TaskProcess process;
+    std::optional<Cgroup> cgroup;  // only when the spec sets limits
     State state = State::Creating;
     uint32_t exit_status = 0;
     int64_t exited_sec = 0;

@@ -131,6 +131,26 @@ check "kill: no mount left" bash -c "! grep -q '$T/state/io.containerd.runtime.v
 check "kill: no shim socket left" test ! -e "$SHIM_SOCK"
 check "kill: no container left" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx sp"
 
+# --- one shim per pod: containers with the same sandbox id share it ----
+PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+POD=(--annotation io.kubernetes.cri.sandbox-id=pod1)
+c "${RUN[@]}" -d "${POD[@]}" --memory-limit 268435456 --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test pod1 >/dev/null
+c "${RUN[@]}" -d "${POD[@]}" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT2 docker.io/library/whirl-spin:test pod1-app >/dev/null
+B=$T/state/io.containerd.runtime.v2.task/default
+check "pod: both containers have the same shim address" cmp -s "$B/pod1/address" "$B/pod1-app/address"
+check "pod: one shim process serves both" bash -c "[ \$(ps -eo comm,args | grep -c '^containerd-shim.*-address $SOCK .*-id pod1') -eq 1 ]"
+POD_SOCK=$(sed 's|^unix://||' "$B/pod1/address")
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT2/file" && break; sleep 0.1; done
+c task kill -s KILL pod1-app; sleep 0.2; c task delete pod1-app >/dev/null 2>&1; c container rm pod1-app
+check "pod: the shim stays while a container of the pod lives" bash -c "test -S '$POD_SOCK' && curl -s 'http://127.0.0.1:$PORT/file' | grep -q 'static hello'"
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then LIMIT=/sys/fs/cgroup/default/pod1/memory.max; else LIMIT=/sys/fs/cgroup/memory/default/pod1/memory.limit_in_bytes; fi
+check "cgroup: the memory limit is set" grep -qx 268435456 "$LIMIT"
+check "cgroup: the task process is in it" grep -qx "$(c task ls | awk '$1=="pod1"{print $2}')" "$(dirname "$LIMIT")/cgroup.procs"
+c task kill -s KILL pod1; sleep 0.2; c task delete pod1 >/dev/null 2>&1; c container rm pod1
+check "cgroup: removed with the task" test ! -e "$(dirname "$LIMIT")"
+sleep 0.2
+check "pod: the shim is gone with the last container" test ! -e "$POD_SOCK"
+
 # --- 3. a WASI command: output on ctr's stdout, the guest's exit code ---
 out=$(c "${RUN[@]}" --rm docker.io/library/whirl-hello:test w1 /hello.wasm one two 2>&1); rc=$?
 check "wasi: output appears on ctr's stdout" bash -c "[ '$(echo "$out" | head -1)' = 'hello from wasi one two' ]"

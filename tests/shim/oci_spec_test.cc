@@ -22,6 +22,21 @@ TEST(OciSpec, ReadsArgsEnvCwdAnnotationsAndCgroup) {
   EXPECT_EQ(find_env(s->env, "SPIN", &storage), nullptr);
 }
 
+TEST(OciSpec, ReadsTheLimitsACgroupEnforces) {
+  auto s = parse_oci_spec(R"({"linux": {"resources": {"memory": {"limit": 268435456},
+                                                       "cpu": {"quota": 50000, "period": 100000, "shares": 512}}}})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->resources.memory_limit, 268435456);
+  EXPECT_EQ(s->resources.cpu_quota, 50000);
+  EXPECT_EQ(s->resources.cpu_period, 100000u);
+  EXPECT_EQ(s->resources.cpu_shares, 512u);
+  EXPECT_TRUE(s->resources.any());
+  // containerd's default spec has only device rules: no cgroup needed.
+  auto d = parse_oci_spec(R"({"linux": {"resources": {"devices": [{"allow": false, "access": "rwm"}]}}})");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->resources.any());
+}
+
 TEST(OciSpec, DefaultsAndErrors) {
   auto s = parse_oci_spec("{}");
   ASSERT_TRUE(s);
