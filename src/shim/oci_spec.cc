@@ -27,6 +27,7 @@ Expected<OciSpec> parse_oci_spec(const std::string& text) {
   }
   if (auto r = j.find("root"); r != j.end() && r->is_object())
     if (auto p = r->find("path"); p != r->end() && p->is_string()) s.root_path = p->get<std::string>();
+  if (auto h = j.find("hostname"); h != j.end() && h->is_string()) s.hostname = h->get<std::string>();
   if (auto a = j.find("annotations"); a != j.end() && a->is_object())
     for (auto it = a->begin(); it != a->end(); ++it)
       if (it->is_string()) s.annotations[it.key()] = it->get<std::string>();
@@ -36,6 +37,11 @@ Expected<OciSpec> parse_oci_spec(const std::string& text) {
       auto v = o.find(k);
       return v != o.end() && v->is_number() ? v->get<int64_t>() : 0;
     };
+    if (auto n = l->find("namespaces"); n != l->end() && n->is_array())
+      for (const auto& ns : *n)
+        if (ns.is_object() && ns.value("type", nlohmann::json()).is_string())
+          s.namespaces.push_back(NamespaceSpec{ns["type"].get<std::string>(),
+                                               ns.value("path", nlohmann::json()).is_string() ? ns["path"].get<std::string>() : ""});
     if (auto r = l->find("resources"); r != l->end() && r->is_object()) {
       if (auto m = r->find("memory"); m != r->end() && m->is_object()) s.resources.memory_limit = num(*m, "limit");
       if (auto c = r->find("cpu"); c != r->end() && c->is_object()) {

@@ -8,6 +8,7 @@
 
 #include "common/expected.h"
 #include "shim/cgroups.h"
+#include "shim/namespaces.h"
 
 namespace whirl::shim {
 
@@ -18,6 +19,8 @@ struct OciSpec {
   std::string root_path = "rootfs";  // root.path, relative to the bundle unless absolute
   std::map<std::string, std::string> annotations;
   std::string cgroups_path;       // linux.cgroupsPath
+  std::vector<NamespaceSpec> namespaces;  // linux.namespaces
+  std::string hostname;
   Resources resources;            // linux.resources: memory limit, CPU quota and shares
 };
 

@@ -86,6 +86,7 @@ void write_all(int fd, const std::string& s) {
   ::dup2(erro, 2);
   ::syscall(SYS_close_range, 5u, ~0u, 0u);
 
+  if (auto ns = enter_namespaces(spec.namespaces, spec.hostname); !ns) child_fail(ns.error().message);
   WorkloadSpec w = spec.workload;
   if (::chroot(w.rootfs.c_str()) != 0 || ::chdir("/") != 0)
     child_fail("cannot enter the rootfs " + w.rootfs.string() + ": " + std::strerror(errno));

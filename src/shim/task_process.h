@@ -10,12 +10,15 @@
 #include <string>
 
 #include "common/expected.h"
+#include "shim/namespaces.h"
 #include "shim/workload.h"
 
 namespace whirl::shim {
 
 struct ProcessSpec {
   std::string stdin_path, stdout_path, stderr_path;  // empty: /dev/null
+  std::vector<NamespaceSpec> namespaces;  // joined or created before entering the rootfs
+  std::string hostname;
   WorkloadSpec workload;     // paths are host paths; the child chroots into workload.rootfs
 };
 

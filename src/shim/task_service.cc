@@ -125,6 +125,8 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   ps.stdin_path = t->stdin_path;
   ps.stdout_path = t->stdout_path;
   ps.stderr_path = t->stderr_path;
+  ps.namespaces = spec->namespaces;
+  ps.hostname = spec->hostname;
   ps.workload.rootfs = t->rootfs;
   ps.workload.args = spec->args;
   ps.workload.env = spec->env;

@@ -102,7 +102,7 @@ check "runc: busybox container running" bash -c "ctr -a '$SOCK' task ls | grep -
 # --- 1. a Spin app over HTTP --------------------------------------------
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-c "${RUN[@]}" -d --log-uri "file://$T/sp.log" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test sp >/dev/null
+c "${RUN[@]}" -d --net-host --log-uri "file://$T/sp.log" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test sp >/dev/null
 for _ in $(seq 100); do curl -s -o /dev/null "$URL/file" && break; sleep 0.1; done
 check "spin: static file through the WAGI module" bash -c "curl -s '$URL/file' | grep -q 'static hello'"
 check "spin: status and headers from the module" bash -c \
@@ -134,8 +134,8 @@ check "kill: no container left" bash -c "! ctr -a '$SOCK' container ls -q | grep
 # --- one shim per pod: containers with the same sandbox id share it ----
 PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 POD=(--annotation io.kubernetes.cri.sandbox-id=pod1)
-c "${RUN[@]}" -d "${POD[@]}" --memory-limit 268435456 --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test pod1 >/dev/null
-c "${RUN[@]}" -d "${POD[@]}" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT2 docker.io/library/whirl-spin:test pod1-app >/dev/null
+c "${RUN[@]}" -d --net-host "${POD[@]}" --memory-limit 268435456 --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test pod1 >/dev/null
+c "${RUN[@]}" -d --net-host "${POD[@]}" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT2 docker.io/library/whirl-spin:test pod1-app >/dev/null
 B=$T/state/io.containerd.runtime.v2.task/default
 check "pod: both containers have the same shim address" cmp -s "$B/pod1/address" "$B/pod1-app/address"
 check "pod: one shim process serves both" bash -c "[ \$(ps -eo comm,args | grep -c '^containerd-shim.*-address $SOCK .*-id pod1') -eq 1 ]"
@@ -150,6 +150,16 @@ c task kill -s KILL pod1; sleep 0.2; c task delete pod1 >/dev/null 2>&1; c conta
 check "cgroup: removed with the task" test ! -e "$(dirname "$LIMIT")"
 sleep 0.2
 check "pod: the shim is gone with the last container" test ! -e "$POD_SOCK"
+
+# --- namespaces: without --net-host the app gets its own network namespace
+PORT3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+c "${RUN[@]}" -d --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT3 docker.io/library/whirl-spin:test netns >/dev/null
+sleep 0.5
+NETNS_PID=$(c task ls | awk '$1=="netns"{print $2}')
+check "netns: the task runs in a network namespace of its own" bash -c \
+  "ctr -a '$SOCK' task ls | grep -q '^netns .*RUNNING' && [ \"\$(readlink /proc/$NETNS_PID/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+check "netns: its port is not on the host" bash -c "! curl -s -m 1 -o /dev/null http://127.0.0.1:$PORT3/file"
+c task kill -s KILL netns >/dev/null; sleep 0.2; c task delete netns >/dev/null 2>&1; c container rm netns
 
 # --- 3. a WASI command: output on ctr's stdout, the guest's exit code ---
 out=$(c "${RUN[@]}" --rm docker.io/library/whirl-hello:test w1 /hello.wasm one two 2>&1); rc=$?

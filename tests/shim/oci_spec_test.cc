@@ -16,6 +16,7 @@ TEST(OciSpec, ReadsArgsEnvCwdAnnotationsAndCgroup) {
   EXPECT_EQ(s->cwd, "/work");
   EXPECT_EQ(s->annotations.at(kSandboxIdAnnotation), "pod1");
   EXPECT_EQ(s->cgroups_path, "/default/c1");
+  EXPECT_TRUE(s->namespaces.empty());
   std::string storage;
   ASSERT_NE(find_env(s->env, "A", &storage), nullptr);
   EXPECT_EQ(storage, "2");  // the last one wins
@@ -35,6 +36,17 @@ TEST(OciSpec, ReadsTheLimitsACgroupEnforces) {
   auto d = parse_oci_spec(R"({"linux": {"resources": {"devices": [{"allow": false, "access": "rwm"}]}}})");
   ASSERT_TRUE(d);
   EXPECT_FALSE(d->resources.any());
+}
+
+TEST(OciSpec, ReadsNamespacesAndHostname) {
+  auto s = parse_oci_spec(R"({"hostname": "pod-a", "linux": {"namespaces": [
+    {"type": "pid"}, {"type": "network", "path": "/var/run/netns/cni-1"}, {"type": "uts"}]}})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->hostname, "pod-a");
+  ASSERT_EQ(s->namespaces.size(), 3u);
+  EXPECT_EQ(s->namespaces[1].type, "network");
+  EXPECT_EQ(s->namespaces[1].path, "/var/run/netns/cni-1");
+  EXPECT_EQ(s->namespaces[2].path, "");
 }
 
 TEST(OciSpec, DefaultsAndErrors) {
