@@ -13,6 +13,7 @@ PKGS=(
   containerd runc busybox-static        # the containerd shim's tests and bench/shim
   protobuf-compiler libprotobuf-dev     # shim: C++ messages generated from containerd's .proto files
   golang-github-containerd-containerd-dev golang-github-containerd-cgroups-dev golang-github-gogo-protobuf-dev
+  golang-go                             # bench/shim's client: containerd's Go client from the -dev sources
 )
 
 missing=()

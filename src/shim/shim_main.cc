@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -142,13 +143,21 @@ Expected<int> listen_unix(const std::string& path) {
       &TaskService::is_blocking);
   server_ptr = &server;
 
-  std::thread reaper([&tasks] {
+  std::atomic<bool> terminated{false};
+  std::thread reaper([&tasks, &server, &terminated] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
     for (;;) {
       siginfo_t info;
       if (sigwaitinfo(&set, &info) < 0) continue;
+      if (info.si_signo != SIGCHLD) {
+        terminated = true;
+        server.stop();
+        continue;
+      }
       int st = 0;
       for (pid_t pid; (pid = ::waitpid(-1, &st, WNOHANG)) > 0;) tasks.on_exit(pid, st);
     }
@@ -157,6 +166,7 @@ Expected<int> listen_unix(const std::string& path) {
 
   server.serve(listen_fd);
   ::close(listen_fd);
+  if (terminated) tasks.abandon_all();
   ::unlink(socket_path.c_str());
   events.flush(2000);
   std::fflush(nullptr);
@@ -196,6 +206,8 @@ int start(const Flags& f) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -225,8 +237,16 @@ int start(const Flags& f) {
 // Cleanup after a shim that died: unmount the rootfs, report a killed task.
 int remove(const Flags& f) {
   std::string bundle = f.bundle.empty() ? std::filesystem::current_path().string() : f.bundle;
-  std::string root = "rootfs";
-  if (auto spec = read_oci_spec(bundle)) root = spec->root_path;
+  std::string root = "rootfs", group = f.id;
+  if (auto spec = read_oci_spec(bundle)) {
+    root = spec->root_path;
+    auto it = spec->annotations.find(kSandboxIdAnnotation);
+    if (it != spec->annotations.end() && !it->second.empty()) group = it->second;
+  }
+  // A killed shim leaves its socket behind; a live one (the pod's) keeps it.
+  std::string path = socket_path_for(f, group);
+  if (int fd = connect_unix(path); fd >= 0) ::close(fd);
+  else ::unlink(path.c_str());
   std::filesystem::path rootfs = std::filesystem::path(root).is_absolute() ? std::filesystem::path(root) : std::filesystem::path(bundle) / root;
   unmount_all(rootfs.string());
   timespec now{};

@@ -11,7 +11,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 namespace whirl::shim {
 namespace {
@@ -59,7 +63,7 @@ void write_all(int fd, const std::string& s) {
   _exit(1);
 }
 
-[[noreturn]] void child_main(const ProcessSpec& spec, int ready_fd, int start_fd) {
+[[noreturn]] void child_main(const ProcessSpec& spec, int ready_fd, int start_fd, pid_t shim) {
   // Signals as a fresh process has them (the shim blocks several).
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -70,6 +74,11 @@ void write_all(int fd, const std::string& s) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed log reader is an error, not death
   ::setsid();
   ::prctl(PR_SET_NAME, "whirl-task");  // ps tells task processes from the shim
+  // A task does not outlive its shim (containerd's cleanup of a dead shim
+  // cannot reach our children). The signal follows the forking thread,
+  // which is the spawner below: it lives as long as the shim.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != shim) _exit(128 + SIGKILL);
 
   // Our two pipes at fixed numbers, stdio from the FIFOs, nothing else of the shim's.
   int r = ::fcntl(ready_fd, F_DUPFD, 10), s = ::fcntl(start_fd, F_DUPFD, 10);
@@ -108,6 +117,32 @@ void write_all(int fd, const std::string& s) {
   _exit(code);
 }
 
+// Forks on one thread that never exits, so PR_SET_PDEATHSIG means "the shim
+// died" and not "the connection thread that handled Create ended".
+void on_spawner_thread(const std::function<void()>& job) {
+  static std::mutex call_mu, mu;
+  static std::condition_variable cv;
+  static const std::function<void()>* pending = nullptr;
+  static bool started = false;
+  std::lock_guard call(call_mu);
+  std::unique_lock lock(mu);
+  if (!started) {
+    started = true;
+    std::thread([] {
+      std::unique_lock l(mu);
+      for (;;) {
+        cv.wait(l, [] { return pending != nullptr; });
+        (*pending)();
+        pending = nullptr;
+        cv.notify_all();
+      }
+    }).detach();
+  }
+  pending = &job;
+  cv.notify_all();
+  cv.wait(lock, [] { return pending == nullptr; });
+}
+
 }  // namespace
 
 Expected<TaskProcess> fork_task_process(const ProcessSpec& spec) {
@@ -118,13 +153,16 @@ Expected<TaskProcess> fork_task_process(const ProcessSpec& spec) {
     ::close(ready[1]);
     return make_error(std::string("pipe: ") + std::strerror(errno));
   }
-  pid_t pid = ::fork();
+  pid_t shim = ::getpid(), pid = -1;
+  on_spawner_thread([&] {
+    pid = ::fork();
+    if (pid == 0) child_main(spec, ready[1], start[0], shim);
+  });
   if (pid < 0) {
     int e = errno;
     for (int fd : {ready[0], ready[1], start[0], start[1]}) ::close(fd);
     return make_error(std::string("fork: ") + std::strerror(e));
   }
-  if (pid == 0) child_main(spec, ready[1], start[0]);
   ::close(ready[1]);
   ::close(start[0]);
   return TaskProcess{pid, ready[0], start[1]};

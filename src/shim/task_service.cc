@@ -362,6 +362,21 @@ ttrpc::Reply TaskService::shutdown(const std::string& payload) {
   return empty_reply();
 }
 
+void TaskService::abandon_all() {
+  std::unique_lock lock(mu_);
+  for (auto& [id, t] : tasks_)
+    if (t->state != State::Stopped && t->process.pid > 0) ::kill(t->process.pid, SIGKILL);
+  exited_.wait_for(lock, std::chrono::seconds(2), [this] {
+    for (auto& [id, t] : tasks_)
+      if (t->state != State::Stopped && t->process.pid > 0) return false;
+    return true;
+  });
+  for (auto& [id, t] : tasks_) {
+    cleanup_rootfs(*t);
+    if (t->cgroup) t->cgroup->remove();
+  }
+}
+
 void TaskService::on_exit(pid_t pid, int wait_status) {
   std::lock_guard lock(mu_);
   for (auto& [id, t] : tasks_) {

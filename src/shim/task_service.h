@@ -33,6 +33,8 @@ class TaskService {
   static bool is_blocking(const std::string& method) { return method == "Wait"; }
   // From the reaper: a child exited with `wait_status`.
   void on_exit(pid_t pid, int wait_status);
+  // The shim is going away (SIGTERM): kill every task, unmount, remove cgroups.
+  void abandon_all();
 
  private:
   enum class State { Creating, Created, Running, Stopped };

@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 check() {  # check NAME COMMAND...: one line per acceptance check
-  if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
+  if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); return 1; fi
 }
 
 c() { ctr -a "$SOCK" "$@"; }
@@ -161,6 +161,23 @@ check "netns: the task runs in a network namespace of its own" bash -c \
 check "netns: its port is not on the host" bash -c "! curl -s -m 1 -o /dev/null http://127.0.0.1:$PORT3/file"
 c task kill -s KILL netns >/dev/null; sleep 0.2; c task delete netns >/dev/null 2>&1; c container rm netns
 
+# --- a shim that dies takes its tasks along, and containerd cleans up --
+for sig in TERM KILL; do
+  id=dies-$sig
+  c "${RUN[@]}" -d --net-host --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test $id >/dev/null
+  sleep 0.3
+  TASK_PID=$(c task ls | awk -v id=$id '$1==id{print $2}')
+  S=$(sed 's|^unix://||' "$B/$id/address")
+  kill -$sig "$(ps -eo pid,comm,args | awk -v s="$SOCK" -v id=$id '$2 ~ /^containerd-shim/ && index($0 " ", "-address " s " ") && index($0 " ", "-id " id " ") {print $1}')"
+  sleep 0.5
+  # Gone, or a zombie waiting for init (which reaps orphans at its own pace here).
+  check "shim SIG$sig: its task process is gone" bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
+  check "shim SIG$sig: no mount left" bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
+  c task delete $id >/dev/null 2>&1; c container rm $id >/dev/null 2>&1
+  check "shim SIG$sig: socket removed" test ! -e "$S"
+  check "shim SIG$sig: the container can be removed" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx $id"
+done
+
 # --- 3. a WASI command: output on ctr's stdout, the guest's exit code ---
 out=$(c "${RUN[@]}" --rm docker.io/library/whirl-hello:test w1 /hello.wasm one two 2>&1); rc=$?
 check "wasi: output appears on ctr's stdout" bash -c "[ '$(echo "$out" | head -1)' = 'hello from wasi one two' ]"
@@ -174,7 +191,7 @@ bad() {  # bad ID IMAGE EXPECTED_MESSAGE
   local err
   err=$(c "${RUN[@]}" --rm "docker.io/library/$2:test" "$1" 2>&1)
   check "bad image $2: fails" test $? -ne 0
-  check "bad image $2: says \"$3\"" bash -c "echo \"\$0\" | grep -q \"$3\"" "$err"
+  check "bad image $2: says \"$3\"" bash -c "echo \"\$0\" | grep -q \"$3\"" "$err" || echo "  got: $err"
   sleep 0.2
   check "bad image $2: no container, no mount, no shim" bash -c \
     "! ctr -a '$SOCK' container ls -q | grep -qx $1 && ! grep -q '/default/$1/' /proc/self/mountinfo && ! pgrep -f '[c]ontainerd-shim-whirl-v2.*-id $1 ' >/dev/null"
