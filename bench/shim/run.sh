@@ -28,7 +28,10 @@ cleanup() {
     for id in $(ctr -a "$SOCK" -n bench container ls -q 2>/dev/null); do ctr -a "$SOCK" -n bench container rm "$id"; done
     kill "$CTD_PID"; wait "$CTD_PID"
   fi
+  local socks
+  socks=$(cat "$T"/state/io.containerd.runtime.v2.task/*/*/address 2>/dev/null | sed 's|^unix://||')
   for p in $(pgrep -f "containerd-shim.*-address $SOCK" 2>/dev/null); do kill -9 "$p"; done
+  for s in $socks; do [ -S "$s" ] && rm -f "$s"; done  # left by shims killed above
   grep -o " $T[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$T"
 } >/dev/null 2>&1

@@ -30,7 +30,10 @@ cleanup() {
     wait "$CTD_PID" 2>/dev/null
   fi
   # Shims of this containerd (its address is on their command line), by PID.
+  local socks
+  socks=$(cat "$T"/state/io.containerd.runtime.v2.task/*/*/address 2>/dev/null | sed 's|^unix://||')
   for p in $(pgrep -f "containerd-shim.*-address $SOCK" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  for s in $socks; do [ -S "$s" ] && rm -f "$s"; done  # left by shims killed above
   grep -o " $T[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$T"
 }
