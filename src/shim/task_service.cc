@@ -87,6 +87,7 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   PARSE(v2::CreateTaskRequest, req, payload);
   if (req.id().empty() || req.bundle().empty()) return rpc_error(Code::InvalidArgument, "id and bundle are required");
   if (!req.checkpoint().empty()) return rpc_error(Code::Unimplemented, "whirl tasks cannot be restored from checkpoints");
+  if (req.terminal()) return rpc_error(Code::InvalidArgument, "whirl tasks have no terminal (run without -t/tty)");
   auto spec = read_oci_spec(req.bundle());
   if (!spec) return rpc_error(Code::InvalidArgument, spec.error().message);
 

@@ -211,6 +211,8 @@ for _ in $(seq 50); do c task ls | grep -q '^bb .*STOPPED' && break; sleep 0.1; 
 c task delete bb >/dev/null 2>&1
 c container rm bb >/dev/null 2>&1
 
+# A sanitizer build of the shim reports into the shim log, which containerd copies.
+check "no sanitizer report in the shim log" bash -c "! grep -q 'Sanitizer' '$T/containerd.log'"
 if grep -q "level=error" "$T/containerd.log"; then
   echo "containerd errors:"; grep "level=error" "$T/containerd.log" | tail -5
 fi
