@@ -56,10 +56,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [ttrpc]
   address = "$SOCK.ttrpc"
 CFG
-PATH="$BUILD_DIR:$PATH" containerd --config "$T/config.toml" > "$T/containerd.log" 2>&1 &
-CTD_PID=$!
-for _ in $(seq 50); do c version >/dev/null 2>&1 && break; sleep 0.1; done
-c version >/dev/null 2>&1 || { echo "FAIL: containerd did not start"; tail -20 "$T/containerd.log"; exit 1; }
+start_containerd() {
+  PATH="$BUILD_DIR:$PATH" containerd --config "$T/config.toml" >> "$T/containerd.log" 2>&1 &
+  CTD_PID=$!
+  for _ in $(seq 50); do c version >/dev/null 2>&1 && break; sleep 0.1; done
+  c version >/dev/null 2>&1 || { echo "FAIL: containerd did not start"; tail -20 "$T/containerd.log"; exit 1; }
+}
+start_containerd
 
 # --- images, built here from files --------------------------------------
 mkimg() {  # mkimg NAME DIR [make_oci_image options...]
@@ -180,6 +183,18 @@ for sig in TERM KILL; do
   check "shim SIG$sig: socket removed" test ! -e "$S"
   check "shim SIG$sig: the container can be removed" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx $id"
 done
+
+# --- tasks outlive a containerd restart (it reconnects through the bundle's address file)
+c "${RUN[@]}" -d --net-host --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test survivor >/dev/null
+for _ in $(seq 100); do curl -s -o /dev/null "$URL/file" && break; sleep 0.1; done
+kill "$CTD_PID"; wait "$CTD_PID" 2>/dev/null
+start_containerd
+check "restart: the task is still RUNNING" bash -c "ctr -a '$SOCK' task ls | grep -q '^survivor .*RUNNING'"
+check "restart: and still serving" bash -c "curl -s '$URL/file' | grep -q 'static hello'"
+c task kill survivor
+for _ in $(seq 50); do c task ls | grep -q '^survivor .*STOPPED' && break; sleep 0.1; done
+check "restart: kill reaches it (exit 143)" bash -c "ctr -a '$SOCK' task delete survivor 2>&1 | grep -q 'exit code 143'"
+c container rm survivor
 
 # --- 3. a WASI command: output on ctr's stdout, the guest's exit code ---
 out=$(c "${RUN[@]}" --rm docker.io/library/whirl-hello:test w1 /hello.wasm one two 2>&1); rc=$?
