@@ -31,6 +31,7 @@ enum IOp : uint16_t {
   kBrTable,       // a = count (entries follow, then the default), c = index slot, d = top slot
   kReturn,        // a = first result slot, b = count
   kCall,          // a = function index, b = frame slot of the arguments
+  kCallDirect,    // kCall to a function of this module: c | d << 32 = its CompiledFunc
   kCallIndirect,  // a = canonical type id, b = frame slot, c = table, d = index slot
   kSelect,        // a = dst, b = x, c = y, d = condition
   kGlobalGet,     // a = dst, b = global
@@ -74,6 +75,10 @@ class CompiledModuleImpl final : public CompiledModule {
 };
 
 CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids);
+
+// Turns calls to the module's own functions into kCallDirect (once all of
+// `funcs` are compiled; the vector must not move afterwards).
+void link_direct_calls(CompiledModuleImpl& m);
 
 // The name of a slot-code opcode ("i32.add", "br_if_I32LtS_imm").
 std::string slot_op_name(uint16_t op);

@@ -541,6 +541,22 @@ CompiledFunc compile_function(const Module& m, const Function& f, const std::vec
   return Compiler(m, f, type_ids).run();
 }
 
+void link_direct_calls(CompiledModuleImpl& m) {
+  const uint32_t nimp = m.mod->num_imported_funcs;
+  const void* h = handler_table()[kCallDirect];
+  for (CompiledFunc& f : m.funcs) {
+    for (size_t i = 0; i < f.code.size(); ++i) {
+      Ins& in = f.code[i];
+      if (f.ops[i] != kCall || in.a < nimp) continue;
+      auto target = reinterpret_cast<uint64_t>(&m.funcs[in.a - nimp]);
+      f.ops[i] = kCallDirect;
+      in.h = h;
+      in.c = uint32_t(target);
+      in.d = uint32_t(target >> 32);
+    }
+  }
+}
+
 }  // namespace whirl::wasm::interp
 
 namespace whirl::wasm::interp {
@@ -548,7 +564,7 @@ namespace whirl::wasm::interp {
 std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
-      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_indirect",
+      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
       "select", "global.get", "global.set", "i32.add_shl", "table_entry",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,

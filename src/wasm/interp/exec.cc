@@ -6,6 +6,7 @@
 
 #include "platform/guard.h"
 #include "wasm/interp/numeric.h"
+#include "wasm/interp/profile.h"
 #include "wasm/runtime/objects.h"
 
 namespace whirl::wasm::rt {
@@ -96,7 +97,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm)
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
-    IOP(kCall) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
+    IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -116,6 +117,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   const size_t flimit = fbase + (s.config.max_call_depth > depth0 ? s.config.max_call_depth - depth0 : 0);
   if (s.frames.size() < fbase + 64) s.frames.resize(fbase + 64);
   InterpFrame* fptr = s.frames.data();
+  size_t fcap = s.frames.size();
 
   FuncImpl* fn = entry;
   InstanceImpl* inst = nullptr;
@@ -124,6 +126,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   const Ins* pc = nullptr;
   uint64_t* fp = s.sp;
   FuncImpl* callee = nullptr;
+  const interp::CompiledFunc* cf = nullptr;
   uint64_t* nfp = nullptr;
   TrapCode trap_code = TrapCode::Unreachable;
   std::optional<Trap> host_trap;
@@ -138,7 +141,15 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     trap_code = (code); \
     goto trapped;       \
   } while (0)
+#ifdef WHIRL_INTERP_PROFILE
+#define DISPATCH()                                                       \
+  do {                                                                   \
+    interp::profile_hit(fn->code->ops[size_t(pc - fn->code->code.data())]); \
+    goto* pc->h;                                                         \
+  } while (0)
+#else
 #define DISPATCH() goto* pc->h
+#endif
 #define NEXT() \
   do {         \
     ++pc;      \
@@ -180,25 +191,27 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   }
   goto enter;
 
-enter : {
+enter:
   // fn's arguments are at fp; the caller's frame (if any) is saved.
+  cf = fn->code;
+  if (fn->instance != inst) SWITCH_INSTANCE();
+enter_code : {
+  // Entry to cf (the code of fn, in the current instance).
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   // Calls count like loop iterations, so recursion without loops is bounded too.
   if (fuel_on && s.fuel_left-- == 0) TRAP(TrapCode::OutOfFuel);
   if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
-  const interp::CompiledFunc* c = fn->code;
-  if (fp + c->frame_size + 4 > stack_end) TRAP(TrapCode::StackExhausted);
+  if (fp + cf->frame_size + 4 > stack_end) TRAP(TrapCode::StackExhausted);
   {
     // Zero the declared locals: four stores cover most functions (slots past
     // the locals are temporaries, written before they are read).
-    uint64_t* z = fp + c->num_params;
+    uint64_t* z = fp + cf->num_params;
     z[0] = z[1] = z[2] = z[3] = 0;
-    for (uint32_t k = 4, n = c->num_locals - c->num_params; k < n; ++k) z[k] = 0;
+    for (uint32_t k = 4, n = cf->num_locals - cf->num_params; k < n; ++k) z[k] = 0;
   }
-  pc = c->code.data();
+  pc = cf->code.data();
   state->fn = fn;
   state->fidx = fidx;
-  if (fn->instance != inst) SWITCH_INSTANCE();
   DISPATCH();
 }
 
@@ -214,19 +227,35 @@ do_call:
     host_trap = call_host(s, callee, inst, nfp);
     s.frames_top = fbase;
     fptr = s.frames.data();  // a nested call may have grown the frame array
+    fcap = s.frames.size();
     s.depth = depth0;
     s.sp = saved;
     if (host_trap) goto trapped;
     NEXT();
   }
-  if (fidx == s.frames.size()) {
+  if (fidx == fcap) {
     s.frames.resize(fidx * 2);
     fptr = s.frames.data();
+    fcap = s.frames.size();
   }
   fptr[fidx++] = {fn, pc + 1, fp};
   fp = nfp;
   fn = callee;
   goto enter;
+  // A call within the instance: the callee's code is linked into the
+  // instruction, so no lookups stand between the call and its first op.
+L_kCallDirect:
+  if (fidx == fcap) {
+    s.frames.resize(fidx * 2);
+    fptr = s.frames.data();
+    fcap = s.frames.size();
+  }
+  callee = inst->funcs[pc->a];  // for frames and backtraces only
+  cf = reinterpret_cast<const interp::CompiledFunc*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
+  fptr[fidx++] = {fn, pc + 1, fp};
+  fp += pc->b;
+  fn = callee;
+  goto enter_code;
 
   // Numeric handlers, generated from slot_ops.def.
 #define ICMP(N, T, E)                                   \

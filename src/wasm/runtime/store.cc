@@ -41,6 +41,7 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
   for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
   for (const auto& f : module->functions) c->funcs.push_back(interp::compile_function(*module, f, c->type_ids));
   c->mod = std::move(module);
+  interp::link_direct_calls(*c);
   return std::shared_ptr<const CompiledModule>(std::move(c));
 }
 

@@ -1,0 +1,42 @@
+#include "wasm/interp/profile.h"
+#ifdef WHIRL_INTERP_PROFILE
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "wasm/interp/code.h"
+
+namespace whirl::wasm::interp {
+namespace {
+struct Counts {
+  std::vector<uint64_t> single = std::vector<uint64_t>(kIOpCount);
+  std::vector<uint64_t> pair = std::vector<uint64_t>(size_t(kIOpCount) * kIOpCount);
+  uint16_t prev = 0;
+  ~Counts() {
+    uint64_t total = 0;
+    for (auto n : single) total += n;
+    auto top = [&](const std::vector<uint64_t>& v, size_t k, auto name) {
+      std::vector<size_t> idx;
+      for (size_t i = 0; i < v.size(); ++i)
+        if (v[i]) idx.push_back(i);
+      std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return v[x] > v[y]; });
+      for (size_t i = 0; i < std::min(k, idx.size()); ++i)
+        std::fprintf(stderr, "  %6.2f%%  %s\n", 100.0 * double(v[idx[i]]) / double(total), name(idx[i]).c_str());
+    };
+    std::fprintf(stderr, "profile: %llu instructions\n", static_cast<unsigned long long>(total));
+    top(single, 30, [](size_t i) { return slot_op_name(uint16_t(i)); });
+    std::fprintf(stderr, "pairs:\n");
+    top(pair, 30, [](size_t i) { return slot_op_name(uint16_t(i / kIOpCount)) + " -> " + slot_op_name(uint16_t(i % kIOpCount)); });
+  }
+};
+Counts counts;
+}  // namespace
+
+void profile_hit(uint16_t op) {
+  ++counts.single[op];
+  ++counts.pair[size_t(counts.prev) * kIOpCount + op];
+  counts.prev = op;
+}
+}  // namespace whirl::wasm::interp
+#endif
