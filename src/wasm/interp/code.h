@@ -38,13 +38,18 @@ enum IOp : uint16_t {
   kGlobalSet,     // a = src, b = global
   kI32AddShl,     // a = dst, b = x, c = y, d = k: x + (y << k) (array indexing)
   kTableEntry,    // data after kBrTable: a = pc delta from it, b = values kept, c = their slot
+  kBrIfTest,      // a = delta, jump if (b & c) != 0 (i32.and + br_if)
+  kBrUnlessTest,  // a = delta, jump if (b & c) == 0
+  kBrIfTestImm,   // as kBrIfTest with c an immediate
+  kBrUnlessTestImm,
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
 #define IBINM(N, T, E) k##N##Imm, k##N##Mem,
 #define FBINM(N, F, E) k##N##Mem,
-#define LOAD(N, T, R) k##N##Add, k##N##AddImm,
-#define STORE(N, T) k##N##Add, k##N##AddImm,
+// Abs: constant address b (+ offset c). Val: constant value a | d << 32.
+#define LOAD(N, T, R) k##N##Add, k##N##AddImm, k##N##Abs,
+#define STORE(N, T) k##N##Add, k##N##AddImm, k##N##Abs, k##N##Val, k##N##AbsVal,
 #include "wasm/interp/slot_ops.def"
   kIOpCount
 };

@@ -49,6 +49,17 @@ uint16_t load_add_form(uint16_t op, bool imm) {
   }
 }
 
+// The form of load or store `op` with a constant address (abs) and/or, for
+// stores, a constant value (val).
+uint16_t const_form(uint16_t op, bool abs, bool val) {
+  switch (op) {
+#define LOAD(N, T, R) case uint16_t(Op::N): return abs && !val ? k##N##Abs : 0;
+#define STORE(N, T) case uint16_t(Op::N): return abs ? (val ? k##N##AbsVal : k##N##Abs) : val ? k##N##Val : 0;
+#include "wasm/interp/slot_ops.def"
+    default: return 0;
+  }
+}
+
 // Fused compare-and-branch form of a compare op: jumps when the compare is
 // `when` (true: br_if, false: the skip of an if). 0 if there is none.
 uint16_t branch_form(uint16_t op, bool when) {
@@ -59,6 +70,8 @@ uint16_t branch_form(uint16_t op, bool when) {
 #define FCMP(N, F, E) case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;
 #include "wasm/interp/slot_ops.def"
     case uint16_t(Op::I32Eqz): return when ? kBrIfZ : kBrIfNz;
+    case uint16_t(Op::I32And): return when ? kBrIfTest : kBrUnlessTest;
+    case kI32AndImm: return when ? kBrIfTestImm : kBrUnlessTestImm;
     default: return 0;
   }
 }
@@ -354,6 +367,12 @@ class Compiler {
   }
   // A load whose address was just computed by an i32.add adds it itself.
   void load(const Instr& in) {
+    if (vs_.back().kind == Entry::Const) {
+      uint32_t i = size() - 1;
+      emit_def(const_form(uint16_t(in.op), true, false), temp(i), uint32_t(vs_[i].value), in.b);
+      vs_[i] = {};
+      return;
+    }
     uint16_t last = top_is_last_def() ? out_.ops.back() : 0;
     if (last == uint16_t(Op::I32Add) || last == kI32AddImm) {
       Ins add = out_.code.back();
@@ -366,6 +385,16 @@ class Compiler {
   // A store of a local to an address just computed by an i32.add adds it itself.
   void store(const Instr& in) {
     uint32_t i = size() - 2, j = size() - 1;
+    bool abs = vs_[i].kind == Entry::Const, val = vs_[j].kind == Entry::Const;
+    if (abs || val) {
+      uint16_t op = const_form(uint16_t(in.op), abs, val);
+      uint64_t v = vs_[j].value;
+      uint32_t sv = val ? uint32_t(v) : use(j);
+      uint32_t sa = abs ? uint32_t(vs_[i].value) : use(i);
+      emit(op, sv, sa, in.b, uint32_t(v >> 32));
+      vs_.resize(i);
+      return;
+    }
     uint16_t last = is_last_def(i) && vs_[j].kind == Entry::Local ? out_.ops.back() : 0;
     if (last == uint16_t(Op::I32Add) || last == kI32AddImm) {
       Ins add = out_.code.back();
@@ -565,14 +594,15 @@ std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
-      "select", "global.get", "global.set", "i32.add_shl", "table_entry",
+      "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
+      "br_if_test_imm", "br_unless_test_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
 #define IBINM(N, T, E) #N "_imm", #N "_mem",
 #define FBINM(N, F, E) #N "_mem",
-#define LOAD(N, T, R) #N "_add", #N "_add_imm",
-#define STORE(N, T) #N "_add", #N "_add_imm",
+#define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
+#define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"
   };
   static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));

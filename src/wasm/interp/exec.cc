@@ -93,11 +93,12 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define DIV(N, T, E, O) OP(N)
 #define TRUNC(N, F, I) OP(N)
 #define TRUNC_SAT(N, F, I) OP(N)
-#define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm)
-#define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm)
+#define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs)
+#define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs) IOP(k##N##Val) IOP(k##N##AbsVal)
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
+    IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -390,17 +391,21 @@ L_kCallDirect:
 #define LOAD(N, T, R)                                                   \
   L_##N : LOAD_AT(uint64_t(uint32_t(S(b))) + pc->c, T, R)               \
   L_k##N##Add : LOAD_AT(uint64_t(uint32_t(S(b) + S(c))) + pc->d, T, R)  \
-  L_k##N##AddImm : LOAD_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T, R)
-#define STORE_AT(EA, T)                                                 \
+  L_k##N##AddImm : LOAD_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T, R) \
+  L_k##N##Abs : LOAD_AT(uint64_t(pc->b) + pc->c, T, R)
+#define STORE_AT(EA, T, V)                                              \
   {                                                                     \
-    T v = T(S(a)); /* no bounds check: guard pages fault */             \
+    T v = T(V); /* no bounds check: guard pages fault */                \
     std::memcpy(mbase + (EA), &v, sizeof(T));                           \
     NEXT();                                                             \
   }
-#define STORE(N, T)                                                     \
-  L_##N : STORE_AT(uint64_t(uint32_t(S(b))) + pc->c, T)                 \
-  L_k##N##Add : STORE_AT(uint64_t(uint32_t(S(b) + S(c))) + pc->d, T)    \
-  L_k##N##AddImm : STORE_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T)
+#define STORE(N, T)                                                              \
+  L_##N : STORE_AT(uint64_t(uint32_t(S(b))) + pc->c, T, S(a))                    \
+  L_k##N##Add : STORE_AT(uint64_t(uint32_t(S(b) + S(c))) + pc->d, T, S(a))       \
+  L_k##N##AddImm : STORE_AT(uint64_t(uint32_t(S(b) + pc->c)) + pc->d, T, S(a))   \
+  L_k##N##Abs : STORE_AT(uint64_t(pc->b) + pc->c, T, S(a))                       \
+  L_k##N##Val : STORE_AT(uint64_t(uint32_t(S(b))) + pc->c, T, pc->a | (uint64_t(pc->d) << 32)) \
+  L_k##N##AbsVal : STORE_AT(uint64_t(pc->b) + pc->c, T, pc->a | (uint64_t(pc->d) << 32))
 #include "wasm/interp/slot_ops.def"
 #undef LOAD_AT
 #undef STORE_AT
@@ -418,6 +423,18 @@ L_kBrIfNz:
   NEXT();
 L_kBrIfZ:
   if (!uint32_t(S(b))) JUMP(pc->a);
+  NEXT();
+L_kBrIfTest:
+  if (uint32_t(S(b) & S(c))) JUMP(pc->a);
+  NEXT();
+L_kBrUnlessTest:
+  if (!uint32_t(S(b) & S(c))) JUMP(pc->a);
+  NEXT();
+L_kBrIfTestImm:
+  if (uint32_t(S(b)) & pc->c) JUMP(pc->a);
+  NEXT();
+L_kBrUnlessTestImm:
+  if (!(uint32_t(S(b)) & pc->c)) JUMP(pc->a);
   NEXT();
 L_kBrTable : {
   uint32_t i = uint32_t(S(c));
