@@ -107,9 +107,10 @@ struct Ctrl {
   bool dead = false;                   // the whole block is in dead code
 };
 
-// A branch condition: the plain slot, or a compare fused into the branch.
+// A branch condition: the plain slot, or a compare fused into the branch
+// (the branch op taken when the condition is true / false).
 struct Cond {
-  uint16_t op = 0;  // compare op (slot or Imm form, or I32Eqz); 0: plain
+  uint16_t br_true = 0, br_false = 0;  // 0: plain slot x
   uint32_t x = 0, y = 0;
 };
 
@@ -151,7 +152,11 @@ class Compiler {
     out_.ops.pop_back();
     last_def_ = -1;
   }
-  void bind() { last_def_ = -1; }  // a branch target: no fusing across it
+  // A branch target: no fusing across it.
+  void bind() {
+    last_def_ = -1;
+    bound_pc_ = pc();
+  }
 
   uint32_t size() const { return uint32_t(vs_.size()); }
   uint32_t temp(uint32_t i) const { return nl_ + i; }
@@ -193,12 +198,21 @@ class Compiler {
   }
 
   // Pops the condition of a branch, fusing it with the compare that just
-  // computed it.
+  // computed it (and an i32.and under an i32.eqz: a test for zero bits).
   Cond take_cond() {
     Cond c;
     if (top_is_last_def() && branch_form(out_.ops.back(), true)) {
-      c = {out_.ops.back(), out_.code.back().b, out_.code.back().c};
+      Ins last = out_.code.back();
+      uint16_t op = out_.ops.back();
       unemit();
+      c = {branch_form(op, true), branch_form(op, false), last.b, last.c};
+      uint16_t prev = pc() > 0 ? out_.ops.back() : 0;
+      if (op == uint16_t(Op::I32Eqz) && last.b == last.a && bound_pc_ != pc() &&
+          (prev == uint16_t(Op::I32And) || prev == kI32AndImm) && out_.code.back().a == last.b) {
+        Ins test = out_.code.back();
+        unemit();
+        c = {branch_form(prev, false), branch_form(prev, true), test.b, test.c};
+      }
     } else {
       c.x = use(size() - 1);
     }
@@ -207,8 +221,8 @@ class Compiler {
   }
   // Emits a branch taken when `cond` is `when`; returns its index.
   uint32_t emit_cond_branch(const Cond& c, bool when) {
-    if (c.op == 0) return emit(when ? kBrIfNz : kBrIfZ, 0, c.x);
-    return emit(branch_form(c.op, when), 0, c.x, c.y);
+    if (c.br_true == 0) return emit(when ? kBrIfNz : kBrIfZ, 0, c.x);
+    return emit(when ? c.br_true : c.br_false, 0, c.x, c.y);
   }
   // Points branch instruction `at` (its field a) to `target`.
   void patch(uint32_t at, uint32_t target) { out_.code[at].a = uint32_t(int32_t(target) - int32_t(at)); }
@@ -562,6 +576,7 @@ class Compiler {
   std::vector<Entry> vs_;
   uint32_t nl_ = 0, max_h_ = 0;
   int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
+  uint32_t bound_pc_ = ~0u;  // the last branch target bound
 };
 
 }  // namespace

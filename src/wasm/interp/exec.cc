@@ -7,6 +7,9 @@
 #include "platform/guard.h"
 #include "wasm/interp/numeric.h"
 #include "wasm/interp/profile.h"
+#ifdef WHIRL_INTERP_PROFILE
+#include <map>
+#endif
 #include "wasm/runtime/objects.h"
 
 namespace whirl::wasm::rt {
@@ -59,6 +62,15 @@ Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t en
   for (size_t i = end; i-- > first;) add(frames[i].fn);
   return t;
 }
+
+#ifdef WHIRL_INTERP_PROFILE
+const std::string* profile_name(FuncImpl* f) {
+  static std::map<FuncImpl*, std::string> names;
+  auto [it, fresh] = names.try_emplace(f);
+  if (fresh) it->second = f->instance->module().func_name(f->index);
+  return &it->second;
+}
+#endif
 
 // Runs `entry`; with `table` set, only fills the handler table (the labels
 // are local to this function).
@@ -145,7 +157,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #ifdef WHIRL_INTERP_PROFILE
 #define DISPATCH()                                                       \
   do {                                                                   \
-    interp::profile_hit(fn->code->ops[size_t(pc - fn->code->code.data())]); \
+    interp::profile_hit(fn->code->ops[size_t(pc - fn->code->code.data())], profile_name(fn)); \
     goto* pc->h;                                                         \
   } while (0)
 #else

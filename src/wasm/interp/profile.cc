@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <map>
 #include <vector>
 
 #include "wasm/interp/code.h"
@@ -13,6 +14,7 @@ struct Counts {
   std::vector<uint64_t> single = std::vector<uint64_t>(kIOpCount);
   std::vector<uint64_t> pair = std::vector<uint64_t>(size_t(kIOpCount) * kIOpCount);
   uint16_t prev = 0;
+  std::map<const std::string*, uint64_t> funcs;
   ~Counts() {
     uint64_t total = 0;
     for (auto n : single) total += n;
@@ -26,6 +28,12 @@ struct Counts {
     };
     std::fprintf(stderr, "profile: %llu instructions\n", static_cast<unsigned long long>(total));
     top(single, 30, [](size_t i) { return slot_op_name(uint16_t(i)); });
+    std::vector<std::pair<uint64_t, const std::string*>> fs;
+    for (auto& [f, n] : funcs) fs.push_back({n, f});
+    std::sort(fs.rbegin(), fs.rend());
+    std::fprintf(stderr, "functions:\n");
+    for (size_t i = 0; i < std::min<size_t>(10, fs.size()); ++i)
+      std::fprintf(stderr, "  %6.2f%%  %s\n", 100.0 * double(fs[i].first) / double(total), fs[i].second->c_str());
     std::fprintf(stderr, "pairs:\n");
     top(pair, 30, [](size_t i) { return slot_op_name(uint16_t(i / kIOpCount)) + " -> " + slot_op_name(uint16_t(i % kIOpCount)); });
   }
@@ -33,7 +41,8 @@ struct Counts {
 Counts counts;
 }  // namespace
 
-void profile_hit(uint16_t op) {
+void profile_hit(uint16_t op, const std::string* func) {
+  ++counts.funcs[func];
   ++counts.single[op];
   ++counts.pair[size_t(counts.prev) * kIOpCount + op];
   counts.prev = op;

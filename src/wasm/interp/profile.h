@@ -6,8 +6,9 @@
 #ifdef WHIRL_INTERP_PROFILE
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace whirl::wasm::interp {
-void profile_hit(uint16_t op);
+void profile_hit(uint16_t op, const std::string* func);
 }
 #endif
