@@ -42,6 +42,7 @@ enum IOp : uint16_t {
   kBrUnlessTest,  // a = delta, jump if (b & c) == 0
   kBrIfTestImm,   // as kBrIfTest with c an immediate
   kBrUnlessTestImm,
+  kMove1, kMove2, kMove4, kMove8,  // a load stored at once: mem[a + d] = mem[b + c] (a, b slots)
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,

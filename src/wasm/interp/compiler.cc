@@ -399,6 +399,17 @@ class Compiler {
   // A store of a local to an address just computed by an i32.add adds it itself.
   void store(const Instr& in) {
     uint32_t i = size() - 2, j = size() - 1;
+    if (is_last_def(j) && out_.ops.back() < uint16_t(Op::Count_) &&
+        op_info(Op(out_.ops.back())).mem_bytes == op_info(in.op).mem_bytes) {
+      // A value just loaded (plain form, same width): one memory-to-memory move.
+      Ins ld = out_.code.back();
+      unemit();
+      uint32_t sa = use(i);
+      uint32_t bytes = op_info(in.op).mem_bytes;
+      emit(bytes == 1 ? kMove1 : bytes == 2 ? kMove2 : bytes == 4 ? kMove4 : kMove8, sa, ld.b, ld.c, in.b);
+      vs_.resize(i);
+      return;
+    }
     bool abs = vs_[i].kind == Entry::Const, val = vs_[j].kind == Entry::Const;
     if (abs || val) {
       uint16_t op = const_form(uint16_t(in.op), abs, val);
@@ -610,7 +621,7 @@ std::string slot_op_name(uint16_t op) {
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
       "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
-      "br_if_test_imm", "br_unless_test_imm",
+      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

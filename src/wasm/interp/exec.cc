@@ -111,6 +111,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
+    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -421,6 +422,19 @@ L_kCallDirect:
 #include "wasm/interp/slot_ops.def"
 #undef LOAD_AT
 #undef STORE_AT
+
+#define MOVE(N, T)                                                            \
+  L_##N : {                                                                   \
+    T v; /* load first: a faulting load must not store */                      \
+    std::memcpy(&v, mbase + uint64_t(uint32_t(S(b))) + pc->c, sizeof(T));     \
+    std::memcpy(mbase + uint64_t(uint32_t(S(a))) + pc->d, &v, sizeof(T));     \
+    NEXT();                                                                   \
+  }
+  MOVE(kMove1, uint8_t)
+  MOVE(kMove2, uint16_t)
+  MOVE(kMove4, uint32_t)
+  MOVE(kMove8, uint64_t)
+#undef MOVE
 
 L_kConst:
   S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32);
