@@ -43,11 +43,12 @@ enum IOp : uint16_t {
   kBrIfTestImm,   // as kBrIfTest with c an immediate
   kBrUnlessTestImm,
   kMove1, kMove2, kMove4, kMove8,  // a load stored at once: mem[a + d] = mem[b + c] (a, b slots)
+  kI32Inc2,       // two increments: slots[a] += b; slots[c] += d (i32)
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
-#define IBINM(N, T, E) k##N##Imm, k##N##Mem,
-#define FBINM(N, F, E) k##N##Mem,
+#define IBINM(N, T, E) k##N##Imm, k##N##Mem, k##N##MemSt,
+#define FBINM(N, F, E) k##N##Mem, k##N##MemSt,
 // Abs: constant address b (+ offset c). Val: constant value a | d << 32.
 #define LOAD(N, T, R) k##N##Add, k##N##AddImm, k##N##Abs,
 #define STORE(N, T) k##N##Add, k##N##AddImm, k##N##Abs, k##N##Val, k##N##AbsVal,

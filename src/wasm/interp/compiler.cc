@@ -38,6 +38,27 @@ uint16_t mem_form(uint16_t op, uint16_t load) {
   }
 }
 
+// The read-modify-write form of memory-operand op `op` (its result stored
+// back where the operand came from), or 0.
+// The access width of a memory-operand op.
+uint32_t slot_width(uint16_t op) {
+  switch (op) {
+#define IBINM(N, T, E) case k##N##Mem: return sizeof(T);
+#define FBINM(N, F, E) case k##N##Mem: return sizeof(F);
+#include "wasm/interp/slot_ops.def"
+    default: return 0;
+  }
+}
+
+uint16_t mem_store_form(uint16_t op) {
+  switch (op) {
+#define IBINM(N, T, E) case k##N##Mem: return k##N##MemSt;
+#define FBINM(N, F, E) case k##N##Mem: return k##N##MemSt;
+#include "wasm/interp/slot_ops.def"
+    default: return 0;
+  }
+}
+
 // The form of load or store `op` that adds its address from two slots (or a
 // slot and an immediate) itself.
 uint16_t load_add_form(uint16_t op, bool imm) {
@@ -307,6 +328,7 @@ class Compiler {
     Entry v = vs_[i];
     if (!refs && top_is_last_def()) {
       out_.code.back().a = x;
+      merge_increments();
     } else {
       for (uint32_t k = 0; k < i; ++k)
         if (vs_[k].kind == Entry::Local && vs_[k].local == x) materialize(k);
@@ -316,6 +338,20 @@ class Compiler {
     }
     vs_.pop_back();
     if (tee) push_entry({Entry::Local, x, 0});
+  }
+
+  // Two adjacent in-place i32 increments (x += k; y += m, the common loop
+  // step) become one instruction, unless the second is a branch target.
+  void merge_increments() {
+    uint32_t n = pc();
+    if (n < 2 || bound_pc_ == n - 1) return;
+    const Ins& b = out_.code[n - 1];
+    const Ins& a = out_.code[n - 2];
+    if (out_.ops[n - 1] != kI32AddImm || out_.ops[n - 2] != kI32AddImm || a.a != a.b || b.a != b.b) return;
+    Ins merged{nullptr, a.a, a.c, b.a, b.c};
+    unemit();
+    unemit();
+    emit(kI32Inc2, merged.a, merged.b, merged.c, merged.d);
   }
 
   // True if entry idx is a Temp computed by the instruction just emitted.
@@ -409,6 +445,19 @@ class Compiler {
       emit(bytes == 1 ? kMove1 : bytes == 2 ? kMove2 : bytes == 4 ? kMove4 : kMove8, sa, ld.b, ld.c, in.b);
       vs_.resize(i);
       return;
+    }
+    if (is_last_def(j) && mem_store_form(out_.ops.back()) && vs_[i].kind != Entry::Const) {
+      // x op mem[p] stored back to mem[p] (same full-width access): one op.
+      Ins op = out_.code.back();
+      uint32_t sa = use(i);
+      uint16_t wide = out_.ops.back();
+      bool same_width = op_info(in.op).mem_bytes == (slot_width(wide));
+      if (sa == op.c && in.b == op.d && op.a != op.c && same_width) {
+        unemit();
+        emit(mem_store_form(wide), 0, op.b, op.c, op.d);
+        vs_.resize(i);
+        return;
+      }
     }
     bool abs = vs_[i].kind == Entry::Const, val = vs_[j].kind == Entry::Const;
     if (abs || val) {
@@ -621,12 +670,12 @@ std::string slot_op_name(uint16_t op) {
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
       "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
-      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8",
+      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
-#define IBINM(N, T, E) #N "_imm", #N "_mem",
-#define FBINM(N, F, E) #N "_mem",
+#define IBINM(N, T, E) #N "_imm", #N "_mem", #N "_mem_st",
+#define FBINM(N, F, E) #N "_mem", #N "_mem_st",
 #define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"

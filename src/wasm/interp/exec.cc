@@ -96,8 +96,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define ICMP(N, T, E) OP(N) IOP(k##N##Imm) IOP(kBrIf##N) IOP(kBrIf##N##Imm) IOP(kBrUnless##N) IOP(kBrUnless##N##Imm)
 #define FCMP(N, F, E) OP(N) IOP(kBrIf##N) IOP(kBrUnless##N)
 #define IBIN(N, T, E) OP(N) IOP(k##N##Imm)
-#define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem)
-#define FBINM(N, F, E) OP(N) IOP(k##N##Mem)
+#define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt)
+#define FBINM(N, F, E) OP(N) IOP(k##N##Mem) IOP(k##N##MemSt)
 #define IUN(N, T, E) OP(N)
 #define FBIN(N, F, E) OP(N)
 #define FUN(N, F, E) OP(N)
@@ -111,7 +111,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
-    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8)
+    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -337,6 +337,14 @@ L_kCallDirect:
     std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(T)); \
     S(a) = uint64_t(T(E));                              \
     NEXT();                                             \
+  }                                                     \
+  L_k##N##MemSt : {                                     \
+    uint8_t* p_ = mbase + uint64_t(uint32_t(S(c))) + pc->d; \
+    T a = T(S(b)), b;                                   \
+    std::memcpy(&b, p_, sizeof(T));                     \
+    T v_ = T(E);                                        \
+    std::memcpy(p_, &v_, sizeof(T));                    \
+    NEXT();                                             \
   }
 #define FBINM(N, F, E)                                  \
   FBIN(N, F, E)                                         \
@@ -344,6 +352,14 @@ L_kCallDirect:
     F a = F##_of(S(b)), b;                              \
     std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(F)); \
     S(a) = bits_of(F(E));                               \
+    NEXT();                                             \
+  }                                                     \
+  L_k##N##MemSt : {                                     \
+    uint8_t* p_ = mbase + uint64_t(uint32_t(S(c))) + pc->d; \
+    F a = F##_of(S(b)), b;                              \
+    std::memcpy(&b, p_, sizeof(F));                     \
+    F v_ = F(E);                                        \
+    std::memcpy(p_, &v_, sizeof(F));                    \
     NEXT();                                             \
   }
 #define IUN(N, T, E)                                    \
@@ -502,6 +518,10 @@ L_kCallIndirect : {
   nfp = fp + pc->b;
   goto do_call;
 }
+L_kI32Inc2:
+  S(a) = uint32_t(uint32_t(S(a)) + pc->b);
+  S(c) = uint32_t(uint32_t(S(c)) + pc->d);
+  NEXT();
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);
   NEXT();
