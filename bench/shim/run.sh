@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# bench/shim: create+start+wait+delete N tasks sequentially through
-# containerd's client API, with whirl's shim (a WASI "hello") and with runc
-# (busybox echo), in a private containerd; then the idle RSS of each shim.
+# bench/shim: create+start+wait+delete N tasks sequentially with whirl's shim
+# (a WASI "hello") and with runc (busybox echo), two ways:
+#   - through containerd's client API, in a private containerd;
+#   - directly over ttrpc to one shim with containerd mocked out
+#     (whirl-shim-stress, runwasi's stress-test method);
+# then the idle RSS of each shim.
 #   sudo bench/shim/run.sh [N]        (WHIRL_BUILD: the build dir, default build)
 # Needs root, containerd, runc, busybox-static, golang-go and Debian's
 # containerd Go sources (scripts/install-deps.sh; golang-go for this bench).
@@ -11,10 +14,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${WHIRL_BUILD:-$ROOT/build}" && pwd)
 HELLO=$BUILD/tests/shim-hello.wasm
 [ "$(id -u)" -eq 0 ] || { echo "bench/shim needs root"; exit 1; }
-for f in "$BUILD/containerd-shim-whirl-v2" "$HELLO" "$ROOT/examples/hello-wagi/hello.wasm"; do
+STRESS=$BUILD/bench/whirl-shim-stress
+for f in "$BUILD/containerd-shim-whirl-v2" "$STRESS" "$HELLO" "$ROOT/examples/hello-wagi/hello.wasm"; do
   [ -e "$f" ] || { echo "missing $f: build first (make build)"; exit 1; }
 done
-for tool in containerd ctr runc go python3; do command -v $tool >/dev/null || { echo "missing $tool"; exit 1; }; done
+for tool in containerd ctr runc containerd-shim-runc-v2 go python3; do command -v $tool >/dev/null || { echo "missing $tool"; exit 1; }; done
 
 T=$(mktemp -d "${BENCH_TMP:-/tmp}/whirl-bench.XXXXXX")
 SOCK=$T/c.sock
@@ -30,7 +34,8 @@ cleanup() {
   fi
   local socks
   socks=$(cat "$T"/state/io.containerd.runtime.v2.task/*/*/address 2>/dev/null | sed 's|^unix://||')
-  for p in $(pgrep -f "containerd-shim.*-address $SOCK" 2>/dev/null); do kill -9 "$p"; done
+  # Shims of this containerd and of whirl-shim-stress (both have an -address under $T).
+  for p in $(pgrep -f "containerd-shim.*-address $T/" 2>/dev/null); do kill -9 "$p"; done
   for s in $socks; do [ -S "$s" ] && rm -f "$s"; done  # left by shims killed above
   grep -o " $T[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$T"
@@ -79,6 +84,13 @@ printf "runc (busybox echo):  "; "${L[@]}" -runtime io.containerd.runc.v2 -image
 echo "== whirl shim, mean time inside each call"
 grep -a -o "whirl shim: [A-Za-z]* ok in [0-9]* us" "$T/containerd.log" |
   awk '{s[$3]+=$6; n[$3]++} END {for (k in s) printf "  %-9s %7.3f ms (%d calls)\n", k, s[k]/n[k]/1000, n[k]}' | sort
+
+# Direct: one shim, containerd mocked (bench/shim/stress.cc says how).
+echo "== direct: $N tasks over ttrpc to one shim, containerd mocked (runwasi's stress-test method)"
+echo "whirl (WASI hello):"
+"$STRESS" -shim "$BUILD/containerd-shim-whirl-v2" -image "$T/hello" -n "$N" -tmp "$T" -expect "hello from wasi" -- /hello.wasm
+echo "runc (busybox echo):"
+"$STRESS" -shim "$(command -v containerd-shim-runc-v2)" -image "$T/bb" -n "$N" -tmp "$T" -expect hello -- /bin/busybox echo hello
 
 # Idle RSS: a long-lived task of each kind, then the shim process's VmRSS.
 rss() { awk '/VmRSS/{print $2 " kB"}' "/proc/$1/status"; }
