@@ -44,6 +44,8 @@ enum IOp : uint16_t {
   kBrUnlessTestImm,
   kMove1, kMove2, kMove4, kMove8,  // a load stored at once: mem[a + d] = mem[b + c] (a, b slots)
   kI32Inc2,       // two increments: slots[a] += b; slots[c] += d (i32)
+  kCopy2,         // two copies in order: slots[a] = slots[b]; slots[c] = slots[d]
+  kI32AddShlImm,  // a = dst, b = x, c = y | k << 27, d = m: x + (y << k) + m
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,

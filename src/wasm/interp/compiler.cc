@@ -158,6 +158,15 @@ class Compiler {
  private:
   uint32_t pc() const { return uint32_t(out_.code.size()); }
   uint32_t emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
+    if (op == kCopy && pc() > 0 && out_.ops.back() == kCopy && bound_pc_ != pc()) {
+      // Copies come in runs (call arguments, values moved to a label): two per op.
+      Ins& prev = out_.code.back();
+      prev.c = a;
+      prev.d = b;
+      out_.ops.back() = kCopy2;
+      last_def_ = -1;
+      return pc() - 1;
+    }
     out_.code.push_back({nullptr, a, b, c, d});
     out_.ops.push_back(op);
     last_def_ = -1;
@@ -375,7 +384,8 @@ class Compiler {
     return true;
   }
 
-  // x + (y << k), the shift just emitted: one instruction.
+  // x + (y << k), the shift just emitted: one instruction. When x itself was
+  // z + m computed just before (array base + offset), that folds in too.
   bool fuse_add_shift(const Instr& in) {
     if (in.op != Op::I32Add) return false;
     uint32_t i = size() - 2, j = size() - 1;
@@ -384,11 +394,37 @@ class Compiler {
     if (out_.ops.back() != kI32ShlImm) return false;
     Ins shl = out_.code.back();
     unemit();
+    if (y_shifted && vs_[i].kind == Entry::Temp && shl.b < (1u << 27) && fold_add_imm(temp(i), shl.b, shl.c & 31))
+      return true;
     uint32_t sx = y_shifted ? use(i) : vs_[j].local;
     emit_def(kI32AddShl, temp(i), sx, shl.b, shl.c & 31);
     vs_.resize(i);
     push_temp();
     return true;
+  }
+  // Emits t = z + (y << k) + m if t = z + m is the instruction just emitted
+  // or the one before an in-place increment of another slot (nothing in
+  // between is a branch target).
+  bool fold_add_imm(uint32_t t, uint32_t y, uint32_t k) {
+    uint32_t n = pc();
+    for (uint32_t back = 1; back <= 2 && back <= n; ++back) {
+      uint32_t at = n - back;
+      const Ins& add = out_.code[at];
+      if (out_.ops[at] != kI32AddImm || add.a != t || add.b == t || (bound_pc_ > at && bound_pc_ <= n)) continue;
+      if (back == 2) {
+        const Ins& mid = out_.code[n - 1];
+        if (out_.ops[n - 1] != kI32AddImm || mid.a != mid.b || mid.a == add.b || mid.a == t) return false;
+      }
+      Ins fused{nullptr, t, add.b, y | (k << 27), add.c};
+      out_.code.erase(out_.code.begin() + at);
+      out_.ops.erase(out_.ops.begin() + at);
+      emit_def(kI32AddShlImm, fused.a, fused.b, fused.c, fused.d);
+      uint32_t i = size() - 2;
+      vs_.resize(i);
+      push_temp();
+      return true;
+    }
+    return false;
   }
 
   void binary(const Instr& in) {
@@ -670,7 +706,7 @@ std::string slot_op_name(uint16_t op) {
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
       "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
-      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2",
+      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2", "copy2", "i32.add_shl_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

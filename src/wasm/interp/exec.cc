@@ -111,7 +111,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
-    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2)
+    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -521,6 +521,13 @@ L_kCallIndirect : {
 L_kI32Inc2:
   S(a) = uint32_t(uint32_t(S(a)) + pc->b);
   S(c) = uint32_t(uint32_t(S(c)) + pc->d);
+  NEXT();
+L_kCopy2:
+  S(a) = S(b);
+  S(c) = S(d);
+  NEXT();
+L_kI32AddShlImm:
+  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(fp[pc->c & ((1u << 27) - 1)]) << (pc->c >> 27)) + pc->d);
   NEXT();
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);
