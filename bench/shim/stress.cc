@@ -18,7 +18,7 @@
 // (file:// URIs); every task must exit 0 and print -expect.
 //
 //   whirl-shim-stress -shim BIN -image DIR [-n 200] [-expect TEXT]
-//       [-mount overlay|bind|none] [-tmp DIR] [-timeout SEC] [-hold SEC] -- ARGS...
+//       [-mount overlay|bind|none] [-tmp DIR] [-timeout SEC] [-hold SEC] [-log FILE] -- ARGS...
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -55,7 +55,7 @@ namespace {
 constexpr const char* kTask = "containerd.task.v2.Task";
 
 struct Options {
-  std::string shim, image, expect, mount = "overlay", tmp = "/tmp";
+  std::string shim, image, expect, mount = "overlay", tmp = "/tmp", log = "/dev/null";
   int n = 200, timeout = 300, hold = 0;
   std::vector<std::string> args;
 };
@@ -64,7 +64,8 @@ struct Options {
   std::fprintf(stderr,
                "whirl-shim-stress: %s\n"
                "usage: whirl-shim-stress -shim BIN -image DIR [-n N] [-expect TEXT]\n"
-               "         [-mount overlay|bind|none] [-tmp DIR] [-timeout SEC] [-hold SEC] -- ARGS...\n"
+               "         [-mount overlay|bind|none] [-tmp DIR] [-timeout SEC] [-hold SEC] [-log FILE] -- ARGS...\n"
+               "  -log: the shim's log (its bundle's `log`; default /dev/null)\n"
                "  -hold: print the shim's pid and wait SEC seconds before the timed run (to attach perf/strace)\n",
                why);
   std::exit(2);
@@ -89,6 +90,7 @@ Options parse(int argc, char** argv) {
     else if (a == "-n") o.n = std::atoi(v.c_str());
     else if (a == "-timeout") o.timeout = std::atoi(v.c_str());
     else if (a == "-hold") o.hold = std::atoi(v.c_str());
+    else if (a == "-log") o.log = v;
     else usage(("unknown flag " + a).c_str());
   }
   for (; i < argc; ++i) o.args.push_back(argv[i]);
@@ -258,7 +260,11 @@ int main(int argc, char** argv) {
   fs::path shim_bundle = T / "shim";
   fs::create_directories(shim_bundle);
   write_file(shim_bundle / "config.json", default_spec(o.args, "/" + ns + "/" + shim_id));
-  fs::create_symlink("/dev/null", shim_bundle / "log");
+  if (o.log != "/dev/null") {
+    o.log = fs::absolute(o.log).string();
+    write_file(o.log, "");
+  }
+  fs::create_symlink(o.log, shim_bundle / "log");
   std::string address = start_shim(o, ns, shim_id, (T / "containerd.sock").string(), events_path, shim_bundle);
 
   int rc = 1;

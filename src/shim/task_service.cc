@@ -14,6 +14,7 @@
 #include "shim/mounts.h"
 #include "shim/oci_spec.h"
 #include "shim/stats.h"
+#include "shim/workload.h"
 
 namespace whirl::shim {
 namespace {
@@ -132,6 +133,15 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   ps.workload.args = spec->args;
   ps.workload.env = spec->env;
   ps.workload.cwd = spec->cwd;
+  if (is_wasi_command(ps.workload)) {
+    // Compiled once per shim and inherited by the task process
+    // (module_cache.h). A module that cannot be read is the task process's
+    // error to report, as before.
+    if (auto bytes = read_wasi_module(ps.workload)) {
+      t->module = modules_.lookup(std::move(*bytes));
+      ps.workload.module = ModuleCache::compiled(t->module);
+    }
+  }
   TaskProcess proc;
   {
     // The pid is recorded before the reaper can see the child exit.
@@ -169,6 +179,7 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
     return fail(Code::InvalidArgument, "whirl: " + ready.error().message);
   }
 
+  if (t->module && !ps.workload.module) ModuleCache::mark_verified(t->module);  // the task process compiled it
   {
     std::lock_guard lock(mu_);
     t->process.ready_fd = -1;

@@ -15,6 +15,7 @@
 
 #include "shim/cgroups.h"
 #include "shim/events.h"
+#include "shim/module_cache.h"
 #include "shim/task_process.h"
 #include "shim/ttrpc.h"
 
@@ -44,6 +45,7 @@ class TaskService {
     bool mounted = false;
     TaskProcess process;
     std::optional<Cgroup> cgroup;  // only when the spec sets limits
+    ModuleCache::Handle module;    // a WASI command's module, shared with tasks of the same bytes
     State state = State::Creating;
     uint32_t exit_status = 0;
     int64_t exited_sec = 0;
@@ -71,6 +73,7 @@ class TaskService {
   std::mutex mu_;
   std::condition_variable exited_;
   std::map<std::string, std::shared_ptr<Task>> tasks_;
+  ModuleCache modules_;
   bool shutting_down_ = false;
   bool cgroup_v2_ = false;
 };

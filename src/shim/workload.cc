@@ -89,14 +89,23 @@ class WasiCommand : public Workload {
   std::string name_;
 };
 
-Expected<std::unique_ptr<Workload>> prepare_wasi(const WorkloadSpec& spec) {
+std::string wasi_module_path(const WorkloadSpec& spec) {
   std::string path = spec.args[0];
   if (path.front() != '/') path = (std::filesystem::path(spec.cwd) / path).string();
-  auto bytes = read_beneath(spec.rootfs, path);
-  if (!bytes) return unexpected(bytes.error());
-  auto module = wasm::load_module(*bytes);
-  if (!module) return make_error(path + ": " + module.error().message);
-  for (const auto& imp : (*module)->module().imports)
+  return path;
+}
+
+Expected<std::unique_ptr<Workload>> prepare_wasi(const WorkloadSpec& spec) {
+  std::string path = wasi_module_path(spec);
+  std::shared_ptr<const wasm::CompiledModule> module = spec.module;
+  if (!module) {
+    auto bytes = read_beneath(spec.rootfs, path);
+    if (!bytes) return unexpected(bytes.error());
+    auto loaded = wasm::load_module(*bytes);
+    if (!loaded) return make_error(path + ": " + loaded.error().message);
+    module = std::move(*loaded);
+  }
+  for (const auto& imp : module->module().imports)
     if (imp.module != "wasi_snapshot_preview1")
       return make_error(path + ": unsupported import \"" + imp.module + "\" \"" + imp.name + "\" (only WASI preview1)");
   wasi::WasiConfig wc;
@@ -105,7 +114,7 @@ Expected<std::unique_ptr<Workload>> prepare_wasi(const WorkloadSpec& spec) {
   wc.preopens.push_back(wasi::Preopen{spec.rootfs.string(), "/"});
   auto ctx = wasi::create_wasi(std::move(wc));
   if (!ctx) return unexpected(ctx.error());
-  return std::unique_ptr<Workload>(std::make_unique<WasiCommand>(std::move(*module), std::move(*ctx), path));
+  return std::unique_ptr<Workload>(std::make_unique<WasiCommand>(std::move(module), std::move(*ctx), path));
 }
 
 // Component output goes to the task's stdio (the FIFOs containerd reads).
@@ -219,8 +228,15 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
 
 }  // namespace
 
+bool is_wasi_command(const WorkloadSpec& spec) { return !spec.args.empty() && ends_with(spec.args[0], ".wasm"); }
+
+Expected<std::vector<uint8_t>> read_wasi_module(const WorkloadSpec& spec) {
+  if (!is_wasi_command(spec)) return make_error("not a WASI command");
+  return read_beneath(spec.rootfs, wasi_module_path(spec));
+}
+
 Expected<std::unique_ptr<Workload>> prepare_workload(const WorkloadSpec& spec) {
-  if (!spec.args.empty() && ends_with(spec.args[0], ".wasm")) return prepare_wasi(spec);
+  if (is_wasi_command(spec)) return prepare_wasi(spec);
   return prepare_spin(spec);
 }
 

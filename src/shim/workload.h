@@ -12,6 +12,10 @@
 
 #include "common/expected.h"
 
+namespace whirl::wasm {
+class CompiledModule;
+}
+
 namespace whirl::shim {
 
 struct WorkloadSpec {
@@ -20,6 +24,9 @@ struct WorkloadSpec {
   std::vector<std::string> args;  // process.args
   std::vector<std::string> env;   // process.env
   std::string cwd = "/";
+  // A WASI command's module, already compiled by the shim (module_cache.h):
+  // used instead of reading and compiling args[0]. Null: compile it here.
+  std::shared_ptr<const wasm::CompiledModule> module;
 };
 
 class Workload {
@@ -33,5 +40,10 @@ class Workload {
 // A WASI command when args[0] names a `.wasm` file in the rootfs; otherwise
 // a Spin app from spin.toml at the rootfs root. Errors say which and why.
 Expected<std::unique_ptr<Workload>> prepare_workload(const WorkloadSpec& spec);
+
+// Whether the spec is a WASI command (args[0] names a `.wasm` file).
+bool is_wasi_command(const WorkloadSpec& spec);
+// A WASI command's module bytes, read beneath spec.rootfs (symlinks may not leave it).
+Expected<std::vector<uint8_t>> read_wasi_module(const WorkloadSpec& spec);
 
 }  // namespace whirl::shim
