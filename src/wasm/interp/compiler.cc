@@ -384,20 +384,33 @@ class Compiler {
     return true;
   }
 
-  // x + (y << k), the shift just emitted: one instruction. When x itself was
-  // z + m computed just before (array base + offset), that folds in too.
+  // x op (y shift k), the shift just emitted: one instruction. For
+  // x + (y << k) with x = z + m computed just before (array base + offset),
+  // that folds in too.
+  static uint16_t shift_form(Op op, uint16_t shift) {
+    auto pick = [&](uint16_t shl, uint16_t shr_u, uint16_t rotl) -> uint16_t {
+      return shift == kI32ShlImm ? shl : shift == kI32ShrUImm ? shr_u : shift == kI32RotlImm ? rotl : 0;
+    };
+    switch (op) {
+      case Op::I32Add: return pick(kI32AddShl, kI32AddShrU, kI32AddRotl);
+      case Op::I32Xor: return pick(kI32XorShl, kI32XorShrU, kI32XorRotl);
+      case Op::I32Or: return pick(kI32OrShl, kI32OrShrU, kI32OrRotl);
+      default: return 0;
+    }
+  }
   bool fuse_add_shift(const Instr& in) {
-    if (in.op != Op::I32Add) return false;
     uint32_t i = size() - 2, j = size() - 1;
     bool y_shifted = is_last_def(j);
     if (!y_shifted && !(vs_[j].kind == Entry::Local && is_last_def(i))) return false;
-    if (out_.ops.back() != kI32ShlImm) return false;
+    uint16_t form = shift_form(in.op, out_.ops.back());
+    if (!form) return false;
     Ins shl = out_.code.back();
     unemit();
-    if (y_shifted && vs_[i].kind == Entry::Temp && shl.b < (1u << 27) && fold_add_imm(temp(i), shl.b, shl.c & 31))
+    if (form == kI32AddShl && y_shifted && vs_[i].kind == Entry::Temp && shl.b < (1u << 27) &&
+        fold_add_imm(temp(i), shl.b, shl.c & 31))
       return true;
     uint32_t sx = y_shifted ? use(i) : vs_[j].local;
-    emit_def(kI32AddShl, temp(i), sx, shl.b, shl.c & 31);
+    emit_def(form, temp(i), sx, shl.b, shl.c & 31);
     vs_.resize(i);
     push_temp();
     return true;
@@ -706,7 +719,8 @@ std::string slot_op_name(uint16_t op) {
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
       "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
-      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2", "copy2", "i32.add_shl_imm",
+      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
+      "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

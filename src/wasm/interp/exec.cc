@@ -112,6 +112,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
+    IOP(kI32AddShrU) IOP(kI32AddRotl) IOP(kI32XorShl) IOP(kI32XorShrU) IOP(kI32XorRotl) IOP(kI32OrShl)
+    IOP(kI32OrShrU) IOP(kI32OrRotl)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
     OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
     OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
@@ -532,9 +534,22 @@ L_kI32AddShlImm:
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);
   NEXT();
-L_kI32AddShl:
-  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << pc->d));
-  NEXT();
+#define SHIFT_OP(N, E)                      \
+  L_##N : {                                 \
+    uint32_t x = uint32_t(S(b)), y = uint32_t(S(c)); \
+    S(a) = uint32_t(E);                     \
+    NEXT();                                 \
+  }
+  SHIFT_OP(kI32AddShl, x + (y << pc->d))
+  SHIFT_OP(kI32AddShrU, x + (y >> pc->d))
+  SHIFT_OP(kI32AddRotl, x + std::rotl(y, int(pc->d)))
+  SHIFT_OP(kI32XorShl, x ^ (y << pc->d))
+  SHIFT_OP(kI32XorShrU, x ^ (y >> pc->d))
+  SHIFT_OP(kI32XorRotl, x ^ std::rotl(y, int(pc->d)))
+  SHIFT_OP(kI32OrShl, x | (y << pc->d))
+  SHIFT_OP(kI32OrShrU, x | (y >> pc->d))
+  SHIFT_OP(kI32OrRotl, x | std::rotl(y, int(pc->d)))
+#undef SHIFT_OP
 L_kGlobalGet:
   S(a) = inst->globals[pc->b]->value;
   NEXT();
