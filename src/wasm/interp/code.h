@@ -52,7 +52,7 @@ enum IOp : uint16_t {
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
 #define IBINM(N, T, E) k##N##Imm, k##N##Mem, k##N##MemSt,
-#define FBINM(N, F, E) k##N##Mem, k##N##MemSt,
+#define FBINM(N, F, E) k##N##Imm, k##N##Mem, k##N##MemSt,
 // Abs: constant address b (+ offset c). Val: constant value a | d << 32.
 #define LOAD(N, T, R) k##N##Add, k##N##AddImm, k##N##Abs,
 #define STORE(N, T) k##N##Add, k##N##AddImm, k##N##Abs, k##N##Val, k##N##AbsVal,

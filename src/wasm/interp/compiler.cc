@@ -15,11 +15,13 @@ namespace {
 using f32 = float;
 using f64 = double;
 
-// Immediate form of an integer op (b is a constant), or 0.
+// Immediate form of an op (b is a constant: 32 bits in c, or for floats the
+// full value in c | d << 32), or 0.
 uint16_t imm_form(uint16_t op) {
   switch (op) {
 #define IBIN(N, T, E) case uint16_t(Op::N): return k##N##Imm;
 #define ICMP(N, T, E) case uint16_t(Op::N): return k##N##Imm;
+#define FBINM(N, F, E) case uint16_t(Op::N): return k##N##Imm;
 #include "wasm/interp/slot_ops.def"
     default: return 0;
   }
@@ -447,14 +449,15 @@ class Compiler {
     auto fits = [&](const Entry& e) {
       if (e.kind != Entry::Const) return false;
       const OpInfo& info = op_info(in.op);
-      return info.p1 == SigType::I32 || info.p1 == SigType::F32 || int64_t(e.value) == int64_t(int32_t(e.value));
+      return info.p1 == SigType::I32 || info.p1 == SigType::F32 || info.p1 == SigType::F64 ||
+             int64_t(e.value) == int64_t(int32_t(e.value));
     };
     // A constant first operand of a commutative op works as the immediate too.
     if (imm && !fits(vs_[j]) && fits(vs_[i]) && commutative(in.op)) std::swap(i, j);
     if (imm && fits(vs_[j])) {
-      uint32_t value = uint32_t(vs_[j].value);
+      uint64_t value = vs_[j].value;
       uint32_t sa = use(i);
-      emit_def(imm, temp(size() - 2), sa, value);
+      emit_def(imm, temp(size() - 2), sa, uint32_t(value), uint32_t(value >> 32));
     } else {
       uint32_t sa = use(i);
       uint32_t sb = use(j);
@@ -725,7 +728,7 @@ std::string slot_op_name(uint16_t op) {
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
 #define IBINM(N, T, E) #N "_imm", #N "_mem", #N "_mem_st",
-#define FBINM(N, F, E) #N "_mem", #N "_mem_st",
+#define FBINM(N, F, E) #N "_imm", #N "_mem", #N "_mem_st",
 #define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"

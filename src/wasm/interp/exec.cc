@@ -97,7 +97,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define FCMP(N, F, E) OP(N) IOP(kBrIf##N) IOP(kBrUnless##N)
 #define IBIN(N, T, E) OP(N) IOP(k##N##Imm)
 #define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt)
-#define FBINM(N, F, E) OP(N) IOP(k##N##Mem) IOP(k##N##MemSt)
+#define FBINM(N, F, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt)
 #define IUN(N, T, E) OP(N)
 #define FBIN(N, F, E) OP(N)
 #define FUN(N, F, E) OP(N)
@@ -350,6 +350,11 @@ L_kCallDirect:
   }
 #define FBINM(N, F, E)                                  \
   FBIN(N, F, E)                                         \
+  L_k##N##Imm : {                                       \
+    F a = F##_of(S(b)), b = F##_of(uint64_t(pc->c) | (uint64_t(pc->d) << 32)); \
+    S(a) = bits_of(F(E));                               \
+    NEXT();                                             \
+  }                                                     \
   L_k##N##Mem : {                                       \
     F a = F##_of(S(b)), b;                              \
     std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(F)); \
