@@ -1,0 +1,198 @@
+// Superinstructions against the plain forms they replace. Each case has a
+// function the compiler fuses ("fused") and the same computation written so
+// that it cannot fuse ("plain": operands routed through locals or split by an
+// empty block, a branch target). The test checks that the fused form really
+// appears (and not in the plain one), then runs both over edge-case inputs
+// (wrap-around addresses, out-of-bounds accesses, NaNs) in fresh instances
+// and requires equal results, equal traps and equal memory afterwards. The
+// plain forms are the ones the spec suite checks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "wasm/interp/code.h"
+#include "wasm/runtime/runtime.h"
+#include "wasm/text/wat.h"
+
+namespace whirl::wasm {
+namespace {
+
+struct Case {
+  const char* name;
+  const char* fused_op;  // slot op that must appear in "fused" only
+  const char* locals;    // shared local declarations
+  const char* fused;     // body, (param i32 i32) (result i64)
+  const char* plain;
+};
+
+const uint32_t kInputs[] = {0, 1, 2, 7, 8, 255, 1000, 65528, 65532, 65535, 65536, 0x7fffffff, 0x80000000,
+                            0xfffffff0, 0xfffffffc, 0xffffffff};
+
+std::string module_text(const Case& c) {
+  return std::string("(module (memory (export \"mem\") 1)\n"
+                     "  (data (i32.const 0) \"\\01\\02\\03\\04\\05\\06\\07\\08\\f0\\e1\\d2\\c3\\b4\\a5\\96\\87\")\n"
+                     "  (data (i32.const 65520) \"\\11\\22\\33\\44\\55\\66\\77\\88\\99\\aa\\bb\\cc\\dd\\ee\\ff\\00\")\n"
+                     "  (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))\n"
+                     "  (func (export \"fused\") (param i32 i32) (result i64) ") +
+         c.locals + "\n    " + c.fused + ")\n  (func (export \"plain\") (param i32 i32) (result i64) " + c.locals +
+         "\n    " + c.plain + "))";
+}
+
+std::vector<std::string> op_names(const CompiledModule& m, const char* export_name) {
+  const auto& impl = static_cast<const interp::CompiledModuleImpl&>(m);
+  for (const Export& e : impl.mod->exports) {
+    if (e.name != export_name) continue;
+    const interp::CompiledFunc& f = impl.funcs[e.index - impl.mod->num_imported_funcs];
+    std::vector<std::string> names;
+    for (uint16_t op : f.ops) names.push_back(interp::slot_op_name(op));
+    return names;
+  }
+  return {};
+}
+
+struct Outcome {
+  bool trapped = false;
+  TrapCode code = TrapCode::Unreachable;
+  uint64_t result = 0;
+  std::vector<uint8_t> memory;
+  bool operator==(const Outcome&) const = default;
+};
+
+Outcome run(const std::shared_ptr<const CompiledModule>& m, const char* fn, uint32_t x, uint32_t y) {
+  auto store = Store::create();
+  auto inst = store->instantiate(m, {});
+  EXPECT_TRUE(inst);
+  Outcome o;
+  if (!inst) return o;
+  auto r = store->invoke((*inst)->find_export(fn)->as_func(), std::vector<Value>{Value::i32(x), Value::i32(y)});
+  if (r) o.result = (*r)[0].bits;
+  else o.trapped = true, o.code = r.error().code;
+  MemoryInst* mem = (*inst)->find_export("mem")->as_memory();
+  o.memory.assign(mem->data(), mem->data() + mem->size_bytes());
+  return o;
+}
+
+const Case kCases[] = {
+    {"load_constant_address", "I32Load_abs", "(local $a i32)",
+     "(i64.extend_i32_u (i32.add (local.get 0) (i32.load offset=4 (i32.const 8))))",
+     "(local.set $a (i32.const 8)) (i64.extend_i32_u (i32.add (local.get 0) (i32.load offset=4 (local.get $a))))"},
+    {"load_constant_address_beyond_4GiB", "I64Load_abs", "(local $a i32)",
+     "(if (result i64) (local.get 0) (then (i64.load offset=4294967295 (i32.const 8))) (else (i64.const 3)))",
+     "(local.set $a (i32.const 8)) (if (result i64) (local.get 0) (then (i64.load offset=4294967295 (local.get $a))) "
+     "(else (i64.const 3)))"},
+    {"store_constant_address", "I32Store_abs", "(local $a i32)",
+     "(i32.store offset=4 (i32.const 32) (local.get 0)) (i64.load (i32.const 32))",
+     "(local.set $a (i32.const 32)) (i32.store offset=4 (local.get $a) (local.get 0)) (i64.load (i32.const 32))"},
+    {"store_constant_value", "I64Store_val", "(local $v i64)",
+     "(i64.store offset=2 (local.get 1) (i64.const 0x1122334455667788)) (i64.const 5)",
+     "(local.set $v (i64.const 0x1122334455667788)) (i64.store offset=2 (local.get 1) (local.get $v)) (i64.const 5)"},
+    {"store_constant_value_and_address", "I32Store16_abs_val", "(local $v i32)",
+     "(i32.store16 offset=65533 (i32.const 1) (i32.const 0xabcd)) (i64.const 1)",
+     "(local.set $v (i32.const 0xabcd)) (i32.store16 offset=65533 (i32.const 1) (local.get $v)) (i64.const 1)"},
+    {"test_and_branch", "br_unless_test_imm", "(local $t i32)",
+     "(if (result i64) (i32.and (local.get 0) (i32.const 0x80)) (then (i64.const 1)) (else (i64.const 2)))",
+     "(local.set $t (i32.and (local.get 0) (i32.const 0x80))) "
+     "(if (result i64) (local.get $t) (then (i64.const 1)) (else (i64.const 2)))"},
+    {"test_for_zero_and_branch", "br_unless_test", "(local $t i32)",
+     "(block (br_if 0 (i32.eqz (i32.and (local.get 0) (local.get 1)))) (return (i64.const 9))) (i64.const 4)",
+     "(block (local.set $t (i32.and (local.get 0) (local.get 1))) (br_if 0 (i32.eqz (local.get $t))) "
+     "(return (i64.const 9))) (i64.const 4)"},
+    {"move_bytes", "move1", "(local $v i32)",
+     "(i32.store8 offset=3 (local.get 1) (i32.load8_u offset=1 (local.get 0))) (i64.load (i32.const 0))",
+     "(local.set $v (i32.load8_u offset=1 (local.get 0))) (i32.store8 offset=3 (local.get 1) (local.get $v)) "
+     "(i64.load (i32.const 0))"},
+    {"move_words", "move8", "(local $v i64)",
+     "(i64.store offset=3 (local.get 1) (i64.load offset=5 (local.get 0))) (i64.load (i32.const 0))",
+     "(local.set $v (i64.load offset=5 (local.get 0))) (i64.store offset=3 (local.get 1) (local.get $v)) "
+     "(i64.load (i32.const 0))"},
+    {"read_modify_write", "I64Add_mem_st", "(local $v i64)",
+     "(i64.store offset=8 (local.get 0) (i64.add (i64.extend_i32_u (local.get 1)) (i64.load offset=8 (local.get 0)))) "
+     "(i64.load (i32.const 8))",
+     "(local.set $v (i64.add (i64.extend_i32_u (local.get 1)) (i64.load offset=8 (local.get 0)))) "
+     "(i64.store offset=8 (local.get 0) (local.get $v)) (i64.load (i32.const 8))"},
+    {"read_modify_write_float", "F64Sub_mem_st", "(local $v f64)",
+     "(f64.store (local.get 0) (f64.sub (f64.convert_i32_s (local.get 1)) (f64.load (local.get 0)))) "
+     "(i64.load (local.get 0))",
+     "(local.set $v (f64.sub (f64.convert_i32_s (local.get 1)) (f64.load (local.get 0)))) "
+     "(f64.store (local.get 0) (local.get $v)) (i64.load (local.get 0))"},
+    {"paired_increments", "i32.inc2", "(local $n i32)",
+     "(local.set $n (i32.and (local.get 1) (i32.const 63))) "
+     "(loop (local.set 0 (i32.add (local.get 0) (i32.const 7))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
+     "(br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) (i64.extend_i32_u (local.get 0))",
+     "(local.set $n (i32.and (local.get 1) (i32.const 63))) "
+     "(loop (local.set 0 (i32.add (local.get 0) (i32.const 7))) (block) (local.set $n (i32.add (local.get $n) "
+     "(i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) (i64.extend_i32_u (local.get 0))"},
+    {"paired_copies", "copy2", "(local $t i32) (local $n i32)",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) "
+     "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get $t)) "
+     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (local.get 1)))",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) "
+     "(loop (local.set $t (local.get 0)) (block) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $t)) "
+     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (local.get 1)))"},
+    {"indexed_address_wraps", "i32.add_shl_imm", "(local $b i32)",
+     "(i64.load32_u (i32.add (i32.add (local.get 0) (i32.const 1000)) (i32.shl (local.get 1) (i32.const 2))))",
+     "(local.set $b (i32.add (local.get 0) (i32.const 1000))) "
+     "(i64.load32_u (i32.add (local.get $b) (i32.shl (local.get 1) (i32.const 2))))"},
+    {"indexed_address_around_an_increment", "i32.add_shl_imm", "(local $b i32)",
+     "(i64.load8_u (i32.add (i32.add (local.get 0) (i32.const 16)) "
+     "(i32.shl (local.tee 1 (i32.add (local.get 1) (i32.const -1))) (i32.const 3))))",
+     "(local.set $b (i32.add (local.get 0) (i32.const 16))) "
+     "(i64.load8_u (i32.add (local.get $b) (i32.shl (local.tee 1 (i32.add (local.get 1) (i32.const -1))) "
+     "(i32.const 3))))"},
+    {"xor_rotate", "i32.xor_rotl", "(local $r i32)",
+     "(i64.extend_i32_u (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))",
+     "(local.set $r (i32.rotl (local.get 1) (i32.const 7))) (i64.extend_i32_u (i32.xor (local.get 0) (local.get $r)))"},
+    {"or_shift_right", "i32.or_shr_u", "(local $r i32)",
+     "(i64.extend_i32_u (i32.or (i32.shr_u (local.get 1) (i32.const 35)) (local.get 0)))",
+     "(local.set $r (i32.shr_u (local.get 1) (i32.const 35))) (i64.extend_i32_u (i32.or (local.get $r) (local.get 0)))"},
+    {"add_shift_left", "i32.add_shl", "(local $r i32)",
+     "(i64.extend_i32_u (call $sq (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 31)))))",
+     "(local.set $r (i32.shl (local.get 1) (i32.const 31))) "
+     "(i64.extend_i32_u (call $sq (i32.add (local.get 0) (local.get $r))))"},
+    {"float_immediate", "F64Mul_imm", "(local $k f64)",
+     "(i64.reinterpret_f64 (f64.mul (f64.convert_i32_s (local.get 0)) (f64.const 0.1)))",
+     "(local.set $k (f64.const 0.1)) (i64.reinterpret_f64 (f64.mul (f64.convert_i32_s (local.get 0)) (local.get $k)))"},
+    {"float_immediate_nan", "F32Div_imm", "(local $k f32)",
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.div (f32.reinterpret_i32 (local.get 0)) (f32.const -nan:0x200001))))",
+     "(local.set $k (f32.const -nan:0x200001)) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.div (f32.reinterpret_i32 (local.get 0)) (local.get $k))))"},
+};
+
+class Fusion : public testing::TestWithParam<Case> {};
+
+TEST_P(Fusion, MatchesPlainForm) {
+  const Case& c = GetParam();
+  std::string text = module_text(c);
+  auto bytes = text::wat_to_binary(text);
+  ASSERT_TRUE(bytes) << bytes.error().message << "\n" << text;
+  auto m = load_module(*bytes);
+  ASSERT_TRUE(m) << m.error().message;
+  auto has = [&](const char* fn) {
+    auto names = op_names(**m, fn);
+    return std::find(names.begin(), names.end(), c.fused_op) != names.end();
+  };
+  EXPECT_TRUE(has("fused")) << c.fused_op << " not emitted";
+  EXPECT_FALSE(has("plain")) << c.fused_op << " emitted for the plain form";
+  int traps = 0;
+  for (uint32_t x : kInputs) {
+    for (uint32_t y : kInputs) {
+      Outcome f = run(*m, "fused", x, y), p = run(*m, "plain", x, y);
+      traps += p.trapped;
+      ASSERT_EQ(f.trapped, p.trapped) << "x=" << x << " y=" << y;
+      if (p.trapped) EXPECT_EQ(f.code, p.code) << "x=" << x << " y=" << y;
+      else EXPECT_EQ(f.result, p.result) << "x=" << x << " y=" << y;
+      ASSERT_TRUE(f.memory == p.memory) << "memory differs, x=" << x << " y=" << y;
+    }
+  }
+  RecordProperty("traps", traps);
+}
+
+INSTANTIATE_TEST_SUITE_P(Interp, Fusion, testing::ValuesIn(kCases),
+                         [](const testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
+
+}  // namespace
+}  // namespace whirl::wasm
