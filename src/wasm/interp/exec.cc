@@ -49,7 +49,9 @@ std::optional<Trap> call_host(StoreImpl& s, FuncImpl* f, InstanceImpl* caller, u
   return std::nullopt;
 }
 
-Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t end, FuncImpl* current) {
+// The backtrace is the functions of frames[first, end) innermost first, then
+// the entry function.
+Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t end, FuncImpl* entry) {
   Trap t;
   t.code = code;
   t.message = trap_message(code);
@@ -58,8 +60,8 @@ Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t en
     std::string name = f->instance->module().func_name(f->index);
     t.backtrace.push_back({f->index, name.empty() ? "<func " + std::to_string(f->index) + ">" : name});
   };
-  add(current);
   for (size_t i = end; i-- > first;) add(frames[i].fn);
+  add(entry);
   return t;
 }
 
@@ -77,7 +79,6 @@ const std::string* profile_name(FuncImpl* f) {
 // Where the interpreter is, for a trap raised by a guard-page fault (the
 // fault handler longjmps past run(), so this lives in memory).
 struct RunState {
-  FuncImpl* volatile fn;
   volatile size_t fidx;
 };
 
@@ -135,7 +136,6 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   InterpFrame* fptr = s.frames.data();
   size_t fcap = s.frames.size();
 
-  FuncImpl* fn = entry;
   InstanceImpl* inst = nullptr;
   MemoryImpl* mem = nullptr;
   uint8_t* mbase = nullptr;
@@ -158,9 +158,10 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     goto trapped;       \
   } while (0)
 #ifdef WHIRL_INTERP_PROFILE
+  auto cur_fn = [&] { return fidx > fbase ? fptr[fidx - 1].fn : entry; };
 #define DISPATCH()                                                       \
   do {                                                                   \
-    interp::profile_hit(fn->code->ops[size_t(pc - fn->code->code.data())], profile_name(fn)); \
+    interp::profile_hit(cur_fn()->code->ops[size_t(pc - cur_fn()->code->code.data())], profile_name(cur_fn())); \
     goto* pc->h;                                                         \
   } while (0)
 #else
@@ -173,9 +174,9 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   } while (0)
 #define S(x) fp[pc->x]
   // Entering another instance: its memory, whose reservation faults are ours.
-#define SWITCH_INSTANCE()                                                      \
+#define SWITCH_INSTANCE(f)                                                     \
   do {                                                                         \
-    inst = fn->instance;                                                       \
+    inst = (f)->instance;                                                      \
     mem = inst->memories.empty() ? nullptr : inst->memories[0];                \
     mbase = mem ? mem->base : nullptr;                                         \
     guard->lo = mbase;                                                         \
@@ -205,14 +206,15 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     std::memcpy(results, fp, entry->ftype.results.size() * sizeof(uint64_t));
     return std::nullopt;
   }
+  callee = entry;
   goto enter;
 
 enter:
-  // fn's arguments are at fp; the caller's frame (if any) is saved.
-  cf = fn->code;
-  if (fn->instance != inst) SWITCH_INSTANCE();
+  // callee's arguments are at fp; its frame (if it has a caller) is pushed.
+  cf = callee->code;
+  if (callee->instance != inst) SWITCH_INSTANCE(callee);
 enter_code : {
-  // Entry to cf (the code of fn, in the current instance).
+  // Entry to cf (the code of callee, in the current instance).
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   // Calls count like loop iterations, so recursion without loops is bounded too.
   if (fuel_on && s.fuel_left-- == 0) TRAP(TrapCode::OutOfFuel);
@@ -226,7 +228,6 @@ enter_code : {
     for (uint32_t k = 4, n = cf->num_locals - cf->num_params; k < n; ++k) z[k] = 0;
   }
   pc = cf->code.data();
-  state->fn = fn;
   state->fidx = fidx;
   DISPATCH();
 }
@@ -254,9 +255,8 @@ do_call:
     fptr = s.frames.data();
     fcap = s.frames.size();
   }
-  fptr[fidx++] = {fn, pc + 1, fp};
+  fptr[fidx++] = {callee, reinterpret_cast<const Ins*>(reinterpret_cast<uintptr_t>(pc + 1) | (callee->instance != inst)), fp};
   fp = nfp;
-  fn = callee;
   goto enter;
   // A call within the instance: the callee's code is linked into the
   // instruction, so no lookups stand between the call and its first op.
@@ -266,11 +266,9 @@ L_kCallDirect:
     fptr = s.frames.data();
     fcap = s.frames.size();
   }
-  callee = inst->funcs[pc->a];  // for frames and backtraces only
   cf = reinterpret_cast<const interp::CompiledFunc*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
-  fptr[fidx++] = {fn, pc + 1, fp};
+  fptr[fidx++] = {inst->funcs[pc->a], pc + 1, fp};  // the function: for backtraces only
   fp += pc->b;
-  fn = callee;
   goto enter_code;
 
   // Numeric handlers, generated from slot_ops.def.
@@ -500,12 +498,11 @@ L_kReturn : {
     return std::nullopt;
   }
   const InterpFrame& f = fptr[--fidx];
-  fn = f.fn;
+  auto ret = reinterpret_cast<uintptr_t>(f.ret);
   fp = f.fp;
-  pc = f.ret;
-  state->fn = fn;
+  pc = reinterpret_cast<const Ins*>(ret & ~uintptr_t(1));
   state->fidx = fidx;
-  if (fn->instance != inst) SWITCH_INSTANCE();
+  if (ret & 1) SWITCH_INSTANCE(fidx > fbase ? fptr[fidx - 1].fn : entry);
   DISPATCH();
 }
 L_kCall:
@@ -662,7 +659,7 @@ L_bad:
   TRAP(TrapCode::Unreachable);
 
 trapped : {
-  Trap t = make_trap(host_trap ? host_trap->code : trap_code, fptr, fbase, fidx, fn);
+  Trap t = make_trap(host_trap ? host_trap->code : trap_code, fptr, fbase, fidx, entry);
   if (host_trap) {
     Trap h = std::move(*host_trap);
     h.backtrace.insert(h.backtrace.end(), t.backtrace.begin(), t.backtrace.end());
@@ -691,10 +688,10 @@ std::optional<Trap> call(StoreImpl& s, FuncImpl* entry, const uint64_t* args, ui
     platform::GuardRegion* prev;
     ~Restore() { platform::guard_current() = prev; }
   } restore{guard.prev};
-  RunState state{entry, s.frames_top};
+  RunState state{s.frames_top};
   if (sigsetjmp(guard.jmp, 0)) {
     // An access beyond the memory's size faulted in run().
-    return make_trap(TrapCode::MemoryOutOfBounds, s.frames.data(), s.frames_top, state.fidx, state.fn);
+    return make_trap(TrapCode::MemoryOutOfBounds, s.frames.data(), s.frames_top, state.fidx, entry);
   }
   return run(&s, entry, args, results, nullptr, &guard, &state);
 }

@@ -87,7 +87,10 @@ class InstanceImpl final : public Instance {
 
 class StoreImpl;
 
-// A suspended caller in the interpreter: where to resume and its frame.
+// A call in progress in the interpreter: the function called (so the
+// frames spell the backtrace), where its caller resumes (bit 0 set when the
+// callee runs in another instance: the return switches back) and the
+// caller's frame.
 struct InterpFrame {
   FuncImpl* fn;
   const interp::Ins* ret;
