@@ -1,27 +1,23 @@
 #include "shim/module_cache.h"
 
 #include <cstring>
-#include <functional>
-#include <string_view>
 
 #include "wasm/runtime/runtime.h"
 
 namespace whirl::shim {
 
-ModuleCache::Handle ModuleCache::lookup(std::vector<uint8_t> bytes) {
-  uint64_t hash = std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+ModuleCache::Handle ModuleCache::lookup(std::span<const uint8_t> bytes) {
   std::lock_guard lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {  // drop entries no task holds
     if (it->second.expired()) it = entries_.erase(it);
     else ++it;
   }
-  auto [lo, hi] = entries_.equal_range(hash);
+  auto [lo, hi] = entries_.equal_range(bytes.size());
   for (auto it = lo; it != hi; ++it)
-    if (auto e = it->second.lock(); e && e->bytes == bytes) return e;
+    if (auto e = it->second.lock(); e && std::memcmp(e->bytes.data(), bytes.data(), bytes.size()) == 0) return e;
   auto e = std::make_shared<Entry>();
-  e->hash = hash;
-  e->bytes = std::move(bytes);
-  entries_.emplace(hash, e);
+  e->bytes.assign(bytes.begin(), bytes.end());
+  entries_.emplace(bytes.size(), e);
   return e;
 }
 

@@ -6,15 +6,16 @@
 // Crash isolation is kept: the shim compiles only bytes that a task process
 // has already compiled successfully (the first task with a module compiles
 // it itself, as before; a module that crashes the compiler takes down that
-// task, never the shim). Entries are looked up by content (a hash, then a
-// byte comparison), and live while a task created from them does: a shim
-// with no tasks holds no modules.
+// task, never the shim). Entries are looked up by content (size, then the
+// bytes), and live while a task created from them does: a shim with no
+// tasks holds no modules.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 namespace whirl::wasm {
@@ -26,7 +27,6 @@ namespace whirl::shim {
 class ModuleCache {
  public:
   struct Entry {
-    uint64_t hash = 0;
     std::vector<uint8_t> bytes;
     std::mutex mu;  // guards the two below
     bool verified = false;  // a task process compiled these bytes
@@ -34,8 +34,9 @@ class ModuleCache {
   };
   using Handle = std::shared_ptr<Entry>;
 
-  // The entry for these bytes: an existing one with the same content, or a new one.
-  Handle lookup(std::vector<uint8_t> bytes);
+  // The entry for these bytes: an existing one with the same content, or a
+  // new one (which copies them).
+  Handle lookup(std::span<const uint8_t> bytes);
   // The compiled module, compiling it here if a task process already did;
   // null when the task process must compile it (first use, or an error).
   static std::shared_ptr<const wasm::CompiledModule> compiled(const Handle& entry);
@@ -46,7 +47,7 @@ class ModuleCache {
 
  private:
   std::mutex mu_;
-  std::multimap<uint64_t, std::weak_ptr<Entry>> entries_;
+  std::multimap<size_t, std::weak_ptr<Entry>> entries_;  // by size
 };
 
 }  // namespace whirl::shim

@@ -137,8 +137,8 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
     // Compiled once per shim and inherited by the task process
     // (module_cache.h). A module that cannot be read is the task process's
     // error to report, as before.
-    if (auto bytes = read_wasi_module(ps.workload)) {
-      t->module = modules_.lookup(std::move(*bytes));
+    if (auto file = map_wasi_module(ps.workload)) {
+      t->module = modules_.lookup(file->bytes());
       ps.workload.module = ModuleCache::compiled(t->module);
     }
   }

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -230,9 +232,29 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
 
 bool is_wasi_command(const WorkloadSpec& spec) { return !spec.args.empty() && ends_with(spec.args[0], ".wasm"); }
 
-Expected<std::vector<uint8_t>> read_wasi_module(const WorkloadSpec& spec) {
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+Expected<MappedFile> map_wasi_module(const WorkloadSpec& spec) {
   if (!is_wasi_command(spec)) return make_error("not a WASI command");
-  return read_beneath(spec.rootfs, wasi_module_path(spec));
+  std::string path = wasi_module_path(spec);
+  int dir = ::open(spec.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return make_error(spec.rootfs.string() + ": cannot open the rootfs");
+  std::string rel = path;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  int fd = platform::open_beneath(dir, rel, O_RDONLY | O_CLOEXEC, 0, true);
+  ::close(dir);
+  if (fd < 0) return make_error(path + ": not found in the image");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    ::close(fd);
+    return make_error(path + ": not a regular file");
+  }
+  void* p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) return make_error(path + ": cannot map the module");
+  return MappedFile(static_cast<const uint8_t*>(p), size_t(st.st_size));
 }
 
 Expected<std::unique_ptr<Workload>> prepare_workload(const WorkloadSpec& spec) {

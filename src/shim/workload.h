@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,21 @@ Expected<std::unique_ptr<Workload>> prepare_workload(const WorkloadSpec& spec);
 
 // Whether the spec is a WASI command (args[0] names a `.wasm` file).
 bool is_wasi_command(const WorkloadSpec& spec);
-// A WASI command's module bytes, read beneath spec.rootfs (symlinks may not leave it).
-Expected<std::vector<uint8_t>> read_wasi_module(const WorkloadSpec& spec);
+// A file mapped read-only (unmapped when destroyed).
+class MappedFile {
+ public:
+  MappedFile(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; o.size_ = 0; }
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile();
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+};
+// A WASI command's module, mapped from beneath spec.rootfs (symlinks may
+// not leave it): the shim looks it up without copying it.
+Expected<MappedFile> map_wasi_module(const WorkloadSpec& spec);
 
 }  // namespace whirl::shim

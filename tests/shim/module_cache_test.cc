@@ -33,7 +33,8 @@ TEST(ModuleCache, CompilesOnlyWhatATaskProcessCompiledFirst) {
 
 TEST(ModuleCache, BadBytesNeverCompile) {
   ModuleCache cache;
-  auto e = cache.lookup({0x00, 0x61, 0x73, 0x6d, 0x02});
+  const std::vector<uint8_t> bad = {0x00, 0x61, 0x73, 0x6d, 0x02};
+  auto e = cache.lookup(bad);
   ModuleCache::mark_verified(e);  // even if told so
   EXPECT_EQ(ModuleCache::compiled(e), nullptr);
 }
