@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo demo-wast bench-http test-asan fuzz fuzz-text install clean
+.PHONY: all deps build test demo demo-wast bench-http test-asan fuzz fuzz-diff fuzz-text install clean
 
 all: build
 
@@ -57,6 +57,16 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 	  clang --target=wasm32-wasi -O2 $$c -o $(FUZZ_BUILD)/seeds/$$(basename $$c .c).wasm -lm; done
 	./$(FUZZ_BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
 	  $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
+
+# The same seeds, each module run with and without superinstructions:
+# make fuzz-diff FUZZ_SECONDS=600
+fuzz-diff: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_diff
+	mkdir -p $(FUZZ_BUILD)/corpus-diff $(FUZZ_BUILD)/seeds
+	for c in bench/programs/*.c; do \
+	  clang --target=wasm32-wasi -O2 $$c -o $(FUZZ_BUILD)/seeds/$$(basename $$c .c).wasm -lm; done
+	./$(FUZZ_BUILD)/fuzz/fuzz_diff -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	  $(FUZZ_BUILD)/corpus-diff $(FUZZ_BUILD)/seeds
 
 PREFIX ?= /usr/local
 install: build

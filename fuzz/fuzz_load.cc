@@ -7,36 +7,10 @@
 #include <vector>
 
 #include "wasm/runtime/runtime.h"
+#include "wasm/script/differential.h"
 
 using namespace whirl::wasm;
-
-namespace {
-
-ExternVal stand_in(Store& store, const Import& imp, const Module& m) {
-  switch (imp.kind) {
-    case ExternKind::Func: {
-      const FuncType& t = m.types[imp.func_type];
-      return ExternVal::func(store.create_host_func(
-          t, [](Caller&, std::span<const Value>, std::span<Value> results) -> std::optional<Trap> {
-            for (auto& r : results) r.bits = 0;
-            return std::nullopt;
-          }));
-    }
-    case ExternKind::Table:
-      return ExternVal::table(store.create_table(imp.table, Value::null(imp.table.elem)));
-    case ExternKind::Memory: {
-      MemoryType t = imp.memory;
-      if (t.limits.min > 16) t.limits.min = 16;  // keep the fuzzer's memory use small
-      auto mem = store.create_memory(t);
-      return mem ? ExternVal::memory(*mem) : ExternVal{};
-    }
-    case ExternKind::Global:
-      return ExternVal::global(store.create_global(imp.global, Value::zero(imp.global.type)));
-  }
-  return {};
-}
-
-}  // namespace
+using whirl::wasm::script::stand_in;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto compiled = load_module(std::span<const uint8_t>(data, size));

@@ -85,7 +85,9 @@ class CompiledModuleImpl final : public CompiledModule {
   std::shared_ptr<const Module> module_ptr() const override { return mod; }
 };
 
-CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids);
+// `fuse`: form superinstructions and immediate forms (see CompileOptions).
+CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids,
+                              bool fuse = true);
 
 // Turns calls to the module's own functions into kCallDirect (once all of
 // `funcs` are compiled; the vector must not move afterwards).

@@ -139,8 +139,8 @@ struct Cond {
 
 class Compiler {
  public:
-  Compiler(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids)
-      : m_(m), f_(f), type_ids_(type_ids) {}
+  Compiler(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids, bool fuse)
+      : m_(m), f_(f), type_ids_(type_ids), fuse_(fuse) {}
 
   CompiledFunc run() {
     const FuncType& t = m_.types[f_.type_index];
@@ -160,7 +160,7 @@ class Compiler {
  private:
   uint32_t pc() const { return uint32_t(out_.code.size()); }
   uint32_t emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
-    if (op == kCopy && pc() > 0 && out_.ops.back() == kCopy && bound_pc_ != pc()) {
+    if (fuse_ && op == kCopy && pc() > 0 && out_.ops.back() == kCopy && bound_pc_ != pc()) {
       // Copies come in runs (call arguments, values moved to a label): two per op.
       Ins& prev = out_.code.back();
       prev.c = a;
@@ -233,7 +233,7 @@ class Compiler {
   // computed it (and an i32.and under an i32.eqz: a test for zero bits).
   Cond take_cond() {
     Cond c;
-    if (top_is_last_def() && branch_form(out_.ops.back(), true)) {
+    if (fuse_ && top_is_last_def() && branch_form(out_.ops.back(), true)) {
       Ins last = out_.code.back();
       uint16_t op = out_.ops.back();
       unemit();
@@ -339,7 +339,7 @@ class Compiler {
     Entry v = vs_[i];
     if (!refs && top_is_last_def()) {
       out_.code.back().a = x;
-      merge_increments();
+      if (fuse_) merge_increments();
     } else {
       for (uint32_t k = 0; k < i; ++k)
         if (vs_[k].kind == Entry::Local && vs_[k].local == x) materialize(k);
@@ -372,6 +372,7 @@ class Compiler {
   }
   // x op load(addr): the load just emitted becomes the op's memory operand.
   bool fuse_memory_operand(const Instr& in) {
+    if (!fuse_) return false;
     uint32_t i = size() - 2, j = size() - 1;
     bool y_loaded = is_last_def(j);
     if (!y_loaded && !(commutative(in.op) && vs_[j].kind == Entry::Local && is_last_def(i))) return false;
@@ -401,6 +402,7 @@ class Compiler {
     }
   }
   bool fuse_add_shift(const Instr& in) {
+    if (!fuse_) return false;
     uint32_t i = size() - 2, j = size() - 1;
     bool y_shifted = is_last_def(j);
     if (!y_shifted && !(vs_[j].kind == Entry::Local && is_last_def(i))) return false;
@@ -445,7 +447,7 @@ class Compiler {
   void binary(const Instr& in) {
     if (fuse_memory_operand(in) || fuse_add_shift(in)) return;
     uint32_t i = size() - 2, j = size() - 1;
-    uint16_t imm = imm_form(uint16_t(in.op));
+    uint16_t imm = fuse_ ? imm_form(uint16_t(in.op)) : 0;
     auto fits = [&](const Entry& e) {
       if (e.kind != Entry::Const) return false;
       const OpInfo& info = op_info(in.op);
@@ -469,6 +471,7 @@ class Compiler {
   }
   // A load whose address was just computed by an i32.add adds it itself.
   void load(const Instr& in) {
+    if (!fuse_) return unary(uint16_t(in.op), in.b);
     if (vs_.back().kind == Entry::Const) {
       uint32_t i = size() - 1;
       emit_def(const_form(uint16_t(in.op), true, false), temp(i), uint32_t(vs_[i].value), in.b);
@@ -487,6 +490,13 @@ class Compiler {
   // A store of a local to an address just computed by an i32.add adds it itself.
   void store(const Instr& in) {
     uint32_t i = size() - 2, j = size() - 1;
+    if (!fuse_) {
+      uint32_t sv = use(j);
+      uint32_t sa = use(i);
+      emit(uint16_t(in.op), sv, sa, in.b);
+      vs_.resize(i);
+      return;
+    }
     if (is_last_def(j) && out_.ops.back() < uint16_t(Op::Count_) &&
         op_info(Op(out_.ops.back())).mem_bytes == op_info(in.op).mem_bytes) {
       // A value just loaded (plain form, same width): one memory-to-memory move.
@@ -683,6 +693,7 @@ class Compiler {
   const Module& m_;
   const Function& f_;
   const std::vector<uint32_t>& type_ids_;
+  const bool fuse_;  // superinstructions and immediate forms
   CompiledFunc out_;
   std::vector<Ctrl> ctrls_;
   std::vector<Entry> vs_;
@@ -693,8 +704,9 @@ class Compiler {
 
 }  // namespace
 
-CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids) {
-  return Compiler(m, f, type_ids).run();
+CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids,
+                              bool fuse) {
+  return Compiler(m, f, type_ids, fuse).run();
 }
 
 void link_direct_calls(CompiledModuleImpl& m) {

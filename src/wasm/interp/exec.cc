@@ -187,7 +187,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   do {                                                                               \
     int32_t d_ = int32_t(delta);                                                     \
     if (d_ <= 0) {                                                                   \
-      if (fuel_on && s.fuel_left-- == 0) TRAP(TrapCode::OutOfFuel);                  \
+      if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));\
       if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted); \
     }                                                                                \
     pc += d_;                                                                        \
@@ -217,7 +217,7 @@ enter_code : {
   // Entry to cf (the code of callee, in the current instance).
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   // Calls count like loop iterations, so recursion without loops is bounded too.
-  if (fuel_on && s.fuel_left-- == 0) TRAP(TrapCode::OutOfFuel);
+  if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));  // stays exhausted
   if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
   if (fp + cf->frame_size + 4 > stack_end) TRAP(TrapCode::StackExhausted);
   {

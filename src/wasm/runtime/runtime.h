@@ -172,8 +172,16 @@ class CompiledModule {
   virtual std::shared_ptr<const Module> module_ptr() const = 0;
 };
 
+struct CompileOptions {
+  // Superinstructions, immediate forms and linked direct calls; off, the
+  // interpreter runs one plain slot op per wasm op (the reference that
+  // differential tests compare the fused code against).
+  bool superinstructions = true;
+};
+
 // Translate a module that passed validate_module() for the interpreter.
-Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module);
+Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
+                                                               const CompileOptions& options = {});
 
 // Decode + validate + compile: the one loader every front end uses.
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes);

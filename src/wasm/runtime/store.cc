@@ -35,13 +35,15 @@ const char* trap_message(TrapCode code) {
   return "trap";
 }
 
-Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module) {
+Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
+                                                               const CompileOptions& options) {
   auto c = std::make_shared<interp::CompiledModuleImpl>();
   c->funcs.reserve(module->functions.size());
   for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
-  for (const auto& f : module->functions) c->funcs.push_back(interp::compile_function(*module, f, c->type_ids));
+  for (const auto& f : module->functions)
+    c->funcs.push_back(interp::compile_function(*module, f, c->type_ids, options.superinstructions));
   c->mod = std::move(module);
-  interp::link_direct_calls(*c);
+  if (options.superinstructions) interp::link_direct_calls(*c);
   return std::shared_ptr<const CompiledModule>(std::move(c));
 }
 

@@ -128,6 +128,12 @@ TEST(Runtime, FuelAndInterruptStopInfiniteLoops) {
   auto r = fueled->invoke(export_func(*inst, "spin"), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, TrapCode::OutOfFuel);
+  // Fuel is the store's budget: once spent it stays spent (found by the
+  // differential test: the counter wrapped around and the next call ran
+  // unbounded).
+  auto again = fueled->invoke(export_func(*inst, "spin"), {});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, TrapCode::OutOfFuel);
 
   auto store = Store::create();
   auto inst2 = store->instantiate(m, {});

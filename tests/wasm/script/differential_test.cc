@@ -1,0 +1,60 @@
+// Every module of the spec suite (../shared/wasm-testsuite, top-level
+// scripts), compiled with and without superinstructions, run side by side
+// (wasm/script/differential.h): results, traps, memories and globals must
+// agree. The spec assertions check the fused code against the spec; this
+// checks it against the plain code on inputs the assertions do not use.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "wasm/binary/decoder.h"
+#include "wasm/script/differential.h"
+#include "wasm/text/wast.h"
+#include "wasm/text/wat.h"
+#include "wasm/validate/validator.h"
+
+namespace whirl::wasm {
+namespace {
+
+TEST(Differential, SpecModulesAgreeWithAndWithoutSuperinstructions) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(WHIRL_SPEC_DIR)) GTEST_SKIP() << "no spec suite at " << WHIRL_SPEC_DIR;
+  size_t modules = 0, files = 0;
+  for (const auto& entry : fs::directory_iterator(WHIRL_SPEC_DIR)) {
+    if (entry.path().extension() != ".wast") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto commands = text::parse_wast(text.str());
+    if (!commands) continue;
+    ++files;
+    for (const auto& c : *commands) {
+      if (c.kind != text::WastCommandKind::Module || !c.has_module) continue;
+      std::vector<uint8_t> bytes;
+      if (c.module.form == text::WastModule::Form::Binary) {
+        bytes = c.module.binary;
+      } else if (c.module.form == text::WastModule::Form::Text) {
+        auto b = text::wat_to_binary(c.module.text);
+        if (!b) continue;
+        bytes = std::move(*b);
+      } else {
+        continue;
+      }
+      auto m = decode_module(bytes);
+      if (!m) continue;  // SIMD and other proposals the interpreter does not take
+      auto module = std::make_shared<const Module>(std::move(*m));
+      if (!validate_module(*module)) continue;
+      ++modules;
+      auto diff = script::compare_superinstructions(module);
+      EXPECT_FALSE(diff) << entry.path().filename().string() << ":" << c.line << ": " << *diff;
+    }
+  }
+  EXPECT_GT(files, 80u);
+  EXPECT_GT(modules, 1000u);
+  RecordProperty("modules", int(modules));
+}
+
+}  // namespace
+}  // namespace whirl::wasm
