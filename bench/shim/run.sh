@@ -21,6 +21,10 @@ done
 for tool in containerd ctr runc containerd-shim-runc-v2 go python3; do command -v $tool >/dev/null || { echo "missing $tool"; exit 1; }; done
 
 T=$(mktemp -d "${BENCH_TMP:-/tmp}/whirl-bench.XXXXXX")
+# The direct mode also runs with its scratch (bundles, overlay upper dirs,
+# task output) on tmpfs, where unmounting an overlay does not sync a disk.
+TT=""
+[ "$(stat -fc %T /dev/shm 2>/dev/null)" = tmpfs ] && TT=$(mktemp -d /dev/shm/whirl-bench.XXXXXX)
 SOCK=$T/c.sock
 CTD_PID=""
 cleanup() {
@@ -34,11 +38,13 @@ cleanup() {
   fi
   local socks
   socks=$(cat "$T"/state/io.containerd.runtime.v2.task/*/*/address 2>/dev/null | sed 's|^unix://||')
-  # Shims of this containerd and of whirl-shim-stress (both have an -address under $T).
+  # Shims of this containerd and of whirl-shim-stress (an -address under $T or $TT).
   for p in $(pgrep -f "containerd-shim.*-address $T/" 2>/dev/null); do kill -9 "$p"; done
+  [ -n "$TT" ] && for p in $(pgrep -f "containerd-shim.*-address $TT/" 2>/dev/null); do kill -9 "$p"; done
   for s in $socks; do [ -S "$s" ] && rm -f "$s"; done  # left by shims killed above
   grep -o " $T[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$T"
+  [ -n "$TT" ] && grep -o " $TT[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$T" ${TT:+"$TT"}
 } >/dev/null 2>&1
 trap cleanup EXIT
 
@@ -85,12 +91,24 @@ echo "== whirl shim, mean time inside each call"
 grep -a -o "whirl shim: [A-Za-z]* ok in [0-9]* us" "$T/containerd.log" |
   awk '{s[$3]+=$6; n[$3]++} END {for (k in s) printf "  %-9s %7.3f ms (%d calls)\n", k, s[k]/n[k]/1000, n[k]}' | sort
 
-# Direct: one shim, containerd mocked (bench/shim/stress.cc says how).
-echo "== direct: $N tasks over ttrpc to one shim, containerd mocked (runwasi's stress-test method)"
-echo "whirl (WASI hello):"
-"$STRESS" -shim "$BUILD/containerd-shim-whirl-v2" -image "$T/hello" -n "$N" -tmp "$T" -expect "hello from wasi" -- /hello.wasm
-echo "runc (busybox echo):"
-"$STRESS" -shim "$(command -v containerd-shim-runc-v2)" -image "$T/bb" -n "$N" -tmp "$T" -expect hello -- /bin/busybox echo hello
+# Direct: one shim, containerd mocked (bench/shim/stress.cc says how). Each
+# task's rootfs is an overlay (the image directory as its lower layer) that
+# the shim mounts at Create and unmounts at Delete, as with containerd's
+# overlayfs snapshotter. 10 warm-up tasks each first.
+direct() {  # SCRATCH
+  "$STRESS" -shim "$BUILD/containerd-shim-whirl-v2" -image "$T/hello" -n 10 -tmp "$1" -expect "hello from wasi" -- /hello.wasm >/dev/null
+  "$STRESS" -shim "$(command -v containerd-shim-runc-v2)" -image "$T/bb" -n 10 -tmp "$1" -expect hello -- /bin/busybox echo hello >/dev/null
+  echo "whirl (WASI hello):"
+  "$STRESS" -shim "$BUILD/containerd-shim-whirl-v2" -image "$T/hello" -n "$N" -tmp "$1" -expect "hello from wasi" -- /hello.wasm
+  echo "runc (busybox echo):"
+  "$STRESS" -shim "$(command -v containerd-shim-runc-v2)" -image "$T/bb" -n "$N" -tmp "$1" -expect hello -- /bin/busybox echo hello
+}
+echo "== direct: $N tasks over ttrpc to one shim, containerd mocked (runwasi's stress-test method), scratch on $(df --output=fstype "$T" | tail -1)"
+direct "$T"
+if [ -n "$TT" ]; then
+  echo "== direct, scratch on tmpfs"
+  direct "$TT"
+fi
 
 # Idle RSS: a long-lived task of each kind, then the shim process's VmRSS.
 rss() { awk '/VmRSS/{print $2 " kB"}' "/proc/$1/status"; }
