@@ -1,5 +1,6 @@
 #include "shim/task_service.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,7 +165,16 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
     std::lock_guard lock(mu_);
     if (cg && ready) t->cgroup = std::move(*cg);
   }
-  if (ready) ready = wait_task_ready(proc);
+  if (ready) {
+    ready = wait_task_ready(proc);
+  } else {
+    // A task process that failed to load its workload may have exited
+    // before it could be moved into its cgroup: its own error is the one to
+    // report (a bad image), not the cgroup's.
+    pollfd pfd{proc.ready_fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 1000) == 1)
+      if (auto child = wait_task_ready(proc); !child) ready = unexpected(child.error());
+  }
   if (proc.ready_fd >= 0) ::close(proc.ready_fd);  // not read when the cgroup failed
   if (!ready) {
     {
