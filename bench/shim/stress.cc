@@ -447,14 +447,29 @@ int main(int argc, char** argv) {
   // Orphans we inherited as subreaper (none expected).
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {}
   if (!address.empty() && fs::exists(address)) ::unlink(address.c_str());  // a killed shim's socket
-  for (const auto& m : mounts_under(T.string())) ::umount2(m.c_str(), MNT_DETACH);
+  // Containers a killed runc shim left behind (a timeout): runc's own state, by id.
+  std::string runc_root = "/run/containerd/runc/" + ns;
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(runc_root, ec)) {
+    std::fprintf(stderr, "whirl-shim-stress: removing the runc container %s the shim left\n", d.path().filename().c_str());
+    pid_t p = ::fork();
+    if (p == 0) {
+      int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 1);
+      ::execlp("runc", "runc", "--root", runc_root.c_str(), "delete", "--force", d.path().filename().c_str(), nullptr);
+      _exit(127);
+    }
+    if (p > 0) ::waitpid(p, nullptr, 0);
+    rc = 1;
+  }
+  ::rmdir(runc_root.c_str());
   // The cgroups runc made for /NS/ID (their parent stays behind).
   for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
     ::rmdir((std::string(root) + "/" + ns).c_str());
     std::error_code ec;
     for (const auto& d : fs::directory_iterator(root, ec)) ::rmdir((d.path() / ns).c_str());
   }
-  ::rmdir(("/run/containerd/runc/" + ns).c_str());
+  for (const auto& m : mounts_under(T.string())) ::umount2(m.c_str(), MNT_DETACH);
   if (rc == 0) std::printf("  events forwarded to the mocked containerd: %d\n", events_seen.load());
   events.stop();
   if (mounts_under(T.string()).empty()) {
