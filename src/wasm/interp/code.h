@@ -89,6 +89,9 @@ class CompiledModuleImpl final : public CompiledModule {
 CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids,
                               bool fuse = true);
 
+// Replaces forward jumps to short tails with copies of them (tail_dup.cc).
+void duplicate_jump_tails(CompiledFunc& f);
+
 // Turns calls to the module's own functions into kCallDirect (once all of
 // `funcs` are compiled; the vector must not move afterwards).
 void link_direct_calls(CompiledModuleImpl& m);

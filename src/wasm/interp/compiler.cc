@@ -151,6 +151,7 @@ class Compiler {
     out_.code.reserve(f_.body.size() / 2 + 4);
     ctrls_.emplace_back(Op::Block, 0, 0, uint32_t(t.results.size()), 0);
     for (const Instr& in : f_.body) step(in);
+    if (fuse_) duplicate_jump_tails(out_);
     out_.frame_size = nl_ + max_h_ + 1;
     const void* const* h = handler_table();
     for (size_t i = 0; i < out_.code.size(); ++i) out_.code[i].h = h[out_.ops[i]];

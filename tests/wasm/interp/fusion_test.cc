@@ -194,5 +194,38 @@ TEST_P(Fusion, MatchesPlainForm) {
 INSTANTIATE_TEST_SUITE_P(Interp, Fusion, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
+// Tail duplication: the cases of a small bytecode loop each end in a jump to
+// the shared "advance and test" tail; the compiler copies that tail into
+// them (the loop test then appears three times). Same results as the plain
+// compilation.
+TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
+  const char* wat = R"((module (memory (export "mem") 1)
+    (func (export "fused") (param i32 i32) (result i64) (local $acc i64) (local $n i32)
+      (local.set $n (i32.and (local.get 1) (i32.const 255)))
+      (block $done
+        (loop $next
+          (block $tail
+            (block $c2 (block $c1 (block $c0
+              (br_table $c0 $c1 $c2 (i32.rem_u (local.get 0) (i32.const 3))))
+              (local.set $acc (i64.add (local.get $acc) (i64.const 3))) (br $tail))
+              (local.set $acc (i64.mul (local.get $acc) (i64.const 5))) (br $tail))
+            (local.set $acc (i64.xor (local.get $acc) (i64.extend_i32_u (local.get $n)))))
+          (local.set 0 (i32.add (local.get 0) (i32.const 7)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $next (i32.gt_s (local.get $n) (i32.const 0)))))
+      (local.get $acc))
+    (func (export "plain") (param i32 i32) (result i64) (i64.const 0))))";
+  auto bytes = text::wat_to_binary(wat);
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  auto fused = load_module(*bytes);
+  ASSERT_TRUE(fused) << fused.error().message;
+  auto plain = compile_module((*fused)->module_ptr(), {.superinstructions = false});
+  ASSERT_TRUE(plain);
+  auto names = op_names(**fused, "fused");
+  EXPECT_EQ(std::count(names.begin(), names.end(), std::string("br_if_I32GtS_imm")), 3);
+  for (uint32_t x : kInputs)
+    for (uint32_t y : kInputs) ASSERT_EQ(run(*fused, "fused", x, y), run(*plain, "fused", x, y)) << x << " " << y;
+}
+
 }  // namespace
 }  // namespace whirl::wasm
