@@ -733,7 +733,7 @@ namespace whirl::wasm::interp {
 std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
-      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "return", "call", "call_direct", "call_indirect",
+      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "br_table_copy", "tick", "return", "call", "call_direct", "call_indirect",
       "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
       "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
       "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",

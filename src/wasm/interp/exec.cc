@@ -109,7 +109,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs)
 #define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs) IOP(k##N##Val) IOP(k##N##AbsVal)
 #include "wasm/interp/slot_ops.def"
-    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kReturn)
+    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kTick) IOP(kReturn)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
@@ -488,6 +488,19 @@ L_kBrTable : {
   const Ins* t = pc + 1 + (i < pc->a ? i : pc->a);
   if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t));
   JUMP(t->a);
+}
+L_kTick:
+  if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));
+  if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
+  NEXT();
+L_kBrTableCopy : {
+  // A copy of a loop's dispatch (tail_dup.cc): the kTick before it stands
+  // for the back-edge, so its jumps check nothing whatever their direction.
+  uint32_t i = uint32_t(S(c));
+  const Ins* t = pc + 1 + (i < pc->a ? i : pc->a);
+  if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t));
+  pc += int32_t(t->a);
+  DISPATCH();
 }
 L_kReturn : {
   uint32_t n = pc->b;

@@ -1,36 +1,63 @@
 // Tail duplication: a forward `jump` to a short straight-line tail (up to
 // its first branch, return or jump) is replaced by a copy of that tail, so
 // the common "jump to the loop's increment-and-test" costs no dispatch of
-// its own and each copy's branch gets its own prediction history. Copies
-// keep every branch's direction (backward branches are where fuel and
-// interrupts are checked, so the checks stay exactly where they were).
+// its own. When that tail's branch is a loop back-edge to a short dispatch
+// head ending in a small `br_table` (an interpreter's fetch-and-switch),
+// the head is copied too, behind the inverted branch: each case then ends
+// in its own `br_table`, whose indirect jump the CPU predicts per case.
+// Branch directions are kept (backward branches are where fuel and
+// interrupts are checked); a copied `br_table` checks them itself once, in
+// place of the back-edge it replaces (kBrTableCopy).
 #include "wasm/interp/code.h"
 
 namespace whirl::wasm::interp {
 namespace {
 
-constexpr size_t kMaxTail = 4;  // straight-line instructions copied before the branch
+constexpr size_t kMaxTail = 4;      // straight-line instructions copied before the branch
+constexpr uint32_t kMaxTable = 32;  // br_table targets copied per case at most
 
-bool is_cond_branch(uint16_t op) {
+// The branch taken exactly when `op` is not, or 0.
+uint16_t inverse(uint16_t op) {
   switch (op) {
-    case kBrIfNz: case kBrIfZ: case kBrIfTest: case kBrUnlessTest: case kBrIfTestImm: case kBrUnlessTestImm:
-      return true;
-#define ICMP(N, T, E) case kBrIf##N: case kBrIf##N##Imm: case kBrUnless##N: case kBrUnless##N##Imm: return true;
-#define FCMP(N, F, E) case kBrIf##N: case kBrUnless##N: return true;
+    case kBrIfNz: return kBrIfZ;
+    case kBrIfZ: return kBrIfNz;
+    case kBrIfTest: return kBrUnlessTest;
+    case kBrUnlessTest: return kBrIfTest;
+    case kBrIfTestImm: return kBrUnlessTestImm;
+    case kBrUnlessTestImm: return kBrIfTestImm;
+#define ICMP(N, T, E)                                              \
+  case kBrIf##N: return kBrUnless##N;                              \
+  case kBrUnless##N: return kBrIf##N;                              \
+  case kBrIf##N##Imm: return kBrUnless##N##Imm;                    \
+  case kBrUnless##N##Imm: return kBrIf##N##Imm;
+#define FCMP(N, F, E)                                              \
+  case kBrIf##N: return kBrUnless##N;                              \
+  case kBrUnless##N: return kBrIf##N;
 #include "wasm/interp/slot_ops.def"
-    default:
-      return false;
+    default: return 0;
   }
 }
 
-bool is_branch(uint16_t op) { return op == kJump || is_cond_branch(op); }
+bool is_branch(uint16_t op) { return op == kJump || inverse(op) != 0; }
 
 int64_t target_of(const CompiledFunc& f, size_t k) { return int64_t(k) + int32_t(f.code[k].a); }
 
 struct Tail {
   size_t from = 0, len = 0;
   bool then_jump = false;  // append a jump to from + len (the tail ended in a conditional branch)
+  size_t head = 0, head_len = 0;  // with head_len: invert the branch, then copy [head, head + head_len)
 };
+
+// A straight-line run from `at` ending in a small br_table: its length with
+// the table's entries, or 0.
+size_t dispatch_head(const CompiledFunc& f, size_t at) {
+  for (size_t k = at; k < f.code.size() && k - at <= kMaxTail; ++k) {
+    uint16_t op = f.ops[k];
+    if (op == kBrTable) return f.code[k].a <= kMaxTable ? k - at + 2 + f.code[k].a : 0;
+    if (is_branch(op) || op == kReturn || op == kTableEntry || op == kBrTableCopy) return 0;
+  }
+  return 0;
+}
 
 // The tail a forward jump at j could be replaced with, if any.
 bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
@@ -39,13 +66,17 @@ bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
   t->from = k;
   for (t->len = 0; k < n && t->len <= kMaxTail; ++k) {
     uint16_t op = f.ops[k];
-    if (op == kBrTable || op == kTableEntry) return false;
+    if (op == kBrTable || op == kTableEntry || op == kBrTableCopy) return false;
     ++t->len;
     if (op == kReturn) return true;
     if (is_branch(op)) {
       int64_t x = target_of(f, k);
       if ((x <= int64_t(k)) != (x <= int64_t(j))) return false;  // would change direction
       t->then_jump = op != kJump;
+      if (t->then_jump && x <= int64_t(k) && (t->head_len = dispatch_head(f, size_t(x)))) {
+        t->head = size_t(x);
+        t->then_jump = false;
+      }
       return true;
     }
   }
@@ -59,47 +90,63 @@ void duplicate_jump_tails(CompiledFunc& f) {
   std::vector<Tail> plan(n);
   std::vector<bool> dup(n, false);
   bool any = false;
+  size_t growth = 0;
   for (size_t j = 0; j < n; ++j) {
     if (f.ops[j] != kJump || int32_t(f.code[j].a) <= 0) continue;
-    dup[j] = plan_tail(f, j, &plan[j]);
-    any |= dup[j];
+    if (!plan_tail(f, j, &plan[j])) continue;
+    size_t extra = plan[j].len + plan[j].head_len + 1;
+    if (plan[j].head_len && growth + extra > n + 64) plan[j].head_len = 0, plan[j].then_jump = true;
+    growth += plan[j].len + plan[j].head_len + 1;
+    dup[j] = any = true;
   }
   if (!any) return;
-  // Rebuild, remembering each branch's old absolute target (and for table
-  // entries their br_table), then re-derive the deltas.
+  // Rebuild. Each branch remembers its old absolute target and the new
+  // position its delta counts from (itself, or a table entry's br_table).
   std::vector<Ins> code;
   std::vector<uint16_t> ops;
   std::vector<int64_t> target;  // old index, or -1
-  std::vector<int64_t> table;   // for kTableEntry: old index of its br_table
+  std::vector<size_t> base;     // new index the delta is relative to
   std::vector<uint32_t> map(n + 1);
-  code.reserve(n + n / 4);
-  auto push = [&](const Ins& in, uint16_t op, int64_t tgt, int64_t tbl) {
+  code.reserve(n + growth + 8);
+  size_t table_at = 0;  // new index of the br_table whose entries are being pushed
+  auto push = [&](const Ins& in, uint16_t op, int64_t tgt, int64_t old_table) {
+    size_t p = code.size();
+    if (op == kBrTable || op == kBrTableCopy) table_at = p;
     code.push_back(in);
     ops.push_back(op);
-    target.push_back(tgt);
-    table.push_back(tbl);
+    target.push_back(op == kTableEntry ? old_table + int32_t(in.a) : tgt);
+    base.push_back(op == kTableEntry ? table_at : p);
   };
-  int64_t last_table = -1;
+  int64_t old_table = -1;
+  auto copy = [&](size_t k) {
+    if (f.ops[k] == kBrTable) old_table = int64_t(k);
+    push(f.code[k], f.ops[k], is_branch(f.ops[k]) ? target_of(f, k) : -1, old_table);
+  };
   for (size_t i = 0; i < n; ++i) {
     map[i] = uint32_t(code.size());
-    if (dup[i]) {
-      const Tail& t = plan[i];
-      for (size_t k = t.from; k < t.from + t.len; ++k)
-        push(f.code[k], f.ops[k], is_branch(f.ops[k]) ? target_of(f, k) : -1, -1);
-      if (t.then_jump) push(Ins{nullptr, 0, 0, 0, 0}, kJump, int64_t(t.from + t.len), -1);
+    if (!dup[i]) {
+      copy(i);
       continue;
     }
-    uint16_t op = f.ops[i];
-    if (op == kBrTable) last_table = int64_t(i);
-    if (op == kTableEntry) push(f.code[i], op, last_table + int32_t(f.code[i].a), last_table);
-    else push(f.code[i], op, is_branch(op) ? target_of(f, i) : -1, -1);
+    const Tail& t = plan[i];
+    for (size_t k = t.from; k + 1 < t.from + t.len; ++k) copy(k);
+    size_t last = t.from + t.len - 1;
+    if (t.head_len) {
+      // Leave the loop when the back-edge would not be taken, else dispatch here.
+      push(f.code[last], inverse(f.ops[last]), int64_t(last + 1), -1);
+      push(Ins{nullptr, 0, 0, 0, 0}, kTick, -1, -1);
+      for (size_t k = t.head; k < t.head + t.head_len; ++k) {
+        copy(k);
+        if (f.ops[k] == kBrTable) ops.back() = kBrTableCopy;
+      }
+    } else {
+      copy(last);
+      if (t.then_jump) push(Ins{nullptr, 0, 0, 0, 0}, kJump, int64_t(t.from + t.len), -1);
+    }
   }
   map[n] = uint32_t(code.size());
-  for (size_t p = 0; p < code.size(); ++p) {
-    if (target[p] < 0) continue;
-    int64_t from = table[p] >= 0 ? int64_t(map[size_t(table[p])]) : int64_t(p);
-    code[p].a = uint32_t(int32_t(int64_t(map[size_t(target[p])]) - from));
-  }
+  for (size_t p = 0; p < code.size(); ++p)
+    if (target[p] >= 0) code[p].a = uint32_t(int32_t(int64_t(map[size_t(target[p])]) - int64_t(base[p])));
   f.code = std::move(code);
   f.ops = std::move(ops);
 }

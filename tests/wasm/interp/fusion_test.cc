@@ -60,8 +60,11 @@ struct Outcome {
   bool operator==(const Outcome&) const = default;
 };
 
-Outcome run(const std::shared_ptr<const CompiledModule>& m, const char* fn, uint32_t x, uint32_t y) {
-  auto store = Store::create();
+Outcome run(const std::shared_ptr<const CompiledModule>& m, const char* fn, uint32_t x, uint32_t y,
+            uint64_t fuel = 0) {
+  StoreConfig config;
+  config.fuel = fuel;
+  auto store = Store::create(config);
   auto inst = store->instantiate(m, {});
   EXPECT_TRUE(inst);
   Outcome o;
@@ -195,9 +198,10 @@ INSTANTIATE_TEST_SUITE_P(Interp, Fusion, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // Tail duplication: the cases of a small bytecode loop each end in a jump to
-// the shared "advance and test" tail; the compiler copies that tail into
-// them (the loop test then appears three times). Same results as the plain
-// compilation.
+// the shared "advance and test" tail, whose back-edge leads to the fetch and
+// br_table; the compiler copies tail and dispatch into each case (inverted
+// loop test, a fuel tick, a br_table copy). Same results as the plain
+// compilation, and with a fuel budget the same traps at the same points.
 TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
   const char* wat = R"((module (memory (export "mem") 1)
     (func (export "fused") (param i32 i32) (result i64) (local $acc i64) (local $n i32)
@@ -222,9 +226,19 @@ TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
   auto plain = compile_module((*fused)->module_ptr(), {.superinstructions = false});
   ASSERT_TRUE(plain);
   auto names = op_names(**fused, "fused");
-  EXPECT_EQ(std::count(names.begin(), names.end(), std::string("br_if_I32GtS_imm")), 3);
-  for (uint32_t x : kInputs)
-    for (uint32_t y : kInputs) ASSERT_EQ(run(*fused, "fused", x, y), run(*plain, "fused", x, y)) << x << " " << y;
+  auto count = [&](const char* op) { return std::count(names.begin(), names.end(), std::string(op)); };
+  EXPECT_EQ(count("br_table_copy"), 2);
+  EXPECT_EQ(count("br_unless_I32GtS_imm"), 2);
+  EXPECT_EQ(count("tick"), 2);
+  for (uint32_t x : kInputs) {
+    for (uint32_t y : kInputs) {
+      ASSERT_EQ(run(*fused, "fused", x, y), run(*plain, "fused", x, y)) << x << " " << y;
+      for (uint64_t fuel : {1, 2, 3, 4, 5, 6, 9, 17, 40}) {
+        Outcome f = run(*fused, "fused", x, y, fuel), p = run(*plain, "fused", x, y, fuel);
+        ASSERT_EQ(f, p) << x << " " << y << " fuel " << fuel;
+      }
+    }
+  }
 }
 
 }  // namespace
