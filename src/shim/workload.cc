@@ -27,8 +27,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Reads a file beneath `root` (symlinks may not leave it).
-Expected<std::vector<uint8_t>> read_beneath(const std::filesystem::path& root, const std::string& path) {
+// Opens `path` (absolute within the image) beneath the rootfs: the kernel
+// refuses anything that resolves outside it.
+Expected<int> open_in_rootfs(const std::filesystem::path& root, const std::string& path) {
   int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return make_error(root.string() + ": cannot open the rootfs");
   std::string rel = path;
@@ -36,6 +37,14 @@ Expected<std::vector<uint8_t>> read_beneath(const std::filesystem::path& root, c
   int fd = platform::open_beneath(dir, rel, O_RDONLY | O_CLOEXEC, 0, true);
   ::close(dir);
   if (fd < 0) return make_error(path + ": not found in the image");
+  return fd;
+}
+
+// Reads a file beneath `root` (symlinks may not leave it).
+Expected<std::vector<uint8_t>> read_beneath(const std::filesystem::path& root, const std::string& path) {
+  auto opened = open_in_rootfs(root, path);
+  if (!opened) return unexpected(opened.error());
+  int fd = *opened;
   std::vector<uint8_t> bytes;
   uint8_t buf[65536];
   for (;;) {
@@ -239,13 +248,9 @@ MappedFile::~MappedFile() {
 Expected<MappedFile> map_wasi_module(const WorkloadSpec& spec) {
   if (!is_wasi_command(spec)) return make_error("not a WASI command");
   std::string path = wasi_module_path(spec);
-  int dir = ::open(spec.rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return make_error(spec.rootfs.string() + ": cannot open the rootfs");
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  int fd = platform::open_beneath(dir, rel, O_RDONLY | O_CLOEXEC, 0, true);
-  ::close(dir);
-  if (fd < 0) return make_error(path + ": not found in the image");
+  auto opened = open_in_rootfs(spec.rootfs, path);
+  if (!opened) return unexpected(opened.error());
+  int fd = *opened;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
     ::close(fd);
