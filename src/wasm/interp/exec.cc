@@ -158,11 +158,11 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     goto trapped;       \
   } while (0)
 #ifdef WHIRL_INTERP_PROFILE
-  auto cur_fn = [&] { return fidx > fbase ? fptr[fidx - 1].fn : entry; };
-#define DISPATCH()                                                       \
-  do {                                                                   \
-    interp::profile_hit(cur_fn()->code->ops[size_t(pc - cur_fn()->code->code.data())], profile_name(cur_fn())); \
-    goto* pc->h;                                                         \
+#define DISPATCH()                                                                 \
+  do {                                                                             \
+    FuncImpl* f_ = fidx > fbase ? fptr[fidx - 1].fn : entry;                       \
+    interp::profile_hit(f_->code->ops[size_t(pc - f_->code->code.data())], profile_name(f_)); \
+    goto* pc->h;                                                                   \
   } while (0)
 #else
 #define DISPATCH() goto* pc->h
@@ -182,17 +182,34 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     guard->lo = mbase;                                                         \
     guard->hi = mbase ? mbase + platform::kGuardedReservation : nullptr;       \
   } while (0)
-  // Backward jumps are loop iterations: they count as fuel and see interrupts.
-#define JUMP(delta)                                                                  \
-  do {                                                                               \
-    int32_t d_ = int32_t(delta);                                                     \
-    if (d_ <= 0) {                                                                   \
-      if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));\
-      if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted); \
-    }                                                                                \
-    pc += d_;                                                                        \
-    DISPATCH();                                                                      \
+  // One unit of fuel, and a look for interrupts; spent fuel stays spent.
+#define TICK()                                                                        \
+  do {                                                                                \
+    if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel)); \
+    if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);  \
   } while (0)
+  // Backward jumps are loop iterations: they tick.
+#define JUMP(delta)                \
+  do {                             \
+    int32_t d_ = int32_t(delta);   \
+    if (d_ <= 0) TICK();           \
+    pc += d_;                      \
+    DISPATCH();                    \
+  } while (0)
+  // Frames of calls about to be pushed fit (the array grows by doubling).
+#define RESERVE_FRAME()              \
+  do {                               \
+    if (fidx == fcap) {              \
+      s.frames.resize(fidx * 2);     \
+      fptr = s.frames.data();        \
+      fcap = s.frames.size();        \
+    }                                \
+  } while (0)
+  // t = the br_table entry for index slot c, its kept values moved into place.
+#define TABLE_ENTRY(t)                                                                  \
+  const uint32_t i_##t = uint32_t(S(c));                                                \
+  const Ins* t = pc + 1 + (i_##t < pc->a ? i_##t : pc->a);                              \
+  if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t))
 
   if (!entry->code) {
     if (flimit == fbase) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
@@ -217,8 +234,7 @@ enter_code : {
   // Entry to cf (the code of callee, in the current instance).
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   // Calls count like loop iterations, so recursion without loops is bounded too.
-  if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));  // stays exhausted
-  if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
+  TICK();
   if (fp + cf->frame_size + 4 > stack_end) TRAP(TrapCode::StackExhausted);
   {
     // Zero the declared locals: four stores cover most functions (slots past
@@ -250,22 +266,14 @@ do_call:
     if (host_trap) goto trapped;
     NEXT();
   }
-  if (fidx == fcap) {
-    s.frames.resize(fidx * 2);
-    fptr = s.frames.data();
-    fcap = s.frames.size();
-  }
+  RESERVE_FRAME();
   fptr[fidx++] = {callee, reinterpret_cast<const Ins*>(reinterpret_cast<uintptr_t>(pc + 1) | (callee->instance != inst)), fp};
   fp = nfp;
   goto enter;
   // A call within the instance: the callee's code is linked into the
   // instruction, so no lookups stand between the call and its first op.
 L_kCallDirect:
-  if (fidx == fcap) {
-    s.frames.resize(fidx * 2);
-    fptr = s.frames.data();
-    fcap = s.frames.size();
-  }
+  RESERVE_FRAME();
   cf = reinterpret_cast<const interp::CompiledFunc*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
   fptr[fidx++] = {inst->funcs[pc->a], pc + 1, fp};  // the function: for backtraces only
   fp += pc->b;
@@ -484,21 +492,16 @@ L_kBrUnlessTestImm:
   if (!(uint32_t(S(b)) & pc->c)) JUMP(pc->a);
   NEXT();
 L_kBrTable : {
-  uint32_t i = uint32_t(S(c));
-  const Ins* t = pc + 1 + (i < pc->a ? i : pc->a);
-  if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t));
+  TABLE_ENTRY(t);
   JUMP(t->a);
 }
 L_kTick:
-  if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));
-  if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);
+  TICK();
   NEXT();
 L_kBrTableCopy : {
   // A copy of a loop's dispatch (tail_dup.cc): the kTick before it stands
   // for the back-edge, so its jumps check nothing whatever their direction.
-  uint32_t i = uint32_t(S(c));
-  const Ins* t = pc + 1 + (i < pc->a ? i : pc->a);
-  if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t));
+  TABLE_ENTRY(t);
   pc += int32_t(t->a);
   DISPATCH();
 }
@@ -687,6 +690,9 @@ trapped : {
 #undef S
 #undef SWITCH_INSTANCE
 #undef JUMP
+#undef TICK
+#undef RESERVE_FRAME
+#undef TABLE_ENTRY
 }
 
 }  // namespace
