@@ -8,107 +8,10 @@
 #include <algorithm>
 
 #include "wasm/interp/code.h"
+#include "wasm/interp/forms.h"
 
 namespace whirl::wasm::interp {
 namespace {
-
-using f32 = float;
-using f64 = double;
-
-// Immediate form of an op (b is a constant: 32 bits in c, or for floats the
-// full value in c | d << 32), or 0.
-uint16_t imm_form(uint16_t op) {
-  switch (op) {
-#define IBIN(N, T, E) case uint16_t(Op::N): return k##N##Imm;
-#define ICMP(N, T, E) case uint16_t(Op::N): return k##N##Imm;
-#define FBINM(N, F, E) case uint16_t(Op::N): return k##N##Imm;
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-// Memory-operand form of a binary op whose second operand is the result of
-// the full-width load `load`, or 0.
-uint16_t mem_form(uint16_t op, uint16_t load) {
-  switch (op) {
-#define IBINM(N, T, E) \
-  case uint16_t(Op::N): return load == uint16_t(sizeof(T) == 4 ? Op::I32Load : Op::I64Load) ? k##N##Mem : 0;
-#define FBINM(N, F, E) \
-  case uint16_t(Op::N): return load == uint16_t(sizeof(F) == 4 ? Op::F32Load : Op::F64Load) ? k##N##Mem : 0;
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-// The read-modify-write form of memory-operand op `op` (its result stored
-// back where the operand came from), or 0.
-// The access width of a memory-operand op.
-uint32_t slot_width(uint16_t op) {
-  switch (op) {
-#define IBINM(N, T, E) case k##N##Mem: return sizeof(T);
-#define FBINM(N, F, E) case k##N##Mem: return sizeof(F);
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-uint16_t mem_store_form(uint16_t op) {
-  switch (op) {
-#define IBINM(N, T, E) case k##N##Mem: return k##N##MemSt;
-#define FBINM(N, F, E) case k##N##Mem: return k##N##MemSt;
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-// The form of load or store `op` that adds its address from two slots (or a
-// slot and an immediate) itself.
-uint16_t load_add_form(uint16_t op, bool imm) {
-  switch (op) {
-#define LOAD(N, T, R) case uint16_t(Op::N): return imm ? k##N##AddImm : k##N##Add;
-#define STORE(N, T) case uint16_t(Op::N): return imm ? k##N##AddImm : k##N##Add;
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-// The form of load or store `op` with a constant address (abs) and/or, for
-// stores, a constant value (val).
-uint16_t const_form(uint16_t op, bool abs, bool val) {
-  switch (op) {
-#define LOAD(N, T, R) case uint16_t(Op::N): return abs && !val ? k##N##Abs : 0;
-#define STORE(N, T) case uint16_t(Op::N): return abs ? (val ? k##N##AbsVal : k##N##Abs) : val ? k##N##Val : 0;
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-// Fused compare-and-branch form of a compare op: jumps when the compare is
-// `when` (true: br_if, false: the skip of an if). 0 if there is none.
-uint16_t branch_form(uint16_t op, bool when) {
-  switch (op) {
-#define ICMP(N, T, E)                                                    \
-  case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;           \
-  case k##N##Imm: return when ? kBrIf##N##Imm : kBrUnless##N##Imm;
-#define FCMP(N, F, E) case uint16_t(Op::N): return when ? kBrIf##N : kBrUnless##N;
-#include "wasm/interp/slot_ops.def"
-    case uint16_t(Op::I32Eqz): return when ? kBrIfZ : kBrIfNz;
-    case uint16_t(Op::I32And): return when ? kBrIfTest : kBrUnlessTest;
-    case kI32AndImm: return when ? kBrIfTestImm : kBrUnlessTestImm;
-    default: return 0;
-  }
-}
-
-bool commutative(Op op) {
-  switch (op) {
-    case Op::I32Add: case Op::I32Mul: case Op::I32And: case Op::I32Or: case Op::I32Xor:
-    case Op::I32Eq: case Op::I32Ne: case Op::I64Add: case Op::I64Mul: case Op::I64And:
-    case Op::I64Or: case Op::I64Xor: case Op::I64Eq: case Op::I64Ne:
-      return true;
-    default:
-      return false;
-  }
-}
 
 struct Entry {
   enum Kind : uint8_t { Temp, Local, Const } kind = Temp;
@@ -724,30 +627,6 @@ void link_direct_calls(CompiledModuleImpl& m) {
       in.d = uint32_t(target >> 32);
     }
   }
-}
-
-}  // namespace whirl::wasm::interp
-
-namespace whirl::wasm::interp {
-
-std::string slot_op_name(uint16_t op) {
-  if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
-  static const char* const names[] = {
-      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "br_table_copy", "tick", "return", "call", "call_direct", "call_indirect",
-      "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
-      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
-      "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",
-#define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
-#define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
-#define IBIN(N, T, E) #N "_imm",
-#define IBINM(N, T, E) #N "_imm", #N "_mem", #N "_mem_st",
-#define FBINM(N, F, E) #N "_imm", #N "_mem", #N "_mem_st",
-#define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
-#define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
-#include "wasm/interp/slot_ops.def"
-  };
-  static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));
-  return names[op - uint16_t(Op::Count_)];
 }
 
 }  // namespace whirl::wasm::interp

@@ -1,0 +1,33 @@
+// The fused and immediate forms of slot-code ops (forms.cc): the compiler
+// asks these which superinstruction, if any, replaces a pair of ops.
+#pragma once
+
+#include <cstdint>
+
+#include "wasm/interp/code.h"
+
+namespace whirl::wasm::interp {
+
+// Immediate form of an op (b is a constant: 32 bits in c, or for floats the
+// full value in c | d << 32), or 0.
+uint16_t imm_form(uint16_t op);
+// Memory-operand form of a binary op whose second operand is the result of
+// the full-width load `load`, or 0.
+uint16_t mem_form(uint16_t op, uint16_t load);
+// The access width of a memory-operand op.
+uint32_t slot_width(uint16_t op);
+// The read-modify-write form of memory-operand op `op` (its result stored
+// back where the operand came from), or 0.
+uint16_t mem_store_form(uint16_t op);
+// The form of load or store `op` that adds its address from two slots (or a
+// slot and an immediate) itself.
+uint16_t load_add_form(uint16_t op, bool imm);
+// The form of load or store `op` with a constant address (abs) and/or, for
+// stores, a constant value (val).
+uint16_t const_form(uint16_t op, bool abs, bool val);
+// Fused compare-and-branch form of a compare op: jumps when the compare is
+// `when` (true: br_if, false: the skip of an if). 0 if there is none.
+uint16_t branch_form(uint16_t op, bool when);
+bool commutative(Op op);
+
+}  // namespace whirl::wasm::interp
