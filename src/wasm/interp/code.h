@@ -53,9 +53,10 @@ enum IOp : uint16_t {
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
-#define IBINM(N, T, E) k##N##Imm, k##N##Mem, k##N##MemSt,
-#define FBINM(N, F, E) k##N##Imm, k##N##Mem, k##N##MemSt,
+#define IBINM(N, T, E) k##N##Imm, k##N##Mem, k##N##MemSt, k##N##MemImm,
+#define FBINM(N, F, E) k##N##Imm, k##N##Mem, k##N##MemSt, k##N##MemImm,
 // Abs: constant address b (+ offset c). Val: constant value a | d << 32.
+// MemImm: the memory operand at u32(slots[c] + d) (a load from p + m fused in).
 #define LOAD(N, T, R) k##N##Add, k##N##AddImm, k##N##Abs,
 #define STORE(N, T) k##N##Add, k##N##AddImm, k##N##Abs, k##N##Val, k##N##AbsVal,
 #include "wasm/interp/slot_ops.def"

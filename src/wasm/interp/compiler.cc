@@ -280,9 +280,11 @@ class Compiler {
     uint32_t i = size() - 2, j = size() - 1;
     bool y_loaded = is_last_def(j);
     if (!y_loaded && !(commutative(in.op) && vs_[j].kind == Entry::Local && is_last_def(i))) return false;
-    uint16_t form = mem_form(uint16_t(in.op), out_.ops.back());
-    if (!form) return false;
     Ins load = out_.code.back();
+    uint16_t form = mem_form(uint16_t(in.op), out_.ops.back());
+    // A load from p + m (offset 0): the form adding m itself (c = p, d = m).
+    if (!form && load.d == 0) form = mem_imm_form(uint16_t(in.op), out_.ops.back());
+    if (!form) return false;
     unemit();
     uint32_t sx = y_loaded ? use(i) : vs_[j].local;  // writes no slot the load reads
     emit_def(form, temp(i), sx, load.b, load.c);
@@ -309,6 +311,7 @@ class Compiler {
     if (!fuse_) return false;
     uint32_t i = size() - 2, j = size() - 1;
     bool y_shifted = is_last_def(j);
+    if (in.op == Op::I32Add && y_shifted && out_.ops.back() == kI32AddImm && fold_shift_before_add(i)) return true;
     if (!y_shifted && !(vs_[j].kind == Entry::Local && is_last_def(i))) return false;
     uint16_t form = shift_form(in.op, out_.ops.back());
     if (!form) return false;
@@ -348,6 +351,32 @@ class Compiler {
     return false;
   }
 
+  // (y << k) + (z + m), the shift into temp i just before the add: as above.
+  bool fold_shift_before_add(uint32_t i) {
+    uint32_t n = pc();
+    if (n < 2 || out_.ops[n - 2] != kI32ShlImm || vs_[i].kind != Entry::Temp || (bound_pc_ > n - 2 && bound_pc_ <= n))
+      return false;
+    const Ins shl = out_.code[n - 2], add = out_.code[n - 1];
+    if (shl.a != temp(i) || shl.b >= (1u << 27) || add.b == temp(i)) return false;
+    unemit();
+    unemit();
+    emit_def(kI32AddShlImm, temp(i), add.b, shl.b | ((shl.c & 31) << 27), add.c);
+    vs_.resize(i);
+    push_temp();
+    return true;
+  }
+  // z + m + k, the sum just computed: m + k (all i32 arithmetic wraps alike).
+  bool fold_constant(uint32_t i, uint32_t k) {
+    if (!is_last_def(i)) return false;
+    uint16_t last = out_.ops.back();
+    if (last == kI32AddImm) out_.code.back().c += k;
+    else if (last == kI32AddShlImm) out_.code.back().d += k;
+    else return false;
+    vs_.resize(i);
+    push_temp();
+    return true;
+  }
+
   void binary(const Instr& in) {
     if (fuse_memory_operand(in) || fuse_add_shift(in)) return;
     uint32_t i = size() - 2, j = size() - 1;
@@ -360,6 +389,7 @@ class Compiler {
     };
     // A constant first operand of a commutative op works as the immediate too.
     if (imm && !fits(vs_[j]) && fits(vs_[i]) && commutative(in.op)) std::swap(i, j);
+    if (imm == kI32AddImm && i == size() - 2 && fits(vs_[j]) && fold_constant(i, uint32_t(vs_[j].value))) return;
     if (imm && fits(vs_[j])) {
       uint64_t value = vs_[j].value;
       uint32_t sa = use(i);

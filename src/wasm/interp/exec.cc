@@ -97,8 +97,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define ICMP(N, T, E) OP(N) IOP(k##N##Imm) IOP(kBrIf##N) IOP(kBrIf##N##Imm) IOP(kBrUnless##N) IOP(kBrUnless##N##Imm)
 #define FCMP(N, F, E) OP(N) IOP(kBrIf##N) IOP(kBrUnless##N)
 #define IBIN(N, T, E) OP(N) IOP(k##N##Imm)
-#define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt)
-#define FBINM(N, F, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt)
+#define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt) IOP(k##N##MemImm)
+#define FBINM(N, F, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt) IOP(k##N##MemImm)
 #define IUN(N, T, E) OP(N)
 #define FBIN(N, F, E) OP(N)
 #define FUN(N, F, E) OP(N)
@@ -353,6 +353,12 @@ L_kCallDirect:
     T v_ = T(E);                                        \
     std::memcpy(p_, &v_, sizeof(T));                    \
     NEXT();                                             \
+  }                                                     \
+  L_k##N##MemImm : {                                    \
+    T a = T(S(b)), b;                                   \
+    std::memcpy(&b, mbase + uint64_t(uint32_t(S(c) + pc->d)), sizeof(T)); \
+    S(a) = uint64_t(T(E));                              \
+    NEXT();                                             \
   }
 #define FBINM(N, F, E)                                  \
   FBIN(N, F, E)                                         \
@@ -373,6 +379,12 @@ L_kCallDirect:
     std::memcpy(&b, p_, sizeof(F));                     \
     F v_ = F(E);                                        \
     std::memcpy(p_, &v_, sizeof(F));                    \
+    NEXT();                                             \
+  }                                                     \
+  L_k##N##MemImm : {                                    \
+    F a = F##_of(S(b)), b;                              \
+    std::memcpy(&b, mbase + uint64_t(uint32_t(S(c) + pc->d)), sizeof(F)); \
+    S(a) = bits_of(F(E));                               \
     NEXT();                                             \
   }
 #define IUN(N, T, E)                                    \

@@ -27,6 +27,17 @@ uint16_t mem_form(uint16_t op, uint16_t load) {
   }
 }
 
+uint16_t mem_imm_form(uint16_t op, uint16_t load) {
+  switch (op) {
+#define IBINM(N, T, E) \
+  case uint16_t(Op::N): return load == (sizeof(T) == 4 ? kI32LoadAddImm : kI64LoadAddImm) ? k##N##MemImm : 0;
+#define FBINM(N, F, E) \
+  case uint16_t(Op::N): return load == (sizeof(F) == 4 ? kF32LoadAddImm : kF64LoadAddImm) ? k##N##MemImm : 0;
+#include "wasm/interp/slot_ops.def"
+    default: return 0;
+  }
+}
+
 uint32_t slot_width(uint16_t op) {
   switch (op) {
 #define IBINM(N, T, E) case k##N##Mem: return sizeof(T);
@@ -91,15 +102,17 @@ bool commutative(Op op) {
 std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
-      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "br_table_copy", "tick", "return", "call", "call_direct", "call_indirect",
-      "select", "global.get", "global.set", "i32.add_shl", "table_entry", "br_if_test", "br_unless_test",
-      "br_if_test_imm", "br_unless_test_imm", "move1", "move2", "move4", "move8", "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
+      "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "br_table_copy", "tick", "return",
+      "call", "call_direct", "call_indirect", "select", "global.get", "global.set", "i32.add_shl",
+      "table_entry", "br_if_test", "br_unless_test", "br_if_test_imm", "br_unless_test_imm",
+      "move1", "move2", "move4", "move8",
+      "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
       "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
-#define IBINM(N, T, E) #N "_imm", #N "_mem", #N "_mem_st",
-#define FBINM(N, F, E) #N "_imm", #N "_mem", #N "_mem_st",
+#define IBINM(N, T, E) #N "_imm", #N "_mem", #N "_mem_st", #N "_mem_imm",
+#define FBINM(N, F, E) #N "_imm", #N "_mem", #N "_mem_st", #N "_mem_imm",
 #define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"

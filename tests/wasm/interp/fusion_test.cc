@@ -146,6 +146,20 @@ const Case kCases[] = {
      "(local.set $b (i32.add (local.get 0) (i32.const 16))) "
      "(i64.load8_u (i32.add (local.get $b) (i32.shl (local.tee 1 (i32.add (local.get 1) (i32.const -1))) "
      "(i32.const 3))))"},
+    {"shift_then_offset_base_and_constant", "i32.add_shl_imm", "(local $s i32) (local $b i32)",
+     "(i64.extend_i32_u (call $sq (i32.add (i32.add (i32.shl (local.get 1) (i32.const 3)) "
+     "(i32.add (local.get 0) (i32.const 8432))) (i32.const -16))))",
+     "(local.set $s (i32.shl (local.get 1) (i32.const 3))) (local.set $b (i32.add (local.get 0) (i32.const 8432))) "
+     "(local.set $b (i32.add (local.get $s) (local.get $b))) "
+     "(i64.extend_i32_u (call $sq (i32.add (local.get $b) (i32.const -16))))"},
+    {"memory_operand_with_address_add", "I32Sub_mem_imm", "(local $v i32)",
+     "(i64.extend_i32_u (i32.sub (local.get 1) (i32.load (i32.add (local.get 0) (i32.const -4)))))",
+     "(local.set $v (i32.load (i32.add (local.get 0) (i32.const -4)))) "
+     "(i64.extend_i32_u (i32.sub (local.get 1) (local.get $v)))"},
+    {"float_memory_operand_with_address_add", "F64Mul_mem_imm", "(local $v f64)",
+     "(i64.reinterpret_f64 (f64.mul (f64.convert_i32_s (local.get 1)) (f64.load (i32.add (local.get 0) (i32.const 8)))))",
+     "(local.set $v (f64.load (i32.add (local.get 0) (i32.const 8)))) "
+     "(i64.reinterpret_f64 (f64.mul (f64.convert_i32_s (local.get 1)) (local.get $v)))"},
     {"xor_rotate", "i32.xor_rotl", "(local $r i32)",
      "(i64.extend_i32_u (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))",
      "(local.set $r (i32.rotl (local.get 1) (i32.const 7))) (i64.extend_i32_u (i32.xor (local.get 0) (local.get $r)))"},
