@@ -31,6 +31,8 @@ enum IOp : uint16_t {
   kBrTable,       // a = count (entries follow, then the default), c = index slot, d = top slot
   kBrTableCopy,   // a copied kBrTable (tail_dup.cc): jumps without fuel/interrupt checks
   kTick,          // counts fuel and sees interrupts (where a copied back-edge was)
+  kBrIfNzElseTick,  // kBrIfNz whose fall-through is a kTick (tail_dup.cc)
+  kBrIfZElseTick,
   kReturn,        // a = first result slot, b = count
   kCall,          // a = function index, b = frame slot of the arguments
   kCallDirect,    // kCall to a function of this module: c | d << 32 = its CompiledFunc

@@ -110,6 +110,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs) IOP(k##N##Val) IOP(k##N##AbsVal)
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kTick) IOP(kReturn)
+    IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
@@ -508,6 +509,14 @@ L_kBrTable : {
   JUMP(t->a);
 }
 L_kTick:
+  TICK();
+  NEXT();
+L_kBrIfNzElseTick:
+  if (uint32_t(S(b))) JUMP(pc->a);
+  TICK();
+  NEXT();
+L_kBrIfZElseTick:
+  if (!uint32_t(S(b))) JUMP(pc->a);
   TICK();
   NEXT();
 L_kBrTableCopy : {

@@ -38,7 +38,7 @@ uint16_t inverse(uint16_t op) {
   }
 }
 
-bool is_branch(uint16_t op) { return op == kJump || inverse(op) != 0; }
+bool is_branch(uint16_t op) { return op == kJump || op == kBrIfNzElseTick || op == kBrIfZElseTick || inverse(op) != 0; }
 
 int64_t target_of(const CompiledFunc& f, size_t k) { return int64_t(k) + int32_t(f.code[k].a); }
 
@@ -133,8 +133,14 @@ void duplicate_jump_tails(CompiledFunc& f) {
     size_t last = t.from + t.len - 1;
     if (t.head_len) {
       // Leave the loop when the back-edge would not be taken, else dispatch here.
-      push(f.code[last], inverse(f.ops[last]), int64_t(last + 1), -1);
-      push(Ins{nullptr, 0, 0, 0, 0}, kTick, -1, -1);
+      // The tick stands for the back-edge; a plain test does it on its fall-through.
+      const uint16_t leave = inverse(f.ops[last]);
+      if (leave == kBrIfZ || leave == kBrIfNz) {
+        push(f.code[last], leave == kBrIfZ ? kBrIfZElseTick : kBrIfNzElseTick, int64_t(last + 1), -1);
+      } else {
+        push(f.code[last], leave, int64_t(last + 1), -1);
+        push(Ins{nullptr, 0, 0, 0, 0}, kTick, -1, -1);
+      }
       for (size_t k = t.head; k < t.head + t.head_len; ++k) {
         copy(k);
         if (f.ops[k] == kBrTable) ops.back() = kBrTableCopy;

@@ -216,10 +216,12 @@ INSTANTIATE_TEST_SUITE_P(Interp, Fusion, testing::ValuesIn(kCases),
 // br_table; the compiler copies tail and dispatch into each case (inverted
 // loop test, a fuel tick, a br_table copy). Same results as the plain
 // compilation, and with a fuel budget the same traps at the same points.
-TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
-  const char* wat = R"((module (memory (export "mem") 1)
+// `test` is the loop condition; `leave` the inverted branch expected in each
+// copy and `ticks` the separate kTick ops (a plain test ticks itself).
+void check_tail_duplication(const std::string& test, const char* leave, long ticks) {
+  const std::string wat = R"((module (memory (export "mem") 1)
     (func (export "fused") (param i32 i32) (result i64) (local $acc i64) (local $n i32)
-      (local.set $n (i32.and (local.get 1) (i32.const 255)))
+      (local.set $n (i32.add (i32.and (local.get 1) (i32.const 255)) (i32.const 1)))
       (block $done
         (loop $next
           (block $tail
@@ -230,7 +232,7 @@ TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
             (local.set $acc (i64.xor (local.get $acc) (i64.extend_i32_u (local.get $n)))))
           (local.set 0 (i32.add (local.get 0) (i32.const 7)))
           (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-          (br_if $next (i32.gt_s (local.get $n) (i32.const 0)))))
+          (br_if $next )" + test + R"()))
       (local.get $acc))
     (func (export "plain") (param i32 i32) (result i64) (i64.const 0))))";
   auto bytes = text::wat_to_binary(wat);
@@ -242,8 +244,8 @@ TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
   auto names = op_names(**fused, "fused");
   auto count = [&](const char* op) { return std::count(names.begin(), names.end(), std::string(op)); };
   EXPECT_EQ(count("br_table_copy"), 2);
-  EXPECT_EQ(count("br_unless_I32GtS_imm"), 2);
-  EXPECT_EQ(count("tick"), 2);
+  EXPECT_EQ(count(leave), 2);
+  EXPECT_EQ(count("tick"), ticks);
   for (uint32_t x : kInputs) {
     for (uint32_t y : kInputs) {
       ASSERT_EQ(run(*fused, "fused", x, y), run(*plain, "fused", x, y)) << x << " " << y;
@@ -253,6 +255,14 @@ TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
       }
     }
   }
+}
+
+TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
+  check_tail_duplication("(i32.gt_s (local.get $n) (i32.const 0))", "br_unless_I32GtS_imm", 2);
+}
+
+TEST(TailDuplication, PlainLoopTestTicksOnItsFallThrough) {
+  check_tail_duplication("(local.get $n)", "br_if_z_else_tick", 0);
 }
 
 }  // namespace
