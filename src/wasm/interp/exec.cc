@@ -339,28 +339,30 @@ L_kCallDirect:
     S(a) = uint64_t(T(E));                              \
     NEXT();                                             \
   }
-#define IBINM(N, T, E)                                  \
-  IBIN(N, T, E)                                         \
+  // The memory-operand forms of a binary op on T: slot bits to T with OF,
+  // the result back to slot bits with BITS.
+#define MEM_FORMS(N, T, OF, BITS, E)                    \
   L_k##N##Mem : {                                       \
-    T a = T(S(b)), b;                                   \
+    T a = OF(S(b)), b;                                  \
     std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(T)); \
-    S(a) = uint64_t(T(E));                              \
+    S(a) = BITS(T(E));                                  \
     NEXT();                                             \
   }                                                     \
   L_k##N##MemSt : {                                     \
     uint8_t* p_ = mbase + uint64_t(uint32_t(S(c))) + pc->d; \
-    T a = T(S(b)), b;                                   \
+    T a = OF(S(b)), b;                                  \
     std::memcpy(&b, p_, sizeof(T));                     \
     T v_ = T(E);                                        \
     std::memcpy(p_, &v_, sizeof(T));                    \
     NEXT();                                             \
   }                                                     \
   L_k##N##MemImm : {                                    \
-    T a = T(S(b)), b;                                   \
+    T a = OF(S(b)), b;                                  \
     std::memcpy(&b, mbase + uint64_t(uint32_t(S(c) + pc->d)), sizeof(T)); \
-    S(a) = uint64_t(T(E));                              \
+    S(a) = BITS(T(E));                                  \
     NEXT();                                             \
   }
+#define IBINM(N, T, E) IBIN(N, T, E) MEM_FORMS(N, T, T, uint64_t, E)
 #define FBINM(N, F, E)                                  \
   FBIN(N, F, E)                                         \
   L_k##N##Imm : {                                       \
@@ -368,26 +370,7 @@ L_kCallDirect:
     S(a) = bits_of(F(E));                               \
     NEXT();                                             \
   }                                                     \
-  L_k##N##Mem : {                                       \
-    F a = F##_of(S(b)), b;                              \
-    std::memcpy(&b, mbase + uint64_t(uint32_t(S(c))) + pc->d, sizeof(F)); \
-    S(a) = bits_of(F(E));                               \
-    NEXT();                                             \
-  }                                                     \
-  L_k##N##MemSt : {                                     \
-    uint8_t* p_ = mbase + uint64_t(uint32_t(S(c))) + pc->d; \
-    F a = F##_of(S(b)), b;                              \
-    std::memcpy(&b, p_, sizeof(F));                     \
-    F v_ = F(E);                                        \
-    std::memcpy(p_, &v_, sizeof(F));                    \
-    NEXT();                                             \
-  }                                                     \
-  L_k##N##MemImm : {                                    \
-    F a = F##_of(S(b)), b;                              \
-    std::memcpy(&b, mbase + uint64_t(uint32_t(S(c) + pc->d)), sizeof(F)); \
-    S(a) = bits_of(F(E));                               \
-    NEXT();                                             \
-  }
+  MEM_FORMS(N, F, F##_of, bits_of, E)
 #define IUN(N, T, E)                                    \
   L_##N : {                                             \
     T a = T(S(b));                                      \
@@ -462,6 +445,7 @@ L_kCallDirect:
   L_k##N##Val : STORE_AT(uint64_t(uint32_t(S(b))) + pc->c, T, pc->a | (uint64_t(pc->d) << 32)) \
   L_k##N##AbsVal : STORE_AT(uint64_t(pc->b) + pc->c, T, pc->a | (uint64_t(pc->d) << 32))
 #include "wasm/interp/slot_ops.def"
+#undef MEM_FORMS
 #undef LOAD_AT
 #undef STORE_AT
 
