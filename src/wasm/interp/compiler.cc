@@ -307,7 +307,7 @@ class Compiler {
       default: return 0;
     }
   }
-  bool fuse_add_shift(const Instr& in) {
+  bool fuse_shift_operand(const Instr& in) {
     if (!fuse_) return false;
     uint32_t i = size() - 2, j = size() - 1;
     bool y_shifted = is_last_def(j);
@@ -378,7 +378,7 @@ class Compiler {
   }
 
   void binary(const Instr& in) {
-    if (fuse_memory_operand(in) || fuse_add_shift(in)) return;
+    if (fuse_memory_operand(in) || fuse_shift_operand(in)) return;
     uint32_t i = size() - 2, j = size() - 1;
     uint16_t imm = fuse_ ? imm_form(uint16_t(in.op)) : 0;
     auto fits = [&](const Entry& e) {
@@ -421,16 +421,20 @@ class Compiler {
     }
     unary(uint16_t(in.op), in.b);  // c = offset
   }
-  // A store of a local to an address just computed by an i32.add adds it itself.
   void store(const Instr& in) {
     uint32_t i = size() - 2, j = size() - 1;
-    if (!fuse_) {
+    if (!fuse_ || !fuse_store(in)) {
       uint32_t sv = use(j);
       uint32_t sa = use(i);
       emit(uint16_t(in.op), sv, sa, in.b);
-      vs_.resize(i);
-      return;
     }
+    vs_.resize(i);
+  }
+  // The fused forms of a store (emitted, true) of the value j to address i:
+  // a load stored at once, a read-modify-write, constant address or value,
+  // an address added by the store itself.
+  bool fuse_store(const Instr& in) {
+    uint32_t i = size() - 2, j = size() - 1;
     if (is_last_def(j) && out_.ops.back() < uint16_t(Op::Count_) &&
         op_info(Op(out_.ops.back())).mem_bytes == op_info(in.op).mem_bytes) {
       // A value just loaded (plain form, same width): one memory-to-memory move.
@@ -439,20 +443,18 @@ class Compiler {
       uint32_t sa = use(i);
       uint32_t bytes = op_info(in.op).mem_bytes;
       emit(bytes == 1 ? kMove1 : bytes == 2 ? kMove2 : bytes == 4 ? kMove4 : kMove8, sa, ld.b, ld.c, in.b);
-      vs_.resize(i);
-      return;
+      return true;
     }
     if (is_last_def(j) && mem_store_form(out_.ops.back()) && vs_[i].kind != Entry::Const) {
       // x op mem[p] stored back to mem[p] (same full-width access): one op.
       Ins op = out_.code.back();
       uint32_t sa = use(i);
       uint16_t wide = out_.ops.back();
-      bool same_width = op_info(in.op).mem_bytes == (slot_width(wide));
+      bool same_width = op_info(in.op).mem_bytes == slot_width(wide);
       if (sa == op.c && in.b == op.d && op.a != op.c && same_width) {
         unemit();
         emit(mem_store_form(wide), 0, op.b, op.c, op.d);
-        vs_.resize(i);
-        return;
+        return true;
       }
     }
     bool abs = vs_[i].kind == Entry::Const, val = vs_[j].kind == Entry::Const;
@@ -462,20 +464,15 @@ class Compiler {
       uint32_t sv = val ? uint32_t(v) : use(j);
       uint32_t sa = abs ? uint32_t(vs_[i].value) : use(i);
       emit(op, sv, sa, in.b, uint32_t(v >> 32));
-      vs_.resize(i);
-      return;
+      return true;
     }
+    // A local stored to an address just computed by an i32.add: the store adds it.
     uint16_t last = is_last_def(i) && vs_[j].kind == Entry::Local ? out_.ops.back() : 0;
-    if (last == uint16_t(Op::I32Add) || last == kI32AddImm) {
-      Ins add = out_.code.back();
-      unemit();
-      emit(load_add_form(uint16_t(in.op), last == kI32AddImm), vs_[j].local, add.b, add.c, in.b);
-    } else {
-      uint32_t sv = use(j);
-      uint32_t sa = use(i);
-      emit(uint16_t(in.op), sv, sa, in.b);
-    }
-    vs_.resize(i);
+    if (last != uint16_t(Op::I32Add) && last != kI32AddImm) return false;
+    Ins add = out_.code.back();
+    unemit();
+    emit(load_add_form(uint16_t(in.op), last == kI32AddImm), vs_[j].local, add.b, add.c, in.b);
+    return true;
   }
   void unary(uint16_t op, uint32_t extra = 0) {
     uint32_t i = size() - 1;
