@@ -504,8 +504,9 @@ L_kBrIfZElseTick:
   TICK();
   NEXT();
 L_kBrTableCopy : {
-  // A copy of a loop's dispatch (tail_dup.cc): the kTick before it stands
-  // for the back-edge, so its jumps check nothing whatever their direction.
+  // A copy of a loop's dispatch (tail_dup.cc): the tick before it (kTick, or
+  // the test's *ElseTick) stands for the back-edge, so its jumps check
+  // nothing whatever their direction.
   TABLE_ENTRY(t);
   pc += int32_t(t->a);
   DISPATCH();

@@ -6,8 +6,10 @@
 // the head is copied too, behind the inverted branch: each case then ends
 // in its own `br_table`, whose indirect jump the CPU predicts per case.
 // Branch directions are kept (backward branches are where fuel and
-// interrupts are checked); a copied `br_table` checks them itself once, in
-// place of the back-edge it replaces (kBrTableCopy).
+// interrupts are checked); each copied head is entered through one tick in
+// place of the back-edge it replaces (a kTick, or the fall-through of a
+// plain zero test, kBrIf{Z,Nz}ElseTick), and its `br_table` (kBrTableCopy)
+// checks nothing itself.
 #include "wasm/interp/code.h"
 
 namespace whirl::wasm::interp {
