@@ -281,9 +281,9 @@ class Compiler {
     bool y_loaded = is_last_def(j);
     if (!y_loaded && !(commutative(in.op) && vs_[j].kind == Entry::Local && is_last_def(i))) return false;
     Ins load = out_.code.back();
-    uint16_t form = mem_form(uint16_t(in.op), out_.ops.back());
-    // A load from p + m (offset 0): the form adding m itself (c = p, d = m).
-    if (!form && load.d == 0) form = mem_imm_form(uint16_t(in.op), out_.ops.back());
+    // Plain loads have d = 0; a load from p + m has its offset in d, for which
+    // the MemImm form (c = p, d = m) has no room.
+    uint16_t form = load.d == 0 ? mem_form(uint16_t(in.op), out_.ops.back()) : 0;
     if (!form) return false;
     unemit();
     uint32_t sx = y_loaded ? use(i) : vs_[j].local;  // writes no slot the load reads

@@ -16,23 +16,21 @@ uint16_t imm_form(uint16_t op) {
   }
 }
 
+namespace {
+// `mem` if `load` is the full-width load `plain`, `mem_imm` if it is that
+// load's form adding an immediate to its address, else 0.
+uint16_t by_load(uint16_t load, Op plain, uint16_t mem, uint16_t mem_imm) {
+  if (load == uint16_t(plain)) return mem;
+  return load == load_add_form(uint16_t(plain), true) ? mem_imm : 0;
+}
+}  // namespace
+
 uint16_t mem_form(uint16_t op, uint16_t load) {
   switch (op) {
 #define IBINM(N, T, E) \
-  case uint16_t(Op::N): return load == uint16_t(sizeof(T) == 4 ? Op::I32Load : Op::I64Load) ? k##N##Mem : 0;
+  case uint16_t(Op::N): return by_load(load, sizeof(T) == 4 ? Op::I32Load : Op::I64Load, k##N##Mem, k##N##MemImm);
 #define FBINM(N, F, E) \
-  case uint16_t(Op::N): return load == uint16_t(sizeof(F) == 4 ? Op::F32Load : Op::F64Load) ? k##N##Mem : 0;
-#include "wasm/interp/slot_ops.def"
-    default: return 0;
-  }
-}
-
-uint16_t mem_imm_form(uint16_t op, uint16_t load) {
-  switch (op) {
-#define IBINM(N, T, E) \
-  case uint16_t(Op::N): return load == (sizeof(T) == 4 ? kI32LoadAddImm : kI64LoadAddImm) ? k##N##MemImm : 0;
-#define FBINM(N, F, E) \
-  case uint16_t(Op::N): return load == (sizeof(F) == 4 ? kF32LoadAddImm : kF64LoadAddImm) ? k##N##MemImm : 0;
+  case uint16_t(Op::N): return by_load(load, sizeof(F) == 4 ? Op::F32Load : Op::F64Load, k##N##Mem, k##N##MemImm);
 #include "wasm/interp/slot_ops.def"
     default: return 0;
   }

@@ -12,11 +12,9 @@ namespace whirl::wasm::interp {
 // full value in c | d << 32), or 0.
 uint16_t imm_form(uint16_t op);
 // Memory-operand form of a binary op whose second operand is the result of
-// the full-width load `load`, or 0.
+// the full-width load `load` (Mem), or of its form adding an immediate to
+// the address (MemImm, for offset 0 only), or 0.
 uint16_t mem_form(uint16_t op, uint16_t load);
-// The same for `load` of the form that adds an immediate to its address
-// (kI32LoadAddImm...) with offset 0: the op's MemImm form, or 0.
-uint16_t mem_imm_form(uint16_t op, uint16_t load);
 // The access width of a memory-operand op.
 uint32_t slot_width(uint16_t op);
 // The read-modify-write form of memory-operand op `op` (its result stored
