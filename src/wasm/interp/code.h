@@ -52,6 +52,10 @@ enum IOp : uint16_t {
   // x op (y shift k), a = dst, b = x, c = y, d = k (hashes, ciphers, bit fields)
   kI32AddShrU, kI32AddRotl, kI32XorShl, kI32XorShrU, kI32XorRotl, kI32OrShl, kI32OrShrU, kI32OrRotl,
   kI32AddShlImm,  // a = dst, b = x, c = y | k << 27, d = m: x + (y << k) + m
+  // kBrTable whose index is loaded (an i32.load / i32.load8_u fused in: a
+  // switch on a fetched opcode or character): a = count, b = address slot,
+  // c = offset, d = top slot; the Copy forms are its tail_dup copies.
+  kBrTableLoad, kBrTableLoad8U, kBrTableLoadCopy, kBrTableLoad8UCopy,
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
@@ -64,6 +68,16 @@ enum IOp : uint16_t {
 #include "wasm/interp/slot_ops.def"
   kIOpCount
 };
+
+// The br_table forms: the plain ones and their tail_dup copies.
+inline bool is_table(uint16_t op) {
+  return op == kBrTable || op == kBrTableCopy || (op >= kBrTableLoad && op <= kBrTableLoad8UCopy);
+}
+inline bool is_table_copy(uint16_t op) { return op == kBrTableCopy || op == kBrTableLoadCopy || op == kBrTableLoad8UCopy; }
+// The copy form of a plain br_table form.
+inline uint16_t table_copy(uint16_t op) {
+  return op == kBrTable ? kBrTableCopy : op == kBrTableLoad ? kBrTableLoadCopy : kBrTableLoad8UCopy;
+}
 
 struct Ins {
   const void* h;  // handler address (exec.cc)

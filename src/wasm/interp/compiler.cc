@@ -206,10 +206,22 @@ class Compiler {
   // in the code stream: a = pc delta from the br_table, b = values kept,
   // c = the slot they go to.
   void branch_table(const Instr& in) {
-    uint32_t idx = use(size() - 1);
+    uint16_t op = kBrTable;
+    uint32_t addr = 0, idx = 0;
+    const uint16_t last = pc() > 0 ? out_.ops.back() : 0;
+    if (fuse_ && top_is_last_def() && (last == uint16_t(Op::I32Load) || last == uint16_t(Op::I32Load8U))) {
+      // A switch on a fetched value: the load moves into the br_table (after
+      // the copies below, which write only slots under the loaded value's).
+      op = last == uint16_t(Op::I32Load) ? kBrTableLoad : kBrTableLoad8U;
+      addr = out_.code.back().b;
+      idx = out_.code.back().c;
+      unemit();
+    } else {
+      idx = use(size() - 1);
+    }
     vs_.pop_back();
     materialize_all();
-    uint32_t at = emit(kBrTable, in.b, 0, idx, temp(size()));
+    uint32_t at = emit(op, in.b, addr, idx, temp(size()));
     for (uint32_t i = 0; i <= in.b; ++i) {
       uint32_t depth = i < in.b ? f_.br_tables[in.a + i] : uint32_t(in.imm);
       Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];

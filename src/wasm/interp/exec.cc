@@ -109,7 +109,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs)
 #define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs) IOP(k##N##Val) IOP(k##N##AbsVal)
 #include "wasm/interp/slot_ops.def"
-    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kTick) IOP(kReturn)
+    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
+    IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick)
     IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
@@ -206,11 +207,14 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
       fcap = s.frames.size();        \
     }                                \
   } while (0)
-  // t = the br_table entry for index slot c, its kept values moved into place.
-#define TABLE_ENTRY(t)                                                                  \
-  const uint32_t i_##t = uint32_t(S(c));                                                \
+  // t = the br_table entry for index i, its kept values moved into place.
+#define TABLE_ENTRY(t, i)                                                               \
+  const uint32_t i_##t = (i);                                                           \
   const Ins* t = pc + 1 + (i_##t < pc->a ? i_##t : pc->a);                              \
   if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t))
+  // The index of a kBrTableLoad form: a T at u32(slots[b]) + c.
+#define LOADED_INDEX(T) \
+  ([&] { T v_; std::memcpy(&v_, mbase + uint64_t(uint32_t(S(b))) + pc->c, sizeof(T)); return uint32_t(v_); }())
 
   if (!entry->code) {
     if (flimit == fbase) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
@@ -489,7 +493,15 @@ L_kBrUnlessTestImm:
   if (!(uint32_t(S(b)) & pc->c)) JUMP(pc->a);
   NEXT();
 L_kBrTable : {
-  TABLE_ENTRY(t);
+  TABLE_ENTRY(t, uint32_t(S(c)));
+  JUMP(t->a);
+}
+L_kBrTableLoad : {
+  TABLE_ENTRY(t, LOADED_INDEX(uint32_t));
+  JUMP(t->a);
+}
+L_kBrTableLoad8U : {
+  TABLE_ENTRY(t, LOADED_INDEX(uint8_t));
   JUMP(t->a);
 }
 L_kTick:
@@ -507,7 +519,17 @@ L_kBrTableCopy : {
   // A copy of a loop's dispatch (tail_dup.cc): the tick before it (kTick, or
   // the test's *ElseTick) stands for the back-edge, so its jumps check
   // nothing whatever their direction.
-  TABLE_ENTRY(t);
+  TABLE_ENTRY(t, uint32_t(S(c)));
+  pc += int32_t(t->a);
+  DISPATCH();
+}
+L_kBrTableLoadCopy : {
+  TABLE_ENTRY(t, LOADED_INDEX(uint32_t));
+  pc += int32_t(t->a);
+  DISPATCH();
+}
+L_kBrTableLoad8UCopy : {
+  TABLE_ENTRY(t, LOADED_INDEX(uint8_t));
   pc += int32_t(t->a);
   DISPATCH();
 }
@@ -699,6 +721,7 @@ trapped : {
 #undef TICK
 #undef RESERVE_FRAME
 #undef TABLE_ENTRY
+#undef LOADED_INDEX
 }
 
 }  // namespace

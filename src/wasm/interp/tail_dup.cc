@@ -55,8 +55,8 @@ struct Tail {
 size_t dispatch_head(const CompiledFunc& f, size_t at) {
   for (size_t k = at; k < f.code.size() && k - at <= kMaxTail; ++k) {
     uint16_t op = f.ops[k];
-    if (op == kBrTable) return f.code[k].a <= kMaxTable ? k - at + 2 + f.code[k].a : 0;
-    if (is_branch(op) || op == kReturn || op == kTableEntry || op == kBrTableCopy) return 0;
+    if (is_table(op)) return !is_table_copy(op) && f.code[k].a <= kMaxTable ? k - at + 2 + f.code[k].a : 0;
+    if (is_branch(op) || op == kReturn || op == kTableEntry) return 0;
   }
   return 0;
 }
@@ -68,7 +68,7 @@ bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
   t->from = k;
   for (t->len = 0; k < n && t->len <= kMaxTail; ++k) {
     uint16_t op = f.ops[k];
-    if (op == kBrTable || op == kTableEntry || op == kBrTableCopy) return false;
+    if (is_table(op) || op == kTableEntry) return false;
     ++t->len;
     if (op == kReturn) return true;
     if (is_branch(op)) {
@@ -113,7 +113,7 @@ void duplicate_jump_tails(CompiledFunc& f) {
   size_t table_at = 0;  // new index of the br_table whose entries are being pushed
   auto push = [&](const Ins& in, uint16_t op, int64_t tgt, int64_t old_table) {
     size_t p = code.size();
-    if (op == kBrTable || op == kBrTableCopy) table_at = p;
+    if (is_table(op)) table_at = p;
     code.push_back(in);
     ops.push_back(op);
     target.push_back(op == kTableEntry ? old_table + int32_t(in.a) : tgt);
@@ -121,7 +121,7 @@ void duplicate_jump_tails(CompiledFunc& f) {
   };
   int64_t old_table = -1;
   auto copy = [&](size_t k) {
-    if (f.ops[k] == kBrTable) old_table = int64_t(k);
+    if (is_table(f.ops[k])) old_table = int64_t(k);
     push(f.code[k], f.ops[k], is_branch(f.ops[k]) ? target_of(f, k) : -1, old_table);
   };
   for (size_t i = 0; i < n; ++i) {
@@ -145,7 +145,7 @@ void duplicate_jump_tails(CompiledFunc& f) {
       }
       for (size_t k = t.head; k < t.head + t.head_len; ++k) {
         copy(k);
-        if (f.ops[k] == kBrTable) ops.back() = kBrTableCopy;
+        if (is_table(f.ops[k])) ops.back() = table_copy(f.ops[k]);
       }
     } else {
       copy(last);

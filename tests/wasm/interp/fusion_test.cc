@@ -120,6 +120,18 @@ const Case kCases[] = {
      "(i64.load (local.get 0))",
      "(local.set $v (f64.sub (f64.convert_i32_s (local.get 1)) (f64.load (local.get 0)))) "
      "(f64.store (local.get 0) (local.get $v)) (i64.load (local.get 0))"},
+    {"switch_on_loaded_word", "br_table_load", "(local $t i32)",
+     "(block $d (block $b (block $a (br_table $a $b $d (i32.load offset=2 (local.get 0)))) (return (i64.const 7))) "
+     "(return (i64.const 8))) (i64.const 9)",
+     "(local.set $t (i32.load offset=2 (local.get 0))) "
+     "(block $d (block $b (block $a (br_table $a $b $d (local.get $t))) (return (i64.const 7))) "
+     "(return (i64.const 8))) (i64.const 9)"},
+    {"switch_on_loaded_byte_with_value", "br_table_load8_u", "(local $t i32)",
+     "(block $d (result i64) (i64.add (block $b (result i64) (br_table $b $d (i64.extend_i32_u (local.get 1)) "
+     "(i32.load8_u offset=1 (local.get 0)))) (i64.const 100)))",
+     "(local.set $t (i32.load8_u offset=1 (local.get 0))) "
+     "(block $d (result i64) (i64.add (block $b (result i64) (br_table $b $d (i64.extend_i32_u (local.get 1)) "
+     "(local.get $t))) (i64.const 100)))"},
     {"paired_increments", "i32.inc2", "(local $n i32)",
      "(local.set $n (i32.and (local.get 1) (i32.const 63))) "
      "(loop (local.set 0 (i32.add (local.get 0) (i32.const 7))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
@@ -218,7 +230,9 @@ INSTANTIATE_TEST_SUITE_P(Interp, Fusion, testing::ValuesIn(kCases),
 // compilation, and with a fuel budget the same traps at the same points.
 // `test` is the loop condition; `leave` the inverted branch expected in each
 // copy and `ticks` the separate kTick ops (a plain test ticks itself).
-void check_tail_duplication(const std::string& test, const char* leave, long ticks) {
+void check_tail_duplication(const std::string& test, const char* leave, long ticks,
+                            const std::string& index = "(i32.rem_u (local.get 0) (i32.const 3))",
+                            const char* table_copy = "br_table_copy") {
   const std::string wat = R"((module (memory (export "mem") 1)
     (func (export "fused") (param i32 i32) (result i64) (local $acc i64) (local $n i32)
       (local.set $n (i32.add (i32.and (local.get 1) (i32.const 255)) (i32.const 1)))
@@ -226,7 +240,7 @@ void check_tail_duplication(const std::string& test, const char* leave, long tic
         (loop $next
           (block $tail
             (block $c2 (block $c1 (block $c0
-              (br_table $c0 $c1 $c2 (i32.rem_u (local.get 0) (i32.const 3))))
+              (br_table $c0 $c1 $c2 )" + index + R"())
               (local.set $acc (i64.add (local.get $acc) (i64.const 3))) (br $tail))
               (local.set $acc (i64.mul (local.get $acc) (i64.const 5))) (br $tail))
             (local.set $acc (i64.xor (local.get $acc) (i64.extend_i32_u (local.get $n)))))
@@ -243,7 +257,7 @@ void check_tail_duplication(const std::string& test, const char* leave, long tic
   ASSERT_TRUE(plain);
   auto names = op_names(**fused, "fused");
   auto count = [&](const char* op) { return std::count(names.begin(), names.end(), std::string(op)); };
-  EXPECT_EQ(count("br_table_copy"), 2);
+  EXPECT_EQ(count(table_copy), 2);
   EXPECT_EQ(count(leave), 2);
   EXPECT_EQ(count("tick"), ticks);
   for (uint32_t x : kInputs) {
@@ -263,6 +277,13 @@ TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
 
 TEST(TailDuplication, PlainLoopTestTicksOnItsFallThrough) {
   check_tail_duplication("(local.get $n)", "br_if_z_else_tick", 0);
+}
+
+// A switch on a fetched byte (the load fused into the br_table) is copied
+// the same way; addresses walk past the memory's end, so traps are compared too.
+TEST(TailDuplication, CopiesSwitchOnLoadedIndex) {
+  check_tail_duplication("(local.get $n)", "br_if_z_else_tick", 0, "(i32.load8_u (local.get 0))",
+                         "br_table_load8_u_copy");
 }
 
 }  // namespace
