@@ -35,7 +35,8 @@ enum IOp : uint16_t {
   kBrIfZElseTick,
   kReturn,        // a = first result slot, b = count
   kCall,          // a = function index, b = frame slot of the arguments
-  kCallDirect,    // kCall to a function of this module: c | d << 32 = its CompiledFunc
+  kCallDirect,    // kCall to a function of this module: c | d << 32 = its code (a kEnter)
+  kEnter,         // every function's first instruction: a = frame size, b = params, c = declared locals
   kCallIndirect,  // a = canonical type id, b = frame slot, c = table, d = index slot
   kSelect,        // a = dst, b = x, c = y, d = condition
   kGlobalGet,     // a = dst, b = global

@@ -53,9 +53,13 @@ class Compiler {
     nl_ = out_.num_locals = uint32_t(t.params.size() + f_.locals.size());
     out_.code.reserve(f_.body.size() / 2 + 4);
     ctrls_.emplace_back(Op::Block, 0, 0, uint32_t(t.results.size()), 0);
+    emit(kEnter);
     for (const Instr& in : f_.body) step(in);
     if (fuse_) duplicate_jump_tails(out_);
     out_.frame_size = nl_ + max_h_ + 1;
+    out_.code[0].a = out_.frame_size;
+    out_.code[0].b = out_.num_params;
+    out_.code[0].c = out_.num_locals - out_.num_params;
     const void* const* h = handler_table();
     for (size_t i = 0; i < out_.code.size(); ++i) out_.code[i].h = h[out_.ops[i]];
     return std::move(out_);
@@ -659,7 +663,7 @@ void link_direct_calls(CompiledModuleImpl& m) {
     for (size_t i = 0; i < f.code.size(); ++i) {
       Ins& in = f.code[i];
       if (f.ops[i] != kCall || in.a < nimp) continue;
-      auto target = reinterpret_cast<uint64_t>(&m.funcs[in.a - nimp]);
+      auto target = reinterpret_cast<uint64_t>(m.funcs[in.a - nimp].code.data());
       f.ops[i] = kCallDirect;
       in.h = h;
       in.c = uint32_t(target);

@@ -112,7 +112,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
     IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick)
-    IOP(kCall) IOP(kCallDirect) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
+    IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
     IOP(kI32AddShrU) IOP(kI32AddRotl) IOP(kI32XorShl) IOP(kI32XorShrU) IOP(kI32XorRotl) IOP(kI32OrShl)
@@ -144,7 +144,6 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   const Ins* pc = nullptr;
   uint64_t* fp = s.sp;
   FuncImpl* callee = nullptr;
-  const interp::CompiledFunc* cf = nullptr;
   uint64_t* nfp = nullptr;
   TrapCode trap_code = TrapCode::Unreachable;
   std::optional<Trap> host_trap;
@@ -233,25 +232,24 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 
 enter:
   // callee's arguments are at fp; its frame (if it has a caller) is pushed.
-  cf = callee->code;
   if (callee->instance != inst) SWITCH_INSTANCE(callee);
-enter_code : {
-  // Entry to cf (the code of callee, in the current instance).
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  pc = callee->code->code.data();
+  DISPATCH();
+  // The first instruction of every function (the caller has pushed its frame).
+L_kEnter:
   // Calls count like loop iterations, so recursion without loops is bounded too.
   TICK();
-  if (fp + cf->frame_size + 4 > stack_end) TRAP(TrapCode::StackExhausted);
+  if (fp + pc->a + 4 > stack_end) TRAP(TrapCode::StackExhausted);
   {
     // Zero the declared locals: four stores cover most functions (slots past
     // the locals are temporaries, written before they are read).
-    uint64_t* z = fp + cf->num_params;
+    uint64_t* z = fp + pc->b;
     z[0] = z[1] = z[2] = z[3] = 0;
-    for (uint32_t k = 4, n = cf->num_locals - cf->num_params; k < n; ++k) z[k] = 0;
+    for (uint32_t k = 4, n = pc->c; k < n; ++k) z[k] = 0;
   }
-  pc = cf->code.data();
   state->fidx = fidx;
-  DISPATCH();
-}
+  NEXT();
 
 do_call:
   if (!callee->code) {
@@ -279,10 +277,11 @@ do_call:
   // instruction, so no lookups stand between the call and its first op.
 L_kCallDirect:
   RESERVE_FRAME();
-  cf = reinterpret_cast<const interp::CompiledFunc*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
   fptr[fidx++] = {inst->funcs[pc->a], pc + 1, fp};  // the function: for backtraces only
   fp += pc->b;
-  goto enter_code;
+  if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  pc = reinterpret_cast<const Ins*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
+  DISPATCH();
 
   // Numeric handlers, generated from slot_ops.def.
 #define ICMP(N, T, E)                                   \
