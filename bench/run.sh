@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # CPU benchmarks: each program built natively (-O2) and to wasm32-wasi (-O2)
 # from the same source, run natively, under `whirl run` and under Node's
-# WASI (a JIT, for reference), in one go. Prints seconds and the ratio to
-# native, then the geometric mean of the ratios. Outputs must match native.
-# Usage: bench/run.sh [PROGRAM...]   (env WHIRL=path/to/whirl, NODE=node)
+# WASI (a JIT, for reference), in one go. Prints seconds (the fastest of
+# BENCH_REPS runs) and the ratio to native, then the geometric mean of the
+# ratios. Outputs must match native.
+# Usage: bench/run.sh [PROGRAM...]   (env WHIRL=path/to/whirl, NODE=node,
+#        BENCH_CPU=the CPU to pin native and whirl runs to, default 0,
+#        BENCH_REPS=runs of each, the fastest counts, default 3)
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
@@ -30,22 +33,36 @@ for p in "${programs[@]}"; do
   fi
 done
 
+# Native and whirl runs (both single-threaded) are pinned to one CPU when
+# taskset is there: on a VM, migrations between CPUs made the same binary
+# vary by up to 25% from run to run. Node keeps all CPUs (its JIT compiles
+# on other threads).
+PIN=()
+if command -v taskset > /dev/null && taskset -c "${BENCH_CPU:-0}" true 2> /dev/null; then
+  PIN=(taskset -c "${BENCH_CPU:-0}")
+fi
+
 now() { date +%s.%N; }
-# time_run OUTFILE CMD... : runs CMD with stdout to OUTFILE, prints seconds
+# time_run OUTFILE CMD... : runs CMD REPS times with stdout to OUTFILE,
+# prints the fastest run's seconds (noise from the machine only adds time).
+REPS=${BENCH_REPS:-3}
 time_run() {
   local f=$1; shift
-  local t0 t1
-  t0=$(now)
-  "$@" > "$f"
-  t1=$(now)
-  echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+  local t0 t1 best=""
+  for _ in $(seq "$REPS"); do
+    t0=$(now)
+    "$@" > "$f"
+    t1=$(now)
+    best=$(echo "$t0 $t1 $best" | awk '{t = $2 - $1; if ($3 != "" && $3 < t) t = $3; printf "%.3f", t}')
+  done
+  echo "$best"
 }
 
 printf "%-8s %9s %9s %7s %9s %7s\n" program native whirl ratio node ratio
 ratios_w=(); ratios_n=(); status=0
 for p in "${programs[@]}"; do
-  tn=$(time_run "$out/$p.out.native" "$out/$p.native")
-  tw=$(time_run "$out/$p.out.whirl" "$WHIRL" run "$out/$p.wasm")
+  tn=$(time_run "$out/$p.out.native" "${PIN[@]}" "$out/$p.native")
+  tw=$(time_run "$out/$p.out.whirl" "${PIN[@]}" "$WHIRL" run "$out/$p.wasm")
   if command -v "$NODE" > /dev/null; then
     tj=$(time_run "$out/$p.out.node" "$NODE" --no-warnings node-wasi.mjs "$out/$p.wasm")
   else
