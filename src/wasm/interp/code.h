@@ -57,6 +57,9 @@ enum IOp : uint16_t {
   // switch on a fetched opcode or character): a = count, b = address slot,
   // c = offset, d = top slot; the Copy forms are its tail_dup copies.
   kBrTableLoad, kBrTableLoad8U, kBrTableLoadCopy, kBrTableLoad8UCopy,
+  // A loop step: slots[b] = u32(slots[b] + d), then jump by a if it differs
+  // from slots[c] (kIncBrNe) or from the immediate c (kIncBrNeImm).
+  kIncBrNe, kIncBrNeImm,
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,

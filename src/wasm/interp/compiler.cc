@@ -197,7 +197,7 @@ class Compiler {
     uint32_t n = label_arity(c);
     if (size() - n == c.height) {
       materialize_range(c.height, size());
-      link(c, emit_cond_branch(cond, true));
+      link(c, fuse_step(emit_cond_branch(cond, true)));
       return;
     }
     uint32_t skip = emit_cond_branch(cond, false);
@@ -269,6 +269,22 @@ class Compiler {
     }
     vs_.pop_back();
     if (tee) push_entry({Entry::Local, x, 0});
+  }
+
+  // An in-place `x += k` followed by the branch at `at` on x != y (a loop's
+  // step and test) becomes one kIncBrNe; returns the branch's index.
+  uint32_t fuse_step(uint32_t at) {
+    if (!fuse_ || at < 1 || bound_pc_ == at || out_.ops[at - 1] != kI32AddImm) return at;
+    const Ins inc = out_.code[at - 1], br = out_.code[at];
+    if (inc.a != inc.b) return at;
+    uint32_t other;
+    if (out_.ops[at] == kBrIfI32NeImm && br.b == inc.a) other = br.c;
+    else if (out_.ops[at] == kBrIfI32Ne && (br.b == inc.a || br.c == inc.a)) other = br.b == inc.a ? br.c : br.b;
+    else return at;
+    const uint16_t op = out_.ops[at] == kBrIfI32NeImm ? kIncBrNeImm : kIncBrNe;
+    unemit();
+    unemit();
+    return emit(op, 0, inc.a, other, inc.c);
   }
 
   // Two adjacent in-place i32 increments (x += k; y += m, the common loop

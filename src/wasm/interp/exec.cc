@@ -111,7 +111,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #include "wasm/interp/slot_ops.def"
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
     IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
-    IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick)
+    IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
     IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
@@ -479,6 +479,18 @@ L_kBrIfNz:
 L_kBrIfZ:
   if (!uint32_t(S(b))) JUMP(pc->a);
   NEXT();
+L_kIncBrNe : {
+  const uint32_t x = uint32_t(S(b)) + pc->d;
+  S(b) = x;
+  if (x != uint32_t(S(c))) JUMP(pc->a);
+  NEXT();
+}
+L_kIncBrNeImm : {
+  const uint32_t x = uint32_t(S(b)) + pc->d;
+  S(b) = x;
+  if (x != pc->c) JUMP(pc->a);
+  NEXT();
+}
 L_kBrIfTest:
   if (uint32_t(S(b) & S(c))) JUMP(pc->a);
   NEXT();

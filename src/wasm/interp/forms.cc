@@ -108,6 +108,7 @@ std::string slot_op_name(uint16_t op) {
       "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
       "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",
       "br_table_load", "br_table_load8_u", "br_table_load_copy", "br_table_load8_u_copy",
+      "inc_br_ne", "inc_br_ne_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

@@ -40,7 +40,10 @@ uint16_t inverse(uint16_t op) {
   }
 }
 
-bool is_branch(uint16_t op) { return op == kJump || op == kBrIfNzElseTick || op == kBrIfZElseTick || inverse(op) != 0; }
+bool is_branch(uint16_t op) {
+  return op == kJump || op == kBrIfNzElseTick || op == kBrIfZElseTick || op == kIncBrNe || op == kIncBrNeImm ||
+         inverse(op) != 0;
+}
 
 int64_t target_of(const CompiledFunc& f, size_t k) { return int64_t(k) + int32_t(f.code[k].a); }
 
@@ -75,7 +78,7 @@ bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
       int64_t x = target_of(f, k);
       if ((x <= int64_t(k)) != (x <= int64_t(j))) return false;  // would change direction
       t->then_jump = op != kJump;
-      if (t->then_jump && x <= int64_t(k) && (t->head_len = dispatch_head(f, size_t(x)))) {
+      if (t->then_jump && x <= int64_t(k) && inverse(op) && (t->head_len = dispatch_head(f, size_t(x)))) {
         t->head = size_t(x);
         t->then_jump = false;
       }

@@ -132,6 +132,23 @@ const Case kCases[] = {
      "(local.set $t (i32.load8_u offset=1 (local.get 0))) "
      "(block $d (result i64) (i64.add (block $b (result i64) (br_table $b $d (i64.extend_i32_u (local.get 1)) "
      "(local.get $t))) (i64.const 100)))"},
+    {"loop_step_and_test", "inc_br_ne", "(local $i i32) (local $acc i32)",
+     "(local.set $i (local.get 0)) (loop (local.set $acc (i32.add (local.get $acc) (local.get $i))) "
+     "(local.set $i (i32.add (local.get $i) (i32.const 0x40000000))) (br_if 0 (i32.ne (local.get 0) (local.get $i)))) "
+     "(i64.or (i64.extend_i32_u (local.get $acc)) (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32)))",
+     "(local.set $i (local.get 0)) (loop (local.set $acc (i32.add (local.get $acc) (local.get $i))) "
+     "(local.set $i (i32.add (local.get $i) (i32.const 0x40000000))) (block) "
+     "(br_if 0 (i32.ne (local.get 0) (local.get $i)))) "
+     "(i64.or (i64.extend_i32_u (local.get $acc)) (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32)))"},
+    {"loop_step_and_test_imm", "inc_br_ne_imm", "(local $i i32) (local $acc i32)",
+     "(local.set $i (i32.and (local.get 1) (i32.const 7))) (loop (local.set $acc (i32.xor (local.get $acc) "
+     "(i32.const 3))) (local.set $i (i32.add (local.get $i) (i32.const -1))) "
+     "(br_if 0 (i32.ne (local.get $i) (i32.const -9)))) "
+     "(i64.or (i64.extend_i32_u (local.get $acc)) (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32)))",
+     "(local.set $i (i32.and (local.get 1) (i32.const 7))) (loop (local.set $acc (i32.xor (local.get $acc) "
+     "(i32.const 3))) (local.set $i (i32.add (local.get $i) (i32.const -1))) (block) "
+     "(br_if 0 (i32.ne (local.get $i) (i32.const -9)))) "
+     "(i64.or (i64.extend_i32_u (local.get $acc)) (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32)))"},
     {"paired_increments", "i32.inc2", "(local $n i32)",
      "(local.set $n (i32.and (local.get 1) (i32.const 63))) "
      "(loop (local.set 0 (i32.add (local.get 0) (i32.const 7))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
