@@ -34,6 +34,7 @@ enum IOp : uint16_t {
   kBrIfNzElseTick,  // kBrIfNz whose fall-through is a kTick (tail_dup.cc)
   kBrIfZElseTick,
   kReturn,        // a = first result slot, b = count
+  kReturnInPlace, // b = count: the results are in slots 0.. already
   kCall,          // a = function index, b = frame slot of the arguments
   kCallDirect,    // kCall to a function of this module: c | d << 32 = its code (a kEnter)
   kEnter,         // every function's first instruction: a = frame size, b = params, c = declared locals

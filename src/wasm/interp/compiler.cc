@@ -237,7 +237,13 @@ class Compiler {
   }
   void emit_return() {
     uint32_t n = out_.num_results;
-    if (n == 1) {
+    if (n == 1 && fuse_ && top_is_last_def()) {
+      // The op computing the result writes it to slot 0 itself (it reads its
+      // operands first): the caller's next op then reads what that op
+      // stored, not a copy of it made a moment later.
+      out_.code.back().a = 0;
+      emit(kReturnInPlace, 0, 1);
+    } else if (n == 1) {
       emit(kReturn, use(size() - 1), 1);
     } else {
       materialize_range(size() - n, size());

@@ -109,7 +109,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs)
 #define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs) IOP(k##N##Val) IOP(k##N##AbsVal)
 #include "wasm/interp/slot_ops.def"
-    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
+    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kReturnInPlace) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
     IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
     IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
@@ -544,12 +544,14 @@ L_kBrTableLoad8UCopy : {
   pc += int32_t(t->a);
   DISPATCH();
 }
-L_kReturn : {
-  uint32_t n = pc->b;
-  if (n == 1) fp[0] = S(a);
-  else if (n) std::memmove(fp, fp + pc->a, n * sizeof(uint64_t));
+L_kReturn:
+  if (pc->b == 1) fp[0] = S(a);
+  else if (pc->b) std::memmove(fp, fp + pc->a, pc->b * sizeof(uint64_t));
+  goto returned;
+L_kReturnInPlace:
+returned : {
   if (fidx == fbase) {
-    std::memcpy(results, fp, n * sizeof(uint64_t));
+    std::memcpy(results, fp, pc->b * sizeof(uint64_t));
     return std::nullopt;
   }
   const InterpFrame& f = fptr[--fidx];

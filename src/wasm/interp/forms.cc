@@ -101,7 +101,7 @@ std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "br_table_copy", "tick",
-      "br_if_nz_else_tick", "br_if_z_else_tick", "return",
+      "br_if_nz_else_tick", "br_if_z_else_tick", "return", "return_in_place",
       "call", "call_direct", "enter", "call_indirect", "select", "global.get", "global.set", "i32.add_shl",
       "table_entry", "br_if_test", "br_unless_test", "br_if_test_imm", "br_unless_test_imm",
       "move1", "move2", "move4", "move8",

@@ -59,7 +59,7 @@ size_t dispatch_head(const CompiledFunc& f, size_t at) {
   for (size_t k = at; k < f.code.size() && k - at <= kMaxTail; ++k) {
     uint16_t op = f.ops[k];
     if (is_table(op)) return !is_table_copy(op) && f.code[k].a <= kMaxTable ? k - at + 2 + f.code[k].a : 0;
-    if (is_branch(op) || op == kReturn || op == kTableEntry) return 0;
+    if (is_branch(op) || op == kReturn || op == kReturnInPlace || op == kTableEntry) return 0;
   }
   return 0;
 }
@@ -73,7 +73,7 @@ bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
     uint16_t op = f.ops[k];
     if (is_table(op) || op == kTableEntry) return false;
     ++t->len;
-    if (op == kReturn) return true;
+    if (op == kReturn || op == kReturnInPlace) return true;
     if (is_branch(op)) {
       int64_t x = target_of(f, k);
       if ((x <= int64_t(k)) != (x <= int64_t(j))) return false;  // would change direction

@@ -149,6 +149,10 @@ const Case kCases[] = {
      "(i32.const 3))) (local.set $i (i32.add (local.get $i) (i32.const -1))) (block) "
      "(br_if 0 (i32.ne (local.get $i) (i32.const -9)))) "
      "(i64.or (i64.extend_i32_u (local.get $acc)) (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32)))"},
+    {"result_computed_in_place", "return_in_place", "(local $v i64)",
+     "(i64.add (i64.load offset=3 (local.get 0)) (i64.extend_i32_u (call $sq (local.get 1))))",
+     "(local.set $v (i64.add (i64.load offset=3 (local.get 0)) (i64.extend_i32_u (call $sq (local.get 1))))) "
+     "(local.get $v)"},
     {"paired_increments", "i32.inc2", "(local $n i32)",
      "(local.set $n (i32.and (local.get 1) (i32.const 63))) "
      "(loop (local.set 0 (i32.add (local.get 0) (i32.const 7))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
