@@ -51,6 +51,7 @@ enum IOp : uint16_t {
   kMove1, kMove2, kMove4, kMove8,  // a load stored at once: mem[a + d] = mem[b + c] (a, b slots)
   kI32Inc2,       // two increments: slots[a] += b; slots[c] += d (i32)
   kCopy2,         // two copies in order: slots[a] = slots[b]; slots[c] = slots[d]
+  kCopy3, kCopy4,  // three or four copies in order, each field dst | src << 16
   // x op (y shift k), a = dst, b = x, c = y, d = k (hashes, ciphers, bit fields)
   kI32AddShrU, kI32AddRotl, kI32XorShl, kI32XorShrU, kI32XorRotl, kI32OrShl, kI32OrShrU, kI32OrRotl,
   kI32AddShlImm,  // a = dst, b = x, c = y | k << 27, d = m: x + (y << k) + m

@@ -77,10 +77,30 @@ class Compiler {
       last_def_ = -1;
       return pc() - 1;
     }
+    if (fuse_ && op == kCopy && pc() > 0 && bound_pc_ != pc() && merge_copy(a, b)) return pc() - 1;
     out_.code.push_back({nullptr, a, b, c, d});
     out_.ops.push_back(op);
     last_def_ = -1;
     return pc() - 1;
+  }
+  // A third or fourth copy of a run joins the kCopy2/kCopy3 before it (slot
+  // pairs packed in 16 bits each, so only for frames under 64 Ki slots).
+  bool merge_copy(uint32_t dst, uint32_t src) {
+    Ins& prev = out_.code.back();
+    auto fits = [](std::initializer_list<uint32_t> v) {
+      return std::all_of(v.begin(), v.end(), [](uint32_t x) { return x < 0x10000; });
+    };
+    if (out_.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
+      prev = {nullptr, prev.a | prev.b << 16, prev.c | prev.d << 16, dst | src << 16, 0};
+      out_.ops.back() = kCopy3;
+    } else if (out_.ops.back() == kCopy3 && fits({dst, src})) {
+      prev.d = dst | src << 16;
+      out_.ops.back() = kCopy4;
+    } else {
+      return false;
+    }
+    last_def_ = -1;
+    return true;
   }
   // Emits an op whose only effect is writing slot `a` (after reading its
   // operands): a following local.set may retarget it.

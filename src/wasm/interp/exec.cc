@@ -114,7 +114,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
     IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
-    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kI32AddShlImm)
+    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kCopy3) IOP(kCopy4) IOP(kI32AddShlImm)
     IOP(kI32AddShrU) IOP(kI32AddRotl) IOP(kI32XorShl) IOP(kI32XorShrU) IOP(kI32XorRotl) IOP(kI32OrShl)
     IOP(kI32OrShrU) IOP(kI32OrRotl)
     OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
@@ -587,6 +587,19 @@ L_kCopy2:
   S(a) = S(b);
   S(c) = S(d);
   NEXT();
+#define PACKED_COPY(x) fp[pc->x & 0xffff] = fp[pc->x >> 16]
+L_kCopy3:
+  PACKED_COPY(a);
+  PACKED_COPY(b);
+  PACKED_COPY(c);
+  NEXT();
+L_kCopy4:
+  PACKED_COPY(a);
+  PACKED_COPY(b);
+  PACKED_COPY(c);
+  PACKED_COPY(d);
+  NEXT();
+#undef PACKED_COPY
 L_kI32AddShlImm:
   S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(fp[pc->c & ((1u << 27) - 1)]) << (pc->c >> 27)) + pc->d);
   NEXT();

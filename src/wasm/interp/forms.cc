@@ -105,7 +105,7 @@ std::string slot_op_name(uint16_t op) {
       "call", "call_direct", "enter", "call_indirect", "select", "global.get", "global.set", "i32.add_shl",
       "table_entry", "br_if_test", "br_unless_test", "br_if_test_imm", "br_unless_test_imm",
       "move1", "move2", "move4", "move8",
-      "i32.inc2", "copy2", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
+      "i32.inc2", "copy2", "copy3", "copy4", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",
       "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",
       "br_table_load", "br_table_load8_u", "br_table_load_copy", "br_table_load8_u_copy",
       "inc_br_ne", "inc_br_ne_imm",

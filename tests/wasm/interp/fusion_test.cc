@@ -160,15 +160,33 @@ const Case kCases[] = {
      "(local.set $n (i32.and (local.get 1) (i32.const 63))) "
      "(loop (local.set 0 (i32.add (local.get 0) (i32.const 7))) (block) (local.set $n (i32.add (local.get $n) "
      "(i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) (i64.extend_i32_u (local.get 0))"},
-    {"paired_copies", "copy2", "(local $t i32) (local $n i32)",
-     "(local.set $n (i32.and (local.get 1) (i32.const 15))) "
+    {"paired_copies", "copy2", "(local $t i32) (local $n i32) (local $u i32)",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
+     "(loop (local.set $t (i32.add (local.get 0) (i32.const 1))) (local.set 0 (local.get 1)) (local.set 1 (local.get $t)) "
+     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
+     "(loop (local.set $t (i32.add (local.get 0) (i32.const 1))) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $t)) "
+     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))"},
+    {"three_copies", "copy3", "(local $t i32) (local $n i32) (local $u i32)",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get $t)) "
      "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
-     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (local.get 1)))",
-     "(local.set $n (i32.and (local.get 1) (i32.const 15))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (local.get 0)) (block) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $t)) "
      "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
-     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (local.get 1)))"},
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))"},
+    {"four_copies", "copy4", "(local $t i32) (local $n i32) (local $u i32)",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
+     "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get $u)) (local.set $u (local.get $t)) "
+     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))",
+     "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
+     "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $u)) (local.set $u (local.get $t)) "
+     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))"},
     {"indexed_address_wraps", "i32.add_shl_imm", "(local $b i32)",
      "(i64.load32_u (i32.add (i32.add (local.get 0) (i32.const 1000)) (i32.shl (local.get 1) (i32.const 2))))",
      "(local.set $b (i32.add (local.get 0) (i32.const 1000))) "
