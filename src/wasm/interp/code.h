@@ -43,7 +43,8 @@ enum IOp : uint16_t {
   kGlobalGet,     // a = dst, b = global
   kGlobalSet,     // a = src, b = global
   kI32AddShl,     // a = dst, b = x, c = y, d = k: x + (y << k) (array indexing)
-  kTableEntry,    // data after kBrTable: a = pc delta from it, b = values kept, c = their slot
+  kTableEntry,    // data after kBrTable: a = pc delta from it, b = values kept, c = their slot;
+                  // its h is the target's handler (set_handlers)
   kBrIfTest,      // a = delta, jump if (b & c) != 0 (i32.and + br_if)
   kBrUnlessTest,  // a = delta, jump if (b & c) == 0
   kBrIfTestImm,   // as kBrIfTest with c an immediate
@@ -120,6 +121,10 @@ void duplicate_jump_tails(CompiledFunc& f);
 // Turns calls to the module's own functions into kCallDirect (once all of
 // `funcs` are compiled; the vector must not move afterwards).
 void link_direct_calls(CompiledModuleImpl& m);
+
+// Sets each instruction's handler address from its opcode, and each
+// br_table entry's to its target's.
+void set_handlers(CompiledFunc& f);
 
 // The name of a slot-code opcode ("i32.add", "br_if_I32LtS_imm").
 std::string slot_op_name(uint16_t op);

@@ -60,8 +60,7 @@ class Compiler {
     out_.code[0].a = out_.frame_size;
     out_.code[0].b = out_.num_params;
     out_.code[0].c = out_.num_locals - out_.num_params;
-    const void* const* h = handler_table();
-    for (size_t i = 0; i < out_.code.size(); ++i) out_.code[i].h = h[out_.ops[i]];
+    set_handlers(out_);
     return std::move(out_);
   }
 
@@ -698,19 +697,33 @@ CompiledFunc compile_function(const Module& m, const Function& f, const std::vec
   return Compiler(m, f, type_ids, fuse).run();
 }
 
+void set_handlers(CompiledFunc& f) {
+  const void* const* h = handler_table();
+  size_t table = 0;
+  for (size_t i = 0; i < f.code.size(); ++i) {
+    if (is_table(f.ops[i])) table = i;
+    f.code[i].h = h[f.ops[i]];
+  }
+  for (size_t i = 0; i < f.code.size(); ++i) {
+    if (is_table(f.ops[i])) table = i;
+    if (f.ops[i] == kTableEntry) f.code[i].h = f.code[table + int32_t(f.code[i].a)].h;
+  }
+}
+
 void link_direct_calls(CompiledModuleImpl& m) {
   const uint32_t nimp = m.mod->num_imported_funcs;
-  const void* h = handler_table()[kCallDirect];
   for (CompiledFunc& f : m.funcs) {
+    bool linked = false;
     for (size_t i = 0; i < f.code.size(); ++i) {
       Ins& in = f.code[i];
       if (f.ops[i] != kCall || in.a < nimp) continue;
       auto target = reinterpret_cast<uint64_t>(m.funcs[in.a - nimp].code.data());
       f.ops[i] = kCallDirect;
-      in.h = h;
       in.c = uint32_t(target);
       in.d = uint32_t(target >> 32);
+      linked = true;
     }
+    if (linked) set_handlers(f);
   }
 }
 

@@ -207,6 +207,21 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     }                                \
   } while (0)
   // t = the br_table entry for index i, its kept values moved into place.
+  // Jumps to br_table entry t's target: the entry holds the target's
+  // handler too, so the indirect jump need not wait for pc.
+#ifdef WHIRL_INTERP_PROFILE
+#define TABLE_JUMP(t) \
+  do {                \
+    pc += int32_t((t)->a); \
+    DISPATCH();       \
+  } while (0)
+#else
+#define TABLE_JUMP(t) \
+  do {                \
+    pc += int32_t((t)->a); \
+    goto*(t)->h;      \
+  } while (0)
+#endif
 #define TABLE_ENTRY(t, i)                                                               \
   const uint32_t i_##t = (i);                                                           \
   const Ins* t = pc + 1 + (i_##t < pc->a ? i_##t : pc->a);                              \
@@ -505,15 +520,18 @@ L_kBrUnlessTestImm:
   NEXT();
 L_kBrTable : {
   TABLE_ENTRY(t, uint32_t(S(c)));
-  JUMP(t->a);
+  if (int32_t(t->a) <= 0) TICK();
+  TABLE_JUMP(t);
 }
 L_kBrTableLoad : {
   TABLE_ENTRY(t, LOADED_INDEX(uint32_t));
-  JUMP(t->a);
+  if (int32_t(t->a) <= 0) TICK();
+  TABLE_JUMP(t);
 }
 L_kBrTableLoad8U : {
   TABLE_ENTRY(t, LOADED_INDEX(uint8_t));
-  JUMP(t->a);
+  if (int32_t(t->a) <= 0) TICK();
+  TABLE_JUMP(t);
 }
 L_kTick:
   TICK();
@@ -531,18 +549,15 @@ L_kBrTableCopy : {
   // the test's *ElseTick) stands for the back-edge, so its jumps check
   // nothing whatever their direction.
   TABLE_ENTRY(t, uint32_t(S(c)));
-  pc += int32_t(t->a);
-  DISPATCH();
+  TABLE_JUMP(t);
 }
 L_kBrTableLoadCopy : {
   TABLE_ENTRY(t, LOADED_INDEX(uint32_t));
-  pc += int32_t(t->a);
-  DISPATCH();
+  TABLE_JUMP(t);
 }
 L_kBrTableLoad8UCopy : {
   TABLE_ENTRY(t, LOADED_INDEX(uint8_t));
-  pc += int32_t(t->a);
-  DISPATCH();
+  TABLE_JUMP(t);
 }
 L_kReturn:
   if (pc->b == 1) fp[0] = S(a);
@@ -747,6 +762,7 @@ trapped : {
 #undef TICK
 #undef RESERVE_FRAME
 #undef TABLE_ENTRY
+#undef TABLE_JUMP
 #undef LOADED_INDEX
 }
 
