@@ -165,11 +165,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     interp::profile_hit(f_->code->ops[size_t(pc - f_->code->code.data())], profile_name(f_)); \
     goto* pc->h;                                                                   \
   } while (0)
-#define ENTER() DISPATCH()  // counted as an op
 #else
 #define DISPATCH() goto* pc->h
-// To a function's first instruction, its kEnter: a direct jump, no handler load.
-#define ENTER() goto L_kEnter
 #endif
 #define NEXT() \
   do {         \
@@ -253,7 +250,7 @@ enter:
   if (callee->instance != inst) SWITCH_INSTANCE(callee);
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   pc = callee->code->code.data();
-  ENTER();
+  DISPATCH();
   // The first instruction of every function (the caller has pushed its frame).
 L_kEnter:
   // Calls count like loop iterations, so recursion without loops is bounded too.
@@ -299,7 +296,7 @@ L_kCallDirect:
   fp += pc->b;
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   pc = reinterpret_cast<const Ins*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
-  ENTER();
+  DISPATCH();
 
   // Numeric handlers, generated from slot_ops.def.
 #define ICMP(N, T, E)                                   \
@@ -758,7 +755,6 @@ trapped : {
 }
 #undef TRAP
 #undef DISPATCH
-#undef ENTER
 #undef NEXT
 #undef S
 #undef SWITCH_INSTANCE
