@@ -7,9 +7,6 @@
 #include "platform/guard.h"
 #include "wasm/interp/numeric.h"
 #include "wasm/interp/profile.h"
-#ifdef WHIRL_INTERP_PROFILE
-#include <map>
-#endif
 #include "wasm/runtime/objects.h"
 
 namespace whirl::wasm::rt {
@@ -64,15 +61,6 @@ Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t en
   add(entry);
   return t;
 }
-
-#ifdef WHIRL_INTERP_PROFILE
-const std::string* profile_name(FuncImpl* f) {
-  static std::map<FuncImpl*, std::string> names;
-  auto [it, fresh] = names.try_emplace(f);
-  if (fresh) it->second = f->instance->module().func_name(f->index);
-  return &it->second;
-}
-#endif
 
 // Runs `entry`; with `table` set, only fills the handler table (the labels
 // are local to this function).
@@ -162,7 +150,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define DISPATCH()                                                                 \
   do {                                                                             \
     FuncImpl* f_ = fidx > fbase ? fptr[fidx - 1].fn : entry;                       \
-    interp::profile_hit(f_->code->ops[size_t(pc - f_->code->code.data())], profile_name(f_)); \
+    interp::profile_hit(f_->code->ops[size_t(pc - f_->code->code.data())], interp::profile_name(f_)); \
     goto* pc->h;                                                                   \
   } while (0)
 #else

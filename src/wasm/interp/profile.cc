@@ -7,8 +7,17 @@
 #include <vector>
 
 #include "wasm/interp/code.h"
+#include "wasm/runtime/objects.h"
 
 namespace whirl::wasm::interp {
+
+const std::string* profile_name(rt::FuncImpl* f) {
+  static std::map<rt::FuncImpl*, std::string> names;
+  auto [it, fresh] = names.try_emplace(f);
+  if (fresh) it->second = f->instance->module().func_name(f->index);
+  return &it->second;
+}
+
 namespace {
 struct Counts {
   std::vector<uint64_t> single = std::vector<uint64_t>(kIOpCount);

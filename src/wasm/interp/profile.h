@@ -8,7 +8,12 @@
 #include <cstdint>
 #include <string>
 
+namespace whirl::wasm::rt {
+class FuncImpl;
+}
 namespace whirl::wasm::interp {
 void profile_hit(uint16_t op, const std::string* func);
+// f's name, interned: one string per function for the whole run.
+const std::string* profile_name(rt::FuncImpl* f);
 }
 #endif
