@@ -1,6 +1,7 @@
 // `whirl run`: run a WASI command module (or one exported function).
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -31,12 +32,23 @@ int fail(const std::string& what) {
 Expected<std::vector<uint8_t>> read_module(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(path + ": cannot read file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string data = ss.str();
-  if (data.size() >= 4 && data.compare(0, 4, std::string("\0asm", 4)) == 0)
-    return std::vector<uint8_t>(data.begin(), data.end());
-  auto b = wasm::text::wat_to_binary(data);
+  std::vector<uint8_t> bytes;
+  in.seekg(0, std::ios::end);  // fails on a pipe: read it as a stream below
+  if (const std::streamoff size = in.tellg(); size >= 0) {
+    // A regular file: one buffer of its size, read once (a 20 MB module
+    // grown through a stringstream cost several copies and page faults).
+    bytes.resize(size_t(size));
+    in.seekg(0);
+    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) return make_error(path + ": cannot read file");
+  } else {
+    in.clear();
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string data = ss.str();
+    bytes.assign(data.begin(), data.end());
+  }
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\0asm", 4) == 0) return bytes;
+  auto b = wasm::text::wat_to_binary(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (!b) return make_error(path + ":" + b.error().message);
   return b;
 }

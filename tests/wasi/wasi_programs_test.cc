@@ -105,6 +105,16 @@ TEST(WasiCli, BadInputsAreOneClearLine) {
   Result inv = run_in(d, whirl() + " run --invoke add add.wat -5 7");
   EXPECT_EQ(inv.code, 0);
   EXPECT_EQ(inv.out, "2\n");
+  // A module read from a pipe (no size to read it by) and an empty file.
+  Result piped = run_in(d, "(cat add.wat | " + whirl() + " run --invoke add /dev/stdin 40 2)");
+  EXPECT_EQ(piped.code, 0);
+  EXPECT_EQ(piped.out, "42\n");
+  std::ofstream(d / "empty.wasm").flush();
+  Result empty = run_in(d, whirl() + " run empty.wasm");
+  EXPECT_EQ(empty.code, 1);
+  std::ifstream err_file(d.parent_path() / (d.filename().string() + ".stderr"));
+  std::string err((std::istreambuf_iterator<char>(err_file)), {});
+  EXPECT_NE(err.find("empty.wasm"), std::string::npos) << err;
 }
 
 TEST(WasiCli, TimeoutAndMemoryLimits) {
