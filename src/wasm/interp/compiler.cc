@@ -67,29 +67,25 @@ class Compiler {
  private:
   uint32_t pc() const { return uint32_t(out_.code.size()); }
   uint32_t emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
-    if (fuse_ && op == kCopy && pc() > 0 && out_.ops.back() == kCopy && bound_pc_ != pc()) {
-      // Copies come in runs (call arguments, values moved to a label): two per op.
-      Ins& prev = out_.code.back();
-      prev.c = a;
-      prev.d = b;
-      out_.ops.back() = kCopy2;
-      last_def_ = -1;
-      return pc() - 1;
-    }
     if (fuse_ && op == kCopy && pc() > 0 && bound_pc_ != pc() && merge_copy(a, b)) return pc() - 1;
     out_.code.push_back({nullptr, a, b, c, d});
     out_.ops.push_back(op);
     last_def_ = -1;
     return pc() - 1;
   }
-  // A third or fourth copy of a run joins the kCopy2/kCopy3 before it (slot
-  // pairs packed in 16 bits each, so only for frames under 64 Ki slots).
+  // Copies come in runs (call arguments, values moved to a label): a copy
+  // joins the kCopy/kCopy2/kCopy3 just before it, up to four per op (three
+  // and four pack slot pairs in 16 bits each: frames under 64 Ki slots).
   bool merge_copy(uint32_t dst, uint32_t src) {
     Ins& prev = out_.code.back();
     auto fits = [](std::initializer_list<uint32_t> v) {
       return std::all_of(v.begin(), v.end(), [](uint32_t x) { return x < 0x10000; });
     };
-    if (out_.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
+    if (out_.ops.back() == kCopy) {
+      prev.c = dst;
+      prev.d = src;
+      out_.ops.back() = kCopy2;
+    } else if (out_.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
       prev = {nullptr, prev.a | prev.b << 16, prev.c | prev.d << 16, dst | src << 16, 0};
       out_.ops.back() = kCopy3;
     } else if (out_.ops.back() == kCopy3 && fits({dst, src})) {
@@ -699,11 +695,9 @@ CompiledFunc compile_function(const Module& m, const Function& f, const std::vec
 
 void set_handlers(CompiledFunc& f) {
   const void* const* h = handler_table();
+  for (size_t i = 0; i < f.code.size(); ++i) f.code[i].h = h[f.ops[i]];
+  // Second pass: an entry's target may lie ahead of it.
   size_t table = 0;
-  for (size_t i = 0; i < f.code.size(); ++i) {
-    if (is_table(f.ops[i])) table = i;
-    f.code[i].h = h[f.ops[i]];
-  }
   for (size_t i = 0; i < f.code.size(); ++i) {
     if (is_table(f.ops[i])) table = i;
     if (f.ops[i] == kTableEntry) f.code[i].h = f.code[table + int32_t(f.code[i].a)].h;

@@ -194,7 +194,6 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
       fcap = s.frames.size();        \
     }                                \
   } while (0)
-  // t = the br_table entry for index i, its kept values moved into place.
   // Jumps to br_table entry t's target: the entry holds the target's
   // handler too, so the indirect jump need not wait for pc.
 #ifdef WHIRL_INTERP_PROFILE
@@ -210,6 +209,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     goto*(t)->h;      \
   } while (0)
 #endif
+  // t = the br_table entry for index i, its kept values moved into place.
 #define TABLE_ENTRY(t, i)                                                               \
   const uint32_t i_##t = (i);                                                           \
   const Ins* t = pc + 1 + (i_##t < pc->a ? i_##t : pc->a);                              \
