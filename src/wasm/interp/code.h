@@ -63,6 +63,11 @@ enum IOp : uint16_t {
   // A loop step: slots[b] = u32(slots[b] + d), then jump by a if it differs
   // from slots[c] (kIncBrNe) or from the immediate c (kIncBrNeImm).
   kIncBrNe, kIncBrNeImm,
+  // An i32.inc2 whose next instruction (pc + 1) is a zero test of slot c
+  // (kBrIf{Nz,Z}[ElseTick]): both in one step, the test's delta counting
+  // from pc + 1 as before (finish_forms).
+  kInc2BrNz, kInc2BrZ, kInc2BrNzElseTick, kInc2BrZElseTick,
+  kI32AddShl2Imm, kI32AddShl3Imm,  // a = dst, b = x, c = y, d = m: x + y * 4 (or 8) + m
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
@@ -117,6 +122,12 @@ CompiledFunc compile_function(const Module& m, const Function& f, const std::vec
 
 // Replaces forward jumps to short tails with copies of them (tail_dup.cc).
 void duplicate_jump_tails(CompiledFunc& f);
+
+// Forms chosen once the code is final (tail_dup.cc): each i32.inc2 fused
+// with a zero test of one of its slots right after it (not a branch
+// target) into kInc2Br*, the test left in place, skipped; kI32AddShlImm
+// with a shift of 2 or 3 (int and double arrays) as its kI32AddShl{2,3}Imm.
+void finish_forms(CompiledFunc& f);
 
 // Turns calls to the module's own functions into kCallDirect (once all of
 // `funcs` are compiled; the vector must not move afterwards).

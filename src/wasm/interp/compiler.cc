@@ -31,6 +31,13 @@ struct Ctrl {
   int64_t else_fixup = -1;             // the skip branch of an if
   bool unreachable = false;            // the rest of this block part is dead
   bool dead = false;                   // the whole block is in dead code
+  // Of the branches to the block's end: do they all come from the entry
+  // path, and which locals may they have set (see Compiler::entry_path_).
+  bool branches_from_entry = true;
+  std::vector<bool> branch_written;
+  // An if's state at its condition (for the else part or a missing else).
+  bool if_entry = false;
+  std::vector<bool> if_written;
 };
 
 // A branch condition: the plain slot, or a compare fused into the branch
@@ -51,11 +58,12 @@ class Compiler {
     out_.num_params = uint32_t(t.params.size());
     out_.num_results = uint32_t(t.results.size());
     nl_ = out_.num_locals = uint32_t(t.params.size() + f_.locals.size());
+    written_.assign(nl_, false);
     out_.code.reserve(f_.body.size() / 2 + 4);
     ctrls_.emplace_back(Op::Block, 0, 0, uint32_t(t.results.size()), 0);
     emit(kEnter);
     for (const Instr& in : f_.body) step(in);
-    if (fuse_) duplicate_jump_tails(out_);
+    if (fuse_) duplicate_jump_tails(out_), finish_forms(out_);
     out_.frame_size = nl_ + max_h_ + 1;
     out_.code[0].a = out_.frame_size;
     out_.code[0].b = out_.num_params;
@@ -107,10 +115,12 @@ class Compiler {
     out_.ops.pop_back();
     last_def_ = -1;
   }
-  // A branch target: no fusing across it.
-  void bind() {
+  // A branch target: no fusing across it. `merge`: control from elsewhere
+  // may arrive here (false only for a block's start).
+  void bind(bool merge = true) {
     last_def_ = -1;
     bound_pc_ = pc();
+    if (merge) entry_path_ = false;
   }
 
   uint32_t size() const { return uint32_t(vs_.size()); }
@@ -197,7 +207,15 @@ class Compiler {
   // A jump-like instruction at `at` to label c: loops are bound, blocks fixed up at their end.
   void link(Ctrl& c, uint32_t at) {
     if (c.kind == Op::Loop) patch(at, c.start_pc);
-    else c.fixups.push_back(at);
+    else c.fixups.push_back(at), note_branch(c, entry_path_, written_);
+  }
+  // A branch to block c's end leaves from a point in state (entry, written).
+  static void note_branch(Ctrl& c, bool entry, const std::vector<bool>& written) {
+    if (!entry) c.branches_from_entry = false;
+    if (!c.branches_from_entry) return;
+    if (c.branch_written.empty()) c.branch_written = written;
+    else
+      for (size_t k = 0; k < written.size(); ++k) c.branch_written[k] = c.branch_written[k] || written[k];
   }
 
   void branch(uint32_t depth) {
@@ -219,7 +237,7 @@ class Compiler {
     move_to_label(c, n);
     link(c, emit(kJump));
     patch(skip, pc());
-    bind();
+    bind(false);  // reached from the skip only
   }
   // br_table: the instruction, then one entry per target (and the default)
   // in the code stream: a = pc delta from the br_table, b = values kept,
@@ -246,7 +264,7 @@ class Compiler {
       Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
       uint32_t e = emit(kTableEntry, 0, label_arity(c), temp(c.height));
       if (c.kind == Op::Loop) out_.code[e].a = uint32_t(int32_t(c.start_pc) - int32_t(at));
-      else c.table_fixups.push_back({at, e});
+      else c.table_fixups.push_back({at, e}), note_branch(c, entry_path_, written_);
     }
     set_unreachable();
   }
@@ -258,6 +276,8 @@ class Compiler {
       // stored, not a copy of it made a moment later.
       out_.code.back().a = 0;
       emit(kReturnInPlace, 0, 1);
+    } else if (n == 1 && vs_.back().kind == Entry::Local && vs_.back().local == 0) {
+      emit(kReturnInPlace, 0, 1);  // the result is the first argument, in slot 0 already
     } else if (n == 1) {
       emit(kReturn, use(size() - 1), 1);
     } else {
@@ -265,9 +285,14 @@ class Compiler {
       emit(kReturn, temp(size() - n), n);
     }
   }
-  // Binds the end of block c here.
+  // Binds the end of block c here: control arrives from the branches to it,
+  // the fall-through (unless unreachable) and an if's missing else.
   void bind_end(Ctrl& c) {
-    bind();
+    if (c.else_fixup >= 0) note_branch(c, c.if_entry, c.if_written);
+    if (!c.unreachable) note_branch(c, entry_path_, written_);
+    bind(false);
+    entry_path_ = c.branches_from_entry && !c.branch_written.empty();
+    if (entry_path_) written_ = std::move(c.branch_written);
     if (c.else_fixup >= 0) patch(uint32_t(c.else_fixup), pc());
     for (uint32_t f : c.fixups) patch(f, pc());
     for (auto [at, e] : c.table_fixups) out_.code[e].a = uint32_t(int32_t(pc()) - int32_t(at));
@@ -278,6 +303,15 @@ class Compiler {
     bool refs = false;
     for (uint32_t k = 0; k < i; ++k) refs |= vs_[k].kind == Entry::Local && vs_[k].local == x;
     Entry v = vs_[i];
+    // Declared locals hold the zero `enter` wrote until first set: on the
+    // entry path (no label passed yet), setting one to zero is a no-op.
+    const bool still_zero = fuse_ && entry_path_ && x >= out_.num_params && !written_[x];
+    written_[x] = true;
+    if (still_zero && v.kind == Entry::Const && v.value == 0) {
+      vs_.pop_back();
+      if (tee) push_entry({Entry::Local, x, 0});
+      return;
+    }
     if (!refs && top_is_last_def()) {
       out_.code.back().a = x;
       if (fuse_) merge_increments();
@@ -442,6 +476,10 @@ class Compiler {
     };
     // A constant first operand of a commutative op works as the immediate too.
     if (imm && !fits(vs_[j]) && fits(vs_[i]) && commutative(in.op)) std::swap(i, j);
+    if (fuse_ && j == size() - 1 && vs_[j].kind == Entry::Const && is_identity(in.op, vs_[j].value)) {
+      vs_.pop_back();  // x + 0 and the like: x itself, no instruction
+      return;
+    }
     if (imm == kI32AddImm && i == size() - 2 && fits(vs_[j]) && fold_constant(i, uint32_t(vs_[j].value))) return;
     if (imm && fits(vs_[j])) {
       uint64_t value = vs_[j].value;
@@ -590,7 +628,7 @@ class Compiler {
         uint32_t n_in, n_out;
         block_arity(in.imm, &n_in, &n_out);
         materialize_all();
-        bind();
+        bind(in.op == Op::Loop);
         ctrls_.emplace_back(in.op, size() - n_in, n_in, n_out, pc());
         return;
       }
@@ -601,6 +639,8 @@ class Compiler {
         materialize_all();
         Ctrl c{Op::If, size() - n_in, n_in, n_out, 0};
         c.else_fixup = emit_cond_branch(cond, false);
+        c.if_entry = entry_path_;
+        if (entry_path_) c.if_written = written_;
         ctrls_.push_back(std::move(c));
         return;
       }
@@ -608,10 +648,12 @@ class Compiler {
         Ctrl& c = ctrls_.back();
         if (!c.unreachable) {
           materialize_range(c.height, size());
-          c.fixups.push_back(emit(kJump));
+          link(c, emit(kJump));
         }
         patch(uint32_t(c.else_fixup), pc());
-        bind();
+        bind(false);  // the else part starts in the if's state
+        entry_path_ = c.if_entry;
+        if (entry_path_) written_ = c.if_written;
         c.else_fixup = -1;
         c.kind = Op::Else;
         c.unreachable = false;
@@ -683,6 +725,8 @@ class Compiler {
   std::vector<Entry> vs_;
   uint32_t nl_ = 0, max_h_ = 0;
   int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
+  bool entry_path_ = true;   // only the function's entry reaches this point
+  std::vector<bool> written_;  // locals set so far (on any path)
   uint32_t bound_pc_ = ~0u;  // the last branch target bound
 };
 

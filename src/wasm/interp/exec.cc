@@ -100,6 +100,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kReturnInPlace) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
     IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
+    IOP(kInc2BrNz) IOP(kInc2BrZ) IOP(kInc2BrNzElseTick) IOP(kInc2BrZElseTick) IOP(kI32AddShl2Imm) IOP(kI32AddShl3Imm)
     IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kCopy3) IOP(kCopy4) IOP(kI32AddShlImm)
@@ -586,6 +587,22 @@ L_kI32Inc2:
   S(a) = uint32_t(uint32_t(S(a)) + pc->b);
   S(c) = uint32_t(uint32_t(S(c)) + pc->d);
   NEXT();
+  // kInc2Br*: an i32.inc2, then the zero test of slot c at pc + 1.
+#define INC2_TEST(N, COND, ELSE)                        \
+  L_##N : {                                             \
+    S(a) = uint32_t(uint32_t(S(a)) + pc->b);            \
+    const uint32_t v_ = uint32_t(uint32_t(S(c)) + pc->d); \
+    S(c) = v_;                                          \
+    ++pc;                                               \
+    if (COND) JUMP(pc->a);                              \
+    ELSE;                                               \
+    NEXT();                                             \
+  }
+  INC2_TEST(kInc2BrNz, v_ != 0, (void)0)
+  INC2_TEST(kInc2BrZ, v_ == 0, (void)0)
+  INC2_TEST(kInc2BrNzElseTick, v_ != 0, TICK())
+  INC2_TEST(kInc2BrZElseTick, v_ == 0, TICK())
+#undef INC2_TEST
 L_kCopy2:
   S(a) = S(b);
   S(c) = S(d);
@@ -605,6 +622,12 @@ L_kCopy4:
 #undef PACKED_COPY
 L_kI32AddShlImm:
   S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(fp[pc->c & ((1u << 27) - 1)]) << (pc->c >> 27)) + pc->d);
+  NEXT();
+L_kI32AddShl2Imm:
+  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << 2) + pc->d);
+  NEXT();
+L_kI32AddShl3Imm:
+  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << 3) + pc->d);
   NEXT();
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);

@@ -97,6 +97,21 @@ bool commutative(Op op) {
   }
 }
 
+bool is_identity(Op op, uint64_t value) {
+  switch (op) {
+    case Op::I32Add: case Op::I32Sub: case Op::I32Or: case Op::I32Xor: case Op::I32Shl: case Op::I32ShrS:
+    case Op::I32ShrU: case Op::I32Rotl: case Op::I32Rotr: case Op::I64Add: case Op::I64Sub: case Op::I64Or:
+    case Op::I64Xor: case Op::I64Shl: case Op::I64ShrS: case Op::I64ShrU: case Op::I64Rotl: case Op::I64Rotr:
+      return value == 0;
+    case Op::I32Mul: case Op::I64Mul:
+      return value == 1;
+    case Op::I32And: return value == 0xffffffffu;
+    case Op::I64And: return value == ~uint64_t(0);
+    default:
+      return false;
+  }
+}
+
 std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
@@ -109,6 +124,8 @@ std::string slot_op_name(uint16_t op) {
       "i32.xor_rotl", "i32.or_shl", "i32.or_shr_u", "i32.or_rotl", "i32.add_shl_imm",
       "br_table_load", "br_table_load8_u", "br_table_load_copy", "br_table_load8_u_copy",
       "inc_br_ne", "inc_br_ne_imm",
+      "inc2_br_nz", "inc2_br_z", "inc2_br_nz_else_tick", "inc2_br_z_else_tick",
+      "i32.add_shl2_imm", "i32.add_shl3_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

@@ -30,5 +30,8 @@ uint16_t const_form(uint16_t op, bool abs, bool val);
 // `when` (true: br_if, false: the skip of an if). 0 if there is none.
 uint16_t branch_form(uint16_t op, bool when);
 bool commutative(Op op);
+// True if integer op `op` with second operand `value` (a constant) returns its
+// first operand unchanged (x + 0, x | 0, x << 0, x * 1, x & -1, ...).
+bool is_identity(Op op, uint64_t value);
 
 }  // namespace whirl::wasm::interp

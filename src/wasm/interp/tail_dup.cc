@@ -162,4 +162,38 @@ void duplicate_jump_tails(CompiledFunc& f) {
   f.ops = std::move(ops);
 }
 
+void finish_forms(CompiledFunc& f) {
+  const size_t n = f.code.size();
+  std::vector<bool> targeted(n + 1, false);
+  size_t table = 0;
+  for (size_t k = 0; k < n; ++k) {
+    if (is_table(f.ops[k])) table = k;
+    int64_t t = f.ops[k] == kTableEntry ? int64_t(table) + int32_t(f.code[k].a)
+                : is_branch(f.ops[k])   ? target_of(f, k)
+                                        : -1;
+    if (t >= 0 && size_t(t) <= n) targeted[size_t(t)] = true;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    if (f.ops[k] == kI32AddShlImm && (f.code[k].c >> 27 == 2 || f.code[k].c >> 27 == 3)) {
+      f.ops[k] = f.code[k].c >> 27 == 2 ? kI32AddShl2Imm : kI32AddShl3Imm;
+      f.code[k].c &= (1u << 27) - 1;
+    }
+    if (f.ops[k] != kI32Inc2 || k + 1 == n || targeted[k + 1]) continue;
+    Ins& inc = f.code[k];
+    const uint32_t tested = f.code[k + 1].b;
+    uint16_t op;
+    switch (f.ops[k + 1]) {
+      case kBrIfNz: op = kInc2BrNz; break;
+      case kBrIfZ: op = kInc2BrZ; break;
+      case kBrIfNzElseTick: op = kInc2BrNzElseTick; break;
+      case kBrIfZElseTick: op = kInc2BrZElseTick; break;
+      default: continue;
+    }
+    // The tested slot goes second (two different slots: the order is free).
+    if (tested == inc.a && tested != inc.c) inc = {inc.h, inc.c, inc.d, inc.a, inc.b};
+    if (tested != inc.c) continue;
+    f.ops[k] = op;
+  }
+}
+
 }  // namespace whirl::wasm::interp

@@ -163,41 +163,66 @@ const Case kCases[] = {
     {"paired_copies", "copy2", "(local $t i32) (local $n i32) (local $u i32)",
      "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (i32.add (local.get 0) (i32.const 1))) (local.set 0 (local.get 1)) (local.set 1 (local.get $t)) "
-     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(local.set $n (i32.add (local.get $n) (i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
      "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))",
      "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (i32.add (local.get 0) (i32.const 1))) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $t)) "
-     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(local.set $n (i32.add (local.get $n) (i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
      "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))"},
     {"three_copies", "copy3", "(local $t i32) (local $n i32) (local $u i32)",
      "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get $t)) "
-     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(local.set $n (i32.add (local.get $n) (i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
      "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))",
      "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (local.get 0)) (block) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $t)) "
-     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(local.set $n (i32.add (local.get $n) (i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
      "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))"},
     {"four_copies", "copy4", "(local $t i32) (local $n i32) (local $u i32)",
      "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get $u)) (local.set $u (local.get $t)) "
-     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(local.set $n (i32.add (local.get $n) (i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
      "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))",
      "(local.set $n (i32.and (local.get 1) (i32.const 15))) (local.set $u (i32.const 5)) "
      "(loop (local.set $t (local.get 0)) (local.set 0 (local.get 1)) (block) (local.set 1 (local.get $u)) (local.set $u (local.get $t)) "
-     "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
+     "(local.set $n (i32.add (local.get $n) (i32.const -1))) (br_if 0 (i32.gt_s (local.get $n) (i32.const 0)))) "
      "(i64.or (i64.shl (i64.extend_i32_u (local.get 0)) (i64.const 32)) (i64.extend_i32_u (i32.add (local.get 1) (local.get $u))))"},
-    {"indexed_address_wraps", "i32.add_shl_imm", "(local $b i32)",
+    {"increment_pair_then_zero_test", "inc2_br_nz", "(local $n i32) (local $t i32)",
+     "(local.set $n (i32.add (i32.and (local.get 1) (i32.const 15)) (i32.const 1))) "
+     "(loop (local.set 0 (i32.add (local.get 0) (i32.const 3))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
+     "(br_if 0 (local.get $n))) (i64.extend_i32_u (i32.add (local.get 0) (local.get $n)))",
+     "(local.set $n (i32.add (i32.and (local.get 1) (i32.const 15)) (i32.const 1))) "
+     "(loop (local.set 0 (i32.add (local.get 0) (i32.const 3))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
+     "(br_if 0 (local.tee $t (local.get $n)))) (i64.extend_i32_u (i32.add (local.get 0) (local.get $n)))"},
+    {"increment_pair_tests_its_first_slot", "inc2_br_nz", "(local $n i32) (local $t i32)",
+     "(local.set 0 (i32.add (i32.and (local.get 0) (i32.const 31)) (i32.const 1))) "
+     "(loop (local.set 0 (i32.add (local.get 0) (i32.const -1))) (local.set 1 (i32.add (local.get 1) (i32.const 5))) "
+     "(br_if 0 (local.get 0))) (i64.extend_i32_u (i32.add (local.get 0) (local.get 1)))",
+     "(local.set 0 (i32.add (i32.and (local.get 0) (i32.const 31)) (i32.const 1))) "
+     "(loop (local.set 0 (i32.add (local.get 0) (i32.const -1))) (local.set 1 (i32.add (local.get 1) (i32.const 5))) "
+     "(br_if 0 (local.tee $t (local.get 0)))) (i64.extend_i32_u (i32.add (local.get 0) (local.get 1)))"},
+    {"increment_pair_then_exit_on_zero", "inc2_br_z", "(local $n i32) (local $t i32)",
+     "(local.set $n (i32.add (i32.and (local.get 1) (i32.const 15)) (i32.const 1))) "
+     "(block (loop (local.set 0 (i32.add (local.get 0) (i32.const 3))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
+     "(br_if 1 (i32.eqz (local.get $n))) (br 0))) (i64.extend_i32_u (i32.add (local.get 0) (local.get $n)))",
+     "(local.set $n (i32.add (i32.and (local.get 1) (i32.const 15)) (i32.const 1))) "
+     "(block (loop (local.set 0 (i32.add (local.get 0) (i32.const 3))) (local.set $n (i32.add (local.get $n) (i32.const -1))) "
+     "(br_if 1 (i32.eqz (local.tee $t (local.get $n)))) (br 0))) (i64.extend_i32_u (i32.add (local.get 0) (local.get $n)))"},
+    {"indexed_address_any_shift", "i32.add_shl_imm", "(local $b i32)",
+     "(i64.load16_u (i32.add (i32.add (local.get 0) (i32.const 7)) (i32.shl (local.get 1) (i32.const 1))))",
+     "(local.set $b (i32.add (local.get 0) (i32.const 7))) "
+     "(i64.load16_u (i32.add (local.get $b) (i32.shl (local.get 1) (i32.const 1))))"},
+    {"indexed_address_wraps", "i32.add_shl2_imm", "(local $b i32)",
      "(i64.load32_u (i32.add (i32.add (local.get 0) (i32.const 1000)) (i32.shl (local.get 1) (i32.const 2))))",
      "(local.set $b (i32.add (local.get 0) (i32.const 1000))) "
      "(i64.load32_u (i32.add (local.get $b) (i32.shl (local.get 1) (i32.const 2))))"},
-    {"indexed_address_around_an_increment", "i32.add_shl_imm", "(local $b i32)",
+    {"indexed_address_around_an_increment", "i32.add_shl3_imm", "(local $b i32)",
      "(i64.load8_u (i32.add (i32.add (local.get 0) (i32.const 16)) "
      "(i32.shl (local.tee 1 (i32.add (local.get 1) (i32.const -1))) (i32.const 3))))",
      "(local.set $b (i32.add (local.get 0) (i32.const 16))) "
      "(i64.load8_u (i32.add (local.get $b) (i32.shl (local.tee 1 (i32.add (local.get 1) (i32.const -1))) "
      "(i32.const 3))))"},
-    {"shift_then_offset_base_and_constant", "i32.add_shl_imm", "(local $s i32) (local $b i32)",
+    {"shift_then_offset_base_and_constant", "i32.add_shl3_imm", "(local $s i32) (local $b i32)",
      "(i64.extend_i32_u (call $sq (i32.add (i32.add (i32.shl (local.get 1) (i32.const 3)) "
      "(i32.add (local.get 0) (i32.const 8432))) (i32.const -16))))",
      "(local.set $s (i32.shl (local.get 1) (i32.const 3))) (local.set $b (i32.add (local.get 0) (i32.const 8432))) "
@@ -284,7 +309,7 @@ void check_tail_duplication(const std::string& test, const char* leave, long tic
               (local.set $acc (i64.mul (local.get $acc) (i64.const 5))) (br $tail))
             (local.set $acc (i64.xor (local.get $acc) (i64.extend_i32_u (local.get $n)))))
           (local.set 0 (i32.add (local.get 0) (i32.const 7)))
-          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (local.set $n (i32.add (local.get $n) (i32.const -1)))
           (br_if $next )" + test + R"()))
       (local.get $acc))
     (func (export "plain") (param i32 i32) (result i64) (i64.const 0))))";
@@ -316,6 +341,12 @@ TEST(TailDuplication, CopiesShortTailsAndKeepsBehaviour) {
 
 TEST(TailDuplication, PlainLoopTestTicksOnItsFallThrough) {
   check_tail_duplication("(local.get $n)", "br_if_z_else_tick", 0);
+}
+
+// The copied tests follow the pair of increments: each copy fuses them (and
+// still ticks once per iteration, on the fall-through).
+TEST(TailDuplication, FusesIncrementsWithCopiedTest) {
+  check_tail_duplication("(local.get $n)", "inc2_br_z_else_tick", 0);
 }
 
 // A switch on a fetched byte (the load fused into the br_table) is copied
