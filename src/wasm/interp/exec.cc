@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "platform/guard.h"
+#include "wasm/interp/host_call.h"
 #include "wasm/interp/numeric.h"
 #include "wasm/interp/profile.h"
 #include "wasm/runtime/objects.h"
@@ -18,49 +19,6 @@ using interp::f64_of;
 using interp::bits_of;
 using f32 = float;
 using f64 = double;
-
-class CallerImpl final : public Caller {
- public:
-  explicit CallerImpl(InstanceImpl* inst) : inst_(inst) {}
-  MemoryInst* memory() override { return inst_ && !inst_->memories.empty() ? inst_->memories[0] : nullptr; }
-  Instance* instance() override { return inst_; }
-
- private:
-  InstanceImpl* inst_;
-};
-
-std::optional<Trap> call_host(StoreImpl& s, FuncImpl* f, InstanceImpl* caller, uint64_t* args_results) {
-  const FuncType& t = f->ftype;
-  Value args[16], results[16];
-  std::vector<Value> big_args, big_results;
-  Value* a = args;
-  Value* r = results;
-  if (t.params.size() > 16) big_args.resize(t.params.size()), a = big_args.data();
-  if (t.results.size() > 16) big_results.resize(t.results.size()), r = big_results.data();
-  for (size_t i = 0; i < t.params.size(); ++i) a[i] = {t.params[i], args_results[i]};
-  for (size_t i = 0; i < t.results.size(); ++i) r[i] = Value::zero(t.results[i]);
-  CallerImpl c(caller);
-  auto trap = f->host(c, std::span<const Value>(a, t.params.size()), std::span<Value>(r, t.results.size()));
-  if (trap) return trap;
-  for (size_t i = 0; i < t.results.size(); ++i) args_results[i] = r[i].bits;
-  return std::nullopt;
-}
-
-// The backtrace is the functions of frames[first, end) innermost first, then
-// the entry function.
-Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t end, FuncImpl* entry) {
-  Trap t;
-  t.code = code;
-  t.message = trap_message(code);
-  auto add = [&](FuncImpl* f) {
-    if (!f || !f->instance) return;
-    std::string name = f->instance->module().func_name(f->index);
-    t.backtrace.push_back({f->index, name.empty() ? "<func " + std::to_string(f->index) + ">" : name});
-  };
-  for (size_t i = end; i-- > first;) add(frames[i].fn);
-  add(entry);
-  return t;
-}
 
 // Runs `entry`; with `table` set, only fills the handler table (the labels
 // are local to this function).
