@@ -303,8 +303,9 @@ class Compiler {
     bool refs = false;
     for (uint32_t k = 0; k < i; ++k) refs |= vs_[k].kind == Entry::Local && vs_[k].local == x;
     Entry v = vs_[i];
-    // Declared locals hold the zero `enter` wrote until first set: on the
-    // entry path (no label passed yet), setting one to zero is a no-op.
+    // Declared locals hold the zero `enter` wrote until first set: where only
+    // the entry can have reached (entry_path_) and x was never set, storing
+    // zero into it is a no-op.
     const bool still_zero = fuse_ && entry_path_ && x >= out_.num_params && !written_[x];
     written_[x] = true;
     if (still_zero && v.kind == Entry::Const && v.value == 0) {
@@ -725,8 +726,11 @@ class Compiler {
   std::vector<Entry> vs_;
   uint32_t nl_ = 0, max_h_ = 0;
   int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
-  bool entry_path_ = true;   // only the function's entry reaches this point
-  std::vector<bool> written_;  // locals set so far (on any path)
+  // Only paths from the function's entry that pass no loop header reach this
+  // point (forward branches merge at block ends, see bind_end); written_ then
+  // holds the locals any of them may have set.
+  bool entry_path_ = true;
+  std::vector<bool> written_;
   uint32_t bound_pc_ = ~0u;  // the last branch target bound
 };
 
