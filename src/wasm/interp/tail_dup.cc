@@ -10,6 +10,9 @@
 // place of the back-edge it replaces (a kTick, or the fall-through of a
 // plain zero test, kBrIf{Z,Nz}ElseTick), and its `br_table` (kBrTableCopy)
 // checks nothing itself.
+// finish_forms, the last pass, picks forms that only show in the final
+// code (an increment pair with the zero test after it, fixed-shift
+// addresses); it shares this file's branch-target helpers.
 #include "wasm/interp/code.h"
 
 namespace whirl::wasm::interp {
