@@ -7,6 +7,8 @@
 // so `local.get`/`i32.const` usually cost nothing and `local.set` after an
 // operation retargets the operation's result. Each instruction holds the
 // address of its handler (direct threading) and up to four operands.
+// Branch deltas ("a = delta") count instructions while the code is built
+// and bytes once finalize_code has run.
 #pragma once
 
 #include <cstdint>
@@ -130,12 +132,19 @@ void duplicate_jump_tails(CompiledFunc& f);
 void finish_forms(CompiledFunc& f);
 
 // Turns calls to the module's own functions into kCallDirect (once all of
-// `funcs` are compiled; the vector must not move afterwards).
+// `funcs` are compiled; the vector must not move afterwards); before
+// finalize_code.
 void link_direct_calls(CompiledModuleImpl& m);
 
-// Sets each instruction's handler address from its opcode, and each
-// br_table entry's to its target's.
-void set_handlers(CompiledFunc& f);
+// Whether `op`'s field a is a branch delta (kTableEntry's too is one).
+bool is_branch(uint16_t op);
+
+// Makes the code runnable, once it is final (after link_direct_calls): sets
+// each instruction's handler address from its opcode (a br_table entry's to
+// its target's), then turns branch deltas from instructions into bytes, so
+// a taken branch adds one loaded value to pc (no multiply on the pc chain,
+// which every loop iteration waits for).
+void finalize_code(CompiledFunc& f);
 
 // The name of a slot-code opcode ("i32.add", "br_if_I32LtS_imm").
 std::string slot_op_name(uint16_t op);

@@ -68,7 +68,6 @@ class Compiler {
     out_.code[0].a = out_.frame_size;
     out_.code[0].b = out_.num_params;
     out_.code[0].c = out_.num_locals - out_.num_params;
-    set_handlers(out_);
     return std::move(out_);
   }
 
@@ -741,7 +740,7 @@ CompiledFunc compile_function(const Module& m, const Function& f, const std::vec
   return Compiler(m, f, type_ids, fuse).run();
 }
 
-void set_handlers(CompiledFunc& f) {
+void finalize_code(CompiledFunc& f) {
   const void* const* h = handler_table();
   for (size_t i = 0; i < f.code.size(); ++i) f.code[i].h = h[f.ops[i]];
   // Second pass: an entry's target may lie ahead of it.
@@ -750,12 +749,13 @@ void set_handlers(CompiledFunc& f) {
     if (is_table(f.ops[i])) table = i;
     if (f.ops[i] == kTableEntry) f.code[i].h = f.code[table + int32_t(f.code[i].a)].h;
   }
+  for (size_t i = 0; i < f.code.size(); ++i)
+    if (is_branch(f.ops[i]) || f.ops[i] == kTableEntry) f.code[i].a = uint32_t(int32_t(f.code[i].a) * int32_t(sizeof(Ins)));
 }
 
 void link_direct_calls(CompiledModuleImpl& m) {
   const uint32_t nimp = m.mod->num_imported_funcs;
   for (CompiledFunc& f : m.funcs) {
-    bool linked = false;
     for (size_t i = 0; i < f.code.size(); ++i) {
       Ins& in = f.code[i];
       if (f.ops[i] != kCall || in.a < nimp) continue;
@@ -763,9 +763,7 @@ void link_direct_calls(CompiledModuleImpl& m) {
       f.ops[i] = kCallDirect;
       in.c = uint32_t(target);
       in.d = uint32_t(target >> 32);
-      linked = true;
     }
-    if (linked) set_handlers(f);
   }
 }
 

@@ -43,10 +43,14 @@ uint16_t inverse(uint16_t op) {
   }
 }
 
+}  // namespace
+
 bool is_branch(uint16_t op) {
   return op == kJump || op == kBrIfNzElseTick || op == kBrIfZElseTick || op == kIncBrNe || op == kIncBrNeImm ||
          inverse(op) != 0;
 }
+
+namespace {
 
 int64_t target_of(const CompiledFunc& f, size_t k) { return int64_t(k) + int32_t(f.code[k].a); }
 
