@@ -109,7 +109,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define DISPATCH()                                                                 \
   do {                                                                             \
     FuncImpl* f_ = fidx > fbase ? fptr[fidx - 1].fn : entry;                       \
-    interp::profile_hit(f_->code->ops[size_t(pc - f_->code->code.data())], interp::profile_name(f_)); \
+    const size_t at_ = size_t(pc - f_->code->code.data());                         \
+    interp::profile_hit(f_->code->ops[at_], interp::profile_name(f_), at_);         \
     goto* pc->h;                                                                   \
   } while (0)
 #else

@@ -24,6 +24,7 @@ struct Counts {
   std::vector<uint64_t> pair = std::vector<uint64_t>(size_t(kIOpCount) * kIOpCount);
   uint16_t prev = 0;
   std::map<const std::string*, uint64_t> funcs;
+  std::map<std::pair<const std::string*, size_t>, std::pair<uint64_t, uint16_t>> places;
   ~Counts() {
     uint64_t total = 0;
     for (auto n : single) total += n;
@@ -43,6 +44,13 @@ struct Counts {
     std::fprintf(stderr, "functions:\n");
     for (size_t i = 0; i < std::min<size_t>(10, fs.size()); ++i)
       std::fprintf(stderr, "  %6.2f%%  %s\n", 100.0 * double(fs[i].first) / double(total), fs[i].second->c_str());
+    std::vector<std::pair<uint64_t, std::pair<const std::string*, size_t>>> ps;
+    for (auto& [p, n] : places) ps.push_back({n.first, p});
+    std::sort(ps.rbegin(), ps.rend());
+    std::fprintf(stderr, "places:\n");
+    for (size_t i = 0; i < std::min<size_t>(40, ps.size()); ++i)
+      std::fprintf(stderr, "  %6.2f%%  %s %zu %s\n", 100.0 * double(ps[i].first) / double(total), ps[i].second.first->c_str(),
+                   ps[i].second.second, slot_op_name(places[ps[i].second].second).c_str());
     std::fprintf(stderr, "pairs:\n");
     top(pair, 30, [](size_t i) { return slot_op_name(uint16_t(i / kIOpCount)) + " -> " + slot_op_name(uint16_t(i % kIOpCount)); });
   }
@@ -50,8 +58,11 @@ struct Counts {
 Counts counts;
 }  // namespace
 
-void profile_hit(uint16_t op, const std::string* func) {
+void profile_hit(uint16_t op, const std::string* func, size_t at) {
   ++counts.funcs[func];
+  auto& p = counts.places[{func, at}];
+  ++p.first;
+  p.second = op;
   ++counts.single[op];
   ++counts.pair[size_t(counts.prev) * kIOpCount + op];
   counts.prev = op;

@@ -1,5 +1,7 @@
 // Developer aid: with -DWHIRL_INTERP_PROFILE the interpreter counts every
-// executed slot-code instruction and each pair of consecutive ones, and
+// executed slot-code instruction, each pair of consecutive ones and each
+// instruction by place (function and index, as a slot-code dump numbers
+// them), and
 // prints the top entries to stderr at exit (to find superinstructions that
 // pay). Off in every normal build.
 #pragma once
@@ -12,7 +14,8 @@ namespace whirl::wasm::rt {
 class FuncImpl;
 }
 namespace whirl::wasm::interp {
-void profile_hit(uint16_t op, const std::string* func);
+// op at index `at` of func's slot code.
+void profile_hit(uint16_t op, const std::string* func, size_t at);
 // f's name, interned: one string per function for the whole run.
 const std::string* profile_name(rt::FuncImpl* f);
 }
