@@ -132,10 +132,12 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     guard->hi = mbase ? mbase + platform::kGuardedReservation : nullptr;       \
   } while (0)
   // One unit of fuel, and a look for interrupts; spent fuel stays spent.
-#define TICK()                                                                        \
-  do {                                                                                \
-    if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel)); \
-    if (s.interrupted.load(std::memory_order_relaxed)) TRAP(TrapCode::Interrupted);  \
+#define TICK()                                                                                 \
+  do {                                                                                         \
+    if (__builtin_expect(s.tick_flags.load(std::memory_order_relaxed) != 0, 0)) {              \
+      if (fuel_on && s.fuel_left-- == 0) TRAP((s.fuel_left = 0, TrapCode::OutOfFuel));         \
+      if (s.tick_flags.load(std::memory_order_relaxed) & StoreImpl::kInterrupted) TRAP(TrapCode::Interrupted); \
+    }                                                                                          \
   } while (0)
   // Backward jumps are loop iterations: they tick.
 #define JUMP(delta)                \

@@ -110,10 +110,13 @@ class StoreImpl final : public Store {
   Expected<Instance*, InstantiationError> instantiate(std::shared_ptr<const CompiledModule> module,
                                                      std::span<const ExternVal> imports) override;
   Expected<std::vector<Value>, Trap> invoke(FuncInst* func, std::span<const Value> args) override;
-  void interrupt() override { interrupted.store(true, std::memory_order_relaxed); }
+  void interrupt() override { tick_flags.fetch_or(kInterrupted, std::memory_order_relaxed); }
 
+  // What a tick (loop back-edge, call) has to look at, in one byte so the
+  // common case (no fuel, no interrupt) is one test.
+  static constexpr uint8_t kInterrupted = 1, kFuelOn = 2;
   StoreConfig config;
-  std::atomic<bool> interrupted{false};
+  std::atomic<uint8_t> tick_flags{0};
   uint64_t fuel_left = 0;
   // The value stack and call depth are shared by nested (host re-entrant) calls.
   std::unique_ptr<uint64_t[]> stack;  // uninitialised: pages are touched only when used

@@ -100,7 +100,7 @@ std::optional<uint32_t> TableImpl::grow(uint32_t delta, Value init) {
   return uint32_t(old);
 }
 
-StoreImpl::StoreImpl(StoreConfig c) : config(c), fuel_left(c.fuel) {
+StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0), fuel_left(c.fuel) {
   // Enough for max_call_depth frames of typical size; deeper use traps.
   constexpr size_t kSlots = size_t(1) << 20;
   stack.reset(new uint64_t[kSlots]);
