@@ -555,7 +555,14 @@ L_kCallIndirect : {
   }
   if (callee->type_id != pc->a) TRAP(TrapCode::IndirectCallTypeMismatch);
   nfp = fp + pc->b;
-  goto do_call;
+  if (callee->instance != inst || !callee->entry) goto do_call;
+  // Within the instance: as kCallDirect.
+  RESERVE_FRAME();
+  PUSH_FRAME(callee, pc + 1);
+  fp = nfp;
+  if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  pc = callee->entry;
+  goto L_kEnter;
 }
 L_kI32Inc2:
   S(a) = uint32_t(uint32_t(S(a)) + pc->b);

@@ -24,6 +24,7 @@ class FuncImpl final : public FuncInst {
   uint32_t type_id = 0;                        // intern_func_type(ftype)
   InstanceImpl* instance = nullptr;            // wasm functions
   const interp::CompiledFunc* code = nullptr;  // wasm functions
+  const interp::Ins* entry = nullptr;          // code->code.data(): one load less per indirect call
   uint32_t index = 0;                          // index in the module's function space
   HostFunc host;                               // host functions
   std::string name;

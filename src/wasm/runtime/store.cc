@@ -222,6 +222,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     f->type_id = compiled->type_ids[m.functions[i].type_index];
     f->instance = I;
     f->code = &compiled->funcs[i];
+    f->entry = f->code->code.data();
     f->index = uint32_t(m.num_imported_funcs + i);
     I->funcs.push_back(f.get());
     funcs.push_back(std::move(f));
