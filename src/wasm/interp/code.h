@@ -70,6 +70,11 @@ enum IOp : uint16_t {
   // from pc + 1 as before (finish_forms).
   kInc2BrNz, kInc2BrZ, kInc2BrNzElseTick, kInc2BrZElseTick,
   kI32AddShl2Imm, kI32AddShl3Imm,  // a = dst, b = x, c = y, d = m: x + y * 4 (or 8) + m
+  // Multiply-accumulate into memory (F*MulMem then F*AddMemSt, the product
+  // a temporary): mem[u32(slots[a])] += slots[b] * mem[u32(slots[c]) + d]
+  // (Imm: the product's operand at u32(slots[c] + d)), rounded twice as
+  // the two ops are (no fused multiply-add).
+  kF32MulAddMemSt, kF32MulAddMemStImm, kF64MulAddMemSt, kF64MulAddMemStImm,
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,

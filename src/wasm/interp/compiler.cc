@@ -544,7 +544,7 @@ class Compiler {
       bool same_width = op_info(in.op).mem_bytes == slot_width(wide);
       if (sa == op.c && in.b == op.d && op.a != op.c && same_width) {
         unemit();
-        emit(mem_store_form(wide), 0, op.b, op.c, op.d);
+        if (!fuse_multiply_accumulate(wide, op)) emit(mem_store_form(wide), 0, op.b, op.c, op.d);
         return true;
       }
     }
@@ -563,6 +563,22 @@ class Compiler {
     Ins add = out_.code.back();
     unemit();
     emit(load_add_form(uint16_t(in.op), last == kI32AddImm), vs_[j].local, add.b, add.c, in.b);
+    return true;
+  }
+  // mem[p] = t + mem[p] (`add`, unemitted, its store offset 0) whose t is
+  // the temporary the instruction just emitted multiplied: one op.
+  bool fuse_multiply_accumulate(uint16_t add_op, const Ins& add) {
+    const uint32_t n = pc();
+    if (add.d != 0 || n < 1 || bound_pc_ == n) return false;
+    const Ins& mul = out_.code[n - 1];
+    const uint16_t m = out_.ops[n - 1];
+    uint16_t form = 0;
+    if (add_op == kF64AddMem) form = m == kF64MulMem ? kF64MulAddMemSt : m == kF64MulMemImm ? kF64MulAddMemStImm : 0;
+    if (add_op == kF32AddMem) form = m == kF32MulMem ? kF32MulAddMemSt : m == kF32MulMemImm ? kF32MulAddMemStImm : 0;
+    if (!form || mul.a != add.b || mul.a < nl_) return false;
+    Ins fused{nullptr, add.c, mul.b, mul.c, mul.d};
+    unemit();
+    emit(form, fused.a, fused.b, fused.c, fused.d);
     return true;
   }
   void unary(uint16_t op, uint32_t extra = 0) {

@@ -59,6 +59,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
     IOP(kInc2BrNz) IOP(kInc2BrZ) IOP(kInc2BrNzElseTick) IOP(kInc2BrZElseTick) IOP(kI32AddShl2Imm) IOP(kI32AddShl3Imm)
+    IOP(kF32MulAddMemSt) IOP(kF32MulAddMemStImm) IOP(kF64MulAddMemSt) IOP(kF64MulAddMemStImm)
     IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kCopy3) IOP(kCopy4) IOP(kI32AddShlImm)
@@ -429,6 +430,23 @@ L_kCallDirect:
 #undef MEM_FORMS
 #undef LOAD_AT
 #undef STORE_AT
+
+#define MUL_ADD_MEM_ST(N, F, EA)                                      \
+  L_##N : {                                                         \
+    F m_, acc_;                                                     \
+    std::memcpy(&m_, mbase + (EA), sizeof(F));                      \
+    const F prod_ = F##_of(S(b)) * m_;                              \
+    uint8_t* p_ = mbase + uint64_t(uint32_t(S(a)));                 \
+    std::memcpy(&acc_, p_, sizeof(F));                              \
+    const F sum_ = prod_ + acc_;                                    \
+    std::memcpy(p_, &sum_, sizeof(F));                              \
+    NEXT();                                                         \
+  }
+  MUL_ADD_MEM_ST(kF32MulAddMemSt, f32, uint64_t(uint32_t(S(c))) + pc->d)
+  MUL_ADD_MEM_ST(kF32MulAddMemStImm, f32, uint64_t(uint32_t(S(c) + pc->d)))
+  MUL_ADD_MEM_ST(kF64MulAddMemSt, f64, uint64_t(uint32_t(S(c))) + pc->d)
+  MUL_ADD_MEM_ST(kF64MulAddMemStImm, f64, uint64_t(uint32_t(S(c) + pc->d)))
+#undef MUL_ADD_MEM_ST
 
 #define MOVE(N, T)                                                            \
   L_##N : {                                                                   \

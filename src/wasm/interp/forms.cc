@@ -126,6 +126,7 @@ std::string slot_op_name(uint16_t op) {
       "inc_br_ne", "inc_br_ne_imm",
       "inc2_br_nz", "inc2_br_z", "inc2_br_nz_else_tick", "inc2_br_z_else_tick",
       "i32.add_shl2_imm", "i32.add_shl3_imm",
+      "f32.mul_add_mem_st", "f32.mul_add_mem_st_imm", "f64.mul_add_mem_st", "f64.mul_add_mem_st_imm",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

@@ -236,6 +236,26 @@ const Case kCases[] = {
      "(i64.reinterpret_f64 (f64.mul (f64.convert_i32_s (local.get 1)) (f64.load (i32.add (local.get 0) (i32.const 8)))))",
      "(local.set $v (f64.load (i32.add (local.get 0) (i32.const 8)))) "
      "(i64.reinterpret_f64 (f64.mul (f64.convert_i32_s (local.get 1)) (local.get $v)))"},
+    {"multiply_accumulate_f64", "f64.mul_add_mem_st", "(local $t f64)",
+     "(f64.store (local.get 1) (f64.add (f64.mul (f64.convert_i32_s (local.get 0)) (f64.load offset=8 (local.get 0))) "
+     "(f64.load (local.get 1)))) (i64.load (local.get 1))",
+     "(local.set $t (f64.mul (f64.convert_i32_s (local.get 0)) (f64.load offset=8 (local.get 0)))) "
+     "(f64.store (local.get 1) (f64.add (local.get $t) (f64.load (local.get 1)))) (i64.load (local.get 1))"},
+    {"multiply_accumulate_f64_address_add", "f64.mul_add_mem_st_imm", "(local $t f64)",
+     "(f64.store (local.get 1) (f64.add (f64.mul (f64.convert_i32_u (local.get 1)) "
+     "(f64.load (i32.add (local.get 0) (i32.const 8)))) (f64.load (local.get 1)))) (i64.load (local.get 1))",
+     "(local.set $t (f64.mul (f64.convert_i32_u (local.get 1)) (f64.load (i32.add (local.get 0) (i32.const 8))))) "
+     "(f64.store (local.get 1) (f64.add (local.get $t) (f64.load (local.get 1)))) (i64.load (local.get 1))"},
+    {"multiply_accumulate_f32", "f32.mul_add_mem_st", "(local $t f32)",
+     "(f32.store (local.get 0) (f32.add (f32.mul (f32.convert_i32_s (local.get 1)) (f32.load offset=4 (local.get 1))) "
+     "(f32.load (local.get 0)))) (i64.load32_u (local.get 0))",
+     "(local.set $t (f32.mul (f32.convert_i32_s (local.get 1)) (f32.load offset=4 (local.get 1)))) "
+     "(f32.store (local.get 0) (f32.add (local.get $t) (f32.load (local.get 0)))) (i64.load32_u (local.get 0))"},
+    {"multiply_accumulate_f32_address_add", "f32.mul_add_mem_st_imm", "(local $t f32)",
+     "(f32.store (local.get 0) (f32.add (f32.mul (f32.reinterpret_i32 (local.get 1)) "
+     "(f32.load (i32.add (local.get 1) (i32.const -4)))) (f32.load (local.get 0)))) (i64.load32_u (local.get 0))",
+     "(local.set $t (f32.mul (f32.reinterpret_i32 (local.get 1)) (f32.load (i32.add (local.get 1) (i32.const -4))))) "
+     "(f32.store (local.get 0) (f32.add (local.get $t) (f32.load (local.get 0)))) (i64.load32_u (local.get 0))"},
     {"xor_rotate", "i32.xor_rotl", "(local $r i32)",
      "(i64.extend_i32_u (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))",
      "(local.set $r (i32.rotl (local.get 1) (i32.const 7))) (i64.extend_i32_u (i32.xor (local.get 0) (local.get $r)))"},
