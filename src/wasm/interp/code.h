@@ -42,6 +42,8 @@ enum IOp : uint16_t {
   kEnter,         // every function's first instruction: a = frame size, b = params, c = declared locals
   kCallIndirect,  // a = canonical type id, b = frame slot, c = table, d = index slot
   kSelect,        // a = dst, b = x, c = y, d = condition
+  kSelectImmX,    // kSelect whose x is the constant b (a value of at most 32 bits)
+  kSelectImmY,    // kSelect whose y is the constant c
   kGlobalGet,     // a = dst, b = global
   kGlobalSet,     // a = src, b = global
   kI32AddShl,     // a = dst, b = x, c = y, d = k: x + (y << k) (array indexing)

@@ -703,6 +703,16 @@ class Compiler {
       case Op::Select:
       case Op::SelectT: {
         uint32_t i = size() - 3;
+        // A constant arm of at most 32 bits (c ? -1 : x) goes into the op.
+        auto imm = [&](uint32_t k) { return fuse_ && vs_[k].kind == Entry::Const && vs_[k].value >> 32 == 0; };
+        if (imm(i) || imm(i + 1)) {
+          const bool x = imm(i);
+          uint32_t sx = x ? uint32_t(vs_[i].value) : use(i), sy = x ? use(i + 1) : uint32_t(vs_[i + 1].value);
+          emit_def(x ? kSelectImmX : kSelectImmY, temp(i), sx, sy, use(i + 2));
+          vs_.resize(i);
+          push_temp();
+          return;
+        }
         uint32_t sx = use(i), sy = use(i + 1), sc = use(i + 2);
         emit_def(kSelect, temp(i), sx, sy, sc);
         vs_.resize(i);

@@ -60,7 +60,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
     IOP(kInc2BrNz) IOP(kInc2BrZ) IOP(kInc2BrNzElseTick) IOP(kInc2BrZElseTick) IOP(kI32AddShl2Imm) IOP(kI32AddShl3Imm)
     IOP(kF32MulAddMemSt) IOP(kF32MulAddMemStImm) IOP(kF64MulAddMemSt) IOP(kF64MulAddMemStImm)
-    IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
+    IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kSelectImmX) IOP(kSelectImmY) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kCopy3) IOP(kCopy4) IOP(kI32AddShlImm)
     IOP(kI32AddShrU) IOP(kI32AddRotl) IOP(kI32XorShl) IOP(kI32XorShrU) IOP(kI32XorRotl) IOP(kI32OrShl)
@@ -630,6 +630,12 @@ L_kI32AddShl3Imm:
   NEXT();
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);
+  NEXT();
+L_kSelectImmX:
+  S(a) = uint32_t(S(d)) ? uint64_t(pc->b) : S(c);
+  NEXT();
+L_kSelectImmY:
+  S(a) = uint32_t(S(d)) ? S(b) : uint64_t(pc->c);
   NEXT();
 #define SHIFT_OP(N, E)                      \
   L_##N : {                                 \

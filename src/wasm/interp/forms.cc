@@ -117,7 +117,8 @@ std::string slot_op_name(uint16_t op) {
   static const char* const names[] = {
       "const", "copy", "jump", "br_if_nz", "br_if_z", "br_table", "br_table_copy", "tick",
       "br_if_nz_else_tick", "br_if_z_else_tick", "return", "return_in_place",
-      "call", "call_direct", "enter", "call_indirect", "select", "global.get", "global.set", "i32.add_shl",
+      "call", "call_direct", "enter", "call_indirect", "select", "select_imm_x", "select_imm_y",
+      "global.get", "global.set", "i32.add_shl",
       "table_entry", "br_if_test", "br_unless_test", "br_if_test_imm", "br_unless_test_imm",
       "move1", "move2", "move4", "move8",
       "i32.inc2", "copy2", "copy3", "copy4", "i32.add_shr_u", "i32.add_rotl", "i32.xor_shl", "i32.xor_shr_u",

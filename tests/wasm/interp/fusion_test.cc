@@ -256,6 +256,13 @@ const Case kCases[] = {
      "(f32.load (i32.add (local.get 1) (i32.const -4)))) (f32.load (local.get 0)))) (i64.load32_u (local.get 0))",
      "(local.set $t (f32.mul (f32.reinterpret_i32 (local.get 1)) (f32.load (i32.add (local.get 1) (i32.const -4))))) "
      "(f32.store (local.get 0) (f32.add (local.get $t) (f32.load (local.get 0)))) (i64.load32_u (local.get 0))"},
+    {"select_constant_first_arm", "select_imm_x", "(local $k i32)",
+     "(i64.extend_i32_s (select (i32.const -1) (local.get 0) (i32.lt_u (local.get 0) (local.get 1))))",
+     "(local.set $k (i32.const -1)) "
+     "(i64.extend_i32_s (select (local.get $k) (local.get 0) (i32.lt_u (local.get 0) (local.get 1))))"},
+    {"select_constant_second_arm_i64", "select_imm_y", "(local $k i64)",
+     "(select (i64.extend_i32_s (local.get 1)) (i64.const 0xfffffff0) (local.get 0))",
+     "(local.set $k (i64.const 0xfffffff0)) (select (i64.extend_i32_s (local.get 1)) (local.get $k) (local.get 0))"},
     {"xor_rotate", "i32.xor_rotl", "(local $r i32)",
      "(i64.extend_i32_u (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))",
      "(local.set $r (i32.rotl (local.get 1) (i32.const 7))) (i64.extend_i32_u (i32.xor (local.get 0) (local.get $r)))"},
