@@ -81,6 +81,8 @@ enum IOp : uint16_t {
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,
 #define IBINM(N, T, E) k##N##Imm, k##N##Mem, k##N##MemSt, k##N##MemImm,
+#define IBINR(N, T, E) k##N##Imm, k##N##ImmX,
+#define IBINMR(N, T, E) k##N##Imm, k##N##Mem, k##N##MemSt, k##N##MemImm, k##N##ImmX,
 #define FBINM(N, F, E) k##N##Imm, k##N##Mem, k##N##MemSt, k##N##MemImm,
 // Abs: constant address b (+ offset c). Val: constant value a | d << 32.
 // MemImm: the memory operand at u32(slots[c] + d) (a load from p + m fused in).

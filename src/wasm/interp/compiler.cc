@@ -464,9 +464,10 @@ class Compiler {
     return true;
   }
 
-  void binary(const Instr& in) {
-    if (fuse_memory_operand(in) || fuse_shift_operand(in)) return;
+  void binary(const Instr& given) {
+    if (fuse_memory_operand(given) || fuse_shift_operand(given)) return;
     uint32_t i = size() - 2, j = size() - 1;
+    Instr in = given;
     uint16_t imm = fuse_ ? imm_form(uint16_t(in.op)) : 0;
     auto fits = [&](const Entry& e) {
       if (e.kind != Entry::Const) return false;
@@ -474,8 +475,22 @@ class Compiler {
       return info.p1 == SigType::I32 || info.p1 == SigType::F32 || info.p1 == SigType::F64 ||
              int64_t(e.value) == int64_t(int32_t(e.value));
     };
-    // A constant first operand of a commutative op works as the immediate too.
-    if (imm && !fits(vs_[j]) && fits(vs_[i]) && commutative(in.op)) std::swap(i, j);
+    // A constant first operand of a commutative op works as the immediate too,
+    // and of a compare as the immediate of the mirrored compare (c < x: x > c).
+    if (imm && !fits(vs_[j]) && fits(vs_[i]) && (commutative(in.op) || mirrored(in.op) != in.op)) {
+      std::swap(i, j);
+      in.op = mirrored(in.op);
+      imm = imm_form(uint16_t(in.op));
+    }
+    // Of another op: its form with the constant first (0 - x, 1 << n).
+    if (uint16_t imm_x = fuse_ ? imm_x_form(uint16_t(in.op)) : 0; imm_x && !fits(vs_[j]) && fits(vs_[i])) {
+      uint32_t value = uint32_t(vs_[i].value);
+      uint32_t sb = use(j);
+      emit_def(imm_x, temp(i), value, sb);
+      vs_.resize(i);
+      push_temp();
+      return;
+    }
     if (fuse_ && j == size() - 1 && vs_[j].kind == Entry::Const && is_identity(in.op, vs_[j].value)) {
       vs_.pop_back();  // x + 0 and the like: x itself, no instruction
       return;

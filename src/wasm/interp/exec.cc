@@ -44,6 +44,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #define FCMP(N, F, E) OP(N) IOP(kBrIf##N) IOP(kBrUnless##N)
 #define IBIN(N, T, E) OP(N) IOP(k##N##Imm)
 #define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt) IOP(k##N##MemImm)
+#define IBINR(N, T, E) IBIN(N, T, E) IOP(k##N##ImmX)
+#define IBINMR(N, T, E) IBINM(N, T, E) IOP(k##N##ImmX)
 #define FBINM(N, F, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt) IOP(k##N##MemImm)
 #define IUN(N, T, E) OP(N)
 #define FBIN(N, F, E) OP(N)
@@ -345,6 +347,14 @@ L_kCallDirect:
     NEXT();                                             \
   }
 #define IBINM(N, T, E) IBIN(N, T, E) MEM_FORMS(N, T, T, uint64_t, E)
+#define IMM_X_FORM(N, T, E)                             \
+  L_k##N##ImmX : {                                      \
+    T a = T(int64_t(int32_t(pc->b))), b = T(S(c));      \
+    S(a) = uint64_t(T(E));                              \
+    NEXT();                                             \
+  }
+#define IBINR(N, T, E) IBIN(N, T, E) IMM_X_FORM(N, T, E)
+#define IBINMR(N, T, E) IBINM(N, T, E) IMM_X_FORM(N, T, E)
 #define FBINM(N, F, E)                                  \
   FBIN(N, F, E)                                         \
   L_k##N##Imm : {                                       \
@@ -428,6 +438,7 @@ L_kCallDirect:
   L_k##N##AbsVal : STORE_AT(uint64_t(pc->b) + pc->c, T, pc->a | (uint64_t(pc->d) << 32))
 #include "wasm/interp/slot_ops.def"
 #undef MEM_FORMS
+#undef IMM_X_FORM
 #undef LOAD_AT
 #undef STORE_AT
 

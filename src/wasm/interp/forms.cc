@@ -16,6 +16,37 @@ uint16_t imm_form(uint16_t op) {
   }
 }
 
+uint16_t imm_x_form(uint16_t op) {
+  switch (op) {
+#define IBINR(N, T, E) case uint16_t(Op::N): return k##N##ImmX;
+#define IBINMR(N, T, E) case uint16_t(Op::N): return k##N##ImmX;
+#include "wasm/interp/slot_ops.def"
+    default: return 0;
+  }
+}
+
+Op mirrored(Op op) {
+  switch (op) {
+    case Op::I32LtS: return Op::I32GtS;
+    case Op::I32LtU: return Op::I32GtU;
+    case Op::I32GtS: return Op::I32LtS;
+    case Op::I32GtU: return Op::I32LtU;
+    case Op::I32LeS: return Op::I32GeS;
+    case Op::I32LeU: return Op::I32GeU;
+    case Op::I32GeS: return Op::I32LeS;
+    case Op::I32GeU: return Op::I32LeU;
+    case Op::I64LtS: return Op::I64GtS;
+    case Op::I64LtU: return Op::I64GtU;
+    case Op::I64GtS: return Op::I64LtS;
+    case Op::I64GtU: return Op::I64LtU;
+    case Op::I64LeS: return Op::I64GeS;
+    case Op::I64LeU: return Op::I64GeU;
+    case Op::I64GeS: return Op::I64LeS;
+    case Op::I64GeU: return Op::I64LeU;
+    default: return op;
+  }
+}
+
 namespace {
 // `mem` if `load` is the full-width load `plain`, `mem_imm` if it is that
 // load's form adding an immediate to its address, else 0.
@@ -132,6 +163,8 @@ std::string slot_op_name(uint16_t op) {
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",
 #define IBINM(N, T, E) #N "_imm", #N "_mem", #N "_mem_st", #N "_mem_imm",
+#define IBINR(N, T, E) #N "_imm", #N "_imm_x",
+#define IBINMR(N, T, E) #N "_imm", #N "_mem", #N "_mem_st", #N "_mem_imm", #N "_imm_x",
 #define FBINM(N, F, E) #N "_imm", #N "_mem", #N "_mem_st", #N "_mem_imm",
 #define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",

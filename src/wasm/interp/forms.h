@@ -30,6 +30,12 @@ uint16_t const_form(uint16_t op, bool abs, bool val);
 // `when` (true: br_if, false: the skip of an if). 0 if there is none.
 uint16_t branch_form(uint16_t op, bool when);
 bool commutative(Op op);
+// The form of a non-commutative integer op whose first operand is the
+// constant (NameImmX: 0 - x, 1 << n, -2 rotl n), or 0.
+uint16_t imm_x_form(uint16_t op);
+// The integer compare that gives the same result with its operands swapped
+// (lt_s <-> gt_s, le_u <-> ge_u, ...); `op` itself for the others.
+Op mirrored(Op op);
 // True if integer op `op` with second operand `value` (a constant) returns its
 // first operand unchanged (x + 0, x | 0, x << 0, x * 1, x & -1, ...).
 bool is_identity(Op op, uint64_t value);

@@ -263,6 +263,27 @@ const Case kCases[] = {
     {"select_constant_second_arm_i64", "select_imm_y", "(local $k i64)",
      "(select (i64.extend_i32_s (local.get 1)) (i64.const 0xfffffff0) (local.get 0))",
      "(local.set $k (i64.const 0xfffffff0)) (select (i64.extend_i32_s (local.get 1)) (local.get $k) (local.get 0))"},
+    {"negate", "I32Sub_imm_x", "(local $k i32)",
+     "(i64.extend_i32_u (i32.sub (i32.const 5) (local.get 0)))",
+     "(local.set $k (i32.const 5)) (i64.extend_i32_u (i32.sub (local.get $k) (local.get 0)))"},
+    {"bit_from_constant", "I32Shl_imm_x", "(local $k i32) (local $m i32)",
+     "(i64.extend_i32_u (i32.xor (i32.shl (i32.const 1) (local.get 1)) (i32.rotl (i32.const -2) (local.get 0))))",
+     "(local.set $k (i32.const 1)) (local.set $m (i32.const -2)) (i64.extend_i32_u (i32.xor "
+     "(i32.shl (local.get $k) (local.get 1)) (i32.rotl (local.get $m) (local.get 0))))"},
+    {"rotate_constant", "I32Rotl_imm_x", "(local $k i32)",
+     "(i64.extend_i32_u (i32.rotl (i32.const -2) (local.get 0)))",
+     "(local.set $k (i32.const -2)) (i64.extend_i32_u (i32.rotl (local.get $k) (local.get 0)))"},
+    {"constant_shifted_right_i64", "I64ShrS_imm_x", "(local $k i64) (local $m i64)",
+     "(i64.sub (i64.shr_s (i64.const -0x12345678) (i64.extend_i32_u (local.get 0))) "
+     "(i64.shr_u (i64.const 0x7fff0000) (i64.extend_i32_u (local.get 1))))",
+     "(local.set $k (i64.const -0x12345678)) (local.set $m (i64.const 0x7fff0000)) "
+     "(i64.sub (i64.shr_s (local.get $k) (i64.extend_i32_u (local.get 0))) "
+     "(i64.shr_u (local.get $m) (i64.extend_i32_u (local.get 1))))"},
+    {"constant_first_compare", "br_if_I32GtU_imm", "(local $k i32)",
+     "(block (br_if 0 (i32.lt_u (i32.const 1000) (local.get 0))) (return (i64.const 1))) "
+     "(i64.extend_i32_u (i32.ge_s (i32.const -7) (local.get 1)))",
+     "(local.set $k (i32.const 1000)) (block (br_if 0 (i32.lt_u (local.get $k) (local.get 0))) (return (i64.const 1))) "
+     "(i64.extend_i32_u (i32.ge_s (i32.or (local.get $k) (i32.const -7)) (local.get 1)))"},
     {"xor_rotate", "i32.xor_rotl", "(local $r i32)",
      "(i64.extend_i32_u (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))",
      "(local.set $r (i32.rotl (local.get 1) (i32.const 7))) (i64.extend_i32_u (i32.xor (local.get 0) (local.get $r)))"},
