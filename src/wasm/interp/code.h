@@ -77,6 +77,11 @@ enum IOp : uint16_t {
   // (Imm: the product's operand at u32(slots[c] + d)), rounded twice as
   // the two ops are (no fused multiply-add).
   kF32MulAddMemSt, kF32MulAddMemStImm, kF64MulAddMemSt, kF64MulAddMemStImm,
+  // A float product p = slots[b] * slots[c] (a temporary) used at once with
+  // z = slots[d]: p * z, z * p, p + z, z + p, p - z, z - p (each op rounded
+  // as the unfused ones are; operand order kept for NaN payloads).
+  kF32MulMul, kF32MulMulR, kF32MulAdd, kF32AddMul, kF32MulSub, kF32SubMul,
+  kF64MulMul, kF64MulMulR, kF64MulAdd, kF64AddMul, kF64MulSub, kF64SubMul,
 #define ICMP(N, T, E) k##N##Imm, kBrIf##N, kBrIf##N##Imm, kBrUnless##N, kBrUnless##N##Imm,
 #define FCMP(N, F, E) kBrIf##N, kBrUnless##N,
 #define IBIN(N, T, E) k##N##Imm,

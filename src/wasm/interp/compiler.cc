@@ -466,6 +466,7 @@ class Compiler {
 
   void binary(const Instr& given) {
     if (fuse_memory_operand(given) || fuse_shift_operand(given)) return;
+    if (fuse_product(given)) return;
     uint32_t i = size() - 2, j = size() - 1;
     Instr in = given;
     uint16_t imm = fuse_ ? imm_form(uint16_t(in.op)) : 0;
@@ -578,6 +579,37 @@ class Compiler {
     Ins add = out_.code.back();
     unemit();
     emit(load_add_form(uint16_t(in.op), last == kI32AddImm), vs_[j].local, add.b, add.c, in.b);
+    return true;
+  }
+  // A float op on the product the instruction just emitted (a temporary)
+  // and a slot z: one op (p * z, z + p, z - p, ...).
+  bool fuse_product(const Instr& in) {
+    if (!fuse_ || pc() == 0) return false;
+    const uint16_t mul = out_.ops.back();
+    const bool f64 = mul == uint16_t(Op::F64Mul);
+    if (!f64 && mul != uint16_t(Op::F32Mul)) return false;
+    uint32_t i = size() - 2, j = size() - 1;
+    const bool first = is_last_def(i) && vs_[j].kind == Entry::Local, second = is_last_def(j);
+    if (!first && !second) return false;
+    uint16_t form = 0;
+    switch (in.op) {
+      case Op::F32Mul: form = f64 ? 0 : first ? kF32MulMul : kF32MulMulR; break;
+      case Op::F32Add: form = f64 ? 0 : first ? kF32MulAdd : kF32AddMul; break;
+      case Op::F32Sub: form = f64 ? 0 : first ? kF32MulSub : kF32SubMul; break;
+      case Op::F64Mul: form = f64 ? (first ? kF64MulMul : kF64MulMulR) : 0; break;
+      case Op::F64Add: form = f64 ? (first ? kF64MulAdd : kF64AddMul) : 0; break;
+      case Op::F64Sub: form = f64 ? (first ? kF64MulSub : kF64SubMul) : 0; break;
+      default: break;
+    }
+    // z computed before the product lives below it; a constant z would be
+    // put into a slot the product's operands may still occupy.
+    if (!form || (second && vs_[i].kind == Entry::Const)) return false;
+    const Ins p = out_.code.back();
+    unemit();
+    const uint32_t z = first ? vs_[j].local : use(i);
+    emit_def(form, temp(i), p.b, p.c, z);
+    vs_.resize(i);
+    push_temp();
     return true;
   }
   // mem[p] = t + mem[p] (`add`, unemitted, its store offset 0) whose t is

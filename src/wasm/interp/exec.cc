@@ -62,6 +62,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
     IOP(kInc2BrNz) IOP(kInc2BrZ) IOP(kInc2BrNzElseTick) IOP(kInc2BrZElseTick) IOP(kI32AddShl2Imm) IOP(kI32AddShl3Imm)
     IOP(kF32MulAddMemSt) IOP(kF32MulAddMemStImm) IOP(kF64MulAddMemSt) IOP(kF64MulAddMemStImm)
+    IOP(kF32MulMul) IOP(kF32MulMulR) IOP(kF32MulAdd) IOP(kF32AddMul) IOP(kF32MulSub) IOP(kF32SubMul)
+    IOP(kF64MulMul) IOP(kF64MulMulR) IOP(kF64MulAdd) IOP(kF64AddMul) IOP(kF64MulSub) IOP(kF64SubMul)
     IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kSelectImmX) IOP(kSelectImmY) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
     IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
     IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kCopy3) IOP(kCopy4) IOP(kI32AddShlImm)
@@ -458,6 +460,24 @@ L_kCallDirect:
   MUL_ADD_MEM_ST(kF64MulAddMemSt, f64, uint64_t(uint32_t(S(c))) + pc->d)
   MUL_ADD_MEM_ST(kF64MulAddMemStImm, f64, uint64_t(uint32_t(S(c) + pc->d)))
 #undef MUL_ADD_MEM_ST
+  // p = b * c, then E of p and z = d.
+#define PRODUCT_THEN(N, F, E)                          \
+  L_##N : {                                            \
+    const F p = F##_of(S(b)) * F##_of(S(c)), z = F##_of(S(d)); \
+    S(a) = bits_of(F(E));                              \
+    NEXT();                                            \
+  }
+#define PRODUCT_FORMS(F, P)                            \
+  PRODUCT_THEN(P##MulMul, F, p * z)                   \
+  PRODUCT_THEN(P##MulMulR, F, z * p)                  \
+  PRODUCT_THEN(P##MulAdd, F, p + z)                   \
+  PRODUCT_THEN(P##AddMul, F, z + p)                   \
+  PRODUCT_THEN(P##MulSub, F, p - z)                   \
+  PRODUCT_THEN(P##SubMul, F, z - p)
+  PRODUCT_FORMS(f32, kF32)
+  PRODUCT_FORMS(f64, kF64)
+#undef PRODUCT_FORMS
+#undef PRODUCT_THEN
 
 #define MOVE(N, T)                                                            \
   L_##N : {                                                                   \

@@ -159,6 +159,8 @@ std::string slot_op_name(uint16_t op) {
       "inc2_br_nz", "inc2_br_z", "inc2_br_nz_else_tick", "inc2_br_z_else_tick",
       "i32.add_shl2_imm", "i32.add_shl3_imm",
       "f32.mul_add_mem_st", "f32.mul_add_mem_st_imm", "f64.mul_add_mem_st", "f64.mul_add_mem_st_imm",
+      "f32.mul_mul", "f32.mul_mul_r", "f32.mul_add", "f32.add_mul", "f32.mul_sub", "f32.sub_mul",
+      "f64.mul_mul", "f64.mul_mul_r", "f64.mul_add", "f64.add_mul", "f64.mul_sub", "f64.sub_mul",
 #define ICMP(N, T, E) #N "_imm", "br_if_" #N, "br_if_" #N "_imm", "br_unless_" #N, "br_unless_" #N "_imm",
 #define FCMP(N, F, E) "br_if_" #N, "br_unless_" #N,
 #define IBIN(N, T, E) #N "_imm",

@@ -284,6 +284,66 @@ const Case kCases[] = {
      "(i64.extend_i32_u (i32.ge_s (i32.const -7) (local.get 1)))",
      "(local.set $k (i32.const 1000)) (block (br_if 0 (i32.lt_u (local.get $k) (local.get 0))) (return (i64.const 1))) "
      "(i64.extend_i32_u (i32.ge_s (i32.or (local.get $k) (i32.const -7)) (local.get 1)))"},
+    {"product_f64_mul_mul", "f64.mul_mul", "(local $x f64) (local $y f64) (local $z f64) (local $p f64)",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(i64.reinterpret_f64 (f64.mul (f64.mul (local.get $x) (local.get $y)) (local.get $z)))",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(local.set $p (f64.mul (local.get $x) (local.get $y))) (i64.reinterpret_f64 (f64.mul (local.get $p) (local.get $z)))"},
+    {"product_f64_mul_mul_r", "f64.mul_mul_r", "(local $x f64) (local $y f64) (local $z f64) (local $p f64)",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(i64.reinterpret_f64 (f64.mul (local.get $z) (f64.mul (local.get $x) (local.get $y))))",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(local.set $p (f64.mul (local.get $x) (local.get $y))) (i64.reinterpret_f64 (f64.mul (local.get $z) (local.get $p)))"},
+    {"product_f64_mul_add", "f64.mul_add", "(local $x f64) (local $y f64) (local $z f64) (local $p f64)",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(i64.reinterpret_f64 (f64.add (f64.mul (local.get $x) (local.get $y)) (local.get $z)))",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(local.set $p (f64.mul (local.get $x) (local.get $y))) (i64.reinterpret_f64 (f64.add (local.get $p) (local.get $z)))"},
+    {"product_f64_add_mul", "f64.add_mul", "(local $x f64) (local $y f64) (local $z f64) (local $p f64)",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(i64.reinterpret_f64 (f64.add (local.get $z) (f64.mul (local.get $x) (local.get $y))))",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(local.set $p (f64.mul (local.get $x) (local.get $y))) (i64.reinterpret_f64 (f64.add (local.get $z) (local.get $p)))"},
+    {"product_f64_mul_sub", "f64.mul_sub", "(local $x f64) (local $y f64) (local $z f64) (local $p f64)",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(i64.reinterpret_f64 (f64.sub (f64.mul (local.get $x) (local.get $y)) (local.get $z)))",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(local.set $p (f64.mul (local.get $x) (local.get $y))) (i64.reinterpret_f64 (f64.sub (local.get $p) (local.get $z)))"},
+    {"product_f64_sub_mul", "f64.sub_mul", "(local $x f64) (local $y f64) (local $z f64) (local $p f64)",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(i64.reinterpret_f64 (f64.sub (local.get $z) (f64.mul (local.get $x) (local.get $y))))",
+     "(local.set $x (f64.convert_i32_s (local.get 0))) (local.set $y (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (local.get 1)) (i64.const 32)))) (local.set $z (f64.convert_i32_u (local.get 1))) "
+     "(local.set $p (f64.mul (local.get $x) (local.get $y))) (i64.reinterpret_f64 (f64.sub (local.get $z) (local.get $p)))"},
+    {"product_f32_mul_mul", "f32.mul_mul", "(local $x f32) (local $y f32) (local $z f32) (local $p f32)",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.mul (f32.mul (local.get $x) (local.get $y)) (local.get $z))))",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(local.set $p (f32.mul (local.get $x) (local.get $y))) (i64.extend_i32_u (i32.reinterpret_f32 (f32.mul (local.get $p) (local.get $z))))"},
+    {"product_f32_mul_mul_r", "f32.mul_mul_r", "(local $x f32) (local $y f32) (local $z f32) (local $p f32)",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.mul (local.get $z) (f32.mul (local.get $x) (local.get $y)))))",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(local.set $p (f32.mul (local.get $x) (local.get $y))) (i64.extend_i32_u (i32.reinterpret_f32 (f32.mul (local.get $z) (local.get $p))))"},
+    {"product_f32_mul_add", "f32.mul_add", "(local $x f32) (local $y f32) (local $z f32) (local $p f32)",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.add (f32.mul (local.get $x) (local.get $y)) (local.get $z))))",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(local.set $p (f32.mul (local.get $x) (local.get $y))) (i64.extend_i32_u (i32.reinterpret_f32 (f32.add (local.get $p) (local.get $z))))"},
+    {"product_f32_add_mul", "f32.add_mul", "(local $x f32) (local $y f32) (local $z f32) (local $p f32)",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.add (local.get $z) (f32.mul (local.get $x) (local.get $y)))))",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(local.set $p (f32.mul (local.get $x) (local.get $y))) (i64.extend_i32_u (i32.reinterpret_f32 (f32.add (local.get $z) (local.get $p))))"},
+    {"product_f32_mul_sub", "f32.mul_sub", "(local $x f32) (local $y f32) (local $z f32) (local $p f32)",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.sub (f32.mul (local.get $x) (local.get $y)) (local.get $z))))",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(local.set $p (f32.mul (local.get $x) (local.get $y))) (i64.extend_i32_u (i32.reinterpret_f32 (f32.sub (local.get $p) (local.get $z))))"},
+    {"product_f32_sub_mul", "f32.sub_mul", "(local $x f32) (local $y f32) (local $z f32) (local $p f32)",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(i64.extend_i32_u (i32.reinterpret_f32 (f32.sub (local.get $z) (f32.mul (local.get $x) (local.get $y)))))",
+     "(local.set $x (f32.reinterpret_i32 (local.get 0))) (local.set $y (f32.reinterpret_i32 (local.get 1))) (local.set $z (f32.convert_i32_s (local.get 1))) "
+     "(local.set $p (f32.mul (local.get $x) (local.get $y))) (i64.extend_i32_u (i32.reinterpret_f32 (f32.sub (local.get $z) (local.get $p))))"},
     {"xor_rotate", "i32.xor_rotl", "(local $r i32)",
      "(i64.extend_i32_u (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))",
      "(local.set $r (i32.rotl (local.get 1) (i32.const 7))) (i64.extend_i32_u (i32.xor (local.get 0) (local.get $r)))"},
