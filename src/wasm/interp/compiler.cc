@@ -383,17 +383,6 @@ class Compiler {
   // x op (y shift k), the shift just emitted: one instruction. For
   // x + (y << k) with x = z + m computed just before (array base + offset),
   // that folds in too.
-  static uint16_t shift_form(Op op, uint16_t shift) {
-    auto pick = [&](uint16_t shl, uint16_t shr_u, uint16_t rotl) -> uint16_t {
-      return shift == kI32ShlImm ? shl : shift == kI32ShrUImm ? shr_u : shift == kI32RotlImm ? rotl : 0;
-    };
-    switch (op) {
-      case Op::I32Add: return pick(kI32AddShl, kI32AddShrU, kI32AddRotl);
-      case Op::I32Xor: return pick(kI32XorShl, kI32XorShrU, kI32XorRotl);
-      case Op::I32Or: return pick(kI32OrShl, kI32OrShrU, kI32OrRotl);
-      default: return 0;
-    }
-  }
   bool fuse_shift_operand(const Instr& in) {
     if (!fuse_) return false;
     uint32_t i = size() - 2, j = size() - 1;
@@ -591,16 +580,7 @@ class Compiler {
     uint32_t i = size() - 2, j = size() - 1;
     const bool first = is_last_def(i) && vs_[j].kind == Entry::Local, second = is_last_def(j);
     if (!first && !second) return false;
-    uint16_t form = 0;
-    switch (in.op) {
-      case Op::F32Mul: form = f64 ? 0 : first ? kF32MulMul : kF32MulMulR; break;
-      case Op::F32Add: form = f64 ? 0 : first ? kF32MulAdd : kF32AddMul; break;
-      case Op::F32Sub: form = f64 ? 0 : first ? kF32MulSub : kF32SubMul; break;
-      case Op::F64Mul: form = f64 ? (first ? kF64MulMul : kF64MulMulR) : 0; break;
-      case Op::F64Add: form = f64 ? (first ? kF64MulAdd : kF64AddMul) : 0; break;
-      case Op::F64Sub: form = f64 ? (first ? kF64MulSub : kF64SubMul) : 0; break;
-      default: break;
-    }
+    const uint16_t form = product_form(in.op, f64, first);
     // z computed before the product lives below it; a constant z would be
     // put into a slot the product's operands may still occupy.
     if (!form || (second && vs_[i].kind == Entry::Const)) return false;
@@ -619,9 +599,7 @@ class Compiler {
     if (add.d != 0 || n < 1 || bound_pc_ == n) return false;
     const Ins& mul = out_.code[n - 1];
     const uint16_t m = out_.ops[n - 1];
-    uint16_t form = 0;
-    if (add_op == kF64AddMem) form = m == kF64MulMem ? kF64MulAddMemSt : m == kF64MulMemImm ? kF64MulAddMemStImm : 0;
-    if (add_op == kF32AddMem) form = m == kF32MulMem ? kF32MulAddMemSt : m == kF32MulMemImm ? kF32MulAddMemStImm : 0;
+    const uint16_t form = mul_add_mem_st_form(add_op, m);
     if (!form || mul.a != add.b || mul.a < nl_) return false;
     Ins fused{nullptr, add.c, mul.b, mul.c, mul.d};
     unemit();
@@ -811,33 +789,6 @@ class Compiler {
 CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids,
                               bool fuse) {
   return Compiler(m, f, type_ids, fuse).run();
-}
-
-void finalize_code(CompiledFunc& f) {
-  const void* const* h = handler_table();
-  for (size_t i = 0; i < f.code.size(); ++i) f.code[i].h = h[f.ops[i]];
-  // Second pass: an entry's target may lie ahead of it.
-  size_t table = 0;
-  for (size_t i = 0; i < f.code.size(); ++i) {
-    if (is_table(f.ops[i])) table = i;
-    if (f.ops[i] == kTableEntry) f.code[i].h = f.code[table + int32_t(f.code[i].a)].h;
-  }
-  for (size_t i = 0; i < f.code.size(); ++i)
-    if (is_branch(f.ops[i]) || f.ops[i] == kTableEntry) f.code[i].a = uint32_t(int32_t(f.code[i].a) * int32_t(sizeof(Ins)));
-}
-
-void link_direct_calls(CompiledModuleImpl& m) {
-  const uint32_t nimp = m.mod->num_imported_funcs;
-  for (CompiledFunc& f : m.funcs) {
-    for (size_t i = 0; i < f.code.size(); ++i) {
-      Ins& in = f.code[i];
-      if (f.ops[i] != kCall || in.a < nimp) continue;
-      auto target = reinterpret_cast<uint64_t>(m.funcs[in.a - nimp].code.data());
-      f.ops[i] = kCallDirect;
-      in.c = uint32_t(target);
-      in.d = uint32_t(target >> 32);
-    }
-  }
 }
 
 }  // namespace whirl::wasm::interp

@@ -25,6 +25,36 @@ uint16_t imm_x_form(uint16_t op) {
   }
 }
 
+uint16_t shift_form(Op op, uint16_t shift) {
+  auto pick = [&](uint16_t shl, uint16_t shr_u, uint16_t rotl) -> uint16_t {
+    return shift == kI32ShlImm ? shl : shift == kI32ShrUImm ? shr_u : shift == kI32RotlImm ? rotl : 0;
+  };
+  switch (op) {
+    case Op::I32Add: return pick(kI32AddShl, kI32AddShrU, kI32AddRotl);
+    case Op::I32Xor: return pick(kI32XorShl, kI32XorShrU, kI32XorRotl);
+    case Op::I32Or: return pick(kI32OrShl, kI32OrShrU, kI32OrRotl);
+    default: return 0;
+  }
+}
+
+uint16_t product_form(Op op, bool f64, bool first) {
+  switch (op) {
+    case Op::F32Mul: return f64 ? 0 : first ? kF32MulMul : kF32MulMulR;
+    case Op::F32Add: return f64 ? 0 : first ? kF32MulAdd : kF32AddMul;
+    case Op::F32Sub: return f64 ? 0 : first ? kF32MulSub : kF32SubMul;
+    case Op::F64Mul: return f64 ? (first ? kF64MulMul : kF64MulMulR) : 0;
+    case Op::F64Add: return f64 ? (first ? kF64MulAdd : kF64AddMul) : 0;
+    case Op::F64Sub: return f64 ? (first ? kF64MulSub : kF64SubMul) : 0;
+    default: return 0;
+  }
+}
+
+uint16_t mul_add_mem_st_form(uint16_t add_mem, uint16_t mul) {
+  if (add_mem == kF64AddMem) return mul == kF64MulMem ? kF64MulAddMemSt : mul == kF64MulMemImm ? kF64MulAddMemStImm : 0;
+  if (add_mem == kF32AddMem) return mul == kF32MulMem ? kF32MulAddMemSt : mul == kF32MulMemImm ? kF32MulAddMemStImm : 0;
+  return 0;
+}
+
 Op mirrored(Op op) {
   switch (op) {
     case Op::I32LtS: return Op::I32GtS;

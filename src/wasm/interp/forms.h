@@ -33,6 +33,14 @@ bool commutative(Op op);
 // The form of a non-commutative integer op whose first operand is the
 // constant (NameImmX: 0 - x, 1 << n, -2 rotl n), or 0.
 uint16_t imm_x_form(uint16_t op);
+// x op (y shift k) as one op, `shift` the immediate shift of y (kI32ShlImm,
+// kI32ShrUImm, kI32RotlImm) and op i32.add, xor or or; else 0.
+uint16_t shift_form(Op op, uint16_t shift);
+// Float op `op` on a product just computed (f64: by f64.mul, else f32.mul)
+// and a slot: kF*MulMul etc. (`first`: the product is op's first operand).
+uint16_t product_form(Op op, bool f64, bool first);
+// F*AddMemSt fed by the product of `mul` (F*MulMem[Imm]): kF*MulAddMemSt[Imm].
+uint16_t mul_add_mem_st_form(uint16_t add_mem, uint16_t mul);
 // The integer compare that gives the same result with its operands swapped
 // (lt_s <-> gt_s, le_u <-> ge_u, ...); `op` itself for the others.
 Op mirrored(Op op);
