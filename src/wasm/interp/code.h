@@ -48,7 +48,7 @@ enum IOp : uint16_t {
   kGlobalSet,     // a = src, b = global
   kI32AddShl,     // a = dst, b = x, c = y, d = k: x + (y << k) (array indexing)
   kTableEntry,    // data after kBrTable: a = pc delta from it, b = values kept, c = their slot;
-                  // its h is the target's handler (set_handlers)
+                  // its h is the target's handler (finalize_code)
   kBrIfTest,      // a = delta, jump if (b & c) != 0 (i32.and + br_if)
   kBrUnlessTest,  // a = delta, jump if (b & c) == 0
   kBrIfTestImm,   // as kBrIfTest with c an immediate
