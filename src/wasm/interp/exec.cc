@@ -89,6 +89,9 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   if (s.frames.size() < fbase + 64) s.frames.resize(fbase + 64);
   InterpFrame* fptr = s.frames.data();
   size_t fcap = s.frames.size();
+  // Below fstop a call needs neither more frames nor the depth trap.
+  auto frame_stop = [&] { return std::min(fcap, flimit > 0 ? flimit - 1 : 0); };
+  size_t fstop = frame_stop();
 
   InstanceImpl* inst = nullptr;
   MemoryImpl* mem = nullptr;
@@ -159,6 +162,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
       s.frames.resize(fidx * 2);     \
       fptr = s.frames.data();        \
       fcap = s.frames.size();        \
+      fstop = frame_stop();          \
     }                                \
   } while (0)
   // Pushes the caller's frame record. Field by field: GCC would otherwise
@@ -246,6 +250,7 @@ do_call:
     s.frames_top = fbase;
     fptr = s.frames.data();  // a nested call may have grown the frame array
     fcap = s.frames.size();
+    fstop = frame_stop();
     s.depth = depth0;
     s.sp = saved;
     if (host_trap) goto trapped;
@@ -258,10 +263,15 @@ do_call:
   // A call within the instance: the callee's code is linked into the
   // instruction, so no lookups stand between the call and its first op.
 L_kCallDirect:
-  RESERVE_FRAME();
-  PUSH_FRAME(inst->funcs[pc->a], pc + 1);  // the function: for backtraces only
-  fp += pc->b;
-  if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  if (__builtin_expect(fidx >= fstop, 0)) {
+    RESERVE_FRAME();
+    PUSH_FRAME(inst->funcs[pc->a], pc + 1);  // the function: for backtraces only
+    fp += pc->b;
+    if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  } else {
+    PUSH_FRAME(inst->funcs[pc->a], pc + 1);
+    fp += pc->b;
+  }
   pc = reinterpret_cast<const Ins*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
   // Every function starts with kEnter: run it without a dispatch.
   goto L_kEnter;
@@ -383,10 +393,15 @@ L_kCallIndirect : {
   nfp = fp + pc->b;
   if (callee->instance != inst || !callee->entry) goto do_call;
   // Within the instance: as kCallDirect.
-  RESERVE_FRAME();
-  PUSH_FRAME(callee, pc + 1);
-  fp = nfp;
-  if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  if (__builtin_expect(fidx >= fstop, 0)) {
+    RESERVE_FRAME();
+    PUSH_FRAME(callee, pc + 1);
+    fp = nfp;
+    if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
+  } else {
+    PUSH_FRAME(callee, pc + 1);
+    fp = nfp;
+  }
   pc = callee->entry;
   goto L_kEnter;
 }
