@@ -147,12 +147,14 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
       if (s.tick_flags.load(std::memory_order_relaxed) & StoreImpl::kInterrupted) TRAP(TrapCode::Interrupted); \
     }                                                                                          \
   } while (0)
+  // pc moved by a branch delta (bytes, see finalize_code).
+#define ADVANCE(bytes) (pc = reinterpret_cast<const Ins*>(reinterpret_cast<const char*>(pc) + (bytes)))
   // Backward jumps are loop iterations: they tick.
 #define JUMP(delta)                \
   do {                             \
     int32_t d_ = int32_t(delta);   \
     if (d_ <= 0) TICK();           \
-    pc = reinterpret_cast<const Ins*>(reinterpret_cast<const char*>(pc) + d_); \
+    ADVANCE(d_);                   \
     DISPATCH();                    \
   } while (0)
   // Frames of calls about to be pushed fit (the array grows by doubling).
@@ -177,18 +179,34 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
     fr_.ret = (RET);                         \
     fr_.fp = fp;                             \
   } while (0)
+  // A call within the instance: the caller's frame pushed (FN for
+  // backtraces), then fp = NFP (evaluated after the push, which leaves fp
+  // and pc as they are). Only at fstop can the frame array need to grow or
+  // the depth limit trap.
+#define CALL_WITHIN(FN, NFP)                                \
+  do {                                                      \
+    if (__builtin_expect(fidx >= fstop, 0)) {               \
+      RESERVE_FRAME();                                      \
+      PUSH_FRAME(FN, pc + 1);                               \
+      fp = (NFP);                                           \
+      if (fidx >= flimit) TRAP(TrapCode::StackExhausted);   \
+    } else {                                                \
+      PUSH_FRAME(FN, pc + 1);                               \
+      fp = (NFP);                                           \
+    }                                                       \
+  } while (0)
   // Jumps to br_table entry t's target: the entry holds the target's
   // handler too, so the indirect jump need not wait for pc.
 #ifdef WHIRL_INTERP_PROFILE
 #define TABLE_JUMP(t) \
   do {                \
-    pc = reinterpret_cast<const Ins*>(reinterpret_cast<const char*>(pc) + int32_t((t)->a)); \
+    ADVANCE(int32_t((t)->a)); \
     DISPATCH();       \
   } while (0)
 #else
 #define TABLE_JUMP(t) \
   do {                \
-    pc = reinterpret_cast<const Ins*>(reinterpret_cast<const char*>(pc) + int32_t((t)->a)); \
+    ADVANCE(int32_t((t)->a)); \
     goto*(t)->h;      \
   } while (0)
 #endif
@@ -220,7 +238,7 @@ enter:
   // callee's arguments are at fp; its frame (if it has a caller) is pushed.
   if (callee->instance != inst) SWITCH_INSTANCE(callee);
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
-  pc = callee->code->code.data();
+  pc = callee->entry;
   DISPATCH();
   // The first instruction of every function (the caller has pushed its frame).
 L_kEnter:
@@ -263,15 +281,7 @@ do_call:
   // A call within the instance: the callee's code is linked into the
   // instruction, so no lookups stand between the call and its first op.
 L_kCallDirect:
-  if (__builtin_expect(fidx >= fstop, 0)) {
-    RESERVE_FRAME();
-    PUSH_FRAME(inst->funcs[pc->a], pc + 1);  // the function: for backtraces only
-    fp += pc->b;
-    if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
-  } else {
-    PUSH_FRAME(inst->funcs[pc->a], pc + 1);
-    fp += pc->b;
-  }
+  CALL_WITHIN(inst->funcs[pc->a], fp + pc->b);
   pc = reinterpret_cast<const Ins*>(uint64_t(pc->c) | (uint64_t(pc->d) << 32));
   // Every function starts with kEnter: run it without a dispatch.
   goto L_kEnter;
@@ -392,16 +402,7 @@ L_kCallIndirect : {
   if (callee->type_id != pc->a) TRAP(TrapCode::IndirectCallTypeMismatch);
   nfp = fp + pc->b;
   if (callee->instance != inst || !callee->entry) goto do_call;
-  // Within the instance: as kCallDirect.
-  if (__builtin_expect(fidx >= fstop, 0)) {
-    RESERVE_FRAME();
-    PUSH_FRAME(callee, pc + 1);
-    fp = nfp;
-    if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
-  } else {
-    PUSH_FRAME(callee, pc + 1);
-    fp = nfp;
-  }
+  CALL_WITHIN(callee, nfp);  // as kCallDirect
   pc = callee->entry;
   goto L_kEnter;
 }

@@ -44,13 +44,15 @@ struct Counts {
     std::fprintf(stderr, "functions:\n");
     for (size_t i = 0; i < std::min<size_t>(10, fs.size()); ++i)
       std::fprintf(stderr, "  %6.2f%%  %s\n", 100.0 * double(fs[i].first) / double(total), fs[i].second->c_str());
-    std::vector<std::pair<uint64_t, std::pair<const std::string*, size_t>>> ps;
-    for (auto& [p, n] : places) ps.push_back({n.first, p});
-    std::sort(ps.rbegin(), ps.rend());
+    std::vector<std::pair<uint64_t, decltype(places)::const_iterator>> ps;
+    for (auto it = places.begin(); it != places.end(); ++it) ps.push_back({it->second.first, it});
+    std::sort(ps.begin(), ps.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
     std::fprintf(stderr, "places:\n");
-    for (size_t i = 0; i < std::min<size_t>(40, ps.size()); ++i)
-      std::fprintf(stderr, "  %6.2f%%  %s %zu %s\n", 100.0 * double(ps[i].first) / double(total), ps[i].second.first->c_str(),
-                   ps[i].second.second, slot_op_name(places[ps[i].second].second).c_str());
+    for (size_t i = 0; i < std::min<size_t>(40, ps.size()); ++i) {
+      const auto& [place, hit] = *ps[i].second;
+      std::fprintf(stderr, "  %6.2f%%  %s %zu %s\n", 100.0 * double(hit.first) / double(total), place.first->c_str(),
+                   place.second, slot_op_name(hit.second).c_str());
+    }
     std::fprintf(stderr, "pairs:\n");
     top(pair, 30, [](size_t i) { return slot_op_name(uint16_t(i / kIOpCount)) + " -> " + slot_op_name(uint16_t(i % kIOpCount)); });
   }
