@@ -157,8 +157,9 @@ bool is_branch(uint16_t op);
 // each instruction's handler address from its opcode (a br_table entry's to
 // its target's), then turns branch deltas from instructions into bytes, so
 // a taken branch adds one loaded value to pc (no multiply on the pc chain,
-// which every loop iteration waits for).
-void finalize_code(CompiledFunc& f);
+// which every loop iteration waits for). With `pairs`, a prefix op's
+// handler is its pair with the next op (prefix_ops.h).
+void finalize_code(CompiledFunc& f, bool pairs = true);
 
 // The name of a slot-code opcode ("i32.add", "br_if_I32LtS_imm").
 std::string slot_op_name(uint16_t op);

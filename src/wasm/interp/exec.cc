@@ -7,6 +7,7 @@
 #include "platform/guard.h"
 #include "wasm/interp/host_call.h"
 #include "wasm/interp/numeric.h"
+#include "wasm/interp/prefix_ops.h"
 #include "wasm/interp/profile.h"
 #include "wasm/runtime/objects.h"
 
@@ -29,8 +30,10 @@ struct RunState {
 };
 
 // No loop-to-memset rewriting (zeroing a few locals per call must stay
-// inline) and no GCSE (GCC's advice for computed-goto interpreters).
-__attribute__((optimize("no-tree-loop-distribute-patterns", "no-gcse")))
+// inline), no GCSE (GCC's advice for computed-goto interpreters) and no
+// FRE (its value numbering over the prefix pairs' labels doubled the
+// compile time; the loop runs as fast without it).
+__attribute__((optimize("no-tree-loop-distribute-patterns", "no-gcse", "no-tree-fre")))
 std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args, uint64_t* results,
                         const void** table, platform::GuardRegion* guard, RunState* state) {
   if (table) {
@@ -38,42 +41,24 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
     for (size_t i = 0; i < interp::kIOpCount; ++i) table[i] = &&L_bad;
-#define OP(N) table[uint16_t(Op::N)] = &&L_##N;
-#define IOP(N) table[interp::N] = &&L_##N;
-#define ICMP(N, T, E) OP(N) IOP(k##N##Imm) IOP(kBrIf##N) IOP(kBrIf##N##Imm) IOP(kBrUnless##N) IOP(kBrUnless##N##Imm)
-#define FCMP(N, F, E) OP(N) IOP(kBrIf##N) IOP(kBrUnless##N)
-#define IBIN(N, T, E) OP(N) IOP(k##N##Imm)
-#define IBINM(N, T, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt) IOP(k##N##MemImm)
-#define IBINR(N, T, E) IBIN(N, T, E) IOP(k##N##ImmX)
-#define IBINMR(N, T, E) IBINM(N, T, E) IOP(k##N##ImmX)
-#define FBINM(N, F, E) OP(N) IOP(k##N##Imm) IOP(k##N##Mem) IOP(k##N##MemSt) IOP(k##N##MemImm)
-#define IUN(N, T, E) OP(N)
-#define FBIN(N, F, E) OP(N)
-#define FUN(N, F, E) OP(N)
-#define RAW(N, E) OP(N)
-#define DIV(N, T, E, O) OP(N)
-#define TRUNC(N, F, I) OP(N)
-#define TRUNC_SAT(N, F, I) OP(N)
-#define LOAD(N, T, R) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs)
-#define STORE(N, T) OP(N) IOP(k##N##Add) IOP(k##N##AddImm) IOP(k##N##Abs) IOP(k##N##Val) IOP(k##N##AbsVal)
-#include "wasm/interp/slot_ops.def"
-    IOP(kConst) IOP(kCopy) IOP(kJump) IOP(kBrIfNz) IOP(kBrIfZ) IOP(kReturnInPlace) IOP(kBrTable) IOP(kBrTableCopy) IOP(kBrTableLoad) IOP(kBrTableLoad8U)
-    IOP(kBrTableLoadCopy) IOP(kBrTableLoad8UCopy) IOP(kTick) IOP(kReturn)
-    IOP(kBrIfNzElseTick) IOP(kBrIfZElseTick) IOP(kIncBrNe) IOP(kIncBrNeImm)
-    IOP(kInc2BrNz) IOP(kInc2BrZ) IOP(kInc2BrNzElseTick) IOP(kInc2BrZElseTick) IOP(kI32AddShl2Imm) IOP(kI32AddShl3Imm)
-    IOP(kF32MulAddMemSt) IOP(kF32MulAddMemStImm) IOP(kF64MulAddMemSt) IOP(kF64MulAddMemStImm)
-    IOP(kF32MulMul) IOP(kF32MulMulR) IOP(kF32MulAdd) IOP(kF32AddMul) IOP(kF32MulSub) IOP(kF32SubMul)
-    IOP(kF64MulMul) IOP(kF64MulMulR) IOP(kF64MulAdd) IOP(kF64AddMul) IOP(kF64MulSub) IOP(kF64SubMul)
-    IOP(kCall) IOP(kCallDirect) IOP(kEnter) IOP(kCallIndirect) IOP(kSelect) IOP(kSelectImmX) IOP(kSelectImmY) IOP(kGlobalGet) IOP(kGlobalSet) IOP(kI32AddShl)
-    IOP(kBrIfTest) IOP(kBrUnlessTest) IOP(kBrIfTestImm) IOP(kBrUnlessTestImm)
-    IOP(kMove1) IOP(kMove2) IOP(kMove4) IOP(kMove8) IOP(kI32Inc2) IOP(kCopy2) IOP(kCopy3) IOP(kCopy4) IOP(kI32AddShlImm)
-    IOP(kI32AddShrU) IOP(kI32AddRotl) IOP(kI32XorShl) IOP(kI32XorShrU) IOP(kI32XorRotl) IOP(kI32OrShl)
-    IOP(kI32OrShrU) IOP(kI32OrRotl)
-    OP(Unreachable) OP(MemorySize) OP(MemoryGrow) OP(MemoryFill) OP(MemoryCopy) OP(MemoryInit)
-    OP(DataDrop) OP(TableGet) OP(TableSet) OP(TableSize) OP(TableGrow) OP(TableFill)
-    OP(TableCopy) OP(TableInit) OP(ElemDrop) OP(RefIsNull) OP(RefFunc)
-#undef OP
-#undef IOP
+#define HOP(N) table[uint16_t(Op::N)] = &&L_##N;
+#define HIOP(N) table[interp::N] = &&L_##N;
+#include "wasm/interp/handler_list.inc"
+#undef HOP
+#undef HIOP
+    // Pair handlers: the table of prefix k starts at kIOpCount * (k + 1).
+    {
+      using namespace interp;
+#define PAIR_ENTRY(P, OPCODE, BODY, X) table[kIOpCount * (kPrefix_##P + 1) + X##_id] = &&L_##P##_then_##X;
+#define PAIR_ENTRIES(X, XID)       \
+  {                                \
+    const size_t X##_id = XID;     \
+    WHIRL_PREFIX_OPS(PAIR_ENTRY, X) \
+  }
+      WHIRL_PAIR_NEXT_OPS(PAIR_ENTRIES)
+#undef PAIR_ENTRY
+#undef PAIR_ENTRIES
+    }
 #pragma GCC diagnostic pop
     return std::nullopt;
   }
@@ -95,7 +80,13 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
 
   InstanceImpl* inst = nullptr;
   MemoryImpl* mem = nullptr;
+  // The memory base lives in a register: left to itself, GCC spilled it
+  // once the prefix pairs were added (a load more in every memory op).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  register uint8_t* mbase asm("r15") = nullptr;
+#else
   uint8_t* mbase = nullptr;
+#endif
   const Ins* pc = nullptr;
   uint64_t* fp = s.sp;
   FuncImpl* callee = nullptr;
@@ -217,7 +208,7 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   if (t->b) std::memmove(fp + t->c, fp + pc->d - t->b, t->b * sizeof(uint64_t))
   // The index of a kBrTableLoad form: a T at u32(slots[b]) + c.
 #define LOADED_INDEX(T) \
-  ([&] { T v_; std::memcpy(&v_, mbase + uint64_t(uint32_t(S(b))) + pc->c, sizeof(T)); return uint32_t(v_); }())
+  ([=] { T v_; std::memcpy(&v_, mbase + uint64_t(uint32_t(S(b))) + pc->c, sizeof(T)); return uint32_t(v_); }())
 
   if (!entry->code) {
     if (flimit == fbase) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
@@ -289,16 +280,24 @@ L_kCallDirect:
   // Numeric, memory and fused float handlers (slot_ops.def and more).
 #include "wasm/interp/handlers.inc"
 
+#define CONST_BODY S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32)
+#define COPY_BODY S(a) = S(b)
+#define INC2_BODY                                  \
+  do {                                             \
+    S(a) = uint32_t(uint32_t(S(a)) + pc->b);       \
+    S(c) = uint32_t(uint32_t(S(c)) + pc->d);       \
+  } while (0)
 L_kConst:
-  S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32);
+  CONST_BODY;
   NEXT();
 L_kCopy:
-  S(a) = S(b);
+  COPY_BODY;
   NEXT();
 L_kJump:
   JUMP(pc->a);
+#define BR_IF_NZ_BODY if (uint32_t(S(b))) JUMP(pc->a)
 L_kBrIfNz:
-  if (uint32_t(S(b))) JUMP(pc->a);
+  BR_IF_NZ_BODY;
   NEXT();
 L_kBrIfZ:
   if (!uint32_t(S(b))) JUMP(pc->a);
@@ -407,8 +406,7 @@ L_kCallIndirect : {
   goto L_kEnter;
 }
 L_kI32Inc2:
-  S(a) = uint32_t(uint32_t(S(a)) + pc->b);
-  S(c) = uint32_t(uint32_t(S(c)) + pc->d);
+  INC2_BODY;
   NEXT();
   // kInc2Br*: an i32.inc2, then the zero test of slot c at pc + 1.
 #define INC2_TEST(N, COND, ELSE)                        \
@@ -446,11 +444,12 @@ L_kCopy4:
 L_kI32AddShlImm:
   S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(fp[pc->c & ((1u << 27) - 1)]) << (pc->c >> 27)) + pc->d);
   NEXT();
+#define ADD_SHL_IMM_BODY(k) S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << (k)) + pc->d)
 L_kI32AddShl2Imm:
-  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << 2) + pc->d);
+  ADD_SHL_IMM_BODY(2);
   NEXT();
 L_kI32AddShl3Imm:
-  S(a) = uint32_t(uint32_t(S(b)) + (uint32_t(S(c)) << 3) + pc->d);
+  ADD_SHL_IMM_BODY(3);
   NEXT();
 L_kSelect:
   S(a) = uint32_t(S(d)) ? S(b) : S(c);
@@ -583,6 +582,31 @@ L_TableInit : {
 L_bad:
   TRAP(TrapCode::Unreachable);
 
+  // Prefix pairs (prefix_ops.h): P, then straight on to X's handler.
+#define PAIR_HANDLER(P, OPCODE, BODY, X) \
+  L_##P##_then_##X : BODY;               \
+  ++pc;                                  \
+  goto L_##X;
+#define PAIR_HANDLERS(X, XID) WHIRL_PREFIX_OPS(PAIR_HANDLER, X)
+  WHIRL_PAIR_NEXT_OPS(PAIR_HANDLERS)
+#undef PAIR_HANDLERS
+#undef PAIR_HANDLER
+#undef IBIN_BODY
+#undef BR_IF_BODY
+#undef IMM_C
+#undef LOAD_AT
+#undef STORE_AT
+#undef EA_AT
+#undef EA_ADD
+#undef EA_ADD_IMM
+#undef EA_ABS
+#undef VAL_AD
+#undef CONST_BODY
+#undef COPY_BODY
+#undef INC2_BODY
+#undef BR_IF_NZ_BODY
+#undef ADD_SHL_IMM_BODY
+
 trapped : {
   Trap t = make_trap(host_trap ? host_trap->code : trap_code, fptr, fbase, fidx, entry);
   if (host_trap) {
@@ -632,7 +656,7 @@ namespace whirl::wasm::interp {
 
 const void* const* handler_table() {
   static const void** table = [] {
-    static const void* t[kIOpCount];
+    static const void* t[kIOpCount * (kPrefixCount + 1)];
     rt::run(nullptr, nullptr, nullptr, nullptr, t, nullptr, nullptr);
     return t;
   }();

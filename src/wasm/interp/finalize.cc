@@ -3,11 +3,40 @@
 // (see code.h).
 #include "wasm/interp/code.h"
 
+#include <array>
+
+#include "wasm/interp/prefix_ops.h"
+
 namespace whirl::wasm::interp {
 
-void finalize_code(CompiledFunc& f) {
+namespace {
+
+// The prefix number of each opcode (prefix_ops.h), or -1.
+const std::array<int16_t, kIOpCount>& prefix_numbers() {
+  static const auto numbers = [] {
+    std::array<int16_t, kIOpCount> n;
+    n.fill(-1);
+#define WHIRL_PREFIX_NUMBER(P, OPCODE, BODY, ARG) n[OPCODE] = kPrefix_##P;
+    WHIRL_PREFIX_OPS(WHIRL_PREFIX_NUMBER, _)
+#undef WHIRL_PREFIX_NUMBER
+    return n;
+  }();
+  return numbers;
+}
+
+}  // namespace
+
+void finalize_code(CompiledFunc& f, bool pairs) {
   const void* const* h = handler_table();
-  for (size_t i = 0; i < f.code.size(); ++i) f.code[i].h = h[f.ops[i]];
+  const auto& prefix = prefix_numbers();
+  for (size_t i = 0; i < f.code.size(); ++i) {
+    const void* pair = nullptr;
+#ifndef WHIRL_INTERP_PROFILE  // the profiler counts every dispatch
+    if (pairs && prefix[f.ops[i]] >= 0 && i + 1 < f.code.size())
+      pair = h[size_t(kIOpCount) * (prefix[f.ops[i]] + 1) + f.ops[i + 1]];
+#endif
+    f.code[i].h = pair ? pair : h[f.ops[i]];
+  }
   // Second pass: an entry's target may lie ahead of it.
   size_t table = 0;
   for (size_t i = 0; i < f.code.size(); ++i) {

@@ -44,7 +44,7 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
     c->funcs.push_back(interp::compile_function(*module, f, c->type_ids, options.superinstructions));
   c->mod = std::move(module);
   if (options.superinstructions) interp::link_direct_calls(*c);
-  for (auto& f : c->funcs) interp::finalize_code(f);
+  for (auto& f : c->funcs) interp::finalize_code(f, options.superinstructions);
   return std::shared_ptr<const CompiledModule>(std::move(c));
 }
 
