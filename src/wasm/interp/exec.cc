@@ -460,12 +460,13 @@ L_kSelectImmX:
 L_kSelectImmY:
   S(a) = uint32_t(S(d)) ? S(b) : uint64_t(pc->c);
   NEXT();
-#define SHIFT_OP(N, E)                      \
-  L_##N : {                                 \
+#define SHIFT_OP_BODY(E)                             \
+  {                                                  \
     uint32_t x = uint32_t(S(b)), y = uint32_t(S(c)); \
-    S(a) = uint32_t(E);                     \
-    NEXT();                                 \
+    S(a) = uint32_t(E);                              \
   }
+#define SHIFT_OP(N, E) \
+  L_##N : SHIFT_OP_BODY(E) NEXT();
   SHIFT_OP(kI32AddShl, x + (y << pc->d))
   SHIFT_OP(kI32AddShrU, x + (y >> pc->d))
   SHIFT_OP(kI32AddRotl, x + std::rotl(y, int(pc->d)))
@@ -605,6 +606,12 @@ L_bad:
 #undef COPY_BODY
 #undef INC2_BODY
 #undef BR_IF_NZ_BODY
+#undef SHIFT_OP_BODY
+#undef FBIN_BODY
+#undef MUL_ADD_MEM_ST_BODY
+#undef PRODUCT_BODY
+#undef EA_CD
+#undef EA_CD_IMM
 #undef ADD_SHL_IMM_BODY
 
 trapped : {

@@ -27,7 +27,13 @@
   X(I32Store, uint16_t(Op::I32Store), STORE_AT(EA_AT, uint32_t, S(a)), ARG)       \
   X(kCopy, kCopy, COPY_BODY, ARG)                                                \
   X(kI32Inc2, kI32Inc2, INC2_BODY, ARG)                                          \
-  X(kBrIfNz, kBrIfNz, BR_IF_NZ_BODY, ARG)
+  X(kBrIfNz, kBrIfNz, BR_IF_NZ_BODY, ARG)                                        \
+  X(kI32XorRotl, kI32XorRotl, SHIFT_OP_BODY(x ^ std::rotl(y, int(pc->d))), ARG)   \
+  X(kI32LoadAbs, kI32LoadAbs, LOAD_AT(EA_ABS, uint32_t, uint32_t), ARG)           \
+  X(kI32Store8Val, kI32Store8Val, STORE_AT(EA_AT, uint8_t, VAL_AD), ARG)          \
+  X(F64Load, uint16_t(Op::F64Load), LOAD_AT(EA_AT, uint64_t, uint64_t), ARG)      \
+  X(F64Mul, uint16_t(Op::F64Mul), FBIN_BODY(f64, a * b), ARG)                     \
+  X(kF64MulMul, kF64MulMul, PRODUCT_BODY(f64, p * z), ARG)
 
 // Y(X, OPCODE) for each op a prefix pair can end in.
 #define WHIRL_PAIR_ICMP(Y, N) Y(k##N##Imm, k##N##Imm) Y(kBrIf##N, kBrIf##N) Y(kBrIf##N##Imm, kBrIf##N##Imm) \
@@ -55,7 +61,9 @@
   WHIRL_PAIR_IOP(Y, kI32AddRotl) WHIRL_PAIR_IOP(Y, kI32OrShl) WHIRL_PAIR_IOP(Y, kI32OrShrU)                \
   WHIRL_PAIR_IOP(Y, kF64MulAddMemSt) WHIRL_PAIR_IOP(Y, kF64MulAddMemStImm) WHIRL_PAIR_IOP(Y, kF64MulMul)   \
   WHIRL_PAIR_IOP(Y, kF64MulAdd) WHIRL_PAIR_IOP(Y, kF64SubMul) WHIRL_PAIR_IOP(Y, kI32AddMemImm)             \
-  WHIRL_PAIR_IOP(Y, kI32AddMem) WHIRL_PAIR_IOP(Y, kI32SubImmX)                                             \
+  WHIRL_PAIR_IOP(Y, kI32AddMem) WHIRL_PAIR_IOP(Y, kI32SubImmX) WHIRL_PAIR_IOP(Y, kF64SubMemImm)            \
+  WHIRL_PAIR_IOP(Y, kF64AddMemSt) WHIRL_PAIR_IOP(Y, kF64MulImm) WHIRL_PAIR_IOP(Y, kF64AddMul)              \
+  WHIRL_PAIR_IOP(Y, kF64MulSub) WHIRL_PAIR_OP(Y, F64Sqrt)                                                 \
   WHIRL_PAIR_ICMP(Y, I32Eq) WHIRL_PAIR_ICMP(Y, I32Ne) WHIRL_PAIR_ICMP(Y, I32LtS) WHIRL_PAIR_ICMP(Y, I32LtU) \
   WHIRL_PAIR_ICMP(Y, I32GtS) WHIRL_PAIR_ICMP(Y, I32GtU) WHIRL_PAIR_ICMP(Y, I32LeS) WHIRL_PAIR_ICMP(Y, I32LeU) \
   WHIRL_PAIR_ICMP(Y, I32GeS) WHIRL_PAIR_ICMP(Y, I32GeU) WHIRL_PAIR_ICMP(Y, I64LtS) WHIRL_PAIR_ICMP(Y, I64LeS) \
