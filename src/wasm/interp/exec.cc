@@ -280,7 +280,6 @@ L_kCallDirect:
   // Numeric, memory and fused float handlers (slot_ops.def and more).
 #include "wasm/interp/handlers.inc"
 
-#define CONST_BODY S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32)
 #define COPY_BODY S(a) = S(b)
 #define INC2_BODY                                  \
   do {                                             \
@@ -288,7 +287,7 @@ L_kCallDirect:
     S(c) = uint32_t(uint32_t(S(c)) + pc->d);       \
   } while (0)
 L_kConst:
-  CONST_BODY;
+  S(a) = uint64_t(pc->b) | (uint64_t(pc->c) << 32);
   NEXT();
 L_kCopy:
   COPY_BODY;
@@ -602,7 +601,6 @@ L_bad:
 #undef EA_ADD_IMM
 #undef EA_ABS
 #undef VAL_AD
-#undef CONST_BODY
 #undef COPY_BODY
 #undef INC2_BODY
 #undef BR_IF_NZ_BODY
