@@ -6,7 +6,8 @@
 # ratios. Outputs must match native.
 # Usage: bench/run.sh [PROGRAM...]   (env WHIRL=path/to/whirl, NODE=node,
 #        BENCH_CPU=the CPU to pin native and whirl runs to, default 0,
-#        BENCH_REPS=runs of each, the fastest counts, default 3)
+#        BENCH_REPS=runs of each, the fastest counts, default 5: on a shared
+#        VM, bursts of host load slow single runs by 20-50%)
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
@@ -45,7 +46,7 @@ fi
 now() { date +%s.%N; }
 # time_run OUTFILE CMD... : runs CMD REPS times with stdout to OUTFILE,
 # prints the fastest run's seconds (noise from the machine only adds time).
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 time_run() {
   local f=$1; shift
   local t0 t1 best=""
