@@ -90,12 +90,12 @@ class StoreImpl;
 
 // A call in progress in the interpreter: the function called (so the
 // frames spell the backtrace), where its caller resumes (bit 0 set when the
-// callee runs in another instance: the return switches back) and the
-// caller's frame.
+// callee runs in another instance: the return switches back). The
+// caller's frame need not be kept: it lies (ret - 1)->b slots (the call's
+// argument slot) below the callee's.
 struct InterpFrame {
   FuncImpl* fn;
   const interp::Ins* ret;
-  uint64_t* fp;
 };
 
 // Runs `f` with `args`; results are written to `results`. Defined in exec.cc.
