@@ -29,6 +29,14 @@ struct RunState {
   volatile size_t fidx;
 };
 
+// PINNED(decl, reg): the interpreter's hottest variables in fixed callee-
+// saved registers where GCC supports it (x86-64); a plain variable elsewhere.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PINNED(DECL, REG) register DECL asm(REG)
+#else
+#define PINNED(DECL, REG) DECL
+#endif
+
 // No loop-to-memset rewriting (zeroing a few locals per call must stay
 // inline), no GCSE (GCC's advice for computed-goto interpreters) and no
 // FRE (its value numbering over the prefix pairs' labels doubled the
@@ -69,13 +77,9 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   const bool fuel_on = s.config.fuel != 0;
   // Frames of this run are fptr[fbase, fidx); a call traps once fidx reaches flimit.
   const size_t fbase = s.frames_top;
-  // In a register too (GCC kept it on the stack): each call and return
-  // loaded and stored it (pinned A/B: fib -2%, alloc -5%, sort -1.6%).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  register size_t fidx asm("r14") = fbase;
-#else
-  size_t fidx = fbase;
-#endif
+  // In a register (GCC kept it on the stack): each call and return loaded
+  // and stored it (pinned A/B: fib -2%, alloc -5%, sort -1.6%).
+  PINNED(size_t fidx, "r14") = fbase;
   const size_t flimit = fbase + (s.config.max_call_depth > depth0 ? s.config.max_call_depth - depth0 : 0);
   if (s.frames.size() < fbase + 64) s.frames.resize(fbase + 64);
   InterpFrame* fptr = s.frames.data();
@@ -88,25 +92,15 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   MemoryImpl* mem = nullptr;
   // The memory base lives in a register: left to itself, GCC spilled it
   // once the prefix pairs were added (a load more in every memory op).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  register uint8_t* mbase asm("r15") = nullptr;
-#else
-  uint8_t* mbase = nullptr;
-#endif
+  PINNED(uint8_t* mbase, "r15") = nullptr;
   // top_ret: the innermost frame's return point, also in a register. A
-  // return read it (and fp) back from the record just pushed in a leaf
-  // call, waiting on store forwarding (fib 0.51 -> 0.47 s without); the
-  // next record's is loaded long before its return. Pinned with pc and fp,
-  // else GCC spilled fp to make room.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  register const Ins* pc asm("rbx") = nullptr;
-  register uint64_t* fp asm("r12") = s.sp;
-  register const Ins* top_ret asm("r13") = nullptr;
-#else
-  const Ins* pc = nullptr;
-  uint64_t* fp = s.sp;
-  const Ins* top_ret = nullptr;
-#endif
+  // return that read it (and fp) back from the record a leaf call had just
+  // pushed waited on store forwarding (fib 0.51 s; 0.47 s with top_ret);
+  // the next record's is loaded long before its return. pc and fp are
+  // pinned where GCC had them, else it spilled fp to make room.
+  PINNED(const Ins* pc, "rbx") = nullptr;
+  PINNED(uint64_t* fp, "r12") = s.sp;
+  PINNED(const Ins* top_ret, "r13") = nullptr;
   FuncImpl* callee = nullptr;
   uint64_t* nfp = nullptr;
   TrapCode trap_code = TrapCode::Unreachable;
