@@ -44,6 +44,11 @@ check() {  # check NAME COMMAND...: one line per acceptance check
 }
 
 c() { ctr -a "$SOCK" "$@"; }
+# until TENTHS COMMAND...: polls COMMAND every 0.1 s, at most TENTHS times
+# (what a check then asserts may take a moment on a loaded host).
+until_ok() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+# stopped ID: waits (bounded) until task ID is STOPPED.
+stopped() { until_ok 50 bash -c "ctr -a '$SOCK' task ls | grep -q '^$1 .*STOPPED'"; }
 
 # --- a private containerd -----------------------------------------------
 cat > "$T/config.toml" <<CFG
@@ -127,11 +132,11 @@ sleep 0.5
 c task kill sp
 wait $CURL_PID
 check "kill: the in-flight request completes" bash -c "grep -q slept '$T/inflight.out' && grep -q 200 '$T/inflight.code'"
-for _ in $(seq 50); do c task ls | grep -q '^sp .*STOPPED' && break; sleep 0.1; done
+stopped sp
 check "kill: task STOPPED" bash -c "ctr -a '$SOCK' task ls | grep -q '^sp .*STOPPED'"
 check "kill: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete sp 2>&1 | grep -q 'exit code 143'"
 c container rm sp
-sleep 0.3
+until_ok 50 bash -c "! kill -0 $SP_PID 2>/dev/null"
 check "kill: no task process left" bash -c "! kill -0 $SP_PID 2>/dev/null"
 check "kill: no mount left" bash -c "! grep -q '$T/state/io.containerd.runtime.v2.task/default/sp' /proc/self/mountinfo"
 check "kill: no shim socket left" test ! -e "$SHIM_SOCK"
@@ -147,36 +152,38 @@ check "pod: both containers have the same shim address" cmp -s "$B/pod1/address"
 check "pod: one shim process serves both" bash -c "[ \$(ps -eo comm,args | grep -c '^containerd-shim.*-address $SOCK .*-id pod1') -eq 1 ]"
 POD_SOCK=$(sed 's|^unix://||' "$B/pod1/address")
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT2/file" && break; sleep 0.1; done
-c task kill -s KILL pod1-app; sleep 0.2; c task delete pod1-app >/dev/null 2>&1; c container rm pod1-app
+c task kill -s KILL pod1-app; stopped pod1-app; c task delete pod1-app >/dev/null 2>&1; c container rm pod1-app
 check "pod: the shim stays while a container of the pod lives" bash -c "test -S '$POD_SOCK' && curl -s 'http://127.0.0.1:$PORT/file' | grep -q 'static hello'"
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then LIMIT=/sys/fs/cgroup/default/pod1/memory.max; else LIMIT=/sys/fs/cgroup/memory/default/pod1/memory.limit_in_bytes; fi
 check "cgroup: the memory limit is set" grep -qx 268435456 "$LIMIT"
 check "cgroup: the task process is in it" grep -qx "$(c task ls | awk '$1=="pod1"{print $2}')" "$(dirname "$LIMIT")/cgroup.procs"
-c task kill -s KILL pod1; sleep 0.2; c task delete pod1 >/dev/null 2>&1; c container rm pod1
+c task kill -s KILL pod1; stopped pod1; c task delete pod1 >/dev/null 2>&1; c container rm pod1
+until_ok 50 test ! -e "$(dirname "$LIMIT")"
 check "cgroup: removed with the task" test ! -e "$(dirname "$LIMIT")"
-sleep 0.2
+until_ok 50 test ! -e "$POD_SOCK"
 check "pod: the shim is gone with the last container" test ! -e "$POD_SOCK"
 
 # --- namespaces: without --net-host the app gets its own network namespace
 PORT3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 c "${RUN[@]}" -d --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT3 docker.io/library/whirl-spin:test netns >/dev/null
-sleep 0.5
+until_ok 50 bash -c "ctr -a '$SOCK' task ls | grep -q '^netns .*RUNNING'"
+sleep 0.5  # time for the app to listen, were its port (wrongly) the host's
 NETNS_PID=$(c task ls | awk '$1=="netns"{print $2}')
 check "netns: the task runs in a network namespace of its own" bash -c \
   "ctr -a '$SOCK' task ls | grep -q '^netns .*RUNNING' && [ \"\$(readlink /proc/$NETNS_PID/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
 check "netns: its port is not on the host" bash -c "! curl -s -m 1 -o /dev/null http://127.0.0.1:$PORT3/file"
-c task kill -s KILL netns >/dev/null; sleep 0.2; c task delete netns >/dev/null 2>&1; c container rm netns
+c task kill -s KILL netns >/dev/null; stopped netns; c task delete netns >/dev/null 2>&1; c container rm netns
 
 # --- a shim that dies takes its tasks along, and containerd cleans up --
 for sig in TERM KILL; do
   id=dies-$sig
   c "${RUN[@]}" -d --net-host --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test $id >/dev/null
-  sleep 0.3
+  until_ok 50 bash -c "ctr -a '$SOCK' task ls | grep -q '^$id .*RUNNING'"
   TASK_PID=$(c task ls | awk -v id=$id '$1==id{print $2}')
   S=$(sed 's|^unix://||' "$B/$id/address")
   kill -$sig "$(ps -eo pid,comm,args | awk -v s="$SOCK" -v id=$id '$2 ~ /^containerd-shim/ && index($0 " ", "-address " s " ") && index($0 " ", "-id " id " ") {print $1}')"
-  sleep 0.5
   # Gone, or a zombie waiting for init (which reaps orphans at its own pace here).
+  until_ok 50 bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
   check "shim SIG$sig: its task process is gone" bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
   check "shim SIG$sig: no mount left" bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
   c task delete $id >/dev/null 2>&1; c container rm $id >/dev/null 2>&1
@@ -192,7 +199,7 @@ start_containerd
 check "restart: the task is still RUNNING" bash -c "ctr -a '$SOCK' task ls | grep -q '^survivor .*RUNNING'"
 check "restart: and still serving" bash -c "curl -s '$URL/file' | grep -q 'static hello'"
 c task kill survivor
-for _ in $(seq 50); do c task ls | grep -q '^survivor .*STOPPED' && break; sleep 0.1; done
+stopped survivor
 check "restart: kill reaches it (exit 143)" bash -c "ctr -a '$SOCK' task delete survivor 2>&1 | grep -q 'exit code 143'"
 c container rm survivor
 
@@ -222,7 +229,7 @@ bad b3 whirl-missing "gone.wasm"
 check "runc: busybox still running after the whirl tasks" bash -c "ctr -a '$SOCK' task ls | grep -q '^bb .*RUNNING'"
 check "runc: busybox exec works" bash -c "ctr -a '$SOCK' task exec --exec-id e1 bb /bin/busybox echo beside | grep -q beside"
 c task kill -s KILL bb >/dev/null 2>&1
-for _ in $(seq 50); do c task ls | grep -q '^bb .*STOPPED' && break; sleep 0.1; done
+stopped bb
 c task delete bb >/dev/null 2>&1
 c container rm bb >/dev/null 2>&1
 
