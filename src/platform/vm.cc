@@ -1,6 +1,7 @@
 #include "platform/vm.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 namespace whirl::platform {
 
@@ -16,6 +17,18 @@ bool vm_commit(void* base, size_t bytes) {
 
 void vm_release(void* base, size_t bytes) {
   if (base) munmap(base, bytes);
+}
+
+void vm_prefault(void* p, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (uintptr_t(p) + bytes) & ~(page - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
 }  // namespace whirl::platform

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -106,12 +108,12 @@ struct DataSegment {
   SegmentMode mode = SegmentMode::Active;  // Active or Passive
   uint32_t memory = 0;
   ConstExpr offset;
-  std::vector<uint8_t> bytes;
+  std::span<const uint8_t> bytes;  // kept alive by Module::byte_storage
 };
 
 struct CustomSection {
   std::string name;
-  std::vector<uint8_t> bytes;
+  std::span<const uint8_t> bytes;  // kept alive by Module::byte_storage
 };
 
 struct Module {
@@ -127,6 +129,10 @@ struct Module {
   std::vector<DataSegment> datas;
   std::optional<uint32_t> data_count;  // from the DataCount section
   std::vector<CustomSection> customs;
+  // Owns what data segments and custom sections point into: the loader's
+  // input when the caller lends it (a large module's data and debug sections
+  // are not copied), else one buffer.
+  std::shared_ptr<const void> byte_storage;
 
   // From the "name" custom section, when present and well formed.
   std::optional<std::string> module_name;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -155,7 +156,7 @@ class ModuleDecoder {
     const uint8_t* payload = nullptr;
     size_t n = size - used;
     if (!r_.bytes(n, payload)) return false;
-    c.bytes.assign(payload, payload + n);
+    c.bytes = {payload, n};  // into the input, as data segments
     if (c.name == "name" && !name_section_seen_) {
       name_section_seen_ = true;
       binary::parse_name_section(std::span<const uint8_t>(payload, n), m_);
@@ -423,7 +424,7 @@ class ModuleDecoder {
       uint32_t len = 0;
       const uint8_t* bytes = nullptr;
       if (!r_.len32(len) || !r_.bytes(len, bytes)) return false;
-      d.bytes.assign(bytes, bytes + len);
+      d.bytes = {bytes, len};  // into the input; decode_module() settles the owner
       m_.datas.push_back(std::move(d));
     }
     return true;
@@ -448,8 +449,27 @@ class ModuleDecoder {
 
 }  // namespace
 
-Expected<Module> decode_module(std::span<const uint8_t> bytes) {
-  return ModuleDecoder(bytes).run();
+Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner) {
+  auto m = ModuleDecoder(bytes).run();
+  if (!m) return m;
+  if (owner) {
+    m->byte_storage = std::move(owner);
+    return m;
+  }
+  size_t total = 0;
+  for (const auto& d : m->datas) total += d.bytes.size();
+  for (const auto& c : m->customs) total += c.bytes.size();
+  std::shared_ptr<uint8_t[]> copy(new uint8_t[total]);
+  size_t at = 0;
+  auto keep = [&](std::span<const uint8_t>& b) {
+    if (!b.empty()) std::memcpy(copy.get() + at, b.data(), b.size());
+    b = {copy.get() + at, b.size()};
+    at += b.size();
+  };
+  for (auto& d : m->datas) keep(d.bytes);
+  for (auto& c : m->customs) keep(c.bytes);
+  m->byte_storage = std::move(copy);
+  return m;
 }
 
 }  // namespace whirl::wasm

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "common/expected.h"
@@ -21,6 +22,9 @@ namespace whirl::wasm {
 //
 // Implementation limits beyond the spec: at most 50000 locals per function
 // and 2^26 locals per module ("too many locals (implementation limit ...)").
-Expected<Module> decode_module(std::span<const uint8_t> bytes);
+//
+// With an `owner` that keeps `bytes` alive, data segments point into `bytes`
+// and the module holds `owner`; without one they are copied (one buffer).
+Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr);
 
 }  // namespace whirl::wasm

@@ -183,8 +183,10 @@ struct CompileOptions {
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
                                                                const CompileOptions& options = {});
 
-// Decode + validate + compile: the one loader every front end uses.
-Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes);
+// Decode + validate + compile: the one loader every front end uses. An
+// `owner` keeping `bytes` alive lets the module use its data in place.
+Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
+                                                            std::shared_ptr<const void> owner = nullptr);
 
 struct StoreConfig {
   uint64_t max_memory_bytes = uint64_t(kMaxPages) * kPageSize;  // per memory

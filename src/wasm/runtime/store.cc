@@ -48,8 +48,9 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
   return std::shared_ptr<const CompiledModule>(std::move(c));
 }
 
-Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes) {
-  auto m = decode_module(bytes);
+Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
+                                                            std::shared_ptr<const void> owner) {
+  auto m = decode_module(bytes, std::move(owner));
   if (!m) return unexpected(std::move(m).error());
   auto module = std::make_shared<const Module>(std::move(*m));
   if (auto v = validate_module(*module); !v) return unexpected(v.error());
@@ -62,6 +63,8 @@ namespace rt {
 
 // Room for every 32-bit address plus offset: bounds are checked by guard pages.
 constexpr uint64_t kReservation = platform::kGuardedReservation;
+// Data segments this large get their pages made present in one call first.
+constexpr size_t kPrefaultAtLeast = 256 * 1024;
 
 MemoryImpl::~MemoryImpl() { platform::vm_release(base, reserved); }
 
@@ -280,6 +283,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     uint64_t off = uint32_t(eval_const(d.offset, *I));
     MemoryImpl* mem = I->memories[d.memory];
     if (off + d.bytes.size() > mem->size) return trap(TrapCode::MemoryOutOfBounds);
+    if (d.bytes.size() >= kPrefaultAtLeast) platform::vm_prefault(mem->base + off, d.bytes.size());
     if (!d.bytes.empty()) std::memcpy(mem->base + off, d.bytes.data(), d.bytes.size());
     I->data_dropped[i] = true;
   }

@@ -101,7 +101,7 @@ TEST(Custom, KeptWithPayload) {
   Module m = decode_ok(module({section(0, cat({str("hello"), {1, 2, 3}})), section(0, str(""))}));
   ASSERT_EQ(m.customs.size(), 2u);
   EXPECT_EQ(m.customs[0].name, "hello");
-  EXPECT_EQ(m.customs[0].bytes, (Bytes{1, 2, 3}));
+  EXPECT_EQ(Bytes(m.customs[0].bytes.begin(), m.customs[0].bytes.end()), (Bytes{1, 2, 3}));
   EXPECT_EQ(m.customs[1].name, "");
   EXPECT_TRUE(m.customs[1].bytes.empty());
 }
@@ -369,12 +369,41 @@ TEST(Data, ThreeForms) {
   ASSERT_EQ(m.datas.size(), 3u);
   EXPECT_EQ(m.datas[0].mode, SegmentMode::Active);
   EXPECT_EQ(m.datas[0].memory, 0u);
-  EXPECT_EQ(m.datas[0].bytes, (Bytes{'a', 'b'}));
+  EXPECT_EQ(Bytes(m.datas[0].bytes.begin(), m.datas[0].bytes.end()), (Bytes{'a', 'b'}));
   EXPECT_EQ(m.datas[0].offset.instrs.size(), 2u);
   EXPECT_EQ(m.datas[1].mode, SegmentMode::Passive);
   EXPECT_TRUE(m.datas[1].bytes.empty());
   EXPECT_EQ(m.datas[2].memory, 1u);  // validated later ("unknown memory 1")
-  EXPECT_EQ(m.datas[2].bytes, (Bytes{'x', 'y', 'z'}));
+  EXPECT_EQ(Bytes(m.datas[2].bytes.begin(), m.datas[2].bytes.end()), (Bytes{'x', 'y', 'z'}));
+}
+
+// Without an owner the segments (and custom sections) are copied: the input
+// (a temporary above) may go away. With one they point into the input, which
+// the module keeps alive.
+TEST(Data, BytesInPlaceWhenTheInputIsLent) {
+  auto input = std::make_shared<Bytes>(module({section(11, vec({cat({{0x00}, kOffset0, str("abc")}),
+                                                                cat({{0x01}, str("de")})})),
+                                               section(0, cat({str("dbg"), {7, 8}}))}));
+  auto m = decode_module(*input, input);
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  ASSERT_EQ(m->customs.size(), 1u);
+  const uint8_t* begin = input->data();
+  const uint8_t* end = begin + input->size();
+  auto inside = [&](std::span<const uint8_t> b) { return b.data() >= begin && b.data() + b.size() <= end; };
+  for (const auto& d : m->datas) EXPECT_TRUE(inside(d.bytes));
+  EXPECT_TRUE(inside(m->customs[0].bytes));
+  std::weak_ptr<Bytes> watch = input;
+  input.reset();
+  ASSERT_FALSE(watch.expired());  // held by the module
+  EXPECT_EQ(std::string(m->datas[1].bytes.begin(), m->datas[1].bytes.end()), "de");
+  auto copied = decode_module(*watch.lock());
+  ASSERT_TRUE(copied.has_value());
+  EXPECT_FALSE(inside(copied->datas[0].bytes));
+  EXPECT_FALSE(inside(copied->customs[0].bytes));
+  *m = Module{};
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(std::string(copied->datas[0].bytes.begin(), copied->datas[0].bytes.end()), "abc");
+  EXPECT_EQ(Bytes(copied->customs[0].bytes.begin(), copied->customs[0].bytes.end()), (Bytes{7, 8}));
 }
 
 TEST(Data, Errors) {
