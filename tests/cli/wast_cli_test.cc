@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "../scratch_dir.h"
+
 namespace {
 
 struct Output {
@@ -29,9 +31,7 @@ Output run(const std::string& args) {
 }
 
 std::string write_temp(const std::string& name, const std::string& content) {
-  auto dir = std::filesystem::temp_directory_path() / ("whirl-cli-test-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  auto path = dir / name;
+  auto path = whirl::testing::scratch_dir("whirl-cli-test") / name;
   std::ofstream(path) << content;
   return path.string();
 }

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "../scratch_dir.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -35,7 +37,7 @@ Result run_in(const fs::path& dir, const std::string& cmd, const std::string& in
 }
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("whirl-wasi-" + std::to_string(getpid())) / name;
+  fs::path d = whirl::testing::scratch_dir("whirl-wasi") / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
