@@ -19,6 +19,15 @@ void vm_release(void* base, size_t bytes) {
   if (base) munmap(base, bytes);
 }
 
+void vm_advise_huge(void* base, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  madvise(base, bytes, MADV_HUGEPAGE);
+#else
+  (void)base;
+  (void)bytes;
+#endif
+}
+
 void vm_prefault(void* p, size_t bytes) {
 #ifdef MADV_POPULATE_WRITE
   const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));

@@ -17,5 +17,10 @@ void vm_release(void* base, size_t bytes);
 // microseconds, so faulting 20 MB page by page costs more than the copy. A
 // hint: without MADV_POPULATE_WRITE (Linux < 5.14) the copy faults as before.
 void vm_prefault(void* p, size_t bytes);
+// Asks for transparent huge pages over [base, base + bytes) (MADV_HUGEPAGE):
+// 2 MiB pages wherever a whole aligned 2 MiB is committed, so a large memory
+// takes a page fault per 2 MiB and fewer TLB misses; its resident size grows
+// in 2 MiB steps. A hint: ignored where the kernel has THP off.
+void vm_advise_huge(void* base, size_t bytes);
 
 }  // namespace whirl::platform

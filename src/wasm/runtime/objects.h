@@ -43,7 +43,7 @@ class GlobalImpl final : public GlobalInst {
 class MemoryImpl final : public MemoryInst {
  public:
   ~MemoryImpl() override;
-  static MemoryImpl* create(MemoryType t, uint64_t max_bytes);
+  static MemoryImpl* create(MemoryType t, uint64_t max_bytes, bool huge_pages);
   uint8_t* base = nullptr;
   uint64_t size = 0;       // bytes accessible
   uint64_t reserved = 0;   // bytes of address space

@@ -68,7 +68,7 @@ constexpr size_t kPrefaultAtLeast = 256 * 1024;
 
 MemoryImpl::~MemoryImpl() { platform::vm_release(base, reserved); }
 
-MemoryImpl* MemoryImpl::create(MemoryType t, uint64_t max_bytes) {
+MemoryImpl* MemoryImpl::create(MemoryType t, uint64_t max_bytes, bool huge_pages) {
   uint64_t initial = uint64_t(t.limits.min) * kPageSize;
   if (initial > max_bytes) return nullptr;
   if (!platform::guard_install()) return nullptr;
@@ -81,6 +81,7 @@ MemoryImpl* MemoryImpl::create(MemoryType t, uint64_t max_bytes) {
     delete m;
     return nullptr;
   }
+  if (huge_pages) platform::vm_advise_huge(m->base, m->reserved);
   m->size = initial;
   return m;
 }
@@ -130,7 +131,7 @@ TableInst* StoreImpl::create_table(TableType type, Value init) {
 }
 
 Expected<MemoryInst*> StoreImpl::create_memory(MemoryType type) {
-  MemoryImpl* m = MemoryImpl::create(type, config.max_memory_bytes);
+  MemoryImpl* m = MemoryImpl::create(type, config.max_memory_bytes, config.huge_pages);
   if (!m) return make_error("cannot allocate a memory of " + std::to_string(type.limits.min) + " pages");
   memories.emplace_back(m);
   return static_cast<MemoryInst*>(m);

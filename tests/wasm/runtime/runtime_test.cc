@@ -2,6 +2,9 @@
 // host functions both ways, limits (call depth, memory, fuel, interrupt).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "wasm/runtime/runtime.h"
@@ -178,6 +181,42 @@ TEST(Runtime, LinkErrorsNameTheImport) {
   EXPECT_EQ(inst.error().kind, InstantiationError::Kind::Link);
   EXPECT_NE(inst.error().message.find("incompatible import type for \"env\" \"f\""), std::string::npos)
       << inst.error().message;
+}
+
+// The VmFlags of the mapping that holds `p` in /proc/self/smaps ("" if none).
+std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) {  // a mapping's first line
+      inside = uintptr_t(p) >= lo && uintptr_t(p) < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// StoreConfig::huge_pages asks the kernel for huge pages over the memory
+// (VmFlags "hg"), and only then; the memory works the same either way.
+TEST(Runtime, HugePagesAreAskedForOnlyWhenConfigured) {
+  const int on_the_stack = 0;
+  if (vm_flags_of(&on_the_stack).empty()) GTEST_SKIP() << "no /proc/self/smaps VmFlags";
+  for (bool huge : {false, true}) {
+    StoreConfig sc;
+    sc.huge_pages = huge;
+    auto store = Store::create(sc);
+    auto mem = store->create_memory(MemoryType{Limits{64, 128}});  // 4 MiB
+    ASSERT_TRUE(mem) << mem.error().message;
+    uint8_t* base = (*mem)->data();
+    const std::string flags = vm_flags_of(base);
+    EXPECT_EQ(flags.find(" hg") != std::string::npos, huge) << flags;
+    ASSERT_TRUE((*mem)->grow(64).has_value());
+    for (size_t at = 0; at < (*mem)->size_bytes(); at += 4096) base[at] = uint8_t(at >> 12);
+    for (size_t at = 0; at < (*mem)->size_bytes(); at += 4096) ASSERT_EQ(base[at], uint8_t(at >> 12));
+  }
 }
 
 }  // namespace
