@@ -4,8 +4,9 @@
 // `whirl run` sees (fresh pages from the kernel); later runs reuse the
 // process's freed memory, and the fastest of them shows the work itself. Usage:
 //   whirl-load-time FILE.wasm [RUNS]
-// Reads the file the way `whirl run` does: one buffer of the file's size
-// whose pages are made present first, lent to the loader.
+// Reads and instantiates the way `whirl run` does: one buffer of the file's
+// size whose pages are made present first, lent to the loader; linear
+// memory on huge pages.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -67,7 +68,9 @@ int main(int argc, char** argv) {
 
     auto t2 = Clock::now();
     auto ctx = wasi::create_wasi({});
-    auto store = wasm::Store::create();
+    wasm::StoreConfig sc;
+    sc.huge_pages = true;  // as `whirl run`
+    auto store = wasm::Store::create(sc);
     auto imports = ctx ? wasi::wasi_link(*ctx, *store, (*compiled)->module()) : unexpected(ctx.error());
     if (!imports) {
       std::fprintf(stderr, "%s: %s\n", argv[1], imports.error().message.c_str());
