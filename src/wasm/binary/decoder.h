@@ -23,8 +23,9 @@ namespace whirl::wasm {
 // Implementation limits beyond the spec: at most 50000 locals per function
 // and 2^26 locals per module ("too many locals (implementation limit ...)").
 //
-// With an `owner` that keeps `bytes` alive, data segments point into `bytes`
-// and the module holds `owner`; without one they are copied (one buffer).
+// With an `owner` that keeps `bytes` alive, data segments and custom
+// sections point into `bytes` and the module holds `owner`; without one they
+// are copied (into one buffer).
 Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr);
 
 }  // namespace whirl::wasm
