@@ -185,8 +185,12 @@ for sig in TERM KILL; do
   # Gone, or a zombie waiting for init (which reaps orphans at its own pace here).
   until_ok 50 bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
   check "shim SIG$sig: its task process is gone" bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
+  # After SIGKILL containerd cleans up for the shim ("cleaning up dead shim":
+  # it runs the shim's delete), at its own pace; slower under sanitizers.
+  until_ok 50 bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
   check "shim SIG$sig: no mount left" bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
   c task delete $id >/dev/null 2>&1; c container rm $id >/dev/null 2>&1
+  until_ok 50 test ! -e "$S"
   check "shim SIG$sig: socket removed" test ! -e "$S"
   check "shim SIG$sig: the container can be removed" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx $id"
 done
