@@ -4,18 +4,16 @@
 // `whirl run` sees (fresh pages from the kernel); later runs reuse the
 // process's freed memory, and the fastest of them shows the work itself. Usage:
 //   whirl-load-time FILE.wasm [RUNS]
-// Reads and instantiates the way `whirl run` does: one buffer of the file's
-// size whose pages are made present first, lent to the loader; linear
-// memory on huge pages.
+// Reads and instantiates the way `whirl run` does: platform::read_file's
+// buffer lent to the loader, linear memory on huge pages.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 
-#include "platform/vm.h"
+#include "platform/file.h"
 #include "wasi/p1/wasi.h"
 #include "wasm/runtime/runtime.h"
 
@@ -43,23 +41,16 @@ int main(int argc, char** argv) {
   };
   for (int r = 0; r < runs; ++r) {
     auto t0 = Clock::now();
-    std::ifstream in(argv[1], std::ios::binary | std::ios::ate);
-    if (!in) {
-      std::fprintf(stderr, "%s: cannot read file\n", argv[1]);
+    auto file = platform::read_file(argv[1]);
+    if (!file) {
+      std::fprintf(stderr, "%s\n", file.error().message.c_str());
       return 1;
     }
-    size = size_t(in.tellg());
-    std::shared_ptr<uint8_t[]> buf(new uint8_t[size]);
-    platform::vm_prefault(buf.get(), size);
-    in.seekg(0);
-    if (!in.read(reinterpret_cast<char*>(buf.get()), std::streamsize(size))) {
-      std::fprintf(stderr, "%s: cannot read file\n", argv[1]);
-      return 1;
-    }
+    size = file->bytes.size();
     best_read = std::min(best_read, ms_since(t0));
 
     auto t1 = Clock::now();
-    auto compiled = wasm::load_module({buf.get(), size}, buf);
+    auto compiled = wasm::load_module(file->bytes, file->owner);
     if (!compiled) {
       std::fprintf(stderr, "%s: %s\n", argv[1], compiled.error().message.c_str());
       return 1;

@@ -2,13 +2,11 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "cli/commands.h"
-#include "platform/vm.h"
+#include "platform/file.h"
 #include "wasi/p1/wasi.h"
 #include "wasm/text/wat.h"
 
@@ -30,40 +28,15 @@ int fail(const std::string& what) {
   return 1;
 }
 
-// A module's bytes and what keeps them alive (lent to the loader, so a large
-// module's data segments are not copied again).
-struct ModuleBytes {
-  std::shared_ptr<const void> owner;
-  std::span<const uint8_t> bytes;
-};
-
-Expected<ModuleBytes> read_module(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path + ": cannot read file");
-  ModuleBytes out;
-  in.seekg(0, std::ios::end);  // fails on a pipe: read it as a stream below
-  if (const std::streamoff size = in.tellg(); size >= 0) {
-    // A regular file: one buffer of its size, not zero-filled first, read
-    // once (zero-filling 20 MB cost more than decoding it).
-    std::shared_ptr<uint8_t[]> buf(new uint8_t[size_t(size)]);
-    platform::vm_prefault(buf.get(), size_t(size));
-    in.seekg(0);
-    if (size > 0 && !in.read(reinterpret_cast<char*>(buf.get()), size)) return make_error(path + ": cannot read file");
-    out.bytes = {buf.get(), size_t(size)};
-    out.owner = std::move(buf);
-  } else {
-    in.clear();
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto data = std::make_shared<const std::string>(ss.str());
-    out.bytes = {reinterpret_cast<const uint8_t*>(data->data()), data->size()};
-    out.owner = std::move(data);
-  }
-  if (out.bytes.size() >= 4 && std::memcmp(out.bytes.data(), "\0asm", 4) == 0) return out;
-  auto b = wasm::text::wat_to_binary(std::string_view(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size()));
+// The file's bytes, or its text format compiled to binary.
+Expected<platform::FileBytes> read_module(const std::string& path) {
+  auto out = platform::read_file(path);
+  if (!out) return out;
+  if (out->bytes.size() >= 4 && std::memcmp(out->bytes.data(), "\0asm", 4) == 0) return out;
+  auto b = wasm::text::wat_to_binary(std::string_view(reinterpret_cast<const char*>(out->bytes.data()), out->bytes.size()));
   if (!b) return make_error(path + ":" + b.error().message);
   auto binary = std::make_shared<const std::vector<uint8_t>>(std::move(*b));
-  return ModuleBytes{binary, *binary};
+  return platform::FileBytes{binary, *binary};
 }
 
 // Stops the store when the deadline passes, unless cancelled first.
