@@ -1,5 +1,6 @@
 #include "platform/file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -8,6 +9,9 @@
 namespace whirl::platform {
 
 Expected<FileBytes> read_file(const std::string& path) {
+  // A directory opens as a stream whose end is at 2^63: no buffer for that.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return make_error(path + ": cannot read file (it is a directory)");
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(path + ": cannot read file");
   FileBytes out;

@@ -19,7 +19,7 @@ struct FileBytes {
 };
 
 // Reads all of `path` (a regular file, or a pipe read as a stream); the
-// error reads "<path>: cannot read file".
+// error reads "<path>: cannot read file" (plus why, for a directory).
 Expected<FileBytes> read_file(const std::string& path);
 
 }  // namespace whirl::platform

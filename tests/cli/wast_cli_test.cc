@@ -1,4 +1,5 @@
-// End-to-end checks of `whirl wast`: summary lines, failure details, exit codes.
+// End-to-end checks of `whirl wast` (summary lines, failure details, exit
+// codes) and of the files `whirl run` cannot read.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -79,6 +80,18 @@ TEST(WastCli, MissingFileIsOneClearLine) {
   auto out = run("wast /nonexistent/x.wast");
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_NE(out.text.find("/nonexistent/x.wast"), std::string::npos) << out.text;
+}
+
+// A missing file or a directory: one line naming it, exit 1 (a directory
+// once made `whirl run` allocate 2^63 bytes and abort).
+TEST(RunCli, UnreadableModuleIsOneClearLine) {
+  auto missing = run("run /nonexistent/x.wasm");
+  EXPECT_EQ(missing.exit_code, 1) << missing.text;
+  EXPECT_EQ(missing.text, "whirl run: /nonexistent/x.wasm: cannot read file\n");
+  const std::string dir = whirl::testing::scratch_dir("whirl-cli-test").string();
+  auto directory = run("run " + dir);
+  EXPECT_EQ(directory.exit_code, 1) << directory.text;
+  EXPECT_EQ(directory.text, "whirl run: " + dir + ": cannot read file (it is a directory)\n");
 }
 
 TEST(WastCli, UnknownFlagExitsOne) {
