@@ -1,5 +1,6 @@
 // A test process's scratch directory under the system temp directory, named
 // for the process, created on first use and removed when the process exits.
+// One per process: the first call's prefix names it.
 #pragma once
 
 #include <unistd.h>

@@ -44,9 +44,11 @@ check() {  # check NAME COMMAND...: one line per acceptance check
 }
 
 c() { ctr -a "$SOCK" "$@"; }
-# until TENTHS COMMAND...: polls COMMAND every 0.1 s, at most TENTHS times
-# (what a check then asserts may take a moment on a loaded host).
+# until_ok TENTHS COMMAND...: polls COMMAND every 0.1 s, at most TENTHS times.
 until_ok() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
+# eventually NAME COMMAND...: a check whose condition may take a moment on a
+# loaded host (up to 5 s), asserted once that time is up or it holds.
+eventually() { local name=$1; shift; until_ok 50 "$@"; check "$name" "$@"; }
 # stopped ID: waits (bounded) until task ID is STOPPED.
 stopped() { until_ok 50 bash -c "ctr -a '$SOCK' task ls | grep -q '^$1 .*STOPPED'"; }
 
@@ -64,7 +66,7 @@ CFG
 start_containerd() {
   PATH="$BUILD_DIR:$PATH" containerd --config "$T/config.toml" >> "$T/containerd.log" 2>&1 &
   CTD_PID=$!
-  for _ in $(seq 50); do c version >/dev/null 2>&1 && break; sleep 0.1; done
+  until_ok 50 c version >/dev/null 2>&1
   c version >/dev/null 2>&1 || { echo "FAIL: containerd did not start"; tail -20 "$T/containerd.log"; exit 1; }
 }
 start_containerd
@@ -114,7 +116,7 @@ check "runc: busybox container running" bash -c "ctr -a '$SOCK' task ls | grep -
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
 c "${RUN[@]}" -d --net-host --log-uri "file://$T/sp.log" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test sp >/dev/null
-for _ in $(seq 100); do curl -s -o /dev/null "$URL/file" && break; sleep 0.1; done
+until_ok 100 curl -s -o /dev/null "$URL/file"
 check "spin: static file through the WAGI module" bash -c "curl -s '$URL/file' | grep -q 'static hello'"
 check "spin: status and headers from the module" bash -c \
   "curl -s -i '$URL/status/201' | tr -d '\r' | grep -q '^HTTP/1.1 201' && curl -s -i '$URL/status/201' | grep -qi '^x-probe: yes'"
@@ -136,8 +138,7 @@ stopped sp
 check "kill: task STOPPED" bash -c "ctr -a '$SOCK' task ls | grep -q '^sp .*STOPPED'"
 check "kill: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete sp 2>&1 | grep -q 'exit code 143'"
 c container rm sp
-until_ok 50 bash -c "! kill -0 $SP_PID 2>/dev/null"
-check "kill: no task process left" bash -c "! kill -0 $SP_PID 2>/dev/null"
+eventually "kill: no task process left" bash -c "! kill -0 $SP_PID 2>/dev/null"
 check "kill: no mount left" bash -c "! grep -q '$T/state/io.containerd.runtime.v2.task/default/sp' /proc/self/mountinfo"
 check "kill: no shim socket left" test ! -e "$SHIM_SOCK"
 check "kill: no container left" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx sp"
@@ -151,17 +152,15 @@ B=$T/state/io.containerd.runtime.v2.task/default
 check "pod: both containers have the same shim address" cmp -s "$B/pod1/address" "$B/pod1-app/address"
 check "pod: one shim process serves both" bash -c "[ \$(ps -eo comm,args | grep -c '^containerd-shim.*-address $SOCK .*-id pod1') -eq 1 ]"
 POD_SOCK=$(sed 's|^unix://||' "$B/pod1/address")
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT2/file" && break; sleep 0.1; done
+until_ok 100 curl -s -o /dev/null "http://127.0.0.1:$PORT2/file"
 c task kill -s KILL pod1-app; stopped pod1-app; c task delete pod1-app >/dev/null 2>&1; c container rm pod1-app
 check "pod: the shim stays while a container of the pod lives" bash -c "test -S '$POD_SOCK' && curl -s 'http://127.0.0.1:$PORT/file' | grep -q 'static hello'"
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then LIMIT=/sys/fs/cgroup/default/pod1/memory.max; else LIMIT=/sys/fs/cgroup/memory/default/pod1/memory.limit_in_bytes; fi
 check "cgroup: the memory limit is set" grep -qx 268435456 "$LIMIT"
 check "cgroup: the task process is in it" grep -qx "$(c task ls | awk '$1=="pod1"{print $2}')" "$(dirname "$LIMIT")/cgroup.procs"
 c task kill -s KILL pod1; stopped pod1; c task delete pod1 >/dev/null 2>&1; c container rm pod1
-until_ok 50 test ! -e "$(dirname "$LIMIT")"
-check "cgroup: removed with the task" test ! -e "$(dirname "$LIMIT")"
-until_ok 50 test ! -e "$POD_SOCK"
-check "pod: the shim is gone with the last container" test ! -e "$POD_SOCK"
+eventually "cgroup: removed with the task" test ! -e "$(dirname "$LIMIT")"
+eventually "pod: the shim is gone with the last container" test ! -e "$POD_SOCK"
 
 # --- namespaces: without --net-host the app gets its own network namespace
 PORT3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -183,21 +182,18 @@ for sig in TERM KILL; do
   S=$(sed 's|^unix://||' "$B/$id/address")
   kill -$sig "$(ps -eo pid,comm,args | awk -v s="$SOCK" -v id=$id '$2 ~ /^containerd-shim/ && index($0 " ", "-address " s " ") && index($0 " ", "-id " id " ") {print $1}')"
   # Gone, or a zombie waiting for init (which reaps orphans at its own pace here).
-  until_ok 50 bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
-  check "shim SIG$sig: its task process is gone" bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
+  eventually "shim SIG$sig: its task process is gone" bash -c "[ ! -e /proc/$TASK_PID ] || grep -q '^State:.*Z' /proc/$TASK_PID/status"
   # After SIGKILL containerd cleans up for the shim ("cleaning up dead shim":
   # it runs the shim's delete), at its own pace; slower under sanitizers.
-  until_ok 50 bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
-  check "shim SIG$sig: no mount left" bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
+  eventually "shim SIG$sig: no mount left" bash -c "! grep -q '/default/$id/' /proc/self/mountinfo"
   c task delete $id >/dev/null 2>&1; c container rm $id >/dev/null 2>&1
-  until_ok 50 test ! -e "$S"
-  check "shim SIG$sig: socket removed" test ! -e "$S"
+  eventually "shim SIG$sig: socket removed" test ! -e "$S"
   check "shim SIG$sig: the container can be removed" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx $id"
 done
 
 # --- tasks outlive a containerd restart (it reconnects through the bundle's address file)
 c "${RUN[@]}" -d --net-host --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORT docker.io/library/whirl-spin:test survivor >/dev/null
-for _ in $(seq 100); do curl -s -o /dev/null "$URL/file" && break; sleep 0.1; done
+until_ok 100 curl -s -o /dev/null "$URL/file"
 kill "$CTD_PID"; wait "$CTD_PID" 2>/dev/null
 start_containerd
 check "restart: the task is still RUNNING" bash -c "ctr -a '$SOCK' task ls | grep -q '^survivor .*RUNNING'"
