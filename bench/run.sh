@@ -44,31 +44,36 @@ if command -v taskset > /dev/null && taskset -c "${BENCH_CPU:-0}" true 2> /dev/n
 fi
 
 now() { date +%s.%N; }
-# time_run OUTFILE CMD... : runs CMD REPS times with stdout to OUTFILE,
-# prints the fastest run's seconds (noise from the machine only adds time).
-REPS=${BENCH_REPS:-5}
-time_run() {
-  local f=$1; shift
-  local t0 t1 best=""
-  for _ in $(seq "$REPS"); do
-    t0=$(now)
-    "$@" > "$f"
-    t1=$(now)
-    best=$(echo "$t0 $t1 $best" | awk '{t = $2 - $1; if ($3 != "" && $3 < t) t = $3; printf "%.3f", t}')
-  done
-  echo "$best"
+# time_once OUTFILE BEST CMD... : runs CMD once with stdout to OUTFILE and
+# prints the smaller of BEST (empty: none yet) and its seconds.
+time_once() {
+  local f=$1 best=$2 t0 t1; shift 2
+  t0=$(now)
+  "$@" > "$f"
+  t1=$(now)
+  echo "$t0 $t1 $best" | awk '{t = $2 - $1; if ($3 != "" && $3 < t) t = $3; printf "%.3f", t}'
 }
-
+# Each program runs REPS rounds of native, whirl, node, one after the
+# other, and the fastest run of each counts (noise from the machine only
+# adds time). Rounds, not all native runs and then all whirl runs: this
+# VM's speed drifts for seconds at a time (native fib's fastest of five was
+# 0.067 s in one pass, 0.103 s in the next), and five native runs of a
+# program took ~3 s where its whirl runs took ~20 s, so whirl's fastest had
+# far more time to catch a fast stretch than native's: a bias in whirl's
+# favour. In rounds both sides sample the same stretch.
+REPS=${BENCH_REPS:-5}
 printf "%-8s %9s %9s %7s %9s %7s\n" program native whirl ratio node ratio
 ratios_w=(); ratios_n=(); status=0
 for p in "${programs[@]}"; do
-  tn=$(time_run "$out/$p.out.native" "${PIN[@]}" "$out/$p.native")
-  tw=$(time_run "$out/$p.out.whirl" "${PIN[@]}" "$WHIRL" run "$out/$p.wasm")
-  if command -v "$NODE" > /dev/null; then
-    tj=$(time_run "$out/$p.out.node" "$NODE" --no-warnings node-wasi.mjs "$out/$p.wasm")
-  else
-    tj=nan
-  fi
+  tn=""; tw=""; tj=""
+  for _ in $(seq "$REPS"); do
+    tn=$(time_once "$out/$p.out.native" "$tn" "${PIN[@]}" "$out/$p.native")
+    tw=$(time_once "$out/$p.out.whirl" "$tw" "${PIN[@]}" "$WHIRL" run "$out/$p.wasm")
+    if command -v "$NODE" > /dev/null; then
+      tj=$(time_once "$out/$p.out.node" "$tj" "$NODE" --no-warnings node-wasi.mjs "$out/$p.wasm")
+    fi
+  done
+  [ -n "$tj" ] || tj=nan
   if ! cmp -s "$out/$p.out.native" "$out/$p.out.whirl"; then
     echo "bench: $p: whirl output differs from native" >&2; status=1
   fi
