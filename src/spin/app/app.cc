@@ -1,9 +1,9 @@
 #include "spin/app/app.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <set>
+
+#include "platform/file.h"
 
 namespace whirl::spin {
 namespace fs = std::filesystem;
@@ -15,12 +15,6 @@ const LoadedComponent* LoadedApp::find(std::string_view id) const {
 }
 
 namespace {
-
-Expected<std::vector<uint8_t>> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return make_error("cannot read " + p.string());
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // Gathers the component's pattern files under `dir` (hard links when possible).
 Expected<bool> stage_files(const AppManifest& app, const Component& c, const fs::path& dir) {
@@ -72,10 +66,10 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
     if (c->source.kind != ComponentSource::Kind::Local)
       return make_error(c->source.pos.str() + ": component `" + id + "`: only local sources are supported yet");
     fs::path src = m.dir / c->source.path;
-    auto bytes = read_file(src);
-    if (!bytes) return make_error(c->source.pos.str() + ": component `" + id + "`: " + bytes.error().message);
+    auto file = platform::read_file(src.string());
+    if (!file) return make_error(c->source.pos.str() + ": component `" + id + "`: " + file.error().message);
     if (!options.loader) return make_error("no module loader configured");
-    auto module = options.loader(*bytes);
+    auto module = options.loader(file->bytes);
     if (!module)
       return make_error("component `" + id + "`: cannot load " + src.string() + ": " + module.error().message);
     lc.module = std::move(*module);

@@ -1,11 +1,10 @@
 #include "wasm/script/runner.h"
 
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 
+#include "platform/file.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/script/spectest.h"
 #include "wasm/script/values.h"
@@ -353,17 +352,15 @@ FileResult run_script(std::string_view file, std::string_view source, const Runn
 }
 
 FileResult run_script_file(const std::string& path, const RunnerOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto file = platform::read_file(path);
+  if (!file) {
     FileResult r;
     r.file = path;
     r.failed = 1;
-    r.failures.push_back(path + ": cannot read file");
+    r.failures.push_back(file.error().message);
     return r;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return run_script(path, ss.str(), options);
+  return run_script(path, std::string_view(reinterpret_cast<const char*>(file->bytes.data()), file->bytes.size()), options);
 }
 
 }  // namespace whirl::wasm::script

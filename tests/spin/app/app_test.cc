@@ -112,6 +112,31 @@ TEST_F(AppLoad, LoaderErrorNamesComponentAndFile) {
   EXPECT_NE(app.error().message.find("a.wasm: magic header not detected"), std::string::npos);
 }
 
+// A component source gone (or turned into a directory) after the manifest
+// was checked: the error names the manifest line, the component and the
+// file, and the loader is not called.
+TEST_F(AppLoad, UnreadableSourceNamesComponentAndFile) {
+  AppLoadOptions o;
+  o.loader = [](std::span<const uint8_t>) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
+    ADD_FAILURE() << "loader called";
+    return make_error("unexpected");
+  };
+  auto m = load_manifest(dir_);
+  ASSERT_TRUE(m) << m.error().message;
+  fs::remove(dir_ / "a.wasm");
+  auto missing = load_app(*m, o);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("spin.toml:"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("component `web`: " + (dir_ / "a.wasm").string() + ": cannot read file"),
+            std::string::npos)
+      << missing.error().message;
+  fs::create_directories(dir_ / "a.wasm");
+  auto directory = load_app(std::move(*m), o);
+  ASSERT_FALSE(directory);
+  EXPECT_NE(directory.error().message.find("a.wasm: cannot read file (it is a directory)"), std::string::npos)
+      << directory.error().message;
+}
+
 }  // namespace
 }  // namespace whirl::spin
 
