@@ -1,41 +1,269 @@
 #include "spin/http/log_sink.h"
 
-namespace whirl::spin::http {
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
 
-FileLogSink::FileLogSink(std::filesystem::path dir, FILE* console) : dir_(std::move(dir)), console_(console) {
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+
+namespace whirl::spin::http {
+namespace {
+
+// At most what a pipe takes in one write once poll says it is writable, so
+// a console write does not block the writer.
+constexpr size_t kConsoleChunk = 4096;
+
+}  // namespace
+
+std::string format_size(uint64_t bytes) {
+  constexpr uint64_t kKiB = 1024, kMiB = kKiB * 1024;
+  if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
+  if (bytes >= kKiB && bytes % kKiB == 0) return std::to_string(bytes / kKiB) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+OutputCapture::OutputCapture(std::string stream, size_t cap) : stream_(std::move(stream)), cap_(cap) {}
+
+void OutputCapture::append(std::string_view bytes) {
+  size_t room = cap_ - kept_.size();
+  size_t keep = std::min(room, bytes.size());
+  kept_.append(bytes.data(), keep);
+  dropped_ += bytes.size() - keep;
+}
+
+std::string OutputCapture::take() {
+  std::string out = std::move(kept_);
+  kept_.clear();
+  if (dropped_) {
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    out += "[whirl: " + std::to_string(dropped_) + " bytes of " + stream_ + " dropped: per-request cap of " +
+           format_size(cap_) + "]\n";
+  }
+  dropped_ = 0;
+  return out;
+}
+
+FileLogSink::FileLogSink(std::filesystem::path dir, FILE* console, FileLogOptions options)
+    : dir_(std::move(dir)),
+      console_fd_(console ? ::fileno(console) : STDERR_FILENO),
+      echo_output_(console != nullptr),
+      opt_(std::move(options)) {
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
   }
+  // The writer writes to the descriptor: nothing may sit in the FILE's buffer before it.
+  std::fflush(console ? console : stderr);
+  writer_ = std::thread([this] { run(); });
 }
 
 FileLogSink::~FileLogSink() {
-  for (auto& [_, f] : files_)
-    if (f) std::fclose(f);
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    close_deadline_ = std::chrono::steady_clock::now() + opt_.close_timeout;
+  }
+  cv_.notify_one();
+  writer_.join();
+  for (auto& [_, lf] : files_)
+    if (lf.f) std::fclose(lf.f);
 }
 
 void FileLogSink::component_output(std::string_view component, std::string_view stream, std::string_view bytes) {
-  if (bytes.empty()) return;
-  std::lock_guard lock(mu_);
-  if (console_) {
-    std::fwrite(bytes.data(), 1, bytes.size(), console_);
-    std::fflush(console_);
+  if (bytes.empty() || (dir_.empty() && !echo_output_)) return;
+  // Built before taking the lock: the lock covers the push only.
+  Entry e{false, std::string(component) + "_" + std::string(stream) + ".txt", std::string(bytes)};
+  {
+    std::lock_guard lock(mu_);
+    if (bytes.size() > opt_.queue_bytes - std::min(queued_output_, opt_.queue_bytes)) {
+      auto it = dropped_.find(e.file);
+      if (it == dropped_.end()) it = dropped_.emplace(std::move(e.file), 0).first;
+      it->second += bytes.size();
+      dropped_total_ += bytes.size();
+      return;
+    }
+    queued_output_ += bytes.size();
+    queue_.push_back(std::move(e));
   }
-  if (dir_.empty()) return;
-  std::string name = std::string(component) + "_" + std::string(stream) + ".txt";
-  auto it = files_.find(name);
-  if (it == files_.end()) it = files_.emplace(name, std::fopen((dir_ / name).c_str(), "ab")).first;
-  if (it->second) {
-    std::fwrite(bytes.data(), 1, bytes.size(), it->second);
-    std::fflush(it->second);
-  }
+  cv_.notify_one();
 }
 
 void FileLogSink::error(std::string_view message) {
-  std::lock_guard lock(mu_);
-  FILE* out = console_ ? console_ : stderr;
-  std::fprintf(out, "%.*s\n", int(message.size()), message.data());
-  std::fflush(out);
+  Entry e{true, {}, std::string(message)};
+  e.bytes += '\n';
+  size_t n = e.bytes.size();
+  {
+    std::lock_guard lock(mu_);
+    if (n > opt_.error_queue_bytes - std::min(queued_errors_, opt_.error_queue_bytes)) {
+      dropped_[""] += n;
+      dropped_total_ += n;
+      return;
+    }
+    queued_errors_ += n;
+    queue_.push_back(std::move(e));
+  }
+  cv_.notify_one();
+}
+
+void FileLogSink::run() {
+  // A console whose reader went away is an error (EPIPE) for this thread,
+  // not the death of the process.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+
+  using namespace std::chrono_literals;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    auto ready = [&] { return stop_ || !queue_.empty() || !dropped_.empty(); };
+    // With console bytes waiting, wake up now and then to retry the console.
+    if (console_off_ < console_pending_.size())
+      cv_.wait_for(lock, 10ms, ready);
+    else
+      cv_.wait(lock, ready);
+    std::deque<Entry> batch;
+    batch.swap(queue_);
+    auto dropped = std::move(dropped_);
+    dropped_.clear();
+    bool stopping = stop_;
+    auto deadline = close_deadline_;
+    lock.unlock();
+
+    if (opt_.before_batch && !batch.empty()) opt_.before_batch();
+    size_t out_bytes = 0, err_bytes = 0;
+    for (const auto& e : batch) {
+      if (e.is_error) {
+        err_bytes += e.bytes.size();
+        to_console(e.bytes, opt_.console_buffer_bytes + opt_.error_queue_bytes);
+        continue;
+      }
+      out_bytes += e.bytes.size();
+      if (!dir_.empty()) write_file(e.file, e.bytes);
+      if (echo_output_) to_console(e.bytes, opt_.console_buffer_bytes);
+    }
+    for (const auto& [file, n] : dropped) {
+      std::string what = file.empty() ? " bytes of error lines" : " bytes";
+      std::string note = "[whirl: " + std::to_string(n) + what + " dropped: log queue full (" +
+                         format_size(file.empty() ? opt_.error_queue_bytes : opt_.queue_bytes) + ")]\n";
+      if (!file.empty() && !dir_.empty()) write_file(file, note);
+      if (file.empty() || echo_output_) to_console(note, opt_.console_buffer_bytes + opt_.error_queue_bytes);
+    }
+    for (auto& [_, lf] : files_)
+      if (lf.f) std::fflush(lf.f);
+    drain_console(stopping, deadline);
+
+    lock.lock();
+    queued_output_ -= out_bytes;
+    queued_errors_ -= err_bytes;
+    if (stopping && queue_.empty() && dropped_.empty()) break;
+  }
+}
+
+void FileLogSink::write_file(const std::string& name, std::string_view bytes) {
+  uint64_t max = std::max<uint64_t>(opt_.max_file_bytes, 1);
+  auto it = files_.find(name);
+  if (it == files_.end()) {
+    LogFile lf;
+    std::filesystem::path path = dir_ / name;
+    lf.f = std::fopen(path.c_str(), "ab");
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    lf.size = ec ? 0 : size;
+    it = files_.emplace(name, lf).first;
+  }
+  LogFile& lf = it->second;
+  while (lf.f && !bytes.empty()) {
+    // Rotate before a write that would not fit; a write larger than a whole
+    // file is split across files.
+    if (lf.size > 0 && lf.size + bytes.size() > max) rotate(name, lf);
+    if (!lf.f) return;
+    size_t n = size_t(std::min<uint64_t>(bytes.size(), max - std::min(lf.size, max)));
+    if (n == 0) {
+      rotate(name, lf);
+      continue;
+    }
+    if (std::fwrite(bytes.data(), 1, n, lf.f) != n) return;
+    lf.size += n;
+    bytes.remove_prefix(n);
+  }
+}
+
+void FileLogSink::rotate(const std::string& name, LogFile& lf) {
+  std::fclose(lf.f);
+  lf.f = nullptr;
+  lf.size = 0;
+  std::filesystem::path base = dir_ / name;
+  std::error_code ec;
+  for (int k = opt_.keep_files; k >= 1; --k) {
+    std::filesystem::path from = k == 1 ? base : std::filesystem::path(base.string() + "." + std::to_string(k - 1));
+    std::filesystem::rename(from, base.string() + "." + std::to_string(k), ec);
+  }
+  lf.f = std::fopen(base.c_str(), "wb");
+}
+
+void FileLogSink::to_console(std::string_view bytes, size_t limit) {
+  if (console_dead_) return;
+  if (console_off_ == console_pending_.size()) {
+    console_pending_.clear();
+    console_off_ = 0;
+  }
+  size_t pending = console_pending_.size() - console_off_;
+  if (console_dropped_) {
+    std::string note = "[whirl: " + std::to_string(console_dropped_) + " bytes of console output dropped: console too slow]\n";
+    if (pending + note.size() + bytes.size() > limit) {
+      console_dropped_ += bytes.size();
+      return;
+    }
+    console_pending_ += note;
+    console_dropped_ = 0;
+  } else if (pending + bytes.size() > limit) {
+    console_dropped_ += bytes.size();
+    return;
+  }
+  console_pending_.append(bytes);
+}
+
+void FileLogSink::drain_console(bool until_deadline, std::chrono::steady_clock::time_point deadline) {
+  while (!console_dead_ && console_off_ < console_pending_.size()) {
+    int timeout_ms = 0;
+    if (until_deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        console_dead_ = true;
+        break;
+      }
+      timeout_ms = int(std::min<int64_t>(left.count(), 50));
+    }
+    pollfd p{console_fd_, POLLOUT, 0};
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 || (r > 0 && (p.revents & (POLLERR | POLLNVAL)))) {
+      console_dead_ = true;
+      break;
+    }
+    if (r == 0) {
+      if (!until_deadline) return;
+      continue;
+    }
+    size_t n = std::min(console_pending_.size() - console_off_, kConsoleChunk);
+    ssize_t w = ::write(console_fd_, console_pending_.data() + console_off_, n);
+    if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (w <= 0) {
+      console_dead_ = true;
+      break;
+    }
+    console_off_ += size_t(w);
+  }
+  if (console_dead_) {
+    console_pending_.clear();
+    console_off_ = 0;
+  } else if (console_off_ == console_pending_.size()) {
+    console_pending_.clear();
+    console_off_ = 0;
+  }
 }
 
 }  // namespace whirl::spin::http

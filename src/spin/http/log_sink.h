@@ -1,15 +1,28 @@
 // Where component output and request errors go. The default writes each
 // component's output to the console and to `<dir>/<component>_<stream>.txt`
 // (Spin's `.spin/logs` layout); tests use a memory sink.
+//
+// Everything here is bounded: a request's output by OutputCapture, the bytes
+// waiting to be written by FileLogOptions::queue_bytes, each log file by
+// rotation. A request never waits on file or console I/O: FileLogSink hands
+// bytes to one writer thread and the only lock a request takes guards the
+// queue push.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace whirl::spin::http {
 
@@ -22,19 +35,123 @@ class LogSink {
   virtual void error(std::string_view message) = 0;
 };
 
+// One request's output on one stream, kept up to `cap` bytes; the rest is
+// dropped and counted. Fed incrementally (a host write callback per guest
+// write), taken once when the request ends. Not thread-safe: one guest
+// instance writes from one thread.
+class OutputCapture {
+ public:
+  static constexpr size_t kDefaultCap = size_t(1) << 20;  // 1 MiB per request per stream
+
+  // `stream` only names the stream in the dropped-bytes note.
+  explicit OutputCapture(std::string stream = "stderr", size_t cap = kDefaultCap);
+
+  // Keeps what fits under the cap, counts the rest.
+  void append(std::string_view bytes);
+  // The kept bytes, then, if anything was dropped, one note line
+  // `[whirl: N bytes of <stream> dropped: per-request cap of 1 MiB]`.
+  // Leaves the capture empty (cap unchanged, counters reset).
+  std::string take();
+
+  size_t size() const { return kept_.size(); }
+  size_t dropped() const { return dropped_; }
+  size_t cap() const { return cap_; }
+
+ private:
+  std::string stream_;
+  size_t cap_;
+  std::string kept_;
+  size_t dropped_ = 0;
+};
+
+// "1 MiB", "64 KiB", "1000 bytes": sizes in notes.
+std::string format_size(uint64_t bytes);
+
+struct FileLogOptions {
+  // Bytes of component output queued for the writer thread; output that
+  // would go beyond is dropped, counted, and noted in its log file and on
+  // the console once the writer catches up. This bounds memory, and lets
+  // several requests at the per-request cap queue while the writer works.
+  size_t queue_bytes = size_t(8) << 20;  // 8 MiB
+  // error() lines have their own budget, so a guest flooding its output
+  // cannot push request errors out.
+  size_t error_queue_bytes = size_t(1) << 20;  // 1 MiB
+  // Console output waiting for a slow console (a pipe nobody reads, a
+  // stopped terminal); beyond it console output is dropped (the files still
+  // get everything). The console never delays the files.
+  size_t console_buffer_bytes = size_t(1) << 20;  // 1 MiB
+  // A log file is rotated (`x.txt` -> `x.txt.1` -> ... -> `x.txt.<keep>`)
+  // before it would exceed this, so no file is larger and one stream uses
+  // at most max_file_bytes * (keep_files + 1) of disk. keep_files 0: the
+  // file is truncated instead.
+  uint64_t max_file_bytes = uint64_t(10) << 20;  // 10 MiB
+  int keep_files = 2;
+  // How long the destructor lets a stuck console take before dropping what
+  // it still holds for it (files are always written out).
+  std::chrono::milliseconds close_timeout{2000};
+  // Test seam: the writer thread calls this before each batch it takes.
+  std::function<void()> before_batch;
+};
+
 class FileLogSink : public LogSink {
  public:
-  // `dir` empty: console only. `console` null: files only.
-  FileLogSink(std::filesystem::path dir, FILE* console);
+  // `dir` empty: console only. `console` null: files only (error lines then
+  // go to stderr).
+  FileLogSink(std::filesystem::path dir, FILE* console, FileLogOptions options = {});
+  // Writes out what is queued and joins the writer (console bounded by
+  // close_timeout).
   ~FileLogSink() override;
+  FileLogSink(const FileLogSink&) = delete;
+  FileLogSink& operator=(const FileLogSink&) = delete;
+
+  // Both copy the bytes and queue them (or count them as dropped): no I/O.
   void component_output(std::string_view component, std::string_view stream, std::string_view bytes) override;
   void error(std::string_view message) override;
 
+  // Bytes dropped so far because the queue was full.
+  uint64_t dropped_bytes() const { return dropped_total_.load(); }
+
  private:
-  std::filesystem::path dir_;
-  FILE* console_;
+  struct Entry {
+    bool is_error = false;
+    std::string file;  // `<component>_<stream>.txt`; empty for errors
+    std::string bytes;
+  };
+  struct LogFile {
+    FILE* f = nullptr;
+    uint64_t size = 0;
+  };
+
+  void run();
+  void write_file(const std::string& name, std::string_view bytes);
+  void rotate(const std::string& name, LogFile& lf);
+  void to_console(std::string_view bytes, size_t limit);
+  void drain_console(bool until_deadline, std::chrono::steady_clock::time_point deadline);
+
+  const std::filesystem::path dir_;
+  const int console_fd_;  // the console, or stderr for error lines when there is none
+  const bool echo_output_;  // component output goes to the console too
+  const FileLogOptions opt_;
+
+  // Guarded by mu_: the queue and its counters. Nothing else.
   std::mutex mu_;
-  std::map<std::string, FILE*> files_;
+  std::condition_variable cv_;
+  std::deque<Entry> queue_;
+  size_t queued_output_ = 0;  // output bytes queued or being written
+  size_t queued_errors_ = 0;
+  std::map<std::string, uint64_t, std::less<>> dropped_;  // per file; "" for errors
+  bool stop_ = false;
+  std::atomic<uint64_t> dropped_total_{0};
+  std::chrono::steady_clock::time_point close_deadline_;  // set with stop_
+
+  // Writer thread only.
+  std::map<std::string, LogFile> files_;
+  std::string console_pending_;
+  size_t console_off_ = 0;  // written prefix of console_pending_
+  uint64_t console_dropped_ = 0;
+  bool console_dead_ = false;
+
+  std::thread writer_;  // last: starts after everything above exists
 };
 
 }  // namespace whirl::spin::http
