@@ -16,8 +16,12 @@ const LoadedComponent* LoadedApp::find(std::string_view id) const {
 
 namespace {
 
-// Gathers the component's pattern files under `dir` (hard links when possible).
-Expected<bool> stage_files(const AppManifest& app, const Component& c, const fs::path& dir) {
+// Gathers the component's pattern files under `dir`: regular files as hard
+// links (copies when linking fails or `copy` is set), symlinks as symlinks.
+// Nothing is followed, so whether a file is linked or copied, the staged
+// tree holds the same entries and no bytes from outside the app; the guest's
+// opens beneath `dir` then refuse links that leave it.
+Expected<bool> stage_files(const AppManifest& app, const Component& c, const fs::path& dir, bool copy) {
   std::set<std::string> files;
   for (const auto& m : c.files) {
     if (m.kind != FilesMount::Kind::Pattern) continue;
@@ -31,16 +35,32 @@ Expected<bool> stage_files(const AppManifest& app, const Component& c, const fs:
   if (files.empty()) return false;
   std::error_code ec;
   fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("cannot create " + dir.string() + ": " + ec.message());
   for (const auto& rel : files) {
+    fs::path from = app.dir / rel;
     fs::path to = dir / rel;
     fs::create_directories(to.parent_path(), ec);
     if (ec) return make_error("cannot create " + to.parent_path().string() + ": " + ec.message());
-    fs::create_hard_link(app.dir / rel, to, ec);
-    if (ec) {
-      ec.clear();
-      fs::copy_file(app.dir / rel, to, fs::copy_options::overwrite_existing, ec);
-      if (ec) return make_error("cannot copy " + (app.dir / rel).string() + ": " + ec.message());
+    // A symlink staged earlier must not carry later files out of `dir`.
+    if (!resolves_within(dir, to.parent_path()))
+      return make_error("cannot stage " + rel + ": its directory leads outside " + dir.string());
+    auto st = fs::symlink_status(from, ec);
+    if (ec) return make_error("cannot stat " + from.string() + ": " + ec.message());
+    if (fs::is_symlink(st)) {
+      fs::copy_symlink(from, to, ec);
+      if (ec) return make_error("cannot copy symlink " + from.string() + ": " + ec.message());
+      continue;
     }
+    if (!fs::is_regular_file(st)) continue;  // changed since it was matched
+    if (!copy) {
+      fs::create_hard_link(from, to, ec);
+      if (!ec) continue;
+      ec.clear();
+    }
+    // copy_file follows a symlink; `from` was a regular file just above.
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) return make_error("cannot copy " + from.string() + ": " + ec.message());
   }
   return true;
 }
@@ -86,7 +106,7 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
     }
 
     if (!options.staging.empty()) {
-      auto staged = stage_files(m, *c, options.staging / id);
+      auto staged = stage_files(m, *c, options.staging / id, options.copy_files);
       if (!staged) return make_error("component `" + id + "`: files: " + staged.error().message);
       if (*staged) lc.mounts.push_back(DirMount{options.staging / id, "/"});
     }
@@ -97,6 +117,11 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
       if (!fs::is_directory(host, ec))
         return make_error(f.pos.str() + ": component `" + id + "`: files source `" + f.source +
                           "` is not a directory (looked for " + host.lexically_normal().string() + ")");
+      // Mounted as is: through `..`, an absolute path or a symlink it could
+      // be any host directory.
+      if (!resolves_within(m.dir, host))
+        return make_error(f.pos.str() + ": component `" + id + "`: files source `" + f.source +
+                          "` is outside the app directory " + m.dir.string());
       lc.mounts.push_back(DirMount{host, f.destination});
     }
     app->components.push_back(std::move(lc));

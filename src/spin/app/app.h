@@ -45,6 +45,10 @@ struct AppLoadOptions {
   ModuleLoader loader;              // normally wasm::load_module
   StringPairs env;                  // `--env KEY=VALUE`, for every component
   std::filesystem::path staging;    // where `files` patterns are gathered, one directory per component
+  // Stage regular files by copying even where a hard link would do (tests
+  // use it to exercise the copy path, taken when staging is on another
+  // filesystem). Symlinks are staged as symlinks either way.
+  bool copy_files = false;
 };
 
 // Loads the modules of the components the HTTP trigger uses (each once) and
@@ -64,7 +68,13 @@ Expected<void> check_variables(const AppManifest& app,
 bool glob_match(std::string_view pattern, std::string_view path);
 
 // The files under `root` (relative paths, '/'-separated, sorted) matching
-// `pattern`; `.spin` is skipped.
+// `pattern`; `.spin` is skipped. Symlinks match as themselves (whatever they
+// point at); directory symlinks are not walked into, and a pattern whose
+// literal directories lead outside `root` through a symlink matches nothing.
 std::vector<std::string> glob_files(const std::filesystem::path& root, std::string_view pattern);
+
+// Whether `path`, every symlink resolved, is `root` or below it. False when
+// either does not exist.
+bool resolves_within(const std::filesystem::path& root, const std::filesystem::path& path);
 
 }  // namespace whirl::spin

@@ -89,6 +89,15 @@ bool glob_match(std::string_view pattern, std::string_view path) {
   return match_parts(split(pattern), 0, split(path), 0);
 }
 
+bool resolves_within(const std::filesystem::path& root, const std::filesystem::path& path) {
+  std::error_code ec;
+  auto r = std::filesystem::canonical(root, ec);
+  if (ec) return false;
+  auto p = std::filesystem::canonical(path, ec);
+  if (ec) return false;
+  return std::mismatch(r.begin(), r.end(), p.begin(), p.end()).first == r.end();
+}
+
 std::vector<std::string> glob_files(const std::filesystem::path& root, std::string_view pattern) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
@@ -100,22 +109,29 @@ std::vector<std::string> glob_files(const std::filesystem::path& root, std::stri
     prefix += std::string(parts[literal]) + "/";
     ++literal;
   }
+  // A symlink is a match in itself (staged as a symlink, never followed);
+  // a symlinked directory on the way (the literal prefix) must stay inside
+  // the app, or a pattern would reach files outside it.
+  auto is_candidate = [](fs::file_status st) { return fs::is_regular_file(st) || fs::is_symlink(st); };
   std::error_code ec;
   if (!has_magic(pattern)) {
     std::string rel;
     for (size_t i = 0; i < parts.size(); ++i) rel += (i ? "/" : "") + std::string(parts[i]);
-    if (fs::is_regular_file(root / rel, ec)) out.push_back(rel);
+    fs::path p = root / rel;
+    if (!rel.empty() && is_candidate(fs::symlink_status(p, ec)) && resolves_within(root, p.parent_path()))
+      out.push_back(rel);
     return out;
   }
   fs::path start = root / prefix;
-  if (!fs::is_directory(start, ec)) return out;
+  if (!fs::is_directory(start, ec) || !resolves_within(root, start)) return out;
+  // The iterator does not follow directory symlinks, so everything it finds is below `start`.
   for (auto it = fs::recursive_directory_iterator(start, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_directory(ec) && it->path().filename() == ".spin") {
       it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file(ec)) continue;
+    if (!is_candidate(it->symlink_status(ec))) continue;
     std::string rel = it->path().lexically_relative(root).generic_string();
     if (glob_match(pattern, rel)) out.push_back(rel);
   }
