@@ -1,6 +1,10 @@
 // The whirl command line: a thin front end over the libraries.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <exception>
+#include <new>
+
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +22,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Usage errors: one clear line and exit code 1 (--help/--version exit 0).
     return app.exit(e) == 0 ? 0 : 1;
+  } catch (const std::bad_alloc&) {
+    // Last resort: limits are checked before allocating, so this is a bug
+    // (or the host itself out of memory), still one line and not an abort.
+    std::fprintf(stderr, "whirl: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "whirl: internal error: %s\n", e.what());
+    return 1;
   }
   return exit_code;
 }

@@ -95,9 +95,8 @@ void print_value(const wasm::Value& v) {
 
 int report_trap(const wasm::Trap& t) {
   if (t.code == wasm::TrapCode::Exit) return t.exit_code;
-  std::fprintf(stderr, "whirl run: wasm trap: %s\nwasm backtrace:\n", t.message.c_str());
-  for (size_t i = 0; i < t.backtrace.size(); ++i)
-    std::fprintf(stderr, "  %zu: %s\n", i, t.backtrace[i].name.c_str());
+  std::fprintf(stderr, "whirl run: wasm trap: %s\nwasm backtrace:\n%s", t.message.c_str(),
+               wasm::format_backtrace(t).c_str());
   return 134;
 }
 
@@ -130,6 +129,9 @@ int run(const RunOptions& o) {
       return fail(o.file + ": unknown import \"" + imp.module + "\" \"" + imp.name + "\"");
     imports.push_back(it->second);
   }
+  // From here on the program runs: the start function, then the entry.
+  std::fflush(stdout);
+  Deadline deadline(*store, o.timeout);
   auto inst = store->instantiate(*compiled, imports);
   if (!inst) {
     if (inst.error().trap) return report_trap(*inst.error().trap);
@@ -156,8 +158,6 @@ int run(const RunOptions& o) {
   } else if (!params.empty()) {
     return fail(o.file + ": \"_start\" must take no arguments");
   }
-  std::fflush(stdout);
-  Deadline deadline(*store, o.timeout);
   auto r = store->invoke(ext->as_func(), args);
   std::fflush(stdout);
   if (!r) return report_trap(r.error());
@@ -192,7 +192,7 @@ void add_run_command(CLI::App& app, int* exit_code, std::vector<std::string> pro
   cmd->add_option("--dir", o->dirs, "Preopen a host directory: HOST[::GUEST]")->allow_extra_args(false);
   cmd->add_option("--env", o->env, "Set an environment variable: KEY=VALUE")->allow_extra_args(false);
   cmd->add_option("--invoke", o->invoke, "Call this exported function with ARGS and print its results");
-  cmd->add_option("--max-memory", o->max_memory, "Maximum bytes of each linear memory");
+  cmd->add_option("--max-memory", o->max_memory, "Maximum bytes of linear memory and tables together (tables: 8 bytes per element)");
   cmd->add_option("--timeout", o->timeout, "Stop the program after this many seconds");
   cmd->add_option("file", o->file, "The module (.wasm or .wat)")->required();
   cmd->footer("Everything after FILE is passed to the program unchanged.");

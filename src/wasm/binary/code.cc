@@ -6,6 +6,7 @@
 #include <string>
 
 #include "wasm/binary/code.h"
+#include "wasm/binary/decoder.h"
 #include "wasm/opcodes.h"
 
 namespace whirl::wasm::binary {
@@ -266,7 +267,11 @@ bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32
 
 bool InstrDecoder::decode_function(Reader& r, Function& f, uint64_t& module_locals) {
   uint32_t size = 0;
+  size_t at = r.pos();
   if (!r.len32(size)) return false;
+  if (size > kMaxFunctionBodySize)
+    return r.fail(at, "function body too large: " + std::to_string(size) + " bytes (implementation limit: " +
+                          std::to_string(kMaxFunctionBodySize) + ")");
   size_t start = r.pos();
   f.code_offset = static_cast<uint32_t>(start);
 

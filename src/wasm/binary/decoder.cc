@@ -98,6 +98,18 @@ class ModuleDecoder {
     return make_error(where + r_.error());
   }
 
+  // An implementation limit on a count (decoder.h), reported at `at`.
+  bool within(size_t at, uint64_t n, uint64_t limit, const char* what) {
+    if (n <= limit) return true;
+    return r_.fail(at, std::string("too many ") + what + ": " + std::to_string(n) +
+                           " (implementation limit: " + std::to_string(limit) + ")");
+  }
+  // len32 then the limit.
+  bool count(uint32_t& n, uint64_t already, uint64_t limit, const char* what) {
+    size_t at = r_.pos();
+    return r_.len32(n) && within(at, already + n, limit, what);
+  }
+
   bool header() {
     uint32_t magic = 0, version = 0;
     if (r_.remaining() < 4) return r_.fail(r_.size(), "unexpected end");
@@ -167,7 +179,7 @@ class ModuleDecoder {
 
   bool type_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxTypes, "types")) return false;
     m_.types.reserve(bounded(n, r_.remaining(), 3));
     for (uint32_t i = 0; i < n; ++i) {
       uint8_t form = 0;
@@ -177,15 +189,17 @@ class ModuleDecoder {
         return r_.fail(r_.pos() - 1, "malformed function type");
       }
       FuncType t;
-      if (!result_type(t.params) || !result_type(t.results)) return false;
+      if (!result_type(t.params, kMaxFunctionParams, "parameters") ||
+          !result_type(t.results, kMaxFunctionResults, "results"))
+        return false;
       m_.types.push_back(std::move(t));
     }
     return true;
   }
 
-  bool result_type(std::vector<ValType>& out) {
+  bool result_type(std::vector<ValType>& out, uint32_t limit, const char* what) {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, limit, what)) return false;
     out.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       ValType t;
@@ -224,7 +238,7 @@ class ModuleDecoder {
 
   bool import_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxImports, "imports")) return false;
     m_.imports.reserve(bounded(n, r_.remaining(), 4));
     for (uint32_t i = 0; i < n; ++i) {
       Import imp;
@@ -259,7 +273,7 @@ class ModuleDecoder {
 
   bool function_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, m_.num_imported_funcs, kMaxFunctions, "functions")) return false;
     func_types_.resize(n);
     for (uint32_t i = 0; i < n; ++i)
       if (!r_.u32(func_types_[i])) return false;
@@ -286,7 +300,7 @@ class ModuleDecoder {
 
   bool global_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, m_.num_imported_globals, kMaxGlobals, "globals")) return false;
     m_.globals.reserve(bounded(n, r_.remaining(), 3));
     for (uint32_t i = 0; i < n; ++i) {
       Global g;
@@ -298,7 +312,7 @@ class ModuleDecoder {
 
   bool export_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxExports, "exports")) return false;
     m_.exports.reserve(bounded(n, r_.remaining(), 3));
     for (uint32_t i = 0; i < n; ++i) {
       Export e;
@@ -323,7 +337,7 @@ class ModuleDecoder {
   // vec(funcidx) as element expressions: each becomes (ref.func x) end.
   bool func_index_inits(ElemSegment& seg) {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxElemSegmentItems, "element segment items")) return false;
     seg.inits.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       Instr ref;
@@ -340,7 +354,7 @@ class ModuleDecoder {
 
   bool expr_inits(ElemSegment& seg) {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxElemSegmentItems, "element segment items")) return false;
     seg.inits.reserve(bounded(n, r_.remaining(), 2));
     for (uint32_t i = 0; i < n; ++i)
       if (!const_expr(seg.inits.emplace_back())) return false;
@@ -360,7 +374,7 @@ class ModuleDecoder {
   // function indices.
   bool element_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxElemSegments, "element segments")) return false;
     m_.elems.reserve(bounded(n, r_.remaining(), 3));
     for (uint32_t i = 0; i < n; ++i) {
       ElemSegment seg;
@@ -390,7 +404,7 @@ class ModuleDecoder {
 
   bool code_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, m_.num_imported_funcs, kMaxFunctions, "functions")) return false;
     m_.functions.reserve(bounded(n, r_.remaining(), 3));
     instrs_.data_index_used = false;
     uint64_t module_locals = 0;
@@ -402,7 +416,7 @@ class ModuleDecoder {
 
   bool data_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, 0, kMaxDataSegments, "data segments")) return false;
     m_.datas.reserve(bounded(n, r_.remaining(), 2));
     for (uint32_t i = 0; i < n; ++i) {
       DataSegment d;

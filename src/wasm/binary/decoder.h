@@ -20,8 +20,26 @@ namespace whirl::wasm {
 // reference interpreter. SIMD content (the v128 type, the 0xFD prefix) is
 // rejected with a message containing "SIMD is not supported".
 //
-// Implementation limits beyond the spec: at most 50000 locals per function
-// and 2^26 locals per module ("too many locals (implementation limit ...)").
+// Implementation limits beyond the spec, so that a small binary cannot make
+// decoding, validation and compilation cost far more than its size: at most
+// 50000 locals per function and 2^26 per module ("too many locals
+// (implementation limit ...)"), and the counts below, the ones V8 and
+// wasmparser agree on ("too many functions: 1000001 (implementation limit:
+// 1000000)"). They are checked after the spec's own checks of a count
+// ("length out of bounds").
+inline constexpr uint32_t kMaxTypes = 1'000'000;
+inline constexpr uint32_t kMaxFunctions = 1'000'000;  // imported and defined
+inline constexpr uint32_t kMaxImports = 100'000;
+inline constexpr uint32_t kMaxExports = 100'000;
+inline constexpr uint32_t kMaxGlobals = 1'000'000;    // imported and defined
+inline constexpr uint32_t kMaxElemSegments = 100'000;
+inline constexpr uint32_t kMaxDataSegments = 100'000;
+inline constexpr uint32_t kMaxElemSegmentItems = 10'000'000;  // as a table's size
+inline constexpr uint32_t kMaxFunctionParams = 1000;
+inline constexpr uint32_t kMaxFunctionResults = 1000;
+// V8's current limit (wasmparser and older V8: 128 KiB, which large real
+// functions exceed).
+inline constexpr uint32_t kMaxFunctionBodySize = 7'654'321;
 //
 // With an `owner` that keeps `bytes` alive, data segments and custom
 // sections point into `bytes` and the module holds `owner`; without one they

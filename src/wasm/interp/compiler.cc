@@ -13,6 +13,14 @@
 namespace whirl::wasm::interp {
 namespace {
 
+// The zero-store elision's dataflow (Compiler::entry_path_) copies the set
+// of written locals at ifs and branches: it follows only the first
+// kMaxTrackedLocals locals and gives up (no elision) inside blocks nested
+// deeper than kMaxTrackedDepth, so that many locals times deep nesting
+// cannot cost gigabytes.
+constexpr uint32_t kMaxTrackedLocals = 4096;
+constexpr size_t kMaxTrackedDepth = 64;
+
 struct Entry {
   enum Kind : uint8_t { Temp, Local, Const } kind = Temp;
   uint32_t local = 0;
@@ -58,12 +66,16 @@ class Compiler {
     out_.num_params = uint32_t(t.params.size());
     out_.num_results = uint32_t(t.results.size());
     nl_ = out_.num_locals = uint32_t(t.params.size() + f_.locals.size());
-    written_.assign(nl_, false);
+    written_.assign(std::min(nl_, kMaxTrackedLocals), false);
     out_.code.reserve(f_.body.size() / 2 + 4);
     ctrls_.emplace_back(Op::Block, 0, 0, uint32_t(t.results.size()), 0);
     emit(kEnter);
     for (const Instr& in : f_.body) step(in);
     if (fuse_) duplicate_jump_tails(out_), finish_forms(out_);
+    // Kept for the module's life: no room reserved for instructions never
+    // emitted (a million tiny functions would carry it a million times).
+    out_.code.shrink_to_fit();
+    out_.ops.shrink_to_fit();
     out_.frame_size = nl_ + max_h_ + 1;
     out_.code[0].a = out_.frame_size;
     out_.code[0].b = out_.num_params;
@@ -305,8 +317,9 @@ class Compiler {
     // Declared locals hold the zero `enter` wrote until first set: where only
     // the entry can have reached (entry_path_) and x was never set, storing
     // zero into it is a no-op.
-    const bool still_zero = fuse_ && entry_path_ && x >= out_.num_params && !written_[x];
-    written_[x] = true;
+    const bool tracked = x < written_.size();
+    const bool still_zero = fuse_ && entry_path_ && x >= out_.num_params && tracked && !written_[x];
+    if (tracked) written_[x] = true;
     if (still_zero && v.kind == Entry::Const && v.value == 0) {
       vs_.pop_back();
       if (tee) push_entry({Entry::Local, x, 0});
@@ -670,6 +683,7 @@ class Compiler {
         block_arity(in.imm, &n_in, &n_out);
         materialize_all();
         bind(in.op == Op::Loop);
+        if (ctrls_.size() >= kMaxTrackedDepth) entry_path_ = false;
         ctrls_.emplace_back(in.op, size() - n_in, n_in, n_out, pc());
         return;
       }
@@ -680,6 +694,7 @@ class Compiler {
         materialize_all();
         Ctrl c{Op::If, size() - n_in, n_in, n_out, 0};
         c.else_fixup = emit_cond_branch(cond, false);
+        if (ctrls_.size() >= kMaxTrackedDepth) entry_path_ = false;
         c.if_entry = entry_path_;
         if (entry_path_) c.if_written = written_;
         ctrls_.push_back(std::move(c));

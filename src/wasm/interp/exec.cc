@@ -107,8 +107,8 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   std::optional<Trap> host_trap;
   std::string trap_detail;  // appended to the spec message (e.g. the element index)
 
-  const size_t nargs = entry->ftype.params.size();
-  if (fp + nargs + entry->ftype.results.size() + 1 > stack_end) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
+  const size_t nargs = entry->sig->params.size();
+  if (fp + nargs + entry->sig->results.size() + 1 > stack_end) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
   std::memcpy(fp, args, nargs * sizeof(uint64_t));
 
 #define TRAP(code)      \
@@ -223,13 +223,13 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   if (!entry->code) {
     if (flimit == fbase) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
     uint64_t* saved = s.sp;
-    s.sp = fp + std::max(nargs, entry->ftype.results.size());
+    s.sp = fp + std::max(nargs, entry->sig->results.size());
     ++s.depth;
     auto trap = call_host(s, entry, nullptr, fp);
     --s.depth;
     s.sp = saved;
     if (trap) return trap;
-    std::memcpy(results, fp, entry->ftype.results.size() * sizeof(uint64_t));
+    std::memcpy(results, fp, entry->sig->results.size() * sizeof(uint64_t));
     return std::nullopt;
   }
   callee = entry;
@@ -259,7 +259,7 @@ L_kEnter:
 do_call:
   if (!callee->code) {
     if (fidx + 1 >= flimit) TRAP(TrapCode::StackExhausted);
-    const size_t np = callee->ftype.params.size(), nr = callee->ftype.results.size();
+    const size_t np = callee->sig->params.size(), nr = callee->sig->results.size();
     if (nfp + nr + 1 > stack_end) TRAP(TrapCode::StackExhausted);
     uint64_t* saved = s.sp;
     s.sp = nfp + std::max(np, nr);
@@ -629,7 +629,7 @@ trapped : {
   Trap t = make_trap(host_trap ? host_trap->code : trap_code, fptr, fbase, fidx, entry);
   if (host_trap) {
     Trap h = std::move(*host_trap);
-    h.backtrace.insert(h.backtrace.end(), t.backtrace.begin(), t.backtrace.end());
+    append_backtrace(h, t);
     return h;
   }
   t.message += trap_detail;

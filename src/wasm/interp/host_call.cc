@@ -21,7 +21,7 @@ class CallerImpl final : public Caller {
 }  // namespace
 
 std::optional<Trap> call_host(StoreImpl& s, FuncImpl* f, InstanceImpl* caller, uint64_t* args_results) {
-  const FuncType& t = f->ftype;
+  const FuncType& t = *f->sig;
   Value args[16], results[16];
   std::vector<Value> big_args, big_results;
   Value* a = args;
@@ -31,7 +31,7 @@ std::optional<Trap> call_host(StoreImpl& s, FuncImpl* f, InstanceImpl* caller, u
   for (size_t i = 0; i < t.params.size(); ++i) a[i] = {t.params[i], args_results[i]};
   for (size_t i = 0; i < t.results.size(); ++i) r[i] = Value::zero(t.results[i]);
   CallerImpl c(caller);
-  auto trap = f->host(c, std::span<const Value>(a, t.params.size()), std::span<Value>(r, t.results.size()));
+  auto trap = f->host->fn(c, std::span<const Value>(a, t.params.size()), std::span<Value>(r, t.results.size()));
   if (trap) return trap;
   for (size_t i = 0; i < t.results.size(); ++i) args_results[i] = r[i].bits;
   return std::nullopt;
@@ -41,13 +41,25 @@ Trap make_trap(TrapCode code, const InterpFrame* frames, size_t first, size_t en
   Trap t;
   t.code = code;
   t.message = trap_message(code);
-  auto add = [&](FuncImpl* f) {
-    if (!f || !f->instance) return;
+  // The wasm functions innermost first; names only for the frames kept
+  // (a stack exhausted by recursion has max_call_depth of them).
+  std::vector<FuncImpl*> fs;
+  fs.reserve(end - first + 1);
+  for (size_t i = end; i-- > first;)
+    if (frames[i].fn && frames[i].fn->instance) fs.push_back(frames[i].fn);
+  if (entry && entry->instance) fs.push_back(entry);
+  auto frame = [](FuncImpl* f) -> TrapFrame {
     std::string name = f->instance->module().func_name(f->index);
-    t.backtrace.push_back({f->index, name.empty() ? "<func " + std::to_string(f->index) + ">" : name});
+    return {f->index, name.empty() ? "<func " + std::to_string(f->index) + ">" : std::move(name)};
   };
-  for (size_t i = end; i-- > first;) add(frames[i].fn);
-  add(entry);
+  size_t n = fs.size();
+  bool cut = n > 2 * kBacktraceEnds;
+  t.backtrace.reserve(cut ? 2 * kBacktraceEnds : n);
+  for (size_t i = 0; i < n; ++i) {
+    if (cut && i == kBacktraceEnds) i = n - kBacktraceEnds;
+    t.backtrace.push_back(frame(fs[i]));
+  }
+  if (cut) t.omitted_frames = n - 2 * kBacktraceEnds;
   return t;
 }
 

@@ -18,17 +18,23 @@ class InstanceImpl;
 // The canonical id of a function type (equal types, equal ids).
 uint32_t intern_func_type(const FuncType& t);
 
+// One per wasm function per instance (a fresh instance per request): kept
+// small, the type shared with the module, host-only parts out of line.
 class FuncImpl final : public FuncInst {
  public:
-  FuncType ftype;
-  uint32_t type_id = 0;                        // intern_func_type(ftype)
+  struct Host {
+    FuncType type;
+    HostFunc fn;
+    std::string name;
+  };
+  const FuncType* sig = nullptr;               // the module's type, or &host->type
+  uint32_t type_id = 0;                        // intern_func_type(*sig)
+  uint32_t index = 0;                          // index in the module's function space
   InstanceImpl* instance = nullptr;            // wasm functions
   const interp::CompiledFunc* code = nullptr;  // wasm functions
   const interp::Ins* entry = nullptr;          // code->code.data(): one load less per indirect call
-  uint32_t index = 0;                          // index in the module's function space
-  HostFunc host;                               // host functions
-  std::string name;
-  const FuncType& type() const override { return ftype; }
+  std::unique_ptr<Host> host;                  // host functions
+  const FuncType& type() const override { return *sig; }
 };
 
 class GlobalImpl final : public GlobalInst {
@@ -40,15 +46,28 @@ class GlobalImpl final : public GlobalInst {
   void set(Value v) override { value = v.bits; }
 };
 
+// The bytes of memories and tables a store holds, against
+// StoreConfig::max_memory_bytes; charged before anything is allocated.
+struct MemoryBudget {
+  uint64_t limit = 0;
+  uint64_t used = 0;
+  bool take(uint64_t bytes) {
+    if (bytes > limit - used) return false;
+    used += bytes;
+    return true;
+  }
+};
+
 class MemoryImpl final : public MemoryInst {
  public:
   ~MemoryImpl() override;
-  static MemoryImpl* create(MemoryType t, uint64_t max_bytes, bool huge_pages);
+  // Fails with a message naming the size and the limit.
+  static Expected<MemoryImpl*> create(MemoryType t, MemoryBudget* budget, bool huge_pages);
   uint8_t* base = nullptr;
   uint64_t size = 0;       // bytes accessible
   uint64_t reserved = 0;   // bytes of address space
   Limits limits;
-  uint64_t max_bytes = 0;  // store limit
+  MemoryBudget* budget = nullptr;  // the store's
   MemoryType type() const override { return {Limits{uint32_t(size / kPageSize), limits.max}}; }
   uint8_t* data() override { return base; }
   uint64_t size_bytes() const override { return size; }
@@ -58,7 +77,8 @@ class MemoryImpl final : public MemoryInst {
 class TableImpl final : public TableInst {
  public:
   TableType ttype;
-  std::vector<uint64_t> elems;
+  std::vector<uint64_t> elems;     // its capacity is what the budget was charged
+  MemoryBudget* budget = nullptr;  // the store's
   TableType type() const override { return {ttype.elem, Limits{uint32_t(elems.size()), ttype.limits.max}}; }
   uint32_t size() const override { return uint32_t(elems.size()); }
   Value get(uint32_t i) const override { return {ttype.elem, elems[i]}; }
@@ -69,6 +89,7 @@ class TableImpl final : public TableInst {
 class InstanceImpl final : public Instance {
  public:
   std::shared_ptr<const interp::CompiledModuleImpl> compiled;
+  std::unique_ptr<FuncImpl[]> own_funcs;  // its defined functions, in one allocation
   std::vector<FuncImpl*> funcs;
   std::vector<TableImpl*> tables;
   std::vector<MemoryImpl*> memories;
@@ -105,7 +126,7 @@ class StoreImpl final : public Store {
  public:
   explicit StoreImpl(StoreConfig c);
   FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name) override;
-  TableInst* create_table(TableType type, Value init) override;
+  Expected<TableInst*> create_table(TableType type, Value init) override;
   Expected<MemoryInst*> create_memory(MemoryType type) override;
   GlobalInst* create_global(GlobalType type, Value init) override;
   Expected<Instance*, InstantiationError> instantiate(std::shared_ptr<const CompiledModule> module,
@@ -127,6 +148,7 @@ class StoreImpl final : public Store {
   std::vector<InterpFrame> frames;  // the interpreter's call stack (shared by nested calls)
   size_t frames_top = 0;            // frames in use by the calls in progress
 
+  MemoryBudget budget;  // before the tables and memories that point to it
   std::vector<std::unique_ptr<FuncImpl>> funcs;
   std::vector<std::unique_ptr<TableImpl>> tables;
   std::vector<std::unique_ptr<MemoryImpl>> memories;

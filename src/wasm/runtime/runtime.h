@@ -76,18 +76,38 @@ struct TrapFrame {
   std::string name;  // from the name section when present, else "<func N>"
 };
 
+// A trap's backtrace keeps the innermost and the outermost frames of a deep
+// stack (10,000 frames of a runaway recursion would be 10,000 strings to
+// build and lines to print) and counts the ones between.
+inline constexpr size_t kBacktraceEnds = 20;
+
 struct Trap {
   TrapCode code = TrapCode::Unreachable;
   std::string message;              // trap_message(code), possibly with detail after it
-  std::vector<TrapFrame> backtrace; // innermost frame first
+  // Innermost frame first: all frames, or the kBacktraceEnds innermost then
+  // the kBacktraceEnds outermost with `omitted_frames` left out between them.
+  std::vector<TrapFrame> backtrace;
+  uint64_t omitted_frames = 0;
   int32_t exit_code = 0;            // for TrapCode::Exit
 };
 
+// Appends the frames of `outer` (called further out) to `t`'s backtrace,
+// keeping it bounded as above.
+void append_backtrace(Trap& t, const Trap& outer);
+
+// The backtrace, one frame per line ("<indent>N: name\n", N the frame's depth
+// from the innermost), with "<indent>... N frames omitted ...\n" where frames
+// were left out. Empty for no frames.
+std::string format_backtrace(const Trap& t, std::string_view indent = "  ");
+// The same on one line: "inner outer ... N frames omitted ... main".
+std::string format_backtrace_inline(const Trap& t);
+
 // Why instantiation failed: a link error (import missing or of the wrong
-// type: "unknown import", "incompatible import type") or a trap while
-// initialising (segments out of bounds, start function trapped).
+// type: "unknown import", "incompatible import type"), a trap while
+// initialising (segments out of bounds, start function trapped) or a
+// resource limit (a memory or table larger than the store allows).
 struct InstantiationError {
-  enum class Kind : uint8_t { Link, Trap } kind = Kind::Link;
+  enum class Kind : uint8_t { Link, Trap, Resource } kind = Kind::Link;
   std::string message;
   std::optional<Trap> trap;  // kind == Trap
 };
@@ -188,8 +208,20 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
                                                             std::shared_ptr<const void> owner = nullptr);
 
+// A table element is one 64-bit word (a FuncInst* or an externref host
+// word): what each element costs against StoreConfig::max_memory_bytes.
+inline constexpr uint64_t kTableElementBytes = 8;
+// Implementation limit on a table's size, at creation and growth (the one
+// wasmparser and V8 use; the spec allows up to 2^32 - 1).
+inline constexpr uint32_t kMaxTableElements = 10'000'000;
+
 struct StoreConfig {
-  uint64_t max_memory_bytes = uint64_t(kMaxPages) * kPageSize;  // per memory
+  // Bytes of linear memory plus table elements (kTableElementBytes each)
+  // that all memories and tables of the store may hold together, checked
+  // before allocating: creation beyond it fails (instantiation with a
+  // Resource error), memory.grow and table.grow return -1. The default has
+  // room for one memory and one table of the largest sizes.
+  uint64_t max_memory_bytes = uint64_t(kMaxPages) * kPageSize + uint64_t(kMaxTableElements) * kTableElementBytes;
   uint32_t max_call_depth = 10000;      // deeper recursion traps with StackExhausted
   uint64_t fuel = 0;                    // 0 = unlimited; else instructions before OutOfFuel
   // Linear memories on transparent huge pages (platform::vm_advise_huge):
@@ -207,7 +239,8 @@ class Store {
   virtual ~Store() = default;
 
   virtual FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name = {}) = 0;
-  virtual TableInst* create_table(TableType type, Value init) = 0;
+  // Fail when the size is over kMaxTableElements or StoreConfig::max_memory_bytes.
+  virtual Expected<TableInst*> create_table(TableType type, Value init) = 0;
   virtual Expected<MemoryInst*> create_memory(MemoryType type) = 0;
   virtual GlobalInst* create_global(GlobalType type, Value init) = 0;
 

@@ -1,5 +1,6 @@
 // Store, runtime objects and instantiation (linking, segments, start).
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "platform/guard.h"
@@ -68,18 +69,47 @@ constexpr size_t kPrefaultAtLeast = 256 * 1024;
 
 MemoryImpl::~MemoryImpl() { platform::vm_release(base, reserved); }
 
-MemoryImpl* MemoryImpl::create(MemoryType t, uint64_t max_bytes, bool huge_pages) {
+namespace {
+
+// "128 MiB", "32 GiB", "1.5 KiB", "100 bytes".
+std::string format_bytes(uint64_t n) {
+  static const char* const units[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (n < 1024) return std::to_string(n) + (n == 1 ? " byte" : " bytes");
+  double v = double(n) / 1024;
+  int u = 0;
+  while (v >= 1024 && u < 3) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g %s", v, units[u]);
+  return buf;
+}
+
+// "<what> (<bytes>) exceeds the instance memory limit of <limit>[ (<used> in use)]"
+std::string over_budget(const std::string& what, uint64_t bytes, const MemoryBudget& b) {
+  std::string s = what + " (" + format_bytes(bytes) + ") exceeds the instance memory limit of " + format_bytes(b.limit);
+  if (b.used) s += " (" + format_bytes(b.used) + " already in use by memories and tables)";
+  return s;
+}
+
+}  // namespace
+
+Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, bool huge_pages) {
   uint64_t initial = uint64_t(t.limits.min) * kPageSize;
-  if (initial > max_bytes) return nullptr;
-  if (!platform::guard_install()) return nullptr;
+  if (!budget->take(initial))
+    return make_error(over_budget("memory of " + std::to_string(t.limits.min) + (t.limits.min == 1 ? " page" : " pages"),
+                                  initial, *budget));
+  auto fail = [&] {
+    budget->used -= initial;
+    return make_error("cannot reserve address space for a memory of " + std::to_string(t.limits.min) + " pages");
+  };
+  if (!platform::guard_install()) return fail();
   auto* m = new MemoryImpl;
   m->limits = t.limits;
-  m->max_bytes = max_bytes;
+  m->budget = budget;
   m->reserved = kReservation;
   m->base = static_cast<uint8_t*>(platform::vm_reserve(m->reserved));
   if (!m->base || !platform::vm_commit(m->base, initial)) {
     delete m;
-    return nullptr;
+    return fail();
   }
   if (huge_pages) platform::vm_advise_huge(m->base, m->reserved);
   m->size = initial;
@@ -90,21 +120,37 @@ std::optional<uint32_t> MemoryImpl::grow(uint32_t delta) {
   uint64_t old_pages = size / kPageSize;
   uint64_t new_pages = old_pages + delta;
   uint64_t max_pages = limits.max ? *limits.max : kMaxPages;
-  if (new_pages > max_pages || new_pages * kPageSize > max_bytes) return std::nullopt;
-  if (!platform::vm_commit(base + size, (new_pages - old_pages) * kPageSize)) return std::nullopt;
+  uint64_t bytes = uint64_t(delta) * kPageSize;
+  if (new_pages > max_pages || !budget->take(bytes)) return std::nullopt;
+  if (!platform::vm_commit(base + size, bytes)) {
+    budget->used -= bytes;
+    return std::nullopt;
+  }
   size = new_pages * kPageSize;
   return uint32_t(old_pages);
 }
 
 std::optional<uint32_t> TableImpl::grow(uint32_t delta, Value init) {
-  uint64_t old = elems.size();
-  uint64_t max = ttype.limits.max ? *ttype.limits.max : 0xffffffffull;
-  if (old + delta > max || old + delta > (uint64_t(1) << 24)) return std::nullopt;
-  elems.resize(old + delta, init.bits);
+  uint64_t old = elems.size(), want = old + delta;
+  uint64_t max = std::min<uint64_t>(ttype.limits.max ? *ttype.limits.max : 0xffffffffull, kMaxTableElements);
+  if (want > max) return std::nullopt;
+  if (want > elems.capacity()) {
+    // Doubling keeps growth by one element at a time linear (addFunction
+    // does that); the budget pays for the capacity, exact if doubling does not fit.
+    uint64_t have = elems.capacity();
+    uint64_t cap = std::max(want, std::min<uint64_t>(2 * have, max));
+    if (!budget->take((cap - have) * kTableElementBytes)) {
+      cap = want;
+      if (!budget->take((cap - have) * kTableElementBytes)) return std::nullopt;
+    }
+    elems.reserve(cap);
+  }
+  elems.resize(want, init.bits);
   return uint32_t(old);
 }
 
 StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0), fuel_left(c.fuel) {
+  budget.limit = c.max_memory_bytes;
   // Enough for max_call_depth frames of typical size; deeper use traps.
   constexpr size_t kSlots = size_t(1) << 20;
   stack.reset(new uint64_t[kSlots]);
@@ -114,27 +160,33 @@ StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0
 
 FuncInst* StoreImpl::create_host_func(FuncType type, HostFunc fn, std::string name) {
   auto f = std::make_unique<FuncImpl>();
-  f->ftype = std::move(type);
-  f->type_id = intern_func_type(f->ftype);
-  f->host = std::move(fn);
-  f->name = std::move(name);
+  f->host = std::make_unique<FuncImpl::Host>(FuncImpl::Host{std::move(type), std::move(fn), std::move(name)});
+  f->sig = &f->host->type;
+  f->type_id = intern_func_type(*f->sig);
   funcs.push_back(std::move(f));
   return funcs.back().get();
 }
 
-TableInst* StoreImpl::create_table(TableType type, Value init) {
+Expected<TableInst*> StoreImpl::create_table(TableType type, Value init) {
+  uint64_t n = type.limits.min;
+  std::string what = "table of " + std::to_string(n) + " elements";
+  if (n > kMaxTableElements)
+    return make_error(what + " exceeds the implementation limit of " + std::to_string(kMaxTableElements) + " elements");
+  if (!budget.take(n * kTableElementBytes)) return make_error(over_budget(what, n * kTableElementBytes, budget));
   auto t = std::make_unique<TableImpl>();
   t->ttype = type;
-  t->elems.assign(type.limits.min, init.bits);
+  t->budget = &budget;
+  t->elems.reserve(n);  // exactly what was charged
+  t->elems.assign(n, init.bits);
   tables.push_back(std::move(t));
-  return tables.back().get();
+  return static_cast<TableInst*>(tables.back().get());
 }
 
 Expected<MemoryInst*> StoreImpl::create_memory(MemoryType type) {
-  MemoryImpl* m = MemoryImpl::create(type, config.max_memory_bytes, config.huge_pages);
-  if (!m) return make_error("cannot allocate a memory of " + std::to_string(type.limits.min) + " pages");
-  memories.emplace_back(m);
-  return static_cast<MemoryInst*>(m);
+  auto m = MemoryImpl::create(type, &budget, config.huge_pages);
+  if (!m) return unexpected(std::move(m).error());
+  memories.emplace_back(*m);
+  return static_cast<MemoryInst*>(*m);
 }
 
 GlobalInst* StoreImpl::create_global(GlobalType type, Value init) {
@@ -193,9 +245,9 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     switch (imp.kind) {
       case ExternKind::Func: {
         auto* f = static_cast<FuncImpl*>(ev.as_func());
-        if (!(f->ftype == m.types[imp.func_type]))
+        if (!(*f->sig == m.types[imp.func_type]))
           return unexpected(link_error(what + ": expected " + to_string(m.types[imp.func_type]) + ", got " +
-                                       to_string(f->ftype)));
+                                       to_string(*f->sig)));
         I->funcs.push_back(f);
         break;
       }
@@ -220,21 +272,29 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
       }
     }
   }
+  I->own_funcs.reset(new FuncImpl[m.functions.size()]);
+  I->funcs.reserve(I->funcs.size() + m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    auto f = std::make_unique<FuncImpl>();
-    f->ftype = m.types[m.functions[i].type_index];
+    FuncImpl* f = &I->own_funcs[i];
+    f->sig = &m.types[m.functions[i].type_index];
     f->type_id = compiled->type_ids[m.functions[i].type_index];
     f->instance = I;
     f->code = &compiled->funcs[i];
     f->entry = f->code->code.data();
     f->index = uint32_t(m.num_imported_funcs + i);
-    I->funcs.push_back(f.get());
-    funcs.push_back(std::move(f));
+    I->funcs.push_back(f);
   }
-  for (const auto& t : m.tables) I->tables.push_back(static_cast<TableImpl*>(create_table(t, Value::null(t.elem))));
+  auto resource_error = [](Error e) {
+    return unexpected(InstantiationError{InstantiationError::Kind::Resource, std::move(e.message), std::nullopt});
+  };
+  for (const auto& t : m.tables) {
+    auto table = create_table(t, Value::null(t.elem));
+    if (!table) return resource_error(std::move(table).error());
+    I->tables.push_back(static_cast<TableImpl*>(*table));
+  }
   for (const auto& mt : m.memories) {
     auto mem = create_memory(mt);
-    if (!mem) return unexpected(link_error(mem.error().message));
+    if (!mem) return resource_error(std::move(mem).error());
     I->memories.push_back(static_cast<MemoryImpl*>(*mem));
   }
   for (const auto& g : m.globals) {
@@ -273,9 +333,9 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
       auto& vals = I->elem_values[i];
       if (off + vals.size() > t->elems.size()) return trap(TrapCode::TableOutOfBounds);
       std::copy(vals.begin(), vals.end(), t->elems.begin() + off);
-      vals.clear();
+      std::vector<uint64_t>().swap(vals);  // dropped: give its memory back
     } else if (e.mode == SegmentMode::Declarative) {
-      I->elem_values[i].clear();
+      std::vector<uint64_t>().swap(I->elem_values[i]);
     }
   }
   for (size_t i = 0; i < m.datas.size(); ++i) {
@@ -299,7 +359,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
 
 Expected<std::vector<Value>, Trap> StoreImpl::invoke(FuncInst* func, std::span<const Value> args) {
   auto* f = static_cast<FuncImpl*>(func);
-  const FuncType& t = f->ftype;
+  const FuncType& t = *f->sig;
   std::vector<uint64_t> a(args.size() + 1), r(t.results.size() + 1);
   for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits;
   if (auto trap = call(*this, f, a.data(), r.data())) return unexpected(std::move(*trap));

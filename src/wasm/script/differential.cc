@@ -15,8 +15,10 @@ ExternVal stand_in(Store& store, const Import& imp, const Module& m) {
             return std::nullopt;
           }));
     }
-    case ExternKind::Table:
-      return ExternVal::table(store.create_table(imp.table, Value::null(imp.table.elem)));
+    case ExternKind::Table: {
+      auto table = store.create_table(imp.table, Value::null(imp.table.elem));
+      return table ? ExternVal::table(*table) : ExternVal{};
+    }
     case ExternKind::Memory: {
       MemoryType t = imp.memory;
       if (t.limits.min > 16) t.limits.min = 16;  // keep memory use small

@@ -25,8 +25,8 @@ std::map<std::string, ExternVal> make_spectest(Store& store) {
   exports["global_f32"] = ExternVal::global(store.create_global({ValType::F32, false}, Value::f32(666.6f)));
   exports["global_f64"] = ExternVal::global(store.create_global({ValType::F64, false}, Value::f64(666.6)));
 
-  exports["table"] = ExternVal::table(
-      store.create_table(TableType{ValType::FuncRef, Limits{10, 20}}, Value::null(ValType::FuncRef)));
+  if (auto table = store.create_table(TableType{ValType::FuncRef, Limits{10, 20}}, Value::null(ValType::FuncRef)))
+    exports["table"] = ExternVal::table(*table);
   if (auto mem = store.create_memory(MemoryType{Limits{1, 2}})) exports["memory"] = ExternVal::memory(*mem);
   return exports;
 }

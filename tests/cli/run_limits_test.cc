@@ -1,0 +1,114 @@
+// `whirl run` on hostile modules: resource and implementation limits are one
+// error line naming the file (exit 1), never an abort; --timeout covers the
+// start function; a deep stack's backtrace stays short.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../scratch_dir.h"
+
+namespace {
+
+struct Output {
+  std::string text;
+  int exit_code = -1;
+};
+
+// Bounded by timeout(1): a run that does not stop is exit code 124, not a hung test.
+Output run(const std::string& args) {
+  Output out;
+  std::string cmd = "timeout 20 " + std::string(WHIRL_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int status = pclose(p);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string write_file(const std::string& name, const std::string& content) {
+  auto path = whirl::testing::scratch_dir("whirl-cli-test") / name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+long lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+TEST(RunLimits, HugeTableIsOneErrorLine) {
+  // 18 bytes: a table whose minimum is 2^32 - 1 elements (32 GiB).
+  const std::string bytes("\0asm\1\0\0\0\4\x08\1\x70\0\xff\xff\xff\xff\x0f", 18);
+  auto f = write_file("huge-table.wasm", bytes);
+  auto out = run("run " + f);
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_EQ(out.text, "whirl run: " + f +
+                          ": table of 4294967295 elements exceeds the implementation limit of 10000000 elements\n");
+}
+
+TEST(RunLimits, MaxMemoryBoundsMemoriesAndTablesTogether) {
+  auto f = write_file("mem-table.wat", "(module (memory 1) (table 10000 funcref) (func (export \"_start\")))");
+  auto ok = run("run " + f);
+  EXPECT_EQ(ok.exit_code, 0) << ok.text;
+  // 128 KiB: the table (78 KiB) fits, the page after it does not.
+  auto out = run("run --max-memory 131072 " + f);
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_EQ(lines(out.text), 1) << out.text;
+  EXPECT_NE(out.text.find("whirl run: " + f + ": memory of 1 page (64 KiB) exceeds the instance memory limit of 128 KiB"),
+            std::string::npos)
+      << out.text;
+}
+
+TEST(RunLimits, TooManyFunctionsIsADecodeError) {
+  // 1,000,001 empty functions.
+  const uint32_t n = 1000001;
+  auto leb = [](std::string& s, uint64_t v) {
+    do {
+      uint8_t x = v & 0x7f;
+      v >>= 7;
+      s.push_back(char(v ? x | 0x80 : x));
+    } while (v);
+  };
+  std::string b("\0asm\1\0\0\0\1\4\1\x60\0\0", 14);
+  std::string funcs;
+  leb(funcs, n);
+  funcs.append(n, '\0');
+  b.push_back(3), leb(b, funcs.size()), b += funcs;
+  auto f = write_file("many-funcs.wasm", b);
+  auto out = run("run " + f);
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_EQ(out.text, "whirl run: " + f +
+                          ": section 3 (function) at offset 0x12: too many functions: 1000001 (implementation limit: "
+                          "1000000)\n");
+}
+
+TEST(RunLimits, DeepRecursionBacktraceIsBounded) {
+  auto f = write_file("recurse.wat", R"((module
+    (func $down (call $down))
+    (func (export "_start") (call $down))))");
+  auto out = run("run " + f);
+  EXPECT_EQ(out.exit_code, 134) << out.text.substr(0, 2000);
+  EXPECT_NE(out.text.find("wasm trap: call stack exhausted"), std::string::npos) << out.text.substr(0, 2000);
+  EXPECT_NE(out.text.find("frames omitted ..."), std::string::npos) << out.text.substr(0, 2000);
+  // The trap line, "wasm backtrace:", 40 frames and the omitted line.
+  EXPECT_EQ(lines(out.text), 43) << out.text.substr(0, 2000);
+}
+
+TEST(RunLimits, TimeoutCoversTheStartFunction) {
+  auto f = write_file("start-loop.wat", "(module (func $spin (loop $l (br $l))) (start $spin))");
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = run("run --timeout 0.2 " + f);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(out.exit_code, 134) << out.text;
+  EXPECT_NE(out.text.find("wasm trap: interrupted"), std::string::npos) << out.text;
+  EXPECT_LT(secs, 10.0);
+}
+
+}  // namespace
