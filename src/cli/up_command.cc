@@ -92,7 +92,10 @@ int up(const UpOptions& o) {
   sopts.host = host;
   sopts.port = port;
   sopts.worker_threads = o.workers;
-  spin::http::HttpServer server(sopts, [&trigger](const spin::http::Request& r) { return trigger.handle(r); });
+  sopts.classify = [&trigger](const spin::http::Request& r) { return trigger.fairness_key(r); };
+  spin::http::HttpServer server(sopts, [&trigger](const spin::http::Request& r, spin::http::ResponseWriter& w) {
+    trigger.handle(r, w);
+  });
   if (auto ok = server.listen(); !ok) return fail(ok.error().message);
 
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -165,7 +165,10 @@ class SpinApp : public Workload {
     spin::http::ServerOptions so;
     so.host = host_;
     so.port = port_;
-    spin::http::HttpServer server(so, [&trigger](const spin::http::Request& r) { return trigger.handle(r); });
+    so.classify = [&trigger](const spin::http::Request& r) { return trigger.fairness_key(r); };
+    spin::http::HttpServer server(so, [&trigger](const spin::http::Request& r, spin::http::ResponseWriter& w) {
+      trigger.handle(r, w);
+    });
     if (auto ok = server.listen(); !ok) {
       std::fprintf(stderr, "whirl: %s\n", ok.error().message.c_str());
       return 1;

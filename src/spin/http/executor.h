@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <string_view>
 
 #include "common/expected.h"
@@ -16,21 +17,40 @@
 
 namespace whirl::spin::http {
 
-// Lets a watchdog (another thread) stop the guest of one request: the
-// executor attaches its Store while the guest runs. Firing before attach
-// stops the guest as soon as it is attached.
+// Lets another thread stop the guest of one request (the watchdog at the
+// time limit, the server when the client leaves or at the end of the
+// shutdown grace): the executor attaches its Store while the guest runs.
+// Firing before attach stops the guest as soon as it is attached.
 class InterruptSlot {
  public:
+  enum class Reason : uint8_t { None, TimeLimit, ClientGone, Shutdown };
   void attach(wasm::Store* store);
   void detach();
-  void fire();
+  void fire(Reason why);
   bool fired() const;
+  Reason reason() const;  // the first fire's
+
+  // Attached for its lifetime: the store is detached on every path out
+  // (an exception included), before the store itself is destroyed.
+  class Attached {
+   public:
+    Attached(InterruptSlot& slot, wasm::Store* store) : slot_(slot) { slot_.attach(store); }
+    ~Attached() { slot_.detach(); }
+    Attached(const Attached&) = delete;
+    Attached& operator=(const Attached&) = delete;
+
+   private:
+    InterruptSlot& slot_;
+  };
 
  private:
   mutable std::mutex mu_;
   wasm::Store* store_ = nullptr;
-  bool fired_ = false;
+  Reason reason_ = Reason::None;
 };
+
+// Why a stopped guest stopped, for the log line.
+std::string_view describe(InterruptSlot::Reason why);
 
 struct ExecRequest {
   const LoadedComponent& component;
@@ -38,16 +58,19 @@ struct ExecRequest {
   const RouteMatch& match;
   const Request& request;
   std::string_view base_path;
-  uint64_t max_memory = 0;  // bytes per linear memory (0: the engine's default)
+  uint64_t max_memory = 0;  // bytes of linear memory and tables per request (0: the engine's default)
   InterruptSlot& interrupt;
   LogSink& logs;
+  ResponseWriter& response;  // where the executor answers
 };
 
 class Executor {
  public:
   virtual ~Executor() = default;
-  // An error is answered 500 by the trigger, with the message logged.
-  virtual Expected<Response> execute(const ExecRequest& req) = 0;
+  // Answers through `req.response`. An error is logged by the trigger and
+  // answered 500 if no response has started, else the response is cut off.
+  // Must not throw (the trigger treats an exception as an error too).
+  virtual Expected<void> execute(const ExecRequest& req) = 0;
 };
 
 }  // namespace whirl::spin::http

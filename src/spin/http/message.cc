@@ -61,4 +61,84 @@ Response Response::text(unsigned status, std::string body, std::string content_t
   return r;
 }
 
+bool CollectedResponse::start(unsigned status, std::vector<Header> headers) {
+  std::lock_guard lock(mu_);
+  if (started_ || cancelled_) return false;
+  started_ = true;
+  r_.status = status;
+  r_.headers = std::move(headers);
+  return true;
+}
+
+bool CollectedResponse::write(std::string_view bytes) {
+  std::lock_guard lock(mu_);
+  if (!started_ || finished_ || aborted_ || cancelled_) return false;
+  if (r_.body.size() + bytes.size() > limit_) return false;
+  r_.body.append(bytes);
+  return true;
+}
+
+void CollectedResponse::finish() {
+  std::lock_guard lock(mu_);
+  if (!started_) {
+    started_ = true;
+    r_ = Response::empty(500);
+  }
+  finished_ = true;
+}
+
+void CollectedResponse::abort() {
+  std::lock_guard lock(mu_);
+  if (finished_) return;
+  // Nothing has left the process: the failure can still be a clean 500.
+  started_ = finished_ = aborted_ = true;
+  r_ = Response::empty(500);
+}
+
+bool CollectedResponse::started() const {
+  std::lock_guard lock(mu_);
+  return started_;
+}
+
+void CollectedResponse::cancel() {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    hook = hook_;
+  }
+  if (hook) hook();
+}
+
+bool CollectedResponse::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+void CollectedResponse::on_cancel(std::function<void()> hook) {
+  std::unique_lock lock(mu_);
+  hook_ = std::move(hook);
+  if (cancelled_ && hook_) {
+    auto h = hook_;
+    lock.unlock();
+    h();
+  }
+}
+
+bool CollectedResponse::finished() const {
+  std::lock_guard lock(mu_);
+  return finished_;
+}
+
+bool CollectedResponse::aborted() const {
+  std::lock_guard lock(mu_);
+  return aborted_;
+}
+
+Response CollectedResponse::response() const {
+  std::lock_guard lock(mu_);
+  return r_;
+}
+
 }  // namespace whirl::spin::http

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +48,72 @@ struct Response {
 
   static Response text(unsigned status, std::string body, std::string content_type = "text/plain");
   static Response empty(unsigned status) { Response r; r.status = status; return r; }
+};
+
+// Where a handler sends its response: at once (`send`), or the head first
+// and the body in pieces while it is produced (`start`, `write`...,
+// `finish`), so a large or endless body never sits whole in memory. Calls
+// come from one thread (the request's); `cancel` and `cancelled` from any.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // Status and headers; false if already started or cancelled.
+  virtual bool start(unsigned status, std::vector<Header> headers) = 0;
+  // Body bytes after start. Blocks while the client lags (a bounded
+  // buffer: backpressure); false once the client is gone or the response
+  // is cancelled: the producer should stop.
+  virtual bool write(std::string_view bytes) = 0;
+  // The body is complete.
+  virtual void finish() = 0;
+  // The response failed: a 500 if nothing has been sent yet (what was
+  // written is dropped), else the client gets a cut-off response (the
+  // connection closes), never a complete-looking one.
+  virtual void abort() = 0;
+  virtual bool started() const = 0;
+
+  // The client went away, or the server stops the request: wakes a blocked
+  // write and runs the cancel hook (once, on the cancelling thread).
+  virtual void cancel() = 0;
+  virtual bool cancelled() const = 0;
+  // Runs `hook` on cancellation (at once if already cancelled); replaces
+  // any earlier hook, an empty one clears it. It must be cheap and
+  // thread-safe (e.g. interrupt the guest).
+  virtual void on_cancel(std::function<void()> hook) = 0;
+
+  // start + write + finish.
+  bool send(Response r) {
+    if (!start(r.status, std::move(r.headers))) return false;
+    bool ok = r.body.empty() || write(r.body);
+    finish();
+    return ok;
+  }
+};
+
+// A ResponseWriter that keeps the response in memory, up to `body_limit`
+// bytes of body (a write past it fails): for tests and in-process requests.
+class CollectedResponse final : public ResponseWriter {
+ public:
+  explicit CollectedResponse(size_t body_limit = size_t(64) << 20) : limit_(body_limit) {}
+  bool start(unsigned status, std::vector<Header> headers) override;
+  bool write(std::string_view bytes) override;
+  void finish() override;
+  void abort() override;
+  bool started() const override;
+  void cancel() override;
+  bool cancelled() const override;
+  void on_cancel(std::function<void()> hook) override;
+
+  bool finished() const;
+  bool aborted() const;
+  // The response so far (a 500 once aborted).
+  Response response() const;
+
+ private:
+  mutable std::mutex mu_;
+  size_t limit_;
+  Response r_;
+  bool started_ = false, finished_ = false, aborted_ = false, cancelled_ = false;
+  std::function<void()> hook_;
 };
 
 }  // namespace whirl::spin::http

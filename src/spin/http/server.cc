@@ -1,17 +1,24 @@
 // Boost.Beast and Asio stay in this file; exceptions from them stop here.
 #include "spin/http/server.h"
-#include "spin/http/worker_pool.h"
 
+#include <sys/socket.h>
+
+#include <array>
 #include <atomic>
-#include <ctime>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "spin/http/worker_pool.h"
 
 namespace whirl::spin::http {
 
@@ -21,6 +28,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 class Session;
+
+namespace {
 
 // The Date header value, formatted once per second per thread.
 const std::string& http_date() {
@@ -38,24 +47,196 @@ const std::string& http_date() {
   return cached;
 }
 
+// A NUL smuggled into the path as "%00" would cut file names and CGI
+// variables short on the guest's side.
+bool has_encoded_nul(std::string_view target) {
+  auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  for (size_t i = 0; i + 2 < path.size(); ++i)
+    if (path[i] == '%' && path[i + 1] == '0' && path[i + 2] == '0') return true;
+  return false;
+}
+
+// Parse errors that mean "this is not valid HTTP" (400), as opposed to the
+// connection ending or timing out (closed without a reply).
+bool is_bad_request(const beast::error_code& ec) {
+  if (ec.category() != bhttp::make_error_code(bhttp::error::bad_target).category()) return false;
+  switch (static_cast<bhttp::error>(ec.value())) {
+    case bhttp::error::end_of_stream:
+    case bhttp::error::partial_message:
+    case bhttp::error::need_more:
+    case bhttp::error::need_buffer:
+    case bhttp::error::end_of_chunk:
+    case bhttp::error::stale_parser:
+    case bhttp::error::short_read:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+// One response in flight: a worker thread produces it (ResponseWriter),
+// the session's strand sends it (Session::pump). The buffer between them is
+// bounded: a full buffer blocks the producer until the socket drains it.
+class StreamedResponse final : public ResponseWriter, public std::enable_shared_from_this<StreamedResponse> {
+ public:
+  StreamedResponse(std::shared_ptr<Session> s, size_t capacity, bool head_request)
+      : session_(std::move(s)), capacity_(std::max<size_t>(capacity, 1)), head_request_(head_request) {}
+
+  bool start(unsigned status, std::vector<Header> headers) override {
+    std::lock_guard lock(mu_);
+    if (has_head_ || cancelled_) return false;
+    has_head_ = true;
+    status_ = status;
+    headers_ = std::move(headers);
+    return true;
+  }
+
+  bool write(std::string_view bytes) override {
+    std::unique_lock lock(mu_);
+    if (!has_head_ || finished_ || aborted_) return false;
+    while (!bytes.empty()) {
+      if (cancelled_) return false;
+      if (head_request_) {  // nothing is sent; only the length counts
+        body_bytes_ += bytes.size();
+        return true;
+      }
+      if (pending_.size() >= capacity_) {
+        streaming_ = true;
+        kick();
+        cv_.wait(lock);
+        continue;
+      }
+      size_t n = std::min(bytes.size(), capacity_ - pending_.size());
+      pending_.append(bytes.data(), n);
+      body_bytes_ += n;
+      bytes.remove_prefix(n);
+      if (streaming_) kick();
+    }
+    return !cancelled_;
+  }
+
+  void finish() override {
+    std::lock_guard lock(mu_);
+    if (!has_head_) {
+      has_head_ = true;
+      status_ = 500;
+    }
+    finished_ = true;
+    kick();
+  }
+
+  void abort() override {
+    {
+      std::lock_guard lock(mu_);
+      if (finished_ && head_sent_) return;
+      if (!head_sent_) {
+        answer_500();
+      } else {
+        aborted_ = true;
+      }
+      kick();
+    }
+    cv_.notify_all();
+  }
+
+  bool started() const override {
+    std::lock_guard lock(mu_);
+    return has_head_;
+  }
+
+  void cancel() override {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) return;
+      cancelled_ = true;
+      hook = hook_;
+      kick();
+    }
+    cv_.notify_all();
+    if (hook) hook();
+  }
+
+  bool cancelled() const override {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+
+  void on_cancel(std::function<void()> hook) override {
+    std::unique_lock lock(mu_);
+    hook_ = std::move(hook);
+    if (cancelled_ && hook_) {
+      auto h = hook_;
+      lock.unlock();
+      h();
+    }
+  }
+
+  // After the handler returned: no answer is a 500, a half-sent body is cut off.
+  void complete_if_unanswered() {
+    {
+      std::lock_guard lock(mu_);
+      if (finished_ || aborted_) return;
+    }
+    abort();
+  }
+
+ private:
+  friend class Session;
+  void kick();  // with mu_ held: make sure the strand looks at the state
+  void answer_500() {  // with mu_ held, nothing sent yet
+    has_head_ = finished_ = true;
+    status_ = 500;
+    headers_.clear();
+    pending_.clear();
+    body_bytes_ = 0;
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<Session> session_;  // until the response is done
+  const size_t capacity_;
+  const bool head_request_;
+  bool has_head_ = false, streaming_ = false, finished_ = false, aborted_ = false, cancelled_ = false;
+  bool pumping_ = false;    // the strand has work scheduled or a write in flight
+  bool head_sent_ = false;  // strand side
+  unsigned status_ = 200;
+  std::vector<Header> headers_;
+  std::string pending_;
+  uint64_t body_bytes_ = 0;
+  std::function<void()> hook_;
+};
+
 struct HttpServer::Impl {
   ServerOptions opts;
   Handler handler;
   net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  net::strand<net::io_context::executor_type> ctl{ioc.get_executor()};  // accept, stop, grace timer
+  tcp::acceptor acceptor{ctl};
+  net::steady_timer accept_timer{ctl};
+  std::chrono::milliseconds accept_backoff{10};
+  bool accept_paused = false;  // logged once per episode
   std::unique_ptr<WorkerPool> workers;
-  net::strand<net::io_context::executor_type> ctl{ioc.get_executor()};  // stop and grace timer
   net::steady_timer grace_timer{ctl};
   std::atomic<bool> stopping{false};
-  bool grace_started = false;  // on the io_context only
+  bool grace_started = false;  // on ctl only
   std::mutex mu;
   std::set<std::shared_ptr<Session>> sessions;
   std::function<void()> on_grace_expired;
   uint16_t bound_port = 0;
 
   void do_accept();
+  void on_accept_error(const beast::error_code& ec);
   void begin_stop();
   void session_closed(const std::shared_ptr<Session>& s);
+  void log(const std::string& line) {
+    if (opts.log) return opts.log(line);
+    std::fprintf(stderr, "whirl: %s\n", line.c_str());
+    std::fflush(stderr);
+  }
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -84,22 +265,39 @@ class Session : public std::enable_shared_from_this<Session> {
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
 
+  void schedule_pump(std::shared_ptr<StreamedResponse> r) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(r)] { self->pump(r); });
+  }
+
  private:
   void do_read() {
     if (srv_.stopping) return close();
     parser_.emplace();
     parser_->body_limit(srv_.opts.body_limit);
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(srv_.opts.header_limit);
     stream_.expires_after(srv_.opts.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
   }
 
+  bool reply_to_read_error(const beast::error_code& ec) {
+    if (ec == bhttp::error::body_limit) return reply_error(bhttp::status::payload_too_large), true;
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+      return reply_error(bhttp::status::request_header_fields_too_large), true;
+    if (is_bad_request(ec)) return reply_error(bhttp::status::bad_request), true;
+    return false;
+  }
+
   // Answers `Expect: 100-continue` before reading the body (curl waits for it).
   void on_header(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) return reply_error(bhttp::status::payload_too_large);
-    if (ec) return close();
+    if (ec) {
+      if (!reply_to_read_error(ec)) close();
+      return;
+    }
     const auto& h = parser_->get();
+    version_ = h.version();
+    if (has_encoded_nul(std::string_view(h.target().data(), h.target().size())))
+      return reply_error(bhttp::status::bad_request);
     auto expect = h[bhttp::field::expect];
     if (h.version() >= 11 && iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
       if (parser_->content_length() && *parser_->content_length() > srv_.opts.body_limit)
@@ -120,83 +318,236 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) return reply_error(bhttp::status::payload_too_large);
-    if (ec) return close();
+    if (ec) {
+      if (!reply_to_read_error(ec)) close();
+      return;
+    }
     auto msg = parser_->release();
     Request req;
     req.method = std::string(msg.method_string());
     req.set_target(std::string_view(msg.target().data(), msg.target().size()));
     req.version = msg.version();
     req.headers.reserve(8);
-    for (const auto& f : msg)
-      req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    for (const auto& f : msg) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     req.body = std::move(msg.body());
     req.client_ip = client_ip_;
     req.client_port = client_port_;
     keep_alive_ = msg.keep_alive();
-    head_ = msg.method() == bhttp::verb::head;
     version_ = msg.version();
     busy_ = true;
     stream_.expires_never();
+    auto w = std::make_shared<StreamedResponse>(shared_from_this(), srv_.opts.response_buffer,
+                                                msg.method() == bhttp::verb::head);
+    current_ = w;
+    if (srv_.stopping) {
+      w->send(Response::empty(503));
+      return;
+    }
+    std::string key;
+    if (srv_.opts.classify) {
+      try {
+        key = srv_.opts.classify(req);
+      } catch (const std::exception&) {
+      }
+    }
     // The guard keeps the io_context running while a worker handles the request.
     struct Job {
-      std::shared_ptr<Session> self;
       Request req;
       net::executor_work_guard<net::io_context::executor_type> guard;
     };
-    auto job = std::make_shared<Job>(Job{shared_from_this(), std::move(req), net::make_work_guard(srv_.ioc)});
-    srv_.workers->submit([job] {
-      Response res;
-      try {
-        res = job->self->srv_.handler(job->req);
-      } catch (const std::exception&) {
-        res = Response::empty(500);
-      }
-      auto self = job->self;
-      net::post(self->stream_.get_executor(), [job, res = std::move(res)]() mutable {
-        job->self->write(std::move(res));
-        job->guard.reset();
-      });
+    auto job = std::make_shared<Job>(Job{std::move(req), net::make_work_guard(srv_.ioc)});
+    HttpServer::Impl& srv = srv_;
+    srv_.workers->submit(
+        std::move(key),
+        [job, w, &srv] {
+          try {
+            srv.handler(job->req, *w);
+          } catch (const std::exception&) {
+            // answered below: 500, or a cut-off body
+          }
+          w->complete_if_unanswered();
+          job->guard.reset();
+        },
+        [job, w] {
+          Response r = Response::text(503, "the server is busy or shutting down\n");
+          w->send(std::move(r));
+          job->guard.reset();
+        });
+    watch_peer();
+  }
+
+  // While a request runs, notice the client leaving (EOF or reset) so its
+  // guest is stopped instead of running to its time limit.
+  void watch_peer() {
+    if (watching_ || closed_) return;
+    watching_ = true;
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      self->watching_ = false;
+      if (ec || !self->busy_ || self->closed_) return;
+      char c;
+      ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // a pipelined request: read once this response is done
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return self->watch_peer();
+      self->close();
     });
+  }
+
+  // Sends what the worker has produced; runs on the strand, one step at a time.
+  void pump(const std::shared_ptr<StreamedResponse>& r) {
+    std::unique_lock lock(r->mu_);
+    if (closed_) {
+      r->pumping_ = false;
+      return;
+    }
+    if (r->aborted_ || r->cancelled_) {
+      r->pumping_ = false;
+      lock.unlock();
+      return close();
+    }
+    if (!r->head_sent_) {
+      if (r->finished_) return send_whole(r, lock);
+      if (r->streaming_) return send_head(r, lock);
+      r->pumping_ = false;
+      return;
+    }
+    if (!r->pending_.empty()) {
+      auto data = std::make_shared<std::string>(std::move(r->pending_));
+      r->pending_.clear();
+      lock.unlock();
+      r->cv_.notify_all();
+      auto done = [self = shared_from_this(), data, r](beast::error_code ec, size_t) {
+        if (ec) return self->close();
+        self->pump(r);
+      };
+      stream_.expires_after(srv_.opts.idle_timeout);
+      if (chunked_) net::async_write(stream_, bhttp::make_chunk(net::buffer(*data)), std::move(done));
+      else net::async_write(stream_, net::buffer(*data), std::move(done));
+      return;
+    }
+    if (!r->finished_) {
+      r->pumping_ = false;
+      return;
+    }
+    lock.unlock();
+    if (!chunked_) return response_done(r, false);  // HTTP/1.0: the close ends the body
+    stream_.expires_after(srv_.opts.idle_timeout);
+    net::async_write(stream_, bhttp::make_chunk_last(), [self = shared_from_this(), r](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->response_done(r, self->keep_alive_);
+    });
+  }
+
+  template <class Message>
+  void fill_head(Message& out, const StreamedResponse& r) {
+    out.version(version_);
+    out.result(r.status_);
+    for (const auto& h : r.headers_) {
+      if (iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding") || iequals(h.name, "connection"))
+        continue;
+      out.insert(beast::string_view(h.name.data(), h.name.size()), beast::string_view(h.value.data(), h.value.size()));
+    }
+    if (out.find(bhttp::field::date) == out.end()) out.set(bhttp::field::date, http_date());
+  }
+
+  // The whole response is known: one write with Content-Length.
+  void send_whole(const std::shared_ptr<StreamedResponse>& r, std::unique_lock<std::mutex>& lock) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    fill_head(*out, *r);
+    bool keep = keep_alive_ && !srv_.stopping;
+    out->keep_alive(keep);
+    if (r->head_request_) {
+      out->content_length(r->body_bytes_);  // HEAD: the length of the body not sent
+    } else {
+      out->body() = std::move(r->pending_);
+      r->pending_.clear();
+      out->prepare_payload();
+    }
+    r->head_sent_ = true;
+    lock.unlock();
+    r->cv_.notify_all();
+    stream_.expires_after(srv_.opts.idle_timeout);
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, r, keep](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->response_done(r, keep);
+    });
+  }
+
+  // The body goes on: head now, then chunks (HTTP/1.1) or until close (1.0).
+  void send_head(const std::shared_ptr<StreamedResponse>& r, std::unique_lock<std::mutex>& lock) {
+    auto head = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    fill_head(*head, *r);
+    chunked_ = version_ >= 11;
+    if (chunked_) {
+      head->keep_alive(keep_alive_ && !srv_.stopping);
+      head->chunked(true);
+    } else {
+      keep_alive_ = false;
+      head->keep_alive(false);
+    }
+    r->head_sent_ = true;
+    lock.unlock();
+    auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
+    stream_.expires_after(srv_.opts.idle_timeout);
+    bhttp::async_write_header(stream_, *sr, [self = shared_from_this(), head, sr, r](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->pump(r);
+    });
+  }
+
+  void response_done(const std::shared_ptr<StreamedResponse>& r, bool keep) {
+    {
+      std::lock_guard lock(r->mu_);
+      r->pumping_ = false;
+      r->session_.reset();
+    }
+    current_.reset();
+    busy_ = false;
+    chunked_ = false;
+    if (watching_) {
+      beast::error_code ec;
+      stream_.socket().cancel(ec);
+    }
+    if (!keep || srv_.stopping) return close();
+    do_read();
   }
 
   void reply_error(bhttp::status status) {
     keep_alive_ = false;
-    head_ = false;
     busy_ = true;
-    Response r = Response::empty(static_cast<unsigned>(status));
-    write(std::move(r));
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(status, 11);
+    out->set(bhttp::field::date, http_date());
+    out->keep_alive(false);
+    out->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(5));
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->linger_close();
+    });
   }
 
-  void write(Response res) {
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(version_);
-    out->result(static_cast<unsigned>(res.status));
-    for (auto& h : res.headers) {
-      if (iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding") || iequals(h.name, "connection"))
-        continue;
-      out->insert(beast::string_view(h.name.data(), h.name.size()), beast::string_view(h.value.data(), h.value.size()));
-    }
-    if (out->find(bhttp::field::date) == out->end()) out->set(bhttp::field::date, http_date());
-    bool keep = keep_alive_ && !srv_.stopping;
-    out->keep_alive(keep);
-    if (head_) {
-      out->content_length(res.body.size());  // HEAD: the length of the body not sent
-    } else {
-      out->body() = std::move(res.body);
-      out->prepare_payload();
-    }
-    stream_.expires_after(srv_.opts.idle_timeout);
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep](beast::error_code ec, size_t) {
-      self->busy_ = false;
-      if (ec || !keep || self->srv_.stopping) return self->close();
-      self->do_read();
+  // After an error reply: stop sending, read and drop what the client still
+  // sends (bounded), then close; closing with unread input would reset the
+  // connection and could destroy the reply before the client reads it.
+  void linger_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(1));
+    auto scratch = std::make_shared<std::array<char, 4096>>();
+    drain(scratch, 0);
+  }
+
+  void drain(std::shared_ptr<std::array<char, 4096>> scratch, size_t total) {
+    stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch, total](beast::error_code ec,
+                                                                                             size_t n) {
+      if (ec || total + n > 256 * 1024) return self->close();
+      self->drain(scratch, total + n);
     });
   }
 
   void close() {
     if (closed_) return;
     closed_ = true;
+    if (current_) current_->cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -207,22 +558,32 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<StreamedResponse> current_;
   std::string client_ip_ = "0.0.0.0";
   uint16_t client_port_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = true;
-  bool head_ = false;
   bool busy_ = false;
+  bool chunked_ = false;
+  bool watching_ = false;
   bool closed_ = false;
 };
 
+void StreamedResponse::kick() {
+  if (pumping_ || !session_) return;
+  pumping_ = true;
+  session_->schedule_pump(shared_from_this());
+}
+
 void HttpServer::Impl::do_accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (!stopping && acceptor.is_open()) do_accept();
-      return;
-    }
+    if (ec) return on_accept_error(ec);
     if (stopping) return;
+    if (accept_paused) {
+      log("accepting connections again");
+      accept_paused = false;
+    }
+    accept_backoff = std::chrono::milliseconds(10);
     auto s = std::make_shared<Session>(std::move(socket), *this);
     {
       std::lock_guard lock(mu);
@@ -230,6 +591,25 @@ void HttpServer::Impl::do_accept() {
     }
     s->start();
     do_accept();
+  });
+}
+
+// Out of descriptors or memory, accept fails at once again and again: wait
+// (growing to a second) instead of spinning, and say so once.
+void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
+  if (stopping || !acceptor.is_open()) return;
+  int e = ec.value();
+  bool exhausted = ec.category() == boost::system::system_category() &&
+                   (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
+  if (!exhausted) return do_accept();
+  if (!accept_paused) {
+    log("cannot accept connections: " + ec.message() + "; retrying with backoff");
+    accept_paused = true;
+  }
+  accept_timer.expires_after(accept_backoff);
+  accept_backoff = std::min<std::chrono::milliseconds>(accept_backoff * 2, std::chrono::seconds(1));
+  accept_timer.async_wait([this](beast::error_code ec) {
+    if (!ec && !stopping) do_accept();
   });
 }
 
@@ -248,6 +628,8 @@ void HttpServer::Impl::begin_stop() {
   grace_started = true;
   beast::error_code ec;
   acceptor.close(ec);
+  accept_timer.cancel();
+  workers->stop();  // requests still queued are answered 503 now
   std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(mu);
@@ -274,12 +656,20 @@ HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (!impl_->opts.io_threads) impl_->opts.io_threads = std::min(2u, cores);
   if (!impl_->opts.worker_threads) impl_->opts.worker_threads = 2 * cores;
-  impl_->workers = std::make_unique<WorkerPool>(impl_->opts.worker_threads, impl_->opts.max_worker_threads,
-                                                impl_->opts.worker_patience);
+  WorkerPoolOptions wo;
+  wo.core_threads = impl_->opts.worker_threads;
+  wo.max_threads = std::max(impl_->opts.max_worker_threads, impl_->opts.worker_threads);
+  wo.patience = impl_->opts.worker_patience;
+  if (!impl_->opts.max_concurrent_per_key) impl_->opts.max_concurrent_per_key = 4 * cores;
+  wo.per_key_running = impl_->opts.max_concurrent_per_key;
+  wo.max_queued = impl_->opts.max_queued;
+  impl_->workers = std::make_unique<WorkerPool>(wo);
 }
 
-HttpServer::~HttpServer() {
-  impl_->workers->join();
+HttpServer::~HttpServer() { impl_->workers->join(); }
+
+HttpServer::Handler HttpServer::buffered(std::function<Response(const Request&)> fn) {
+  return [fn = std::move(fn)](const Request& r, ResponseWriter& w) { w.send(fn(r)); };
 }
 
 Expected<void> HttpServer::listen() {
@@ -303,10 +693,9 @@ uint16_t HttpServer::port() const { return impl_->bound_port; }
 
 void HttpServer::run(std::function<void()> on_grace_expired) {
   impl_->on_grace_expired = std::move(on_grace_expired);
-  impl_->do_accept();
+  net::dispatch(impl_->ctl, [this] { impl_->do_accept(); });
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < impl_->opts.io_threads; ++i)
-    threads.emplace_back([this] { impl_->ioc.run(); });
+  for (unsigned i = 1; i < impl_->opts.io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
   impl_->workers->join();

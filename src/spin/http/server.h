@@ -1,6 +1,7 @@
 // The HTTP/1.1 server (Boost.Beast): keep-alive, chunked request bodies,
 // requests handled concurrently on a worker pool while I/O threads keep
-// serving. Graceful stop: stop accepting, close idle connections, let
+// serving, response bodies streamed with backpressure. Graceful stop: stop
+// accepting, answer queued requests 503, close idle connections, let
 // in-flight requests finish within a grace period.
 #pragma once
 
@@ -22,9 +23,23 @@ struct ServerOptions {
   unsigned worker_threads = 0;          // 0: 2 * cores (more are added while guests hold them all)
   unsigned max_worker_threads = 64;
   std::chrono::milliseconds worker_patience{100};  // queue wait before an extra worker is added
+  // Requests of one key (see `classify`) running at once; more wait in the
+  // queue without holding a worker. 0: 4 per core, so a flood of CPU-bound
+  // guests on one component leaves the cores to share with other routes.
+  unsigned max_concurrent_per_key = 0;
+  size_t max_queued = 4096;             // requests waiting for a worker beyond this get 503
   uint64_t body_limit = 64ull << 20;    // request bodies larger than this are refused (413)
-  std::chrono::seconds idle_timeout{60};
+  uint32_t header_limit = 64 * 1024;    // request line + headers larger than this are refused (431)
+  // Response bytes buffered per request before the producer blocks; a body
+  // that fits is sent with Content-Length, a longer one streams (chunked).
+  size_t response_buffer = 128 * 1024;
+  std::chrono::seconds idle_timeout{60};   // keep-alive idle, and a stalled client read or write
   std::chrono::milliseconds grace{10000};  // for in-flight requests after stop
+  // Which fairness group a request belongs to (the component it routes
+  // to); empty function: one group.
+  std::function<std::string(const Request&)> classify;
+  // Server-level problems (accept failing, ...); default: stderr.
+  std::function<void(const std::string&)> log;
 };
 
 // "127.0.0.1:3000", "[::1]:3000", "localhost:3000", "0.0.0.0:80" into host
@@ -34,12 +49,17 @@ bool parse_listen_address(const std::string& s, std::string* host, uint16_t* por
 
 class HttpServer {
  public:
-  using Handler = std::function<Response(const Request&)>;
+  // Runs on a worker thread; answers through the writer (an exception or
+  // no answer at all is a 500).
+  using Handler = std::function<void(const Request&, ResponseWriter&)>;
 
   HttpServer(ServerOptions options, Handler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // A handler that computes the whole response at once.
+  static Handler buffered(std::function<Response(const Request&)> fn);
 
   // Binds and listens; errors name the address.
   Expected<void> listen();

@@ -43,39 +43,64 @@ Response HttpTrigger::app_info() const {
   return Response::text(200, j.dump(2), "application/json");
 }
 
-Response HttpTrigger::handle(const Request& req) {
+std::string HttpTrigger::fairness_key(const Request& req) const {
+  if (req.path.compare(0, kWellKnown.size(), kWellKnown) == 0) return {};
+  auto match = router_.route(req.path);
+  return match ? match->component() : std::string();
+}
+
+void HttpTrigger::handle(const Request& req, ResponseWriter& out) {
   if (req.path.compare(0, kWellKnown.size(), kWellKnown) == 0) {
     std::string_view what = std::string_view(req.path).substr(kWellKnown.size());
     if (what == "health") {
       Response r;
       r.body = "OK";
-      return r;
+      out.send(std::move(r));
+    } else if (what == "info") {
+      out.send(app_info());
+    } else {
+      out.send(Response::empty(404));
     }
-    if (what == "info") return app_info();
-    return Response::empty(404);
+    return;
   }
-
   auto match = router_.route(req.path);
-  if (!match) return Response::empty(404);
+  if (!match) {
+    out.send(Response::empty(404));
+    return;
+  }
+  run_component(req, *match, out);
+}
 
-  const HttpTriggerConfig& trig = app_->manifest.http_triggers[match->entry->trigger_index];
-  const LoadedComponent* comp = app_->find(match->component());
+void HttpTrigger::run_component(const Request& req, const RouteMatch& match, ResponseWriter& out) {
+  const HttpTriggerConfig& trig = app_->manifest.http_triggers[match.entry->trigger_index];
+  const LoadedComponent* comp = app_->find(match.component());
   auto ex = executors_.find(trig.executor.kind);
   if (!comp || !comp->module || ex == executors_.end()) {
-    logs_->error("Error processing request: component `" + match->component() + "` cannot be run");
-    return Response::empty(500);
+    logs_->error("Error processing request: component `" + match.component() + "` cannot be run");
+    out.send(Response::empty(500));
+    return;
   }
-
+  // Everything armed or attached for this request is released on every
+  // path out (RAII): a late timer or interrupt never reaches a freed store.
   auto slot = std::make_shared<InterruptSlot>();
-  uint64_t ticket = watchdog_.arm(Watchdog::Clock::now() + options_.timeout, slot);
-  ExecRequest er{*comp, trig, *match, req, app_->manifest.http_base, options_.max_memory, *slot, *logs_};
-  auto result = ex->second->execute(er);
-  watchdog_.cancel(ticket);
+  out.on_cancel([slot] { slot->fire(InterruptSlot::Reason::ClientGone); });
+  Expected<void> result;
+  {
+    Watchdog::Armed armed(watchdog_, Watchdog::Clock::now() + options_.timeout, slot);
+    ExecRequest er{*comp, trig, match, req, app_->manifest.http_base, options_.max_memory, *slot, *logs_, out};
+    try {
+      result = ex->second->execute(er);
+    } catch (const std::bad_alloc&) {
+      result = make_error("component `" + comp->id + "`: out of memory");
+    } catch (const std::exception& e) {
+      result = make_error("component `" + comp->id + "`: " + e.what());
+    }
+  }
+  out.on_cancel({});
   if (!result) {
     logs_->error("Error processing request " + req.method + " " + req.target + ": " + result.error().message);
-    return Response::empty(500);
+    out.abort();
   }
-  return std::move(*result);
 }
 
 }  // namespace whirl::spin::http

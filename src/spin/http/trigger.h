@@ -19,7 +19,7 @@ namespace whirl::spin::http {
 
 struct TriggerOptions {
   std::chrono::milliseconds timeout{30000};  // wall clock per request
-  uint64_t max_memory = 128ull << 20;        // bytes per linear memory
+  uint64_t max_memory = 128ull << 20;        // bytes of linear memory and tables per request
 };
 
 class HttpTrigger {
@@ -30,16 +30,21 @@ class HttpTrigger {
   // Every routed component has an executor for its kind; else an error naming it.
   Expected<void> check_executors() const;
 
-  Response handle(const Request& req);
+  // Answers through `out`; never throws.
+  void handle(const Request& req, ResponseWriter& out);
+  // The fairness group of a request for the server's worker pool: the
+  // component it routes to (empty for reserved routes and 404s).
+  std::string fairness_key(const Request& req) const;
 
   const Router& router() const { return router_; }
   // "  hello: http://127.0.0.1:3000/hello", one per route, as `spin up` lists them.
   std::vector<std::string> route_lines(const std::string& base_url) const;
   // Stops every running guest now (the end of the shutdown grace period).
-  void interrupt_all() { watchdog_.fire_all(); }
+  void interrupt_all() { watchdog_.fire_all(InterruptSlot::Reason::Shutdown); }
 
  private:
   Response app_info() const;
+  void run_component(const Request& req, const RouteMatch& match, ResponseWriter& out);
 
   std::shared_ptr<const LoadedApp> app_;
   TriggerOptions options_;

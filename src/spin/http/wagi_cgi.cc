@@ -211,4 +211,50 @@ Expected<Response> parse_cgi_response(std::string_view out) {
   return res;
 }
 
+bool CgiResponseStream::feed(std::string_view bytes) {
+  if (!error_.empty()) return false;
+  if (started_) return out_.write(bytes);
+  if (!bytes.empty()) any_output_ = true;
+  // Scan only the new bytes for the blank line that ends the header block.
+  size_t old = head_.size();
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    char c = bytes[i];
+    if (c == '\r') continue;
+    if (c == '\n' && last_ == '\n') {
+      head_.append(bytes.data(), i + 1);
+      std::string block = std::move(head_);
+      head_.clear();
+      if (!start(block)) return false;
+      return bytes.size() == i + 1 || out_.write(bytes.substr(i + 1));
+    }
+    last_ = c;
+    if (old + i + 1 > header_limit_) {
+      error_ = "the module's CGI header block is larger than " + std::to_string(header_limit_) + " bytes";
+      return false;
+    }
+  }
+  head_.append(bytes.data(), bytes.size());
+  return true;
+}
+
+bool CgiResponseStream::start(std::string_view block) {
+  auto r = parse_cgi_response(block);
+  if (!r) {
+    error_ = r.error().message;
+    return false;
+  }
+  started_ = true;
+  return out_.start(r->status, std::move(r->headers));
+}
+
+Expected<void> CgiResponseStream::finish() {
+  if (!error_.empty()) return make_error(error_);
+  if (started_) {
+    out_.finish();
+    return {};
+  }
+  if (!any_output_) return make_error("did not write to stdout");
+  return make_error("the module's output has no CGI header block (headers, then an empty line, then the body)");
+}
+
 }  // namespace whirl::spin::http

@@ -1,7 +1,6 @@
 #include "spin/http/wagi_executor.h"
 
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,7 +12,7 @@
 namespace whirl::spin::http {
 namespace {
 
-// An anonymous in-memory file: the guest's stdin, stdout or stderr.
+// An anonymous in-memory file: the guest's stdin.
 class MemFile {
  public:
   MemFile() : fd_(memfd_create("whirl-wagi", MFD_CLOEXEC)) {}
@@ -40,31 +39,8 @@ class MemFile {
     return lseek(fd_, 0, SEEK_SET) == 0;
   }
 
-  std::string contents() const {
-    struct stat st {};
-    if (fstat(fd_, &st) != 0 || st.st_size <= 0) return {};
-    std::string out(size_t(st.st_size), '\0');
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = pread(fd_, out.data() + done, out.size() - done, off_t(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += size_t(n);
-    }
-    out.resize(done);
-    return out;
-  }
-
  private:
   int fd_;
-};
-
-// The guest's stdin, stdout and stderr; one set per worker thread, emptied
-// before each request (cheaper than three new files per request).
-struct Stdio {
-  MemFile in, out, err;
-  bool ok() const { return in.ok() && out.ok() && err.ok(); }
-  bool reset() { return in.reset() && out.reset() && err.reset(); }
 };
 
 std::string describe_trap(const wasm::Trap& t) {
@@ -79,27 +55,34 @@ std::string describe_trap(const wasm::Trap& t) {
 
 }  // namespace
 
-Expected<Response> WagiExecutor::execute(const ExecRequest& r) {
+Expected<void> WagiExecutor::execute(const ExecRequest& r) {
   const std::string& id = r.component.id;
   const auto& wagi = r.trigger.executor.wagi;
   WagiInvocation inv = build_wagi_invocation(r.request, r.match, wagi, r.component.environment, r.base_path);
 
-  thread_local Stdio stdio;
-  if (!stdio.ok() || !stdio.reset())
-    return make_error("cannot create stdio buffers: " + std::string(strerror(errno)));
-  MemFile& in = stdio.in;
-  MemFile& out = stdio.out;
-  MemFile& err = stdio.err;
+  // The request body is the guest's stdin: one memfd per worker thread,
+  // emptied before each request (cheaper than a new file per request).
+  thread_local MemFile in;
+  if (!in.ok() || !in.reset()) return make_error("cannot create the stdin buffer: " + std::string(strerror(errno)));
+  struct EmptyAfter {  // a large body is not kept until the thread's next request
+    MemFile& f;
+    ~EmptyAfter() { f.reset(); }
+  } empty_after{in};
   if (!in.fill(r.request.body)) return make_error("cannot buffer the request body: " + std::string(strerror(errno)));
 
+  CgiResponseStream cgi(r.response, options_.cgi_header_limit);
+  OutputCapture err("stderr", options_.stderr_limit);
   wasi::WasiConfig wc;
   wc.args = std::move(inv.argv);
   wc.env.reserve(inv.env.size());
   for (auto& [k, v] : inv.env) wc.env.push_back(k + "=" + v);
   for (const auto& m : r.component.mounts) wc.preopens.push_back({m.host.string(), m.guest, true});
   wc.stdin_fd = in.fd();
-  wc.stdout_fd = out.fd();
-  wc.stderr_fd = err.fd();
+  wc.stdout_sink = [&cgi](std::string_view b) { return cgi.feed(b); };
+  wc.stderr_sink = [&err](std::string_view b) {
+    err.append(b);
+    return true;
+  };
   auto ctx = wasi::create_wasi(std::move(wc));
   if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
 
@@ -112,40 +95,41 @@ Expected<Response> WagiExecutor::execute(const ExecRequest& r) {
                       " (WAGI components may import only wasi_snapshot_preview1)");
 
   std::optional<std::string> failure;
-  r.interrupt.attach(store.get());
-  auto inst = store->instantiate(r.component.module, *imports);
-  if (!inst) {
-    failure = inst.error().trap ? "trapped while starting: " + describe_trap(*inst.error().trap)
-                                : "cannot instantiate: " + inst.error().message;
-  } else {
-    auto ext = (*inst)->find_export(wagi.entrypoint);
-    if (!ext || ext->kind != wasm::ExternKind::Func || !ext->as_func()->type().params.empty()) {
-      failure = "no exported function \"" + wagi.entrypoint + "\" without parameters";
+  {
+    InterruptSlot::Attached attached(r.interrupt, store.get());
+    auto inst = store->instantiate(r.component.module, *imports);
+    if (!inst) {
+      failure = inst.error().trap ? "trapped while starting: " + describe_trap(*inst.error().trap)
+                                  : "cannot instantiate: " + inst.error().message;
     } else {
-      auto res = store->invoke(ext->as_func(), {});
-      if (!res) {
-        const wasm::Trap& t = res.error();
-        if (t.code == wasm::TrapCode::Exit) {
-          if (t.exit_code != 0) failure = "exited with code " + std::to_string(t.exit_code);
-        } else if (t.code == wasm::TrapCode::Interrupted && r.interrupt.fired()) {
-          failure = "stopped: the request ran past its time limit";
-        } else {
-          failure = "trapped: " + describe_trap(t);
+      auto ext = (*inst)->find_export(wagi.entrypoint);
+      if (!ext || ext->kind != wasm::ExternKind::Func || !ext->as_func()->type().params.empty()) {
+        failure = "no exported function \"" + wagi.entrypoint + "\" without parameters";
+      } else {
+        auto res = store->invoke(ext->as_func(), {});
+        if (!res) {
+          const wasm::Trap& t = res.error();
+          if (t.code == wasm::TrapCode::Exit) {
+            if (t.exit_code != 0) failure = "exited with code " + std::to_string(t.exit_code);
+          } else if (t.code == wasm::TrapCode::Interrupted && r.interrupt.fired()) {
+            failure = std::string(describe(r.interrupt.reason()));
+          } else {
+            failure = "trapped: " + describe_trap(t);
+          }
         }
       }
     }
   }
-  r.interrupt.detach();
-
-  r.logs.component_output(id, "stderr", err.contents());
+  r.logs.component_output(id, "stderr", err.take());
+  if (!cgi.error().empty()) return make_error("component `" + id + "`: " + cgi.error());
   if (failure) return make_error("component `" + id + "` " + *failure);
-  std::string stdout_bytes = out.contents();
-  if (stdout_bytes.empty())
-    return make_error("component `" + id + "` is configured to use the WAGI executor but did not write to stdout; "
-                      "check the `executor` in spin.toml");
-  auto resp = parse_cgi_response(stdout_bytes);
-  if (!resp) return make_error("component `" + id + "`: " + resp.error().message);
-  return resp;
+  if (auto done = cgi.finish(); !done) {
+    if (!cgi.any_output())
+      return make_error("component `" + id + "` is configured to use the WAGI executor but did not write to stdout; "
+                        "check the `executor` in spin.toml");
+    return make_error("component `" + id + "`: " + done.error().message);
+  }
+  return {};
 }
 
 }  // namespace whirl::spin::http

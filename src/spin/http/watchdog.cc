@@ -7,7 +7,7 @@ namespace whirl::spin::http {
 void InterruptSlot::attach(wasm::Store* store) {
   std::lock_guard lock(mu_);
   store_ = store;
-  if (fired_ && store_) store_->interrupt();
+  if (reason_ != Reason::None && store_) store_->interrupt();
 }
 
 void InterruptSlot::detach() {
@@ -15,15 +15,30 @@ void InterruptSlot::detach() {
   store_ = nullptr;
 }
 
-void InterruptSlot::fire() {
+void InterruptSlot::fire(Reason why) {
   std::lock_guard lock(mu_);
-  fired_ = true;
+  if (reason_ == Reason::None) reason_ = why;
   if (store_) store_->interrupt();
 }
 
 bool InterruptSlot::fired() const {
   std::lock_guard lock(mu_);
-  return fired_;
+  return reason_ != Reason::None;
+}
+
+InterruptSlot::Reason InterruptSlot::reason() const {
+  std::lock_guard lock(mu_);
+  return reason_;
+}
+
+std::string_view describe(InterruptSlot::Reason why) {
+  switch (why) {
+    case InterruptSlot::Reason::TimeLimit: return "stopped: the request ran past its time limit";
+    case InterruptSlot::Reason::ClientGone: return "stopped: the client went away";
+    case InterruptSlot::Reason::Shutdown: return "stopped: the server is shutting down";
+    case InterruptSlot::Reason::None: break;
+  }
+  return "interrupted";
 }
 
 Watchdog::Watchdog() : thread_([this] { loop(); }) {}
@@ -56,14 +71,14 @@ void Watchdog::cancel(uint64_t ticket) {
     }
 }
 
-void Watchdog::fire_all() {
+void Watchdog::fire_all(InterruptSlot::Reason why) {
   std::vector<std::shared_ptr<InterruptSlot>> due;
   {
     std::lock_guard lock(mu_);
     for (auto& [_, e] : armed_) due.push_back(e.second);
     armed_.clear();
   }
-  for (auto& s : due) s->fire();
+  for (auto& s : due) s->fire(why);
 }
 
 void Watchdog::loop() {
@@ -85,7 +100,7 @@ void Watchdog::loop() {
       armed_.erase(armed_.begin());
     }
     lock.unlock();
-    for (auto& s : due) s->fire();
+    for (auto& s : due) s->fire(InterruptSlot::Reason::TimeLimit);
     lock.lock();
   }
 }

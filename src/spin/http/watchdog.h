@@ -24,7 +24,21 @@ class Watchdog {
   uint64_t arm(Clock::time_point deadline, std::shared_ptr<InterruptSlot> slot);
   void cancel(uint64_t ticket);
   // Fires every armed slot now (shutdown after the grace period).
-  void fire_all();
+  void fire_all(InterruptSlot::Reason why);
+
+  // Armed for its lifetime: cancelled on every path out.
+  class Armed {
+   public:
+    Armed(Watchdog& w, Clock::time_point deadline, std::shared_ptr<InterruptSlot> slot)
+        : w_(w), ticket_(w.arm(deadline, std::move(slot))) {}
+    ~Armed() { w_.cancel(ticket_); }
+    Armed(const Armed&) = delete;
+    Armed& operator=(const Armed&) = delete;
+
+   private:
+    Watchdog& w_;
+    uint64_t ticket_;
+  };
 
  private:
   void loop();

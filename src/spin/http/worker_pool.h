@@ -44,9 +44,6 @@ class WorkerPool {
  public:
   using Clock = std::chrono::steady_clock;
   explicit WorkerPool(WorkerPoolOptions options);
-  // Transitional, for callers of the unkeyed API: one key, no reject.
-  WorkerPool(unsigned core_threads, unsigned max_threads, std::chrono::milliseconds patience)
-      : WorkerPool(WorkerPoolOptions{.core_threads = core_threads, .max_threads = max_threads, .patience = patience}) {}
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -57,7 +54,6 @@ class WorkerPool {
   // the task started (on the thread calling stop/join or submit). It must
   // be cheap and must not throw; so must `run` not throw. Either may be empty.
   void submit(std::string key, std::function<void()> run, std::function<void()> reject);
-  void submit(std::function<void()> run) { submit({}, std::move(run), {}); }
 
   // Stops accepting and rejects every task that has not started, before
   // returning; running tasks go on. Non-blocking, idempotent.

@@ -89,6 +89,14 @@ Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config) {
     ctx->fds.push_back(f);
   }
   ctx->config = std::move(config);
+  // Sinks point into ctx->config, so they are set once it has its final place.
+  auto sink_fd = [&](uint32_t i, const WasiConfig::OutputSink& sink) {
+    if (!sink) return;
+    ctx->fds[i].host = -1;
+    ctx->fds[i].sink = &sink;
+  };
+  sink_fd(1, ctx->config.stdout_sink);
+  sink_fd(2, ctx->config.stderr_sink);
   return ctx;
 }
 

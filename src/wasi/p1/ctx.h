@@ -16,7 +16,7 @@ namespace whirl::wasi {
 enum Errno : uint16_t {
   kSuccess = 0, k2Big = 1, kAcces = 2, kBadf = 8, kExist = 20, kFault = 21, kInval = 28, kIo = 29,
   kIsdir = 31, kLoop = 32, kNametoolong = 37, kNoent = 44, kNospc = 51, kNosys = 52, kNotdir = 54,
-  kNotempty = 55, kNotsup = 58, kPerm = 63, kSpipe = 70, kXdev = 75, kNotcapable = 76,
+  kNotempty = 55, kNotsup = 58, kPerm = 63, kSpipe = 70, kXdev = 75, kNotcapable = 76, kPipe = 64,
 };
 
 uint16_t errno_from_host(int host_errno);
@@ -27,6 +27,7 @@ enum FileType : uint8_t {
 
 struct Fd {
   int host = -1;
+  const WasiConfig::OutputSink* sink = nullptr;  // a host output stream instead of `host`
   bool open = false;
   bool preopen = false;
   bool is_dir = false;

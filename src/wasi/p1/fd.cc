@@ -26,6 +26,20 @@ bool iovecs(Mem& mem, uint32_t ptr, uint32_t count, std::vector<struct iovec>* o
   return true;
 }
 
+// A host output stream: writable only, not seekable.
+uint16_t sink_write(const WasiConfig::OutputSink& sink, const std::vector<struct iovec>& iov, Mem& mem,
+                    uint32_t out_ptr, bool write, bool positioned) {
+  if (!write) return kBadf;
+  if (positioned) return kSpipe;
+  uint64_t n = 0;
+  for (const auto& v : iov) {
+    if (!sink(std::string_view(static_cast<const char*>(v.iov_base), v.iov_len))) return kPipe;
+    n += v.iov_len;
+  }
+  mem.write<uint32_t>(out_ptr, uint32_t(n));
+  return kSuccess;
+}
+
 uint16_t rw(WasiCtx& ctx, Mem& mem, const wasm::Value* a, bool write, bool positioned) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
@@ -34,6 +48,7 @@ uint16_t rw(WasiCtx& ctx, Mem& mem, const wasm::Value* a, bool write, bool posit
   if (!iovecs(mem, u32(a[1]), u32(a[2]), &iov)) return kFault;
   uint32_t out_ptr = positioned ? u32(a[4]) : u32(a[3]);
   if (!mem.ok(out_ptr, 4)) return kFault;
+  if (f->sink) return sink_write(*f->sink, iov, mem, out_ptr, write, positioned);
   ssize_t n;
   if (positioned) {
     off_t off = off_t(a[3].as_u64());
@@ -54,7 +69,7 @@ uint16_t fd_pread(WasiCtx& c, Mem& m, const wasm::Value* a) { return rw(c, m, a,
 uint16_t fd_close(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
-  if (f->own) close(f->host);
+  if (f->own && !f->sink) close(f->host);
   *f = Fd{};
   return kSuccess;
 }
@@ -62,6 +77,7 @@ uint16_t fd_close(WasiCtx& ctx, Mem&, const wasm::Value* a) {
 uint16_t fd_seek(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kSpipe;
   if (f->is_dir) return kBadf;
   int whence = u32(a[2]) == 0 ? SEEK_SET : u32(a[2]) == 1 ? SEEK_CUR : u32(a[2]) == 2 ? SEEK_END : -1;
   if (whence < 0) return kInval;
@@ -75,6 +91,7 @@ uint16_t fd_seek(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
 uint16_t fd_tell(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kSpipe;
   off_t r = lseek(f->host, 0, SEEK_CUR);
   if (r < 0) return errno_from_host(errno);
   return mem.write<uint64_t>(u32(a[1]), uint64_t(r)) ? kSuccess : kFault;
@@ -83,12 +100,14 @@ uint16_t fd_tell(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
 uint16_t fd_sync(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kSuccess;  // nothing is held back
   return fsync(f->host) == 0 ? kSuccess : errno_from_host(errno);
 }
 
 uint16_t fd_datasync(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kSuccess;
   return fdatasync(f->host) == 0 ? kSuccess : errno_from_host(errno);
 }
 
@@ -97,9 +116,10 @@ uint16_t fd_fdstat_get(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   if (!f) return kBadf;
   uint32_t p = u32(a[1]);
   if (!mem.ok(p, 24)) return kFault;
-  struct stat st;
-  if (fstat(f->host, &st) != 0) return errno_from_host(errno);
-  int fl = fcntl(f->host, F_GETFL);
+  struct stat st {};
+  if (f->sink) st.st_mode = S_IFIFO;  // reported as "unknown", as pipes are
+  else if (fstat(f->host, &st) != 0) return errno_from_host(errno);
+  int fl = f->sink ? 0 : fcntl(f->host, F_GETFL);
   uint16_t flags = 0;
   if (fl >= 0 && (fl & O_APPEND)) flags |= 1;
   if (fl >= 0 && (fl & O_NONBLOCK)) flags |= 4;
@@ -115,6 +135,7 @@ uint16_t fd_fdstat_get(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
 uint16_t fd_fdstat_set_flags(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kSuccess;  // no flags apply to a stream
   int fl = fcntl(f->host, F_GETFL);
   if (fl < 0) return errno_from_host(errno);
   uint32_t w = u32(a[1]);
@@ -125,14 +146,16 @@ uint16_t fd_fdstat_set_flags(WasiCtx& ctx, Mem&, const wasm::Value* a) {
 uint16_t fd_filestat_get(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
-  struct stat st;
-  if (fstat(f->host, &st) != 0) return errno_from_host(errno);
+  struct stat st {};
+  if (f->sink) st.st_mode = S_IFIFO;
+  else if (fstat(f->host, &st) != 0) return errno_from_host(errno);
   return write_filestat(mem, u32(a[1]), st) ? kSuccess : kFault;
 }
 
 uint16_t fd_filestat_set_size(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kInval;
   if (uint16_t e = check_writable(f)) return e;
   return ftruncate(f->host, off_t(a[1].as_u64())) == 0 ? kSuccess : errno_from_host(errno);
 }
@@ -140,6 +163,7 @@ uint16_t fd_filestat_set_size(WasiCtx& ctx, Mem&, const wasm::Value* a) {
 uint16_t fd_filestat_set_times(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kInval;
   if (uint16_t e = check_writable(f)) return e;
   uint32_t fl = u32(a[3]);
   struct timespec ts[2] = {to_timespec(a[1].as_u64(), fl & 1, fl & 2), to_timespec(a[2].as_u64(), fl & 4, fl & 8)};
@@ -201,7 +225,7 @@ uint16_t fd_renumber(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* to = ctx.get(u32(a[1]));
   if (!from || !to) return kBadf;
   if (from == to) return kSuccess;
-  if (to->own) close(to->host);
+  if (to->own && !to->sink) close(to->host);
   *to = *from;
   *from = Fd{};
   return kSuccess;
@@ -236,6 +260,7 @@ uint16_t fd_advise(WasiCtx& ctx, Mem&, const wasm::Value* a) {
 uint16_t fd_allocate(WasiCtx& ctx, Mem&, const wasm::Value* a) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
+  if (f->sink) return kSpipe;
   if (uint16_t e = check_writable(f)) return e;
   int r = posix_fallocate(f->host, off_t(a[1].as_u64()), off_t(a[2].as_u64()));
   return r == 0 ? kSuccess : errno_from_host(r);

@@ -2,6 +2,7 @@
 // functions a module imports, over a sandbox of preopened directories.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,12 @@ struct WasiConfig {
   int stdin_fd = 0;   // host descriptors for guest fds 0..2
   int stdout_fd = 1;
   int stderr_fd = 2;
+  // When set, guest fd 1 / fd 2 is this host function instead of a host
+  // descriptor (a stream, not a file: no seek, no stat of a real file).
+  // Called on the guest's thread; returning false fails the write with
+  // EPIPE (the reader is gone).
+  using OutputSink = std::function<bool(std::string_view bytes)>;
+  OutputSink stdout_sink, stderr_sink;
 };
 
 class WasiCtx;

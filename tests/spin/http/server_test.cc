@@ -8,6 +8,11 @@
 #include <mutex>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "http_client.h"
 #include "spin/http/server.h"
 
@@ -45,7 +50,7 @@ Response echo(const Request& r) {
 }
 
 TEST_F(ServerTest, RoundTripAndKeepAlive) {
-  start(echo);
+  start(HttpServer::buffered(echo));
   Client c(port());
   ASSERT_TRUE(c.connected());
   auto r = c.get("/a/b?x=1");
@@ -60,7 +65,7 @@ TEST_F(ServerTest, RoundTripAndKeepAlive) {
 }
 
 TEST_F(ServerTest, ChunkedAndLargeBodies) {
-  start(echo);
+  start(HttpServer::buffered(echo));
   Client c(port());
   auto r = c.raw(
       "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
@@ -76,7 +81,7 @@ TEST_F(ServerTest, ChunkedAndLargeBodies) {
 }
 
 TEST_F(ServerTest, ExpectContinueAndHead) {
-  start(echo);
+  start(HttpServer::buffered(echo));
   Client c(port());
   auto cont = c.raw("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_EQ(cont.status, 100u) << cont.error;
@@ -93,7 +98,7 @@ TEST_F(ServerTest, ExpectContinueAndHead) {
 TEST_F(ServerTest, BodyOverTheLimitIs413) {
   ServerOptions o;
   o.body_limit = 1000;
-  start(echo, o);
+  start(HttpServer::buffered(echo), o);
   Client c(port());
   test::bhttp::request<test::bhttp::string_body> req{test::bhttp::verb::post, "/", 11};
   req.set(test::bhttp::field::host, "x");
@@ -105,13 +110,13 @@ TEST_F(ServerTest, RequestsRunConcurrently) {
   std::mutex mu;
   std::condition_variable cv;
   int arrived = 0;
-  start([&](const Request& r) {
+  start(HttpServer::buffered([&](const Request& r) {
     std::unique_lock lock(mu);
     ++arrived;
     cv.notify_all();
     bool both = cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived >= 2; });
     return Response::text(200, both ? "together" : "alone");
-  });
+  }));
   auto a = std::async(std::launch::async, [&] { return test::get_once(port(), "/a"); });
   auto b = std::async(std::launch::async, [&] { return test::get_once(port(), "/b"); });
   EXPECT_EQ(a.get().body, "together");
@@ -123,11 +128,11 @@ TEST_F(ServerTest, ExtraWorkerWhenAllAreHeld) {
   o.worker_threads = 1;
   o.worker_patience = std::chrono::milliseconds(20);
   std::atomic<bool> release{false};
-  start([&](const Request& r) {
+  start(HttpServer::buffered([&](const Request& r) {
     if (r.path == "/hold")
       for (int i = 0; i < 2000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return Response::text(200, r.path);
-  }, o);
+  }), o);
   auto held = std::async(std::launch::async, [&] { return test::get_once(port(), "/hold"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto quick = test::get_once(port(), "/quick");  // served by an extra worker while /hold runs
@@ -140,11 +145,11 @@ TEST_F(ServerTest, ExtraWorkerWhenAllAreHeld) {
 TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   std::promise<void> entered;
   std::atomic<bool> release{false};
-  start([&](const Request&) {
+  start(HttpServer::buffered([&](const Request&) {
     entered.set_value();
     for (int i = 0; i < 1000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return Response::text(200, "finished");
-  });
+  }));
   auto reply = std::async(std::launch::async, [&] { return test::get_once(port(), "/slow"); });
   ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
   Client idle(port());  // an idle keep-alive connection must not hold up the stop
@@ -166,11 +171,11 @@ TEST_F(ServerTest, GraceExpiryCallsBack) {
   std::promise<void> entered;
   o.host = "127.0.0.1";
   o.port = 0;
-  server_ = std::make_unique<HttpServer>(o, [&](const Request&) {
+  server_ = std::make_unique<HttpServer>(o, HttpServer::buffered([&](const Request&) {
     entered.set_value();
     for (int i = 0; i < 2000 && !interrupted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return Response::text(200, "late");
-  });
+  }));
   ASSERT_TRUE(server_->listen());
   thread_ = std::thread([&] { server_->run([&] { interrupted = true; }); });
   auto reply = std::async(std::launch::async, [&] { return test::get_once(port(), "/stuck"); });
@@ -182,10 +187,228 @@ TEST_F(ServerTest, GraceExpiryCallsBack) {
 }
 
 TEST(Server, ListenErrorNamesTheAddress) {
-  HttpServer s(ServerOptions{"256.1.1.1", 80}, echo);
+  HttpServer s(ServerOptions{"256.1.1.1", 80}, HttpServer::buffered(echo));
   auto r = s.listen();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("cannot listen on 256.1.1.1:80"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace whirl::spin::http
+
+namespace whirl::spin::http {
+namespace {
+
+// A plain socket for what a well-behaved client would never send.
+class Raw {
+ public:
+  explicit Raw(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~Raw() { close(); }
+  bool connected() const { return connected_; }
+  void send(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
+  // Everything until the peer closes (or 5 s pass).
+  std::string read_all() {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd_, buf, sizeof buf, 0)) > 0) out.append(buf, size_t(n));
+    return out;
+  }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+std::string status_line(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }
+
+TEST_F(ServerTest, MalformedRequestsGet400AndOversizedHeaders431) {
+  std::atomic<int> handled{0};
+  start(HttpServer::buffered([&](const Request& r) {
+    ++handled;
+    return Response::text(200, r.path);
+  }));
+  const char* bad[] = {
+      "GARBAGE\r\n\r\n",
+      "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost x\r\n\r\n",                                      // no colon
+      "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  // bad chunk size
+      "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
+  };
+  for (const char* req : bad) {
+    Raw c(port());
+    ASSERT_TRUE(c.connected());
+    c.send(req);
+    EXPECT_EQ(status_line(c.read_all()), "HTTP/1.1 400 Bad Request") << req;
+  }
+  Raw big(port());
+  big.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_EQ(status_line(big.read_all()), "HTTP/1.1 431 Request Header Fields Too Large");
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(test::get_once(port(), "/fine").body, "/fine");  // still serving
+}
+
+TEST_F(ServerTest, EncodedNulInThePathIs400) {
+  std::atomic<int> handled{0};
+  start(HttpServer::buffered([&](const Request& r) {
+    ++handled;
+    return Response::text(200, r.path);
+  }));
+  EXPECT_EQ(test::get_once(port(), "/files/a%00.txt").status, 400u);
+  EXPECT_EQ(test::get_once(port(), "/%00").status, 400u);
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(test::get_once(port(), "/q?x=%00").status, 200u);  // the query is the guest's to judge
+}
+
+TEST_F(ServerTest, SmallBodiesHaveALengthLargeOnesStream) {
+  start([](const Request& r, ResponseWriter& w) {
+    w.start(200, {{"content-type", "text/plain"}});
+    size_t n = r.path == "/big" ? 5000000 : 1000;
+    std::string piece(1000, 'x');
+    for (size_t done = 0; done < n; done += piece.size())
+      if (!w.write(piece)) return;
+    w.finish();
+  });
+  test::Client c(port());
+  auto small = c.get("/small");
+  EXPECT_EQ(small.status, 200u) << small.error;
+  EXPECT_EQ(std::string(small.headers["content-length"]), "1000");
+  auto big = c.get("/big");
+  EXPECT_EQ(big.status, 200u) << big.error;
+  EXPECT_EQ(big.body.size(), 5000000u);
+  EXPECT_EQ(std::string(big.headers["transfer-encoding"]), "chunked");
+  EXPECT_EQ(c.get("/small").body.size(), 1000u);  // the connection is still in step
+}
+
+// A producer without end meets a client that does not read: its writes
+// block (bounded memory) and fail once the client leaves.
+TEST_F(ServerTest, StreamingHasBackpressureAndStopsWhenTheClientLeaves) {
+  std::atomic<uint64_t> written{0};
+  std::promise<void> stopped;
+  start([&](const Request&, ResponseWriter& w) {
+    w.start(200, {{"content-type", "application/octet-stream"}});
+    std::string piece(64 * 1024, 'x');
+    for (int i = 0; i < 16384 && w.write(piece); ++i) written += piece.size();  // at most 1 GiB
+    stopped.set_value();
+  });
+  Raw c(port());
+  int small = 64 * 1024;
+  setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  c.send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  uint64_t first = written.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(written.load(), first);           // blocked, not buffering on
+  EXPECT_LT(first, uint64_t(32) << 20);       // socket buffers plus one bounded buffer
+  c.close();
+  EXPECT_EQ(stopped.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_LT(written.load(), uint64_t(64) << 20);
+}
+
+TEST_F(ServerTest, ClientLeavingCancelsTheRequest) {
+  std::promise<void> entered, cancelled;
+  start([&](const Request&, ResponseWriter& w) {
+    std::atomic<bool> gone{false};
+    w.on_cancel([&] { gone = true; });
+    entered.set_value();
+    for (int i = 0; i < 2000 && !gone; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    w.on_cancel({});
+    if (gone) cancelled.set_value();
+    w.send(Response::text(200, "too late"));
+  });
+  Raw c(port());
+  c.send("GET /work HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  c.close();
+  EXPECT_EQ(cancelled.get_future().wait_for(std::chrono::seconds(3)), std::future_status::ready);
+}
+
+TEST_F(ServerTest, FailureBeforeTheHeadIs500AfterItCutsTheBodyOff) {
+  start([](const Request& r, ResponseWriter& w) {
+    if (r.path == "/throw") throw std::runtime_error("boom");
+    w.start(200, {{"content-type", "text/plain"}});
+    if (r.path == "/early") {
+      w.write("partial");
+      w.abort();  // nothing sent yet: still a clean 500
+      return;
+    }
+    std::string piece(64 * 1024, 'y');
+    for (int i = 0; i < 8; ++i) w.write(piece);  // past the buffer: the head is out
+    w.abort();
+  });
+  EXPECT_EQ(test::get_once(port(), "/throw").status, 500u);
+  auto early = test::get_once(port(), "/early");
+  EXPECT_EQ(early.status, 500u);
+  EXPECT_TRUE(early.body.empty());
+  auto late = test::get_once(port(), "/late");
+  EXPECT_FALSE(late.error.empty());  // a cut-off chunked body, not a complete response
+}
+
+// Stop: a request still queued is answered 503 at once, the running one finishes.
+TEST_F(ServerTest, StopAnswersQueuedRequests503) {
+  ServerOptions o;
+  o.worker_threads = 1;
+  o.max_concurrent_per_key = 1;
+  o.classify = [](const Request&) { return std::string("one"); };
+  std::promise<void> entered;
+  std::atomic<bool> release{false};
+  start(HttpServer::buffered([&](const Request& r) {
+    if (r.path == "/first") {
+      entered.set_value();
+      for (int i = 0; i < 2000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return Response::text(200, r.path);
+  }), o);
+  auto first = std::async(std::launch::async, [&] { return test::get_once(port(), "/first"); });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto queued = std::async(std::launch::async, [&] { return test::get_once(port(), "/queued"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto began = std::chrono::steady_clock::now();
+  server_->request_stop();
+  auto q = queued.get();
+  EXPECT_EQ(q.status, 503u) << q.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(2));
+  EXPECT_FALSE(release.load());
+  release = true;
+  EXPECT_EQ(first.get().body, "/first");
+}
+
+// One key flooding the pool does not hold up another key's request.
+TEST_F(ServerTest, AFloodedComponentDoesNotStarveAnother) {
+  ServerOptions o;
+  o.worker_threads = 2;
+  o.max_worker_threads = 4;
+  o.max_concurrent_per_key = 2;
+  o.classify = [](const Request& r) { return r.path; };
+  std::atomic<bool> release{false};
+  start(HttpServer::buffered([&](const Request& r) {
+    if (r.path == "/slow")
+      for (int i = 0; i < 2000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return Response::text(200, r.path);
+  }), o);
+  std::vector<std::future<test::Reply>> flood;
+  for (int i = 0; i < 20; ++i)
+    flood.push_back(std::async(std::launch::async, [&] { return test::get_once(port(), "/slow"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(test::get_once(port(), "/healthy").body, "/healthy");
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(500));
+  release = true;
+  for (auto& f : flood) EXPECT_EQ(f.get().status, 200u);
 }
 
 }  // namespace

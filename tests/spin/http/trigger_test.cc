@@ -34,18 +34,25 @@ class MemoryLogs : public LogSink {
   std::string out, errors;
 };
 
-// Answers with what it was given; "/loop" spins until interrupted (bounded).
+// Answers with what it was given; "/loop" spins until interrupted (bounded);
+// "/throw" throws with a store attached to the request's interrupt slot.
 class FakeExecutor : public Executor {
  public:
-  Expected<Response> execute(const ExecRequest& r) override {
+  Expected<void> execute(const ExecRequest& r) override {
     if (r.request.path == "/fail") return make_error("guest trapped: unreachable");
     if (r.request.path == "/loop") {
       for (int i = 0; i < 2000 && !r.interrupt.fired(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      return make_error(r.interrupt.fired() ? "stopped at the time limit" : "not stopped");
+      return make_error(r.interrupt.fired() ? std::string(describe(r.interrupt.reason())) : "not stopped");
+    }
+    if (r.request.path == "/throw") {
+      auto store = wasm::Store::create();
+      InterruptSlot::Attached attached(r.interrupt, store.get());
+      throw std::bad_alloc();
     }
     r.logs.component_output(r.component.id, "stderr", "log line\n");
-    return Response::text(200, r.component.id + " " + r.match.pattern().based + " " + r.match.trailing + " mem=" +
-                                   std::to_string(r.max_memory));
+    r.response.send(Response::text(200, r.component.id + " " + r.match.pattern().based + " " + r.match.trailing +
+                                            " mem=" + std::to_string(r.max_memory)));
+    return {};
   }
 };
 
@@ -90,15 +97,24 @@ Request get(std::string target) {
   return r;
 }
 
+Response run(HttpTrigger& t, const Request& req) {
+  CollectedResponse out;
+  t.handle(req, out);
+  EXPECT_TRUE(out.finished());
+  return out.response();
+}
+
 TEST(Trigger, RoutesToTheExecutor) {
   auto logs = std::make_shared<MemoryLogs>();
   HttpTrigger t(make_app(kApp), TriggerOptions{}, logs);
   t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
   ASSERT_TRUE(t.check_executors());
-  auto r = t.handle(get("/hello/ann"));
+  auto r = run(t, get("/hello/ann"));
   EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(t.fairness_key(get("/hello/ann")), "hello");
+  EXPECT_EQ(t.fairness_key(get("/.well-known/spin/health")), "");
   EXPECT_EQ(r.body, "hello /hello/:name  mem=134217728");
-  r = t.handle(get("/x/y"));
+  r = run(t, get("/x/y"));
   EXPECT_EQ(r.body, "all /... /x/y mem=134217728");
   EXPECT_EQ(logs->out, "hello/stderr: log line\nall/stderr: log line\n");
 }
@@ -106,16 +122,16 @@ TEST(Trigger, RoutesToTheExecutor) {
 TEST(Trigger, ReservedRoutes) {
   HttpTrigger t(make_app(kApp), TriggerOptions{}, std::make_shared<MemoryLogs>());
   t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
-  auto h = t.handle(get("/.well-known/spin/health"));
+  auto h = run(t, get("/.well-known/spin/health"));
   EXPECT_EQ(h.status, 200u);
   EXPECT_EQ(h.body, "OK");
-  auto i = t.handle(get("/.well-known/spin/info"));
+  auto i = run(t, get("/.well-known/spin/info"));
   EXPECT_EQ(i.status, 200u);
   EXPECT_EQ(i.header("content-type").value_or(""), "application/json");
   auto j = nlohmann::json::parse(i.body);
   EXPECT_EQ(j["name"], "demo");
   EXPECT_EQ(j["version"], "0.3.0");
-  EXPECT_EQ(t.handle(get("/.well-known/spin/other")).status, 404u);  // even with a catch-all route
+  EXPECT_EQ(run(t, get("/.well-known/spin/other")).status, 404u);  // even with a catch-all route
 }
 
 TEST(Trigger, NoMatchIs404) {
@@ -131,15 +147,15 @@ source = "c.wasm"
 )");
   HttpTrigger t(app, TriggerOptions{}, std::make_shared<MemoryLogs>());
   t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
-  EXPECT_EQ(t.handle(get("/other")).status, 404u);
-  EXPECT_EQ(t.handle(get("/only")).status, 200u);
+  EXPECT_EQ(run(t, get("/other")).status, 404u);
+  EXPECT_EQ(run(t, get("/only")).status, 200u);
 }
 
 TEST(Trigger, ExecutorErrorIs500AndLogged) {
   auto logs = std::make_shared<MemoryLogs>();
   HttpTrigger t(make_app(kApp), TriggerOptions{}, logs);
   t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
-  auto r = t.handle(get("/fail"));
+  auto r = run(t, get("/fail"));
   EXPECT_EQ(r.status, 500u);
   EXPECT_TRUE(r.body.empty());
   EXPECT_NE(logs->errors.find("GET /fail: guest trapped: unreachable"), std::string::npos) << logs->errors;
@@ -151,9 +167,40 @@ TEST(Trigger, TimeLimitInterrupts) {
   o.timeout = std::chrono::milliseconds(50);
   HttpTrigger t(make_app(kApp), o, logs);
   t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
-  EXPECT_EQ(t.handle(get("/loop")).status, 500u);
-  EXPECT_NE(logs->errors.find("stopped at the time limit"), std::string::npos) << logs->errors;
-  EXPECT_EQ(t.handle(get("/hello/x")).status, 200u);  // still serving
+  EXPECT_EQ(run(t, get("/loop")).status, 500u);
+  EXPECT_NE(logs->errors.find("ran past its time limit"), std::string::npos) << logs->errors;
+  EXPECT_EQ(run(t, get("/hello/x")).status, 200u);  // still serving
+}
+
+TEST(Trigger, ClientGoneInterrupts) {
+  auto logs = std::make_shared<MemoryLogs>();
+  HttpTrigger t(make_app(kApp), TriggerOptions{}, logs);
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  CollectedResponse out;
+  std::thread leaver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    out.cancel();
+  });
+  auto began = std::chrono::steady_clock::now();
+  t.handle(get("/loop"), out);
+  leaver.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5));
+  EXPECT_NE(logs->errors.find("the client went away"), std::string::npos) << logs->errors;
+}
+
+// An exception out of an executor is a 500, and nothing armed for the
+// request (time limit, interrupt slot) outlives it: the watchdog firing
+// later must not touch the destroyed store.
+TEST(Trigger, ExceptionIs500AndReleasesTheRequest) {
+  auto logs = std::make_shared<MemoryLogs>();
+  TriggerOptions o;
+  o.timeout = std::chrono::milliseconds(20);
+  HttpTrigger t(make_app(kApp), o, logs);
+  t.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<FakeExecutor>());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(run(t, get("/throw")).status, 500u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past every deadline the requests had
+  EXPECT_NE(logs->errors.find("out of memory"), std::string::npos) << logs->errors;
+  EXPECT_EQ(run(t, get("/hello/x")).status, 200u);
 }
 
 TEST(Trigger, ComponentModelExecutorIsNotSupportedYet) {

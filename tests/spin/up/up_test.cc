@@ -73,6 +73,23 @@ source = ")" + src + R"("
 )";
 }
 
+// Logs are written by a background thread: wait (bounded) for a text to show up.
+bool eventually_contains(const std::function<std::string()>& read, const std::string& needle) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < end) {
+    if (read().find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::map<std::string, std::string> lines_to_map(const std::string& body) {
   std::map<std::string, std::string> m;
   std::istringstream in(body);
@@ -256,17 +273,15 @@ TEST_F(UpServer, InfiniteLoopStopsAtTheTimeout) {
   EXPECT_EQ(get("/exact").status, 200u);  // served while the loop runs
   auto r = slow.get();
   EXPECT_EQ(r.status, 500u) << r.error;
-  EXPECT_NE(proc_->stderr_text().find("time limit"), std::string::npos);
+  EXPECT_TRUE(eventually_contains([&] { return proc_->stderr_text(); }, "time limit"));
   EXPECT_EQ(get("/exact").status, 200u);
 }
 
 TEST_F(UpServer, StderrIsLogged) {
   EXPECT_EQ(get("/probe/stderr").status, 200u);
-  std::ifstream log(dir_ / ".spin" / "logs" / "probe_stderr.txt");
-  std::stringstream ss;
-  ss << log.rdbuf();
-  EXPECT_NE(ss.str().find("probe says hello on stderr"), std::string::npos);
-  EXPECT_NE(proc_->stderr_text().find("probe says hello on stderr"), std::string::npos);
+  auto log = dir_ / ".spin" / "logs" / "probe_stderr.txt";
+  EXPECT_TRUE(eventually_contains([&] { return read_text(log); }, "probe says hello on stderr"));
+  EXPECT_TRUE(eventually_contains([&] { return proc_->stderr_text(); }, "probe says hello on stderr"));
 }
 
 TEST_F(UpServer, FilesAreMounted) {
