@@ -29,6 +29,8 @@ struct UpOptions {
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
   unsigned workers = 0;
+  unsigned max_concurrent = 0;
+  uint64_t max_request_body = 64ull << 20;
 };
 
 int fail(const std::string& what) {
@@ -92,6 +94,8 @@ int up(const UpOptions& o) {
   sopts.host = host;
   sopts.port = port;
   sopts.worker_threads = o.workers;
+  sopts.max_concurrent_per_key = o.max_concurrent;
+  sopts.body_limit = o.max_request_body;
   sopts.classify = [&trigger](const spin::http::Request& r) { return trigger.fairness_key(r); };
   spin::http::HttpServer server(sopts, [&trigger](const spin::http::Request& r, spin::http::ResponseWriter& w) {
     trigger.handle(r, w);
@@ -135,8 +139,12 @@ void add_up_command(CLI::App& app, int* exit_code) {
       ->allow_extra_args(false);
   cmd->add_option("--runtime-config-file", o->runtime_config, "Runtime configuration file");
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
-  cmd->add_option("--max-memory", o->max_memory, "Linear memory limit per request, in bytes")->capture_default_str();
+  cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")->capture_default_str();
   cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");
+  cmd->add_option("--max-concurrent-per-component", o->max_concurrent,
+                  "Requests of one component running at once; more wait queued (0: 4 per core)");
+  cmd->add_option("--max-request-body", o->max_request_body, "Largest request body in bytes (larger: 413)")
+      ->capture_default_str();
   cmd->callback([o, exit_code] { *exit_code = up(*o); });
 }
 

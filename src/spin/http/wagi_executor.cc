@@ -44,13 +44,8 @@ class MemFile {
 };
 
 std::string describe_trap(const wasm::Trap& t) {
-  std::string s = t.message;
-  if (!t.backtrace.empty()) {
-    s += " (wasm backtrace:";
-    for (size_t i = 0; i < t.backtrace.size() && i < 8; ++i) s += " " + t.backtrace[i].name;
-    s += ")";
-  }
-  return s;
+  if (t.backtrace.empty()) return t.message;
+  return t.message + " (wasm backtrace: " + wasm::format_backtrace_inline(t) + ")";
 }
 
 }  // namespace

@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -21,7 +23,9 @@ namespace whirl::test {
 
 class UpProcess {
  public:
-  UpProcess(const std::vector<std::string>& args, const std::string& stderr_path) : stderr_path_(stderr_path) {
+  // `max_files` > 0: the child's RLIMIT_NOFILE.
+  UpProcess(const std::vector<std::string>& args, const std::string& stderr_path, rlim_t max_files = 0)
+      : stderr_path_(stderr_path) {
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
@@ -30,6 +34,10 @@ class UpProcess {
       int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (err >= 0) dup2(err, 2);
       close(out[0]);
+      if (max_files > 0) {
+        struct rlimit rl{max_files, max_files};
+        setrlimit(RLIMIT_NOFILE, &rl);
+      }
       std::vector<char*> argv;
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
@@ -113,6 +121,31 @@ class UpProcess {
   }
 
   pid_t pid() const { return pid_; }
+
+  // Resident memory in KiB (0 if unknown).
+  uint64_t rss_kib() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+    return 0;
+  }
+
+  // CPU time used so far (user + system), in seconds.
+  double cpu_seconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(close_paren + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {  // field 3 is the state
+      if (i == 14) utime = std::stoull(f);
+      if (i == 15) stime = std::stoull(f);
+    }
+    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+  }
 
  private:
   pid_t pid_ = -1;

@@ -4,8 +4,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
+#include <memory>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "../http/http_client.h"
 #include "process.h"
@@ -70,7 +76,28 @@ environment = { WHO = "other" }
 
 [component.hidden]
 source = ")" + src + R"("
+
+[[trigger.http]]
+route = "/table"
+component = "table"
+executor = { type = "wagi" }
+
+[component.table]
+source = "table.wasm"
 )";
+}
+
+// A module whose table asks for 2^32 - 1 elements (32 GiB of references).
+std::string huge_table_module() {
+  const unsigned char bytes[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                    // magic, version
+      0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                                // type: () -> ()
+      0x03, 0x02, 0x01, 0x00,                                            // func 0: type 0
+      0x04, 0x08, 0x01, 0x70, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f,        // table funcref, min 2^32-1
+      0x07, 0x0a, 0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00,  // export "_start"
+      0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,                                // body: end
+  };
+  return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
 
 // Logs are written by a background thread: wait (bounded) for a text to show up.
@@ -101,12 +128,17 @@ std::map<std::string, std::string> lines_to_map(const std::string& body) {
   return m;
 }
 
+void write_app(const fs::path& dir) {
+  write(dir / "spin.toml", probe_manifest());
+  write(dir / "assets" / "hello.txt", "file contents\n");
+  write(dir / "table.wasm", huge_table_module());
+}
+
 class UpServer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = temp_dir("shared");
-    write(dir_ / "spin.toml", probe_manifest());
-    write(dir_ / "assets" / "hello.txt", "file contents\n");
+    write_app(dir_);
     proc_ = new UpProcess({WHIRL_BINARY, "up", "-f", dir_.string(), "--listen", "127.0.0.1:0", "--timeout", "2",
                            "--env", "CLI_VAR=from-cli"},
                           (dir_ / "stderr.txt").string());
@@ -299,6 +331,114 @@ struct BadCase {
   std::string expect;
 };
 
+// A socket that sends a request and then does what a test says (read
+// nothing, leave): the clients a server must survive.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawClient() { close(); }
+  bool ok() const { return ok_; }
+  void send(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
+  void shrink_receive_buffer() {
+    int small = 64 * 1024;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+  bool ok_ = false;
+};
+
+// Before: each request's guest filled a memfd at ~1 GB/s until its time
+// limit. Now the body streams with backpressure: a client that does not
+// read holds the guest, not the host's memory.
+TEST_F(UpServer, EndlessOutputDoesNotGrowTheHost) {
+  uint64_t before = proc_->rss_kib();
+  std::vector<std::unique_ptr<RawClient>> readers;
+  for (int i = 0; i < 4; ++i) {
+    readers.push_back(std::make_unique<RawClient>(port_));
+    readers.back()->shrink_receive_buffer();
+    readers.back()->send("GET /probe/endless HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  uint64_t during = proc_->rss_kib();
+  EXPECT_LT(during, before + 64 * 1024) << "RSS " << before << " KiB -> " << during << " KiB";
+  readers.clear();
+  EXPECT_EQ(get("/exact").status, 200u);
+  auto big = get("/probe/big");  // a streamed body arrives whole
+  EXPECT_EQ(big.status, 200u) << big.error;
+  EXPECT_EQ(big.body, std::string(5000000, 'b'));
+}
+
+TEST_F(UpServer, StderrIsCappedPerRequest) {
+  auto r = get("/probe/stderrflood");
+  EXPECT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body, "flooded\n");
+  auto log = dir_ / ".spin" / "logs" / "probe_stderr.txt";
+  EXPECT_TRUE(eventually_contains([&] { return read_text(log); }, "bytes of stderr dropped"));
+  EXPECT_LT(fs::file_size(log), uint64_t(2) << 20);  // 1 MiB kept of 3 MiB written
+}
+
+TEST_F(UpServer, StackExhaustionLogsABoundedBacktrace) {
+  auto before = proc_->stderr_text().size();
+  EXPECT_EQ(get("/probe/recurse").status, 500u);
+  EXPECT_TRUE(eventually_contains([&] { return proc_->stderr_text(); }, "frames omitted"));
+  EXPECT_LT(proc_->stderr_text().size() - before, 8000u);
+}
+
+TEST_F(UpServer, ClientLeavingStopsItsGuest) {
+  {
+    RawClient c(port_);
+    ASSERT_TRUE(c.ok());
+    c.send("GET /probe/loop?left HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // Well before the 2 s time limit.
+  auto began = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually_contains([&] { return proc_->stderr_text(); }, "the client went away"));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(1500));
+}
+
+TEST_F(UpServer, HugeTableIsAnErrorNotAnAllocation) {
+  uint64_t before = proc_->rss_kib();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(get("/table").status, 500u);
+  EXPECT_TRUE(eventually_contains([&] { return proc_->stderr_text(); }, "table of 4294967295 elements exceeds"));
+  EXPECT_LT(proc_->rss_kib(), before + 64 * 1024);
+  EXPECT_EQ(get("/exact").status, 200u);
+}
+
+TEST_F(UpServer, EncodedNulInThePathIs400) {
+  EXPECT_EQ(get("/probe/a%00b").status, 400u);
+  EXPECT_EQ(get("/exact").status, 200u);
+}
+
+// 100 CPU-bound requests on one component; another component still answers
+// quickly (per-component cap, the rest queued without a thread).
+TEST_F(UpServer, CpuFloodDoesNotStarveOtherRoutes) {
+  std::vector<std::unique_ptr<RawClient>> flood;
+  for (int i = 0; i < 100; ++i) {
+    flood.push_back(std::make_unique<RawClient>(port_));
+    flood.back()->send("GET /probe/loop?flood HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto began = std::chrono::steady_clock::now();
+  auto r = get("/probe/special");
+  auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_EQ(r.status, 200u) << r.error;
+  EXPECT_LT(took, std::chrono::milliseconds(800));
+  flood.clear();  // the clients leave: their guests are stopped
+}
+
 TEST(UpErrors, BadManifests) {
   std::string src = WHIRL_SPIN_PROBE;
   std::string head = "spin_manifest_version = 2\n[application]\nname = \"bad\"\n";
@@ -339,8 +479,7 @@ TEST(UpErrors, NoManifest) {
 
 TEST(UpShutdown, SigtermLetsTheRequestInFlightComplete) {
   auto dir = temp_dir("sigterm");
-  write(dir / "spin.toml", probe_manifest());
-  fs::create_directories(dir / "assets");
+  write_app(dir);
   UpProcess p({WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0"}, (dir / "stderr.txt").string());
   uint16_t port = p.wait_serving();
   ASSERT_NE(port, 0) << p.stderr_text();
@@ -354,6 +493,36 @@ TEST(UpShutdown, SigtermLetsTheRequestInFlightComplete) {
   EXPECT_EQ(r.body, "slept\n");
   EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 0);
   EXPECT_FALSE(Client(port).connected());
+  fs::remove_all(dir);
+}
+
+// Out of descriptors, accept fails at once again and again: the server
+// backs off (no spinning core), says so once, and serves again when
+// descriptors are free.
+TEST(UpLimits, OutOfDescriptorsBacksOffAndRecovers) {
+  auto dir = temp_dir("emfile");
+  write_app(dir);
+  UpProcess p({WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0"}, (dir / "stderr.txt").string(), 64);
+  uint16_t port = p.wait_serving();
+  ASSERT_NE(port, 0) << p.stderr_text();
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 100; ++i) idle.push_back(std::make_unique<RawClient>(port));
+  ASSERT_TRUE(eventually_contains([&] { return p.stderr_text(); }, "cannot accept connections"));
+  double cpu_before = p.cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_LT(p.cpu_seconds() - cpu_before, 0.3);  // a spinning accept loop burns the whole second
+  std::string err = p.stderr_text();
+  size_t first = err.find("cannot accept connections");
+  EXPECT_EQ(err.find("cannot accept connections", first + 1), std::string::npos) << err;
+  idle.clear();
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    served = get_once(port, "/exact").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served) << p.stderr_text();
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 0);
   fs::remove_all(dir);
 }
 

@@ -9,6 +9,12 @@ extern char** environ;
 
 static int starts(const char* s, const char* p) { return strncmp(s, p, strlen(p)) == 0; }
 
+// Recursion without end: the engine's call depth limit stops it. The call
+// goes through a volatile pointer so the compiler cannot make it a loop.
+static int recurse(int n);
+static int (*volatile recurse_ptr)(int) = recurse;
+static int recurse(int n) { return recurse_ptr(n + 1) + 1; }
+
 int main(int argc, char** argv) {
   const char* info = getenv("PATH_INFO");
   const char* query = getenv("QUERY_STRING");
@@ -18,6 +24,29 @@ int main(int argc, char** argv) {
     volatile unsigned long n = 0;
     for (;;) n++;
   }
+  if (starts(what, "/endless")) {  // a body without end: stopped by the time limit or the client leaving
+    static char chunk[65536];
+    memset(chunk, 'e', sizeof chunk);
+    printf("Content-Type: application/octet-stream\n\n");
+    for (;;)
+      if (fwrite(chunk, 1, sizeof chunk, stdout) != sizeof chunk) return 1;
+  }
+  if (starts(what, "/stderrflood")) {  // 3 MiB of stderr, then an answer
+    static char line[1024];
+    memset(line, 's', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    for (int i = 0; i < 3 * 1024; i++) fwrite(line, 1, sizeof line, stderr);
+    printf("Content-Type: text/plain\n\nflooded\n");
+    return 0;
+  }
+  if (starts(what, "/big")) {  // 5,000,000 bytes of body
+    static char chunk[50000];
+    memset(chunk, 'b', sizeof chunk);
+    printf("Content-Type: application/octet-stream\n\n");
+    for (int i = 0; i < 100; i++) fwrite(chunk, 1, sizeof chunk, stdout);
+    return 0;
+  }
+  if (starts(what, "/recurse")) return recurse(1) == 0;
   if (starts(what, "/exit")) {
     printf("Content-Type: text/plain\n\nexiting\n");
     exit(3);
