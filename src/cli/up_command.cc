@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "platform/vm.h"
 #include "spin/app/app.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
@@ -48,6 +49,7 @@ struct TempDir {
 };
 
 int up(const UpOptions& o) {
+  platform::heap_return_large_blocks();
   // SIGINT/SIGTERM are taken by a waiting thread; block them before any thread starts.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

@@ -1,5 +1,6 @@
 #include "platform/vm.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -38,6 +39,13 @@ void vm_prefault(void* p, size_t bytes) {
   (void)p;
   (void)bytes;
 #endif
+}
+
+void heap_return_large_blocks() {
+  // A fixed mmap threshold (glibc otherwise raises it as large blocks are
+  // freed, up to 32 MiB, and then keeps such blocks in its arenas).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);
 }
 
 }  // namespace whirl::platform

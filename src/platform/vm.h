@@ -23,4 +23,10 @@ void vm_prefault(void* p, size_t bytes);
 // in 2 MiB steps. A hint: ignored where the kernel has THP off.
 void vm_advise_huge(void* base, size_t bytes);
 
+// For servers: the C heap gives large freed blocks back to the system at
+// once instead of keeping them in per-thread arenas. Request-sized buffers
+// (a guest's captured output, bodies) would otherwise stay resident after a
+// burst, per worker thread.
+void heap_return_large_blocks();
+
 }  // namespace whirl::platform

@@ -547,7 +547,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (closed_) return;
     closed_ = true;
-    if (current_) current_->cancel();
+    if (current_) {
+      // The producer's writes fail from now on; the response lets go of
+      // the session (else the two would keep each other alive).
+      current_->cancel();
+      std::lock_guard lock(current_->mu_);
+      current_->session_.reset();
+    }
+    current_.reset();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
