@@ -63,7 +63,7 @@ Response Response::text(unsigned status, std::string body, std::string content_t
 
 bool CollectedResponse::start(unsigned status, std::vector<Header> headers) {
   std::lock_guard lock(mu_);
-  if (started_ || cancelled_) return false;
+  if (started_ || cancel_.cancelled()) return false;
   started_ = true;
   r_.status = status;
   r_.headers = std::move(headers);
@@ -72,7 +72,7 @@ bool CollectedResponse::start(unsigned status, std::vector<Header> headers) {
 
 bool CollectedResponse::write(std::string_view bytes) {
   std::lock_guard lock(mu_);
-  if (!started_ || finished_ || aborted_ || cancelled_) return false;
+  if (!started_ || finished_ || aborted_ || cancel_.cancelled()) return false;
   if (r_.body.size() + bytes.size() > limit_) return false;
   r_.body.append(bytes);
   return true;
@@ -98,32 +98,6 @@ void CollectedResponse::abort() {
 bool CollectedResponse::started() const {
   std::lock_guard lock(mu_);
   return started_;
-}
-
-void CollectedResponse::cancel() {
-  std::function<void()> hook;
-  {
-    std::lock_guard lock(mu_);
-    if (cancelled_) return;
-    cancelled_ = true;
-    hook = hook_;
-  }
-  if (hook) hook();
-}
-
-bool CollectedResponse::cancelled() const {
-  std::lock_guard lock(mu_);
-  return cancelled_;
-}
-
-void CollectedResponse::on_cancel(std::function<void()> hook) {
-  std::unique_lock lock(mu_);
-  hook_ = std::move(hook);
-  if (cancelled_ && hook_) {
-    auto h = hook_;
-    lock.unlock();
-    h();
-  }
 }
 
 bool CollectedResponse::finished() const {

@@ -50,6 +50,41 @@ struct Response {
   static Response empty(unsigned status) { Response r; r.status = status; return r; }
 };
 
+// The cancellation half of a ResponseWriter: a flag and a hook.
+class Cancellation {
+ public:
+  // Sets the flag and runs the hook (outside the lock); false if it was set already.
+  bool cancel() {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) return false;
+      cancelled_ = true;
+      hook = hook_;
+    }
+    if (hook) hook();
+    return true;
+  }
+  bool cancelled() const {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+  // Replaces the hook (an empty one clears it); runs it at once if already cancelled.
+  void on_cancel(std::function<void()> hook) {
+    std::unique_lock lock(mu_);
+    hook_ = std::move(hook);
+    if (!cancelled_ || !hook_) return;
+    auto h = hook_;
+    lock.unlock();
+    h();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::function<void()> hook_;
+};
+
 // Where a handler sends its response: at once (`send`), or the head first
 // and the body in pieces while it is produced (`start`, `write`...,
 // `finish`), so a large or endless body never sits whole in memory. Calls
@@ -99,9 +134,9 @@ class CollectedResponse final : public ResponseWriter {
   void finish() override;
   void abort() override;
   bool started() const override;
-  void cancel() override;
-  bool cancelled() const override;
-  void on_cancel(std::function<void()> hook) override;
+  void cancel() override { cancel_.cancel(); }
+  bool cancelled() const override { return cancel_.cancelled(); }
+  void on_cancel(std::function<void()> hook) override { cancel_.on_cancel(std::move(hook)); }
 
   bool finished() const;
   bool aborted() const;
@@ -112,8 +147,8 @@ class CollectedResponse final : public ResponseWriter {
   mutable std::mutex mu_;
   size_t limit_;
   Response r_;
-  bool started_ = false, finished_ = false, aborted_ = false, cancelled_ = false;
-  std::function<void()> hook_;
+  bool started_ = false, finished_ = false, aborted_ = false;
+  Cancellation cancel_;
 };
 
 }  // namespace whirl::spin::http

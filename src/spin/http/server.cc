@@ -87,7 +87,7 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
 
   bool start(unsigned status, std::vector<Header> headers) override {
     std::lock_guard lock(mu_);
-    if (has_head_ || cancelled_) return false;
+    if (has_head_ || cancel_.cancelled()) return false;
     has_head_ = true;
     status_ = status;
     headers_ = std::move(headers);
@@ -98,7 +98,7 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
     std::unique_lock lock(mu_);
     if (!has_head_ || finished_ || aborted_) return false;
     while (!bytes.empty()) {
-      if (cancelled_) return false;
+      if (cancel_.cancelled()) return false;
       if (head_request_) {  // nothing is sent; only the length counts
         body_bytes_ += bytes.size();
         return true;
@@ -115,7 +115,7 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
       bytes.remove_prefix(n);
       if (streaming_) kick();
     }
-    return !cancelled_;
+    return !cancel_.cancelled();
   }
 
   void finish() override {
@@ -148,32 +148,16 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
   }
 
   void cancel() override {
-    std::function<void()> hook;
+    if (!cancel_.cancel()) return;
     {
       std::lock_guard lock(mu_);
-      if (cancelled_) return;
-      cancelled_ = true;
-      hook = hook_;
       kick();
     }
     cv_.notify_all();
-    if (hook) hook();
   }
 
-  bool cancelled() const override {
-    std::lock_guard lock(mu_);
-    return cancelled_;
-  }
-
-  void on_cancel(std::function<void()> hook) override {
-    std::unique_lock lock(mu_);
-    hook_ = std::move(hook);
-    if (cancelled_ && hook_) {
-      auto h = hook_;
-      lock.unlock();
-      h();
-    }
-  }
+  bool cancelled() const override { return cancel_.cancelled(); }
+  void on_cancel(std::function<void()> hook) override { cancel_.on_cancel(std::move(hook)); }
 
   // After the handler returned: no answer is a 500, a half-sent body is cut off.
   void complete_if_unanswered() {
@@ -200,14 +184,14 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
   std::shared_ptr<Session> session_;  // until the response is done
   const size_t capacity_;
   const bool head_request_;
-  bool has_head_ = false, streaming_ = false, finished_ = false, aborted_ = false, cancelled_ = false;
+  bool has_head_ = false, streaming_ = false, finished_ = false, aborted_ = false;
+  Cancellation cancel_;
   bool pumping_ = false;    // the strand has work scheduled or a write in flight
   bool head_sent_ = false;  // strand side
   unsigned status_ = 200;
   std::vector<Header> headers_;
   std::string pending_;
   uint64_t body_bytes_ = 0;
-  std::function<void()> hook_;
 };
 
 struct HttpServer::Impl {
@@ -399,7 +383,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r->pumping_ = false;
       return;
     }
-    if (r->aborted_ || r->cancelled_) {
+    if (r->aborted_ || r->cancel_.cancelled()) {
       r->pumping_ = false;
       lock.unlock();
       return close();

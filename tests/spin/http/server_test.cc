@@ -8,12 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "http_client.h"
+#include "raw_client.h"
 #include "spin/http/server.h"
 
 namespace whirl::spin::http {
@@ -199,39 +195,7 @@ TEST(Server, ListenErrorNamesTheAddress) {
 namespace whirl::spin::http {
 namespace {
 
-// A plain socket for what a well-behaved client would never send.
-class Raw {
- public:
-  explicit Raw(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~Raw() { close(); }
-  bool connected() const { return connected_; }
-  void send(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
-  // Everything until the peer closes (or 5 s pass).
-  std::string read_all() {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd_, buf, sizeof buf, 0)) > 0) out.append(buf, size_t(n));
-    return out;
-  }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
+using test::RawClient;
 
 std::string status_line(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }
 
@@ -250,12 +214,12 @@ TEST_F(ServerTest, MalformedRequestsGet400AndOversizedHeaders431) {
       "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
   };
   for (const char* req : bad) {
-    Raw c(port());
+    RawClient c(port());
     ASSERT_TRUE(c.connected());
     c.send(req);
     EXPECT_EQ(status_line(c.read_all()), "HTTP/1.1 400 Bad Request") << req;
   }
-  Raw big(port());
+  RawClient big(port());
   big.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100 * 1024, 'a') + "\r\n\r\n");
   EXPECT_EQ(status_line(big.read_all()), "HTTP/1.1 431 Request Header Fields Too Large");
   EXPECT_EQ(handled.load(), 0);
@@ -305,9 +269,8 @@ TEST_F(ServerTest, StreamingHasBackpressureAndStopsWhenTheClientLeaves) {
     for (int i = 0; i < 16384 && w.write(piece); ++i) written += piece.size();  // at most 1 GiB
     stopped.set_value();
   });
-  Raw c(port());
-  int small = 64 * 1024;
-  setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  RawClient c(port());
+  c.shrink_receive_buffer();
   c.send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   uint64_t first = written.load();
@@ -330,7 +293,7 @@ TEST_F(ServerTest, ClientLeavingCancelsTheRequest) {
     if (gone) cancelled.set_value();
     w.send(Response::text(200, "too late"));
   });
-  Raw c(port());
+  RawClient c(port());
   c.send("GET /work HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
   c.close();
