@@ -32,6 +32,7 @@ struct UpOptions {
   unsigned workers = 0;
   unsigned max_concurrent = 0;
   uint64_t max_request_body = 64ull << 20;
+  unsigned deprioritize_after_ms = 100;
 };
 
 int fail(const std::string& what) {
@@ -98,6 +99,7 @@ int up(const UpOptions& o) {
   sopts.worker_threads = o.workers;
   sopts.max_concurrent_per_key = o.max_concurrent;
   sopts.body_limit = o.max_request_body;
+  sopts.demote_after = std::chrono::milliseconds(o.deprioritize_after_ms);
   sopts.classify = [&trigger](const spin::http::Request& r) { return trigger.fairness_key(r); };
   spin::http::HttpServer server(sopts, [&trigger](const spin::http::Request& r, spin::http::ResponseWriter& w) {
     trigger.handle(r, w);
@@ -146,6 +148,9 @@ void add_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-concurrent-per-component", o->max_concurrent,
                   "Requests of one component running at once; more wait queued (0: 4 per core)");
   cmd->add_option("--max-request-body", o->max_request_body, "Largest request body in bytes (larger: 413)")
+      ->capture_default_str();
+  cmd->add_option("--deprioritize-after", o->deprioritize_after_ms,
+                  "Milliseconds after which a running request continues at a lower CPU priority (0: never)")
       ->capture_default_str();
   cmd->callback([o, exit_code] { *exit_code = up(*o); });
 }

@@ -654,6 +654,7 @@ HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make
   if (!impl_->opts.max_concurrent_per_key) impl_->opts.max_concurrent_per_key = 4 * cores;
   wo.per_key_running = impl_->opts.max_concurrent_per_key;
   wo.max_queued = impl_->opts.max_queued;
+  wo.demote_after = impl_->opts.demote_after;
   impl_->workers = std::make_unique<WorkerPool>(wo);
 }
 

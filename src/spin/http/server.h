@@ -28,6 +28,10 @@ struct ServerOptions {
   // guests on one component leaves the cores to share with other routes.
   unsigned max_concurrent_per_key = 0;
   size_t max_queued = 4096;             // requests waiting for a worker beyond this get 503
+  // A request running longer than this continues at a lower CPU priority,
+  // so short requests of other routes are not slowed by long CPU-bound
+  // guests (0: never).
+  std::chrono::milliseconds demote_after{100};
   uint64_t body_limit = 64ull << 20;    // request bodies larger than this are refused (413)
   uint32_t header_limit = 64 * 1024;    // request line + headers larger than this are refused (431)
   // Response bytes buffered per request before the producer blocks; a body

@@ -1,5 +1,8 @@
 #include "spin/http/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <system_error>
 
@@ -12,7 +15,9 @@ WorkerPool::WorkerPool(WorkerPoolOptions o)
       cap_(o.per_key_running),
       max_queued_(o.max_queued),
       patience_(o.patience),
-      idle_timeout_(o.idle_timeout) {
+      idle_timeout_(o.idle_timeout),
+      demote_after_(o.demote_after),
+      demoted_nice_(o.demoted_nice) {
   std::unique_lock lock(mu_);
   for (unsigned i = 0; i < core_; ++i)
     if (!spawn(false, std::nullopt)) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
@@ -133,7 +138,8 @@ void WorkerPool::submit(std::string key, std::function<void()> run, std::functio
 
 void WorkerPool::work(Worker* w) {
   std::unique_lock lock(mu_);
-  while (true) {
+  w->tid = gettid();
+  while (!w->demoted) {
     if (!w->slot && !stopping_) {
       // Work may have queued while this thread ran a task or was starting:
       // it takes that itself rather than wake another worker for it.
@@ -161,12 +167,20 @@ void WorkerPool::work(Worker* w) {
       Task t = std::move(*w->slot);
       w->slot.reset();
       k = t.key;
+      if (demote_after_.count()) {
+        w->running_since = Clock::now();
+        if (!sup_wakes_at_ || *sup_wakes_at_ > *w->running_since + demote_after_) sup_cv_.notify_one();
+      }
       lock.unlock();
       if (t.run) t.run();
     }  // the task's captures are released outside the lock
     lock.lock();
+    w->running_since.reset();
     finished(k);
   }
+  // A demoted core thread is replaced by the supervisor: a thread spawned
+  // here would inherit the lowered priority.
+  if (w->demoted && !w->extra && !stopping_) ++core_replacements_;
   --threads_;
   dead_.push_back(w);
   sup_cv_.notify_one();
@@ -177,6 +191,8 @@ void WorkerPool::work(Worker* w) {
 void WorkerPool::supervise() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    sup_wakes_at_.reset();
+    for (; core_replacements_ > 0; --core_replacements_) spawn(false, std::nullopt);
     if (!dead_.empty()) {
       std::vector<std::thread> done;
       for (Worker* w : dead_) {
@@ -195,18 +211,41 @@ void WorkerPool::supervise() {
         if (!k.waiting.empty() && (!cap_ || k.running < cap_))
           if (!oldest || k.waiting.front().queued < *oldest) oldest = k.waiting.front().queued;
     }
+    auto demote_due = demote_long_tasks();
+    auto wait = [&](std::optional<Clock::time_point> until) {
+      sup_wakes_at_ = until;
+      if (until) sup_cv_.wait_until(lock, *until);
+      else sup_cv_.wait(lock);
+    };
     if (!oldest) {
-      sup_cv_.wait(lock);
+      wait(demote_due);
       continue;
     }
     auto due = *oldest + patience_;
     if (Clock::now() < due) {
-      sup_cv_.wait_until(lock, due);
+      wait(demote_due ? std::min(due, *demote_due) : due);
       continue;
     }
     KeyEntry* k = eligible();
     if (k && !spawn(true, take(k))) sup_cv_.wait_for(lock, std::max(patience_, std::chrono::milliseconds(10)));
   }
+}
+
+std::optional<WorkerPool::Clock::time_point> WorkerPool::demote_long_tasks() {
+  if (!demote_after_.count()) return std::nullopt;
+  std::optional<Clock::time_point> next;
+  auto now = Clock::now();
+  for (auto& w : workers_) {
+    if (!w.running_since || w.demoted) continue;
+    auto due = *w.running_since + demote_after_;
+    if (due <= now) {
+      // Raising a nice value needs no privilege; the thread is replaced after its task.
+      w.demoted = setpriority(PRIO_PROCESS, id_t(w.tid), demoted_nice_) == 0;
+    } else if (!next || due < *next) {
+      next = due;
+    }
+  }
+  return next;
 }
 
 void WorkerPool::stop() {

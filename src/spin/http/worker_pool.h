@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,12 @@ struct WorkerPoolOptions {
   size_t max_queued = 0;                           // waiting tasks beyond this are rejected (0: no cap)
   unsigned reserve_threads = 8;                    // beyond max_threads, for keys with nothing running
   std::chrono::milliseconds idle_timeout{2000};    // an extra thread without work this long leaves
+  // A task running longer than this has its thread's CPU priority lowered
+  // (nice `demoted_nice`), so short tasks are scheduled ahead of long
+  // CPU-bound ones; the thread is replaced after that task (a thread cannot
+  // raise its priority again without privilege). 0: never.
+  std::chrono::milliseconds demote_after{0};
+  int demoted_nice = 10;
 };
 
 class WorkerPool {
@@ -83,6 +90,9 @@ class WorkerPool {
     std::condition_variable cv;
     std::optional<Task> slot;  // handed over, not yet taken by the thread
     bool extra = false;
+    pid_t tid = 0;                        // set by the thread itself
+    std::optional<Clock::time_point> running_since;  // a task is running
+    bool demoted = false;
   };
 
   // All with mu_ held.
@@ -96,10 +106,14 @@ class WorkerPool {
 
   void work(Worker* w);
   void supervise();
+  // Lowers the priority of threads whose task ran past demote_after; the
+  // next time one is due. With mu_ held.
+  std::optional<Clock::time_point> demote_long_tasks();
 
   const unsigned core_, max_, ceiling_, cap_;
   const size_t max_queued_;
-  const std::chrono::milliseconds patience_, idle_timeout_;
+  const std::chrono::milliseconds patience_, idle_timeout_, demote_after_;
+  const int demoted_nice_;
 
   mutable std::mutex mu_;
   std::condition_variable sup_cv_, ready_cv_;
@@ -107,6 +121,8 @@ class WorkerPool {
   size_t waiting_ = 0;
   unsigned busy_ = 0, threads_ = 0;
   uint64_t next_seq_ = 0;
+  unsigned core_replacements_ = 0;                  // demoted core threads that left
+  std::optional<Clock::time_point> sup_wakes_at_;   // the supervisor's next timed wake-up
   bool stopping_ = false;
   std::list<Worker> workers_;          // stable addresses; reaped by the supervisor
   std::vector<Worker*> idle_core_, idle_extra_;  // core threads are handed work first

@@ -1,6 +1,7 @@
 // The request worker pool: growth without lost wake-ups, per-key caps,
 // fairness between keys, queue limits and stopping.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -284,6 +285,32 @@ TEST(WorkerPool, IdleExtraThreadsExit) {
   // The core thread still serves.
   pool.submit("a", [&] { done.add(); }, {});
   ASSERT_TRUE(done.reach(5));
+}
+
+int own_nice() { return getpriority(PRIO_PROCESS, 0); }
+
+// A long task's thread runs on at a lower priority; a short task never
+// does, and after the long one a thread at normal priority serves again.
+TEST(WorkerPool, LongTasksAreDemotedAndTheirThreadReplaced) {
+  WorkerPool pool({.core_threads = 1, .max_threads = 2, .patience = 5ms, .demote_after = 50ms});
+  std::promise<std::pair<int, int>> long_nice;
+  pool.submit("long", [&] {
+    int before = own_nice();
+    auto end = std::chrono::steady_clock::now() + 2s;
+    while (own_nice() == before && std::chrono::steady_clock::now() < end) {
+    }
+    long_nice.set_value({before, own_nice()});
+  }, {});
+  auto f = long_nice.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  auto [before, after] = f.get();
+  EXPECT_EQ(after, before + 10);
+  std::promise<int> next_nice;
+  pool.submit("short", [&] { next_nice.set_value(own_nice()); }, {});
+  auto g = next_nice.get_future();
+  ASSERT_EQ(g.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(g.get(), before);
+  EXPECT_TRUE(threads_become(pool, 1));
 }
 
 }  // namespace
