@@ -1,6 +1,24 @@
 #include "wasm/module.h"
 
+#include <algorithm>
+
 namespace whirl::wasm {
+
+std::byte* Arena::allocate(size_t bytes) {
+  bytes = (bytes + 7) & ~size_t(7);
+  if (bytes > left_) {
+    // A value larger than a quarter chunk gets a chunk of its own; the
+    // current chunk's rest stays usable for smaller ones.
+    if (bytes > kChunkBytes / 4) return chunks_.emplace_back(new std::byte[bytes]).get();
+    chunks_.emplace_back(new std::byte[kChunkBytes]);
+    next_ = chunks_.back().get();
+    left_ = kChunkBytes;
+  }
+  std::byte* p = next_;
+  next_ += bytes;
+  left_ -= bytes;
+  return p;
+}
 
 BlockType BlockType::from_imm(uint64_t imm) {
   auto s = static_cast<int64_t>(imm);
@@ -50,8 +68,9 @@ GlobalType Module::global_type(uint32_t index) const {
 }
 
 std::string Module::func_name(uint32_t index) const {
-  auto it = func_names.find(index);
-  return it == func_names.end() ? std::string() : it->second;
+  auto it = std::lower_bound(func_names.begin(), func_names.end(), index,
+                             [](const auto& entry, uint32_t i) { return entry.first < i; });
+  return it == func_names.end() || it->first != index ? std::string() : it->second;
 }
 
 }  // namespace whirl::wasm

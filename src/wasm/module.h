@@ -2,8 +2,10 @@
 // validator, the runtime and every execution tier read. Immutable once decoded.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <map>
+#include <cstring>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <span>
@@ -80,13 +82,42 @@ struct Export {
   uint32_t index = 0;
 };
 
-// A function defined in the module (not imported).
+// Storage that never moves: chunks, each value one slice of one chunk. It
+// holds a module's decoded bodies (Function's spans) and the interpreter's
+// code, so a million small functions are not a million allocations (and
+// their malloc overhead) of each kind.
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  // T must be trivially copyable.
+  template <class T>
+  std::span<T> copy(const T* data, size_t n) {
+    if (n == 0) return {};
+    T* p = reinterpret_cast<T*>(allocate(n * sizeof(T)));
+    std::memcpy(static_cast<void*>(p), data, n * sizeof(T));
+    return {p, n};
+  }
+  template <class T>
+  std::span<T> copy(const std::vector<T>& v) { return copy(v.data(), v.size()); }
+
+ private:
+  static constexpr size_t kChunkBytes = size_t(1) << 20;
+  std::byte* allocate(size_t bytes);  // 8-byte aligned
+  std::vector<std::unique_ptr<std::byte[]>> chunks_;
+  std::byte* next_ = nullptr;
+  size_t left_ = 0;
+};
+
+// A function defined in the module (not imported). Its spans point into
+// Module::body_storage.
 struct Function {
   uint32_t type_index = 0;
-  std::vector<ValType> locals;   // declared locals, expanded (params not included)
-  std::vector<Instr> body;       // ends with the function's final End
-  std::vector<uint32_t> br_tables;  // br_table targets, see Instr
-  uint32_t code_offset = 0;      // offset of the body in the binary
+  uint32_t code_offset = 0;             // offset of the body in the binary
+  std::span<const ValType> locals;      // declared locals, expanded (params not included)
+  std::span<const Instr> body;          // ends with the function's final End
+  std::span<const uint32_t> br_tables;  // br_table targets, see Instr
 };
 
 struct Global {
@@ -133,10 +164,12 @@ struct Module {
   // input when the caller lends it (a large module's data and debug sections
   // are not copied), else one buffer.
   std::shared_ptr<const void> byte_storage;
+  // Owns the functions' bodies, locals and br_table targets (shared by copies).
+  std::shared_ptr<Arena> body_storage;
 
   // From the "name" custom section, when present and well formed.
   std::optional<std::string> module_name;
-  std::map<uint32_t, std::string> func_names;
+  std::vector<std::pair<uint32_t, std::string>> func_names;  // by increasing index
 
   // Counts of imports by kind, filled by the decoder.
   uint32_t num_imported_funcs = 0;

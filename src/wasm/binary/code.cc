@@ -1,6 +1,7 @@
 // Instruction decoding: opcode lookup from the shared opcode table, immediates
 // by ImmKind (see module.h for where each immediate goes), block structure,
 // locals and function bodies.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <string>
@@ -172,6 +173,9 @@ bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32
         break;
       case ImmKind::BlockType:
         if (!block_type(r, in.imm)) return false;
+        if (ctl_.size() > kMaxNestingDepth)
+          return r.fail(in.offset, "blocks nested too deeply (implementation limit: " +
+                                       std::to_string(kMaxNestingDepth) + " levels)");
         ctl_.push_back(b == 0x04 ? kIf : kPlain);
         break;
       case ImmKind::LabelIdx:
@@ -265,7 +269,7 @@ bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32
   }
 }
 
-bool InstrDecoder::decode_function(Reader& r, Function& f, uint64_t& module_locals) {
+bool InstrDecoder::decode_function(Reader& r, Function& f, uint64_t& module_locals, Arena& arena) {
   uint32_t size = 0;
   size_t at = r.pos();
   if (!r.len32(size)) return false;
@@ -279,7 +283,7 @@ bool InstrDecoder::decode_function(Reader& r, Function& f, uint64_t& module_loca
   uint32_t runs = 0;
   if (!r.len32(runs)) return false;
   local_runs_.clear();
-  local_runs_.reserve(runs);
+  local_runs_.reserve(std::min<size_t>(runs, size / 2 + 1));  // a run takes 2 bytes or more
   uint64_t total = 0;
   for (uint32_t i = 0; i < runs; ++i) {
     uint32_t count = 0;
@@ -296,18 +300,19 @@ bool InstrDecoder::decode_function(Reader& r, Function& f, uint64_t& module_loca
   if (module_locals > kMaxModuleLocals)
     return r.fail(start, "too many locals (implementation limit: " +
                              std::to_string(kMaxModuleLocals) + " per module)");
-  f.locals.reserve(static_cast<size_t>(total));
-  for (const auto& [count, t] : local_runs_) f.locals.insert(f.locals.end(), count, t);
+  locals_.clear();
+  for (const auto& [count, t] : local_runs_) locals_.insert(locals_.end(), count, t);
+  f.locals = arena.copy(locals_);
 
-  // Decode into warm scratch buffers, then copy into exactly sized vectors:
+  // Decode into warm scratch buffers, then copy into the module's arena:
   // the instruction count is not known up front, and growing or over-
-  // reserving the final vectors costs far more (fresh pages) than the copy.
+  // reserving final vectors costs far more (fresh pages) than the copy.
   body_.clear();
   br_tables_.clear();
   if (!decode(r, body_, br_tables_)) return false;
   if (r.pos() != start + size) return r.fail(start, "section size mismatch");
-  f.body.assign(body_.begin(), body_.end());
-  f.br_tables.assign(br_tables_.begin(), br_tables_.end());
+  f.body = arena.copy(body_);
+  f.br_tables = arena.copy(br_tables_);
   return true;
 }
 

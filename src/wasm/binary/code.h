@@ -40,7 +40,8 @@ class InstrDecoder {
   // Decodes one code section entry: size, locals, body. Checks that the body
   // ends exactly at the declared size. `module_locals` accumulates the
   // expanded locals of all functions for the module-wide limit.
-  bool decode_function(Reader& r, Function& f, uint64_t& module_locals);
+  // The body, locals and targets are stored in `arena`.
+  bool decode_function(Reader& r, Function& f, uint64_t& module_locals, Arena& arena);
 
   // Set when memory.init or data.drop was decoded (they need a DataCount
   // section); the caller resets it.
@@ -51,6 +52,7 @@ class InstrDecoder {
 
   std::vector<uint8_t> ctl_;  // control stack: kinds of the open blocks
   std::vector<std::pair<uint32_t, ValType>> local_runs_;
+  std::vector<ValType> locals_;
   std::vector<Instr> body_;
   std::vector<uint32_t> br_tables_;
 };

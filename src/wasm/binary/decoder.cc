@@ -282,7 +282,7 @@ class ModuleDecoder {
 
   bool table_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, m_.num_imported_tables, kMaxTables, "tables")) return false;
     m_.tables.resize(n);
     for (uint32_t i = 0; i < n; ++i)
       if (!table_type(m_.tables[i])) return false;
@@ -291,7 +291,7 @@ class ModuleDecoder {
 
   bool memory_section() {
     uint32_t n = 0;
-    if (!r_.len32(n)) return false;
+    if (!count(n, m_.num_imported_memories, kMaxMemories, "memories")) return false;
     m_.memories.resize(n);
     for (uint32_t i = 0; i < n; ++i)
       if (!limits(m_.memories[i].limits)) return false;
@@ -408,8 +408,9 @@ class ModuleDecoder {
     m_.functions.reserve(bounded(n, r_.remaining(), 3));
     instrs_.data_index_used = false;
     uint64_t module_locals = 0;
+    m_.body_storage = std::make_shared<Arena>();
     for (uint32_t i = 0; i < n; ++i)
-      if (!instrs_.decode_function(r_, m_.functions.emplace_back(), module_locals)) return false;
+      if (!instrs_.decode_function(r_, m_.functions.emplace_back(), module_locals, *m_.body_storage)) return false;
     code_uses_data_index_ = instrs_.data_index_used;
     return true;
   }

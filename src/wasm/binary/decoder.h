@@ -32,6 +32,8 @@ inline constexpr uint32_t kMaxFunctions = 1'000'000;  // imported and defined
 inline constexpr uint32_t kMaxImports = 100'000;
 inline constexpr uint32_t kMaxExports = 100'000;
 inline constexpr uint32_t kMaxGlobals = 1'000'000;    // imported and defined
+inline constexpr uint32_t kMaxTables = 100;           // imported and defined
+inline constexpr uint32_t kMaxMemories = 100;         // imported and defined
 inline constexpr uint32_t kMaxElemSegments = 100'000;
 inline constexpr uint32_t kMaxDataSegments = 100'000;
 inline constexpr uint32_t kMaxElemSegmentItems = 10'000'000;  // as a table's size
@@ -40,6 +42,10 @@ inline constexpr uint32_t kMaxFunctionResults = 1000;
 // V8's current limit (wasmparser and older V8: 128 KiB, which large real
 // functions exceed).
 inline constexpr uint32_t kMaxFunctionBodySize = 7'654'321;
+// Blocks, loops and ifs open at once in a function: whirl's own limit (each
+// level costs the validator and the compiler a control frame). Compilers
+// nest a block per switch target: far beyond any real switch.
+inline constexpr uint32_t kMaxNestingDepth = 100'000;
 //
 // With an `owner` that keeps `bytes` alive, data segments and custom
 // sections point into `bytes` and the module holds `owner`; without one they

@@ -1,9 +1,11 @@
 #include "wasm/binary/names.h"
 
-#include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "wasm/binary/decoder.h"
 #include "wasm/binary/reader.h"
 
 namespace whirl::wasm::binary {
@@ -12,10 +14,12 @@ namespace {
 constexpr uint8_t kModuleNames = 0;
 constexpr uint8_t kFunctionNames = 1;
 
-// namemap: vec((index, name)) with strictly increasing indices.
-bool parse_name_map(Reader& r, std::map<uint32_t, std::string>& out) {
+// namemap: vec((index, name)) with strictly increasing indices; at most
+// one name per function a module can have (else the map is ignored).
+bool parse_name_map(Reader& r, std::vector<std::pair<uint32_t, std::string>>& out) {
   uint32_t n = 0;
-  if (!r.len32(n)) return false;
+  if (!r.len32(n) || n > kMaxFunctions) return false;
+  out.reserve(n);
   std::optional<uint32_t> prev;
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t index = 0;
@@ -23,7 +27,7 @@ bool parse_name_map(Reader& r, std::map<uint32_t, std::string>& out) {
     if (!r.u32(index) || !r.name(name)) return false;
     if (prev && index <= *prev) return false;
     prev = index;
-    out.emplace_hint(out.end(), index, std::move(name));
+    out.emplace_back(index, std::move(name));
   }
   return true;
 }
@@ -33,7 +37,7 @@ bool parse_name_map(Reader& r, std::map<uint32_t, std::string>& out) {
 void parse_name_section(std::span<const uint8_t> payload, Module& m) {
   Reader r(payload);
   std::optional<std::string> module_name;
-  std::map<uint32_t, std::string> func_names;
+  std::vector<std::pair<uint32_t, std::string>> func_names;
   int last_id = -1;
   while (!r.eof()) {
     uint8_t id = 0;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -113,19 +114,23 @@ struct Ins {
 };
 static_assert(sizeof(Ins) == 24);
 
-struct CompiledFunc {
-  uint32_t type_index = 0;
-  uint32_t num_params = 0;
-  uint32_t num_results = 0;
-  uint32_t num_locals = 0;   // params + declared locals
-  uint32_t frame_size = 0;   // locals + operand slots
+// A function's code while the compiler builds it (tail_dup.cc rewrites it).
+struct CodeBuf {
   std::vector<Ins> code;
-  std::vector<uint16_t> ops;  // the opcode of each instruction (for tests and debugging)
+  std::vector<uint16_t> ops;
+};
+
+// A compiled function: its frame size, parameter and local counts are in
+// its first instruction (kEnter).
+struct CompiledFunc {
+  std::span<Ins> code;       // in CompiledModuleImpl::arena
+  std::span<uint16_t> ops;   // the opcode of each instruction (for tests and debugging)
 };
 
 class CompiledModuleImpl final : public CompiledModule {
  public:
   std::shared_ptr<const Module> mod;
+  Arena arena;                      // the code of funcs
   std::vector<CompiledFunc> funcs;  // defined functions
   std::vector<uint32_t> type_ids;   // canonical id of each module type
   const Module& module() const override { return *mod; }
@@ -133,17 +138,18 @@ class CompiledModuleImpl final : public CompiledModule {
 };
 
 // `fuse`: form superinstructions and immediate forms (see CompileOptions).
+// The code goes into `arena`; `scratch` is reused from function to function.
 CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids,
-                              bool fuse = true);
+                              Arena& arena, CodeBuf& scratch, bool fuse = true);
 
 // Replaces forward jumps to short tails with copies of them (tail_dup.cc).
-void duplicate_jump_tails(CompiledFunc& f);
+void duplicate_jump_tails(CodeBuf& f);
 
 // Forms chosen once the code is final (tail_dup.cc): each i32.inc2 fused
 // with a zero test of one of its slots right after it (not a branch
 // target) into kInc2Br*, the test left in place, skipped; kI32AddShlImm
 // with a shift of 2 or 3 (int and double arrays) as its kI32AddShl{2,3}Imm.
-void finish_forms(CompiledFunc& f);
+void finish_forms(CodeBuf& f);
 
 // Turns calls to the module's own functions into kCallDirect (once all of
 // `funcs` are compiled; the vector must not move afterwards); before

@@ -40,12 +40,18 @@ struct Ctrl {
   bool unreachable = false;            // the rest of this block part is dead
   bool dead = false;                   // the whole block is in dead code
   // Of the branches to the block's end: do they all come from the entry
-  // path, and which locals may they have set (see Compiler::entry_path_).
+  // path (which locals they may have set: Tracked::branch_written).
   bool branches_from_entry = true;
-  std::vector<bool> branch_written;
   // An if's state at its condition (for the else part or a missing else).
   bool if_entry = false;
-  std::vector<bool> if_written;
+  uint32_t depth = 0;  // index in the control stack
+};
+
+// The written-locals sets of a block nested less than kMaxTrackedDepth deep,
+// kept beside the control stack (deeper blocks need none).
+struct Tracked {
+  std::vector<bool> branch_written;  // union over the branches to the end so far
+  std::vector<bool> if_written;      // at an if's condition
 };
 
 // A branch condition: the plain slot, or a compare fused into the branch
@@ -57,38 +63,37 @@ struct Cond {
 
 class Compiler {
  public:
-  Compiler(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids, bool fuse)
-      : m_(m), f_(f), type_ids_(type_ids), fuse_(fuse) {}
+  Compiler(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids, bool fuse, CodeBuf& buf)
+      : m_(m), f_(f), type_ids_(type_ids), fuse_(fuse), buf_(buf) {
+    buf_.code.clear();
+    buf_.ops.clear();
+  }
 
-  CompiledFunc run() {
+  CompiledFunc run(Arena& arena) {
     const FuncType& t = m_.types[f_.type_index];
-    out_.type_index = f_.type_index;
-    out_.num_params = uint32_t(t.params.size());
-    out_.num_results = uint32_t(t.results.size());
-    nl_ = out_.num_locals = uint32_t(t.params.size() + f_.locals.size());
+    num_params_ = uint32_t(t.params.size());
+    num_results_ = uint32_t(t.results.size());
+    nl_ = uint32_t(t.params.size() + f_.locals.size());
     written_.assign(std::min(nl_, kMaxTrackedLocals), false);
-    out_.code.reserve(f_.body.size() / 2 + 4);
-    ctrls_.emplace_back(Op::Block, 0, 0, uint32_t(t.results.size()), 0);
+    buf_.code.reserve(f_.body.size() / 2 + 4);
+    push_ctrl(Ctrl(Op::Block, 0, 0, uint32_t(t.results.size()), 0));
     emit(kEnter);
     for (const Instr& in : f_.body) step(in);
-    if (fuse_) duplicate_jump_tails(out_), finish_forms(out_);
-    // Kept for the module's life: no room reserved for instructions never
-    // emitted (a million tiny functions would carry it a million times).
-    out_.code.shrink_to_fit();
-    out_.ops.shrink_to_fit();
-    out_.frame_size = nl_ + max_h_ + 1;
-    out_.code[0].a = out_.frame_size;
-    out_.code[0].b = out_.num_params;
-    out_.code[0].c = out_.num_locals - out_.num_params;
-    return std::move(out_);
+    if (fuse_) duplicate_jump_tails(buf_), finish_forms(buf_);
+    buf_.code[0].a = nl_ + max_h_ + 1;  // the frame: locals and operand slots
+    buf_.code[0].b = num_params_;
+    buf_.code[0].c = nl_ - num_params_;
+    out_.code = arena.copy(buf_.code);
+    out_.ops = arena.copy(buf_.ops);
+    return out_;
   }
 
  private:
-  uint32_t pc() const { return uint32_t(out_.code.size()); }
+  uint32_t pc() const { return uint32_t(buf_.code.size()); }
   uint32_t emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
     if (fuse_ && op == kCopy && pc() > 0 && bound_pc_ != pc() && merge_copy(a, b)) return pc() - 1;
-    out_.code.push_back({nullptr, a, b, c, d});
-    out_.ops.push_back(op);
+    buf_.code.push_back({nullptr, a, b, c, d});
+    buf_.ops.push_back(op);
     last_def_ = -1;
     return pc() - 1;
   }
@@ -96,20 +101,20 @@ class Compiler {
   // joins the kCopy/kCopy2/kCopy3 just before it, up to four per op (three
   // and four pack slot pairs in 16 bits each: frames under 64 Ki slots).
   bool merge_copy(uint32_t dst, uint32_t src) {
-    Ins& prev = out_.code.back();
+    Ins& prev = buf_.code.back();
     auto fits = [](std::initializer_list<uint32_t> v) {
       return std::all_of(v.begin(), v.end(), [](uint32_t x) { return x < 0x10000; });
     };
-    if (out_.ops.back() == kCopy) {
+    if (buf_.ops.back() == kCopy) {
       prev.c = dst;
       prev.d = src;
-      out_.ops.back() = kCopy2;
-    } else if (out_.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
+      buf_.ops.back() = kCopy2;
+    } else if (buf_.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
       prev = {nullptr, prev.a | prev.b << 16, prev.c | prev.d << 16, dst | src << 16, 0};
-      out_.ops.back() = kCopy3;
-    } else if (out_.ops.back() == kCopy3 && fits({dst, src})) {
+      buf_.ops.back() = kCopy3;
+    } else if (buf_.ops.back() == kCopy3 && fits({dst, src})) {
       prev.d = dst | src << 16;
-      out_.ops.back() = kCopy4;
+      buf_.ops.back() = kCopy4;
     } else {
       return false;
     }
@@ -122,8 +127,8 @@ class Compiler {
     last_def_ = emit(op, a, b, c, d);
   }
   void unemit() {
-    out_.code.pop_back();
-    out_.ops.pop_back();
+    buf_.code.pop_back();
+    buf_.ops.pop_back();
     last_def_ = -1;
   }
   // A branch target: no fusing across it. `merge`: control from elsewhere
@@ -177,15 +182,15 @@ class Compiler {
   // computed it (and an i32.and under an i32.eqz: a test for zero bits).
   Cond take_cond() {
     Cond c;
-    if (fuse_ && top_is_last_def() && branch_form(out_.ops.back(), true)) {
-      Ins last = out_.code.back();
-      uint16_t op = out_.ops.back();
+    if (fuse_ && top_is_last_def() && branch_form(buf_.ops.back(), true)) {
+      Ins last = buf_.code.back();
+      uint16_t op = buf_.ops.back();
       unemit();
       c = {branch_form(op, true), branch_form(op, false), last.b, last.c};
-      uint16_t prev = pc() > 0 ? out_.ops.back() : 0;
+      uint16_t prev = pc() > 0 ? buf_.ops.back() : 0;
       if (op == uint16_t(Op::I32Eqz) && last.b == last.a && bound_pc_ != pc() &&
-          (prev == uint16_t(Op::I32And) || prev == kI32AndImm) && out_.code.back().a == last.b) {
-        Ins test = out_.code.back();
+          (prev == uint16_t(Op::I32And) || prev == kI32AndImm) && buf_.code.back().a == last.b) {
+        Ins test = buf_.code.back();
         unemit();
         c = {branch_form(prev, false), branch_form(prev, true), test.b, test.c};
       }
@@ -201,7 +206,7 @@ class Compiler {
     return emit(when ? c.br_true : c.br_false, 0, c.x, c.y);
   }
   // Points branch instruction `at` (its field a) to `target`.
-  void patch(uint32_t at, uint32_t target) { out_.code[at].a = uint32_t(int32_t(target) - int32_t(at)); }
+  void patch(uint32_t at, uint32_t target) { buf_.code[at].a = uint32_t(int32_t(target) - int32_t(at)); }
 
   // Moves the top n entries to label c's slots; false if already in place.
   void move_to_label(const Ctrl& c, uint32_t n) {
@@ -220,13 +225,21 @@ class Compiler {
     if (c.kind == Op::Loop) patch(at, c.start_pc);
     else c.fixups.push_back(at), note_branch(c, entry_path_, written_);
   }
+  Tracked* track(const Ctrl& c) { return c.depth < kMaxTrackedDepth ? &tracked_[c.depth] : nullptr; }
+  void push_ctrl(Ctrl c) {
+    c.depth = uint32_t(ctrls_.size());
+    if (c.depth < kMaxTrackedDepth && c.depth >= tracked_.size()) tracked_.resize(c.depth + 1);
+    if (Tracked* t = track(c)) t->branch_written.clear(), t->if_written.clear();
+    ctrls_.push_back(std::move(c));
+  }
   // A branch to block c's end leaves from a point in state (entry, written).
-  static void note_branch(Ctrl& c, bool entry, const std::vector<bool>& written) {
-    if (!entry) c.branches_from_entry = false;
+  void note_branch(Ctrl& c, bool entry, const std::vector<bool>& written) {
+    Tracked* t = track(c);
+    if (!entry || !t) c.branches_from_entry = false;
     if (!c.branches_from_entry) return;
-    if (c.branch_written.empty()) c.branch_written = written;
+    if (t->branch_written.empty()) t->branch_written = written;
     else
-      for (size_t k = 0; k < written.size(); ++k) c.branch_written[k] = c.branch_written[k] || written[k];
+      for (size_t k = 0; k < written.size(); ++k) t->branch_written[k] = t->branch_written[k] || written[k];
   }
 
   void branch(uint32_t depth) {
@@ -256,13 +269,13 @@ class Compiler {
   void branch_table(const Instr& in) {
     uint16_t op = kBrTable;
     uint32_t addr = 0, idx = 0;
-    const uint16_t last = pc() > 0 ? out_.ops.back() : 0;
+    const uint16_t last = pc() > 0 ? buf_.ops.back() : 0;
     if (fuse_ && top_is_last_def() && (last == uint16_t(Op::I32Load) || last == uint16_t(Op::I32Load8U))) {
       // A switch on a fetched value: the load moves into the br_table (after
       // the copies below, which write only slots under the loaded value's).
       op = last == uint16_t(Op::I32Load) ? kBrTableLoad : kBrTableLoad8U;
-      addr = out_.code.back().b;
-      idx = out_.code.back().c;
+      addr = buf_.code.back().b;
+      idx = buf_.code.back().c;
       unemit();
     } else {
       idx = use(size() - 1);
@@ -274,18 +287,18 @@ class Compiler {
       uint32_t depth = i < in.b ? f_.br_tables[in.a + i] : uint32_t(in.imm);
       Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
       uint32_t e = emit(kTableEntry, 0, label_arity(c), temp(c.height));
-      if (c.kind == Op::Loop) out_.code[e].a = uint32_t(int32_t(c.start_pc) - int32_t(at));
+      if (c.kind == Op::Loop) buf_.code[e].a = uint32_t(int32_t(c.start_pc) - int32_t(at));
       else c.table_fixups.push_back({at, e}), note_branch(c, entry_path_, written_);
     }
     set_unreachable();
   }
   void emit_return() {
-    uint32_t n = out_.num_results;
+    uint32_t n = num_results_;
     if (n == 1 && fuse_ && top_is_last_def()) {
       // The op computing the result writes it to slot 0 itself (it reads its
       // operands first): the caller's next op then reads what that op
       // stored, not a copy of it made a moment later.
-      out_.code.back().a = 0;
+      buf_.code.back().a = 0;
       emit(kReturnInPlace, 0, 1);
     } else if (n == 1 && vs_.back().kind == Entry::Local && vs_.back().local == 0) {
       emit(kReturnInPlace, 0, 1);  // the result is the first argument, in slot 0 already
@@ -299,14 +312,16 @@ class Compiler {
   // Binds the end of block c here: control arrives from the branches to it,
   // the fall-through (unless unreachable) and an if's missing else.
   void bind_end(Ctrl& c) {
-    if (c.else_fixup >= 0) note_branch(c, c.if_entry, c.if_written);
+    Tracked* t = track(c);
+    if (c.else_fixup >= 0 && t) note_branch(c, c.if_entry, t->if_written);
+    if (c.else_fixup >= 0 && !t) c.branches_from_entry = false;
     if (!c.unreachable) note_branch(c, entry_path_, written_);
     bind(false);
-    entry_path_ = c.branches_from_entry && !c.branch_written.empty();
-    if (entry_path_) written_ = std::move(c.branch_written);
+    entry_path_ = c.branches_from_entry && t && !t->branch_written.empty();
+    if (entry_path_) written_.swap(t->branch_written);
     if (c.else_fixup >= 0) patch(uint32_t(c.else_fixup), pc());
     for (uint32_t f : c.fixups) patch(f, pc());
-    for (auto [at, e] : c.table_fixups) out_.code[e].a = uint32_t(int32_t(pc()) - int32_t(at));
+    for (auto [at, e] : c.table_fixups) buf_.code[e].a = uint32_t(int32_t(pc()) - int32_t(at));
   }
 
   void local_set(uint32_t x, bool tee) {
@@ -318,7 +333,7 @@ class Compiler {
     // the entry can have reached (entry_path_) and x was never set, storing
     // zero into it is a no-op.
     const bool tracked = x < written_.size();
-    const bool still_zero = fuse_ && entry_path_ && x >= out_.num_params && tracked && !written_[x];
+    const bool still_zero = fuse_ && entry_path_ && x >= num_params_ && tracked && !written_[x];
     if (tracked) written_[x] = true;
     if (still_zero && v.kind == Entry::Const && v.value == 0) {
       vs_.pop_back();
@@ -326,7 +341,7 @@ class Compiler {
       return;
     }
     if (!refs && top_is_last_def()) {
-      out_.code.back().a = x;
+      buf_.code.back().a = x;
       if (fuse_) merge_increments();
     } else {
       for (uint32_t k = 0; k < i; ++k)
@@ -342,14 +357,14 @@ class Compiler {
   // An in-place `x += k` followed by the branch at `at` on x != y (a loop's
   // step and test) becomes one kIncBrNe; returns the branch's index.
   uint32_t fuse_step(uint32_t at) {
-    if (!fuse_ || at < 1 || bound_pc_ == at || out_.ops[at - 1] != kI32AddImm) return at;
-    const Ins inc = out_.code[at - 1], br = out_.code[at];
+    if (!fuse_ || at < 1 || bound_pc_ == at || buf_.ops[at - 1] != kI32AddImm) return at;
+    const Ins inc = buf_.code[at - 1], br = buf_.code[at];
     if (inc.a != inc.b) return at;
     uint32_t other;
-    if (out_.ops[at] == kBrIfI32NeImm && br.b == inc.a) other = br.c;
-    else if (out_.ops[at] == kBrIfI32Ne && (br.b == inc.a || br.c == inc.a)) other = br.b == inc.a ? br.c : br.b;
+    if (buf_.ops[at] == kBrIfI32NeImm && br.b == inc.a) other = br.c;
+    else if (buf_.ops[at] == kBrIfI32Ne && (br.b == inc.a || br.c == inc.a)) other = br.b == inc.a ? br.c : br.b;
     else return at;
-    const uint16_t op = out_.ops[at] == kBrIfI32NeImm ? kIncBrNeImm : kIncBrNe;
+    const uint16_t op = buf_.ops[at] == kBrIfI32NeImm ? kIncBrNeImm : kIncBrNe;
     unemit();
     unemit();
     return emit(op, 0, inc.a, other, inc.c);
@@ -360,9 +375,9 @@ class Compiler {
   void merge_increments() {
     uint32_t n = pc();
     if (n < 2 || bound_pc_ == n - 1) return;
-    const Ins& b = out_.code[n - 1];
-    const Ins& a = out_.code[n - 2];
-    if (out_.ops[n - 1] != kI32AddImm || out_.ops[n - 2] != kI32AddImm || a.a != a.b || b.a != b.b) return;
+    const Ins& b = buf_.code[n - 1];
+    const Ins& a = buf_.code[n - 2];
+    if (buf_.ops[n - 1] != kI32AddImm || buf_.ops[n - 2] != kI32AddImm || a.a != a.b || b.a != b.b) return;
     Ins merged{nullptr, a.a, a.c, b.a, b.c};
     unemit();
     unemit();
@@ -372,7 +387,7 @@ class Compiler {
   // True if entry idx is a Temp computed by the instruction just emitted.
   bool is_last_def(uint32_t idx) const {
     return last_def_ >= 0 && uint32_t(last_def_) == pc() - 1 && vs_[idx].kind == Entry::Temp &&
-           out_.code.back().a == temp(idx);
+           buf_.code.back().a == temp(idx);
   }
   // x op load(addr): the load just emitted becomes the op's memory operand.
   bool fuse_memory_operand(const Instr& in) {
@@ -380,10 +395,10 @@ class Compiler {
     uint32_t i = size() - 2, j = size() - 1;
     bool y_loaded = is_last_def(j);
     if (!y_loaded && !(commutative(in.op) && vs_[j].kind == Entry::Local && is_last_def(i))) return false;
-    Ins load = out_.code.back();
+    Ins load = buf_.code.back();
     // Plain loads have d = 0; a load from p + m has its offset in d, for which
     // the MemImm form (c = p, d = m) has no room.
-    uint16_t form = load.d == 0 ? mem_form(uint16_t(in.op), out_.ops.back()) : 0;
+    uint16_t form = load.d == 0 ? mem_form(uint16_t(in.op), buf_.ops.back()) : 0;
     if (!form) return false;
     unemit();
     uint32_t sx = y_loaded ? use(i) : vs_[j].local;  // writes no slot the load reads
@@ -400,11 +415,11 @@ class Compiler {
     if (!fuse_) return false;
     uint32_t i = size() - 2, j = size() - 1;
     bool y_shifted = is_last_def(j);
-    if (in.op == Op::I32Add && y_shifted && out_.ops.back() == kI32AddImm && fold_shift_before_add(i)) return true;
+    if (in.op == Op::I32Add && y_shifted && buf_.ops.back() == kI32AddImm && fold_shift_before_add(i)) return true;
     if (!y_shifted && !(vs_[j].kind == Entry::Local && is_last_def(i))) return false;
-    uint16_t form = shift_form(in.op, out_.ops.back());
+    uint16_t form = shift_form(in.op, buf_.ops.back());
     if (!form) return false;
-    Ins shl = out_.code.back();
+    Ins shl = buf_.code.back();
     unemit();
     if (form == kI32AddShl && y_shifted && vs_[i].kind == Entry::Temp && shl.b < (1u << 27) &&
         fold_add_imm(temp(i), shl.b, shl.c & 31))
@@ -422,15 +437,15 @@ class Compiler {
     uint32_t n = pc();
     for (uint32_t back = 1; back <= 2 && back <= n; ++back) {
       uint32_t at = n - back;
-      const Ins& add = out_.code[at];
-      if (out_.ops[at] != kI32AddImm || add.a != t || add.b == t || (bound_pc_ > at && bound_pc_ <= n)) continue;
+      const Ins& add = buf_.code[at];
+      if (buf_.ops[at] != kI32AddImm || add.a != t || add.b == t || (bound_pc_ > at && bound_pc_ <= n)) continue;
       if (back == 2) {
-        const Ins& mid = out_.code[n - 1];
-        if (out_.ops[n - 1] != kI32AddImm || mid.a != mid.b || mid.a == add.b || mid.a == t) return false;
+        const Ins& mid = buf_.code[n - 1];
+        if (buf_.ops[n - 1] != kI32AddImm || mid.a != mid.b || mid.a == add.b || mid.a == t) return false;
       }
       Ins fused{nullptr, t, add.b, y | (k << 27), add.c};
-      out_.code.erase(out_.code.begin() + at);
-      out_.ops.erase(out_.ops.begin() + at);
+      buf_.code.erase(buf_.code.begin() + at);
+      buf_.ops.erase(buf_.ops.begin() + at);
       emit_def(kI32AddShlImm, fused.a, fused.b, fused.c, fused.d);
       uint32_t i = size() - 2;
       vs_.resize(i);
@@ -443,9 +458,9 @@ class Compiler {
   // (y << k) + (z + m), the shift into temp i just before the add: as above.
   bool fold_shift_before_add(uint32_t i) {
     uint32_t n = pc();
-    if (n < 2 || out_.ops[n - 2] != kI32ShlImm || vs_[i].kind != Entry::Temp || (bound_pc_ > n - 2 && bound_pc_ <= n))
+    if (n < 2 || buf_.ops[n - 2] != kI32ShlImm || vs_[i].kind != Entry::Temp || (bound_pc_ > n - 2 && bound_pc_ <= n))
       return false;
-    const Ins shl = out_.code[n - 2], add = out_.code[n - 1];
+    const Ins shl = buf_.code[n - 2], add = buf_.code[n - 1];
     if (shl.a != temp(i) || shl.b >= (1u << 27) || add.b == temp(i)) return false;
     unemit();
     unemit();
@@ -457,9 +472,9 @@ class Compiler {
   // z + m + k, the sum just computed: m + k (all i32 arithmetic wraps alike).
   bool fold_constant(uint32_t i, uint32_t k) {
     if (!is_last_def(i)) return false;
-    uint16_t last = out_.ops.back();
-    if (last == kI32AddImm) out_.code.back().c += k;
-    else if (last == kI32AddShlImm) out_.code.back().d += k;
+    uint16_t last = buf_.ops.back();
+    if (last == kI32AddImm) buf_.code.back().c += k;
+    else if (last == kI32AddShlImm) buf_.code.back().d += k;
     else return false;
     vs_.resize(i);
     push_temp();
@@ -521,9 +536,9 @@ class Compiler {
       vs_[i] = {};
       return;
     }
-    uint16_t last = top_is_last_def() ? out_.ops.back() : 0;
+    uint16_t last = top_is_last_def() ? buf_.ops.back() : 0;
     if (last == uint16_t(Op::I32Add) || last == kI32AddImm) {
-      Ins add = out_.code.back();
+      Ins add = buf_.code.back();
       unemit();
       emit_def(load_add_form(uint16_t(in.op), last == kI32AddImm), add.a, add.b, add.c, in.b);
       return;
@@ -544,21 +559,21 @@ class Compiler {
   // an address added by the store itself.
   bool fuse_store(const Instr& in) {
     uint32_t i = size() - 2, j = size() - 1;
-    if (is_last_def(j) && out_.ops.back() < uint16_t(Op::Count_) &&
-        op_info(Op(out_.ops.back())).mem_bytes == op_info(in.op).mem_bytes) {
+    if (is_last_def(j) && buf_.ops.back() < uint16_t(Op::Count_) &&
+        op_info(Op(buf_.ops.back())).mem_bytes == op_info(in.op).mem_bytes) {
       // A value just loaded (plain form, same width): one memory-to-memory move.
-      Ins ld = out_.code.back();
+      Ins ld = buf_.code.back();
       unemit();
       uint32_t sa = use(i);
       uint32_t bytes = op_info(in.op).mem_bytes;
       emit(bytes == 1 ? kMove1 : bytes == 2 ? kMove2 : bytes == 4 ? kMove4 : kMove8, sa, ld.b, ld.c, in.b);
       return true;
     }
-    if (is_last_def(j) && mem_store_form(out_.ops.back()) && vs_[i].kind != Entry::Const) {
+    if (is_last_def(j) && mem_store_form(buf_.ops.back()) && vs_[i].kind != Entry::Const) {
       // x op mem[p] stored back to mem[p] (same full-width access): one op.
-      Ins op = out_.code.back();
+      Ins op = buf_.code.back();
       uint32_t sa = use(i);
-      uint16_t wide = out_.ops.back();
+      uint16_t wide = buf_.ops.back();
       bool same_width = op_info(in.op).mem_bytes == slot_width(wide);
       if (sa == op.c && in.b == op.d && op.a != op.c && same_width) {
         unemit();
@@ -576,9 +591,9 @@ class Compiler {
       return true;
     }
     // A local stored to an address just computed by an i32.add: the store adds it.
-    uint16_t last = is_last_def(i) && vs_[j].kind == Entry::Local ? out_.ops.back() : 0;
+    uint16_t last = is_last_def(i) && vs_[j].kind == Entry::Local ? buf_.ops.back() : 0;
     if (last != uint16_t(Op::I32Add) && last != kI32AddImm) return false;
-    Ins add = out_.code.back();
+    Ins add = buf_.code.back();
     unemit();
     emit(load_add_form(uint16_t(in.op), last == kI32AddImm), vs_[j].local, add.b, add.c, in.b);
     return true;
@@ -587,7 +602,7 @@ class Compiler {
   // and a slot z: one op (p * z, z + p, z - p, ...).
   bool fuse_product(const Instr& in) {
     if (!fuse_ || pc() == 0) return false;
-    const uint16_t mul = out_.ops.back();
+    const uint16_t mul = buf_.ops.back();
     const bool f64 = mul == uint16_t(Op::F64Mul);
     if (!f64 && mul != uint16_t(Op::F32Mul)) return false;
     uint32_t i = size() - 2, j = size() - 1;
@@ -597,7 +612,7 @@ class Compiler {
     // z computed before the product lives below it; a constant z would be
     // put into a slot the product's operands may still occupy.
     if (!form || (second && vs_[i].kind == Entry::Const)) return false;
-    const Ins p = out_.code.back();
+    const Ins p = buf_.code.back();
     unemit();
     const uint32_t z = first ? vs_[j].local : use(i);
     emit_def(form, temp(i), p.b, p.c, z);
@@ -610,8 +625,8 @@ class Compiler {
   bool fuse_multiply_accumulate(uint16_t add_op, const Ins& add) {
     const uint32_t n = pc();
     if (add.d != 0 || n < 1 || bound_pc_ == n) return false;
-    const Ins& mul = out_.code[n - 1];
-    const uint16_t m = out_.ops[n - 1];
+    const Ins& mul = buf_.code[n - 1];
+    const uint16_t m = buf_.ops[n - 1];
     const uint16_t form = mul_add_mem_st_form(add_op, m);
     if (!form || mul.a != add.b || mul.a < nl_) return false;
     Ins fused{nullptr, add.c, mul.b, mul.c, mul.d};
@@ -653,7 +668,7 @@ class Compiler {
         case Op::Block: case Op::Loop: case Op::If: {
           Ctrl c{in.op, size(), 0, 0, 0};
           c.unreachable = c.dead = true;
-          ctrls_.push_back(std::move(c));
+          push_ctrl(std::move(c));
           return;
         }
         case Op::Else: if (ctrls_.back().dead) return; break;
@@ -684,7 +699,7 @@ class Compiler {
         materialize_all();
         bind(in.op == Op::Loop);
         if (ctrls_.size() >= kMaxTrackedDepth) entry_path_ = false;
-        ctrls_.emplace_back(in.op, size() - n_in, n_in, n_out, pc());
+        push_ctrl(Ctrl(in.op, size() - n_in, n_in, n_out, pc()));
         return;
       }
       case Op::If: {
@@ -696,8 +711,8 @@ class Compiler {
         c.else_fixup = emit_cond_branch(cond, false);
         if (ctrls_.size() >= kMaxTrackedDepth) entry_path_ = false;
         c.if_entry = entry_path_;
-        if (entry_path_) c.if_written = written_;
-        ctrls_.push_back(std::move(c));
+        push_ctrl(std::move(c));
+        if (entry_path_) track(ctrls_.back())->if_written = written_;
         return;
       }
       case Op::Else: {
@@ -709,7 +724,7 @@ class Compiler {
         patch(uint32_t(c.else_fixup), pc());
         bind(false);  // the else part starts in the if's state
         entry_path_ = c.if_entry;
-        if (entry_path_) written_ = c.if_written;
+        if (entry_path_) written_ = track(c)->if_written;
         c.else_fixup = -1;
         c.kind = Op::Else;
         c.unreachable = false;
@@ -724,7 +739,7 @@ class Compiler {
           if (!c.unreachable && c.fixups.empty() && c.table_fixups.empty()) return emit_return();
           if (!c.unreachable) materialize_all();
           bind_end(c);
-          emit(kReturn, temp(0), out_.num_results);
+          emit(kReturn, temp(0), num_results_);
           return;
         }
         if (!c.unreachable) materialize_range(c.height, size());
@@ -787,7 +802,10 @@ class Compiler {
   const std::vector<uint32_t>& type_ids_;
   const bool fuse_;  // superinstructions and immediate forms
   CompiledFunc out_;
+  CodeBuf& buf_;
+  uint32_t num_params_ = 0, num_results_ = 0;
   std::vector<Ctrl> ctrls_;
+  std::vector<Tracked> tracked_;  // by depth, up to kMaxTrackedDepth
   std::vector<Entry> vs_;
   uint32_t nl_ = 0, max_h_ = 0;
   int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
@@ -802,8 +820,8 @@ class Compiler {
 }  // namespace
 
 CompiledFunc compile_function(const Module& m, const Function& f, const std::vector<uint32_t>& type_ids,
-                              bool fuse) {
-  return Compiler(m, f, type_ids, fuse).run();
+                              Arena& arena, CodeBuf& scratch, bool fuse) {
+  return Compiler(m, f, type_ids, fuse, scratch).run(arena);
 }
 
 }  // namespace whirl::wasm::interp

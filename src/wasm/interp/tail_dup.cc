@@ -52,7 +52,7 @@ bool is_branch(uint16_t op) {
 
 namespace {
 
-int64_t target_of(const CompiledFunc& f, size_t k) { return int64_t(k) + int32_t(f.code[k].a); }
+int64_t target_of(const CodeBuf& f, size_t k) { return int64_t(k) + int32_t(f.code[k].a); }
 
 struct Tail {
   size_t from = 0, len = 0;
@@ -62,7 +62,7 @@ struct Tail {
 
 // A straight-line run from `at` ending in a small br_table: its length with
 // the table's entries, or 0.
-size_t dispatch_head(const CompiledFunc& f, size_t at) {
+size_t dispatch_head(const CodeBuf& f, size_t at) {
   for (size_t k = at; k < f.code.size() && k - at <= kMaxTail; ++k) {
     uint16_t op = f.ops[k];
     if (is_table(op)) return !is_table_copy(op) && f.code[k].a <= kMaxTable ? k - at + 2 + f.code[k].a : 0;
@@ -72,7 +72,7 @@ size_t dispatch_head(const CompiledFunc& f, size_t at) {
 }
 
 // The tail a forward jump at j could be replaced with, if any.
-bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
+bool plan_tail(const CodeBuf& f, size_t j, Tail* t) {
   const size_t n = f.code.size();
   size_t k = size_t(target_of(f, j));
   t->from = k;
@@ -97,7 +97,7 @@ bool plan_tail(const CompiledFunc& f, size_t j, Tail* t) {
 
 }  // namespace
 
-void duplicate_jump_tails(CompiledFunc& f) {
+void duplicate_jump_tails(CodeBuf& f) {
   const size_t n = f.code.size();
   std::vector<Tail> plan(n);
   std::vector<bool> dup(n, false);
@@ -169,7 +169,7 @@ void duplicate_jump_tails(CompiledFunc& f) {
   f.ops = std::move(ops);
 }
 
-void finish_forms(CompiledFunc& f) {
+void finish_forms(CodeBuf& f) {
   const size_t n = f.code.size();
   std::vector<bool> targeted(n + 1, false);
   size_t table = 0;

@@ -199,12 +199,15 @@ struct CompileOptions {
   bool superinstructions = true;
 };
 
-// Translate a module that passed validate_module() for the interpreter.
+// Translate a module that passed validate_module() for the interpreter (an
+// error for one whose bodies load_module dropped).
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
                                                                const CompileOptions& options = {});
 
 // Decode + validate + compile: the one loader every front end uses. An
-// `owner` keeping `bytes` alive lets the module use its data in place.
+// `owner` keeping `bytes` alive lets the module use its data in place. Its
+// module keeps no function bodies once compiled (Function's spans are
+// empty): compile_module again needs a module from decode_module.
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
                                                             std::shared_ptr<const void> owner = nullptr);
 

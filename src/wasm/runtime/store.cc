@@ -38,11 +38,16 @@ const char* trap_message(TrapCode code) {
 
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
                                                                const CompileOptions& options) {
+  for (size_t i = 0; i < module->functions.size(); ++i)
+    if (module->functions[i].body.empty())
+      return make_error("function " + std::to_string(module->num_imported_funcs + i) +
+                        " has no body (load_module's modules keep none after compiling)");
   auto c = std::make_shared<interp::CompiledModuleImpl>();
   c->funcs.reserve(module->functions.size());
   for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
+  interp::CodeBuf scratch;
   for (const auto& f : module->functions)
-    c->funcs.push_back(interp::compile_function(*module, f, c->type_ids, options.superinstructions));
+    c->funcs.push_back(interp::compile_function(*module, f, c->type_ids, c->arena, scratch, options.superinstructions));
   c->mod = std::move(module);
   if (options.superinstructions) interp::link_direct_calls(*c);
   for (auto& f : c->funcs) interp::finalize_code(f, options.superinstructions);
@@ -53,9 +58,15 @@ Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint
                                                             std::shared_ptr<const void> owner) {
   auto m = decode_module(bytes, std::move(owner));
   if (!m) return unexpected(std::move(m).error());
-  auto module = std::make_shared<const Module>(std::move(*m));
+  auto module = std::make_shared<Module>(std::move(*m));
   if (auto v = validate_module(*module); !v) return unexpected(v.error());
-  return compile_module(std::move(module));
+  auto compiled = compile_module(module);
+  if (!compiled) return compiled;
+  // The interpreter runs its own code: the decoded bodies (24 bytes per
+  // instruction, most of a loaded module) are not needed again.
+  module->body_storage.reset();
+  for (Function& f : module->functions) f.locals = {}, f.body = {}, f.br_tables = {};
+  return compiled;
 }
 
 std::unique_ptr<Store> Store::create(StoreConfig config) { return std::make_unique<rt::StoreImpl>(config); }

@@ -1,6 +1,8 @@
 // Function bodies: locals, every immediate kind, block structure, body size.
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "test_util.h"
 
 namespace whirl::wasm::testing {
@@ -11,11 +13,13 @@ const Bytes kTable = section(4, vec({{0x70, 0x00, 0x01}}));
 
 // Decodes a one-function module with `code` as the body (no locals) and
 // returns that function.
+// The function's spans point into its module: the modules stay alive.
 Function decode_body(const Bytes& code, std::initializer_list<Bytes> extra = {kTable, kMemory}) {
+  static std::deque<Module> kept;
   auto m = decode_module(func_module(code, extra));
   EXPECT_TRUE(m.has_value()) << m.error().message;
   if (!m || m->functions.empty()) return {};
-  return m->functions[0];
+  return kept.emplace_back(std::move(*m)).functions[0];
 }
 
 std::vector<Op> ops(const Function& f) {
@@ -51,7 +55,7 @@ TEST(Code, Locals) {
                  section(10, vec({body({0x03, 0x02, 0x7f, 0x00, 0x7e, 0x01, 0x70, 0x0b})}))});
   auto m = decode_module(b);
   ASSERT_TRUE(m) << m.error().message;
-  EXPECT_EQ(m->functions[0].locals,
+  EXPECT_EQ(std::vector<ValType>(m->functions[0].locals.begin(), m->functions[0].locals.end()),
             (std::vector<ValType>{ValType::I32, ValType::I32, ValType::FuncRef}));
 }
 
@@ -204,7 +208,7 @@ TEST(Code, Branches) {
   EXPECT_EQ(f.body[4].a, 3u);
   EXPECT_EQ(f.body[4].b, 0u);
   EXPECT_EQ(f.body[4].imm, 0u);
-  EXPECT_EQ(f.br_tables, (std::vector<uint32_t>{0, 1, 0}));
+  EXPECT_EQ(std::vector<uint32_t>(f.br_tables.begin(), f.br_tables.end()), (std::vector<uint32_t>{0, 1, 0}));
   EXPECT_EQ(f.body[6].op, Op::Return);
   EXPECT_DECODE_ERROR(func_module({0x0e, 0x7f, 0x00, 0x0b}), "length out of bounds");
 }

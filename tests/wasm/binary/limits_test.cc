@@ -3,6 +3,8 @@
 // the limit decodes.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "test_util.h"
 
 namespace whirl::wasm::testing {
@@ -42,6 +44,13 @@ TEST(Limits, TooManyImportsExportsGlobals) {
                       "too many globals: 1000001 (implementation limit: 1000000)");
 }
 
+TEST(Limits, TooManyTablesOrMemories) {
+  EXPECT_DECODE_ERROR(module({section(4, repeat(kMaxTables + 1, {0x70, 0x00, 0x00}))}),
+                      "section 4 (table) at offset 0xb: too many tables: 101 (implementation limit: 100)");
+  EXPECT_DECODE_ERROR(module({section(5, repeat(kMaxMemories + 1, {0x00, 0x00}))}),
+                      "section 5 (memory) at offset 0xb: too many memories: 101 (implementation limit: 100)");
+}
+
 TEST(Limits, TooManySegmentsAndItems) {
   EXPECT_DECODE_ERROR(module({section(11, repeat(kMaxDataSegments + 1, {0x01, 0x00}))}),
                       "too many data segments: 100001 (implementation limit: 100000)");
@@ -70,6 +79,23 @@ TEST(Limits, FunctionBodyTooLarge) {
   Bytes b = module({void_type_section(), func_section(1), section(10, cat({{0x01}, body(code)}))});
   EXPECT_DECODE_ERROR(b, "section 10 (code)");
   EXPECT_DECODE_ERROR(b, "function body too large: 7654322 bytes (implementation limit: 7654321)");
+}
+
+TEST(Limits, NestingDepth) {
+  auto nested = [](uint32_t depth) {
+    Bytes code;
+    code.reserve(3 * depth + 1);
+    for (uint32_t i = 0; i < depth; ++i) code.insert(code.end(), {0x02, 0x40});
+    code.insert(code.end(), depth + 1, 0x0b);  // and the function's end
+    return func_module(code);
+  };
+  EXPECT_DECODES(nested(kMaxNestingDepth));
+  Bytes b = nested(kMaxNestingDepth + 1);
+  // The offset of the block opening level 100001: the first block is at 0x1b.
+  char where[64];
+  std::snprintf(where, sizeof where, "at offset 0x%x: blocks nested too deeply", 0x1b + 2 * kMaxNestingDepth);
+  EXPECT_DECODE_ERROR(b, where);
+  EXPECT_DECODE_ERROR(b, "(implementation limit: 100000 levels)");
 }
 
 }  // namespace

@@ -132,7 +132,7 @@ TEST(Modules, Factorial) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(fac.body[i].op, want[i]) << i;
   EXPECT_EQ(fac.body[9].a, 1u);
   const Function& init = m.functions[1];
-  EXPECT_EQ(init.locals, std::vector<ValType>{ValType::I32});
+  EXPECT_EQ(std::vector<ValType>(init.locals.begin(), init.locals.end()), std::vector<ValType>{ValType::I32});
   EXPECT_EQ(init.body.back().op, Op::End);
   EXPECT_EQ(init.body[init.body.size() - 3].op, Op::MemoryInit);
   EXPECT_EQ(init.body[init.body.size() - 2].op, Op::DataDrop);
@@ -144,7 +144,7 @@ TEST(Modules, Switch) {
   auto r = decode_module(b);
   ASSERT_TRUE(r) << r.error().message;
   const Function& f = r->functions[0];
-  EXPECT_EQ(f.br_tables, (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(std::vector<uint32_t>(f.br_tables.begin(), f.br_tables.end()), (std::vector<uint32_t>{0, 1}));
   EXPECT_EQ(f.body[4].op, Op::BrTable);
   EXPECT_EQ(f.body[4].b, 2u);
   EXPECT_EQ(f.body[4].imm, 2u);
