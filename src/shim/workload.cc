@@ -128,22 +128,15 @@ Expected<std::unique_ptr<Workload>> prepare_wasi(const WorkloadSpec& spec) {
   return std::unique_ptr<Workload>(std::make_unique<WasiCommand>(std::move(module), std::move(*ctx), path));
 }
 
-// Component output goes to the task's stdio (the FIFOs containerd reads).
-class StdioLogSink : public spin::http::LogSink {
- public:
-  void component_output(std::string_view, std::string_view stream, std::string_view bytes) override {
-    int fd = stream == "stdout" ? 1 : 2;
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd, bytes.data(), bytes.size());
-      if (n <= 0) return;
-      bytes.remove_prefix(size_t(n));
-    }
-  }
-  void error(std::string_view message) override {
-    std::fprintf(stderr, "%.*s\n", int(message.size()), message.data());
-    std::fflush(stderr);
-  }
-};
+// Component output goes to the task's stdio, the FIFOs containerd reads:
+// "stdout" to fd 1, "stderr" and error lines to fd 2. The sink's writer
+// thread buffers (bounded) for a reader that stalls, so requests never wait
+// on those FIFOs. No log files: containerd keeps the task's logs.
+std::shared_ptr<spin::http::FileLogSink> task_log_sink() {
+  spin::http::FileLogOptions o;
+  o.stdout_console = stdout;
+  return std::make_shared<spin::http::FileLogSink>(std::filesystem::path(), stderr, std::move(o));
+}
 
 // A Spin app's HTTP trigger; SIGTERM drains in-flight requests, a second
 // signal interrupts them. Stopped by a signal, it exits with 128+signal.
@@ -159,7 +152,8 @@ class SpinApp : public Workload {
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    auto logs = std::make_shared<StdioLogSink>();
+    // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
+    auto logs = task_log_sink();
     spin::http::HttpTrigger trigger(app_, spin::http::TriggerOptions{}, logs);
     trigger.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
     spin::http::ServerOptions so;
@@ -234,7 +228,7 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
   lo.staging = spec.scratch;
   auto app = spin::load_app(std::move(*manifest), lo);
   if (!app) return unexpected(app.error());
-  spin::http::HttpTrigger probe(*app, spin::http::TriggerOptions{}, std::make_shared<StdioLogSink>());
+  spin::http::HttpTrigger probe(*app, spin::http::TriggerOptions{}, task_log_sink());
   probe.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
   if (auto ok = probe.check_executors(); !ok) return unexpected(ok.error());
   return std::unique_ptr<Workload>(std::make_unique<SpinApp>(std::move(*app), host, port));

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,12 +48,22 @@ std::string OutputCapture::take() {
 
 FileLogSink::FileLogSink(std::filesystem::path dir, FILE* console, FileLogOptions options)
     : dir_(std::move(dir)),
-      console_fd_(console ? ::fileno(console) : STDERR_FILENO),
-      echo_output_(console != nullptr),
+      echo_stderr_(console != nullptr),
+      echo_stdout_(console != nullptr || options.stdout_console != nullptr),
       opt_(std::move(options)) {
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
+  }
+  consoles_[0].fd = console ? ::fileno(console) : STDERR_FILENO;
+  if (opt_.stdout_console) {
+    // Two descriptors for one file (fd 2 a dup of fd 1, one terminal) share
+    // a buffer, so the streams keep their order there.
+    int fd = ::fileno(opt_.stdout_console);
+    struct stat a {}, b {};
+    bool same = ::fstat(fd, &a) == 0 && ::fstat(consoles_[0].fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    if (!same) consoles_[1].fd = fd;
+    std::fflush(opt_.stdout_console);
   }
   // The writer writes to the descriptor: nothing may sit in the FILE's buffer before it.
   std::fflush(console ? console : stderr);
@@ -72,9 +83,10 @@ FileLogSink::~FileLogSink() {
 }
 
 void FileLogSink::component_output(std::string_view component, std::string_view stream, std::string_view bytes) {
-  if (bytes.empty() || (dir_.empty() && !echo_output_)) return;
+  bool is_stdout = stream == "stdout";
+  if (bytes.empty() || (dir_.empty() && !(is_stdout ? echo_stdout_ : echo_stderr_))) return;
   // Built before taking the lock: the lock covers the push only.
-  Entry e{false, std::string(component) + "_" + std::string(stream) + ".txt", std::string(bytes)};
+  Entry e{false, is_stdout, std::string(component) + "_" + std::string(stream) + ".txt", std::string(bytes)};
   {
     std::lock_guard lock(mu_);
     if (bytes.size() > opt_.queue_bytes - std::min(queued_output_, opt_.queue_bytes)) {
@@ -91,7 +103,7 @@ void FileLogSink::component_output(std::string_view component, std::string_view 
 }
 
 void FileLogSink::error(std::string_view message) {
-  Entry e{true, {}, std::string(message)};
+  Entry e{true, false, {}, std::string(message)};
   e.bytes += '\n';
   size_t n = e.bytes.size();
   {
@@ -119,8 +131,8 @@ void FileLogSink::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     auto ready = [&] { return stop_ || !queue_.empty() || !dropped_.empty(); };
-    // With console bytes waiting, wake up now and then to retry the console.
-    if (console_off_ < console_pending_.size())
+    // With console bytes waiting, wake up now and then to retry the consoles.
+    if (consoles_[0].waiting() || consoles_[1].waiting())
       cv_.wait_for(lock, 10ms, ready);
     else
       cv_.wait(lock, ready);
@@ -137,23 +149,26 @@ void FileLogSink::run() {
     for (const auto& e : batch) {
       if (e.is_error) {
         err_bytes += e.bytes.size();
-        to_console(e.bytes, opt_.console_buffer_bytes + opt_.error_queue_bytes);
+        to_console(consoles_[0], e.bytes, opt_.console_buffer_bytes + opt_.error_queue_bytes);
         continue;
       }
       out_bytes += e.bytes.size();
       if (!dir_.empty()) write_file(e.file, e.bytes);
-      if (echo_output_) to_console(e.bytes, opt_.console_buffer_bytes);
+      if (Console* c = console_for(e.is_stdout)) to_console(*c, e.bytes, opt_.console_buffer_bytes);
     }
     for (const auto& [file, n] : dropped) {
       std::string what = file.empty() ? " bytes of error lines" : " bytes";
       std::string note = "[whirl: " + std::to_string(n) + what + " dropped: log queue full (" +
                          format_size(file.empty() ? opt_.error_queue_bytes : opt_.queue_bytes) + ")]\n";
       if (!file.empty() && !dir_.empty()) write_file(file, note);
-      if (file.empty() || echo_output_) to_console(note, opt_.console_buffer_bytes + opt_.error_queue_bytes);
+      // The note goes where the dropped stream's output would have gone.
+      bool is_stdout = file.size() >= 11 && file.compare(file.size() - 11, 11, "_stdout.txt") == 0;
+      Console* c = file.empty() ? &consoles_[0] : console_for(is_stdout);
+      if (c) to_console(*c, note, opt_.console_buffer_bytes + opt_.error_queue_bytes);
     }
     for (auto& [_, lf] : files_)
       if (lf.f) std::fflush(lf.f);
-    drain_console(stopping, deadline);
+    drain_consoles(stopping, deadline);
 
     lock.lock();
     queued_output_ -= out_bytes;
@@ -204,66 +219,89 @@ void FileLogSink::rotate(const std::string& name, LogFile& lf) {
   lf.f = std::fopen(base.c_str(), "wb");
 }
 
-void FileLogSink::to_console(std::string_view bytes, size_t limit) {
-  if (console_dead_) return;
-  if (console_off_ == console_pending_.size()) {
-    console_pending_.clear();
-    console_off_ = 0;
-  }
-  size_t pending = console_pending_.size() - console_off_;
-  if (console_dropped_) {
-    std::string note = "[whirl: " + std::to_string(console_dropped_) + " bytes of console output dropped: console too slow]\n";
-    if (pending + note.size() + bytes.size() > limit) {
-      console_dropped_ += bytes.size();
-      return;
-    }
-    console_pending_ += note;
-    console_dropped_ = 0;
-  } else if (pending + bytes.size() > limit) {
-    console_dropped_ += bytes.size();
-    return;
-  }
-  console_pending_.append(bytes);
+FileLogSink::Console* FileLogSink::console_for(bool is_stdout) {
+  if (!is_stdout) return echo_stderr_ ? &consoles_[0] : nullptr;
+  if (!echo_stdout_) return nullptr;
+  return consoles_[1].fd >= 0 ? &consoles_[1] : &consoles_[0];
 }
 
-void FileLogSink::drain_console(bool until_deadline, std::chrono::steady_clock::time_point deadline) {
-  while (!console_dead_ && console_off_ < console_pending_.size()) {
+void FileLogSink::to_console(Console& c, std::string_view bytes, size_t limit) {
+  if (c.dead) return;
+  if (c.off == c.pending.size()) {
+    c.pending.clear();
+    c.off = 0;
+  }
+  size_t pending = c.pending.size() - c.off;
+  if (c.dropped) {
+    std::string note = "[whirl: " + std::to_string(c.dropped) + " bytes of console output dropped: console too slow]\n";
+    if (pending + note.size() + bytes.size() > limit) {
+      c.dropped += bytes.size();
+      return;
+    }
+    c.pending += note;
+    c.dropped = 0;
+  } else if (pending + bytes.size() > limit) {
+    c.dropped += bytes.size();
+    return;
+  }
+  c.pending.append(bytes);
+}
+
+// Writes what each console can take now (or, when closing, until the
+// deadline). Both are polled together: a stuck one never delays the other.
+void FileLogSink::drain_consoles(bool until_deadline, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd p[2];
+    Console* which[2];
+    nfds_t n = 0;
+    for (Console& c : consoles_)
+      if (c.waiting()) {
+        p[n] = pollfd{c.fd, POLLOUT, 0};
+        which[n++] = &c;
+      }
+    if (n == 0) break;
     int timeout_ms = 0;
     if (until_deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
-        console_dead_ = true;
+        for (nfds_t i = 0; i < n; ++i) which[i]->dead = true;
         break;
       }
       timeout_ms = int(std::min<int64_t>(left.count(), 50));
     }
-    pollfd p{console_fd_, POLLOUT, 0};
-    int r = ::poll(&p, 1, timeout_ms);
+    int r = ::poll(p, n, timeout_ms);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0 || (r > 0 && (p.revents & (POLLERR | POLLNVAL)))) {
-      console_dead_ = true;
+    if (r < 0) {
+      for (nfds_t i = 0; i < n; ++i) which[i]->dead = true;
       break;
     }
     if (r == 0) {
-      if (!until_deadline) return;
+      if (!until_deadline) break;
       continue;
     }
-    size_t n = std::min(console_pending_.size() - console_off_, kConsoleChunk);
-    ssize_t w = ::write(console_fd_, console_pending_.data() + console_off_, n);
-    if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (w <= 0) {
-      console_dead_ = true;
-      break;
+    for (nfds_t i = 0; i < n; ++i) {
+      Console& c = *which[i];
+      if (p[i].revents & (POLLERR | POLLNVAL)) {
+        c.dead = true;
+        continue;
+      }
+      if (!(p[i].revents & (POLLOUT | POLLHUP))) continue;
+      // One chunk: what a pipe that polls writable takes without blocking.
+      size_t len = std::min(c.pending.size() - c.off, kConsoleChunk);
+      ssize_t w = ::write(c.fd, c.pending.data() + c.off, len);
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (w <= 0) {
+        c.dead = true;
+        continue;
+      }
+      c.off += size_t(w);
     }
-    console_off_ += size_t(w);
   }
-  if (console_dead_) {
-    console_pending_.clear();
-    console_off_ = 0;
-  } else if (console_off_ == console_pending_.size()) {
-    console_pending_.clear();
-    console_off_ = 0;
-  }
+  for (Console& c : consoles_)
+    if (c.dead || c.off == c.pending.size()) {
+      c.pending.clear();
+      c.off = 0;
+    }
 }
 
 }  // namespace whirl::spin::http

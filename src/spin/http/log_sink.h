@@ -79,7 +79,13 @@ struct FileLogOptions {
   // Console output waiting for a slow console (a pipe nobody reads, a
   // stopped terminal); beyond it console output is dropped (the files still
   // get everything). The console never delays the files.
+  // Each console has its own buffer of this size.
   size_t console_buffer_bytes = size_t(1) << 20;  // 1 MiB
+  // Where components' "stdout" stream is echoed instead of the console (the
+  // containerd shim: stdout to fd 1, stderr and error lines to fd 2). Null:
+  // the console takes both streams. It has its own buffer, so a stuck one
+  // never delays the other. Not owned; the sink writes to its descriptor.
+  FILE* stdout_console = nullptr;
   // A log file is rotated (`x.txt` -> `x.txt.1` -> ... -> `x.txt.<keep>`)
   // before it would exceed this, so no file is larger and one stream uses
   // at most max_file_bytes * (keep_files + 1) of disk. keep_files 0: the
@@ -95,8 +101,8 @@ struct FileLogOptions {
 
 class FileLogSink : public LogSink {
  public:
-  // `dir` empty: console only. `console` null: files only (error lines then
-  // go to stderr).
+  // `dir` empty: console only. `console` null: no console for component
+  // output but options.stdout_console's (error lines then go to stderr).
   FileLogSink(std::filesystem::path dir, FILE* console, FileLogOptions options = {});
   // Writes out what is queued and joins the writer (console bounded by
   // close_timeout).
@@ -114,8 +120,19 @@ class FileLogSink : public LogSink {
  private:
   struct Entry {
     bool is_error = false;
+    bool is_stdout = false;  // a component's "stdout" stream
     std::string file;  // `<component>_<stream>.txt`; empty for errors
     std::string bytes;
+  };
+  // A descriptor the writer polls, with what is waiting for it. Writer
+  // thread only.
+  struct Console {
+    int fd = -1;
+    std::string pending;
+    size_t off = 0;  // written prefix of pending
+    uint64_t dropped = 0;
+    bool dead = false;
+    bool waiting() const { return !dead && off < pending.size(); }
   };
   struct LogFile {
     FILE* f = nullptr;
@@ -125,12 +142,16 @@ class FileLogSink : public LogSink {
   void run();
   void write_file(const std::string& name, std::string_view bytes);
   void rotate(const std::string& name, LogFile& lf);
-  void to_console(std::string_view bytes, size_t limit);
-  void drain_console(bool until_deadline, std::chrono::steady_clock::time_point deadline);
+  // Where a stream's output is echoed; null: nowhere.
+  Console* console_for(bool is_stdout);
+  void to_console(Console& c, std::string_view bytes, size_t limit);
+  void drain_consoles(bool until_deadline, std::chrono::steady_clock::time_point deadline);
 
   const std::filesystem::path dir_;
-  const int console_fd_;  // the console, or stderr for error lines when there is none
-  const bool echo_output_;  // component output goes to the console too
+  const bool echo_stderr_;  // "stderr" output goes to consoles_[0]
+  // "stdout" output goes to consoles_[1] when it is a separate console, else
+  // to consoles_[0] (when echo_stderr_).
+  const bool echo_stdout_;
   const FileLogOptions opt_;
 
   // Guarded by mu_: the queue and its counters. Nothing else.
@@ -146,10 +167,10 @@ class FileLogSink : public LogSink {
 
   // Writer thread only.
   std::map<std::string, LogFile> files_;
-  std::string console_pending_;
-  size_t console_off_ = 0;  // written prefix of console_pending_
-  uint64_t console_dropped_ = 0;
-  bool console_dead_ = false;
+  // [0]: the console (or stderr, for error lines, when there is none);
+  // [1]: options.stdout_console when set and not the same file as [0]
+  // (fd -1 otherwise).
+  Console consoles_[2];
 
   std::thread writer_;  // last: starts after everything above exists
 };
