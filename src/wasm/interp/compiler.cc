@@ -146,6 +146,11 @@ class Compiler {
     max_h_ = std::max(max_h_, size());
   }
   void push_entry(Entry e) {
+    if (e.kind != Entry::Temp) temp_floor_ = std::min(temp_floor_, size());
+    if (e.kind == Entry::Local) {
+      if (e.local >= local_refs_.size()) local_refs_.resize(e.local + 1);
+      local_refs_[e.local].push_back(size());
+    }
     vs_.push_back(e);
     max_h_ = std::max(max_h_, size());
   }
@@ -155,8 +160,11 @@ class Compiler {
     else if (e.kind == Entry::Const) emit(kConst, temp(i), uint32_t(e.value), uint32_t(e.value >> 32));
     e.kind = Entry::Temp;
   }
+  // Entries below temp_floor_ are all Temps already: a deep stack is not
+  // walked again at every block.
   void materialize_range(uint32_t from, uint32_t to) {
-    for (uint32_t i = from; i < to; ++i) materialize(i);
+    for (uint32_t i = std::max(from, std::min(temp_floor_, to)); i < to; ++i) materialize(i);
+    if (from <= temp_floor_) temp_floor_ = std::max(temp_floor_, to);
   }
   void materialize_all() { materialize_range(0, size()); }
   // The slot holding entry i (constants are materialized first).
@@ -324,10 +332,23 @@ class Compiler {
     for (auto [at, e] : c.table_fixups) buf_.code[e].a = uint32_t(int32_t(pc()) - int32_t(at));
   }
 
+  // The entries below the top that still name local x, in stack order
+  // (local_refs_[x] also lists entries popped or materialized since).
+  const std::vector<uint32_t>& refs_to(uint32_t x) {
+    hits_.clear();
+    if (x >= local_refs_.size()) return hits_;
+    const uint32_t top = size() - 1;
+    for (uint32_t p : local_refs_[x])
+      if (p < top && vs_[p].kind == Entry::Local && vs_[p].local == x) hits_.push_back(p);
+    std::sort(hits_.begin(), hits_.end());
+    hits_.erase(std::unique(hits_.begin(), hits_.end()), hits_.end());
+    local_refs_[x] = hits_;  // drop what is stale
+    return hits_;
+  }
+
   void local_set(uint32_t x, bool tee) {
     uint32_t i = size() - 1;
-    bool refs = false;
-    for (uint32_t k = 0; k < i; ++k) refs |= vs_[k].kind == Entry::Local && vs_[k].local == x;
+    const bool refs = !refs_to(x).empty();
     Entry v = vs_[i];
     // Declared locals hold the zero `enter` wrote until first set: where only
     // the entry can have reached (entry_path_) and x was never set, storing
@@ -344,8 +365,8 @@ class Compiler {
       buf_.code.back().a = x;
       if (fuse_) merge_increments();
     } else {
-      for (uint32_t k = 0; k < i; ++k)
-        if (vs_[k].kind == Entry::Local && vs_[k].local == x) materialize(k);
+      for (uint32_t k : hits_) materialize(k);
+      if (x < local_refs_.size()) local_refs_[x].clear();
       if (v.kind == Entry::Const) emit(kConst, x, uint32_t(v.value), uint32_t(v.value >> 32));
       else if (v.kind == Entry::Local) { if (v.local != x) emit(kCopy, x, v.local); }
       else emit(kCopy, x, temp(i));
@@ -807,6 +828,11 @@ class Compiler {
   std::vector<Ctrl> ctrls_;
   std::vector<Tracked> tracked_;  // by depth, up to kMaxTrackedDepth
   std::vector<Entry> vs_;
+  // Where the entries naming each local are (local.set must materialize
+  // them first), so that it need not scan the whole stack.
+  std::vector<std::vector<uint32_t>> local_refs_;
+  std::vector<uint32_t> hits_;
+  uint32_t temp_floor_ = 0;  // vs_[0, temp_floor_) are Temps
   uint32_t nl_ = 0, max_h_ = 0;
   int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
   // Only paths from the function's entry that pass no loop header reach this
