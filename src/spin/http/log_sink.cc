@@ -233,18 +233,22 @@ void FileLogSink::to_console(Console& c, std::string_view bytes, size_t limit) {
   }
   size_t pending = c.pending.size() - c.off;
   if (c.dropped) {
-    std::string note = "[whirl: " + std::to_string(c.dropped) + " bytes of console output dropped: console too slow]\n";
-    if (pending + note.size() + bytes.size() > limit) {
+    std::string note = "[whirl: " + std::to_string(c.dropped) + " bytes of console output dropped: the console buffer (" +
+                       format_size(limit) + ") was full]\n";
+    if (pending && c.pending.back() != '\n') note.insert(note.begin(), '\n');
+    if (pending + note.size() > limit) {
       c.dropped += bytes.size();
       return;
     }
     c.pending += note;
+    pending += note.size();
     c.dropped = 0;
-  } else if (pending + bytes.size() > limit) {
-    c.dropped += bytes.size();
-    return;
   }
-  c.pending.append(bytes);
+  // What fits is kept, so one entry larger than the buffer (a request's
+  // whole captured stderr) still shows its beginning.
+  size_t take = std::min(bytes.size(), limit - std::min(limit, pending));
+  c.pending.append(bytes.substr(0, take));
+  c.dropped += bytes.size() - take;
 }
 
 // Writes what each console can take now (or, when closing, until the

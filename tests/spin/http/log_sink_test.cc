@@ -127,6 +127,29 @@ struct ConsolePipe {
   FILE* file;
 };
 
+// One entry larger than the console buffer (a request's whole captured
+// stderr): the console shows its beginning and then says how much it lost
+// and why; the file gets all of it.
+TEST(FileLogSink, EntryLargerThanTheConsoleBufferKeepsItsBeginning) {
+  TempDir dir("bigentry");
+  ConsolePipe err;
+  FileLogOptions o;
+  o.console_buffer_bytes = 64 * 1024;
+  std::string big(200 * 1024, 'x');
+  std::string seen;
+  {
+    FileLogSink sink(dir.path, err.file, o);
+    sink.component_output("a", "stderr", big);
+    sink.component_output("a", "stderr", "after\n");
+    seen = read_until(err.read_fd, 5s, [](const std::string& s) { return s.find("after\n") != std::string::npos; });
+  }
+  EXPECT_EQ(seen.substr(0, 64 * 1024), std::string(64 * 1024, 'x'));
+  EXPECT_NE(seen.find("[whirl: 139264 bytes of console output dropped: the console buffer (64 KiB) was full]\nafter\n"),
+            std::string::npos)
+      << seen.substr(std::min(seen.size(), size_t(64 * 1024)));
+  EXPECT_EQ(std::filesystem::file_size(dir.path / "a_stderr.txt"), big.size() + 6);
+}
+
 // The shim's layout: "stdout" output on one descriptor, "stderr" output and
 // error lines on another, each in its own order; the files get both.
 TEST(FileLogSink, StdoutConsoleTakesTheStdoutStream) {
