@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "platform/fs.h"
+#include "platform/vm.h"
 #include "shim/oci_spec.h"
 #include "spin/app/app.h"
 #include "spin/http/server.h"
@@ -146,6 +147,7 @@ class SpinApp : public Workload {
       : app_(std::move(app)), host_(std::move(host)), port_(port) {}
 
   int run() override {
+    platform::heap_return_large_blocks();  // a long-running server: bursts must not stay resident
     // Taken by the waiting thread below; blocked before any server thread starts.
     sigset_t stop;
     sigemptyset(&stop);
