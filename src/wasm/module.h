@@ -63,7 +63,7 @@ struct BlockType {
 // A constant expression (global initialisers, segment offsets, element
 // initialisers): a short instruction sequence ending with End.
 struct ConstExpr {
-  std::vector<Instr> instrs;
+  std::span<const Instr> instrs;  // in Module::expr_storage
 };
 
 struct Import {
@@ -166,6 +166,8 @@ struct Module {
   std::shared_ptr<const void> byte_storage;
   // Owns the functions' bodies, locals and br_table targets (shared by copies).
   std::shared_ptr<Arena> body_storage;
+  // Owns the constant expressions (kept after load_module drops the bodies).
+  std::shared_ptr<Arena> expr_storage;
 
   // From the "name" custom section, when present and well formed.
   std::optional<std::string> module_name;

@@ -49,7 +49,7 @@ size_t bounded(uint32_t n, size_t remaining, size_t min_bytes) {
 
 class ModuleDecoder {
  public:
-  explicit ModuleDecoder(std::span<const uint8_t> bytes) : r_(bytes) {}
+  explicit ModuleDecoder(std::span<const uint8_t> bytes) : r_(bytes) { m_.expr_storage = std::make_shared<Arena>(); }
 
   Expected<Module> run() {
     if (r_.size() > std::numeric_limits<uint32_t>::max())
@@ -233,7 +233,10 @@ class ModuleDecoder {
 
   bool const_expr(ConstExpr& e) {
     scratch_br_tables_.clear();
-    return instrs_.decode(r_, e.instrs, scratch_br_tables_);
+    scratch_instrs_.clear();
+    if (!instrs_.decode(r_, scratch_instrs_, scratch_br_tables_)) return false;
+    e.instrs = m_.expr_storage->copy(scratch_instrs_);
+    return true;
   }
 
   bool import_section() {
@@ -347,7 +350,8 @@ class ModuleDecoder {
       Instr end;
       end.op = Op::End;
       end.offset = ref.offset;
-      seg.inits.emplace_back().instrs = {ref, end};
+      const Instr pair[] = {ref, end};
+      seg.inits.emplace_back().instrs = m_.expr_storage->copy(pair, 2);
     }
     return true;
   }
@@ -458,6 +462,7 @@ class ModuleDecoder {
   std::vector<uint32_t> func_types_;
   InstrDecoder instrs_;
   std::vector<uint32_t> scratch_br_tables_;
+  std::vector<Instr> scratch_instrs_;
   bool code_uses_data_index_ = false;
   bool name_section_seen_ = false;
 };

@@ -89,7 +89,8 @@ class TableImpl final : public TableInst {
 class InstanceImpl final : public Instance {
  public:
   std::shared_ptr<const interp::CompiledModuleImpl> compiled;
-  std::unique_ptr<FuncImpl[]> own_funcs;  // its defined functions, in one allocation
+  std::unique_ptr<FuncImpl[]> own_funcs;      // its defined functions, in one allocation
+  std::unique_ptr<GlobalImpl[]> own_globals;  // its defined globals, likewise
   std::vector<FuncImpl*> funcs;
   std::vector<TableImpl*> tables;
   std::vector<MemoryImpl*> memories;

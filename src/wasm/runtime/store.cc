@@ -308,9 +308,12 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     if (!mem) return resource_error(std::move(mem).error());
     I->memories.push_back(static_cast<MemoryImpl*>(*mem));
   }
-  for (const auto& g : m.globals) {
-    auto* gi = static_cast<GlobalImpl*>(create_global(g.type, Value::zero(g.type.type)));
-    gi->value = eval_const(g.init, *I);
+  I->own_globals.reset(new GlobalImpl[m.globals.size()]);
+  I->globals.reserve(I->globals.size() + m.globals.size());
+  for (size_t i = 0; i < m.globals.size(); ++i) {
+    GlobalImpl* gi = &I->own_globals[i];
+    gi->gtype = m.globals[i].type;
+    gi->value = eval_const(m.globals[i].init, *I);
     I->globals.push_back(gi);
   }
   for (const auto& e : m.exports) {
