@@ -194,6 +194,19 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
   uint64_t body_bytes_ = 0;
 };
 
+// Bytes of the server-wide body budget held by one request.
+class BodyReservation {
+ public:
+  BodyReservation(std::atomic<uint64_t>& pool, uint64_t bytes) : pool_(pool), bytes_(bytes) {}
+  ~BodyReservation() { pool_ -= bytes_; }
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+
+ private:
+  std::atomic<uint64_t>& pool_;
+  uint64_t bytes_;
+};
+
 struct HttpServer::Impl {
   ServerOptions opts;
   Handler handler;
@@ -206,6 +219,7 @@ struct HttpServer::Impl {
   std::unique_ptr<WorkerPool> workers;
   net::steady_timer grace_timer{ctl};
   std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> body_bytes{0};  // request body bytes reserved (see Session::reserve_body)
   bool grace_started = false;  // on ctl only
   std::mutex mu;
   std::set<std::shared_ptr<Session>> sessions;
@@ -256,6 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void do_read() {
     if (srv_.stopping) return close();
+    reservation_.reset();
     parser_.emplace();
     parser_->body_limit(srv_.opts.body_limit);
     parser_->header_limit(srv_.opts.header_limit);
@@ -282,10 +297,11 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = h.version();
     if (has_encoded_nul(std::string_view(h.target().data(), h.target().size())))
       return reply_error(bhttp::status::bad_request);
+    if (parser_->content_length() && *parser_->content_length() > srv_.opts.body_limit)
+      return reply_error(bhttp::status::payload_too_large);
+    if (!reserve_body()) return reply_error(bhttp::status::service_unavailable);
     auto expect = h[bhttp::field::expect];
     if (h.version() >= 11 && iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
-      if (parser_->content_length() && *parser_->content_length() > srv_.opts.body_limit)
-        return reply_error(bhttp::status::payload_too_large);
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
         if (ec) return self->close();
@@ -294,6 +310,30 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     read_body();
+  }
+
+  // Request bodies are buffered whole, so their bytes in flight count
+  // against one server-wide budget: many large uploads at once get 503
+  // instead of taking the host's memory. A body of unknown length (chunked)
+  // may use what is left of the budget, up to the per-request limit.
+  bool reserve_body() {
+    uint64_t want = 0;
+    if (auto len = parser_->content_length()) {
+      want = *len;
+    } else if (parser_->chunked()) {
+      uint64_t used = srv_.body_bytes.load();
+      uint64_t left = srv_.opts.max_buffered_bodies > used ? srv_.opts.max_buffered_bodies - used : 0;
+      want = std::min<uint64_t>(srv_.opts.body_limit, left);
+      if (want == 0) return false;
+      parser_->body_limit(want);
+    }
+    if (want == 0) return true;
+    uint64_t used = srv_.body_bytes.load();
+    do {
+      if (used + want > srv_.opts.max_buffered_bodies) return false;
+    } while (!srv_.body_bytes.compare_exchange_weak(used, used + want));
+    reservation_ = std::make_shared<BodyReservation>(srv_.body_bytes, want);
+    return true;
   }
 
   void read_body() {
@@ -338,8 +378,9 @@ class Session : public std::enable_shared_from_this<Session> {
     struct Job {
       Request req;
       net::executor_work_guard<net::io_context::executor_type> guard;
+      std::shared_ptr<BodyReservation> body;  // released with the request's body
     };
-    auto job = std::make_shared<Job>(Job{std::move(req), net::make_work_guard(srv_.ioc)});
+    auto job = std::make_shared<Job>(Job{std::move(req), net::make_work_guard(srv_.ioc), std::move(reservation_)});
     HttpServer::Impl& srv = srv_;
     srv_.workers->submit(
         std::move(key),
@@ -539,6 +580,7 @@ class Session : public std::enable_shared_from_this<Session> {
       current_->session_.reset();
     }
     current_.reset();
+    reservation_.reset();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -550,6 +592,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<StreamedResponse> current_;
+  std::shared_ptr<BodyReservation> reservation_;  // the body being read
   std::string client_ip_ = "0.0.0.0";
   uint16_t client_port_ = 0;
   unsigned version_ = 11;

@@ -33,6 +33,9 @@ struct ServerOptions {
   // guests (0: never).
   std::chrono::milliseconds demote_after{100};
   uint64_t body_limit = 64ull << 20;    // request bodies larger than this are refused (413)
+  // Request bodies are buffered; all those in flight together stay under
+  // this (a request that would go over it gets 503).
+  uint64_t max_buffered_bodies = 512ull << 20;
   uint32_t header_limit = 64 * 1024;    // request line + headers larger than this are refused (431)
   // Response bytes buffered per request before the producer blocks; a body
   // that fits is sent with Content-Length, a longer one streams (chunked).

@@ -350,6 +350,41 @@ TEST_F(ServerTest, StopAnswersQueuedRequests503) {
   EXPECT_EQ(first.get().body, "/first");
 }
 
+// Buffered request bodies share one budget: an upload that would go over
+// it is 503 (before its body is read), and the budget comes back when a
+// request is done.
+TEST_F(ServerTest, RequestBodiesInFlightShareABudget) {
+  ServerOptions o;
+  o.max_buffered_bodies = 1 << 20;
+  std::promise<void> entered;
+  std::atomic<bool> release{false};
+  start(HttpServer::buffered([&](const Request& r) {
+    if (r.path == "/hold") {
+      entered.set_value();
+      for (int i = 0; i < 2000 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return Response::text(200, std::to_string(r.body.size()));
+  }), o);
+  auto upload = [&](const std::string& path, size_t n) {
+    test::Client c(port());
+    test::bhttp::request<test::bhttp::string_body> req{test::bhttp::verb::post, path, 11};
+    req.set(test::bhttp::field::host, "x");
+    req.body() = std::string(n, 'u');
+    return c.send(std::move(req));
+  };
+  auto held = std::async(std::launch::async, [&] { return upload("/hold", 700 * 1024); });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(upload("/second", 700 * 1024).status, 503u);
+  EXPECT_EQ(upload("/small", 100 * 1024).body, "102400");  // what is left of the budget still serves
+  RawClient chunked(port());
+  chunked.send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n80000\r\n" +
+               std::string(0x80000, 'c') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(status_line(chunked.read_all()), "HTTP/1.1 413 Payload Too Large");  // more than the budget left
+  release = true;
+  EXPECT_EQ(held.get().body, "716800");
+  EXPECT_EQ(upload("/after", 700 * 1024).body, "716800");
+}
+
 // One key flooding the pool does not hold up another key's request.
 TEST_F(ServerTest, AFloodedComponentDoesNotStarveAnother) {
   ServerOptions o;
