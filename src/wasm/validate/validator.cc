@@ -2,6 +2,7 @@
 // start, constant expressions; function bodies in func_validator.cc.
 #include "wasm/validate/validator.h"
 
+#include <span>
 #include <string>
 #include <unordered_set>
 
@@ -18,12 +19,24 @@ Expected<void> check_limits(const Limits& l, uint64_t bound, const char* too_big
   return {};
 }
 
-Expected<void> check_value_type(ValType t, const std::string& where) {
+bool known_value_type(ValType t) {
   switch (t) {
     case ValType::I32: case ValType::I64: case ValType::F32: case ValType::F64:
-    case ValType::FuncRef: case ValType::ExternRef: return {};
-    default: return fail(where, "SIMD is not supported (v128)");
+    case ValType::FuncRef: case ValType::ExternRef: return true;
+    default: return false;
   }
+}
+Expected<void> check_value_type(ValType t, const std::string& where) {
+  if (known_value_type(t)) return {};
+  return fail(where, "SIMD is not supported (v128)");
+}
+// For the many types of a function's locals or a type's parameters: the
+// message is only built on failure (one string per local cost seconds for a
+// module of 2^26 locals).
+Expected<void> check_value_types(std::span<const ValType> ts, const char* what, size_t index) {
+  for (ValType t : ts)
+    if (!known_value_type(t)) return check_value_type(t, what + std::to_string(index));
+  return {};
 }
 
 // A constant expression: t.const, ref.null, ref.func, global.get of an
@@ -69,8 +82,8 @@ void collect_refs(const ConstExpr& e, std::unordered_set<uint32_t>& refs) {
 Expected<void> validate_module(const Module& m) {
   ValidationContext c{m, {}};
   for (size_t i = 0; i < m.types.size(); ++i) {
-    for (ValType t : m.types[i].params) WHIRL_TRY(check_value_type(t, "type " + std::to_string(i)));
-    for (ValType t : m.types[i].results) WHIRL_TRY(check_value_type(t, "type " + std::to_string(i)));
+    WHIRL_TRY(check_value_types(m.types[i].params, "type ", i));
+    WHIRL_TRY(check_value_types(m.types[i].results, "type ", i));
   }
   for (size_t i = 0; i < m.imports.size(); ++i) {
     const Import& imp = m.imports[i];
@@ -144,8 +157,7 @@ Expected<void> validate_module(const Module& m) {
     if (!t.params.empty() || !t.results.empty()) return fail("start", "start function must have type [] -> []");
   }
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    for (ValType t : m.functions[i].locals)
-      WHIRL_TRY(check_value_type(t, "func " + std::to_string(m.num_imported_funcs + i)));
+    WHIRL_TRY(check_value_types(m.functions[i].locals, "func ", m.num_imported_funcs + i));
     WHIRL_TRY(validate_function(c, uint32_t(m.num_imported_funcs + i), m.functions[i]));
   }
   return {};
