@@ -225,6 +225,13 @@ FileLogSink::Console* FileLogSink::console_for(bool is_stdout) {
   return consoles_[1].fd >= 0 ? &consoles_[1] : &consoles_[0];
 }
 
+std::string FileLogSink::drop_note(const Console& c) const {
+  std::string note = "[whirl: " + std::to_string(c.dropped) + " bytes of console output dropped: the console buffer (" +
+                     format_size(opt_.console_buffer_bytes) + ") was full]\n";
+  if (c.off < c.pending.size() && c.pending.back() != '\n') note.insert(note.begin(), '\n');
+  return note;
+}
+
 void FileLogSink::to_console(Console& c, std::string_view bytes, size_t limit) {
   if (c.dead) return;
   if (c.off == c.pending.size()) {
@@ -233,9 +240,7 @@ void FileLogSink::to_console(Console& c, std::string_view bytes, size_t limit) {
   }
   size_t pending = c.pending.size() - c.off;
   if (c.dropped) {
-    std::string note = "[whirl: " + std::to_string(c.dropped) + " bytes of console output dropped: the console buffer (" +
-                       format_size(limit) + ") was full]\n";
-    if (pending && c.pending.back() != '\n') note.insert(note.begin(), '\n');
+    std::string note = drop_note(c);
     if (pending + note.size() > limit) {
       c.dropped += bytes.size();
       return;
@@ -299,6 +304,13 @@ void FileLogSink::drain_consoles(bool until_deadline, std::chrono::steady_clock:
         continue;
       }
       c.off += size_t(w);
+      if (c.off == c.pending.size() && c.dropped) {
+        // Caught up: the note of what was lost goes out now, not only
+        // when (if ever) more output comes.
+        c.pending = drop_note(Console{c.fd, {}, 0, c.dropped, false});
+        c.off = 0;
+        c.dropped = 0;
+      }
     }
   }
   for (Console& c : consoles_)

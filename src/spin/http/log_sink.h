@@ -140,6 +140,7 @@ class FileLogSink : public LogSink {
   };
 
   void run();
+  std::string drop_note(const Console& c) const;  // "[whirl: N bytes ... dropped ...]"
   void write_file(const std::string& name, std::string_view bytes);
   void rotate(const std::string& name, LogFile& lf);
   // Where a stream's output is echoed; null: nowhere.

@@ -140,8 +140,9 @@ TEST(FileLogSink, EntryLargerThanTheConsoleBufferKeepsItsBeginning) {
   {
     FileLogSink sink(dir.path, err.file, o);
     sink.component_output("a", "stderr", big);
+    seen = read_until(err.read_fd, 5s, [](const std::string& s) { return s.find("full]\n") != std::string::npos; });
     sink.component_output("a", "stderr", "after\n");
-    seen = read_until(err.read_fd, 5s, [](const std::string& s) { return s.find("after\n") != std::string::npos; });
+    seen += read_until(err.read_fd, 5s, [](const std::string& s) { return s.find("after\n") != std::string::npos; });
   }
   EXPECT_EQ(seen.substr(0, 64 * 1024), std::string(64 * 1024, 'x'));
   EXPECT_NE(seen.find("[whirl: 139264 bytes of console output dropped: the console buffer (64 KiB) was full]\nafter\n"),
