@@ -298,6 +298,15 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   auto resource_error = [](Error e) {
     return unexpected(InstantiationError{InstantiationError::Kind::Resource, std::move(e.message), std::nullopt});
   };
+  // What the module's own tables and memories start with, checked as a
+  // whole before any of it is allocated (a module whose second memory does
+  // not fit costs nothing, not its first table).
+  uint64_t initial = 0;
+  for (const auto& t : m.tables)
+    if (t.limits.min <= kMaxTableElements) initial += uint64_t(t.limits.min) * kTableElementBytes;
+  for (const auto& mt : m.memories) initial += uint64_t(mt.limits.min) * kPageSize;
+  if (budget.used + initial > budget.limit && m.tables.size() + m.memories.size() > 1)
+    return resource_error(Error{over_budget("the initial size of the module's tables and memories", initial, budget)});
   for (const auto& t : m.tables) {
     auto table = create_table(t, Value::null(t.elem));
     if (!table) return resource_error(std::move(table).error());

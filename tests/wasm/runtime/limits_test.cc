@@ -65,8 +65,15 @@ TEST(StoreLimits, MemoriesAndTablesShareTheLimit) {
   auto inst = Store::create(limit(2 * kPageSize))->instantiate(over, {});
   ASSERT_FALSE(inst);
   EXPECT_EQ(inst.error().kind, InstantiationError::Kind::Resource);
-  // Tables are created first: the memory is what no longer fits.
+  // Checked as a whole before either is allocated.
   EXPECT_EQ(inst.error().message,
+            "the initial size of the module's tables and memories (142.1 KiB) exceeds the instance memory limit of 128 KiB");
+  // A table or memory made through the API first counts too.
+  auto store = Store::create(limit(2 * kPageSize));
+  ASSERT_TRUE(store->create_table(TableType{ValType::FuncRef, Limits{10000, std::nullopt}}, Value::null(ValType::FuncRef)));
+  auto second = store->instantiate(load("(module (memory 1))"), {});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().message,
             "memory of 1 page (64 KiB) exceeds the instance memory limit of 128 KiB "
             "(78.12 KiB already in use by memories and tables)");
   auto big_memory = Store::create(limit(2 * kPageSize))->instantiate(load("(module (memory 3))"), {});
