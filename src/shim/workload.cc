@@ -91,8 +91,8 @@ class WasiCommand : public Workload {
   }
   int trapped(const wasm::Trap& t) {
     if (t.code == wasm::TrapCode::Exit) return t.exit_code;
-    std::fprintf(stderr, "whirl: %s: wasm trap: %s\nwasm backtrace:\n", name_.c_str(), t.message.c_str());
-    for (size_t i = 0; i < t.backtrace.size(); ++i) std::fprintf(stderr, "  %zu: %s\n", i, t.backtrace[i].name.c_str());
+    std::fprintf(stderr, "whirl: %s: wasm trap: %s\nwasm backtrace:\n%s", name_.c_str(), t.message.c_str(),
+                 wasm::format_backtrace(t).c_str());
     return 134;
   }
 
