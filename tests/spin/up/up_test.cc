@@ -466,6 +466,32 @@ TEST(UpShutdown, SigtermLetsTheRequestInFlightComplete) {
   fs::remove_all(dir);
 }
 
+// SIGTERM with requests queued behind a busy component: the queued ones
+// are answered 503 at once, the running one completes.
+TEST(UpShutdown, QueuedRequestsGet503AtOnce) {
+  auto dir = temp_dir("queued");
+  write_app(dir);
+  UpProcess p({WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0", "--max-concurrent-per-component", "1"},
+              (dir / "stderr.txt").string());
+  uint16_t port = p.wait_serving();
+  ASSERT_NE(port, 0) << p.stderr_text();
+  auto running = std::async(std::launch::async, [&] { return get_once(port, "/probe/sleep"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::future<Reply>> queued;
+  for (int i = 0; i < 3; ++i)
+    queued.push_back(std::async(std::launch::async, [&] { return get_once(port, "/probe/sleep?queued"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto began = std::chrono::steady_clock::now();
+  p.signal(SIGTERM);
+  for (auto& q : queued) EXPECT_EQ(q.get().status, 503u);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(1000));
+  auto r = running.get();
+  EXPECT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body, "slept\n");
+  EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 0);
+  fs::remove_all(dir);
+}
+
 // Out of descriptors, accept fails at once again and again: the server
 // backs off (no spinning core), says so once, and serves again when
 // descriptors are free.
