@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -127,3 +128,9 @@ class HeapContext : public CallContext {
 inline std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
 }  // namespace whirl::component::abi::test
+
+namespace whirl::component::abi {
+// Readable failures in GoogleTest.
+inline void PrintTo(const CoreValue& v, std::ostream* os) { *os << to_string(v); }
+inline void PrintTo(const Value& v, std::ostream* os) { *os << to_string(v); }
+}  // namespace whirl::component::abi
