@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "component/abi/lift_lower.h"
@@ -219,11 +220,48 @@ std::string hex(const std::vector<uint8_t>& b) {
   return s;
 }
 
+// Runs the script (argv[1]: the canonical-abi directory) and compares each
+// output line "KIND ID ..." with expected["KIND ID"].
+void compare_with_python(const std::filesystem::path& dir, const std::string& script,
+                         const std::map<std::string, std::string>& expected) {
+  auto script_path = std::filesystem::temp_directory_path() / ("whirl_abi_ref_" + std::to_string(getpid()) + ".py");
+  {
+    std::ofstream f(script_path);
+    f << script;
+  }
+  std::string cmd = "python3 " + script_path.string() + " " + dir.string() + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t k = fread(buf, 1, sizeof buf, pipe)) out.append(buf, k);
+  int status = pclose(pipe);
+  std::filesystem::remove(script_path);
+  ASSERT_EQ(status, 0) << out;
+
+  std::istringstream lines(out);
+  std::string line;
+  size_t matched = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string kind, id;
+    words >> kind >> id;
+    auto it = expected.find(kind + " " + id);
+    ASSERT_NE(it, expected.end()) << line;
+    EXPECT_EQ(it->second, line);
+    ++matched;
+  }
+  EXPECT_EQ(matched, expected.size());
+}
+
+#define SKIP_WITHOUT_PYTHON(dir)                                                                                \
+  std::filesystem::path dir = std::filesystem::path(WHIRL_COMPONENT_MODEL_DIR) / "design/mvp/canonical-abi";   \
+  if (!std::filesystem::exists(dir / "definitions.py")) GTEST_SKIP() << "no definitions.py at " << dir;        \
+  if (std::system("python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1")) \
+  GTEST_SKIP() << "python3 (>= 3.10) not found"
+
 TEST(AbiReference, MatchesDefinitionsPy) {
-  std::filesystem::path dir = std::filesystem::path(WHIRL_COMPONENT_MODEL_DIR) / "design/mvp/canonical-abi";
-  if (!std::filesystem::exists(dir / "definitions.py")) GTEST_SKIP() << "no definitions.py at " << dir;
-  if (std::system("python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "python3 (>= 3.10) not found";
+  SKIP_WITHOUT_PYTHON(dir);
 
   std::string head = kScriptHead;
   head.replace(head.find("%HEAP%"), 6, std::to_string(kHeap));
@@ -297,34 +335,146 @@ TEST(AbiReference, MatchesDefinitionsPy) {
         }
   }
 
-  auto script_path = std::filesystem::temp_directory_path() / ("whirl_abi_ref_" + std::to_string(getpid()) + ".py");
-  {
-    std::ofstream f(script_path);
-    f << script.str();
-  }
-  std::string cmd = "python3 " + script_path.string() + " " + dir.string() + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t k = fread(buf, 1, sizeof buf, pipe)) out.append(buf, k);
-  int status = pclose(pipe);
-  std::filesystem::remove(script_path);
-  ASSERT_EQ(status, 0) << out;
+  compare_with_python(dir, script.str(), expected);
+}
 
-  std::istringstream lines(out);
-  std::string line;
-  size_t matched = 0;
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
-    std::string kind, id;
-    words >> kind >> id;
-    auto it = expected.find(kind + " " + id);
-    ASSERT_NE(it, expected.end()) << line;
-    EXPECT_EQ(it->second, line);
-    ++matched;
+// ---- differential lifting: random memories and core values ----
+
+const char* kLiftScript = R"(
+import struct
+def N(t, v):
+  dt = despecialize(t)
+  match dt:
+    case BoolType(): return 'T' if v else 'F'
+    case F32Type(): return 'f%08x' % struct.unpack('<I', struct.pack('<f', v))[0]
+    case F64Type(): return 'd%016x' % struct.unpack('<Q', struct.pack('<d', v))[0]
+    case CharType(): return 'c%x' % ord(v)
+    case StringType(): return 's' + v[0].encode('utf-8').hex()
+    case ListType(et, l): return '[' + ','.join(N(et, e) for e in v) + ']'
+    case RecordType(fields): return '(' + ','.join(N(f.t, v[f.label]) for f in fields) + ')'
+    case VariantType(cases):
+      [label] = v.keys()
+      i = [c.label for c in cases].index(label)
+      return str(i) + '(' + ('' if cases[i].t is None else N(cases[i].t, v[label])) + ')'
+    case FlagsType(labels): return 'b' + str(sum(1 << k for k, l in enumerate(labels) if v[l]))
+    case _: return str(v)
+def cx_of(enc, ptr, memhex):
+  o = opts(ptr, enc)
+  o.memory = MemInst(bytearray.fromhex(memhex), ptr)
+  return LiftLowerContext(o, ComponentInstance(Store()))
+def L(i, t, enc, ptr, memhex):
+  try: print('L', i, N(t, load(cx_of(enc, ptr, memhex), 0, t)))
+  except Trap: print('L', i, 'trap')
+def conv(ty, bits):
+  if ty == 'f32': return struct.unpack('<f', struct.pack('<I', bits))[0]
+  if ty == 'f64': return struct.unpack('<d', struct.pack('<Q', bits))[0]
+  return bits
+def FL(i, t, enc, ptr, memhex, vals):
+  vi = CoreValueIter([conv(ty, b) for ty, b in vals])
+  try: print('FL', i, N(t, lift_flat(cx_of(enc, ptr, memhex), vi, t)))
+  except Trap: print('FL', i, 'trap')
+)";
+
+// The same neutral text as N() above, from our values.
+std::string neutral(const ValType& t, const Value& v) {
+  char buf[32];
+  switch (t.kind) {
+    case TypeKind::Bool: return v.b ? "T" : "F";
+    case TypeKind::F32: snprintf(buf, sizeof buf, "f%08x", std::bit_cast<uint32_t>(v.f32)); return buf;
+    case TypeKind::F64:
+      snprintf(buf, sizeof buf, "d%016llx", static_cast<unsigned long long>(std::bit_cast<uint64_t>(v.f64)));
+      return buf;
+    case TypeKind::Char: snprintf(buf, sizeof buf, "c%x", unsigned(v.u)); return buf;
+    case TypeKind::String: return "s" + hex(std::vector<uint8_t>(v.str.begin(), v.str.end()));
+    case TypeKind::S8: case TypeKind::S16: case TypeKind::S32: case TypeKind::S64: return std::to_string(v.s);
+    case TypeKind::List: case TypeKind::Map: {
+      ValTypePtr entry = t.kind == TypeKind::Map ? map_entry_type(t) : t.elem;
+      std::string s = "[";
+      for (size_t i = 0; i < v.items.size(); ++i) s += (i ? "," : "") + neutral(*entry, v.items[i]);
+      return s + "]";
+    }
+    case TypeKind::Record: case TypeKind::Tuple: {
+      std::string s = "(";
+      for (size_t i = 0; i < v.items.size(); ++i) s += (i ? "," : "") + neutral(*field_type(t, i), v.items[i]);
+      return s + ")";
+    }
+    case TypeKind::Variant: case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result: {
+      size_t i = 0;
+      if (t.kind == TypeKind::Option) i = v.items.size();
+      else if (t.kind == TypeKind::Result) i = v.is_err;
+      else
+        while (i < case_count(t) && case_label(t, i) != v.label) ++i;
+      const ValType* ct = case_type(t, i);
+      return std::to_string(i) + "(" + (ct ? neutral(*ct, v.items[0]) : "") + ")";
+    }
+    case TypeKind::Flags: {
+      uint64_t bits = 0;
+      for (const auto& l : v.labels)
+        for (size_t k = 0; k < t.labels.size(); ++k)
+          if (t.labels[k] == l) bits |= uint64_t(1) << k;
+      return "b" + std::to_string(bits);
+    }
+    default: return std::to_string(v.u);
   }
-  EXPECT_EQ(matched, expected.size());
+}
+
+TEST(AbiReference, LiftingRandomInputsMatchesDefinitionsPy) {
+  SKIP_WITHOUT_PYTHON(dir);
+  constexpr size_t kMem = 256, kTrials = 25;
+  std::mt19937_64 rng(20260821);
+  auto biased_byte = [&]() -> uint8_t {
+    uint64_t r = rng() % 8;
+    return r < 4 ? 0 : r < 6 ? uint8_t(rng() % 16) : uint8_t(rng());
+  };
+  auto biased_bits = [&](CoreType ty) -> uint64_t {
+    uint64_t r = rng() % 10, x = rng();
+    if (r < 4) x %= 4;
+    else if (r < 7) x %= 256;
+    else if (r < 8) x = 0xD800 + x % 0x800;  // surrogates, for chars
+    return (ty == CoreType::I32 || ty == CoreType::F32) ? x & 0xffffffffu : x;
+  };
+  std::ostringstream script;
+  std::string head = kScriptHead;
+  head.replace(head.find("%HEAP%"), 6, std::to_string(kHeap));
+  script << head << kLiftScript;
+  std::map<std::string, std::string> expected;
+  size_t n = 0;
+  for (const auto& t : sample_types()) {
+    std::string pt = py(t.get());
+    if (pt.find("Own") != std::string::npos || pt.find("Borrow") != std::string::npos ||
+        pt.find("ErrorContext") != std::string::npos || pt.find("Stream") != std::string::npos)
+      continue;
+    for (size_t trial = 0; trial < kTrials; ++trial)
+      for (int d = 0; d < 3; ++d)
+        for (PtrType p : {PtrType::I32, PtrType::I64}) {
+          const char* ptr = p == PtrType::I32 ? "i32" : "i64";
+          HeapContext cx(kMem, StringEncoding(d));
+          cx.ptr_type = p;
+          for (auto& b : cx.bytes) b = biased_byte();
+          std::string memhex = hex(cx.bytes), id = std::to_string(n++);
+          std::string args = pt + ", '" + kEncodings[d] + "', '" + ptr + "', '" + memhex + "'";
+          script << "L(" << id << ", " << args << ")\n";
+          auto v = load(cx, 0, *t);
+          expected["L " + id] = "L " + id + " " + (v ? neutral(*t, *v) : "trap");
+
+          std::vector<CoreValue> flat;
+          std::string vals = "[";
+          for (CoreType ct : flatten_type(*t, p)) {
+            flat.push_back({ct, biased_bits(ct)});
+            vals += "('" + std::string(to_string(ct)) + "', " + std::to_string(flat.back().bits) + "), ";
+          }
+          script << "FL(" << id << ", " << args << ", " << vals << "])\n";
+          FlatReader in(flat);
+          auto fv = lift_flat(cx, in, *t);
+          expected["FL " + id] = "FL " + id + " " + (fv ? neutral(*t, *fv) : "trap");
+        }
+  }
+  // The inputs must reach values, not only traps.
+  size_t values = 0;
+  for (const auto& [k, line] : expected) values += line.find("trap") == std::string::npos;
+  printf("%zu of %zu random lifts give values\n", values, expected.size());
+  EXPECT_GT(values, expected.size() / 2);
+  compare_with_python(dir, script.str(), expected);
 }
 
 }  // namespace
