@@ -15,11 +15,18 @@ struct ScriptFail {
 
 std::string_view source_text;
 
+bool is_module(const Node& n) { return n.is_list("module") || n.is_list("component"); }
+
 WastModule module_of(const Node& n) {
-  if (!n.is_list("module")) fail(n, "expected a module");
+  if (!is_module(n)) fail(n, "expected a module or component");
   WastModule m;
+  m.component = n.is_list("component");
   size_t i = 1;
-  if (i < n.children.size() && n.children[i].kind == Node::Kind::Id) m.id = n.children[i++].text;
+  // (component definition $id? ...) and (component $id? definition ...) both occur.
+  for (int k = 0; k < 2 && i < n.children.size(); ++k) {
+    if (n.children[i].kind == Node::Kind::Id && !m.id) m.id = n.children[i++].text;
+    else if (m.component && n.children[i].is_atom("definition")) m.definition = true, ++i;
+  }
   if (i < n.children.size() && (n.children[i].is_atom("binary") || n.children[i].is_atom("quote"))) {
     bool binary = n.children[i].is_atom("binary");
     std::string joined;
@@ -134,7 +141,7 @@ WastCommand command_of(const Node& n) {
   auto need = [&](size_t count) {
     if (n.children.size() < count) fail(n, "missing arguments to " + k);
   };
-  if (k == "module") {
+  if (k == "module" || k == "component") {
     c.kind = WastCommandKind::Module;
     c.has_module = true;
     c.module = module_of(n);
@@ -156,7 +163,7 @@ WastCommand command_of(const Node& n) {
   } else if (k == "assert_trap" || k == "assert_exhaustion") {
     need(3);
     c.kind = k == "assert_trap" ? WastCommandKind::AssertTrap : WastCommandKind::AssertExhaustion;
-    if (n.children[1].is_list("module")) {
+    if (is_module(n.children[1])) {
       c.has_module = true;
       c.module = module_of(n.children[1]);
     } else {

@@ -31,8 +31,10 @@ struct WastValue {
 struct WastModule {
   enum class Form : uint8_t { Text, Binary, Quote };
   Form form = Form::Text;
+  bool component = false;         // (component ...) rather than (module ...)
+  bool definition = false;        // (component definition ...): validated, not instantiated
   std::optional<std::string> id;  // "$name" including the '$'
-  std::string text;               // Text: the whole "(module ...)" source; Quote: the joined strings
+  std::string text;               // Text: the whole "(module ...)"/"(component ...)" source; Quote: the joined strings
   std::vector<uint8_t> binary;    // Binary: the joined bytes
 };
 

@@ -1,0 +1,18 @@
+// Component validation: index spaces and the rules of Binary.md and
+// Explainer.md over a decoded Component (component/ast.h). Nested core
+// modules are validated by the core validator (validate_module).
+#pragma once
+
+#include "common/expected.h"
+#include "component/ast.h"
+#include "component/entity_types.h"
+
+namespace whirl::component {
+
+// On success, the component's type: its imports and exports. Errors read
+// "at offset 0x..: instance 0 has no export named `t`" (the offset of the
+// definition at fault, into the outermost binary); an invalid core module
+// inside reads "at offset 0x..: in core module: <the core validator's message>".
+Expected<ComponentTypeInfo> validate_component(const Component& component);
+
+}  // namespace whirl::component
