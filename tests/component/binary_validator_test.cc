@@ -1,0 +1,118 @@
+// The component validator on hand-built binaries: index spaces, type
+// rules, names, instantiation arguments.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "component/binary/decoder.h"
+#include "component/binary/validator.h"
+
+namespace whirl::component {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+Bytes str(const std::string& s) { return cat({{uint8_t(s.size())}, Bytes(s.begin(), s.end())}); }
+Bytes section(uint8_t id, const Bytes& c) { return cat({{id, uint8_t(c.size())}, c}); }
+Bytes component(std::initializer_list<Bytes> sections) {
+  Bytes out = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+  for (const auto& s : sections) out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
+
+// "" if valid, else the validation error; decoding must succeed.
+std::string check(const Bytes& b) {
+  auto d = decode_component(b);
+  if (!d) return "decode: " + d.error().message;
+  auto v = validate_component(*d);
+  return v ? "" : v.error().message;
+}
+
+const Bytes kFuncType = {0x40, 0x00, 0x01, 0x00};  // (func)
+
+Bytes import_func(const std::string& name) { return cat({{0x00}, str(name), {0x01, 0x00}}); }
+
+TEST(ComponentValidator, ImportNames) {
+  EXPECT_EQ(check(component({section(7, cat({{0x01}, kFuncType})),
+                             section(10, cat({{0x04}, import_func("a"), import_func("[constructor]b"),
+                                              import_func("wasi:io/streams@0.2.0"), import_func("x:y/z")}))})),
+            "");
+  for (std::string bad : {"1a", "a--b", "a-", "aB", "wasi:io", "wasi:io/streams@0.02", "[method]a", "x:y/z@01.0.0"}) {
+    std::string e = check(component({section(7, cat({{0x01}, kFuncType})), section(10, cat({{0x01}, import_func(bad)}))}));
+    EXPECT_NE(e.find("is not a valid extern name"), std::string::npos) << bad << ": " << e;
+  }
+}
+
+TEST(ComponentValidator, StronglyUniqueNames) {
+  // `foo` and `FOO`, `[method]r.r` and `r` canonicalize the same.
+  for (auto [a, b] : {std::pair{"foo", "FOO"}, {"r", "[method]r.r"}, {"[method]a.b", "[static]a.b"}}) {
+    std::string e = check(component({section(7, cat({{0x01}, kFuncType})),
+                                     section(10, cat({{0x02}, import_func(a), import_func(b)}))}));
+    EXPECT_NE(e.find("conflicts with a previous name"), std::string::npos) << a << " " << b << ": " << e;
+  }
+  // Record field labels too.
+  std::string e = check(component({section(7, cat({{0x01, 0x72, 0x02}, str("a"), {0x79}, str("A"), {0x79}}))}));
+  EXPECT_NE(e.find("record field name `A` conflicts"), std::string::npos) << e;
+}
+
+TEST(ComponentValidator, TypeReferences) {
+  // own of a non-resource; borrow in a result; a valtype naming a func type.
+  EXPECT_EQ(check(component({section(7, {0x02, 0x73, 0x69, 0x00})})), "at offset 0xc: type index 0 is not a resource type");
+  EXPECT_EQ(check(component({section(7, cat({{0x03, 0x3f, 0x7f, 0x00, 0x68, 0x00, 0x40, 0x00, 0x00, 0x01}}))})),
+            "at offset 0x10: function result cannot contain a `borrow` type");
+  EXPECT_EQ(check(component({section(7, cat({{0x02}, kFuncType, {0x70, 0x00}}))})),
+            "at offset 0xf: type index 0 is not a defined type");
+  // A resource's rep must be i32.
+  EXPECT_EQ(check(component({section(7, {0x01, 0x3f, 0x7e, 0x00})})),
+            "at offset 0xb: resources can only be represented by `i32`");
+}
+
+TEST(ComponentValidator, CanonOptions) {
+  // lower of an imported (func (param string)) needs a memory.
+  Bytes type = cat({{0x01, 0x40, 0x01}, str("s"), {0x73, 0x01, 0x00}});
+  std::string e = check(component({section(7, type), section(10, cat({{0x01}, import_func("f")})),
+                                   section(8, {0x01, 0x01, 0x00, 0x00, 0x00})}));
+  EXPECT_NE(e.find("canonical option `memory` is required"), std::string::npos) << e;
+  // Repeated options.
+  e = check(component({section(7, cat({{0x01}, kFuncType})), section(10, cat({{0x01}, import_func("f")})),
+                       section(8, {0x01, 0x01, 0x00, 0x00, 0x02, 0x00, 0x00})}));
+  EXPECT_NE(e.find("canonical option `string-encoding` is specified more than once"), std::string::npos) << e;
+  // A lift of a core function that does not exist.
+  e = check(component({section(7, cat({{0x01}, kFuncType})), section(8, {0x01, 0x00, 0x00, 0x00, 0x00, 0x00})}));
+  EXPECT_NE(e.find("unknown core func 0: core func index out of bounds"), std::string::npos) << e;
+}
+
+TEST(ComponentValidator, InstantiationArguments) {
+  // A nested component importing "x": (func) instantiated without it, then with a string type.
+  Bytes nested = component({section(7, cat({{0x01}, kFuncType})), section(10, cat({{0x01}, import_func("x")}))});
+  Bytes outer_missing = component({section(4, nested), section(5, {0x01, 0x00, 0x00, 0x00})});
+  EXPECT_NE(check(outer_missing).find("missing import named `x`"), std::string::npos) << check(outer_missing);
+  Bytes outer_wrong = component({section(4, nested), section(7, {0x01, 0x73}),
+                                 section(5, cat({{0x01, 0x00, 0x00, 0x01}, str("x"), {0x03, 0x00}}))});
+  EXPECT_NE(check(outer_wrong).find("type mismatch for import `x`: expected a func, found a type"), std::string::npos)
+      << check(outer_wrong);
+}
+
+TEST(ComponentValidator, CoreModulesAreValidated) {
+  // (module (func (result i32))) with an empty body: invalid core code.
+  Bytes core = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00,
+                0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
+  std::string e = check(component({section(1, core)}));
+  EXPECT_EQ(e.rfind("at offset 0xa: in core module: ", 0), 0u) << e;
+}
+
+TEST(ComponentValidator, ExportsIntroduceIndices) {
+  // export "t" of type 0, then (list <type 1>) through the export's index.
+  EXPECT_EQ(check(component({section(7, {0x01, 0x73}), section(11, cat({{0x01, 0x00}, str("t"), {0x03, 0x00, 0x00}})),
+                             section(7, {0x01, 0x70, 0x01})})),
+            "");
+}
+
+}  // namespace
+}  // namespace whirl::component
