@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "component/ast.h"
@@ -25,6 +26,30 @@ struct CoreExtern {
   wasm::GlobalType global;
 };
 
+// A list of named entries with a lookup by name (the first entry of a name
+// wins; validation rejects duplicates where the spec does): lookups stay
+// O(1) however many exports a hostile binary declares.
+template <class E>
+class NamedList {
+ public:
+  void push_back(E e) {
+    index_.emplace(e.name, items_.size());
+    items_.push_back(std::move(e));
+  }
+  const E* find(const std::string& name) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &items_[it->second];
+  }
+  typename std::vector<E>::const_iterator begin() const { return items_.begin(); }
+  typename std::vector<E>::const_iterator end() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+
+ private:
+  std::vector<E> items_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
 struct CoreImportType {
   std::string module, name;
   CoreExtern type;
@@ -35,11 +60,11 @@ struct CoreExportType {
 };
 struct CoreModuleType {
   std::vector<CoreImportType> imports;
-  std::vector<CoreExportType> exports;
+  NamedList<CoreExportType> exports;
   const CoreExtern* find_export(const std::string& name) const;
 };
 struct CoreInstanceType {
-  std::vector<CoreExportType> exports;
+  NamedList<CoreExportType> exports;
   const CoreExtern* find_export(const std::string& name) const;
 };
 
@@ -73,13 +98,13 @@ struct NamedEntity {
 };
 
 struct InstanceTypeInfo {
-  std::vector<NamedEntity> exports;
+  NamedList<NamedEntity> exports;
   const EntityType* find_export(const std::string& name) const;
 };
 
 struct ComponentTypeInfo {
-  std::vector<NamedEntity> imports;
-  std::vector<NamedEntity> exports;
+  NamedList<NamedEntity> imports;
+  NamedList<NamedEntity> exports;
 };
 
 const char* kind_name(ExternType::Kind k);  // "func", "core module", ...

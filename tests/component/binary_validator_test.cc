@@ -19,7 +19,11 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   return out;
 }
 Bytes str(const std::string& s) { return cat({{uint8_t(s.size())}, Bytes(s.begin(), s.end())}); }
-Bytes section(uint8_t id, const Bytes& c) { return cat({{id, uint8_t(c.size())}, c}); }
+Bytes section(uint8_t id, const Bytes& c) {
+  Bytes size;
+  for (size_t n = c.size(); size.empty() || n; n >>= 7) size.push_back(uint8_t((n & 0x7f) | (n >> 7 ? 0x80 : 0)));
+  return cat({{id}, size, c});
+}
 Bytes component(std::initializer_list<Bytes> sections) {
   Bytes out = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
   for (const auto& s : sections) out.insert(out.end(), s.begin(), s.end());
@@ -112,6 +116,36 @@ TEST(ComponentValidator, ExportsIntroduceIndices) {
   EXPECT_EQ(check(component({section(7, {0x01, 0x73}), section(11, cat({{0x01, 0x00}, str("t"), {0x03, 0x00, 0x00}})),
                              section(7, {0x01, 0x70, 0x01})})),
             "");
+}
+
+TEST(ComponentValidator, TypeSizeAndDepthAreBounded) {
+  // Each tuple holds the previous one twice: 2^n nodes from n small types.
+  Bytes types = {0x79};
+  for (uint8_t i = 0; i < 30; ++i) types = cat({types, {0x6f, 0x02, i, i}});
+  std::string e = check(component({section(7, cat({{31}, types}))}));
+  EXPECT_NE(e.find("effective type size exceeds the limit of 1000000"), std::string::npos) << e;
+  // (list (list ... u8)) 120 deep, one type each (indices as 2-byte s33s).
+  Bytes lists = {0x7d};
+  for (uint8_t i = 0; i < 120; ++i) lists = cat({lists, {0x70, uint8_t(i | 0x80), 0x00}});
+  e = check(component({section(7, cat({{121}, lists}))}));
+  EXPECT_NE(e.find("type nesting is too deep (implementation limit: 100)"), std::string::npos) << e;
+}
+
+TEST(ComponentValidator, LiftSignatureIsTheFlattenedType) {
+  // (core module (func (export "f") (param i32))) lifted as (func): mismatch.
+  Bytes core = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00,
+                0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 'f',  0x00, 0x00, 0x0a, 0x04, 0x01,
+                0x02, 0x00, 0x0b};
+  Bytes start = cat({section(1, core), section(2, {0x01, 0x00, 0x00, 0x00}),
+                     section(6, cat({{0x01, 0x00, 0x00, 0x01, 0x00}, str("f")}))});
+  std::string e = check(cat({component({start}), section(7, cat({{0x01}, kFuncType})),
+                             section(8, {0x01, 0x00, 0x00, 0x00, 0x00, 0x00})}));
+  EXPECT_NE(e.find("canon lift: core func 0 has type [i32] -> [], the lifted function type flattens to [] -> []"),
+            std::string::npos)
+      << e;
+  // Lifted as (func (param "x" u32)): fine.
+  Bytes u32_func = cat({{0x01, 0x40, 0x01}, str("x"), {0x79, 0x01, 0x00}});
+  EXPECT_EQ(check(cat({component({start}), section(7, u32_func), section(8, {0x01, 0x00, 0x00, 0x00, 0x00, 0x00})})), "");
 }
 
 }  // namespace

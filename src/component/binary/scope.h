@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "component/ast.h"
@@ -21,6 +22,24 @@ struct ValidateFail {
 };
 [[noreturn]] void invalid(size_t offset, std::string message);
 
+// What the validator knows of each defined value type (and the size and
+// depth of function, component and instance types), computed once from its
+// children's: every later walk over a type is then bounded, and the
+// borrow/memory rules need no walk at all. Shared subtrees count each time
+// they occur, so a chain of types referring twice to the previous one
+// cannot grow exponentially large unnoticed.
+struct Measure {
+  uint64_t size = 1;
+  uint32_t depth = 1;
+  bool borrow = false;  // contains a `borrow`
+  bool memory = false;  // contains a string or list (lives in linear memory)
+};
+inline constexpr uint64_t kMaxTypeSize = 1'000'000;
+inline constexpr uint32_t kMaxTypeDepth = 100;
+// By the measured object, which the entry keeps alive: no address of a
+// measured type is reused for another object during one validation.
+using Measures = std::unordered_map<const void*, std::pair<Measure, std::shared_ptr<const void>>>;
+
 struct CoreTypeEntry {
   std::optional<wasm::FuncType> func;             // a function type (of a rec group)
   std::shared_ptr<const CoreModuleType> module;   // a module type
@@ -30,6 +49,7 @@ struct Scope {
   enum class Kind : uint8_t { Component, ComponentType, InstanceType };
   Kind kind = Kind::Component;
   Scope* parent = nullptr;  // for outer aliases
+  Measures* measures = nullptr;  // shared by all scopes of one validation
 
   std::vector<CoreExtern> core_funcs, core_tables, core_memories, core_globals, core_tags;
   std::vector<CoreTypeEntry> core_types;
@@ -41,7 +61,7 @@ struct Scope {
   std::vector<std::shared_ptr<const ComponentTypeInfo>> components;
   std::vector<std::shared_ptr<const InstanceTypeInfo>> instances;
 
-  std::vector<NamedEntity> imports, exports;
+  NamedList<NamedEntity> imports, exports;
   std::set<std::string> import_names, export_names;  // strongly-unique forms
 
   // Adds an entity to the index space of its kind.
@@ -66,7 +86,8 @@ void apply_alias(Scope& s, const Alias& a);
 // An import or export declaration of `s` (also of a component's own
 // imports and exports): name rules, uniqueness, then the index space.
 void declare(Scope& s, const ExternName& name, const EntityType& type, bool is_import, size_t offset);
-bool contains_borrow(const ValType& t);
+Measure measure(const Scope& s, const ValType& t);
+Measure measure(const Scope& s, const EntityType& e);
 
 // ---- names.cc ----
 bool is_label(std::string_view s);

@@ -80,10 +80,11 @@ bool is_subtype(const EntityType& a, const EntityType& b, Subst& s, std::string&
   switch (a.kind) {
     case ExternType::Kind::CoreModule: {
       // Every import `a` needs, `b` promises to satisfy; every export `b` promises, `a` has.
+      std::map<std::pair<std::string, std::string>, const CoreImportType*> b_imports;
+      for (const auto& bi : b.module->imports) b_imports.emplace(std::pair{bi.module, bi.name}, &bi);
       for (const auto& imp : a.module->imports) {
-        const CoreImportType* found = nullptr;
-        for (const auto& bi : b.module->imports)
-          if (bi.module == imp.module && bi.name == imp.name) found = &bi;
+        auto it = b_imports.find({imp.module, imp.name});
+        const CoreImportType* found = it == b_imports.end() ? nullptr : it->second;
         if (!found) return why = "module has an extra import `" + imp.module + "` `" + imp.name + "`", false;
         if (!core_extern_matches(found->type, imp.type, why)) return false;
       }
@@ -134,16 +135,12 @@ bool is_subtype(const EntityType& a, const EntityType& b, Subst& s, std::string&
     }
     case ExternType::Kind::Component: {
       for (const auto& imp : a.component->imports) {
-        const NamedEntity* found = nullptr;
-        for (const auto& bi : b.component->imports)
-          if (bi.name == imp.name) found = &bi;
+        const NamedEntity* found = b.component->imports.find(imp.name);
         if (!found) return why = "component has an extra import `" + imp.name + "`", false;
         if (!is_subtype(found->type, imp.type, s, why)) return false;
       }
       for (const auto& exp : b.component->exports) {
-        const NamedEntity* found = nullptr;
-        for (const auto& ae : a.component->exports)
-          if (ae.name == exp.name) found = &ae;
+        const NamedEntity* found = a.component->exports.find(exp.name);
         if (!found) return why = "component is missing export `" + exp.name + "`", false;
         if (!is_subtype(found->type, exp.type, s, why)) return false;
       }

@@ -15,7 +15,36 @@ bool is_map_key(TypeKind k) {
   return k != TypeKind::F32 && k != TypeKind::F64 && k != TypeKind::ErrorContext && k <= TypeKind::String;
 }
 
-ValTypePtr define_valtype(const Scope& s, const DefValType& d, size_t off) {
+// Combines children's measures into their parent's and records it.
+class Measurer {
+ public:
+  Measurer(Scope& s, size_t offset) : s_(s), off_(offset) {}
+  void add(const Measure& c) {
+    m_.size += c.size;
+    if (c.depth + 1 > m_.depth) m_.depth = c.depth + 1;
+    m_.borrow = m_.borrow || c.borrow;
+    m_.memory = m_.memory || c.memory;
+  }
+  void add(const ValTypePtr& t) {
+    if (t) add(measure(s_, *t));
+  }
+  const Measure& record(std::shared_ptr<const void> p) {
+    if (m_.size > kMaxTypeSize)
+      invalid(off_, "effective type size exceeds the limit of " + std::to_string(kMaxTypeSize));
+    if (m_.depth > kMaxTypeDepth)
+      invalid(off_, "type nesting is too deep (implementation limit: " + std::to_string(kMaxTypeDepth) + ")");
+    const void* key = p.get();
+    return ((*s_.measures)[key] = {m_, std::move(p)}).first;
+  }
+  Measure& self() { return m_; }
+
+ private:
+  Scope& s_;
+  size_t off_;
+  Measure m_;
+};
+
+ValTypePtr define_valtype(Scope& s, const DefValType& d, size_t off) {
   if (d.kind <= TypeKind::ErrorContext) return primitive(d.kind);
   auto t = std::make_shared<ValType>();
   t->kind = d.kind;
@@ -74,7 +103,7 @@ ValTypePtr define_valtype(const Scope& s, const DefValType& d, size_t off) {
     case TypeKind::Stream:
     case TypeKind::Future:
       t->elem = opt(d.elem);
-      if (t->elem && contains_borrow(*t->elem))
+      if (t->elem && measure(s, *t->elem).borrow)
         invalid(off, std::string(d.kind == TypeKind::Stream ? "stream" : "future") + " element type cannot contain a `borrow`");
       if (d.kind == TypeKind::Stream && t->elem && t->elem->kind == TypeKind::Char)
         invalid(off, "`stream<char>` is not valid at this time");
@@ -86,6 +115,14 @@ ValTypePtr define_valtype(const Scope& s, const DefValType& d, size_t off) {
       break;
     default: break;
   }
+  Measurer m(s, off);
+  for (const auto* p : {&t->elem, &t->key, &t->ok, &t->err}) m.add(*p);
+  for (const auto& f : t->fields) m.add(f.type);
+  for (const auto& c : t->cases) m.add(c.type);
+  for (const auto& e : t->elems) m.add(e);
+  m.self().borrow = m.self().borrow || t->kind == TypeKind::Borrow;
+  m.self().memory = m.self().memory || (t->kind == TypeKind::List && !t->fixed_length) || t->kind == TypeKind::Map;
+  m.record(t);
   return t;
 }
 
@@ -174,17 +211,32 @@ std::shared_ptr<const ResourceType> fresh_resource(bool host_defined) {
   return r;
 }
 
-bool contains_borrow(const ValType& t) {
-  if (t.kind == TypeKind::Borrow) return true;
-  for (const auto* p : {&t.elem, &t.key, &t.ok, &t.err})
-    if (*p && contains_borrow(**p)) return true;
-  for (const auto& f : t.fields)
-    if (contains_borrow(*f.type)) return true;
-  for (const auto& c : t.cases)
-    if (c.type && contains_borrow(*c.type)) return true;
-  for (const auto& e : t.elems)
-    if (contains_borrow(*e)) return true;
-  return false;
+Measure measure(const Scope& s, const ValType& t) {
+  if (t.is_primitive()) return {1, 1, false, t.kind == TypeKind::String};
+  auto it = s.measures->find(&t);
+  return it == s.measures->end() ? Measure{} : it->second.first;
+}
+
+Measure measure(const Scope& s, const EntityType& e) {
+  const void* p = nullptr;
+  switch (e.kind) {
+    case ExternType::Kind::CoreModule: return {1 + e.module->imports.size() + e.module->exports.size(), 1};
+    case ExternType::Kind::Func: p = e.func.get(); break;
+    case ExternType::Kind::Value: return measure(s, *e.value);
+    case ExternType::Kind::Type:
+      switch (e.type.kind) {
+        case TypeDef::Kind::Val: return measure(s, *e.type.val);
+        case TypeDef::Kind::Func: p = e.type.func.get(); break;
+        case TypeDef::Kind::Component: p = e.type.component.get(); break;
+        case TypeDef::Kind::Instance: p = e.type.instance.get(); break;
+        case TypeDef::Kind::Resource: return {};
+      }
+      break;
+    case ExternType::Kind::Component: p = e.component.get(); break;
+    case ExternType::Kind::Instance: p = e.instance.get(); break;
+  }
+  auto it = s.measures->find(p);
+  return it == s.measures->end() ? Measure{} : it->second.first;
 }
 
 ValTypePtr resolve_valtype(const Scope& s, const ValTypeRef& r, size_t offset) {
@@ -211,8 +263,12 @@ TypeEntry define_type(Scope& s, const TypeDef& t) {
       check_labels(labels, "function parameter", off);
       if (t.func.result) {
         f->result = resolve_valtype(s, *t.func.result, off);
-        if (contains_borrow(*f->result)) invalid(off, "function result cannot contain a `borrow` type");
+        if (measure(s, *f->result).borrow) invalid(off, "function result cannot contain a `borrow` type");
       }
+      Measurer m(s, off);
+      for (const auto& p : f->params) m.add(p.type);
+      m.add(f->result);
+      m.record(f);
       e.func = std::move(f);
       break;
     }
@@ -221,15 +277,21 @@ TypeEntry define_type(Scope& s, const TypeDef& t) {
       Scope inner;
       inner.kind = t.kind == TypeDef::Kind::Component ? Scope::Kind::ComponentType : Scope::Kind::InstanceType;
       inner.parent = &s;
+      inner.measures = s.measures;
       type_decls(inner, t);
+      Measurer m(s, off);
+      for (const auto& i : inner.imports) m.add(measure(s, i.type));
+      for (const auto& x : inner.exports) m.add(measure(s, x.type));
       if (t.kind == TypeDef::Kind::Component) {
         auto c = std::make_shared<ComponentTypeInfo>();
         c->imports = std::move(inner.imports);
         c->exports = std::move(inner.exports);
+        m.record(c);
         e.component = std::move(c);
       } else {
         auto i = std::make_shared<InstanceTypeInfo>();
         i->exports = std::move(inner.exports);
+        m.record(i);
         e.instance = std::move(i);
       }
       break;

@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <set>
+#include <unordered_map>
 
 #include "component/binary/decoder.h"
+#include "component/abi/layout.h"
 #include "component/binary/scope.h"
 #include "wasm/validate/validator.h"
 
@@ -58,17 +60,12 @@ std::shared_ptr<const CoreModuleType> module_type_of(const wasm::Module& m) {
   return t;
 }
 
-bool needs_memory(const ValType& t) {
-  if (t.kind == TypeKind::String || (t.kind == TypeKind::List && !t.fixed_length)) return true;
-  for (const auto* p : {&t.elem, &t.key, &t.ok, &t.err})
-    if (*p && needs_memory(**p)) return true;
-  for (const auto& f : t.fields)
-    if (needs_memory(*f.type)) return true;
-  for (const auto& c : t.cases)
-    if (c.type && needs_memory(*c.type)) return true;
-  for (const auto& e : t.elems)
-    if (needs_memory(*e)) return true;
-  return false;
+wasm::FuncType core_of(const abi::CoreFuncType& f) {
+  static const wasm::ValType kCore[] = {wasm::ValType::I32, wasm::ValType::I64, wasm::ValType::F32, wasm::ValType::F64};
+  wasm::FuncType out;
+  for (auto t : f.params) out.params.push_back(kCore[static_cast<int>(t)]);
+  for (auto t : f.results) out.results.push_back(kCore[static_cast<int>(t)]);
+  return out;
 }
 
 class Validator {
@@ -109,17 +106,16 @@ class Validator {
     auto t = std::make_shared<CoreInstanceType>();
     if (d.instantiate) {
       const auto& module = at(s_.core_modules, Sort::CoreModule, d.module, d.offset);
-      for (size_t i = 0; i < d.args.size(); ++i) {
-        for (size_t j = 0; j < i; ++j)
-          if (d.args[j].name == d.args[i].name)
-            invalid(d.offset, "duplicate module instantiation argument named `" + d.args[i].name + "`");
-        at(s_.core_instances, Sort::CoreInstance, d.args[i].instance, d.offset);
+      std::unordered_map<std::string, const CoreInstanceDef::Arg*> args;
+      for (const auto& a : d.args) {
+        if (!args.emplace(a.name, &a).second)
+          invalid(d.offset, "duplicate module instantiation argument named `" + a.name + "`");
+        at(s_.core_instances, Sort::CoreInstance, a.instance, d.offset);
       }
       for (const auto& imp : module->imports) {
-        const CoreInstanceDef::Arg* arg = nullptr;
-        for (const auto& a : d.args)
-          if (a.name == imp.module) arg = &a;
-        if (!arg) invalid(d.offset, "missing module instantiation argument named `" + imp.module + "`");
+        auto found = args.find(imp.module);
+        if (found == args.end()) invalid(d.offset, "missing module instantiation argument named `" + imp.module + "`");
+        const CoreInstanceDef::Arg* arg = found->second;
         const CoreExtern* e = s_.core_instances[arg->instance]->find_export(imp.name);
         if (!e)
           invalid(d.offset, "module instantiation argument `" + imp.module + "` does not export an item named `" +
@@ -145,6 +141,7 @@ class Validator {
   void nested(const Component& c) {
     Scope inner;
     inner.parent = &s_;
+    inner.measures = s_.measures;
     Validator(inner).run(c);
     auto t = std::make_shared<ComponentTypeInfo>();
     t->imports = std::move(inner.imports);
@@ -156,20 +153,18 @@ class Validator {
     auto t = std::make_shared<InstanceTypeInfo>();
     if (d.instantiate) {
       const auto& comp = at(s_.components, Sort::Component, d.component, d.offset);
-      std::vector<EntityType> args;
-      for (size_t i = 0; i < d.args.size(); ++i) {
-        for (size_t j = 0; j < i; ++j)
-          if (d.args[j].name == d.args[i].name)
-            invalid(d.offset, "instantiation argument `" + d.args[i].name + "` conflicts with a previous argument");
-        args.push_back(s_.entity(d.args[i].item.sort, d.args[i].item.index, d.offset));
+      NamedList<NamedEntity> args;
+      for (const auto& a : d.args) {
+        if (args.find(a.name))
+          invalid(d.offset, "instantiation argument `" + a.name + "` conflicts with a previous argument");
+        args.push_back({a.name, s_.entity(a.item.sort, a.item.index, d.offset)});
       }
       Subst subst;
       for (const auto& imp : comp->imports) {
-        size_t k = 0;
-        while (k < d.args.size() && d.args[k].name != imp.name) ++k;
-        if (k == d.args.size()) invalid(d.offset, "missing import named `" + imp.name + "`");
+        const NamedEntity* arg = args.find(imp.name);
+        if (!arg) invalid(d.offset, "missing import named `" + imp.name + "`");
         std::string why;
-        if (!is_subtype(args[k], imp.type, subst, why))
+        if (!is_subtype(arg->type, imp.type, subst, why))
           invalid(d.offset, "type mismatch for import `" + imp.name + "`: " + why);
       }
       t->exports = comp->exports;
@@ -248,22 +243,29 @@ class Validator {
     CoreExtern result;  // the core function most built-ins define
     switch (c.kind) {
       case CanonKind::Lift: {
-        core_func(c.func, off);
+        const CoreExtern& callee = core_func(c.func, off);
         const TypeEntry& t = s_.type(c.type, off);
         if (t.kind != TypeDef::Kind::Func) invalid(off, "type index " + idx(c.type) + " is not a function type");
         bool params = false;
-        for (const auto& p : t.func->params) params = params || needs_memory(*p.type);
-        bool results = t.func->result && needs_memory(*t.func->result);
+        for (const auto& p : t.func->params) params = params || measure(s_, *p.type).memory;
+        bool results = t.func->result && measure(s_, *t.func->result).memory;
         opts(c, params || results, params);
+        wasm::FuncType want = core_of(abi::flatten_functype(
+            *t.func, abi::FlattenContext::Lift, {abi::PtrType::I32, c.opts.async, c.opts.callback.has_value()}));
+        if (callee.func && *callee.func != want)
+          invalid(off, "canon lift: core func " + idx(c.func) + " has type " + wasm::to_string(*callee.func) +
+                           ", the lifted function type flattens to " + wasm::to_string(want));
+        if (c.opts.post_return) check_signature(*c.opts.post_return, {want.results, {}}, "post-return", off);
         s_.funcs.push_back(t.func);
         return;
       }
       case CanonKind::Lower: {
         const auto& f = at(s_.funcs, Sort::Func, c.func, off);
         bool params = false;
-        for (const auto& p : f->params) params = params || needs_memory(*p.type);
-        bool results = f->result && needs_memory(*f->result);
+        for (const auto& p : f->params) params = params || measure(s_, *p.type).memory;
+        bool results = f->result && measure(s_, *f->result).memory;
         opts(c, params || results, results);
+        result.func = core_of(abi::flatten_functype(*f, abi::FlattenContext::Lower, {abi::PtrType::I32, c.opts.async, false}));
         break;
       }
       case CanonKind::ResourceNew:
@@ -375,21 +377,18 @@ const TypeEntry& Scope::type(uint32_t index, size_t off) const { return at(types
 // ---- entity_types.h ----
 
 const CoreExtern* CoreModuleType::find_export(const std::string& name) const {
-  for (const auto& e : exports)
-    if (e.name == name) return &e.type;
-  return nullptr;
+  const auto* e = exports.find(name);
+  return e ? &e->type : nullptr;
 }
 
 const CoreExtern* CoreInstanceType::find_export(const std::string& name) const {
-  for (const auto& e : exports)
-    if (e.name == name) return &e.type;
-  return nullptr;
+  const auto* e = exports.find(name);
+  return e ? &e->type : nullptr;
 }
 
 const EntityType* InstanceTypeInfo::find_export(const std::string& name) const {
-  for (const auto& e : exports)
-    if (e.name == name) return &e.type;
-  return nullptr;
+  const auto* e = exports.find(name);
+  return e ? &e->type : nullptr;
 }
 
 const char* kind_name(ExternType::Kind k) {
@@ -398,7 +397,9 @@ const char* kind_name(ExternType::Kind k) {
 }
 
 Expected<ComponentTypeInfo> validate_component(const Component& component) {
+  binary::Measures measures;
   binary::Scope scope;
+  scope.measures = &measures;
   try {
     binary::Validator(scope).run(component);
   } catch (const binary::ValidateFail& f) {
