@@ -122,6 +122,9 @@ wasm::ExternVal make_call(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& stor
                                std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
     Mem mem(caller.memory());
     results[0] = wasm::Value::i32(fn(*ctx, mem, args.data()));
+    // Interrupted while blocked (poll_oneoff): stop here, not at the guest's next loop.
+    if (ctx->store && ctx->store->interrupted())
+      return wasm::Trap{wasm::TrapCode::Interrupted, wasm::trap_message(wasm::TrapCode::Interrupted), {}, 0};
     return std::nullopt;
   };
   return wasm::ExternVal::func(
@@ -145,6 +148,7 @@ wasm::ExternVal make_proc_exit(wasm::Store& store) {
 
 Expected<std::vector<wasm::ExternVal>> wasi_link(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store,
                                                  const wasm::Module& module) {
+  ctx->store = &store;
   std::vector<wasm::ExternVal> out;
   out.reserve(module.imports.size());
   const auto& table = call_table();
@@ -165,33 +169,10 @@ Expected<std::vector<wasm::ExternVal>> wasi_link(const std::shared_ptr<WasiCtx>&
 }
 
 std::map<std::string, wasm::ExternVal> wasi_imports(const std::shared_ptr<WasiCtx>& ctx, wasm::Store& store) {
-  std::vector<CallDef> defs;
-  fd_calls(defs);
-  path_calls(defs);
-  misc_calls(defs);
+  ctx->store = &store;
   std::map<std::string, wasm::ExternVal> out;
-  for (const auto& d : defs) {
-    Call fn = d.fn;
-    wasm::HostFunc h = [ctx, fn](wasm::Caller& caller, std::span<const wasm::Value> args,
-                                 std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
-      Mem mem(caller.memory());
-      results[0] = wasm::Value::i32(fn(*ctx, mem, args.data()));
-      return std::nullopt;
-    };
-    out[d.name] = wasm::ExternVal::func(
-        store.create_host_func(wasm::FuncType{d.params, {wasm::ValType::I32}}, std::move(h), d.name));
-  }
-  // proc_exit ends the guest: a trap carrying the exit code.
-  out["proc_exit"] = wasm::ExternVal::func(store.create_host_func(
-      wasm::FuncType{{wasm::ValType::I32}, {}},
-      [](wasm::Caller&, std::span<const wasm::Value> args, std::span<wasm::Value>) -> std::optional<wasm::Trap> {
-        wasm::Trap t;
-        t.code = wasm::TrapCode::Exit;
-        t.exit_code = int32_t(args[0].as_u32());
-        t.message = "exit with code " + std::to_string(t.exit_code);
-        return t;
-      },
-      "proc_exit"));
+  for (const auto& [name, def] : call_table()) out[name] = make_call(ctx, store, def);
+  out["proc_exit"] = make_proc_exit(store);
   return out;
 }
 

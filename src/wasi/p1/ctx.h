@@ -42,6 +42,7 @@ inline uint16_t check_writable(const Fd* f) { return f->read_only ? uint16_t(kPe
 class WasiCtx {
  public:
   WasiConfig config;
+  wasm::Store* store = nullptr;  // the store its functions were made in: blocking calls wait through it
   std::vector<Fd> fds;
 
   Fd* get(uint32_t fd) { return fd < fds.size() && fds[fd].open ? &fds[fd] : nullptr; }

@@ -2,6 +2,9 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "wasi/p1/ctx.h"
@@ -118,7 +121,12 @@ uint16_t poll_oneoff(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
       ++events;
     }
   }
-  if (min_timeout != UINT64_MAX) std::this_thread::sleep_for(std::chrono::nanoseconds(min_timeout));
+  if (min_timeout != UINT64_MAX) {
+    // Through the store, so an interrupt (time limit, client gone) ends the wait.
+    auto d = std::chrono::nanoseconds(int64_t(std::min<uint64_t>(min_timeout, INT64_MAX)));
+    if (ctx.store) ctx.store->sleep_for(d);
+    else std::this_thread::sleep_for(d);
+  }
   mem.write<uint32_t>(nevents_ptr, events);
   return kSuccess;
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <string>
@@ -133,13 +135,24 @@ class StoreImpl final : public Store {
   Expected<Instance*, InstantiationError> instantiate(std::shared_ptr<const CompiledModule> module,
                                                      std::span<const ExternVal> imports) override;
   Expected<std::vector<Value>, Trap> invoke(FuncInst* func, std::span<const Value> args) override;
-  void interrupt() override { tick_flags.fetch_or(kInterrupted, std::memory_order_relaxed); }
+  void interrupt() override {
+    tick_flags.fetch_or(kInterrupted, std::memory_order_relaxed);
+    std::lock_guard lock(sleep_mu);  // a sleeper between its check and its wait still wakes
+    sleep_cv.notify_all();
+  }
+  bool interrupted() const override { return tick_flags.load(std::memory_order_relaxed) & kInterrupted; }
+  bool sleep_for(std::chrono::nanoseconds d) override {
+    std::unique_lock lock(sleep_mu);
+    return !sleep_cv.wait_for(lock, d, [this] { return interrupted(); });
+  }
 
   // What a tick (loop back-edge, call) has to look at, in one byte so the
   // common case (no fuel, no interrupt) is one test.
   static constexpr uint8_t kInterrupted = 1, kFuelOn = 2;
   StoreConfig config;
   std::atomic<uint8_t> tick_flags{0};
+  std::mutex sleep_mu;  // sleep_for / interrupt
+  std::condition_variable sleep_cv;
   uint64_t fuel_left = 0;
   // The value stack and call depth are shared by nested (host re-entrant) calls.
   std::unique_ptr<uint64_t[]> stack;  // uninitialised: pages are touched only when used

@@ -3,6 +3,7 @@
 // tier (the interpreter today) behind CompiledModule.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -259,6 +260,11 @@ class Store {
   // called from another thread, even before the call starts. The store stays
   // interrupted: later calls stop at once (stores are per request).
   virtual void interrupt() = 0;
+  virtual bool interrupted() const = 0;
+  // Waits up to `d` unless interrupted first (then returns false at once):
+  // what a host function that blocks uses, so time limits, a client
+  // leaving and shutdown reach a guest that sleeps.
+  virtual bool sleep_for(std::chrono::nanoseconds d) = 0;
 };
 
 }  // namespace whirl::wasm

@@ -307,6 +307,15 @@ TEST_F(UpServer, InfiniteLoopStopsAtTheTimeout) {
   EXPECT_EQ(get("/exact").status, 200u);
 }
 
+// A guest blocked in poll_oneoff (sleep) is woken by the time limit too.
+TEST_F(UpServer, SleepingGuestStopsAtTheTimeout) {
+  auto began = std::chrono::steady_clock::now();
+  auto r = get("/probe/sleepforever");
+  EXPECT_EQ(r.status, 500u) << r.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5));
+  EXPECT_TRUE(eventually_contains([&] { return proc_->stderr_text(); }, "GET /probe/sleepforever: component `probe` stopped: the request ran past its time limit"));
+}
+
 TEST_F(UpServer, StderrIsLogged) {
   EXPECT_EQ(get("/probe/stderr").status, 200u);
   auto log = dir_ / ".spin" / "logs" / "probe_stderr.txt";

@@ -69,6 +69,11 @@ int main(int argc, char** argv) {
     printf("Location: /elsewhere\n\n");
     return 0;
   }
+  if (starts(what, "/sleepforever")) {  // one long sleep: the time limit must still end it
+    sleep(3600);
+    printf("Content-Type: text/plain\n\nwoke\n");
+    return 0;
+  }
   if (starts(what, "/sleep")) {
     usleep(2000 * 1000);
     printf("Content-Type: text/plain\n\nslept\n");
