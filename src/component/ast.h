@@ -43,7 +43,7 @@ struct NameAttribute {
   Kind kind = Kind::Implements;
   std::string value;
 };
-struct ExternName {
+struct AttributedName {
   std::string name;
   std::vector<NameAttribute> attributes;
 };
@@ -149,7 +149,7 @@ struct TypeDecl {
   std::shared_ptr<const CoreType> core_type;
   std::shared_ptr<const TypeDef> type;
   std::shared_ptr<const Alias> alias;
-  ExternName name;   // Import, Export
+  AttributedName name;   // Import, Export
   ExternType extern_type;
 };
 
@@ -187,7 +187,7 @@ struct CoreInstanceDef {
 
 struct InstanceDef {
   struct Arg { std::string name; SortIdx item; };
-  struct InlineExport { ExternName name; SortIdx item; };
+  struct InlineExport { AttributedName name; SortIdx item; };
   size_t offset = 0;
   bool instantiate = true;
   uint32_t component = 0;
@@ -260,13 +260,13 @@ struct StartDef {
 
 struct ImportDef {
   size_t offset = 0;
-  ExternName name;
+  AttributedName name;
   ExternType type;
 };
 
 struct ExportDef {
   size_t offset = 0;
-  ExternName name;
+  AttributedName name;
   SortIdx item;
   std::optional<ExternType> type;  // ascribed
 };

@@ -146,7 +146,7 @@ std::string unique_form(std::string_view name) {
   return rest;
 }
 
-void check_extern_name(const ExternName& n, const EntityType& type, const char* what, size_t offset) {
+void check_extern_name(const AttributedName& n, const EntityType& type, const char* what, size_t offset) {
   std::string_view version;
   bool interface = is_interface_name(n.name, &version);
   if (!interface && !is_plain_name(n.name))

@@ -25,7 +25,7 @@ wasm::ValType read_core_valtype(Reader& r);
 // sort (0x00 core:sort | 0x01..0x05); `what` names it in errors.
 Sort read_sort(Reader& r, const char* what);
 Sort read_core_sort(Reader& r, const char* what);
-ExternName read_extern_name(Reader& r);
+AttributedName read_extern_name(Reader& r);
 ExternType read_extern_type(Reader& r);
 Alias read_alias(Reader& r);
 std::shared_ptr<const CoreType> read_core_type(Reader& r);

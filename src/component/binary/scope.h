@@ -85,7 +85,7 @@ EntityType resolve_extern(Scope& s, const ExternType& t, size_t offset);
 void apply_alias(Scope& s, const Alias& a);
 // An import or export declaration of `s` (also of a component's own
 // imports and exports): name rules, uniqueness, then the index space.
-void declare(Scope& s, const ExternName& name, const EntityType& type, bool is_import, size_t offset);
+void declare(Scope& s, const AttributedName& name, const EntityType& type, bool is_import, size_t offset);
 Measure measure(const Scope& s, const ValType& t);
 Measure measure(const Scope& s, const EntityType& e);
 
@@ -94,7 +94,7 @@ bool is_label(std::string_view s);
 // The strongly-unique form of an extern name (Explainer.md "Name Uniqueness").
 std::string unique_form(std::string_view name);
 // Checks an externname and its attributes; `what` is "import" or "export".
-void check_extern_name(const ExternName& n, const EntityType& type, const char* what, size_t offset);
+void check_extern_name(const AttributedName& n, const EntityType& type, const char* what, size_t offset);
 // Labels of record fields, variant cases, flags, enums, parameters: kebab
 // case and strongly-unique.
 void check_labels(const std::vector<std::string>& labels, const char* what, size_t offset);

@@ -384,8 +384,8 @@ Sort read_sort(Reader& r, const char* what) {
   Reader::bad_byte(at, b, what);
 }
 
-ExternName read_extern_name(Reader& r) {
-  ExternName n;
+AttributedName read_extern_name(Reader& r) {
+  AttributedName n;
   size_t at = r.pos();
   uint8_t b = r.u8();
   if (b > 2) Reader::bad_byte(at, b, "component name");

@@ -413,7 +413,7 @@ void apply_alias(Scope& s, const Alias& a) {
   }
 }
 
-void declare(Scope& s, const ExternName& name, const EntityType& type, bool is_import, size_t offset) {
+void declare(Scope& s, const AttributedName& name, const EntityType& type, bool is_import, size_t offset) {
   const char* what = is_import ? "import" : "export";
   check_extern_name(name, type, what, offset);
   auto& names = is_import ? s.import_names : s.export_names;
