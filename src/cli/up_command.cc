@@ -51,6 +51,7 @@ struct TempDir {
 
 int up(const UpOptions& o) {
   platform::heap_return_large_blocks();
+  platform::raise_descriptor_limit();
   // SIGINT/SIGTERM are taken by a waiting thread; block them before any thread starts.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

@@ -29,4 +29,9 @@ void vm_advise_huge(void* base, size_t bytes);
 // burst, per worker thread.
 void heap_return_large_blocks();
 
+// Raises this process's soft limit on open descriptors to its hard limit
+// (as Go and Node do at startup): every guest's files and every connection
+// share it, and the usual soft default of 1024 is for one program.
+void raise_descriptor_limit();
+
 }  // namespace whirl::platform

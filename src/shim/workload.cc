@@ -148,6 +148,7 @@ class SpinApp : public Workload {
 
   int run() override {
     platform::heap_return_large_blocks();  // a long-running server: bursts must not stay resident
+    platform::raise_descriptor_limit();
     // Taken by the waiting thread below; blocked before any server thread starts.
     sigset_t stop;
     sigemptyset(&stop);

@@ -131,4 +131,15 @@ TEST(WasiCli, TimeoutAndMemoryLimits) {
   EXPECT_EQ(run_in(d, whirl() + " run --max-memory 262144 --invoke grow grow.wat 4").out, "-1\n");
 }
 
+
+// The guest's own descriptor limit (WasiConfig::max_open_files, 1024): the
+// same outcome as a native process under a limit of 1024 descriptors.
+TEST(WasiPrograms, DescriptorLimit) {
+  Result n = run_in(fresh_dir("fdlimit-native"), "ulimit -n 1024 && " + native("fdlimit"));
+  Result w = run_in(fresh_dir("fdlimit-wasm"), whirl() + " run --dir .::. " + wasm("fdlimit"));
+  EXPECT_EQ(n.out, "opened more than 500: yes\nerror: EMFILE\n");
+  EXPECT_EQ(w.out, n.out);
+  EXPECT_EQ(w.code, 0);
+}
+
 }  // namespace

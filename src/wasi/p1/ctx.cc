@@ -27,6 +27,8 @@ uint16_t errno_from_host(int e) {
     case EPERM: return kPerm;
     case ESPIPE: return kSpipe;
     case EXDEV: return kNotcapable;
+    case EMFILE: return kMfile;
+    case ENFILE: return kNfile;
     default: return kIo;
   }
 }

@@ -16,7 +16,7 @@ namespace whirl::wasi {
 enum Errno : uint16_t {
   kSuccess = 0, k2Big = 1, kAcces = 2, kBadf = 8, kExist = 20, kFault = 21, kInval = 28, kIo = 29,
   kIsdir = 31, kLoop = 32, kNametoolong = 37, kNoent = 44, kNospc = 51, kNosys = 52, kNotdir = 54,
-  kNotempty = 55, kNotsup = 58, kPerm = 63, kSpipe = 70, kXdev = 75, kNotcapable = 76, kPipe = 64,
+  kNotempty = 55, kNotsup = 58, kPerm = 63, kSpipe = 70, kXdev = 75, kNotcapable = 76, kPipe = 64, kMfile = 33, kNfile = 41,
 };
 
 uint16_t errno_from_host(int host_errno);
@@ -46,6 +46,11 @@ class WasiCtx {
   std::vector<Fd> fds;
 
   Fd* get(uint32_t fd) { return fd < fds.size() && fds[fd].open ? &fds[fd] : nullptr; }
+  size_t open_count() const {
+    size_t n = 0;
+    for (const auto& f : fds) n += f.open;
+    return n;
+  }
   uint32_t add(Fd f) {
     for (uint32_t i = 3; i < fds.size(); ++i)
       if (!fds[i].open) return fds[i] = std::move(f), i;

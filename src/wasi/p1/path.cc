@@ -61,6 +61,9 @@ uint16_t path_open(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   if (fdflags & 4) flags |= O_NONBLOCK;
   if (fdflags & (2 | 8 | 16)) flags |= O_SYNC;
   if (dir->read_only && (want_write || (oflags & (1 | 8)) || (fdflags & 1))) return kPerm;
+  // Host descriptors are shared by every guest of the process: one guest
+  // opening without end would leave the server unable to accept.
+  if (ctx.open_count() >= ctx.config.max_open_files) return kMfile;
   int fd = platform::open_beneath(dir->host, path, flags, 0666, follow);
   if (fd == -EISDIR && (flags & O_ACCMODE) != O_RDONLY) return kIsdir;
   if (fd < 0) return escape_or(fd);

@@ -32,6 +32,9 @@ struct WasiConfig {
   // EPIPE (the reader is gone).
   using OutputSink = std::function<bool(std::string_view bytes)>;
   OutputSink stdout_sink, stderr_sink;
+  // Descriptors open at once, stdio and preopens included; path_open past
+  // it fails with EMFILE.
+  size_t max_open_files = 1024;
 };
 
 class WasiCtx;
