@@ -99,6 +99,14 @@ std::string canon_version(const Version& v) {
   return "0.0." + std::to_string(v.patch);
 }
 
+bool is_canon_version(std::string_view s) {
+  auto positive = [](std::string_view n) { return numeric(n) && n != "0"; };
+  if (s == "0.0.0") return true;
+  if (s.substr(0, 4) == "0.0.") return positive(s.substr(4));
+  if (s.substr(0, 2) == "0.") return positive(s.substr(2));
+  return positive(s);
+}
+
 bool versions_compatible(const Version& wanted, const Version& have) {
   auto same = [](const Version& a, const Version& b) {
     return a.major == b.major && a.minor == b.minor && a.patch == b.patch && a.pre == b.pre;
@@ -134,9 +142,18 @@ Expected<ExternName> parse_extern_name(std::string_view s) {
     n.kind = ExternName::Kind::Interface;
     std::string_view rest = s;
     if (auto at = rest.find('@'); at != std::string_view::npos) {
-      auto v = parse_semver(rest.substr(at + 1));
-      if (!v) return bad("`" + std::string(rest.substr(at + 1)) + "` is not a valid semver version");
+      std::string_view text = rest.substr(at + 1);
+      auto v = parse_semver(text);
+      if (!v && is_canon_version(text)) {  // "@0.2": the canonical form
+        auto parts = split(text, '.');
+        v = Version{};
+        v->major = *numeric(parts[0]);
+        if (parts.size() > 1) v->minor = *numeric(parts[1]);
+        if (parts.size() > 2) v->patch = *numeric(parts[2]);
+      }
+      if (!v) return bad("`" + std::string(text) + "` is not a valid semver version");
       n.version = std::move(*v);
+      n.version_text = std::string(text);
       rest = rest.substr(0, at);
     }
     auto slash = rest.find('/');
@@ -183,14 +200,16 @@ std::string uniqueness_key(std::string_view name) {
   std::string s(name);
   for (char& c : s)
     if (upper(c)) c = char(c - 'A' + 'a');
-  for (std::string_view prefix : {"[method]", "[static]"}) {
-    if (s.compare(0, prefix.size(), prefix) != 0) continue;
-    std::string rest = s.substr(prefix.size());
-    auto dot = rest.find('.');
+  if (s.empty() || s[0] != '[') return s;
+  size_t close = s.find(']');
+  if (close == std::string::npos) return s;
+  std::string annotation = s.substr(1, close - 1), rest = s.substr(close + 1);
+  if (annotation == "constructor") return s;
+  if (annotation == "method" || annotation == "static") {
+    size_t dot = rest.find('.');
     if (dot != std::string::npos && rest.substr(0, dot) == rest.substr(dot + 1)) return rest.substr(0, dot);
-    return rest;
   }
-  return s;
+  return rest;
 }
 
 }  // namespace whirl::component

@@ -28,6 +28,8 @@ std::optional<Version> parse_semver(std::string_view s);
 // The canonical version prefix: "1" for 1.2.3, "0.2" for 0.2.6-rc.1,
 // "0.0.1" for 0.0.1-alpha.
 std::string canon_version(const Version& v);
+// Whether `s` is a canonical version: N, 0.N, 0.0.N (N > 0) or 0.0.0.
+bool is_canon_version(std::string_view s);
 
 // Whether an import of `wanted` is satisfied by an implementation of
 // `have`, as wasmtime's linker decides: equal versions, or, without
@@ -48,7 +50,8 @@ struct ExternName {
   std::vector<std::string> namespaces;  // "wasi"
   std::string package;                  // "io"
   std::vector<std::string> projections; // "streams"
-  std::optional<Version> version;
+  std::optional<Version> version;  // a canonical version ("0.2") as 0.2.0
+  std::string version_text;        // as written after '@'
 
   // The interface name without its version ("wasi:io/streams"); for plain
   // names the name itself.
@@ -59,7 +62,8 @@ struct ExternName {
 Expected<ExternName> parse_extern_name(std::string_view s);
 
 // Strong uniqueness (Explainer.md, "Name Uniqueness"): two names in one
-// scope must have different keys.
+// scope must have different keys (acronyms lowercased, `[method]r.r` and
+// `[static]r.r` as `r`, other annotations but `[constructor]` stripped).
 std::string uniqueness_key(std::string_view name);
 
 }  // namespace whirl::component

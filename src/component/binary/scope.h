@@ -90,9 +90,6 @@ Measure measure(const Scope& s, const ValType& t);
 Measure measure(const Scope& s, const EntityType& e);
 
 // ---- names.cc ----
-bool is_label(std::string_view s);
-// The strongly-unique form of an extern name (Explainer.md "Name Uniqueness").
-std::string unique_form(std::string_view name);
 // Checks an externname and its attributes; `what` is "import" or "export".
 void check_extern_name(const AttributedName& n, const EntityType& type, const char* what, size_t offset);
 // Labels of record fields, variant cases, flags, enums, parameters: kebab

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "component/binary/scope.h"
+#include "component/names.h"
 
 namespace whirl::component::binary {
 namespace {
@@ -417,7 +418,7 @@ void declare(Scope& s, const AttributedName& name, const EntityType& type, bool 
   const char* what = is_import ? "import" : "export";
   check_extern_name(name, type, what, offset);
   auto& names = is_import ? s.import_names : s.export_names;
-  if (!names.insert(unique_form(name.name)).second)
+  if (!names.insert(uniqueness_key(name.name)).second)
     invalid(offset, std::string(what) + " name `" + name.name + "` conflicts with a previous name");
   (is_import ? s.imports : s.exports).push_back({name.name, type});
   s.push(type);

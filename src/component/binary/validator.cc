@@ -9,6 +9,7 @@
 #include "component/binary/decoder.h"
 #include "component/abi/layout.h"
 #include "component/binary/scope.h"
+#include "component/names.h"
 #include "wasm/validate/validator.h"
 
 namespace whirl::component {
@@ -173,7 +174,7 @@ class Validator {
       for (const auto& e : d.exports) {
         EntityType type = s_.entity(e.item.sort, e.item.index, d.offset);
         check_extern_name(e.name, type, "export", d.offset);
-        if (!names.export_names.insert(unique_form(e.name.name)).second)
+        if (!names.export_names.insert(uniqueness_key(e.name.name)).second)
           invalid(d.offset, "export name `" + e.name.name + "` conflicts with a previous name");
         t->exports.push_back({e.name.name, type});
       }
