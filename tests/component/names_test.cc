@@ -51,12 +51,18 @@ TEST(Names, InterfaceNames) {
   auto unversioned = parse_extern_name("fermyon:spin/key-value");
   ASSERT_TRUE(unversioned);
   EXPECT_FALSE(unversioned->version);
+  auto canon = parse_extern_name("wasi:io/streams@0.2");  // a canonical version
+  ASSERT_TRUE(canon) << canon.error().message;
+  EXPECT_EQ(canon->version_text, "0.2");
+  EXPECT_TRUE(versions_compatible(*parse_semver("0.2.12"), *canon->version));
+  EXPECT_TRUE(is_canon_version("1") && is_canon_version("0.2") && is_canon_version("0.0.3") && is_canon_version("0.0.0"));
+  EXPECT_FALSE(is_canon_version("0") || is_canon_version("0.0") || is_canon_version("1.2") || is_canon_version("01"));
   auto nested = parse_extern_name("a:b:c/d/e@1.0.0-rc.1+build.5");
   ASSERT_TRUE(nested) << nested.error().message;
   EXPECT_EQ(nested->unversioned(), "a:b:c/d/e");
   EXPECT_EQ(nested->version->pre, "rc.1");
   EXPECT_EQ(nested->version->build, "build.5");
-  for (const char* bad : {"wasi:io", "wasi/io", ":io/streams", "WASI:io/streams", "wasi:io/streams@0.2", "wasi:io/streams@01.2.3",
+  for (const char* bad : {"wasi:io", "wasi/io", ":io/streams", "WASI:io/streams", "wasi:io/streams@0.02", "wasi:io/streams@01.2.3",
                           "wasi:io/streams@1.2.3-01", "wasi:io/", "wasi:i_o/streams"})
     EXPECT_FALSE(parse_extern_name(bad)) << bad;
 }
