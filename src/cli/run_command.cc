@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "component/binary/decoder.h"
+#include "component/binary/validator.h"
 #include "platform/file.h"
 #include "wasi/p1/wasi.h"
 #include "wasm/text/wat.h"
@@ -103,6 +105,14 @@ int report_trap(const wasm::Trap& t) {
 int run(const RunOptions& o) {
   auto bytes = read_module(o.file);
   if (!bytes) return fail(bytes.error().message);
+  if (component::is_component_binary(bytes->bytes)) {
+    // Decoded and validated, so a broken component says what is wrong;
+    // running one is the component-model work in progress.
+    auto c = component::decode_component(bytes->bytes);
+    if (!c) return fail(o.file + ": " + c.error().message);
+    if (auto v = component::validate_component(*c); !v) return fail(o.file + ": " + v.error().message);
+    return fail(o.file + ": this is a WebAssembly component; whirl cannot run components yet (only core modules)");
+  }
   auto compiled = wasm::load_module(bytes->bytes, bytes->owner);
   if (!compiled) return fail(o.file + ": " + compiled.error().message);
 

@@ -112,4 +112,19 @@ TEST(RunLimits, TimeoutCoversTheStartFunction) {
   EXPECT_LT(secs, 10.0);
 }
 
+// A component is told from a core module by its header: a broken one gets
+// the decoder's message, a valid one a plain "cannot run components yet".
+TEST(RunLimits, ComponentsAreRecognised) {
+  auto empty = write_file("empty.component.wasm", std::string("\0asm\x0d\0\1\0", 8));
+  auto out = run("run " + empty);
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_EQ(out.text, "whirl run: " + empty + ": this is a WebAssembly component; whirl cannot run components yet (only core modules)\n");
+  // A type section that claims 3 bytes and has 2.
+  auto cut = write_file("cut.component.wasm", std::string("\0asm\x0d\0\1\0\x07\x03\x01\x00", 12));
+  out = run("run " + cut);
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_EQ(lines(out.text), 1) << out.text;
+  EXPECT_NE(out.text.find("whirl run: " + cut + ": at offset 0xc: unexpected end-of-file"), std::string::npos) << out.text;
+}
+
 }  // namespace
