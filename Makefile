@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo demo-wast bench-http test-asan fuzz fuzz-diff fuzz-text install clean
+.PHONY: all deps build test demo demo-wast bench-http test-asan fuzz fuzz-diff fuzz-text fuzz-component install clean
 
 all: build
 
@@ -82,3 +82,13 @@ fuzz-text: deps $(FUZZ_BUILD)/build.ninja
 	cp examples/demo.wast $(wildcard ../shared/wasm-testsuite/[a-r]*.wast) $(FUZZ_BUILD)/text-seeds/ 2>/dev/null || true
 	./$(FUZZ_BUILD)/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	  $(FUZZ_BUILD)/text-corpus $(FUZZ_BUILD)/text-seeds
+
+# Fuzz component decode + validate, seeded with the binaries of the
+# component-model reference tests: make fuzz-component FUZZ_SECONDS=600
+COMPONENT_SPEC ?= ../shared/component-model
+fuzz-component: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_component
+	mkdir -p $(FUZZ_BUILD)/component-corpus
+	python3 fuzz/seeds_from_wast.py $(FUZZ_BUILD)/component-seeds $$(find $(COMPONENT_SPEC)/test -name '*.wast')
+	./$(FUZZ_BUILD)/fuzz/fuzz_component -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 \
+	  $(FUZZ_BUILD)/component-corpus $(FUZZ_BUILD)/component-seeds
