@@ -4,6 +4,7 @@
 // definitions.py, since a guest's allocator sees them.
 #include <vector>
 
+#include "common/utf8.h"
 #include "component/abi/lift_lower.h"
 #include "component/abi/memory_access.h"
 
@@ -16,24 +17,6 @@ using detail::trap;
 namespace {
 
 uint64_t utf16_tag(PtrType p) { return uint64_t(1) << (ptr_size(p) * 8 - 1); }
-
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += char(c);
-  } else if (c < 0x800) {
-    out += char(0xC0 | (c >> 6));
-    out += char(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += char(0xE0 | (c >> 12));
-    out += char(0x80 | ((c >> 6) & 0x3F));
-    out += char(0x80 | (c & 0x3F));
-  } else {
-    out += char(0xF0 | (c >> 18));
-    out += char(0x80 | ((c >> 12) & 0x3F));
-    out += char(0x80 | ((c >> 6) & 0x3F));
-    out += char(0x80 | (c & 0x3F));
-  }
-}
 
 // Strict UTF-8 (as Python's 'utf-8' codec): no overlong forms, no
 // surrogates, nothing above U+10FFFF, no truncated sequence.
