@@ -39,12 +39,24 @@ const char* primitive_name(TypeKind k) {
   }
 }
 
-std::string opt(const ValTypePtr& t) { return t ? to_string(*t) : "_"; }
-
 }  // namespace
 
-std::string to_string(const ValType& t) {
+std::string to_string(const ValType& t) { return to_string(t, TypeNames{}); }
+
+std::string to_string(const ValType& t, const TypeNames& names) {
   if (const char* p = primitive_name(t.kind)) return p;
+  // A nested type: by its name if it has one.
+  auto nested = [&](const ValType& v) {
+    if (names.type)
+      if (std::string n = names.type(v); !n.empty()) return n;
+    return to_string(v, names);
+  };
+  auto opt = [&](const ValTypePtr& v) { return v ? nested(*v) : std::string("_"); };
+  auto resource = [&]() -> std::string {
+    if (t.resource && names.resource)
+      if (std::string n = names.resource(*t.resource); !n.empty()) return n;
+    return "";
+  };
   std::string s;
   auto join = [&](const std::vector<std::string>& parts) {
     for (size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : "") + parts[i];
@@ -57,11 +69,15 @@ std::string to_string(const ValType& t) {
       if (!t.ok && !t.err) return "result";
       if (!t.err) return "result<" + opt(t.ok) + ">";
       return "result<" + opt(t.ok) + ", " + opt(t.err) + ">";
-    case TypeKind::Stream: return t.elem ? "stream<" + to_string(*t.elem) + ">" : "stream";
-    case TypeKind::Future: return t.elem ? "future<" + to_string(*t.elem) + ">" : "future";
+    case TypeKind::Stream: return t.elem ? "stream<" + nested(*t.elem) + ">" : "stream";
+    case TypeKind::Future: return t.elem ? "future<" + nested(*t.elem) + ">" : "future";
     case TypeKind::Map: return "map<" + opt(t.key) + ", " + opt(t.elem) + ">";
-    case TypeKind::Own: return "own<resource " + std::to_string(t.resource ? t.resource->id : 0) + ">";
-    case TypeKind::Borrow: return "borrow<resource " + std::to_string(t.resource ? t.resource->id : 0) + ">";
+    case TypeKind::Own:
+      if (auto n = resource(); !n.empty()) return n;
+      return "own<resource " + std::to_string(t.resource ? t.resource->id : 0) + ">";
+    case TypeKind::Borrow:
+      if (auto n = resource(); !n.empty()) return "borrow<" + n + ">";
+      return "borrow<resource " + std::to_string(t.resource ? t.resource->id : 0) + ">";
     case TypeKind::Tuple: {
       std::vector<std::string> parts;
       for (const auto& e : t.elems) parts.push_back(opt(e));
@@ -78,7 +94,7 @@ std::string to_string(const ValType& t) {
     }
     case TypeKind::Variant: {
       std::vector<std::string> parts;
-      for (const auto& c : t.cases) parts.push_back(c.type ? c.label + "(" + to_string(*c.type) + ")" : c.label);
+      for (const auto& c : t.cases) parts.push_back(c.type ? c.label + "(" + nested(*c.type) + ")" : c.label);
       s = "variant { ";
       join(parts);
       return s + " }";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,5 +80,15 @@ ValTypePtr primitive(TypeKind k);
 
 // "u32", "list<string>", "record { a: u8 }": WIT-like text for messages.
 std::string to_string(const ValType& t);
+
+// Names the printer uses instead of a type's structure, as WIT text refers
+// to declared types (`whirl inspect`): a function returning "" for a type
+// or resource it does not name. With names, an owned handle of a named
+// resource prints as the name and a borrowed one as `borrow<name>` (WIT).
+struct TypeNames {
+  std::function<std::string(const ValType&)> type;
+  std::function<std::string(const ResourceType&)> resource;
+};
+std::string to_string(const ValType& t, const TypeNames& names);
 
 }  // namespace whirl::component
