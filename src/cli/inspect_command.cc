@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "cli/module_file.h"
 #include "component/binary/decoder.h"
 #include "component/binary/validator.h"
 #include "platform/file.h"
@@ -19,17 +20,6 @@ namespace {
 int fail(const std::string& what) {
   std::fprintf(stderr, "whirl inspect: %s\n", what.c_str());
   return 1;
-}
-
-// The file's bytes, or its text format compiled to binary (as `whirl run`).
-Expected<platform::FileBytes> read_module(const std::string& path) {
-  auto out = platform::read_file(path);
-  if (!out) return out;
-  if (out->bytes.size() >= 4 && std::memcmp(out->bytes.data(), "\0asm", 4) == 0) return out;
-  auto b = wasm::text::wat_to_binary(std::string_view(reinterpret_cast<const char*>(out->bytes.data()), out->bytes.size()));
-  if (!b) return make_error(path + ":" + b.error().message);
-  auto binary = std::make_shared<const std::vector<uint8_t>>(std::move(*b));
-  return platform::FileBytes{binary, *binary};
 }
 
 // ---- core modules: the text format's type syntax --------------------------
@@ -216,7 +206,7 @@ int inspect_component(const std::string& file, const platform::FileBytes& bytes)
 }
 
 int inspect(const std::string& file) {
-  auto bytes = read_module(file);
+  auto bytes = read_module_file(file);
   if (!bytes) return fail(bytes.error().message);
   if (component::is_component_binary(bytes->bytes)) return inspect_component(file, *bytes);
   return inspect_module(file, *bytes);

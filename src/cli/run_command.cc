@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/module_file.h"
 #include "component/binary/decoder.h"
 #include "component/binary/validator.h"
 #include "platform/file.h"
@@ -28,17 +29,6 @@ struct RunOptions {
 int fail(const std::string& what) {
   std::fprintf(stderr, "whirl run: %s\n", what.c_str());
   return 1;
-}
-
-// The file's bytes, or its text format compiled to binary.
-Expected<platform::FileBytes> read_module(const std::string& path) {
-  auto out = platform::read_file(path);
-  if (!out) return out;
-  if (out->bytes.size() >= 4 && std::memcmp(out->bytes.data(), "\0asm", 4) == 0) return out;
-  auto b = wasm::text::wat_to_binary(std::string_view(reinterpret_cast<const char*>(out->bytes.data()), out->bytes.size()));
-  if (!b) return make_error(path + ":" + b.error().message);
-  auto binary = std::make_shared<const std::vector<uint8_t>>(std::move(*b));
-  return platform::FileBytes{binary, *binary};
 }
 
 // Stops the store when the deadline passes, unless cancelled first.
@@ -103,7 +93,7 @@ int report_trap(const wasm::Trap& t) {
 }
 
 int run(const RunOptions& o) {
-  auto bytes = read_module(o.file);
+  auto bytes = read_module_file(o.file);
   if (!bytes) return fail(bytes.error().message);
   if (component::is_component_binary(bytes->bytes)) {
     // Decoded and validated, so a broken component says what is wrong;
