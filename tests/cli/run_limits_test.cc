@@ -3,7 +3,10 @@
 // start function; a deep stack's backtrace stays short.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -110,6 +113,31 @@ TEST(RunLimits, TimeoutCoversTheStartFunction) {
   EXPECT_EQ(out.exit_code, 134) << out.text;
   EXPECT_NE(out.text.find("wasm trap: interrupted"), std::string::npos) << out.text;
   EXPECT_LT(secs, 10.0);
+}
+
+// A guest blocked reading a pipe that never delivers is still stopped by
+// --timeout (the read waits interruptibly).
+TEST(RunLimits, TimeoutEndsABlockedRead) {
+  auto f = write_file("read-stdin.wat", R"((module
+    (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 64))
+      (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8))))))");
+  // A FIFO this test holds open for writing and never writes to.
+  auto fifo = (whirl::testing::scratch_dir("whirl-cli-test") / "silent.fifo").string();
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int writer = ::open(fifo.c_str(), O_RDWR);
+  ASSERT_GE(writer, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = run("run --timeout 0.3 " + f + " < " + fifo);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::close(writer);
+  EXPECT_EQ(out.exit_code, 134) << out.text;
+  EXPECT_NE(out.text.find("wasm trap: interrupted"), std::string::npos) << out.text;
+  EXPECT_LT(secs, 5.0);  // timeout(1) would end it only at 20 s
 }
 
 // A component is told from a core module by its header: a broken one gets

@@ -76,6 +76,8 @@ Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config) {
     f.host = fd;
     f.open = true;
     f.own = false;
+    struct stat st;
+    f.may_block = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
     ctx->fds.push_back(f);
   }
   for (const auto& p : config.preopens) {

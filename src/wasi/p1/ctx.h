@@ -34,6 +34,7 @@ struct Fd {
   bool own = true;            // close the host fd on fd_close
   std::string guest_path;     // preopens: the guest-visible name
   bool read_only = false;     // opened beneath a read-only preopen
+  bool may_block = false;     // a pipe, terminal or socket (stdio): reads and writes wait interruptibly
 };
 
 // kPerm for changes beneath a read-only preopen.

@@ -1,9 +1,12 @@
 // fd_* calls: reads and writes through iovecs, seeking, stat, directories.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "wasi/p1/ctx.h"
 
@@ -40,6 +43,18 @@ uint16_t sink_write(const WasiConfig::OutputSink& sink, const std::vector<struct
   return kSuccess;
 }
 
+// A pipe, terminal or socket can block a read or write indefinitely: wait
+// for it in slices, so an interrupt of the store (time limit, shutdown)
+// still ends the call. False if interrupted first.
+bool wait_ready(WasiCtx& ctx, int fd, bool write) {
+  while (true) {
+    pollfd p{fd, short(write ? POLLOUT : POLLIN), 0};
+    int r = ::poll(&p, 1, 100);
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // ready, or let the call report the error
+    if (ctx.store->interrupted()) return false;
+  }
+}
+
 uint16_t rw(WasiCtx& ctx, Mem& mem, const wasm::Value* a, bool write, bool positioned) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
@@ -49,6 +64,7 @@ uint16_t rw(WasiCtx& ctx, Mem& mem, const wasm::Value* a, bool write, bool posit
   uint32_t out_ptr = positioned ? u32(a[4]) : u32(a[3]);
   if (!mem.ok(out_ptr, 4)) return kFault;
   if (f->sink) return sink_write(*f->sink, iov, mem, out_ptr, write, positioned);
+  if (f->may_block && ctx.store && !wait_ready(ctx, f->host, write)) return kIo;  // the call then traps
   ssize_t n;
   if (positioned) {
     off_t off = off_t(a[3].as_u64());
