@@ -2,39 +2,21 @@
 // world as WIT-like text, and one error line (exit 1) for a broken file.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <string>
 
-#include "../scratch_dir.h"
+#include "cli_process.h"
 
 namespace {
 
-struct Output {
-  std::string text;  // stdout and stderr
-  int exit_code = -1;
-};
+using whirl::testing::CliOutput;
 
-Output inspect(const std::string& file) {
-  Output out;
-  std::string cmd = "timeout 20 " + std::string(WHIRL_BINARY) + " inspect " + file + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
-  int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+CliOutput inspect(const std::string& file) { return whirl::testing::run_whirl("inspect " + file); }
 
 std::string write_file(const std::string& name, const std::string& content) {
-  auto path = whirl::testing::scratch_dir("whirl-inspect-test") / name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path.string();
+  return whirl::testing::write_scratch_file("whirl-inspect-test", name, content);
 }
 
 TEST(Inspect, CoreModuleImportsAndExports) {

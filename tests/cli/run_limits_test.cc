@@ -5,43 +5,25 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "../scratch_dir.h"
+#include "cli_process.h"
 
 namespace {
 
-struct Output {
-  std::string text;
-  int exit_code = -1;
-};
+using whirl::testing::CliOutput;
+using whirl::testing::run_whirl;
 
-// Bounded by timeout(1): a run that does not stop is exit code 124, not a hung test.
-Output run(const std::string& args) {
-  Output out;
-  std::string cmd = "timeout 20 " + std::string(WHIRL_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
-  int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+CliOutput run(const std::string& args) { return run_whirl(args); }
 
 std::string write_file(const std::string& name, const std::string& content) {
-  auto path = whirl::testing::scratch_dir("whirl-cli-test") / name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path.string();
+  return whirl::testing::write_scratch_file("whirl-cli-test", name, content);
 }
 
 long lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }

@@ -2,39 +2,21 @@
 // codes) and of the files `whirl run` cannot read.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
-#include "../scratch_dir.h"
+#include "cli_process.h"
 
 namespace {
 
-struct Output {
-  std::string text;
-  int exit_code = -1;
-};
+using whirl::testing::CliOutput;
 
-Output run(const std::string& args) {
-  Output out;
-  std::string cmd = std::string(WHIRL_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
-  int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+CliOutput run(const std::string& args) { return whirl::testing::run_whirl(args); }
 
 std::string write_temp(const std::string& name, const std::string& content) {
-  auto path = whirl::testing::scratch_dir("whirl-cli-test") / name;
-  std::ofstream(path) << content;
-  return path.string();
+  return whirl::testing::write_scratch_file("whirl-cli-test", name, content);
 }
 
 TEST(WastCli, PassingScriptExitsZero) {
