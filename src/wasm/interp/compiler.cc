@@ -8,18 +8,11 @@
 #include <algorithm>
 
 #include "wasm/interp/code.h"
+#include "wasm/interp/entry_locals.h"
 #include "wasm/interp/forms.h"
 
 namespace whirl::wasm::interp {
 namespace {
-
-// The zero-store elision's dataflow (Compiler::entry_path_) copies the set
-// of written locals at ifs and branches: it follows only the first
-// kMaxTrackedLocals locals and gives up (no elision) inside blocks nested
-// deeper than kMaxTrackedDepth, so that many locals times deep nesting
-// cannot cost gigabytes.
-constexpr uint32_t kMaxTrackedLocals = 4096;
-constexpr size_t kMaxTrackedDepth = 64;
 
 struct Entry {
   enum Kind : uint8_t { Temp, Local, Const } kind = Temp;
@@ -39,19 +32,7 @@ struct Ctrl {
   int64_t else_fixup = -1;             // the skip branch of an if
   bool unreachable = false;            // the rest of this block part is dead
   bool dead = false;                   // the whole block is in dead code
-  // Of the branches to the block's end: do they all come from the entry
-  // path (which locals they may have set: Tracked::branch_written).
-  bool branches_from_entry = true;
-  // An if's state at its condition (for the else part or a missing else).
-  bool if_entry = false;
-  uint32_t depth = 0;  // index in the control stack
-};
-
-// The written-locals sets of a block nested less than kMaxTrackedDepth deep,
-// kept beside the control stack (deeper blocks need none).
-struct Tracked {
-  std::vector<bool> branch_written;  // union over the branches to the end so far
-  std::vector<bool> if_written;      // at an if's condition
+  EntryLocals::Block flow;             // its depth, and the zero-store elision's state
 };
 
 // A branch condition: the plain slot, or a compare fused into the branch
@@ -74,7 +55,7 @@ class Compiler {
     num_params_ = uint32_t(t.params.size());
     num_results_ = uint32_t(t.results.size());
     nl_ = uint32_t(t.params.size() + f_.locals.size());
-    written_.assign(std::min(nl_, kMaxTrackedLocals), false);
+    zero_locals_.start(nl_);
     buf_.code.reserve(f_.body.size() / 2 + 4);
     push_ctrl(Ctrl(Op::Block, 0, 0, uint32_t(t.results.size()), 0));
     emit(kEnter);
@@ -136,7 +117,7 @@ class Compiler {
   void bind(bool merge = true) {
     last_def_ = -1;
     bound_pc_ = pc();
-    if (merge) entry_path_ = false;
+    if (merge) zero_locals_.merge();
   }
 
   uint32_t size() const { return uint32_t(vs_.size()); }
@@ -231,23 +212,12 @@ class Compiler {
   // A jump-like instruction at `at` to label c: loops are bound, blocks fixed up at their end.
   void link(Ctrl& c, uint32_t at) {
     if (c.kind == Op::Loop) patch(at, c.start_pc);
-    else c.fixups.push_back(at), note_branch(c, entry_path_, written_);
+    else c.fixups.push_back(at), zero_locals_.branch_to(c.flow);
   }
-  Tracked* track(const Ctrl& c) { return c.depth < kMaxTrackedDepth ? &tracked_[c.depth] : nullptr; }
   void push_ctrl(Ctrl c) {
-    c.depth = uint32_t(ctrls_.size());
-    if (c.depth < kMaxTrackedDepth && c.depth >= tracked_.size()) tracked_.resize(c.depth + 1);
-    if (Tracked* t = track(c)) t->branch_written.clear(), t->if_written.clear();
+    c.flow.depth = uint32_t(ctrls_.size());
+    zero_locals_.open(c.flow);
     ctrls_.push_back(std::move(c));
-  }
-  // A branch to block c's end leaves from a point in state (entry, written).
-  void note_branch(Ctrl& c, bool entry, const std::vector<bool>& written) {
-    Tracked* t = track(c);
-    if (!entry || !t) c.branches_from_entry = false;
-    if (!c.branches_from_entry) return;
-    if (t->branch_written.empty()) t->branch_written = written;
-    else
-      for (size_t k = 0; k < written.size(); ++k) t->branch_written[k] = t->branch_written[k] || written[k];
   }
 
   void branch(uint32_t depth) {
@@ -296,7 +266,7 @@ class Compiler {
       Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
       uint32_t e = emit(kTableEntry, 0, label_arity(c), temp(c.height));
       if (c.kind == Op::Loop) buf_.code[e].a = uint32_t(int32_t(c.start_pc) - int32_t(at));
-      else c.table_fixups.push_back({at, e}), note_branch(c, entry_path_, written_);
+      else c.table_fixups.push_back({at, e}), zero_locals_.branch_to(c.flow);
     }
     set_unreachable();
   }
@@ -320,13 +290,8 @@ class Compiler {
   // Binds the end of block c here: control arrives from the branches to it,
   // the fall-through (unless unreachable) and an if's missing else.
   void bind_end(Ctrl& c) {
-    Tracked* t = track(c);
-    if (c.else_fixup >= 0 && t) note_branch(c, c.if_entry, t->if_written);
-    if (c.else_fixup >= 0 && !t) c.branches_from_entry = false;
-    if (!c.unreachable) note_branch(c, entry_path_, written_);
+    zero_locals_.end(c.flow, c.else_fixup >= 0, !c.unreachable);
     bind(false);
-    entry_path_ = c.branches_from_entry && t && !t->branch_written.empty();
-    if (entry_path_) written_.swap(t->branch_written);
     if (c.else_fixup >= 0) patch(uint32_t(c.else_fixup), pc());
     for (uint32_t f : c.fixups) patch(f, pc());
     for (auto [at, e] : c.table_fixups) buf_.code[e].a = uint32_t(int32_t(pc()) - int32_t(at));
@@ -350,12 +315,10 @@ class Compiler {
     uint32_t i = size() - 1;
     const bool refs = !refs_to(x).empty();
     Entry v = vs_[i];
-    // Declared locals hold the zero `enter` wrote until first set: where only
-    // the entry can have reached (entry_path_) and x was never set, storing
-    // zero into it is a no-op.
-    const bool tracked = x < written_.size();
-    const bool still_zero = fuse_ && entry_path_ && x >= num_params_ && tracked && !written_[x];
-    if (tracked) written_[x] = true;
+    // Declared locals hold the zero `enter` wrote until first set (see
+    // entry_locals.h): storing zero into one that still does is a no-op.
+    const bool unset = zero_locals_.set_local(x);
+    const bool still_zero = fuse_ && x >= num_params_ && unset;
     if (still_zero && v.kind == Entry::Const && v.value == 0) {
       vs_.pop_back();
       if (tee) push_entry({Entry::Local, x, 0});
@@ -719,7 +682,7 @@ class Compiler {
         block_arity(in.imm, &n_in, &n_out);
         materialize_all();
         bind(in.op == Op::Loop);
-        if (ctrls_.size() >= kMaxTrackedDepth) entry_path_ = false;
+        zero_locals_.before_open(ctrls_.size());
         push_ctrl(Ctrl(in.op, size() - n_in, n_in, n_out, pc()));
         return;
       }
@@ -730,10 +693,9 @@ class Compiler {
         materialize_all();
         Ctrl c{Op::If, size() - n_in, n_in, n_out, 0};
         c.else_fixup = emit_cond_branch(cond, false);
-        if (ctrls_.size() >= kMaxTrackedDepth) entry_path_ = false;
-        c.if_entry = entry_path_;
+        zero_locals_.before_open(ctrls_.size());
         push_ctrl(std::move(c));
-        if (entry_path_) track(ctrls_.back())->if_written = written_;
+        zero_locals_.open_if(ctrls_.back().flow);
         return;
       }
       case Op::Else: {
@@ -744,8 +706,7 @@ class Compiler {
         }
         patch(uint32_t(c.else_fixup), pc());
         bind(false);  // the else part starts in the if's state
-        entry_path_ = c.if_entry;
-        if (entry_path_) written_ = track(c)->if_written;
+        zero_locals_.start_else(c.flow);
         c.else_fixup = -1;
         c.kind = Op::Else;
         c.unreachable = false;
@@ -826,7 +787,6 @@ class Compiler {
   CodeBuf& buf_;
   uint32_t num_params_ = 0, num_results_ = 0;
   std::vector<Ctrl> ctrls_;
-  std::vector<Tracked> tracked_;  // by depth, up to kMaxTrackedDepth
   std::vector<Entry> vs_;
   // Where the entries naming each local are (local.set must materialize
   // them first), so that it need not scan the whole stack.
@@ -835,11 +795,7 @@ class Compiler {
   uint32_t temp_floor_ = 0;  // vs_[0, temp_floor_) are Temps
   uint32_t nl_ = 0, max_h_ = 0;
   int64_t last_def_ = -1;  // the instruction that computed the top Temp, if fusable
-  // Only paths from the function's entry that pass no loop header reach this
-  // point (forward branches merge at block ends, see bind_end); written_ then
-  // holds the locals any of them may have set.
-  bool entry_path_ = true;
-  std::vector<bool> written_;
+  EntryLocals zero_locals_;  // the zero-store elision's dataflow
   uint32_t bound_pc_ = ~0u;  // the last branch target bound
 };
 
