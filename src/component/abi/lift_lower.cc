@@ -156,6 +156,9 @@ Expected<uint32_t, Trap> lower_handle(CallContext& cx, const Value& v, const Val
 
 Expected<Value, Trap> load_list_from_valid_range(CallContext& cx, uint64_t ptr, uint64_t length, const ValType& et,
                                                  TypeKind kind);
+// definitions.py's load_list_from_range: length, alignment and bounds, then the elements.
+Expected<Value, Trap> load_list_from_range(CallContext& cx, uint64_t ptr, uint64_t length, const ValType& et,
+                                           TypeKind kind);
 Expected<void, Trap> store_list_into_valid_range(CallContext& cx, const Value& v, uint64_t ptr, const ValType& et);
 
 Expected<Value, Trap> load_at(CallContext& cx, uint64_t ptr, const ValType& t) {
@@ -204,11 +207,7 @@ Expected<Value, Trap> load_at(CallContext& cx, uint64_t ptr, const ValType& t) {
       if (!begin) return unexpected(begin.error());
       auto length = read_uint(cx, ptr + psize, psize);
       if (!length) return unexpected(length.error());
-      uint64_t esize = elem_size(et, cx.ptr_type);
-      WHIRL_TRY(check_list_length(cx, *length, esize));
-      WHIRL_TRY(check_aligned(*begin, alignment(et, cx.ptr_type), "list"));
-      WHIRL_TRY(check_range(cx, *begin, *length * esize));
-      return load_list_from_valid_range(cx, *begin, *length, et, t.kind);
+      return load_list_from_range(cx, *begin, *length, et, t.kind);
     }
     case TypeKind::Record: case TypeKind::Tuple: {
       Value v;
@@ -249,6 +248,15 @@ Expected<Value, Trap> load_at(CallContext& cx, uint64_t ptr, const ValType& t) {
       return lift_handle(cx, t, *i);
     }
   }
+}
+
+Expected<Value, Trap> load_list_from_range(CallContext& cx, uint64_t ptr, uint64_t length, const ValType& et,
+                                           TypeKind kind) {
+  uint64_t esize = elem_size(et, cx.ptr_type);
+  WHIRL_TRY(check_list_length(cx, length, esize));
+  WHIRL_TRY(check_aligned(ptr, alignment(et, cx.ptr_type), "list"));
+  WHIRL_TRY(check_range(cx, ptr, length * esize));
+  return load_list_from_valid_range(cx, ptr, length, et, kind);
 }
 
 Expected<Value, Trap> load_list_from_valid_range(CallContext& cx, uint64_t ptr, uint64_t length, const ValType& et,
@@ -474,12 +482,7 @@ Expected<Value, Trap> lift_flat(CallContext& cx, FlatReader& in, const ValType& 
       if (!ptr) return unexpected(ptr.error());
       auto length = in.next(pt);
       if (!length) return unexpected(length.error());
-      // load_list_from_range
-      uint64_t esize = elem_size(et, cx.ptr_type);
-      WHIRL_TRY(check_list_length(cx, *length, esize));
-      WHIRL_TRY(check_aligned(*ptr, alignment(et, cx.ptr_type), "list"));
-      WHIRL_TRY(check_range(cx, *ptr, *length * esize));
-      return load_list_from_valid_range(cx, *ptr, *length, et, t.kind);
+      return load_list_from_range(cx, *ptr, *length, et, t.kind);
     }
     case TypeKind::Record: case TypeKind::Tuple: {
       Value v;
