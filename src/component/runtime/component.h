@@ -1,0 +1,92 @@
+// Loaded components and their instances: the component-model runtime.
+//
+// load_component decodes, validates and compiles a component once (every
+// core module inside compiled by the same loader as a .wasm file);
+// instantiate() then builds the whole graph — nested components, core
+// instances, canon lift/lower trampolines, resource types — in one
+// wasm::Store, linking the root's imports against a Linker.
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "component/abi/value.h"
+#include "component/ast.h"
+#include "component/entity_types.h"
+#include "component/runtime/linker.h"
+#include "wasm/runtime/runtime.h"
+
+namespace whirl::component::runtime {
+
+struct LoadedComponent;
+
+// Decode + validate + compile. Errors name what is wrong and where
+// ("at offset 0x..: ...").
+Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
+                                                                std::shared_ptr<const void> owner = nullptr);
+
+// The component's type: its imports and exports.
+const ComponentTypeInfo& component_type(const LoadedComponent& c);
+
+// A component function's failure: a trap (in a core function or a Canonical
+// ABI rule) or, for wasi:cli/exit, a requested exit.
+struct CallError {
+  std::string message;                  // "unreachable", "canonical ABI: ...", ...
+  std::optional<wasm::Trap> trap;       // a core trap with its backtrace
+  std::optional<int32_t> exit_code;     // the guest asked to exit with this code
+};
+
+class ComponentInstance {
+ public:
+  virtual ~ComponentInstance() = default;
+
+  // An exported function by name: "run", or an export of an exported
+  // instance as "wasi:cli/run@0.2.3#run" (the instance name may carry a
+  // compatible version, as in imports). Null if none.
+  struct FuncRef {
+    const void* impl = nullptr;
+    const FuncType* type = nullptr;
+    explicit operator bool() const { return impl != nullptr; }
+  };
+  virtual FuncRef find_func(std::string_view name) const = 0;
+
+  // Calls a function with arguments of its parameter types (checked); its
+  // result, if it has one. After a trap the instance may not be used again.
+  virtual Expected<std::vector<abi::Value>, CallError> call(FuncRef f, std::vector<abi::Value> args) = 0;
+
+  virtual wasm::Store& store() = 0;
+
+  // State the host functions of this instance share: a std::shared_ptr<T>
+  // (a WASI context, say), which HostCall::data<T>() returns.
+  std::any host_data;
+};
+
+struct InstantiateError {
+  std::string message;
+  std::optional<wasm::Trap> trap;  // a start function or a core start trapped
+};
+
+// Builds an instance in `store` (which it uses from then on; one store per
+// instance, as for core modules). The root's imports are looked up in
+// `linker`; a missing one is "component imports instance
+// `wasi:io/streams@0.2.3`, which is not defined (the host has ...)".
+// `host_data` is set before anything runs.
+Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
+    std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
+    std::any host_data = {});
+
+// ---- inline ----
+template <class T>
+T* HostCall::data() {
+  auto* p = std::any_cast<std::shared_ptr<T>>(&instance_.host_data);
+  return p ? p->get() : nullptr;
+}
+inline wasm::Store& HostCall::store() { return instance_.store(); }
+
+}  // namespace whirl::component::runtime
