@@ -212,10 +212,11 @@ Expected<uint32_t, Trap> CanonHandles::lower_borrow(uint32_t rep, const Resource
 
 // ---- SyncCall ----
 
-SyncCall::SyncCall(InstanceState* caller, InstanceState* callee, const ResourceTypes& types)
+SyncCall::SyncCall(InstanceState* caller, InstanceState* callee, const ResourceTypes& caller_types,
+                   const ResourceTypes& callee_types)
     : caller_(caller), callee_(callee), task_(callee), subtask_(caller) {
-  if (caller) caller_cx_.emplace(*caller, types, subtask_);
-  if (callee) callee_cx_.emplace(*callee, types, task_);
+  if (caller) caller_cx_.emplace(*caller, caller_types, subtask_);
+  if (callee) callee_cx_.emplace(*callee, callee_types, task_);
 }
 
 Expected<void, Trap> SyncCall::enter() {

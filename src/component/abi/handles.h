@@ -99,7 +99,12 @@ struct RuntimeResourceType {
 class ResourceTypes {
  public:
   const RuntimeResourceType& add(uint32_t id, InstanceState* impl, Destructor dtor = {}, std::string name = {});
+  // Makes `id` stand for a type another registry owns (an imported
+  // resource, or one a nested instance defined); the first mapping stays.
+  void alias(uint32_t id, const RuntimeResourceType* rt) { by_id_.emplace(id, rt); }
   const RuntimeResourceType* find(uint32_t id) const;
+  // Every mapping, for a parent instance to take over a child's.
+  const std::unordered_map<uint32_t, const RuntimeResourceType*>& all() const { return by_id_; }
 
  private:
   std::deque<RuntimeResourceType> types_;
@@ -245,7 +250,12 @@ class CanonHandles final : public HandleTable {
 // A host side has no table: its values are reps and its handles() is null.
 class SyncCall {
  public:
-  SyncCall(InstanceState* caller, InstanceState* callee, const ResourceTypes& types);
+  SyncCall(InstanceState* caller, InstanceState* callee, const ResourceTypes& types)
+      : SyncCall(caller, callee, types, types) {}
+  // Each side reads the resource types of its own function type through
+  // its own registry.
+  SyncCall(InstanceState* caller, InstanceState* callee, const ResourceTypes& caller_types,
+           const ResourceTypes& callee_types);
   // A call abandoned on a trap still leaves the callee (its lends stay: a
   // trapped instance is not to be used again).
   ~SyncCall();

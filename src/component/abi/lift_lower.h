@@ -28,7 +28,7 @@ namespace whirl::component::abi {
 
 struct Trap {
   std::string message;
-  std::optional<int32_t> exit_code;  // not a fault: a host function ended the guest (wasi:cli/exit)
+  std::optional<int32_t> exit_code = {};  // not a fault: a host function ended the guest (wasi:cli/exit)
 };
 
 enum class StringEncoding : uint8_t { Utf8, Utf16, Latin1Utf16 };

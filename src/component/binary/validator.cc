@@ -71,9 +71,14 @@ wasm::FuncType core_of(const abi::CoreFuncType& f) {
 
 class Validator {
  public:
-  Validator(Scope& s) : s_(s) {}
+  Validator(Scope& s, ValidationInfo* info) : s_(s), info_(info) {}
 
   void run(const Component& c) {
+    run_items(c);
+    if (info_) info_->scopes[&c] = ScopeTypes{s_.funcs, s_.types, s_.instances, s_.components};
+  }
+
+  void run_items(const Component& c) {
     for (const Item& item : c.order) {
       switch (item.kind) {
         case Item::Kind::CoreModule: core_module(c.core_modules[item.index]); break;
@@ -143,7 +148,7 @@ class Validator {
     Scope inner;
     inner.parent = &s_;
     inner.measures = s_.measures;
-    Validator(inner).run(c);
+    Validator(inner, info_).run(c);
     auto t = std::make_shared<ComponentTypeInfo>();
     t->imports = std::move(inner.imports);
     t->exports = std::move(inner.exports);
@@ -318,6 +323,7 @@ class Validator {
   }
 
   Scope& s_;
+  ValidationInfo* info_;
 };
 
 }  // namespace
@@ -398,11 +404,15 @@ const char* kind_name(ExternType::Kind k) {
 }
 
 Expected<ComponentTypeInfo> validate_component(const Component& component) {
+  return validate_component(component, nullptr);
+}
+
+Expected<ComponentTypeInfo> validate_component(const Component& component, ValidationInfo* info) {
   binary::Measures measures;
   binary::Scope scope;
   scope.measures = &measures;
   try {
-    binary::Validator(scope).run(component);
+    binary::Validator(scope, info).run(component);
   } catch (const binary::ValidateFail& f) {
     char at[48];
     std::snprintf(at, sizeof at, "at offset 0x%zx: ", f.offset);

@@ -3,6 +3,10 @@
 // modules are validated by the core validator (validate_module).
 #pragma once
 
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
 #include "common/expected.h"
 #include "component/ast.h"
 #include "component/entity_types.h"
@@ -14,5 +18,20 @@ namespace whirl::component {
 // definition at fault, into the outermost binary); an invalid core module
 // inside reads "at offset 0x..: in core module: <the core validator's message>".
 Expected<ComponentTypeInfo> validate_component(const Component& component);
+
+// What instantiation needs beyond the component's type: for the root and
+// every nested component, the types its index spaces ended with (the
+// static types canon lift/lower use, the resource types resource.new and
+// friends refer to, the instance types of imports).
+struct ScopeTypes {
+  std::vector<std::shared_ptr<const FuncType>> funcs;
+  std::vector<TypeEntry> types;
+  std::vector<std::shared_ptr<const InstanceTypeInfo>> instances;
+  std::vector<std::shared_ptr<const ComponentTypeInfo>> components;
+};
+struct ValidationInfo {
+  std::unordered_map<const Component*, ScopeTypes> scopes;
+};
+Expected<ComponentTypeInfo> validate_component(const Component& component, ValidationInfo* info);
 
 }  // namespace whirl::component

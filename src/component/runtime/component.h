@@ -38,8 +38,8 @@ const ComponentTypeInfo& component_type(const LoadedComponent& c);
 // ABI rule) or, for wasi:cli/exit, a requested exit.
 struct CallError {
   std::string message;                  // "unreachable", "canonical ABI: ...", ...
-  std::optional<wasm::Trap> trap;       // a core trap with its backtrace
-  std::optional<int32_t> exit_code;     // the guest asked to exit with this code
+  std::optional<wasm::Trap> trap = {};    // a core trap with its backtrace
+  std::optional<int32_t> exit_code = {};  // the guest asked to exit with this code
 };
 
 class ComponentInstance {
@@ -69,7 +69,7 @@ class ComponentInstance {
 
 struct InstantiateError {
   std::string message;
-  std::optional<wasm::Trap> trap;  // a start function or a core start trapped
+  std::optional<wasm::Trap> trap = {};  // a start function or a core start trapped
 };
 
 // Builds an instance in `store` (which it uses from then on; one store per

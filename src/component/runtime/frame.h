@@ -1,0 +1,153 @@
+// Runtime internals (src/component/runtime only): the index spaces of each
+// component instance as instantiation fills them, mirroring the validator's
+// static ones entry for entry, and the objects they point at. All objects
+// of one root instance live in its Arena and point at each other by raw
+// pointer (a nested component refers to its enclosing frame; frames refer
+// to functions of other frames), so there are no ownership cycles.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "component/abi/handles.h"
+#include "component/ast.h"
+#include "component/binary/validator.h"
+#include "component/runtime/component.h"
+
+namespace whirl::component::runtime {
+
+struct LoadedComponent {
+  Component ast;
+  ValidationInfo info;
+  ComponentTypeInfo type;
+  // Every core module of the root and nested components, compiled once.
+  std::unordered_map<const CoreModuleDef*, std::shared_ptr<const wasm::CompiledModule>> compiled;
+};
+
+struct Frame;
+
+// The canon options of a lift or lower, resolved to runtime objects.
+struct CanonOptions {
+  abi::StringEncoding encoding = abi::StringEncoding::Utf8;
+  wasm::MemoryInst* memory = nullptr;
+  wasm::FuncInst* realloc = nullptr;
+  wasm::FuncInst* post_return = nullptr;
+};
+
+// A component function: lifted from a core function of `frame`, or a host
+// function.
+struct RtFunc {
+  std::shared_ptr<const FuncType> type;  // as the defining side declared it
+  Frame* frame = nullptr;                // lifted: the instance it runs in
+  wasm::FuncInst* callee = nullptr;      // lifted
+  CanonOptions opts;                     // lifted
+  const HostFunc* host = nullptr;        // host
+  std::string name;                      // host: "iface#func", for messages
+};
+
+struct RtCoreInstance {
+  wasm::Instance* instance = nullptr;  // instantiated; else `exports` (inline)
+  std::unordered_map<std::string, wasm::ExternVal> exports;
+  std::optional<wasm::ExternVal> find(const std::string& name) const;
+};
+
+struct RtComponent {
+  const Component* ast = nullptr;
+  Frame* outer = nullptr;  // the frame it was defined in (outer aliases)
+};
+
+struct RtInstance;
+
+// An entry of an index space, or an instance's export: which member is set
+// depends on the sort.
+struct RtItem {
+  Sort sort = Sort::Func;
+  wasm::ExternVal core;                            // CoreFunc/Table/Memory/Global
+  RtCoreInstance* core_instance = nullptr;         // CoreInstance
+  std::shared_ptr<const wasm::CompiledModule> module;  // CoreModule
+  RtFunc* func = nullptr;                          // Func
+  RtInstance* instance = nullptr;                  // Instance
+  RtComponent* component = nullptr;                // Component
+  const abi::RuntimeResourceType* resource = nullptr;  // Type, when a resource
+};
+
+struct RtInstance {
+  std::unordered_map<std::string, RtItem> exports;
+  std::vector<std::string> order;  // export names in definition order
+};
+
+// One component instance.
+struct Frame {
+  Frame(Frame* outer, std::string name) : outer(outer), state(nullptr, std::move(name)) {}
+  const Component* ast = nullptr;
+  const ScopeTypes* types = nullptr;  // the validator's, index for index
+  Frame* outer = nullptr;             // the component definition's enclosing frame
+  abi::InstanceState state;
+  abi::ResourceTypes resources;       // static resource id -> runtime type, for this frame's types
+  std::array<std::vector<RtItem>, kSortCount> space;
+  RtInstance* exports = nullptr;
+
+  std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }
+};
+
+// Owns everything of one root instance.
+struct Arena {
+  std::deque<Frame> frames;
+  std::deque<RtFunc> funcs;
+  std::deque<RtInstance> instances;
+  std::deque<RtCoreInstance> core_instances;
+  std::deque<RtComponent> components;
+  abi::ResourceTypes host_resources;  // one runtime type per host resource used
+  std::unordered_map<std::string, const abi::RuntimeResourceType*> host_resource_by_name;
+};
+
+class InstanceImpl;
+
+// ---- call.cc ----
+// A wasm::Trap from an abi::Trap (a Canonical ABI rule or a host function).
+wasm::Trap to_wasm_trap(const abi::Trap& t);
+
+// Calls `f` from `caller` (null: the host). `lift_args` produces the
+// arguments through the caller's handle table, `lower_results` takes the
+// results through it; both run inside the call's bookkeeping (SyncCall).
+using LiftArgs = std::function<Expected<std::vector<abi::Value>, abi::Trap>(abi::HandleTable*)>;
+using LowerResults = std::function<Expected<void, abi::Trap>(abi::HandleTable*, std::vector<abi::Value>&)>;
+Expected<void, wasm::Trap> call_func(InstanceImpl& rt, const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
+                                     const LowerResults& lower_results);
+
+// The core function `canon lower` defines in `frame`: calls `f` with the
+// caller-side type `type` and options.
+wasm::FuncInst* make_lowered(InstanceImpl& rt, Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
+                             const CanonOptions& opts);
+
+// The core functions of resource.new / resource.drop / resource.rep.
+wasm::FuncInst* make_resource_builtin(InstanceImpl& rt, Frame& frame, CanonKind kind,
+                                      const abi::RuntimeResourceType& type);
+
+// The ComponentInstance behind instantiate().
+class InstanceImpl final : public ComponentInstance {
+ public:
+  InstanceImpl(std::shared_ptr<const LoadedComponent> c, std::unique_ptr<wasm::Store> store)
+      : component(std::move(c)), store_(std::move(store)) {}
+  FuncRef find_func(std::string_view name) const override;
+  Expected<std::vector<abi::Value>, CallError> call(FuncRef f, std::vector<abi::Value> args) override;
+  wasm::Store& store() override { return *store_; }
+
+  std::shared_ptr<const LoadedComponent> component;
+  Arena arena;
+  Frame* root = nullptr;
+  bool poisoned = false;  // a call trapped: the instance may not be entered again
+  // A core trap raised inside a destructor, which the handle rules can only
+  // report as an abi::Trap: kept here so the caller sees its backtrace.
+  std::optional<wasm::Trap> pending_trap;
+
+ private:
+  std::unique_ptr<wasm::Store> store_;
+};
+
+}  // namespace whirl::component::runtime

@@ -1,0 +1,391 @@
+// Instantiation of a component graph (Explainer.md, "Instance
+// Definitions"): walks each component's definitions in order, filling the
+// runtime index spaces the way validation filled the static ones, so a
+// static type at index i describes the runtime entry at index i.
+#include <utility>
+
+#include "component/binary/decoder.h"
+#include "component/runtime/frame.h"
+
+namespace whirl::component::runtime {
+
+namespace {
+
+struct Fail {
+  std::string message;
+  std::optional<wasm::Trap> trap = {};
+};
+
+Sort sort_of(ExternType::Kind k) {
+  switch (k) {
+    case ExternType::Kind::CoreModule: return Sort::CoreModule;
+    case ExternType::Kind::Func: return Sort::Func;
+    case ExternType::Kind::Value: return Sort::Value;
+    case ExternType::Kind::Type: return Sort::Type;
+    case ExternType::Kind::Component: return Sort::Component;
+    case ExternType::Kind::Instance: return Sort::Instance;
+  }
+  return Sort::Func;
+}
+
+class Instantiator {
+ public:
+  Instantiator(InstanceImpl& rt, const Linker& linker) : rt_(rt), linker_(linker) {}
+
+  using Args = std::unordered_map<std::string, RtItem>;
+
+  // `args` null: the root, whose imports come from the linker.
+  // `parent`: the instance that instantiates this one (reentrance rules).
+  Frame& run(const Component& c, Frame* outer, Frame* parent, const Args* args, std::string name) {
+    Frame& f = rt_.arena.frames.emplace_back(outer, std::move(name));
+    f.ast = &c;
+    auto it = rt_.component->info.scopes.find(&c);
+    if (it == rt_.component->info.scopes.end()) throw Fail{"internal error: component not validated"};
+    f.types = &it->second;
+    f.exports = &rt_.arena.instances.emplace_back();
+    if (parent) f.state.parent = &parent->state;
+    for (const Item& item : c.order) step(f, c, item, args);
+    return f;
+  }
+
+ private:
+  void step(Frame& f, const Component& c, const Item& item, const Args* args) {
+    switch (item.kind) {
+      case Item::Kind::CoreModule: {
+        RtItem m;
+        m.module = rt_.component->compiled.at(&c.core_modules[item.index]);
+        push(f, Sort::CoreModule, std::move(m));
+        break;
+      }
+      case Item::Kind::CoreInstance: core_instance(f, c.core_instances[item.index]); break;
+      case Item::Kind::CoreType: push(f, Sort::CoreType, {}); break;
+      case Item::Kind::Component: {
+        RtItem i;
+        i.component = &rt_.arena.components.emplace_back(RtComponent{c.components[item.index].get(), &f});
+        push(f, Sort::Component, std::move(i));
+        break;
+      }
+      case Item::Kind::Instance: instance(f, c.instances[item.index]); break;
+      case Item::Kind::Alias: alias(f, c.aliases[item.index]); break;
+      case Item::Kind::Type: type(f, *c.types[item.index]); break;
+      case Item::Kind::Canon: canon(f, c.canons[item.index]); break;
+      case Item::Kind::Start: {
+        const RtFunc* fn = f.at(Sort::Func).at(c.starts[item.index].func).func;
+        LiftArgs none = [](abi::HandleTable*) -> Expected<std::vector<abi::Value>, abi::Trap> {
+          return std::vector<abi::Value>{};
+        };
+        LowerResults ignore = [](abi::HandleTable*, std::vector<abi::Value>&) -> Expected<void, abi::Trap> {
+          return {};
+        };
+        if (auto r = call_func(rt_, *fn, nullptr, none, ignore); !r)
+          throw Fail{"start function trapped: " + r.error().message, std::move(r.error())};
+        break;
+      }
+      case Item::Kind::Import: import(f, c.imports[item.index], args); break;
+      case Item::Kind::Export: {
+        const ExportDef& d = c.exports[item.index];
+        RtItem i = f.at(d.item.sort).at(d.item.index);
+        f.exports->exports[d.name.name] = i;
+        f.exports->order.push_back(d.name.name);
+        push(f, d.item.sort, std::move(i));
+        break;
+      }
+      case Item::Kind::Value: throw Fail{"value definitions are not supported"};
+    }
+  }
+
+  // Adds an entry to an index space; a resource type (directly, or among
+  // an instance's exports) maps the static resource at that index to it.
+  void push(Frame& f, Sort sort, RtItem item) {
+    item.sort = sort;
+    size_t index = f.at(sort).size();
+    if (sort == Sort::Type && item.resource && index < f.types->types.size()) {
+      const TypeEntry& st = f.types->types[index];
+      if (st.kind == TypeDef::Kind::Resource) f.resources.alias(st.resource->id, item.resource);
+    }
+    if (sort == Sort::Instance && item.instance && index < f.types->instances.size())
+      map_resources(f, *f.types->instances[index], *item.instance);
+    f.at(sort).push_back(std::move(item));
+  }
+
+  void map_resources(Frame& f, const InstanceTypeInfo& t, const RtInstance& inst) {
+    for (const auto& e : t.exports) {
+      auto it = inst.exports.find(e.name);
+      if (it == inst.exports.end()) continue;
+      if (e.type.kind == ExternType::Kind::Type && e.type.type.kind == TypeDef::Kind::Resource &&
+          it->second.resource)
+        f.resources.alias(e.type.type.resource->id, it->second.resource);
+      if (e.type.kind == ExternType::Kind::Instance && e.type.instance && it->second.instance)
+        map_resources(f, *e.type.instance, *it->second.instance);
+    }
+  }
+
+  void core_instance(Frame& f, const CoreInstanceDef& d) {
+    RtCoreInstance& ci = rt_.arena.core_instances.emplace_back();
+    if (d.instantiate) {
+      const auto& module = f.at(Sort::CoreModule).at(d.module).module;
+      std::unordered_map<std::string, const RtCoreInstance*> args;
+      for (const auto& a : d.args) args[a.name] = f.at(Sort::CoreInstance).at(a.instance).core_instance;
+      std::vector<wasm::ExternVal> imports;
+      for (const auto& imp : module->module().imports) {
+        auto a = args.find(imp.module);
+        std::optional<wasm::ExternVal> v;
+        if (a != args.end()) v = a->second->find(imp.name);
+        if (!v) throw Fail{"core module import `" + imp.module + "` `" + imp.name + "` is not provided"};
+        imports.push_back(*v);
+      }
+      auto inst = rt_.store().instantiate(module, imports);
+      if (!inst) throw Fail{inst.error().message, inst.error().trap};
+      ci.instance = *inst;
+    } else {
+      for (const auto& e : d.exports) ci.exports[e.name] = f.at(e.item.sort).at(e.item.index).core;
+    }
+    RtItem i;
+    i.core_instance = &ci;
+    push(f, Sort::CoreInstance, std::move(i));
+  }
+
+  void instance(Frame& f, const InstanceDef& d) {
+    RtItem i;
+    if (d.instantiate) {
+      const RtComponent* comp = f.at(Sort::Component).at(d.component).component;
+      Args args;
+      for (const auto& a : d.args) args[a.name] = f.at(a.item.sort).at(a.item.index);
+      Frame& child = run(*comp->ast, comp->outer, &f, &args, f.state.name + "/" + std::to_string(d.offset));
+      // Function types seen from here still name the child's resources.
+      for (const auto& [id, t] : child.resources.all()) f.resources.alias(id, t);
+      i.instance = child.exports;
+    } else {
+      RtInstance& inst = rt_.arena.instances.emplace_back();
+      for (const auto& e : d.exports) {
+        inst.exports[e.name.name] = f.at(e.item.sort).at(e.item.index);
+        inst.order.push_back(e.name.name);
+      }
+      i.instance = &inst;
+    }
+    push(f, Sort::Instance, std::move(i));
+  }
+
+  void alias(Frame& f, const Alias& a) {
+    switch (a.target) {
+      case Alias::Target::Export: {
+        const RtInstance* inst = f.at(Sort::Instance).at(a.instance).instance;
+        auto it = inst->exports.find(a.name);
+        if (it == inst->exports.end()) throw Fail{"instance has no export named `" + a.name + "`"};
+        push(f, a.sort, it->second);
+        break;
+      }
+      case Alias::Target::CoreExport: {
+        const RtCoreInstance* ci = f.at(Sort::CoreInstance).at(a.instance).core_instance;
+        auto v = ci->find(a.name);
+        if (!v) throw Fail{"core instance has no export named `" + a.name + "`"};
+        RtItem i;
+        i.core = *v;
+        push(f, a.sort, std::move(i));
+        break;
+      }
+      case Alias::Target::Outer: {
+        Frame* target = &f;
+        for (uint32_t n = 0; n < a.count && target; ++n) target = target->outer;
+        if (!target) throw Fail{"outer alias beyond the outermost component"};
+        push(f, a.sort, target->at(a.sort).at(a.index));
+        break;
+      }
+    }
+  }
+
+  void type(Frame& f, const TypeDef& t) {
+    RtItem i;
+    size_t index = f.at(Sort::Type).size();
+    if (t.kind == TypeDef::Kind::Resource) {
+      const TypeEntry& st = f.types->types.at(index);
+      abi::Destructor dtor;
+      if (t.resource.dtor) {
+        wasm::FuncInst* fn = f.at(Sort::CoreFunc).at(*t.resource.dtor).core.as_func();
+        InstanceImpl* rt = &rt_;
+        dtor = [rt, fn](uint32_t rep) -> Expected<void, abi::Trap> {
+          wasm::Value arg = wasm::Value::i32(rep);
+          auto r = rt->store().invoke(fn, {&arg, 1});
+          if (r) return {};
+          std::string message = r.error().message;
+          rt->pending_trap = std::move(r.error());
+          return unexpected(abi::Trap{std::move(message)});
+        };
+      }
+      i.resource = &f.resources.add(st.resource->id, &f.state, std::move(dtor), "resource");
+    }
+    push(f, Sort::Type, std::move(i));
+  }
+
+  CanonOptions options(Frame& f, const CanonOpts& o) {
+    CanonOptions out;
+    if (o.encoding) out.encoding = static_cast<abi::StringEncoding>(*o.encoding);
+    if (o.memory) out.memory = f.at(Sort::CoreMemory).at(*o.memory).core.as_memory();
+    if (o.realloc) out.realloc = f.at(Sort::CoreFunc).at(*o.realloc).core.as_func();
+    if (o.post_return) out.post_return = f.at(Sort::CoreFunc).at(*o.post_return).core.as_func();
+    if (o.async || o.callback) throw Fail{"async canon options are not supported yet"};
+    return out;
+  }
+
+  void canon(Frame& f, const Canon& c) {
+    switch (c.kind) {
+      case CanonKind::Lift: {
+        RtFunc& fn = rt_.arena.funcs.emplace_back();
+        fn.type = f.types->types.at(c.type).func;
+        fn.frame = &f;
+        fn.callee = f.at(Sort::CoreFunc).at(c.func).core.as_func();
+        fn.opts = options(f, c.opts);
+        RtItem i;
+        i.func = &fn;
+        push(f, Sort::Func, std::move(i));
+        break;
+      }
+      case CanonKind::Lower: {
+        const RtFunc* callee = f.at(Sort::Func).at(c.func).func;
+        auto type = f.types->funcs.at(c.func);
+        RtItem i;
+        i.core = wasm::ExternVal::func(make_lowered(rt_, f, *callee, type, options(f, c.opts)));
+        push(f, Sort::CoreFunc, std::move(i));
+        break;
+      }
+      case CanonKind::ResourceNew:
+      case CanonKind::ResourceDrop:
+      case CanonKind::ResourceRep: {
+        const TypeEntry& st = f.types->types.at(c.type);
+        const abi::RuntimeResourceType* rt = f.resources.find(st.resource->id);
+        if (!rt) throw Fail{std::string("canon ") + canon_name(c.kind) + ": resource type " + std::to_string(c.type) +
+                            " has no runtime definition"};
+        RtItem i;
+        i.core = wasm::ExternVal::func(make_resource_builtin(rt_, f, c.kind, *rt));
+        push(f, Sort::CoreFunc, std::move(i));
+        break;
+      }
+      default:
+        throw Fail{std::string("canon ") + canon_name(c.kind) + " is not supported yet (async and threads)"};
+    }
+  }
+
+  void import(Frame& f, const ImportDef& d, const Args* args) {
+    Sort sort = sort_of(d.type.kind);
+    if (args) {
+      auto it = args->find(d.name.name);
+      if (it == args->end()) throw Fail{"missing instantiation argument `" + d.name.name + "`"};
+      push(f, sort, it->second);
+      return;
+    }
+    if (sort != Sort::Instance)
+      throw Fail{"component imports " + std::string(kind_name(d.type.kind)) + " `" + d.name.name +
+                 "`; the host provides only interfaces (instances)"};
+    auto found = linker_.find(d.name.name);
+    if (!found.def) throw Fail{"component imports instance `" + d.name.name + "`, which the host does not define"};
+    const InstanceTypeInfo& t = *f.types->instances.at(f.at(Sort::Instance).size());
+    RtInstance& inst = rt_.arena.instances.emplace_back();
+    for (const auto& e : t.exports) {
+      RtItem item;
+      if (e.type.kind == ExternType::Kind::Func) {
+        auto fn = found.def->funcs.find(e.name);
+        if (fn == found.def->funcs.end())
+          throw Fail{"component imports function `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
+                     *found.name + "` does not define"};
+        RtFunc& rf = rt_.arena.funcs.emplace_back();
+        rf.type = e.type.func;
+        rf.host = &fn->second;
+        rf.name = d.name.name + "#" + e.name;
+        item.sort = Sort::Func;
+        item.func = &rf;
+      } else if (e.type.kind == ExternType::Kind::Type) {
+        item.sort = Sort::Type;
+        if (e.type.type.kind == TypeDef::Kind::Resource) item.resource = &host_resource(found, d.name.name, e.name);
+      } else {
+        throw Fail{"component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +
+                   d.name.name + "`; host interfaces hold functions and types only"};
+      }
+      inst.exports[e.name] = std::move(item);
+      inst.order.push_back(e.name);
+    }
+    RtItem i;
+    i.instance = &inst;
+    push(f, Sort::Instance, std::move(i));
+  }
+
+  const abi::RuntimeResourceType& host_resource(const Linker::Found& found, const std::string& import,
+                                                const std::string& name) {
+    std::string key = *found.name + "#" + name;
+    auto& known = rt_.arena.host_resource_by_name;
+    if (auto it = known.find(key); it != known.end()) return *it->second;
+    auto dtor = found.def->resources.find(name);
+    if (dtor == found.def->resources.end())
+      throw Fail{"component imports resource `" + name + "` of `" + import + "`, which the host's `" + *found.name +
+                 "` does not define"};
+    abi::Destructor d;
+    if (dtor->second) {
+      InstanceImpl* rt = &rt_;
+      const HostDestructor* hd = &dtor->second;
+      d = [rt, hd, key](uint32_t rep) -> Expected<void, abi::Trap> {
+        HostCall call(*rt, key);
+        (*hd)(call, rep);
+        return {};
+      };
+    }
+    // Host resources get ids outside the static ones: they are only ever
+    // reached through aliases.
+    const auto& t = rt_.arena.host_resources.add(0x80000000u + uint32_t(known.size()), nullptr, std::move(d), key);
+    known[key] = &t;
+    return t;
+  }
+
+  InstanceImpl& rt_;
+  const Linker& linker_;
+};
+
+void compile_all(const Component& c, LoadedComponent& out) {
+  for (const auto& m : c.core_modules) {
+    auto compiled = wasm::compile_module(m.module);
+    if (!compiled) throw Fail{"core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message};
+    out.compiled[&m] = std::move(*compiled);
+  }
+  for (const auto& nested : c.components) compile_all(*nested, out);
+}
+
+}  // namespace
+
+std::optional<wasm::ExternVal> RtCoreInstance::find(const std::string& name) const {
+  if (instance) return instance->find_export(name);
+  auto it = exports.find(name);
+  if (it == exports.end()) return std::nullopt;
+  return it->second;
+}
+
+Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
+                                                                std::shared_ptr<const void> owner) {
+  auto c = std::make_shared<LoadedComponent>();
+  auto ast = decode_component(bytes, std::move(owner));
+  if (!ast) return unexpected(std::move(ast.error()));
+  c->ast = std::move(*ast);
+  auto type = validate_component(c->ast, &c->info);
+  if (!type) return unexpected(std::move(type.error()));
+  c->type = std::move(*type);
+  try {
+    compile_all(c->ast, *c);
+  } catch (const Fail& f) {
+    return make_error(f.message);
+  }
+  return std::shared_ptr<const LoadedComponent>(std::move(c));
+}
+
+const ComponentTypeInfo& component_type(const LoadedComponent& c) { return c.type; }
+
+Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
+    std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
+    std::any host_data) {
+  auto rt = std::make_unique<InstanceImpl>(component, std::move(store));
+  rt->host_data = std::move(host_data);
+  try {
+    rt->root = &Instantiator(*rt, linker).run(component->ast, nullptr, nullptr, nullptr, "root");
+  } catch (const Fail& f) {
+    return unexpected(InstantiateError{f.message, f.trap});
+  }
+  return std::unique_ptr<ComponentInstance>(std::move(rt));
+}
+
+}  // namespace whirl::component::runtime
