@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "component/binary/decoder.h"
 #include "component/binary/validator.h"
@@ -10,6 +11,7 @@
 #include "wasm/binary/decoder.h"
 #include "wasm/script/spectest.h"
 #include "wasm/script/values.h"
+#include "wasm/text/component_text.h"
 #include "wasm/text/wast.h"
 #include "wasm/text/wat.h"
 #include "wasm/validate/validator.h"
@@ -66,24 +68,34 @@ Loaded load(const WastModule& m) {
   return out;
 }
 
-// A component command: decoded and validated (instantiation is a later
-// step). `error` is empty on success.
+// A component command: text translated (component_to_binary), then decoded
+// and validated. `error` is empty on success.
 struct LoadedComponent {
   Phase phase = Phase::Ok;
   std::string error;
 };
 
 LoadedComponent load_component(const WastModule& m) {
-  auto decoded = component::decode_component(m.binary);
+  std::vector<uint8_t> bytes;
+  if (m.form == WastModule::Form::Binary) {
+    bytes = m.binary;
+  } else {
+    // Text: the whole "(component ...)"; Quote: the joined definitions.
+    auto b = text::component_to_binary(m.text);
+    if (!b) return {Phase::Parse, b.error().message};
+    bytes = std::move(*b);
+  }
+  auto decoded = component::decode_component(bytes);
   if (!decoded) return {Phase::Decode, decoded.error().message};
   auto valid = component::validate_component(*decoded);
   if (!valid) return {Phase::Validate, valid.error().message};
   return {};
 }
 
-constexpr const char* kComponentTextUnsupported =
-    "the component text format is not supported yet (component binaries are)";
-constexpr const char* kComponentInstantiationUnsupported = "component instantiation is not supported yet";
+// Instantiating components and calling their exports is not built yet
+// (src/component/runtime/): every command that needs it is counted as
+// skipped for this reason, in Run::instantiate_component only.
+constexpr const char* kComponentInstantiation = "component instantiation";
 
 std::string join(const std::vector<Value>& vs) {
   std::string s;
@@ -132,6 +144,7 @@ class Run {
       case WastCommandKind::AssertMalformed: return assert_load_fails(c);
       case WastCommandKind::AssertUnlinkable:
       case WastCommandKind::AssertUninstantiable: return assert_instantiate_fails(c);
+      case WastCommandKind::ComponentInstance: return component_instance_command(c);
     }
     return true;
   }
@@ -191,25 +204,60 @@ class Run {
     return true;
   }
 
-  bool component_command(const WastCommand& c) {
-    current_ = nullptr;  // actions cannot target a component yet
-    if (c.module.form != WastModule::Form::Binary) return skip(kComponentTextUnsupported);
-    auto loaded = load_component(c.module);
-    if (loaded.phase != Phase::Ok)
-      return fail("component failed in " + std::string(phase_name(loaded.phase)) + ": " + loaded.error), true;
-    pass();
-    return true;
+  // THE place where component instantiation would happen: a validated
+  // component to instantiate, a (component instance ...) of a definition,
+  // or an action on a component instance. Until the component runtime
+  // exists, the command is skipped.
+  bool instantiate_component(const WastCommand& c) {
+    if (c.kind == WastCommandKind::Module || c.kind == WastCommandKind::ComponentInstance) {
+      current_ = nullptr;
+      current_is_component_ = true;
+      if (c.kind == WastCommandKind::ComponentInstance) component_ids_.insert(c.instance_id);
+      else if (c.module.id) component_ids_.insert(*c.module.id);
+    }
+    return skip(kComponentInstantiation);
   }
 
-  // assert_malformed / assert_invalid of a component: the phase must match,
-  // and the message must contain the expected text, except for errors of a
-  // nested core module, which carry the core decoder's and validator's
-  // (reference interpreter's) wording.
+  // Whether an action targets a component instance (or passes component
+  // values, which only a component takes).
+  bool targets_component(const WastAction& a) const {
+    if (a.component) return true;
+    if (a.module_id) return component_ids_.count(*a.module_id) > 0;
+    return current_is_component_;
+  }
+
+  bool component_command(const WastCommand& c) {
+    auto loaded = load_component(c.module);
+    if (loaded.phase != Phase::Ok) {
+      fail("component failed in " + std::string(phase_name(loaded.phase)) + ": " + loaded.error);
+      return true;
+    }
+    if (c.module.definition) {
+      if (c.module.id) definitions_.insert(*c.module.id);
+      pass();
+      return true;
+    }
+    return instantiate_component(c);
+  }
+
+  bool component_instance_command(const WastCommand& c) {
+    if (!definitions_.count(c.definition_id)) {
+      fail("component instance " + c.instance_id + ": no component definition named " + c.definition_id);
+      return true;
+    }
+    return instantiate_component(c);
+  }
+
+  // assert_malformed / assert_invalid of a component: the phase must match
+  // (malformed: text or binary; invalid: validation), and the message must
+  // contain the expected text, except for errors of a nested core module,
+  // which carry the core decoder's and validator's (reference interpreter's)
+  // wording.
   bool component_load_fails(const WastCommand& c, bool malformed, const std::string& what) {
-    if (c.module.form != WastModule::Form::Binary) return skip(kComponentTextUnsupported);
     auto loaded = load_component(c.module);
     if (loaded.phase == Phase::Ok) return fail(what + ": component loaded"), true;
-    bool right_phase = malformed ? loaded.phase == Phase::Decode : loaded.phase == Phase::Validate;
+    bool right_phase = malformed ? (loaded.phase == Phase::Parse || loaded.phase == Phase::Decode)
+                                 : loaded.phase == Phase::Validate;
     if (!right_phase)
       return fail(what + ": component failed in " + phase_name(loaded.phase) + " instead: " + loaded.error), true;
     bool core = loaded.error.find(component::kCoreModuleError) != std::string::npos;
@@ -221,6 +269,7 @@ class Run {
 
   bool module_command(const WastCommand& c) {
     if (c.module.component) return component_command(c);
+    current_is_component_ = false;
     auto loaded = load(c.module);
     if (!loaded.module) {
       if (is_unsupported(loaded.error)) return false;
@@ -308,6 +357,7 @@ class Run {
   }
 
   bool action_command(const WastCommand& c) {
+    if (targets_component(c.action)) return instantiate_component(c);
     if (has_v128(c.action.args)) return false;
     auto o = perform(c.action);
     if (!o.error.empty()) fail(action_text(c.action) + ": " + o.error);
@@ -317,6 +367,7 @@ class Run {
   }
 
   bool assert_return(const WastCommand& c) {
+    if (targets_component(c.action) || c.component_values) return instantiate_component(c);
     if (has_v128(c.action.args) || has_v128(c.expected)) return false;
     auto o = perform(c.action);
     std::string what = "assert_return " + action_text(c.action);
@@ -332,6 +383,7 @@ class Run {
   bool assert_trap(const WastCommand& c) {
     const char* name = c.kind == WastCommandKind::AssertTrap ? "assert_trap" : "assert_exhaustion";
     if (c.has_module) return assert_instantiate_fails(c);
+    if (targets_component(c.action)) return instantiate_component(c);
     if (has_v128(c.action.args)) return false;
     auto o = perform(c.action);
     std::string what = std::string(name) + " " + action_text(c.action);
@@ -365,7 +417,13 @@ class Run {
     bool link = c.kind == WastCommandKind::AssertUnlinkable;
     const char* name = link ? "assert_unlinkable" : (c.kind == WastCommandKind::AssertTrap ? "assert_trap" : "assert_uninstantiable");
     std::string what = std::string(name) + " (expected \"" + c.message + "\")";
-    if (c.module.component) return skip(kComponentInstantiationUnsupported);
+    if (c.module.component) {
+      // It must load; whether it links or traps is the component runtime's.
+      auto loaded = load_component(c.module);
+      if (loaded.phase != Phase::Ok)
+        return fail(what + ": component failed in " + phase_name(loaded.phase) + ": " + loaded.error), true;
+      return instantiate_component(c);
+    }
     auto loaded = load(c.module);
     if (!loaded.module) {
       if (is_unsupported(loaded.error)) return false;
@@ -389,6 +447,9 @@ class Run {
   std::map<std::string, Instance*> registered_;
   std::map<std::string, Instance*> named_;
   Instance* current_ = nullptr;
+  bool current_is_component_ = false;      // the last instance was a component's
+  std::set<std::string> component_ids_;    // "$id"s of component instances
+  std::set<std::string> definitions_;      // "$id"s of component definitions
   uint32_t line_ = 0;
 };
 

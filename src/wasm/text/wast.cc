@@ -1,6 +1,7 @@
 // parse_wast: the spec test-suite's script commands.
 #include "wasm/text/wast.h"
 
+#include "wasm/text/component_parser.h"
 #include "wasm/text/numbers.h"
 #include "wasm/text/sexpr.h"
 
@@ -115,6 +116,29 @@ WastValue value_of(const Node& n, bool expected) {
   fail(n, "unknown constant " + k);
 }
 
+// Reads a constant both ways: as a core value when it is one, and as a
+// component value when it has that reading (f32/f64.const have both).
+void read_value(const Node& n, bool expected, std::vector<WastValue>& core,
+                std::vector<component::abi::Value>& comp, bool& component_only) {
+  static const char* const kCore[] = {"i32.const", "i64.const", "f32.const", "f64.const",
+                                      "v128.const", "ref.null", "ref.extern", "ref.func"};
+  std::string head = n.is_list() && !n.children.empty() ? n.children[0].text : "";
+  bool is_core = false;
+  for (const char* k : kCore) is_core = is_core || head == k;
+  try {
+    if (is_core) {
+      core.push_back(value_of(n, expected));
+      bool nan_pattern = n.children.size() == 2 && n.children[1].text.starts_with("nan:");
+      if ((head == "f32.const" || head == "f64.const") && !nan_pattern) comp.push_back(comp::component_value(n));
+      return;
+    }
+    comp.push_back(comp::component_value(n));
+    component_only = true;
+  } catch (const Fail& f) {
+    throw ScriptFail{f.message};
+  }
+}
+
 WastAction action_of(const Node& n) {
   WastAction a;
   if (n.is_list("invoke")) a.kind = WastAction::Kind::Invoke;
@@ -124,7 +148,7 @@ WastAction action_of(const Node& n) {
   if (i < n.children.size() && n.children[i].kind == Node::Kind::Id) a.module_id = n.children[i++].text;
   if (i >= n.children.size() || n.children[i].kind != Node::Kind::String) fail(n, "expected an export name");
   a.field = n.children[i++].text;
-  for (; i < n.children.size(); ++i) a.args.push_back(value_of(n.children[i], false));
+  for (; i < n.children.size(); ++i) read_value(n.children[i], false, a.args, a.component_args, a.component);
   return a;
 }
 
@@ -141,7 +165,14 @@ WastCommand command_of(const Node& n) {
   auto need = [&](size_t count) {
     if (n.children.size() < count) fail(n, "missing arguments to " + k);
   };
-  if (k == "module" || k == "component") {
+  if (k == "component" && n.children.size() > 1 && n.children[1].is_atom("instance")) {
+    // (component instance $id $definition): instantiates a component definition.
+    if (n.children.size() != 4 || n.children[2].kind != Node::Kind::Id || n.children[3].kind != Node::Kind::Id)
+      fail(n, "expected (component instance $id $definition)");
+    c.kind = WastCommandKind::ComponentInstance;
+    c.instance_id = n.children[2].text;
+    c.definition_id = n.children[3].text;
+  } else if (k == "module" || k == "component") {
     c.kind = WastCommandKind::Module;
     c.has_module = true;
     c.module = module_of(n);
@@ -159,7 +190,8 @@ WastCommand command_of(const Node& n) {
     c.kind = WastCommandKind::AssertReturn;
     c.has_action = true;
     c.action = action_of(n.children[1]);
-    for (size_t i = 2; i < n.children.size(); ++i) c.expected.push_back(value_of(n.children[i], true));
+    for (size_t i = 2; i < n.children.size(); ++i)
+      read_value(n.children[i], true, c.expected, c.component_expected, c.component_values);
   } else if (k == "assert_trap" || k == "assert_exhaustion") {
     need(3);
     c.kind = k == "assert_trap" ? WastCommandKind::AssertTrap : WastCommandKind::AssertExhaustion;

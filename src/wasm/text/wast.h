@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "component/abi/value.h"
 #include "wasm/types.h"
 
 namespace whirl::wasm::text {
@@ -44,6 +45,12 @@ struct WastAction {
   std::optional<std::string> module_id;  // "$name" or nothing = the last module
   std::string field;                     // export name (UTF-8, escapes decoded)
   std::vector<WastValue> args;
+  // The component reading of the arguments: (bool.const true), (u32.const 7),
+  // (str.const "x"), (list.const ...), ... and f32/f64.const, which read both
+  // ways. When `component` is set some argument is component-only and `args`
+  // lacks it.
+  std::vector<component::abi::Value> component_args;
+  bool component = false;
 };
 
 enum class WastCommandKind : uint8_t {
@@ -57,6 +64,7 @@ enum class WastCommandKind : uint8_t {
   AssertMalformed,       // module + message
   AssertUnlinkable,      // module + message
   AssertUninstantiable,  // module + message
+  ComponentInstance,     // (component instance $id $definition)
 };
 
 struct WastCommand {
@@ -67,10 +75,20 @@ struct WastCommand {
   bool has_action = false;            // action is set
   WastAction action;
   std::vector<WastValue> expected;    // AssertReturn
+  std::vector<component::abi::Value> component_expected;  // AssertReturn: as WastAction::component_args
+  bool component_values = false;      // some expected value is component-only
+  std::string instance_id;            // ComponentInstance: "$id"
+  std::string definition_id;          // ComponentInstance: the "$id" of a component definition
   std::string message;                // assertion text
   std::string register_name;          // Register
   std::optional<std::string> register_module;  // Register: "$id" or the last module
 };
+
+// A component value constant ((u8.const 1), (str.const "x"), (record.const
+// (field "a" (u8.const 1))), (variant.const "c" (u8.const 1)), (option.none),
+// (result.ok), (flags.const "a"), ...), as the component-model tests write
+// them; errors read "LINE:COL: message".
+Expected<component::abi::Value> parse_component_value(std::string_view source);
 
 // Parses a whole script. Fails only on a script that is not well formed as
 // s-expressions or uses an unknown command; module text is not parsed here.
