@@ -377,7 +377,8 @@ void Parser::core_type_field(const Node& f) {
 
 // A core function type use inside a module type: `(type idx)` (any inline
 // signature beside it is ignored, as in wasm-tools) or an inline signature,
-// which reuses an equal earlier type or becomes a new one.
+// which reuses an equal earlier explicit `(type (func ...))` or becomes a new
+// type (wasm-tools does not reuse the ones it generated).
 uint32_t Parser::core_type_use(const Node& f, size_t& i) {
   const auto& c = f.children;
   if (i < c.size() && c[i].is_list("type")) {
@@ -392,10 +393,7 @@ uint32_t Parser::core_type_use(const Node& f, size_t& i) {
   core_functype(f, i, def);
   auto it = cur().func_types.find(def.b);
   if (it != cur().func_types.end()) return it->second;
-  std::vector<uint8_t> key = def.b;
-  uint32_t index = emit_core_type(std::move(def), nullptr);
-  cur().func_types.emplace(std::move(key), index);
-  return index;
+  return emit_core_type(std::move(def), nullptr);
 }
 
 void Parser::limits(const Node& n, size_t& i, Writer& w) {
@@ -466,7 +464,7 @@ void Parser::module_type(const Node& f, size_t i, const std::string& id, Writer&
       if (j != c[k].children.size()) fail(c[k].children[j], "unexpected token");
       std::vector<uint8_t> key = def.b;
       uint32_t index = emit_core_type(std::move(def), tid);
-      scope.func_types.emplace(std::move(key), index);
+      scope.func_types[std::move(key)] = index;  // the latest equal one is reused
     } else if (d.is_list("alias")) {
       if (c.size() != 5 || !c[1].is_atom("outer") || !c[4].is_list("type") || c[4].children.size() > 2)
         fail(d, "unexpected token: expected (alias outer $outer $index (type $id?))");
