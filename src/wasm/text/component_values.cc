@@ -1,6 +1,6 @@
 // Component value constants of .wast scripts, with wasm-tools' syntax:
 // (bool.const true) (u8.const 1) .. (s64.const -1) (f32.const 1.5)
-// (char.const "x") (str.const "x") (list.const v*) (record.const (field "a" v)*)
+// (char.const "x") (str.const "x") (list.const v*) (record.const (field "a" kind.const ...)*)
 // (tuple.const v*) (variant.const "case" v?) (enum.const "x") (option.none)
 // (option.some v) (result.ok v?) (result.err v?) (flags.const "a"*).
 #include <bit>
@@ -94,8 +94,19 @@ CValue component_value(const Node& n) {
   if (k == "record.const") {
     std::vector<std::pair<std::string, CValue>> fields;
     for (size_t i = 1; i < c.size(); ++i) {
-      if (!c[i].is_list("field") || c[i].children.size() != 3) Parser::fail(c[i], "unexpected token: expected (field \"name\" value)");
-      fields.emplace_back(str(c[i].children[1]), component_value(c[i].children[2]));
+      // wasm-tools writes a field's value without its parentheses:
+      // (field "a" u32.const 7); a parenthesized one is accepted too.
+      const auto& f = c[i].children;
+      if (!c[i].is_list("field") || f.size() < 3) Parser::fail(c[i], "unexpected token: expected (field \"name\" value)");
+      if (f.size() == 3 && f[2].is_list()) {
+        fields.emplace_back(str(f[1]), component_value(f[2]));
+        continue;
+      }
+      Node inner;
+      inner.kind = Node::Kind::List;
+      inner.line = f[2].line, inner.col = f[2].col;
+      inner.children.assign(f.begin() + 2, f.end());
+      fields.emplace_back(str(f[1]), component_value(inner));
     }
     return CValue::record(std::move(fields));
   }

@@ -85,7 +85,7 @@ struct WastCommand {
 };
 
 // A component value constant ((u8.const 1), (str.const "x"), (record.const
-// (field "a" (u8.const 1))), (variant.const "c" (u8.const 1)), (option.none),
+// (field "a" u8.const 1)), (variant.const "c" (u8.const 1)), (option.none),
 // (result.ok), (flags.const "a"), ...), as the component-model tests write
 // them; errors read "LINE:COL: message".
 Expected<component::abi::Value> parse_component_value(std::string_view source);
