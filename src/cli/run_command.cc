@@ -1,14 +1,11 @@
 // `whirl run`: run a WASI command module (or one exported function).
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/module_file.h"
+#include "cli/run_options.h"
 #include "component/binary/decoder.h"
-#include "component/binary/validator.h"
 #include "platform/file.h"
 #include "wasi/p1/wasi.h"
 #include "wasm/text/wat.h"
@@ -16,46 +13,7 @@
 namespace whirl::cli {
 namespace {
 
-struct RunOptions {
-  std::string file;
-  std::vector<std::string> args;
-  std::vector<std::string> dirs;
-  std::vector<std::string> env;
-  std::string invoke;
-  uint64_t max_memory = 0;
-  double timeout = 0;
-};
-
-int fail(const std::string& what) {
-  std::fprintf(stderr, "whirl run: %s\n", what.c_str());
-  return 1;
-}
-
-// Stops the store when the deadline passes, unless cancelled first.
-class Deadline {
- public:
-  Deadline(wasm::Store& store, double seconds) {
-    if (seconds <= 0) return;
-    thread_ = std::thread([this, &store, seconds] {
-      std::unique_lock lock(mu_);
-      if (!cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return done_; })) store.interrupt();
-    });
-  }
-  ~Deadline() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
+int fail(const std::string& what) { return run_fail(what); }
 
 std::optional<wasm::Value> parse_arg(wasm::ValType t, const std::string& s) {
   try {
@@ -85,42 +43,16 @@ void print_value(const wasm::Value& v) {
   }
 }
 
-int report_trap(const wasm::Trap& t) {
-  if (t.code == wasm::TrapCode::Exit) return t.exit_code;
-  std::fprintf(stderr, "whirl run: wasm trap: %s\nwasm backtrace:\n%s", t.message.c_str(),
-               wasm::format_backtrace(t).c_str());
-  return 134;
-}
-
 int run(const RunOptions& o) {
   auto bytes = read_module_file(o.file);
   if (!bytes) return fail(bytes.error().message);
-  if (component::is_component_binary(bytes->bytes)) {
-    // Decoded and validated, so a broken component says what is wrong;
-    // running one is the component-model work in progress.
-    auto c = component::decode_component(bytes->bytes);
-    if (!c) return fail(o.file + ": " + c.error().message);
-    if (auto v = component::validate_component(*c); !v) return fail(o.file + ": " + v.error().message);
-    return fail(o.file + ": this is a WebAssembly component; whirl cannot run components yet (only core modules)");
-  }
+  if (component::is_component_binary(bytes->bytes)) return run_component(o, *bytes);
   auto compiled = wasm::load_module(bytes->bytes, bytes->owner);
   if (!compiled) return fail(o.file + ": " + compiled.error().message);
 
-  wasi::WasiConfig wc;
-  wc.args.push_back(o.file);
-  if (o.invoke.empty()) wc.args.insert(wc.args.end(), o.args.begin(), o.args.end());
-  wc.env = o.env;
-  for (const auto& d : o.dirs) {
-    size_t sep = d.find("::");
-    wc.preopens.push_back(sep == std::string::npos ? wasi::Preopen{d, d} : wasi::Preopen{d.substr(0, sep), d.substr(sep + 2)});
-  }
-  auto ctx = wasi::create_wasi(std::move(wc));
+  auto ctx = wasi::create_wasi(wasi_config(o));
   if (!ctx) return fail(ctx.error().message);
-
-  wasm::StoreConfig sc;
-  if (o.max_memory) sc.max_memory_bytes = o.max_memory;
-  sc.huge_pages = true;  // one program per process: its speed over resident-size granularity
-  auto store = wasm::Store::create(sc);
+  auto store = wasm::Store::create(store_config(o));
   auto wasi_funcs = wasi::wasi_imports(*ctx, *store);
   std::vector<wasm::ExternVal> imports;
   for (const auto& imp : (*compiled)->module().imports) {
@@ -166,6 +98,37 @@ int run(const RunOptions& o) {
 }
 
 }  // namespace
+
+int run_fail(const std::string& what) {
+  std::fprintf(stderr, "whirl run: %s\n", what.c_str());
+  return 1;
+}
+
+int report_trap(const wasm::Trap& t) {
+  if (t.code == wasm::TrapCode::Exit) return t.exit_code;
+  std::fprintf(stderr, "whirl run: wasm trap: %s\nwasm backtrace:\n%s", t.message.c_str(),
+               wasm::format_backtrace(t).c_str());
+  return 134;
+}
+
+wasi::WasiConfig wasi_config(const RunOptions& o) {
+  wasi::WasiConfig wc;
+  wc.args.push_back(o.file);
+  if (o.invoke.empty()) wc.args.insert(wc.args.end(), o.args.begin(), o.args.end());
+  wc.env = o.env;
+  for (const auto& d : o.dirs) {
+    size_t sep = d.find("::");
+    wc.preopens.push_back(sep == std::string::npos ? wasi::Preopen{d, d} : wasi::Preopen{d.substr(0, sep), d.substr(sep + 2)});
+  }
+  return wc;
+}
+
+wasm::StoreConfig store_config(const RunOptions& o) {
+  wasm::StoreConfig sc;
+  if (o.max_memory) sc.max_memory_bytes = o.max_memory;
+  sc.huge_pages = true;  // one program per process: its speed over resident-size granularity
+  return sc;
+}
 
 int split_run_args(int argc, char** argv, std::vector<std::string>* program_args) {
   // `whirl run [OPTIONS] FILE ARGS...`: everything after FILE is the guest's,
