@@ -101,6 +101,13 @@ class Arena {
   }
   template <class T>
   std::span<T> copy(const std::vector<T>& v) { return copy(v.data(), v.size()); }
+  // Takes over `other`'s chunks (what was allocated there stays where it is).
+  void absorb(Arena&& other) {
+    for (auto& c : other.chunks_) chunks_.push_back(std::move(c));
+    other.chunks_.clear();
+    other.next_ = nullptr;
+    other.left_ = 0;
+  }
 
  private:
   static constexpr size_t kChunkBytes = size_t(1) << 20;

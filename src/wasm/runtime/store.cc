@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "platform/guard.h"
+#include "platform/parallel.h"
 #include "platform/vm.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/runtime/objects.h"
@@ -43,14 +44,25 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
       return make_error("function " + std::to_string(module->num_imported_funcs + i) +
                         " has no body (load_module's modules keep none after compiling)");
   auto c = std::make_shared<interp::CompiledModuleImpl>();
-  c->funcs.reserve(module->functions.size());
+  const size_t n = module->functions.size();
+  c->funcs.resize(n);
   for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
-  interp::CodeBuf scratch;
-  for (const auto& f : module->functions)
-    c->funcs.push_back(interp::compile_function(*module, f, c->type_ids, c->arena, scratch, options.superinstructions));
+  // Functions compile independently: a large module's split across cores,
+  // each thread with its own code arena (moved into the module's after).
+  unsigned threads = platform::loader_threads(n);
+  std::vector<Arena> arenas(threads);
+  std::vector<interp::CodeBuf> scratch(threads);
+  platform::parallel_for(n, 64, threads, [&](size_t b, size_t e, unsigned w) {
+    for (size_t i = b; i < e; ++i)
+      c->funcs[i] = interp::compile_function(*module, module->functions[i], c->type_ids, arenas[w], scratch[w],
+                                             options.superinstructions);
+  });
+  for (auto& a : arenas) c->arena.absorb(std::move(a));
   c->mod = std::move(module);
   if (options.superinstructions) interp::link_direct_calls(*c);
-  for (auto& f : c->funcs) interp::finalize_code(f, options.superinstructions);
+  platform::parallel_for(n, 256, threads, [&](size_t b, size_t e, unsigned) {
+    for (size_t i = b; i < e; ++i) interp::finalize_code(c->funcs[i], options.superinstructions);
+  });
   return std::shared_ptr<const CompiledModule>(std::move(c));
 }
 

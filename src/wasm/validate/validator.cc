@@ -2,10 +2,13 @@
 // start, constant expressions; function bodies in func_validator.cc.
 #include "wasm/validate/validator.h"
 
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_set>
 
+#include "platform/parallel.h"
 #include "wasm/validate/context.h"
 
 namespace whirl::wasm {
@@ -156,10 +159,26 @@ Expected<void> validate_module(const Module& m) {
     const FuncType& t = m.types[m.func_type_index(*m.start)];
     if (!t.params.empty() || !t.results.empty()) return fail("start", "start function must have type [] -> []");
   }
-  for (size_t i = 0; i < m.functions.size(); ++i) {
+  // Bodies validate independently: a large module's split across cores.
+  // The error reported is the first function's that fails, as in order.
+  auto check = [&](size_t i) -> Expected<void> {
     WHIRL_TRY(check_value_types(m.functions[i].locals, "func ", m.num_imported_funcs + i));
-    WHIRL_TRY(validate_function(c, uint32_t(m.num_imported_funcs + i), m.functions[i]));
-  }
+    return validate_function(c, uint32_t(m.num_imported_funcs + i), m.functions[i]);
+  };
+  std::mutex mu;
+  size_t first_bad = m.functions.size();
+  std::optional<Error> first_error;
+  platform::parallel_for(m.functions.size(), 64, platform::loader_threads(m.functions.size()),
+                         [&](size_t b, size_t e, unsigned) {
+                           for (size_t i = b; i < e; ++i) {
+                             auto r = check(i);
+                             if (r) continue;
+                             std::lock_guard lock(mu);
+                             if (i < first_bad) first_bad = i, first_error = r.error();
+                             return;
+                           }
+                         });
+  if (first_error) return unexpected(std::move(*first_error));
   return {};
 }
 
