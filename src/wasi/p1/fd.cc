@@ -1,7 +1,6 @@
 // fd_* calls: reads and writes through iovecs, seeking, stat, directories.
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <cerrno>
 
 #include "wasi/p1/ctx.h"
+#include "wasi/p1/fs_ops.h"
 
 namespace whirl::wasi {
 namespace {
@@ -43,18 +43,6 @@ uint16_t sink_write(const WasiConfig::OutputSink& sink, const std::vector<struct
   return kSuccess;
 }
 
-// A pipe, terminal or socket can block a read or write indefinitely: wait
-// for it in slices, so an interrupt of the store (time limit, shutdown)
-// still ends the call. False if interrupted first.
-bool wait_ready(WasiCtx& ctx, int fd, bool write) {
-  while (true) {
-    pollfd p{fd, short(write ? POLLOUT : POLLIN), 0};
-    int r = ::poll(&p, 1, 100);
-    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // ready, or let the call report the error
-    if (ctx.store->interrupted()) return false;
-  }
-}
-
 uint16_t rw(WasiCtx& ctx, Mem& mem, const wasm::Value* a, bool write, bool positioned) {
   Fd* f = ctx.get(u32(a[0]));
   if (!f) return kBadf;
@@ -64,7 +52,7 @@ uint16_t rw(WasiCtx& ctx, Mem& mem, const wasm::Value* a, bool write, bool posit
   uint32_t out_ptr = positioned ? u32(a[4]) : u32(a[3]);
   if (!mem.ok(out_ptr, 4)) return kFault;
   if (f->sink) return sink_write(*f->sink, iov, mem, out_ptr, write, positioned);
-  if (f->may_block && ctx.store && !wait_ready(ctx, f->host, write)) return kIo;  // the call then traps
+  if (f->may_block && ctx.store && !fsops::wait_ready(*ctx.store, f->host, write)) return kIo;  // the call then traps
   ssize_t n;
   if (positioned) {
     off_t off = off_t(a[3].as_u64());
@@ -204,34 +192,27 @@ uint16_t fd_readdir(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   uint32_t buf = u32(a[1]), len = u32(a[2]), used_ptr = u32(a[4]);
   uint64_t cookie = a[3].as_u64();
   if (!mem.ok(buf, len) || !mem.ok(used_ptr, 4)) return kFault;
-  int dfd = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return errno_from_host(errno);
-  DIR* d = fdopendir(dfd);
-  if (!d) {
-    close(dfd);
-    return errno_from_host(errno);
-  }
   uint32_t used = 0;
   uint64_t index = 0;
-  while (struct dirent* e = readdir(d)) {
-    if (index++ < cookie) continue;
-    uint32_t namelen = uint32_t(strlen(e->d_name));
+  int r = fsops::for_each_entry(f->host, [&](const struct dirent& e) {
+    if (index++ < cookie) return true;
+    uint32_t namelen = uint32_t(strlen(e.d_name));
     uint8_t head[24] = {};
-    uint64_t next = index, ino = e->d_ino;
+    uint64_t next = index, ino = e.d_ino;
     std::memcpy(head, &next, 8);
     std::memcpy(head + 8, &ino, 8);
     std::memcpy(head + 16, &namelen, 4);
-    head[20] = dirent_type(e->d_type);
+    head[20] = dirent_type(e.d_type);
     // Entries that do not fit are truncated; the guest retries with a larger buffer.
     uint32_t n = std::min<uint32_t>(24, len - used);
     std::memcpy(mem.at(buf + used), head, n);
     used += n;
     n = std::min<uint32_t>(namelen, len - used);
-    std::memcpy(mem.at(buf + used), e->d_name, n);
+    std::memcpy(mem.at(buf + used), e.d_name, n);
     used += n;
-    if (used >= len) break;
-  }
-  closedir(d);
+    return used < len;
+  });
+  if (r) return errno_from_host(r);
   mem.write<uint32_t>(used_ptr, used);
   return kSuccess;
 }

@@ -1,11 +1,13 @@
 // path_* calls: every path is resolved beneath its directory descriptor
-// (platform::open_beneath), so nothing outside the preopens is reachable.
+// (fs_ops.h), so nothing outside the preopens is reachable.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "platform/fs.h"
+#include <algorithm>
+
 #include "wasi/p1/ctx.h"
+#include "wasi/p1/fs_ops.h"
 
 namespace whirl::wasi {
 namespace {
@@ -26,18 +28,10 @@ uint16_t dir_and_path(WasiCtx& ctx, Mem& mem, const wasm::Value& fd, const wasm:
   return kSuccess;
 }
 
-uint16_t escape_or(int neg_errno) { return neg_errno == -EXDEV ? kNotcapable : errno_from_host(-neg_errno); }
-
-// Runs `op(parentfd, name)` on the parent directory of `path`.
-template <class Op>
-uint16_t at_parent(Fd* dir, const std::string& path, Op op) {
-  std::string name;
-  int pfd = platform::open_parent_beneath(dir->host, path, &name);
-  if (pfd < 0) return escape_or(pfd);
-  int r = op(pfd, name.c_str());
-  int err = errno;
-  close(pfd);
-  return r == 0 ? kSuccess : errno_from_host(err);
+// An fsops result as a WASI errno: escapes are ENOTCAPABLE.
+uint16_t errno_of(int r) {
+  if (r == 0) return kSuccess;
+  return r == fsops::kEscape ? uint16_t(kNotcapable) : errno_from_host(r);
 }
 
 uint16_t path_open(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
@@ -64,9 +58,8 @@ uint16_t path_open(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   // Host descriptors are shared by every guest of the process: one guest
   // opening without end would leave the server unable to accept.
   if (ctx.open_count() >= ctx.config.max_open_files) return kMfile;
-  int fd = platform::open_beneath(dir->host, path, flags, 0666, follow);
-  if (fd == -EISDIR && (flags & O_ACCMODE) != O_RDONLY) return kIsdir;
-  if (fd < 0) return escape_or(fd);
+  int fd;
+  if (int e = fsops::open_at(dir->host, path, flags, 0666, follow, &fd)) return errno_of(e);
   struct stat st;
   fstat(fd, &st);
   Fd f;
@@ -79,29 +72,14 @@ uint16_t path_open(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   return kSuccess;
 }
 
-uint16_t path_create_directory(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
+// The calls on one path that change something beneath the directory.
+template <int (*Op)(int, const std::string&)>
+uint16_t change_at(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
   if (uint16_t e = check_writable(dir)) return e;
-  return at_parent(dir, path, [](int pfd, const char* n) { return mkdirat(pfd, n, 0777); });
-}
-
-uint16_t path_remove_directory(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
-  Fd* dir;
-  std::string path;
-  if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
-  if (uint16_t e = check_writable(dir)) return e;
-  return at_parent(dir, path, [](int pfd, const char* n) { return unlinkat(pfd, n, AT_REMOVEDIR); });
-}
-
-uint16_t path_unlink_file(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
-  Fd* dir;
-  std::string path;
-  if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
-  if (uint16_t e = check_writable(dir)) return e;
-  if (!path.empty() && path.back() == '/') return kNotdir;
-  return at_parent(dir, path, [](int pfd, const char* n) { return unlinkat(pfd, n, 0); });
+  return errno_of(Op(dir->host, path));
 }
 
 uint16_t two_paths(WasiCtx& ctx, Mem& mem, const wasm::Value* a1, const wasm::Value* a2, bool is_link) {
@@ -112,19 +90,7 @@ uint16_t two_paths(WasiCtx& ctx, Mem& mem, const wasm::Value* a1, const wasm::Va
   if (uint16_t e = check_writable(d2)) return e;
   if (!is_link)
     if (uint16_t e = check_writable(d1)) return e;
-  std::string n1, n2;
-  int f1 = platform::open_parent_beneath(d1->host, p1, &n1);
-  if (f1 < 0) return escape_or(f1);
-  int f2 = platform::open_parent_beneath(d2->host, p2, &n2);
-  if (f2 < 0) {
-    close(f1);
-    return escape_or(f2);
-  }
-  int r = is_link ? linkat(f1, n1.c_str(), f2, n2.c_str(), 0) : renameat(f1, n1.c_str(), f2, n2.c_str());
-  int err = errno;
-  close(f1);
-  close(f2);
-  return r == 0 ? kSuccess : errno_from_host(err);
+  return errno_of(is_link ? fsops::link_at(d1->host, p1, d2->host, p2) : fsops::rename_at(d1->host, p1, d2->host, p2));
 }
 
 uint16_t path_rename(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
@@ -139,8 +105,7 @@ uint16_t path_link(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
 }
 
 uint16_t path_symlink(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
-  // (old_path, old_len, fd, new_path, new_len): the target text is stored as
-  // given; following it later is still confined by open_beneath.
+  // (old_path, old_len, fd, new_path, new_len)
   std::string target;
   if (!mem.string(u32(a[0]), u32(a[1]), &target)) return kFault;
   if (!target.empty() && target[0] == '/') return kNotcapable;
@@ -148,7 +113,7 @@ uint16_t path_symlink(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[2], a[3], a[4], &dir, &path)) return e;
   if (uint16_t e = check_writable(dir)) return e;
-  return at_parent(dir, path, [&](int pfd, const char* n) { return symlinkat(target.c_str(), pfd, n); });
+  return errno_of(fsops::symlink_at(target, dir->host, path));
 }
 
 uint16_t path_readlink(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
@@ -157,13 +122,11 @@ uint16_t path_readlink(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[1], a[2], &dir, &path)) return e;
   uint32_t buf = u32(a[3]), len = u32(a[4]), used = u32(a[5]);
   if (!mem.ok(buf, len) || !mem.ok(used, 4)) return kFault;
-  ssize_t n = -1;
-  uint16_t r = at_parent(dir, path, [&](int pfd, const char* name) {
-    n = readlinkat(pfd, name, reinterpret_cast<char*>(mem.at(buf)), len);
-    return n < 0 ? -1 : 0;
-  });
-  if (r) return r;
-  mem.write<uint32_t>(used, uint32_t(n));
+  std::string target;
+  if (int e = fsops::readlink_at(dir->host, path, &target)) return errno_of(e);
+  uint32_t n = uint32_t(std::min<size_t>(target.size(), len));  // truncated, as readlink(2) does
+  std::memcpy(mem.at(buf), target.data(), n);
+  mem.write<uint32_t>(used, n);
   return kSuccess;
 }
 
@@ -171,14 +134,8 @@ uint16_t path_filestat_get(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   Fd* dir;
   std::string path;
   if (uint16_t e = dir_and_path(ctx, mem, a[0], a[2], a[3], &dir, &path)) return e;
-  bool follow = u32(a[1]) & 1;
   struct stat st;
-  int fd = platform::open_beneath(dir->host, path, O_PATH, 0, follow);
-  if (fd < 0) return escape_or(fd);
-  int r = fstatat(fd, "", &st, AT_EMPTY_PATH);
-  int err = errno;
-  close(fd);
-  if (r != 0) return errno_from_host(err);
+  if (int e = fsops::stat_at(dir->host, path, u32(a[1]) & 1, &st)) return errno_of(e);
   return write_filestat(mem, u32(a[4]), st) ? kSuccess : kFault;
 }
 
@@ -189,10 +146,7 @@ uint16_t path_filestat_set_times(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
   if (uint16_t e = check_writable(dir)) return e;
   uint32_t fl = u32(a[6]);
   struct timespec times[2] = {to_timespec(a[4].as_u64(), fl & 1, fl & 2), to_timespec(a[5].as_u64(), fl & 4, fl & 8)};
-  bool follow = u32(a[1]) & 1;
-  return at_parent(dir, path, [&](int pfd, const char* n) {
-    return utimensat(pfd, n, times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
-  });
+  return errno_of(fsops::utimens_at(dir->host, path, u32(a[1]) & 1, times));
 }
 
 }  // namespace
@@ -200,9 +154,9 @@ uint16_t path_filestat_set_times(WasiCtx& ctx, Mem& mem, const wasm::Value* a) {
 void path_calls(std::vector<CallDef>& out) {
   out.insert(out.end(), {
       {"path_open", {I32, I32, I32, I32, I32, I64, I64, I32, I32}, path_open},
-      {"path_create_directory", {I32, I32, I32}, path_create_directory},
-      {"path_remove_directory", {I32, I32, I32}, path_remove_directory},
-      {"path_unlink_file", {I32, I32, I32}, path_unlink_file},
+      {"path_create_directory", {I32, I32, I32}, change_at<fsops::mkdir_at>},
+      {"path_remove_directory", {I32, I32, I32}, change_at<fsops::rmdir_at>},
+      {"path_unlink_file", {I32, I32, I32}, change_at<fsops::unlink_at>},
       {"path_rename", {I32, I32, I32, I32, I32, I32}, path_rename},
       {"path_link", {I32, I32, I32, I32, I32, I32, I32}, path_link},
       {"path_symlink", {I32, I32, I32, I32, I32}, path_symlink},
