@@ -83,12 +83,16 @@ fuzz-text: deps $(FUZZ_BUILD)/build.ninja
 	./$(FUZZ_BUILD)/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	  $(FUZZ_BUILD)/text-corpus $(FUZZ_BUILD)/text-seeds
 
-# Fuzz component decode + validate, seeded with the binaries of the
-# component-model reference tests: make fuzz-component FUZZ_SECONDS=600
+# Fuzz component decode + validate + instantiate + call, seeded with the
+# binaries of the component-model reference tests (their text components
+# made binary by jco): make fuzz-component FUZZ_SECONDS=600
 COMPONENT_SPEC ?= ../shared/component-model
 fuzz-component: deps $(FUZZ_BUILD)/build.ninja
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_component
-	mkdir -p $(FUZZ_BUILD)/component-corpus
-	python3 fuzz/seeds_from_wast.py $(FUZZ_BUILD)/component-seeds $$(find $(COMPONENT_SPEC)/test -name '*.wast')
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_component npm_tools
+	mkdir -p $(FUZZ_BUILD)/component-corpus $(FUZZ_BUILD)/component-jco
+	for f in $$(cd $(COMPONENT_SPEC)/test && find . -name '*.wast' -not -path './async/*'); do \
+	  node tests/component/jco_crosscheck.mjs $(COMPONENT_SPEC)/test/$$f $(FUZZ_BUILD)/component-jco/$$(echo $$f | tr / _) \
+	    $(FUZZ_BUILD)/npm-tools > /dev/null; done
+	python3 fuzz/seeds_from_wast.py $(FUZZ_BUILD)/component-seeds $(FUZZ_BUILD)/component-jco/*.wast
 	./$(FUZZ_BUILD)/fuzz/fuzz_component -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 \
 	  $(FUZZ_BUILD)/component-corpus $(FUZZ_BUILD)/component-seeds
