@@ -35,6 +35,11 @@ struct WasiConfig {
   // Descriptors open at once, stdio and preopens included; path_open past
   // it fails with EMFILE.
   size_t max_open_files = 1024;
+  // WASI 0.2 sockets: the addresses a guest may bind, connect or send to,
+  // as "HOST:PORT" patterns ("127.0.0.1:8080", "[::1]:*", "*:443"; HOST an
+  // IP address, a name or "*", PORT a number or "*"). A name also allows
+  // looking it up, and the addresses it resolves to. Empty: no network.
+  std::vector<std::string> allowed_network;
 };
 
 class WasiCtx;
