@@ -125,6 +125,22 @@ struct TcpSocket {
   uint64_t backlog = 128;
 };
 
+// wasi:sockets/udp: bind, then stream() (optionally connected) hands out
+// the datagram streams; a later stream() call retires the earlier ones.
+struct UdpSocket {
+  enum class State { Unbound, BindStarted, Bound } state = State::Unbound;
+  int family = 0;
+  FdRef fd;
+  bool connected = false;
+  uint32_t generation = 0;  // of the current pair of datagram streams
+};
+struct DatagramStream {
+  uint32_t socket = 0;      // its udp-socket
+  FdRef fd;
+  uint32_t generation = 0;  // the socket's when made
+  uint64_t permit = 0;      // outgoing: what the last check-send allowed
+};
+
 struct Pollable {
   enum class Kind { Ready, Deadline, Fd, Tcp } kind = Kind::Ready;
   uint64_t deadline = 0;  // CLOCK_MONOTONIC nanoseconds
@@ -152,13 +168,17 @@ class WasiP2 {
   Table<Terminal> terminal_inputs, terminal_outputs;
   Table<Network> networks;
   Table<TcpSocket> tcp_sockets;
+  Table<UdpSocket> udp_sockets;
+  Table<DatagramStream> incoming_datagrams, outgoing_datagrams;
   Table<ResolveStream> resolve_streams;
   uint64_t insecure_state = 0;  // splitmix64 state of wasi:random/insecure
   uint64_t insecure_seed[2] = {0, 0};
   std::vector<std::string> resolved_allowed;  // "ADDR:PORT" patterns from allowed name lookups
 
   const WasiConfig& config() const { return base->config; }
-  size_t open_files() const { return base->open_count() + descriptors.size() + tcp_sockets.size(); }
+  size_t open_files() const {
+    return base->open_count() + descriptors.size() + tcp_sockets.size() + udp_sockets.size();
+  }
   ~WasiP2();
 };
 

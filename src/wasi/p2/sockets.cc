@@ -1,5 +1,5 @@
 // wasi:sockets — network, instance-network, tcp, tcp-create-socket,
-// ip-name-lookup, and udp (not supported: no udp socket is ever made).
+// ip-name-lookup (udp and udp-create-socket: udp.cc).
 // Nothing is reachable unless WasiConfig::allowed_network names it: with
 // an empty list every socket and lookup is `access-denied`; otherwise
 // binds, connects and lookups outside the list are.
@@ -15,13 +15,11 @@
 #include <cstring>
 
 #include "wasi/p2/ctx.h"
+#include "wasi/p2/net.h"
 
 namespace whirl::wasi::p2 {
-namespace {
-
 constexpr const char* kNetwork = "wasi:sockets/network";
 constexpr const char* kTcp = "wasi:sockets/tcp";
-constexpr const char* kUdp = "wasi:sockets/udp";
 constexpr const char* kLookup = "wasi:sockets/ip-name-lookup";
 
 const char* net_code(int e) {
@@ -103,7 +101,7 @@ uint16_t port_of(const sockaddr_storage& ss) {
                                        : reinterpret_cast<const sockaddr_in6&>(ss).sin6_port);
 }
 
-std::string addr_text(const sockaddr_storage& ss) {
+static std::string addr_text(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = {};
   const void* a = ss.ss_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(ss).sin_addr)
                                           : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr);
@@ -112,7 +110,7 @@ std::string addr_text(const sockaddr_storage& ss) {
 }
 
 // "HOST:PORT" / "[V6]:PORT" split at its last colon outside brackets.
-bool split_pattern(const std::string& p, std::string* host, std::string* port) {
+static bool split_pattern(const std::string& p, std::string* host, std::string* port) {
   size_t colon = p.rfind(':');
   if (colon == std::string::npos) return false;
   *host = p.substr(0, colon);
@@ -121,7 +119,7 @@ bool split_pattern(const std::string& p, std::string* host, std::string* port) {
   return true;
 }
 
-bool same_ip(const std::string& host, const sockaddr_storage& ss) {
+static bool same_ip(const std::string& host, const sockaddr_storage& ss) {
   unsigned char want[16];
   if (ss.ss_family == AF_INET)
     return inet_pton(AF_INET, host.c_str(), want) == 1 &&
@@ -146,6 +144,31 @@ bool address_allowed(WasiP2& w, const sockaddr_storage& ss) {
 }
 
 bool network_off(WasiP2& w) { return w.config().allowed_network.empty(); }
+
+Opt hop_opt(int family) { return family == AF_INET ? Opt{IPPROTO_IP, IP_TTL} : Opt{IPPROTO_IPV6, IPV6_UNICAST_HOPS}; }
+
+HostResult sock_get_opt(int fd, Opt o, Value (*make)(uint64_t)) {
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(fd, o.level, o.name, &v, &len) != 0) return ret(net_err(errno));
+  return ret(Value::ok(make(uint64_t(v) * o.scale)));
+}
+
+HostResult sock_set_opt(int fd, const Value& value, Opt o, bool zero_ok, uint64_t max) {
+  uint64_t raw = value.kind == component::TypeKind::Bool ? uint64_t(value.b) : value.u;
+  if (!zero_ok && raw == 0) return net_fail("invalid-argument");
+  uint64_t scaled = (raw + o.scale - 1) / o.scale;  // round a duration up to whole seconds
+  int v = int(std::min<uint64_t>(scaled, max));
+  if (setsockopt(fd, o.level, o.name, &v, sizeof v) != 0) return ret(net_err(errno));
+  return ret(Value::ok());
+}
+
+Value as_bool(uint64_t v) { return Value::boolean(v != 0); }
+Value as_u8(uint64_t v) { return u8(v); }
+Value as_u32(uint64_t v) { return u32(v); }
+Value as_u64(uint64_t v) { return u64(v); }
+
+namespace {
 
 // ---- tcp ----
 
@@ -256,38 +279,14 @@ HostResult address(WasiP2& w, std::span<Value> a, bool remote) {
   return ret(Value::ok(sockaddr_value(ss)));
 }
 
-// A socket option: get returns its value (scaled: seconds <-> nanoseconds
-// for the keep-alive times), set refuses 0 as the interface says.
-struct Opt {
-  int level, name;
-  uint64_t scale = 1;
-};
-Opt hop_opt(const TcpSocket& s) {
-  return s.family == AF_INET ? Opt{IPPROTO_IP, IP_TTL} : Opt{IPPROTO_IPV6, IPV6_UNICAST_HOPS};
-}
-
 HostResult get_opt(WasiP2& w, std::span<Value> a, Opt o, Value (*make)(uint64_t)) {
   SOCKET(s);
-  int v = 0;
-  socklen_t len = sizeof v;
-  if (getsockopt(s->fd->fd, o.level, o.name, &v, &len) != 0) return ret(net_err(errno));
-  return ret(Value::ok(make(uint64_t(v) * o.scale)));
+  return sock_get_opt(s->fd->fd, o, make);
 }
-
 HostResult set_opt(WasiP2& w, std::span<Value> a, Opt o, bool zero_ok, uint64_t max) {
   SOCKET(s);
-  uint64_t raw = a[1].kind == component::TypeKind::Bool ? uint64_t(a[1].b) : a[1].u;
-  if (!zero_ok && raw == 0) return net_fail("invalid-argument");
-  uint64_t scaled = (raw + o.scale - 1) / o.scale;  // round a duration up to whole seconds
-  int v = int(std::min<uint64_t>(scaled, max));
-  if (setsockopt(s->fd->fd, o.level, o.name, &v, sizeof v) != 0) return ret(net_err(errno));
-  return ret(Value::ok());
+  return sock_set_opt(s->fd->fd, a[1], o, zero_ok, max);
 }
-
-Value as_bool(uint64_t v) { return Value::boolean(v != 0); }
-Value as_u8(uint64_t v) { return u8(v); }
-Value as_u32(uint64_t v) { return u32(v); }
-Value as_u64(uint64_t v) { return u64(v); }
 
 void add_tcp(Linker& l) {
   auto m = [&l](const char* name, auto fn) { def(l, kTcp, std::string("[method]tcp-socket.") + name, fn); };
@@ -347,11 +346,11 @@ void add_tcp(Linker& l) {
   m("set-keep-alive-count", [](WasiP2& w, HostCall&, std::span<Value> a) { return set_opt(w, a, {IPPROTO_TCP, TCP_KEEPCNT}, false, 127); });
   m("hop-limit", [](WasiP2& w, HostCall&, std::span<Value> a) -> HostResult {
     SOCKET(s);
-    return get_opt(w, a, hop_opt(*s), as_u8);
+    return get_opt(w, a, hop_opt(s->family), as_u8);
   });
   m("set-hop-limit", [](WasiP2& w, HostCall&, std::span<Value> a) -> HostResult {
     SOCKET(s);
-    return set_opt(w, a, hop_opt(*s), false, 255);
+    return set_opt(w, a, hop_opt(s->family), false, 255);
   });
   m("receive-buffer-size", [](WasiP2& w, HostCall&, std::span<Value> a) { return get_opt(w, a, {SOL_SOCKET, SO_RCVBUF}, as_u64); });
   m("set-receive-buffer-size", [](WasiP2& w, HostCall&, std::span<Value> a) { return set_opt(w, a, {SOL_SOCKET, SO_RCVBUF}, false, INT32_MAX / 2); });
@@ -388,26 +387,6 @@ void add_tcp(Linker& l) {
     s.fd = std::make_shared<HostFd>(fd, true);
     return ret(Value::ok(Value::own(w.tcp_sockets.add(std::move(s)))));
   });
-}
-
-// ---- udp: no socket can be created, so its methods are never reached ----
-
-void add_udp(Linker& l) {
-  def(l, "wasi:sockets/udp-create-socket", "create-udp-socket", [](WasiP2& w, HostCall&, std::span<Value>) {
-    return net_fail(network_off(w) ? "access-denied" : "not-supported");
-  });
-  for (const char* r : {"udp-socket", "incoming-datagram-stream", "outgoing-datagram-stream"})
-    l.resource(std::string(kUdp) + "@" + kVersion, r, {});
-  const char* methods[] = {
-      "udp-socket.start-bind", "udp-socket.finish-bind", "udp-socket.stream", "udp-socket.local-address",
-      "udp-socket.remote-address", "udp-socket.address-family", "udp-socket.unicast-hop-limit",
-      "udp-socket.set-unicast-hop-limit", "udp-socket.receive-buffer-size", "udp-socket.set-receive-buffer-size",
-      "udp-socket.send-buffer-size", "udp-socket.set-send-buffer-size", "udp-socket.subscribe",
-      "incoming-datagram-stream.receive", "incoming-datagram-stream.subscribe",
-      "outgoing-datagram-stream.check-send", "outgoing-datagram-stream.send", "outgoing-datagram-stream.subscribe"};
-  for (const char* m : methods)
-    def(l, kUdp, std::string("[method]") + m,
-        [](WasiP2&, HostCall&, std::span<Value>) { return trap("unknown udp resource (udp is not supported)"); });
 }
 
 // ---- ip-name-lookup ----

@@ -14,12 +14,12 @@
 namespace whirl::wasi::p2::testing {
 namespace {
 
-class Cli : public P2Test {
+class WasiP2Cli : public P2Test {
  protected:
   void SetUp() override { start(WasiConfig{}); }
 };
 
-TEST_F(Cli, EnvironmentAndArguments) {
+TEST_F(WasiP2Cli, EnvironmentAndArguments) {
   WasiConfig c;
   c.args = {"prog", "--flag", "x y"};
   c.env = {"A=1", "B=two=2", "EMPTY="};
@@ -32,7 +32,7 @@ TEST_F(Cli, EnvironmentAndArguments) {
   EXPECT_EQ(call1("wasi:cli/environment", "initial-cwd"), Value::none());
 }
 
-TEST_F(Cli, ExitCodes) {
+TEST_F(WasiP2Cli, ExitCodes) {
   auto code = [&](const std::string& f, Value arg) -> std::optional<int32_t> {
     auto r = call("wasi:cli/exit", f, {arg});
     EXPECT_FALSE(r);
@@ -46,7 +46,7 @@ TEST_F(Cli, ExitCodes) {
   EXPECT_EQ(code("exit-with-code", u8(255)), 255);
 }
 
-TEST_F(Cli, PipesAndSinksAreNoTerminals) {
+TEST_F(WasiP2Cli, PipesAndSinksAreNoTerminals) {
   WasiConfig c;
   c.stdout_sink = [](std::string_view) { return true; };
   int p[2];
@@ -61,7 +61,7 @@ TEST_F(Cli, PipesAndSinksAreNoTerminals) {
   close(p[1]);
 }
 
-TEST_F(Cli, MonotonicClockAdvances) {
+TEST_F(WasiP2Cli, MonotonicClockAdvances) {
   uint64_t a = call1("wasi:clocks/monotonic-clock", "now").u;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   uint64_t b = call1("wasi:clocks/monotonic-clock", "now").u;
@@ -79,7 +79,7 @@ TEST_F(Cli, MonotonicClockAdvances) {
   EXPECT_FALSE(call1("wasi:io/poll", "[method]pollable.ready", {borrow(q)}).b);
 }
 
-TEST_F(Cli, WallClockIsTheSystemTime) {
+TEST_F(WasiP2Cli, WallClockIsTheSystemTime) {
   Value now = call1("wasi:clocks/wall-clock", "now");
   ASSERT_EQ(now.labels, (std::vector<std::string>{"seconds", "nanoseconds"}));
   int64_t host = int64_t(::time(nullptr));
@@ -90,7 +90,7 @@ TEST_F(Cli, WallClockIsTheSystemTime) {
   EXPECT_GT(res.items[1].u, 0u);
 }
 
-TEST_F(Cli, RandomBytes) {
+TEST_F(WasiP2Cli, RandomBytes) {
   Value a = call1("wasi:random/random", "get-random-bytes", {u64(32)});
   Value b = call1("wasi:random/random", "get-random-bytes", {u64(32)});
   ASSERT_EQ(a.items.size(), 32u);
@@ -109,7 +109,7 @@ TEST_F(Cli, RandomBytes) {
   EXPECT_FALSE(trap_of("wasi:random/random", "get-random-bytes", {u64(1ull << 32)}).empty());
 }
 
-TEST_F(Cli, AnyVersionZeroTwoLinks) {
+TEST_F(WasiP2Cli, AnyVersionZeroTwoLinks) {
   EXPECT_TRUE(linker_.find("wasi:io/streams@0.2.0").def);
   EXPECT_TRUE(linker_.find("wasi:cli/environment@0.2.12").def);
   EXPECT_EQ(*linker_.find("wasi:filesystem/types@0.2.3").name, "wasi:filesystem/types@0.2.6");
@@ -119,7 +119,7 @@ TEST_F(Cli, AnyVersionZeroTwoLinks) {
 
 // Every function and resource the WIT files of wit/wasi-0.2 declare (the
 // command world's imports) is defined: a guest importing any of them links.
-TEST_F(Cli, EveryWitFunctionIsDefined) {
+TEST_F(WasiP2Cli, EveryWitFunctionIsDefined) {
   std::string wit_dir = std::string(__FILE__).substr(0, std::string(__FILE__).rfind("/tests/")) + "/wit/wasi-0.2/";
   size_t funcs = 0, resources = 0;
   for (const char* file : {"cli.wit", "clocks.wit", "filesystem.wit", "io.wit", "random.wit", "sockets.wit"}) {

@@ -12,7 +12,7 @@ namespace {
 const Value kNoFlags = flags({});
 const Value kFollow = flags({"symlink-follow"});
 
-class Filesystem : public P2Test {
+class WasiP2Filesystem : public P2Test {
  protected:
   void SetUp() override {
     dir_ = fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -33,7 +33,7 @@ class Filesystem : public P2Test {
   Value root_;
 };
 
-TEST_F(Filesystem, PreopensAreListedWithTheirGuestNames) {
+TEST_F(WasiP2Filesystem, PreopensAreListedWithTheirGuestNames) {
   fs::path other = fresh_dir("preopen-other");
   WasiConfig c;
   c.preopens.push_back({dir_.string(), "/a", false});
@@ -51,7 +51,7 @@ TEST_F(Filesystem, PreopensAreListedWithTheirGuestNames) {
   EXPECT_EQ(ok(fs("get-type", {borrow(again.items[0].items[0])})).label, "directory");
 }
 
-TEST_F(Filesystem, WriteThenReadBackAtOffsets) {
+TEST_F(WasiP2Filesystem, WriteThenReadBackAtOffsets) {
   Value f = open_ok("a.txt", {"create"}, {"read", "write"});
   EXPECT_EQ(ok(fs("write", {borrow(f), bytes("hello world"), u64(0)})).u, 11u);
   EXPECT_EQ(ok(fs("write", {borrow(f), bytes("W"), u64(6)})).u, 1u);
@@ -68,7 +68,7 @@ TEST_F(Filesystem, WriteThenReadBackAtOffsets) {
   EXPECT_EQ(ok(fs("get-type", {borrow(f)})).label, "regular-file");
 }
 
-TEST_F(Filesystem, StreamsWriteAtTheirOffsetAndAppend) {
+TEST_F(WasiP2Filesystem, StreamsWriteAtTheirOffsetAndAppend) {
   write_file(dir_ / "s.txt", "0123456789");
   Value f = open_ok("s.txt", {}, {"read", "write"});
   Value w = ok(fs("write-via-stream", {borrow(f), u64(2)}));
@@ -87,7 +87,7 @@ TEST_F(Filesystem, StreamsWriteAtTheirOffsetAndAppend) {
   EXPECT_EQ(read_file(dir_ / "s.txt").back(), '!');
 }
 
-TEST_F(Filesystem, ReadViaStreamToTheEnd) {
+TEST_F(WasiP2Filesystem, ReadViaStreamToTheEnd) {
   write_file(dir_ / "r.txt", "abcdef");
   Value f = open_ok("r.txt", {}, {"read"});
   Value s = ok(fs("read-via-stream", {borrow(f), u64(1)}));
@@ -100,7 +100,7 @@ TEST_F(Filesystem, ReadViaStreamToTheEnd) {
   EXPECT_TRUE(call1("wasi:io/poll", "[method]pollable.ready", {borrow(p)}).b);
 }
 
-TEST_F(Filesystem, DirectoryListing) {
+TEST_F(WasiP2Filesystem, DirectoryListing) {
   write_file(dir_ / "a", "1");
   write_file(dir_ / "b", "22");
   fs::create_directory(dir_ / "c");
@@ -118,7 +118,7 @@ TEST_F(Filesystem, DirectoryListing) {
   EXPECT_EQ(err(fs("read-directory", {borrow(f)})), "not-directory");
 }
 
-TEST_F(Filesystem, StatAndTimes) {
+TEST_F(WasiP2Filesystem, StatAndTimes) {
   write_file(dir_ / "f", "12345");
   Value s = ok(fs("stat-at", {borrow(root_), kFollow, str("f")}));
   EXPECT_EQ(s.items[0].label, "regular-file");
@@ -145,7 +145,7 @@ TEST_F(Filesystem, StatAndTimes) {
   EXPECT_FALSE(fs("set-times", {borrow(f), Value::variant("now"), Value::variant("now")}).is_err);
 }
 
-TEST_F(Filesystem, SameObjectAndMetadataHash) {
+TEST_F(WasiP2Filesystem, SameObjectAndMetadataHash) {
   write_file(dir_ / "x", "x");
   write_file(dir_ / "y", "y");
   Value x1 = open_ok("x", {}, {"read"}), x2 = open_ok("./x", {}, {"read"}), y = open_ok("y", {}, {"read"});
@@ -157,7 +157,7 @@ TEST_F(Filesystem, SameObjectAndMetadataHash) {
   EXPECT_NE(hx, ok(fs("metadata-hash", {borrow(y)})));
 }
 
-TEST_F(Filesystem, DirectoriesLinksAndRenames) {
+TEST_F(WasiP2Filesystem, DirectoriesLinksAndRenames) {
   EXPECT_FALSE(fs("create-directory-at", {borrow(root_), str("d")}).is_err);
   EXPECT_TRUE(fs::is_directory(dir_ / "d"));
   Value d = open_ok("d", {"directory"}, {"read"});
@@ -181,7 +181,7 @@ TEST_F(Filesystem, DirectoriesLinksAndRenames) {
   EXPECT_TRUE(std::count(flags_set.labels.begin(), flags_set.labels.end(), "mutate-directory"));
 }
 
-TEST_F(Filesystem, ErrorCodes) {
+TEST_F(WasiP2Filesystem, ErrorCodes) {
   write_file(dir_ / "file", "x");
   fs::create_directory(dir_ / "sub");
   write_file(dir_ / "sub" / "inner", "x");
@@ -219,7 +219,7 @@ TEST_F(Filesystem, ErrorCodes) {
   EXPECT_EQ(read_file(dir_ / "file"), "x");
 }
 
-TEST_F(Filesystem, SandboxEscapesAreRefused) {
+TEST_F(WasiP2Filesystem, SandboxEscapesAreRefused) {
   fs::path outside = fresh_dir("outside-of-sandbox");
   write_file(outside / "secret", "secret");
   fs::create_symlink(outside, dir_ / "out-link");           // a symlink leading out
@@ -256,7 +256,7 @@ TEST_F(Filesystem, SandboxEscapesAreRefused) {
   EXPECT_EQ(text(ok(fs("read", {borrow(in), u64(10), u64(0)})).items[0]), "mine");
 }
 
-TEST_F(Filesystem, ReadOnlyPreopenChangesNothing) {
+TEST_F(WasiP2Filesystem, ReadOnlyPreopenChangesNothing) {
   write_file(dir_ / "ro.txt", "keep");
   WasiConfig c;
   c.preopens.push_back({dir_.string(), "/ro", true});
@@ -284,7 +284,7 @@ TEST_F(Filesystem, ReadOnlyPreopenChangesNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "new"));
 }
 
-TEST_F(Filesystem, OpenFilesAreLimited) {
+TEST_F(WasiP2Filesystem, OpenFilesAreLimited) {
   WasiConfig c;
   c.preopens.push_back({dir_.string(), "/", false});
   c.max_open_files = 6;  // stdio and the preopen (4), its descriptor and one file

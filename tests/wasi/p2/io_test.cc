@@ -37,7 +37,7 @@ struct Pipe {
   }
 };
 
-class Io : public P2Test {
+class WasiP2Io : public P2Test {
  protected:
   Value subscribe_in(const Value& s) { return in("subscribe", {borrow(s)}); }
   Value subscribe_out(const Value& s) { return out("subscribe", {borrow(s)}); }
@@ -53,7 +53,7 @@ class Io : public P2Test {
   Value after(uint64_t ns) { return call1("wasi:clocks/monotonic-clock", "subscribe-duration", {u64(ns)}); }
 };
 
-TEST_F(Io, StdoutPipeAppliesBackpressure) {
+TEST_F(WasiP2Io, StdoutPipeAppliesBackpressure) {
   Pipe p;
   WasiConfig c;
   c.stdout_fd = p.w;
@@ -84,7 +84,7 @@ TEST_F(Io, StdoutPipeAppliesBackpressure) {
   EXPECT_EQ(got, sent);
 }
 
-TEST_F(Io, StdoutReaderGoneIsAnError) {
+TEST_F(WasiP2Io, StdoutReaderGoneIsAnError) {
   Pipe p;
   close(p.r);
   p.r = -1;
@@ -99,7 +99,7 @@ TEST_F(Io, StdoutReaderGoneIsAnError) {
   EXPECT_EQ(out("check-write", {borrow(s)}).payload()->label, "closed");
 }
 
-TEST_F(Io, SinksTakeStdoutAndStderr) {
+TEST_F(WasiP2Io, SinksTakeStdoutAndStderr) {
   std::string o, e;
   bool open = true;
   WasiConfig c;
@@ -118,7 +118,7 @@ TEST_F(Io, SinksTakeStdoutAndStderr) {
   EXPECT_EQ(e, "err");
 }
 
-TEST_F(Io, StdinPipeReadinessAndEnd) {
+TEST_F(WasiP2Io, StdinPipeReadinessAndEnd) {
   Pipe p;
   WasiConfig c;
   c.stdin_fd = p.r;
@@ -137,7 +137,7 @@ TEST_F(Io, StdinPipeReadinessAndEnd) {
   EXPECT_EQ(in("blocking-read", {borrow(s), u64(10)}).payload()->label, "closed");
 }
 
-TEST_F(Io, BlockingReadIsInterrupted) {
+TEST_F(WasiP2Io, BlockingReadIsInterrupted) {
   Pipe p;  // never written
   WasiConfig c;
   c.stdin_fd = p.r;
@@ -155,7 +155,7 @@ TEST_F(Io, BlockingReadIsInterrupted) {
   EXPECT_EQ(trap_of("wasi:io/poll", "[method]pollable.block", {borrow(after(3600'000'000'000))}), "interrupted");
 }
 
-TEST_F(Io, PollWaitsForTheEarliestOfMany) {
+TEST_F(WasiP2Io, PollWaitsForTheEarliestOfMany) {
   Pipe p;
   WasiConfig c;
   c.stdin_fd = p.r;
@@ -185,7 +185,7 @@ TEST_F(Io, PollWaitsForTheEarliestOfMany) {
   EXPECT_FALSE(trap_of("wasi:io/poll", "poll", {Value::list({})}).empty());  // an empty list traps
 }
 
-TEST_F(Io, BlockingCallsLimitTheirSize) {
+TEST_F(WasiP2Io, BlockingCallsLimitTheirSize) {
   std::string o;
   WasiConfig c;
   c.stdout_sink = [&](std::string_view b) { return o.append(b), true; };
@@ -201,7 +201,7 @@ TEST_F(Io, BlockingCallsLimitTheirSize) {
   EXPECT_EQ(o, std::string(3, '\0'));
 }
 
-TEST_F(Io, SpliceCopiesBetweenStreams) {
+TEST_F(WasiP2Io, SpliceCopiesBetweenStreams) {
   fs::path dir = fresh_dir("splice");
   write_file(dir / "src", "spliced bytes");
   std::string o;

@@ -11,10 +11,13 @@ Value ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
                              {"address", Value::tuple({u8(a), u8(b), u8(c), u8(d)})}}));
 }
 
-class Sockets : public P2Test {
+class WasiP2Sockets : public P2Test {
  protected:
   Value tcp(const std::string& m, std::vector<Value> args) {
     return call1("wasi:sockets/tcp", "[method]tcp-socket." + m, std::move(args));
+  }
+  Value udp(const std::string& m, std::vector<Value> args) {
+    return call1("wasi:sockets/udp", "[method]udp-socket." + m, std::move(args));
   }
   Value create(const char* family = "ipv4") {
     return call1("wasi:sockets/tcp-create-socket", "create-tcp-socket", {Value::enumeration(family)});
@@ -37,7 +40,7 @@ class Sockets : public P2Test {
   }
 };
 
-TEST_F(Sockets, EverythingIsDeniedByDefault) {
+TEST_F(WasiP2Sockets, EverythingIsDeniedByDefault) {
   start(WasiConfig{});
   Value net = network();
   EXPECT_EQ(err(create()), "access-denied");
@@ -48,7 +51,7 @@ TEST_F(Sockets, EverythingIsDeniedByDefault) {
             "access-denied");
 }
 
-TEST_F(Sockets, TcpOverLoopback) {
+TEST_F(WasiP2Sockets, TcpOverLoopback) {
   WasiConfig c;
   c.allowed_network = {"127.0.0.1:*"};
   start(c);
@@ -91,7 +94,7 @@ TEST_F(Sockets, TcpOverLoopback) {
   EXPECT_EQ(err(tcp("accept", {borrow(server)})), "would-block");  // no one else is connecting
 }
 
-TEST_F(Sockets, OnlyAllowedAddresses) {
+TEST_F(WasiP2Sockets, OnlyAllowedAddresses) {
   WasiConfig c;
   c.allowed_network = {"127.0.0.1:1"};
   start(c);
@@ -105,11 +108,67 @@ TEST_F(Sockets, OnlyAllowedAddresses) {
   EXPECT_FALSE(tcp("start-connect", {borrow(s), borrow(net), ipv4(127, 0, 0, 1, 1)}).is_err);
   wait(s);
   EXPECT_EQ(err(tcp("finish-connect", {borrow(s)})), "connection-refused");
-  EXPECT_EQ(err(call1("wasi:sockets/udp-create-socket", "create-udp-socket", {Value::enumeration("ipv4")})),
-            "not-supported");
+  Value u = ok(call1("wasi:sockets/udp-create-socket", "create-udp-socket", {Value::enumeration("ipv4")}));
+  EXPECT_EQ(err(udp("start-bind", {borrow(u), borrow(net), ipv4(127, 0, 0, 1, 53)})), "access-denied");
 }
 
-TEST_F(Sockets, NameLookupOfAllowedNames) {
+TEST_F(WasiP2Sockets, UdpOverLoopback) {
+  WasiConfig c;
+  c.allowed_network = {"127.0.0.1:*"};
+  start(c);
+  Value net = network();
+  auto bound = [&] {
+    Value s = ok(call1("wasi:sockets/udp-create-socket", "create-udp-socket", {Value::enumeration("ipv4")}));
+    EXPECT_FALSE(udp("start-bind", {borrow(s), borrow(net), ipv4(127, 0, 0, 1, 0)}).is_err);
+    EXPECT_FALSE(udp("finish-bind", {borrow(s)}).is_err);
+    return s;
+  };
+  Value a = bound(), b = bound();
+  Value a_addr = ok(udp("local-address", {borrow(a)})), b_addr = ok(udp("local-address", {borrow(b)}));
+  Value as = ok(udp("stream", {borrow(a), Value::none()}));
+  Value bs = ok(udp("stream", {borrow(b), Value::some(a_addr)}));  // b is connected to a
+  EXPECT_EQ(ok(udp("remote-address", {borrow(b)})), a_addr);
+  EXPECT_EQ(err(udp("remote-address", {borrow(a)})), "invalid-state");
+  auto dgram = [](std::string data, Value to) {
+    return Value::record({{"data", bytes(data)}, {"remote-address", std::move(to)}});
+  };
+  const std::string U = "wasi:sockets/udp";
+  EXPECT_GT(ok(call1(U, "[method]outgoing-datagram-stream.check-send", {borrow(bs.items[1])})).u, 1u);
+  EXPECT_EQ(ok(call1(U, "[method]outgoing-datagram-stream.send",
+                     {borrow(bs.items[1]), Value::list({dgram("hi", Value::none()), dgram("there", Value::none())})}))
+                .u,
+            2u);
+  Value ready = call1(U, "[method]incoming-datagram-stream.subscribe", {borrow(as.items[0])});
+  call1("wasi:io/poll", "[method]pollable.block", {borrow(ready)});
+  Value got = ok(call1(U, "[method]incoming-datagram-stream.receive", {borrow(as.items[0]), u64(10)}));
+  ASSERT_EQ(got.items.size(), 2u);
+  EXPECT_EQ(text(got.items[0].items[0]), "hi");
+  EXPECT_EQ(text(got.items[1].items[0]), "there");
+  EXPECT_EQ(got.items[0].items[1], b_addr);
+  // a is unconnected: each datagram names where it goes, and only allowed places.
+  EXPECT_GT(ok(call1(U, "[method]outgoing-datagram-stream.check-send", {borrow(as.items[1])})).u, 0u);
+  EXPECT_EQ(err(call1(U, "[method]outgoing-datagram-stream.send",
+                      {borrow(as.items[1]), Value::list({dgram("x", Value::some(ipv4(127, 0, 0, 2, 9)))})})),
+            "access-denied");
+  EXPECT_EQ(err(call1(U, "[method]outgoing-datagram-stream.send",
+                      {borrow(as.items[1]), Value::list({dgram("x", Value::none())})})),
+            "invalid-argument");
+  EXPECT_EQ(ok(call1(U, "[method]outgoing-datagram-stream.send",
+                     {borrow(as.items[1]), Value::list({dgram("back", Value::some(b_addr))})}))
+                .u,
+            1u);
+  call1("wasi:io/poll", "[method]pollable.block",
+        {borrow(call1(U, "[method]incoming-datagram-stream.subscribe", {borrow(bs.items[0])}))});
+  got = ok(call1(U, "[method]incoming-datagram-stream.receive", {borrow(bs.items[0]), u64(10)}));
+  ASSERT_EQ(got.items.size(), 1u);
+  EXPECT_EQ(text(got.items[0].items[0]), "back");
+  // A new stream() retires the old pair.
+  ok(udp("stream", {borrow(a), Value::none()}));
+  EXPECT_EQ(err(call1(U, "[method]incoming-datagram-stream.receive", {borrow(as.items[0]), u64(1)})),
+            "invalid-state");
+}
+
+TEST_F(WasiP2Sockets, NameLookupOfAllowedNames) {
   WasiConfig c;
   c.allowed_network = {"localhost:*"};
   start(c);
