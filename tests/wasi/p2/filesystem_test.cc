@@ -92,7 +92,10 @@ TEST_F(WasiP2Filesystem, ReadViaStreamToTheEnd) {
   Value f = open_ok("r.txt", {}, {"read"});
   Value s = ok(fs("read-via-stream", {borrow(f), u64(1)}));
   EXPECT_EQ(text(ok(in("read", {borrow(s), u64(3)}))), "bcd");
-  EXPECT_EQ(ok(in("skip", {borrow(s), u64(1)})).u, 1u);
+  EXPECT_EQ(ok(in("skip", {borrow(s), u64(1)})).u, 1u);  // "e"
+  Value s2 = ok(fs("read-via-stream", {borrow(f), u64(0)}));
+  EXPECT_EQ(ok(in("blocking-skip", {borrow(s2), u64(2)})).u, 2u);
+  EXPECT_EQ(text(ok(in("read", {borrow(s2), u64(1)}))), "c");
   EXPECT_EQ(text(ok(in("blocking-read", {borrow(s), u64(100)}))), "f");
   EXPECT_EQ(in("read", {borrow(s), u64(1)}).payload()->label, "closed");
   // A file is always ready.
@@ -215,6 +218,7 @@ TEST_F(WasiP2Filesystem, ErrorCodes) {
   ASSERT_EQ(code.items.size(), 1u);
   EXPECT_EQ(code.items[0].label, "bad-descriptor");
   EXPECT_FALSE(call1("wasi:io/error", "[method]error.to-debug-string", {borrow(e)}).str.empty());
+  EXPECT_EQ(call1("wasi:sockets/network", "network-error-code", {borrow(e)}).items.size(), 1u);
   EXPECT_EQ(out("check-write", {borrow(s)}).payload()->label, "closed");  // a failed stream stays closed
   EXPECT_EQ(read_file(dir_ / "file"), "x");
 }

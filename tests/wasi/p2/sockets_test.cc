@@ -201,3 +201,62 @@ TEST_F(WasiP2Sockets, NameLookupOfAllowedNames) {
 
 }  // namespace
 }  // namespace whirl::wasi::p2::testing
+
+namespace whirl::wasi::p2::testing {
+namespace {
+
+TEST_F(WasiP2Sockets, OptionsAndPollables) {
+  WasiConfig c;
+  c.allowed_network = {"127.0.0.1:*"};
+  start(c);
+  Value t = ok(create());
+  EXPECT_FALSE(tcp("set-listen-backlog-size", {borrow(t), u64(16)}).is_err);
+  EXPECT_EQ(err(tcp("set-listen-backlog-size", {borrow(t), u64(0)})), "invalid-argument");
+  EXPECT_FALSE(tcp("set-keep-alive-interval", {borrow(t), u64(2'000'000'000)}).is_err);
+  EXPECT_EQ(ok(tcp("keep-alive-interval", {borrow(t)})).u, 2'000'000'000u);
+  EXPECT_FALSE(tcp("set-keep-alive-count", {borrow(t), u32(3)}).is_err);
+  EXPECT_EQ(ok(tcp("keep-alive-count", {borrow(t)})).u, 3u);
+  EXPECT_FALSE(tcp("set-hop-limit", {borrow(t), u8(7)}).is_err);
+  EXPECT_EQ(ok(tcp("hop-limit", {borrow(t)})).u, 7u);
+  EXPECT_FALSE(tcp("set-receive-buffer-size", {borrow(t), u64(8192)}).is_err);
+  EXPECT_GE(ok(tcp("receive-buffer-size", {borrow(t)})).u, 8192u);
+  EXPECT_FALSE(tcp("set-send-buffer-size", {borrow(t), u64(8192)}).is_err);
+  EXPECT_GE(ok(tcp("send-buffer-size", {borrow(t)})).u, 8192u);
+  EXPECT_EQ(err(tcp("local-address", {borrow(t)})), "invalid-state");  // not bound
+  EXPECT_EQ(err(tcp("shutdown", {borrow(t), Value::enumeration("both")})), "invalid-state");
+  // An unconnected socket has nothing to wait for.
+  EXPECT_TRUE(call1("wasi:io/poll", "[method]pollable.ready", {borrow(tcp("subscribe", {borrow(t)}))}).b);
+
+  const std::string U = "wasi:sockets/udp";
+  Value u = ok(call1("wasi:sockets/udp-create-socket", "create-udp-socket", {Value::enumeration("ipv6")}));
+  EXPECT_EQ(call1(U, "[method]udp-socket.address-family", {borrow(u)}).label, "ipv6");
+  EXPECT_FALSE(call1(U, "[method]udp-socket.set-unicast-hop-limit", {borrow(u), u8(9)}).is_err);
+  EXPECT_EQ(ok(call1(U, "[method]udp-socket.unicast-hop-limit", {borrow(u)})).u, 9u);
+  EXPECT_FALSE(call1(U, "[method]udp-socket.set-receive-buffer-size", {borrow(u), u64(4096)}).is_err);
+  EXPECT_GE(ok(call1(U, "[method]udp-socket.receive-buffer-size", {borrow(u)})).u, 4096u);
+  EXPECT_FALSE(call1(U, "[method]udp-socket.set-send-buffer-size", {borrow(u), u64(4096)}).is_err);
+  EXPECT_GE(ok(call1(U, "[method]udp-socket.send-buffer-size", {borrow(u)})).u, 4096u);
+  EXPECT_EQ(err(call1(U, "[method]udp-socket.stream", {borrow(u), Value::none()})), "invalid-state");  // not bound
+  EXPECT_TRUE(call1("wasi:io/poll", "[method]pollable.ready",
+                    {borrow(call1(U, "[method]udp-socket.subscribe", {borrow(u)}))}).b);
+
+  Value net = network();
+  Value ipv4 = Value::variant("ipv4", Value::record({{"port", Value::uint(TypeKind::U16, 0)},
+                                                    {"address", Value::tuple({u8(127), u8(0), u8(0), u8(1)})}}));
+  Value v4 = ok(call1("wasi:sockets/udp-create-socket", "create-udp-socket", {Value::enumeration("ipv4")}));
+  EXPECT_FALSE(call1(U, "[method]udp-socket.start-bind", {borrow(v4), borrow(net), ipv4}).is_err);
+  EXPECT_FALSE(call1(U, "[method]udp-socket.finish-bind", {borrow(v4)}).is_err);
+  Value pair = ok(call1(U, "[method]udp-socket.stream", {borrow(v4), Value::none()}));
+  EXPECT_TRUE(call1("wasi:io/poll", "[method]pollable.ready",
+                    {borrow(call1(U, "[method]outgoing-datagram-stream.subscribe", {borrow(pair.items[1])}))}).b);
+  EXPECT_FALSE(call1("wasi:io/poll", "[method]pollable.ready",
+                     {borrow(call1(U, "[method]incoming-datagram-stream.subscribe", {borrow(pair.items[0])}))}).b);
+
+  Value lookup = ok(call1("wasi:sockets/ip-name-lookup", "resolve-addresses", {borrow(net), str("127.0.0.1")}));
+  EXPECT_TRUE(call1("wasi:io/poll", "[method]pollable.ready",
+                    {borrow(call1("wasi:sockets/ip-name-lookup", "[method]resolve-address-stream.subscribe",
+                                  {borrow(lookup)}))}).b);
+}
+
+}  // namespace
+}  // namespace whirl::wasi::p2::testing
