@@ -6,6 +6,7 @@
 #include "component/abi/wave.h"
 #include "component/runtime/component.h"
 #include "component/types.h"
+#include "wasi/p2/wasi_p2.h"
 
 namespace whirl::cli {
 
@@ -60,14 +61,17 @@ int run_component(const RunOptions& o, const platform::FileBytes& bytes) {
     }
   }
 
-  rt::Linker linker;  // WASI 0.2 joins here
+  auto ctx = wasi::p2::create_wasi_p2(wasi_config(o));
+  if (!ctx) return run_fail(ctx.error().message);
+  rt::Linker linker;
+  wasi::p2::add_to_linker(linker);
 
   auto owned_store = wasm::Store::create(store_config(o));
   wasm::Store& store = *owned_store;
   std::unique_ptr<rt::ComponentInstance> inst;  // outlives the deadline, which points at its store
   std::fflush(stdout);
   Deadline deadline(store, o.timeout);
-  auto made = rt::instantiate(*c, std::move(owned_store), linker, std::any());
+  auto made = rt::instantiate(*c, std::move(owned_store), linker, std::any(*ctx));
   if (!made) {
     if (made.error().trap) return report_trap(*made.error().trap);
     return run_fail(o.file + ": " + made.error().message);
