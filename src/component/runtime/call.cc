@@ -1,11 +1,14 @@
 // Calls across the component boundary: the Canonical ABI's canon lift /
-// canon lower pair (definitions.py canon_lower + canon_lift, sync), the
-// resource built-ins, and calls from the host into exports.
+// canon lower pair (definitions.py Store.lift + canon_lift, canon_lower,
+// sync), and calls from the host into exports. A call may cross from one
+// instance graph into another (an import linked to another
+// ComponentInstance): each side runs in its own graph's store.
+#include <deque>
 #include <utility>
 
 #include "component/abi/layout.h"
 #include "component/names.h"
-#include "component/runtime/frame.h"
+#include "component/runtime/cx.h"
 
 namespace whirl::component::runtime {
 
@@ -23,37 +26,6 @@ abi::CoreType core_type_of(wasm::ValType t) {
   }
 }
 
-// One side's memory, realloc and handles for lifting and lowering.
-class GuestCx final : public abi::CallContext {
- public:
-  GuestCx(InstanceImpl& rt, const CanonOptions& o, abi::HandleTable* h) : rt_(rt), o_(o), h_(h) {
-    encoding = o.encoding;
-  }
-  std::span<uint8_t> memory() override {
-    if (!o_.memory) return {};
-    return {o_.memory->data(), static_cast<size_t>(o_.memory->size_bytes())};
-  }
-  Expected<uint64_t, abi::Trap> realloc(uint64_t old_ptr, uint64_t old_size, uint64_t align,
-                                        uint64_t new_size) override {
-    if (!o_.realloc) return unexpected(abi::Trap{"canonical ABI: a value needs memory but there is no realloc"});
-    wasm::Value args[] = {wasm::Value::i32(uint32_t(old_ptr)), wasm::Value::i32(uint32_t(old_size)),
-                          wasm::Value::i32(uint32_t(align)), wasm::Value::i32(uint32_t(new_size))};
-    auto r = rt_.store().invoke(o_.realloc, args);
-    if (!r) {
-      std::string message = r.error().message;
-      rt_.pending_trap = std::move(r.error());
-      return unexpected(abi::Trap{std::move(message)});
-    }
-    return (*r)[0].as_u32();
-  }
-  abi::HandleTable* handles() override { return h_; }
-
- private:
-  InstanceImpl& rt_;
-  const CanonOptions& o_;
-  abi::HandleTable* h_;
-};
-
 std::vector<ValTypePtr> param_types(const FuncType& t) {
   std::vector<ValTypePtr> out;
   out.reserve(t.params.size());
@@ -66,13 +38,32 @@ std::vector<ValTypePtr> result_types(const FuncType& t) {
   return {t.result};
 }
 
-Unexpected<wasm::Trap> fail(InstanceImpl& rt, const abi::Trap& t) {
-  if (rt.pending_trap) {
-    wasm::Trap core = std::move(*rt.pending_trap);
-    rt.pending_trap.reset();
-    return unexpected(std::move(core));
-  }
-  return unexpected(to_wasm_trap(t));
+// Calls run on one thread; these are its state.
+thread_local std::optional<wasm::Trap> pending_trap;
+thread_local std::deque<std::array<uint64_t, 2>> threads;  // context storage per implicit thread
+
+class ImplicitThread {
+ public:
+  ImplicitThread() { threads.push_back({0, 0}); }
+  ~ImplicitThread() { threads.pop_back(); }
+  ImplicitThread(const ImplicitThread&) = delete;
+  ImplicitThread& operator=(const ImplicitThread&) = delete;
+};
+
+// A lift that failed on invalid UTF-8, at the host boundary: with the
+// detail wasmtime's host gives.
+abi::Trap with_utf8_detail(GuestCx& cx, abi::Trap t, std::span<const abi::CoreValue> flat, uint32_t max_flat) {
+  if (t.message.compare(0, 13, "invalid UTF-8") != 0) return t;
+  std::string detail = cx.utf8_error(flat, max_flat);
+  t.message = (detail.empty() ? "invalid utf-8" : detail) + " (" + t.message + ")";
+  return t;
+}
+
+std::vector<abi::CoreValue> to_flat(std::span<const wasm::Value> vs) {
+  std::vector<abi::CoreValue> out;
+  out.reserve(vs.size());
+  for (const auto& v : vs) out.push_back({core_type_of(v.type), v.bits});
+  return out;
 }
 
 }  // namespace
@@ -90,152 +81,172 @@ wasm::Trap to_wasm_trap(const abi::Trap& t) {
   return out;
 }
 
-Expected<void, wasm::Trap> call_func(InstanceImpl& rt, const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
+abi::Trap keep_core_trap(wasm::Trap t) {
+  abi::Trap out{t.message};
+  if (t.code == wasm::TrapCode::Exit) out.exit_code = t.exit_code;
+  pending_trap = std::move(t);
+  return out;
+}
+
+Unexpected<wasm::Trap> fail(const abi::Trap& t) {
+  if (pending_trap) {
+    wasm::Trap core = std::move(*pending_trap);
+    pending_trap.reset();
+    return unexpected(std::move(core));
+  }
+  return unexpected(to_wasm_trap(t));
+}
+
+Expected<std::vector<wasm::Value>, wasm::Trap> run_core(Frame& f, wasm::FuncInst* fn,
+                                                        std::span<const wasm::Value> args) {
+  ImplicitThread thread;
+  return f.rt->store().invoke(fn, args);
+}
+
+uint64_t* thread_context() { return threads.empty() ? nullptr : threads.back().data(); }
+
+Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
                                      const LowerResults& lower_results) {
   static const abi::ResourceTypes kNoTypes;
   Frame* callee = f.frame;
+  if (f.opts.async) return fail(abi::Trap{"canon lift `async` is not supported: it needs async (component-model-async)"});
+  if (callee && callee->rt->poisoned)
+    return fail(abi::Trap{"cannot enter component instance: an earlier call into it trapped"});
+  // definitions.py Store.lift; canon_lower's may_leave check comes first (make_lowered).
+  if (callee && !callee->state.may_enter_from(caller ? &caller->state : nullptr))
+    return fail(abi::Trap{"wasm trap: cannot enter component instance"});
   abi::SyncCall call(caller ? &caller->state : nullptr, callee ? &callee->state : nullptr,
                      caller ? caller->resources : kNoTypes, callee ? callee->resources : kNoTypes);
-  if (auto e = call.enter(); !e) return fail(rt, e.error());
+  if (auto e = call.enter(); !e) return fail(e.error());
   auto args = lift_args(call.caller_handles());
-  if (!args) return fail(rt, args.error());
+  if (!args) return fail(args.error());
+
+  // After a trap past this point the callee's instance is not to be entered again.
+  struct Poison {
+    Frame* f;
+    bool armed = true;
+    ~Poison() {
+      if (armed && f) f->rt->poisoned = true;
+    }
+  } poison{callee};
 
   std::vector<abi::Value> results;
   std::vector<wasm::Value> core_results;
+  std::optional<ImplicitThread> thread;
   if (f.host) {
-    HostCall host_call(rt, f.name);
+    HostCall host_call(*f.rt, f.name);
     auto r = (*f.host)(host_call, *args);
-    if (!r) return fail(rt, r.error());
+    if (!r) return fail(r.error());
     results = std::move(*r);
     if (results.size() != (f.type->result ? 1u : 0u))
-      return fail(rt, abi::Trap{"host function " + f.name + " returned " + std::to_string(results.size()) +
-                                " values for a function type with " + (f.type->result ? "one result" : "no result")});
+      return fail(abi::Trap{"host function " + f.name + " returned " + std::to_string(results.size()) +
+                            " values for a function type with " + (f.type->result ? "one result" : "no result")});
   } else {
-    GuestCx cx(rt, f.opts, call.callee_handles());
+    thread.emplace();  // the callee's task, post-return included
+    bool guest_to_guest = caller != nullptr;
     auto ptypes = param_types(*f.type);
+    GuestCx cx(*callee, f.opts, call.callee_handles(), guest_to_guest, ptypes);
     auto flat = abi::lower_flat_values(cx, abi::kMaxFlatParams, *args, ptypes);
-    if (!flat) return fail(rt, flat.error());
+    if (!flat) return fail(cx.reword(flat.error()));
     std::vector<wasm::Value> core_args;
     core_args.reserve(flat->size());
     for (const auto& v : *flat) core_args.push_back({kCoreTypes[static_cast<int>(v.type)], v.bits});
-    auto out = rt.store().invoke(f.callee, core_args);
+    auto out = callee->rt->store().invoke(f.callee, core_args);
     if (!out) return unexpected(std::move(out.error()));
     core_results = std::move(*out);
-    std::vector<abi::CoreValue> flat_results;
-    for (const auto& v : core_results) flat_results.push_back({core_type_of(v.type), v.bits});
-    abi::FlatReader reader(flat_results);
+    auto flat_results = to_flat(core_results);
     auto rtypes = result_types(*f.type);
-    auto lifted = abi::lift_flat_values(cx, abi::kMaxFlatResults, reader, rtypes);
-    if (!lifted) return fail(rt, lifted.error());
+    GuestCx rcx(*callee, f.opts, call.callee_handles(), guest_to_guest, rtypes);
+    abi::FlatReader reader(flat_results);
+    auto lifted = abi::lift_flat_values(rcx, abi::kMaxFlatResults, reader, rtypes);
+    if (!lifted) {
+      abi::Trap t = rcx.reword(lifted.error());
+      if (!guest_to_guest) t = with_utf8_detail(rcx, std::move(t), flat_results, abi::kMaxFlatResults);
+      return fail(t);
+    }
     results = std::move(*lifted);
   }
-  if (auto e = call.return_(); !e) return fail(rt, e.error());
-  if (auto e = lower_results(call.caller_handles(), results); !e) return fail(rt, e.error());
+  if (call.task().num_borrows() > 0)
+    return fail(abi::Trap{"borrow handles still remain at the end of the call (" +
+                          std::to_string(call.task().num_borrows()) + " not dropped)"});
+  if (auto e = call.return_(); !e) return fail(e.error());
+  if (auto e = lower_results(call.caller_handles(), results); !e) return fail(e.error());
   if (f.opts.post_return) {
     callee->state.may_leave = false;
-    auto r = rt.store().invoke(f.opts.post_return, core_results);
+    auto r = callee->rt->store().invoke(f.opts.post_return, core_results);
     callee->state.may_leave = true;
     if (!r) return unexpected(std::move(r.error()));
   }
   call.finish();
+  poison.armed = false;
   return {};
 }
 
-wasm::FuncInst* make_lowered(InstanceImpl& rt, Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
+wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
                              const CanonOptions& opts) {
-  abi::CoreFuncType flat = abi::flatten_functype(*type, abi::FlattenContext::Lower);
+  abi::FlattenOptions fo;
+  fo.async = opts.async;
+  abi::CoreFuncType flat = abi::flatten_functype(*type, abi::FlattenContext::Lower, fo);
   wasm::FuncType core;
   for (auto t : flat.params) core.params.push_back(kCoreTypes[static_cast<int>(t)]);
   for (auto t : flat.results) core.results.push_back(kCoreTypes[static_cast<int>(t)]);
+  if (opts.async) {
+    return frame.rt->store().create_host_func(
+        std::move(core),
+        [fr = &frame](wasm::Caller&, std::span<const wasm::Value>, std::span<wasm::Value>) -> std::optional<wasm::Trap> {
+          if (!fr->state.may_leave) return fail(abi::Trap{"cannot leave component instance"}).error;
+          return fail(abi::Trap{"canon lower `async` is not supported: it needs async (component-model-async)"}).error;
+        },
+        "async lowered function");
+  }
   size_t flat_results = 0;
   for (const auto& t : result_types(*type)) flat_results += abi::flatten_type(*t).size();
   bool out_param = flat_results > abi::kMaxFlatResults;
   auto ptypes = std::make_shared<std::vector<ValTypePtr>>(param_types(*type));
   auto rtypes = std::make_shared<std::vector<ValTypePtr>>(result_types(*type));
   std::string name = f.host ? f.name : "lowered function";
-  auto fn = [&rt, &frame, &f, opts, ptypes, rtypes, out_param](wasm::Caller&, std::span<const wasm::Value> args,
-                                                             std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
-    std::vector<abi::CoreValue> in;
-    in.reserve(args.size());
-    for (const auto& v : args) in.push_back({core_type_of(v.type), v.bits});
+  Frame* fr = &frame;
+  const RtFunc* fn = &f;
+  auto body = [fr, fn, opts, ptypes, rtypes, out_param](wasm::Caller&, std::span<const wasm::Value> args,
+                                                         std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
+    // definitions.py canon_lower: trap_if(not may_leave) before anything.
+    if (!fr->state.may_leave) return fail(abi::Trap{"cannot leave component instance"}).error;
+    bool guest_to_guest = fn->host == nullptr;
+    std::vector<abi::CoreValue> in = to_flat(args);
     LiftArgs lift = [&](abi::HandleTable* h) -> Expected<std::vector<abi::Value>, abi::Trap> {
-      GuestCx cx(rt, opts, h);
+      GuestCx cx(*fr, opts, h, guest_to_guest, *ptypes);
       abi::FlatReader reader(in);
-      return abi::lift_flat_values(cx, abi::kMaxFlatParams, reader, *ptypes);
+      auto vs = abi::lift_flat_values(cx, abi::kMaxFlatParams, reader, *ptypes);
+      if (vs) return vs;
+      abi::Trap t = cx.reword(vs.error());
+      if (!guest_to_guest) t = with_utf8_detail(cx, std::move(t), in, abi::kMaxFlatParams);
+      return unexpected(std::move(t));
     };
     LowerResults lower = [&](abi::HandleTable* h, std::vector<abi::Value>& vs) -> Expected<void, abi::Trap> {
-      GuestCx cx(rt, opts, h);
+      GuestCx cx(*fr, opts, h, guest_to_guest, *rtypes);
       std::optional<uint64_t> out_ptr;
       if (out_param) out_ptr = in.back().bits;
       auto flat = abi::lower_flat_values(cx, abi::kMaxFlatResults, vs, *rtypes, out_ptr);
-      if (!flat) return unexpected(flat.error());
+      if (!flat) return unexpected(cx.reword(flat.error()));
       if (flat->size() != results.size()) return unexpected(abi::Trap{"canonical ABI: result count mismatch"});
       for (size_t i = 0; i < results.size(); ++i) results[i] = {results[i].type, (*flat)[i].bits};
       return {};
     };
-    auto r = call_func(rt, f, &frame, lift, lower);
+    auto r = call_func(*fn, fr, lift, lower);
     if (!r) return std::move(r.error());
     return std::nullopt;
   };
-  return rt.store().create_host_func(std::move(core), std::move(fn), std::move(name));
-}
-
-wasm::FuncInst* make_resource_builtin(InstanceImpl& rt, Frame& frame, CanonKind kind,
-                                      const abi::RuntimeResourceType& type) {
-  using wasm::ValType;
-  const abi::RuntimeResourceType* t = &type;
-  Frame* fr = &frame;
-  switch (kind) {
-    case CanonKind::ResourceNew:
-      return rt.store().create_host_func(
-          {{ValType::I32}, {ValType::I32}},
-          [&rt, fr, t](wasm::Caller&, std::span<const wasm::Value> a, std::span<wasm::Value> r) -> std::optional<wasm::Trap> {
-            auto i = abi::resource_new(fr->state, *t, a[0].as_u32());
-            if (!i) return fail(rt, i.error()).error;
-            r[0] = wasm::Value::i32(*i);
-            return std::nullopt;
-          },
-          "resource.new");
-    case CanonKind::ResourceRep:
-      return rt.store().create_host_func(
-          {{ValType::I32}, {ValType::I32}},
-          [&rt, fr, t](wasm::Caller&, std::span<const wasm::Value> a, std::span<wasm::Value> r) -> std::optional<wasm::Trap> {
-            auto i = abi::resource_rep(fr->state, *t, a[0].as_u32());
-            if (!i) return fail(rt, i.error()).error;
-            r[0] = wasm::Value::i32(*i);
-            return std::nullopt;
-          },
-          "resource.rep");
-    default:
-      return rt.store().create_host_func(
-          {{ValType::I32}, {}},
-          [&rt, fr, t](wasm::Caller&, std::span<const wasm::Value> a, std::span<wasm::Value>) -> std::optional<wasm::Trap> {
-            auto i = abi::resource_drop(fr->state, *t, a[0].as_u32());
-            if (!i) return fail(rt, i.error()).error;
-            return std::nullopt;
-          },
-          "resource.drop");
-  }
+  return frame.rt->store().create_host_func(std::move(core), std::move(body), std::move(name));
 }
 
 // ---- InstanceImpl ----
 
 namespace {
 
-// `name` equal to `have`, or the same interface with a compatible version.
-bool name_matches(std::string_view want, const std::string& have) {
-  if (want == have) return true;
-  auto w = parse_extern_name(want);
-  auto h = parse_extern_name(have);
-  if (!w || !h || w->kind != ExternName::Kind::Interface || h->kind != ExternName::Kind::Interface) return false;
-  if (w->unversioned() != h->unversioned() || !w->version || !h->version) return false;
-  return versions_compatible(*w->version, *h->version) || versions_compatible(*h->version, *w->version);
-}
-
 const RtItem* find_export(const RtInstance& inst, std::string_view name) {
   if (auto it = inst.exports.find(std::string(name)); it != inst.exports.end()) return &it->second;
   for (const auto& n : inst.order)
-    if (name_matches(name, n)) return &inst.exports.at(n);
+    if (import_name_matches(name, n) || import_name_matches(n, name)) return &inst.exports.at(n);
   return nullptr;
 }
 
@@ -258,6 +269,7 @@ ComponentInstance::FuncRef InstanceImpl::find_func(std::string_view name) const 
 
 Expected<std::vector<abi::Value>, CallError> InstanceImpl::call(FuncRef ref, std::vector<abi::Value> args) {
   if (poisoned) return unexpected(CallError{"cannot enter component instance: an earlier call trapped"});
+  pending_trap.reset();
   const auto& f = *static_cast<const RtFunc*>(ref.impl);
   if (args.size() != f.type->params.size())
     return unexpected(CallError{"expected " + std::to_string(f.type->params.size()) + " arguments, got " +
@@ -268,7 +280,7 @@ Expected<std::vector<abi::Value>, CallError> InstanceImpl::call(FuncRef ref, std
     results = std::move(vs);
     return {};
   };
-  auto r = call_func(*this, f, nullptr, lift, lower);
+  auto r = call_func(f, nullptr, lift, lower);
   if (!r) {
     poisoned = true;
     CallError e{r.error().message};

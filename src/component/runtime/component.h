@@ -9,6 +9,7 @@
 
 #include <any>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -70,6 +71,19 @@ class ComponentInstance {
 struct InstantiateError {
   std::string message;
   std::optional<wasm::Trap> trap = {};  // a start function or a core start trapped
+  bool unlinkable = false;              // an import is missing or of the wrong type
+};
+
+// Root imports satisfied by other components rather than the host (as
+// wasmtime's wast makes registered instances importable). Names match as
+// in the Linker (exact, else a compatible version). The new instance keeps
+// these alive.
+struct ComponentImports {
+  // An `instance` import gets all of this instance's exports (checked
+  // against the import's type).
+  std::map<std::string, std::shared_ptr<ComponentInstance>, std::less<>> instances;
+  // A `component` import gets this component, to instantiate inside.
+  std::map<std::string, std::shared_ptr<const LoadedComponent>, std::less<>> components;
 };
 
 // Builds an instance in `store` (which it uses from then on; one store per
@@ -80,6 +94,11 @@ struct InstantiateError {
 Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
     std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
     std::any host_data = {});
+// The same, with root imports also looked up in `imports` (first; then the
+// linker).
+Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
+    std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
+    std::any host_data, const ComponentImports& imports);
 
 // ---- inline ----
 template <class T>

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -20,6 +23,8 @@
 #include "component/runtime/component.h"
 
 namespace whirl::component::runtime {
+
+class InstanceImpl;
 
 struct LoadedComponent {
   Component ast;
@@ -37,6 +42,7 @@ struct CanonOptions {
   wasm::MemoryInst* memory = nullptr;
   wasm::FuncInst* realloc = nullptr;
   wasm::FuncInst* post_return = nullptr;
+  bool async = false;                // the `async` option (with `callback` or not)
 };
 
 // A component function: lifted from a core function of `frame`, or a host
@@ -48,6 +54,7 @@ struct RtFunc {
   CanonOptions opts;                     // lifted
   const HostFunc* host = nullptr;        // host
   std::string name;                      // host: "iface#func", for messages
+  InstanceImpl* rt = nullptr;            // host: the instance that linked it (its host data)
 };
 
 struct RtCoreInstance {
@@ -59,6 +66,7 @@ struct RtCoreInstance {
 struct RtComponent {
   const Component* ast = nullptr;
   Frame* outer = nullptr;  // the frame it was defined in (outer aliases)
+  const LoadedComponent* loaded = nullptr;  // its validation info and compiled modules
 };
 
 struct RtInstance;
@@ -74,6 +82,7 @@ struct RtItem {
   RtInstance* instance = nullptr;                  // Instance
   RtComponent* component = nullptr;                // Component
   const abi::RuntimeResourceType* resource = nullptr;  // Type, when a resource
+  const wasm::FuncType* core_func_type = nullptr;      // CoreType, when a function type
 };
 
 struct RtInstance {
@@ -83,7 +92,9 @@ struct RtInstance {
 
 // One component instance.
 struct Frame {
-  Frame(Frame* outer, std::string name) : outer(outer), state(nullptr, std::move(name)) {}
+  Frame(InstanceImpl* rt, Frame* outer, std::string name) : rt(rt), outer(outer), state(nullptr, std::move(name)) {}
+  InstanceImpl* rt;                   // the instance graph (and store) it lives in
+  const LoadedComponent* loaded = nullptr;
   const Component* ast = nullptr;
   const ScopeTypes* types = nullptr;  // the validator's, index for index
   Frame* outer = nullptr;             // the component definition's enclosing frame
@@ -91,6 +102,7 @@ struct Frame {
   abi::ResourceTypes resources;       // static resource id -> runtime type, for this frame's types
   std::array<std::vector<RtItem>, kSortCount> space;
   RtInstance* exports = nullptr;
+  int32_t backpressure = 0;           // canon backpressure.inc/dec
 
   std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }
 };
@@ -106,28 +118,42 @@ struct Arena {
   std::unordered_map<std::string, const abi::RuntimeResourceType*> host_resource_by_name;
 };
 
-class InstanceImpl;
-
 // ---- call.cc ----
 // A wasm::Trap from an abi::Trap (a Canonical ABI rule or a host function).
 wasm::Trap to_wasm_trap(const abi::Trap& t);
+
+// A core trap raised where the Canonical ABI passes on only an abi::Trap
+// (realloc, a destructor): kept so the call reports it with its backtrace.
+abi::Trap keep_core_trap(wasm::Trap t);
+// The trap a failed call reports: the kept core trap if any, else `t`.
+Unexpected<wasm::Trap> fail(const abi::Trap& t);
+
+// Runs a core function of `f` as a call of its own (realloc, a destructor,
+// post-return's task aside): on a new implicit thread, so context.get/set
+// see fresh storage (definitions.py Thread.storage).
+Expected<std::vector<wasm::Value>, wasm::Trap> run_core(Frame& f, wasm::FuncInst* fn, std::span<const wasm::Value> args);
+// The context storage of the running implicit thread (null: none).
+uint64_t* thread_context();
 
 // Calls `f` from `caller` (null: the host). `lift_args` produces the
 // arguments through the caller's handle table, `lower_results` takes the
 // results through it; both run inside the call's bookkeeping (SyncCall).
 using LiftArgs = std::function<Expected<std::vector<abi::Value>, abi::Trap>(abi::HandleTable*)>;
 using LowerResults = std::function<Expected<void, abi::Trap>(abi::HandleTable*, std::vector<abi::Value>&)>;
-Expected<void, wasm::Trap> call_func(InstanceImpl& rt, const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
+Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
                                      const LowerResults& lower_results);
 
 // The core function `canon lower` defines in `frame`: calls `f` with the
 // caller-side type `type` and options.
-wasm::FuncInst* make_lowered(InstanceImpl& rt, Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
+wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
                              const CanonOptions& opts);
 
-// The core functions of resource.new / resource.drop / resource.rep.
-wasm::FuncInst* make_resource_builtin(InstanceImpl& rt, Frame& frame, CanonKind kind,
-                                      const abi::RuntimeResourceType& type);
+// ---- builtins.cc ----
+// The core function of a canon built-in other than lift and lower, defined
+// in `frame`: the resource built-ins (for runtime type `rt`), context and
+// backpressure; the other async and thread built-ins trap when called, as
+// unsupported (after the may_leave check every one of them starts with).
+Expected<wasm::FuncInst*> make_builtin(Frame& frame, const Canon& c, const abi::RuntimeResourceType* rt);
 
 // The ComponentInstance behind instantiate().
 class InstanceImpl final : public ComponentInstance {
@@ -142,12 +168,19 @@ class InstanceImpl final : public ComponentInstance {
   Arena arena;
   Frame* root = nullptr;
   bool poisoned = false;  // a call trapped: the instance may not be entered again
-  // A core trap raised inside a destructor, which the handle rules can only
-  // report as an abi::Trap: kept here so the caller sees its backtrace.
-  std::optional<wasm::Trap> pending_trap;
+  // What root imports link to beyond the Linker: kept alive with this one.
+  std::vector<std::shared_ptr<ComponentInstance>> imported_instances;
+  std::vector<std::shared_ptr<const LoadedComponent>> imported_components;
 
  private:
   std::unique_ptr<wasm::Store> store_;
 };
+
+// ---- linker.cc ----
+// Whether a provider named `have` satisfies an import named `want` (equal,
+// or the same interface with a compatible version); among several, the
+// highest version is preferred.
+bool import_name_matches(std::string_view want, std::string_view have);
+bool prefer_version(std::string_view a, std::string_view b);  // a's version is higher than b's
 
 }  // namespace whirl::component::runtime

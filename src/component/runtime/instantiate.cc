@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "component/binary/decoder.h"
+#include "component/names.h"
 #include "component/runtime/frame.h"
 
 namespace whirl::component::runtime {
@@ -14,6 +15,7 @@ namespace {
 struct Fail {
   std::string message;
   std::optional<wasm::Trap> trap = {};
+  bool unlinkable = false;
 };
 
 Sort sort_of(ExternType::Kind k) {
@@ -30,17 +32,21 @@ Sort sort_of(ExternType::Kind k) {
 
 class Instantiator {
  public:
-  Instantiator(InstanceImpl& rt, const Linker& linker) : rt_(rt), linker_(linker) {}
+  Instantiator(InstanceImpl& rt, const Linker& linker, const ComponentImports& imports)
+      : rt_(rt), linker_(linker), imports_(imports) {}
 
   using Args = std::unordered_map<std::string, RtItem>;
 
-  // `args` null: the root, whose imports come from the linker.
+  // `args` null: the root, whose imports come from `imports` and the linker.
   // `parent`: the instance that instantiates this one (reentrance rules).
-  Frame& run(const Component& c, Frame* outer, Frame* parent, const Args* args, std::string name) {
-    Frame& f = rt_.arena.frames.emplace_back(outer, std::move(name));
+  // `loaded`: the loaded component `c` is part of.
+  Frame& run(const LoadedComponent& loaded, const Component& c, Frame* outer, Frame* parent, const Args* args,
+             std::string name) {
+    Frame& f = rt_.arena.frames.emplace_back(&rt_, outer, std::move(name));
+    f.loaded = &loaded;
     f.ast = &c;
-    auto it = rt_.component->info.scopes.find(&c);
-    if (it == rt_.component->info.scopes.end()) throw Fail{"internal error: component not validated"};
+    auto it = loaded.info.scopes.find(&c);
+    if (it == loaded.info.scopes.end()) throw Fail{"internal error: component not validated"};
     f.types = &it->second;
     f.exports = &rt_.arena.instances.emplace_back();
     if (parent) f.state.parent = &parent->state;
@@ -53,15 +59,25 @@ class Instantiator {
     switch (item.kind) {
       case Item::Kind::CoreModule: {
         RtItem m;
-        m.module = rt_.component->compiled.at(&c.core_modules[item.index]);
+        m.module = f.loaded->compiled.at(&c.core_modules[item.index]);
         push(f, Sort::CoreModule, std::move(m));
         break;
       }
       case Item::Kind::CoreInstance: core_instance(f, c.core_instances[item.index]); break;
-      case Item::Kind::CoreType: push(f, Sort::CoreType, {}); break;
+      case Item::Kind::CoreType: {
+        // One index per type of a rec group (as the validator counts them).
+        const CoreType& t = *c.core_types[item.index];
+        if (t.kind == CoreType::Kind::Module) push(f, Sort::CoreType, {});
+        for (const auto& sub : t.rec) {
+          RtItem i;
+          i.core_func_type = &sub.func;
+          push(f, Sort::CoreType, std::move(i));
+        }
+        break;
+      }
       case Item::Kind::Component: {
         RtItem i;
-        i.component = &rt_.arena.components.emplace_back(RtComponent{c.components[item.index].get(), &f});
+        i.component = &rt_.arena.components.emplace_back(RtComponent{c.components[item.index].get(), &f, f.loaded});
         push(f, Sort::Component, std::move(i));
         break;
       }
@@ -77,7 +93,7 @@ class Instantiator {
         LowerResults ignore = [](abi::HandleTable*, std::vector<abi::Value>&) -> Expected<void, abi::Trap> {
           return {};
         };
-        if (auto r = call_func(rt_, *fn, nullptr, none, ignore); !r)
+        if (auto r = call_func(*fn, nullptr, none, ignore); !r)
           throw Fail{"start function trapped: " + r.error().message, std::move(r.error())};
         break;
       }
@@ -151,7 +167,8 @@ class Instantiator {
       const RtComponent* comp = f.at(Sort::Component).at(d.component).component;
       Args args;
       for (const auto& a : d.args) args[a.name] = f.at(a.item.sort).at(a.item.index);
-      Frame& child = run(*comp->ast, comp->outer, &f, &args, f.state.name + "/" + std::to_string(d.offset));
+      Frame& child =
+          run(*comp->loaded, *comp->ast, comp->outer, &f, &args, f.state.name + "/" + std::to_string(d.offset));
       // Function types seen from here still name the child's resources.
       for (const auto& [id, t] : child.resources.all()) f.resources.alias(id, t);
       i.instance = child.exports;
@@ -202,14 +219,12 @@ class Instantiator {
       abi::Destructor dtor;
       if (t.resource.dtor) {
         wasm::FuncInst* fn = f.at(Sort::CoreFunc).at(*t.resource.dtor).core.as_func();
-        InstanceImpl* rt = &rt_;
-        dtor = [rt, fn](uint32_t rep) -> Expected<void, abi::Trap> {
+        Frame* fr = &f;
+        dtor = [fr, fn](uint32_t rep) -> Expected<void, abi::Trap> {
           wasm::Value arg = wasm::Value::i32(rep);
-          auto r = rt->store().invoke(fn, {&arg, 1});
+          auto r = run_core(*fr, fn, {&arg, 1});
           if (r) return {};
-          std::string message = r.error().message;
-          rt->pending_trap = std::move(r.error());
-          return unexpected(abi::Trap{std::move(message)});
+          return unexpected(keep_core_trap(std::move(r.error())));
         };
       }
       i.resource = &f.resources.add(st.resource->id, &f.state, std::move(dtor), "resource");
@@ -223,7 +238,8 @@ class Instantiator {
     if (o.memory) out.memory = f.at(Sort::CoreMemory).at(*o.memory).core.as_memory();
     if (o.realloc) out.realloc = f.at(Sort::CoreFunc).at(*o.realloc).core.as_func();
     if (o.post_return) out.post_return = f.at(Sort::CoreFunc).at(*o.post_return).core.as_func();
-    if (o.async || o.callback) throw Fail{"async canon options are not supported yet"};
+    // Async lifts and lowers instantiate; calling one traps as unsupported.
+    out.async = o.async || o.callback.has_value();
     return out;
   }
 
@@ -244,24 +260,23 @@ class Instantiator {
         const RtFunc* callee = f.at(Sort::Func).at(c.func).func;
         auto type = f.types->funcs.at(c.func);
         RtItem i;
-        i.core = wasm::ExternVal::func(make_lowered(rt_, f, *callee, type, options(f, c.opts)));
+        i.core = wasm::ExternVal::func(make_lowered(f, *callee, type, options(f, c.opts)));
         push(f, Sort::CoreFunc, std::move(i));
         break;
       }
-      case CanonKind::ResourceNew:
-      case CanonKind::ResourceDrop:
-      case CanonKind::ResourceRep: {
-        const TypeEntry& st = f.types->types.at(c.type);
-        const abi::RuntimeResourceType* rt = f.resources.find(st.resource->id);
-        if (!rt) throw Fail{std::string("canon ") + canon_name(c.kind) + ": resource type " + std::to_string(c.type) +
-                            " has no runtime definition"};
+      default: {
+        const abi::RuntimeResourceType* rt = nullptr;
+        if (c.kind == CanonKind::ResourceNew || c.kind == CanonKind::ResourceDrop || c.kind == CanonKind::ResourceRep) {
+          const TypeEntry& st = f.types->types.at(c.type);
+          rt = f.resources.find(st.resource->id);
+        }
+        auto fn = make_builtin(f, c, rt);
+        if (!fn) throw Fail{std::string("canon ") + canon_name(c.kind) + ": " + fn.error().message};
         RtItem i;
-        i.core = wasm::ExternVal::func(make_resource_builtin(rt_, f, c.kind, *rt));
+        i.core = wasm::ExternVal::func(*fn);
         push(f, Sort::CoreFunc, std::move(i));
         break;
       }
-      default:
-        throw Fail{std::string("canon ") + canon_name(c.kind) + " is not supported yet (async and threads)"};
     }
   }
 
@@ -273,11 +288,15 @@ class Instantiator {
       push(f, sort, it->second);
       return;
     }
+    if (other_component(f, d, sort)) return;
     if (sort != Sort::Instance)
       throw Fail{"component imports " + std::string(kind_name(d.type.kind)) + " `" + d.name.name +
-                 "`; the host provides only interfaces (instances)"};
+                     "`, which is not defined (the host provides only interfaces, as instances)",
+                 {}, true};
     auto found = linker_.find(d.name.name);
-    if (!found.def) throw Fail{"component imports instance `" + d.name.name + "`, which the host does not define"};
+    if (!found.def)
+      throw Fail{"component imports instance `" + d.name.name + "`, which is not defined" + host_has(d.name.name), {},
+                 true};
     const InstanceTypeInfo& t = *f.types->instances.at(f.at(Sort::Instance).size());
     RtInstance& inst = rt_.arena.instances.emplace_back();
     for (const auto& e : t.exports) {
@@ -286,11 +305,13 @@ class Instantiator {
         auto fn = found.def->funcs.find(e.name);
         if (fn == found.def->funcs.end())
           throw Fail{"component imports function `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
-                     *found.name + "` does not define"};
+                         *found.name + "` does not define",
+                     {}, true};
         RtFunc& rf = rt_.arena.funcs.emplace_back();
         rf.type = e.type.func;
         rf.host = &fn->second;
         rf.name = d.name.name + "#" + e.name;
+        rf.rt = &rt_;
         item.sort = Sort::Func;
         item.func = &rf;
       } else if (e.type.kind == ExternType::Kind::Type) {
@@ -298,7 +319,8 @@ class Instantiator {
         if (e.type.type.kind == TypeDef::Kind::Resource) item.resource = &host_resource(found, d.name.name, e.name);
       } else {
         throw Fail{"component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +
-                   d.name.name + "`; host interfaces hold functions and types only"};
+                       d.name.name + "`; host interfaces hold functions and types only",
+                   {}, true};
       }
       inst.exports[e.name] = std::move(item);
       inst.order.push_back(e.name);
@@ -306,6 +328,122 @@ class Instantiator {
     RtItem i;
     i.instance = &inst;
     push(f, Sort::Instance, std::move(i));
+  }
+
+  // A root import satisfied by another component instance or component
+  // (ComponentImports), after checking its type as instantiation checks an
+  // argument's; false if `imports_` has nothing of that name.
+  bool other_component(Frame& f, const ImportDef& d, Sort sort) {
+    const NamedEntity* want = f.loaded->type.imports.find(d.name.name);
+    if (sort == Sort::Instance) {
+      auto it = find_named(imports_.instances, d.name.name);
+      if (it == imports_.instances.end()) return false;
+      auto* other = static_cast<InstanceImpl*>(it->second.get());
+      if (!other->root) throw Fail{"instance `" + it->first + "` was not instantiated", {}, true};
+      EntityType have;
+      have.kind = ExternType::Kind::Instance;
+      auto t = std::make_shared<InstanceTypeInfo>();
+      t->exports = other->component->type.exports;
+      have.instance = t;
+      check_type(have, want, d.name.name);
+      rt_.imported_instances.push_back(it->second);
+      RtItem i;
+      i.instance = other->root->exports;
+      push(f, Sort::Instance, std::move(i));
+      return true;
+    }
+    if (sort == Sort::Component) {
+      auto it = find_named(imports_.components, d.name.name);
+      if (it == imports_.components.end()) return false;
+      EntityType have;
+      have.kind = ExternType::Kind::Component;
+      have.component = std::make_shared<ComponentTypeInfo>(it->second->type);
+      check_type(have, want, d.name.name);
+      rt_.imported_components.push_back(it->second);
+      RtItem i;
+      i.component = &rt_.arena.components.emplace_back(RtComponent{&it->second->ast, nullptr, it->second.get()});
+      push(f, Sort::Component, std::move(i));
+      return true;
+    }
+    return false;
+  }
+
+  template <class Map>
+  static typename Map::const_iterator find_named(const Map& m, const std::string& name) {
+    if (auto it = m.find(name); it != m.end()) return it;
+    auto best = m.end();
+    for (auto it = m.begin(); it != m.end(); ++it)
+      if (import_name_matches(name, it->first) && (best == m.end() || prefer_version(it->first, best->first)))
+        best = it;
+    return best;
+  }
+
+  // Whether what another component exports can stand for the import `want`:
+  // every export the import's type names is there, of the same kind, and
+  // functions have the same shape. Lighter than the validator's subtyping
+  // (resources match by position, not identity): the provider was
+  // validated against its own types.
+  static void check_type(const EntityType& have, const NamedEntity* want, const std::string& name) {
+    if (!want) return;
+    std::string why = mismatch(have, want->type);
+    if (!why.empty()) throw Fail{"type mismatch for import `" + name + "`: " + why, {}, true};
+  }
+
+  static std::string mismatch(const EntityType& have, const EntityType& want) {
+    if (have.kind != want.kind)
+      return std::string("expected ") + kind_name(want.kind) + ", found " + kind_name(have.kind);
+    const NamedList<NamedEntity>* have_exports = nullptr;
+    const NamedList<NamedEntity>* want_exports = nullptr;
+    if (want.kind == ExternType::Kind::Instance && have.instance && want.instance) {
+      have_exports = &have.instance->exports;
+      want_exports = &want.instance->exports;
+    } else if (want.kind == ExternType::Kind::Component && have.component && want.component) {
+      have_exports = &have.component->exports;
+      want_exports = &want.component->exports;
+    } else if (want.kind == ExternType::Kind::Func && have.func && want.func) {
+      if (!same_func(*have.func, *want.func)) return "function type mismatch";
+    }
+    if (!want_exports) return {};
+    for (const auto& e : *want_exports) {
+      const NamedEntity* h = have_exports->find(e.name);
+      if (!h) return "missing expected export `" + e.name + "`";
+      std::string why = mismatch(h->type, e.type);
+      if (!why.empty()) return "type mismatch in instance export `" + e.name + "`: " + why;
+    }
+    return {};
+  }
+
+  static bool same_func(const FuncType& a, const FuncType& b) {
+    if (a.params.size() != b.params.size() || !a.result != !b.result) return false;
+    for (size_t i = 0; i < a.params.size(); ++i)
+      if (a.params[i].label != b.params[i].label || !same_shape(*a.params[i].type, *b.params[i].type)) return false;
+    return !a.result || same_shape(*a.result, *b.result);
+  }
+
+  static bool same_shape(const ValType& a, const ValType& b) {
+    if (a.kind != b.kind || a.labels != b.labels || a.fields.size() != b.fields.size() ||
+        a.cases.size() != b.cases.size() || a.elems.size() != b.elems.size())
+      return false;
+    auto same = [](const ValTypePtr& x, const ValTypePtr& y) { return !x == !y && (!x || same_shape(*x, *y)); };
+    if (!same(a.elem, b.elem) || !same(a.key, b.key) || !same(a.ok, b.ok) || !same(a.err, b.err)) return false;
+    for (size_t i = 0; i < a.fields.size(); ++i)
+      if (a.fields[i].label != b.fields[i].label || !same(a.fields[i].type, b.fields[i].type)) return false;
+    for (size_t i = 0; i < a.cases.size(); ++i)
+      if (a.cases[i].label != b.cases[i].label || !same(a.cases[i].type, b.cases[i].type)) return false;
+    for (size_t i = 0; i < a.elems.size(); ++i)
+      if (!same(a.elems[i], b.elems[i])) return false;
+    return true;
+  }
+
+  // " (the host has ...)": the instances that could have been meant.
+  std::string host_has(const std::string& name) const {
+    std::string have;
+    auto want = parse_extern_name(name);
+    for (const auto& n : linker_.names()) {
+      auto h = parse_extern_name(n);
+      if (want && h && want->unversioned() == h->unversioned()) have += (have.empty() ? "" : ", ") + ("`" + n + "`");
+    }
+    return have.empty() ? "" : " (the host has " + have + ")";
   }
 
   const abi::RuntimeResourceType& host_resource(const Linker::Found& found, const std::string& import,
@@ -316,7 +454,8 @@ class Instantiator {
     auto dtor = found.def->resources.find(name);
     if (dtor == found.def->resources.end())
       throw Fail{"component imports resource `" + name + "` of `" + import + "`, which the host's `" + *found.name +
-                 "` does not define"};
+                     "` does not define",
+                 {}, true};
     abi::Destructor d;
     if (dtor->second) {
       InstanceImpl* rt = &rt_;
@@ -336,6 +475,7 @@ class Instantiator {
 
   InstanceImpl& rt_;
   const Linker& linker_;
+  const ComponentImports& imports_;
 };
 
 void compile_all(const Component& c, LoadedComponent& out) {
@@ -378,12 +518,18 @@ const ComponentTypeInfo& component_type(const LoadedComponent& c) { return c.typ
 Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
     std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
     std::any host_data) {
+  return instantiate(std::move(component), std::move(store), linker, std::move(host_data), ComponentImports{});
+}
+
+Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
+    std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
+    std::any host_data, const ComponentImports& imports) {
   auto rt = std::make_unique<InstanceImpl>(component, std::move(store));
   rt->host_data = std::move(host_data);
   try {
-    rt->root = &Instantiator(*rt, linker).run(component->ast, nullptr, nullptr, nullptr, "root");
+    rt->root = &Instantiator(*rt, linker, imports).run(*component, component->ast, nullptr, nullptr, nullptr, "root");
   } catch (const Fail& f) {
-    return unexpected(InstantiateError{f.message, f.trap});
+    return unexpected(InstantiateError{f.message, f.trap, f.unlinkable});
   }
   return std::unique_ptr<ComponentInstance>(std::move(rt));
 }

@@ -1,10 +1,17 @@
 #include "component/runtime/linker.h"
 
 #include "component/names.h"
+#include "component/runtime/frame.h"
 
 namespace whirl::component::runtime {
 
 HostInstanceDef& Linker::instance(const std::string& name) { return instances_[name]; }
+
+std::vector<std::string> Linker::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, def] : instances_) out.push_back(name);
+  return out;
+}
 
 namespace {
 
@@ -29,20 +36,26 @@ bool less(const Version& a, const Version& b) {
 
 }  // namespace
 
+bool import_name_matches(std::string_view want, std::string_view have) {
+  if (want == have) return true;
+  auto w = split(want);
+  auto h = split(have);
+  if (!w || !h || !w->version || !h->version || w->base != h->base) return false;
+  return versions_compatible(*w->version, *h->version);
+}
+
+bool prefer_version(std::string_view a, std::string_view b) {
+  auto x = split(a), y = split(b);
+  if (!x || !y || !x->version || !y->version) return false;
+  return less(*y->version, *x->version);
+}
+
 Linker::Found Linker::find(const std::string& import_name) const {
   if (auto it = instances_.find(import_name); it != instances_.end()) return {&it->first, &it->second};
-  auto want = split(import_name);
-  if (!want || !want->version) return {};
   Found best;
-  std::optional<Version> best_version;
   for (const auto& [name, def] : instances_) {
-    auto have = split(name);
-    if (!have || have->base != want->base || !have->version) continue;
-    if (!versions_compatible(*want->version, *have->version)) continue;
-    if (!best_version || less(*best_version, *have->version)) {
-      best = {&name, &def};
-      best_version = have->version;
-    }
+    if (!import_name_matches(import_name, name)) continue;
+    if (!best.name || prefer_version(name, *best.name)) best = {&name, &def};
   }
   return best;
 }

@@ -85,6 +85,8 @@ class Linker {
   };
   Found find(const std::string& import_name) const;
   bool empty() const { return instances_.empty(); }
+  // The names of the instances defined, in order.
+  std::vector<std::string> names() const;
 
  private:
   std::map<std::string, HostInstanceDef, std::less<>> instances_;

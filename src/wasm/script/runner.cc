@@ -8,6 +8,7 @@
 #include "component/binary/decoder.h"
 #include "component/binary/validator.h"
 #include "platform/file.h"
+#include "wasm/script/component_run.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/script/spectest.h"
 #include "wasm/script/values.h"
@@ -92,11 +93,6 @@ LoadedComponent load_component(const WastModule& m) {
   return {};
 }
 
-// Instantiating components and calling their exports is not built yet
-// (src/component/runtime/): every command that needs it is counted as
-// skipped for this reason, in Run::instantiate_component only.
-constexpr const char* kComponentInstantiation = "component instantiation";
-
 std::string join(const std::vector<Value>& vs) {
   std::string s;
   for (const auto& v : vs) s += (s.empty() ? "" : " ") + describe(v);
@@ -122,7 +118,7 @@ bool message_matches(const std::string& got, const std::string& expected) {
 
 class Run {
  public:
-  Run(std::string_view file, const RunnerOptions& options) : options_(options) {
+  Run(std::string_view file, const RunnerOptions& options) : options_(options), components_(options.store) {
     result_.file = std::string(file);
     store_ = Store::create(options.store);
     registry_["spectest"] = make_spectest(*store_);
@@ -198,24 +194,27 @@ class Run {
 
   // Counts a command that needs an unsupported component feature as skipped
   // (not passed), noting the first reason.
-  bool skip(const char* why) {
+  bool skip(const std::string& why) {
     ++result_.skipped;
     if (result_.unsupported.empty()) result_.unsupported = why;
     return true;
   }
 
-  // THE place where component instantiation would happen: a validated
-  // component to instantiate, a (component instance ...) of a definition,
-  // or an action on a component instance. Until the component runtime
-  // exists, the command is skipped.
-  bool instantiate_component(const WastCommand& c) {
-    if (c.kind == WastCommandKind::Module || c.kind == WastCommandKind::ComponentInstance) {
-      current_ = nullptr;
-      current_is_component_ = true;
-      if (c.kind == WastCommandKind::ComponentInstance) component_ids_.insert(c.instance_id);
-      else if (c.module.id) component_ids_.insert(*c.module.id);
+  bool apply(const ComponentOutcome& o) {
+    switch (o.kind) {
+      case ComponentOutcome::Kind::Pass: pass(); break;
+      case ComponentOutcome::Kind::Fail: fail(o.message); break;
+      case ComponentOutcome::Kind::Skip: skip(o.message); break;
     }
-    return skip(kComponentInstantiation);
+    return true;
+  }
+
+  // A component instance was made (or failed to be): it is the current one.
+  bool component_instantiated(const std::optional<std::string>& id, const ComponentOutcome& o) {
+    current_ = nullptr;
+    current_is_component_ = true;
+    if (id) component_ids_.insert(*id);
+    return apply(o);
   }
 
   // Whether an action targets a component instance (or passes component
@@ -227,25 +226,12 @@ class Run {
   }
 
   bool component_command(const WastCommand& c) {
-    auto loaded = load_component(c.module);
-    if (loaded.phase != Phase::Ok) {
-      fail("component failed in " + std::string(phase_name(loaded.phase)) + ": " + loaded.error);
-      return true;
-    }
-    if (c.module.definition) {
-      if (c.module.id) definitions_.insert(*c.module.id);
-      pass();
-      return true;
-    }
-    return instantiate_component(c);
+    if (c.module.definition) return apply(components_.component(c));
+    return component_instantiated(c.module.id, components_.component(c));
   }
 
   bool component_instance_command(const WastCommand& c) {
-    if (!definitions_.count(c.definition_id)) {
-      fail("component instance " + c.instance_id + ": no component definition named " + c.definition_id);
-      return true;
-    }
-    return instantiate_component(c);
+    return component_instantiated(c.instance_id, components_.instance(c));
   }
 
   // assert_malformed / assert_invalid of a component: the phase must match
@@ -290,6 +276,11 @@ class Run {
   }
 
   void register_command(const WastCommand& c) {
+    bool component = c.register_module ? components_.knows(*c.register_module) : current_is_component_;
+    if (component) {
+      apply(components_.register_as(c.register_name, c.register_module));
+      return;
+    }
     Instance* inst = current_;
     if (c.register_module) {
       auto it = named_.find(*c.register_module);
@@ -357,7 +348,7 @@ class Run {
   }
 
   bool action_command(const WastCommand& c) {
-    if (targets_component(c.action)) return instantiate_component(c);
+    if (targets_component(c.action)) return apply(components_.action(c));
     if (has_v128(c.action.args)) return false;
     auto o = perform(c.action);
     if (!o.error.empty()) fail(action_text(c.action) + ": " + o.error);
@@ -367,7 +358,7 @@ class Run {
   }
 
   bool assert_return(const WastCommand& c) {
-    if (targets_component(c.action) || c.component_values) return instantiate_component(c);
+    if (targets_component(c.action) || c.component_values) return apply(components_.assert_return(c));
     if (has_v128(c.action.args) || has_v128(c.expected)) return false;
     auto o = perform(c.action);
     std::string what = "assert_return " + action_text(c.action);
@@ -383,7 +374,7 @@ class Run {
   bool assert_trap(const WastCommand& c) {
     const char* name = c.kind == WastCommandKind::AssertTrap ? "assert_trap" : "assert_exhaustion";
     if (c.has_module) return assert_instantiate_fails(c);
-    if (targets_component(c.action)) return instantiate_component(c);
+    if (targets_component(c.action)) return apply(components_.assert_trap(c));
     if (has_v128(c.action.args)) return false;
     auto o = perform(c.action);
     std::string what = std::string(name) + " " + action_text(c.action);
@@ -417,13 +408,7 @@ class Run {
     bool link = c.kind == WastCommandKind::AssertUnlinkable;
     const char* name = link ? "assert_unlinkable" : (c.kind == WastCommandKind::AssertTrap ? "assert_trap" : "assert_uninstantiable");
     std::string what = std::string(name) + " (expected \"" + c.message + "\")";
-    if (c.module.component) {
-      // It must load; whether it links or traps is the component runtime's.
-      auto loaded = load_component(c.module);
-      if (loaded.phase != Phase::Ok)
-        return fail(what + ": component failed in " + phase_name(loaded.phase) + ": " + loaded.error), true;
-      return instantiate_component(c);
-    }
+    if (c.module.component) return apply(components_.assert_instantiate_fails(c, link));
     auto loaded = load(c.module);
     if (!loaded.module) {
       if (is_unsupported(loaded.error)) return false;
@@ -449,7 +434,7 @@ class Run {
   Instance* current_ = nullptr;
   bool current_is_component_ = false;      // the last instance was a component's
   std::set<std::string> component_ids_;    // "$id"s of component instances
-  std::set<std::string> definitions_;      // "$id"s of component definitions
+  ComponentScript components_;
   uint32_t line_ = 0;
 };
 
