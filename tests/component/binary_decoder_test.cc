@@ -188,7 +188,9 @@ TEST(ComponentDecoder, CanonOptionRepeatsAreKeptForTheValidator) {
   auto r = decode_component(component({section(8, {0x01, 0x01, 0x00, 0x00, 0x02, 0x00, 0x01})}));
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->canons[0].opts.duplicates.size(), 1u);
-  EXPECT_EQ(r->canons[0].opts.duplicates[0], "string-encoding");
+  // utf8 then utf16: the first encoding stays, the conflicting one is named.
+  EXPECT_EQ(r->canons[0].opts.duplicates[0], "utf16");
+  EXPECT_EQ(r->canons[0].opts.encoding, StringEncoding::Utf8);
 }
 
 TEST(ComponentDecoder, ViewsIntoALentBuffer) {

@@ -85,10 +85,13 @@ CanonOpts read_opts(Reader& r) {
       slot = r.u32();
     };
     switch (b) {
-      case 0x00: case 0x01: case 0x02:
-        if (o.encoding) o.duplicates.push_back("string-encoding");
-        o.encoding = static_cast<StringEncoding>(b);
+      case 0x00: case 0x01: case 0x02: {
+        // A second encoding conflicts with the first, which stays.
+        static const char* const kNames[] = {"utf8", "utf16", "latin1-utf16"};
+        if (o.encoding) o.duplicates.push_back(kNames[b]);
+        else o.encoding = static_cast<StringEncoding>(b);
         break;
+      }
       case 0x03: set(o.memory, "memory"); break;
       case 0x04: set(o.realloc, "realloc"); break;
       case 0x05: set(o.post_return, "post-return"); break;

@@ -1,26 +1,243 @@
-// Type matching for instantiation arguments and ascribed export types:
-// value types structurally (resources by identity, after substitution),
-// instances and components by their exports (and imports, contravariantly).
+// Type matching for instantiation arguments, ascribed export types and
+// component subtyping (wasmparser's SubtypeCx, whose messages the tests
+// expect): value and function types must be equal (resources by id),
+// instances may export more than expected, components are matched by
+// opening their imports and exports with resource substitution.
+#include <cctype>
+
 #include "component/binary/scope.h"
 
 namespace whirl::component::binary {
 namespace {
 
-const ResourceType* subst_of(const std::shared_ptr<const ResourceType>& r, const Subst& s) {
-  auto it = s.find(r.get());
-  return it == s.end() ? r.get() : it->second.get();
-}
+class Subtype {
+ public:
+  Subtype(Context& cx, size_t offset) : cx_(cx), off_(offset) {}
 
-bool same_opt(const ValTypePtr& a, const ValTypePtr& b, const Subst& s) {
-  if (!a || !b) return !a && !b;
-  return same_valtype(*a, *b, s);
-}
+  void entity(const EntityType& a, const EntityType& b) {
+    if (a.kind != b.kind) fail(std::string("expected ") + desc(b) + ", found " + desc(a));
+    switch (a.kind) {
+      case ExternType::Kind::CoreModule: module(*a.module, *b.module); break;
+      case ExternType::Kind::Func: func(*a.func, *b.func); break;
+      case ExternType::Kind::Value: val(*a.value, *b.value); break;
+      case ExternType::Kind::Type: any(a.type, b.type); break;
+      case ExternType::Kind::Component: component(*a.component, *b.component); break;
+      case ExternType::Kind::Instance: instance(*a.instance, *b.instance); break;
+    }
+  }
 
-bool same_func(const FuncType& a, const FuncType& b, const Subst& s) {
-  if (a.async != b.async || a.params.size() != b.params.size()) return false;
-  for (size_t i = 0; i < a.params.size(); ++i)
-    if (a.params[i].label != b.params[i].label || !same_valtype(*a.params[i].type, *b.params[i].type, s)) return false;
-  return same_opt(a.result, b.result, s);
+  void any(const TypeEntry& a, const TypeEntry& b) {
+    if (a.kind != b.kind) {
+      static const char* const kFound[] = {"defined type", "func type", "component type", "instance type", "resource"};
+      fail(std::string("expected ") + desc(b) + ", found " + kFound[static_cast<int>(a.kind)]);
+    }
+    switch (a.kind) {
+      case TypeDef::Kind::Resource:
+        if (a.resource->id != b.resource->id) fail("resource types are not the same");
+        break;
+      case TypeDef::Kind::Val: defined(*a.val, *b.val); break;
+      case TypeDef::Kind::Func: func(*a.func, *b.func); break;
+      case TypeDef::Kind::Instance: instance(*a.instance, *b.instance); break;
+      case TypeDef::Kind::Component: component(*a.component, *b.component); break;
+    }
+  }
+
+  void func(const FuncType& a, const FuncType& b) {
+    if (&a == &b) return;
+    if (a.async != b.async)
+      fail(std::string("expected ") + (a.async ? "async" : "sync") + " function, found " + (b.async ? "async" : "sync") +
+           " function");
+    if (a.params.size() != b.params.size())
+      fail("expected " + std::to_string(b.params.size()) + " parameters, found " + std::to_string(a.params.size()));
+    for (size_t i = 0; i < a.params.size(); ++i) {
+      const std::string& an = a.params[i].label;
+      if (!same_label(an, b.params[i].label)) fail("expected parameter named `" + b.params[i].label + "`, found `" + an + "`");
+      with_context([&] { return "type mismatch in function parameter `" + an + "`"; },
+                   [&] { val(*a.params[i].type, *b.params[i].type); });
+    }
+    if (a.result && b.result)
+      with_context([] { return "type mismatch with result type"; }, [&] { val(*a.result, *b.result); });
+    else if (a.result) fail("expected a result, found none");
+    else if (b.result) fail("expected no result, found one");
+  }
+
+  void instance(const InstanceTypeInfo& a, const InstanceTypeInfo& b) {
+    if (&a == &b) return;
+    std::vector<std::pair<const NamedEntity*, const EntityType*>> pairs;
+    for (const auto& e : b.exports) {
+      const EntityType* found = a.find_export(e.name);
+      if (!found) fail("missing expected export `" + e.name + "`");
+      pairs.push_back({&e, found});
+    }
+    for (const auto& [expected, actual] : pairs)
+      with_context([&] { return "type mismatch in instance export `" + expected->name + "`"; },
+                   [&] { entity(*actual, expected->type); });
+  }
+
+  void component(const ComponentTypeInfo& a, const ComponentTypeInfo& b) {
+    if (&a == &b) return;
+    // b's imports given to a: a's imported resources become b's; a's
+    // exports (so substituted) must then satisfy b's exports.
+    Remapping imports = open_instance_type(cx_, b.imports, resources_of(a), true, off_);
+    NamedList<NamedEntity> a_exports;
+    for (const auto& e : a.exports) {
+      NamedEntity n = e;
+      remap(cx_, n.type, imports);
+      a_exports.push_back(std::move(n));
+    }
+    open_instance_type(cx_, a_exports, resources_of(b), false, off_);
+  }
+
+  void module(const CoreModuleType& a, const CoreModuleType& b) {
+    if (&a == &b) return;
+    for (const auto& ai : a.imports) {
+      const CoreImportType* found = nullptr;
+      for (const auto& bi : b.imports)
+        if (bi.module == ai.module && bi.name == ai.name) found = &bi;
+      if (!found) fail("missing expected import `" + ai.module + "::" + ai.name + "`");
+      with_context([&] { return "type mismatch in import `" + ai.module + "::" + ai.name + "`"; },
+                   [&] { check_core_extern(found->type, ai.type, off_); });
+    }
+    for (const auto& be : b.exports) {
+      const CoreExtern* found = a.find_export(be.name);
+      if (!found) fail("missing expected export `" + be.name + "`");
+      with_context([&] { return "type mismatch in export `" + be.name + "`"; },
+                   [&] { check_core_extern(*found, be.type, off_); });
+    }
+  }
+
+  // A value type where inline primitives and defined types differ only in
+  // the wording of mismatches.
+  void val(const ValType& a, const ValType& b) {
+    if (&a == &b) return;
+    if (a.is_primitive() && b.is_primitive()) return primitive(a, b);
+    if (a.is_primitive()) fail(std::string("expected ") + desc(b) + ", found " + to_string(a));
+    if (b.is_primitive()) fail("expected " + to_string(b) + ", found " + desc(a));
+    defined(a, b);
+  }
+
+  void defined(const ValType& a, const ValType& b) {
+    if (&a == &b) return;
+    if (a.is_primitive()) {
+      if (b.is_primitive()) return primitive(a, b);
+      fail(std::string("expected ") + desc(b) + ", found " + to_string(a));
+    }
+    bool a_fixed = a.kind == TypeKind::List && a.fixed_length, b_fixed = b.kind == TypeKind::List && b.fixed_length;
+    if (a.kind != b.kind || a_fixed != b_fixed)
+      fail(std::string("expected ") + (b.is_primitive() ? "primitive" : desc(b)) + ", found " +
+           (a_fixed ? "list" : desc(a)));
+    auto optional = [&](const ValTypePtr& x, const ValTypePtr& y, const char* what, const char* context) {
+      if (x && y) return with_context([&] { return std::string(context); }, [&] { val(*x, *y); });
+      std::string w = what;
+      if (y) fail("expected " + w + " type, but found none");
+      if (x) fail("expected " + w + " type to not be present");
+    };
+    switch (a.kind) {
+      case TypeKind::Record:
+        if (a.fields.size() != b.fields.size())
+          fail("expected " + std::to_string(b.fields.size()) + " fields, found " + std::to_string(a.fields.size()));
+        for (size_t i = 0; i < a.fields.size(); ++i) {
+          const std::string& an = a.fields[i].label;
+          if (!same_label(an, b.fields[i].label))
+            fail("expected field name `" + b.fields[i].label + "`, found `" + an + "`");
+          with_context([&] { return "type mismatch in record field `" + an + "`"; },
+                       [&] { val(*a.fields[i].type, *b.fields[i].type); });
+        }
+        break;
+      case TypeKind::Variant:
+        if (a.cases.size() != b.cases.size())
+          fail("expected " + std::to_string(b.cases.size()) + " cases, found " + std::to_string(a.cases.size()));
+        for (size_t i = 0; i < a.cases.size(); ++i) {
+          const std::string& an = a.cases[i].label;
+          if (!same_label(an, b.cases[i].label))
+            fail("expected case named `" + b.cases[i].label + "`, found `" + an + "`");
+          const ValTypePtr &x = a.cases[i].type, &y = b.cases[i].type;
+          if (x && y)
+            with_context([&] { return "type mismatch in variant case `" + an + "`"; }, [&] { val(*x, *y); });
+          else if (y) fail("expected case `" + an + "` to have a type, found none");
+          else if (x) fail("expected case `" + an + "` to have no type");
+        }
+        break;
+      case TypeKind::List:
+        if (a_fixed && *a.fixed_length != *b.fixed_length)
+          fail("expected fixed-length " + std::to_string(*b.fixed_length) + ", found size " +
+               std::to_string(*a.fixed_length));
+        val(*a.elem, *b.elem);
+        break;
+      case TypeKind::Option: val(*a.elem, *b.elem); break;
+      case TypeKind::Map:
+        with_context([] { return "type mismatch in map key"; }, [&] { val(*a.key, *b.key); });
+        with_context([] { return "type mismatch in map value"; }, [&] { val(*a.elem, *b.elem); });
+        break;
+      case TypeKind::Tuple:
+        if (a.elems.size() != b.elems.size())
+          fail("expected " + std::to_string(b.elems.size()) + " types, found " + std::to_string(a.elems.size()));
+        for (size_t i = 0; i < a.elems.size(); ++i)
+          with_context([&] { return "type mismatch in tuple field " + std::to_string(i); },
+                       [&] { val(*a.elems[i], *b.elems[i]); });
+        break;
+      case TypeKind::Flags:
+      case TypeKind::Enum: {
+        bool same = a.labels.size() == b.labels.size();
+        for (size_t i = 0; same && i < a.labels.size(); ++i) same = same_label(a.labels[i], b.labels[i]);
+        if (!same) fail(std::string("mismatch in ") + (a.kind == TypeKind::Flags ? "flags" : "enum") + " elements");
+        break;
+      }
+      case TypeKind::Result:
+        optional(a.ok, b.ok, "ok", "type mismatch in ok variant");
+        optional(a.err, b.err, "err", "type mismatch in err variant");
+        break;
+      case TypeKind::Own:
+      case TypeKind::Borrow:
+        if (a.resource->id != b.resource->id) fail("resource types are not the same");
+        break;
+      case TypeKind::Future: optional(a.elem, b.elem, "future", "type mismatch in future"); break;
+      case TypeKind::Stream: optional(a.elem, b.elem, "stream", "type mismatch in stream"); break;
+      default: break;
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(std::string message) { invalid(off_, std::move(message)); }
+
+  void primitive(const ValType& a, const ValType& b) {
+    if (a.kind != b.kind) fail("expected primitive `" + to_string(b) + "` found primitive `" + to_string(a) + "`");
+  }
+
+  // Kebab names compare ASCII-case-insensitively.
+  static bool same_label(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+        return false;
+    return true;
+  }
+
+  Context& cx_;
+  size_t off_;
+};
+
+// After a successful match, the types `expected` declares stand for the
+// argument's (wasmparser's register_type_renamings).
+void register_renamings(const EntityType& actual, const EntityType& expected, Remapping& map) {
+  if (expected.kind == ExternType::Kind::Type && actual.kind == ExternType::Kind::Type) {
+    const TypeEntry &e = expected.type, &a = actual.type;
+    auto key = [](const TypeEntry& t) -> std::shared_ptr<const void> {
+      switch (t.kind) {
+        case TypeDef::Kind::Val: return t.val->is_primitive() ? nullptr : t.val;
+        case TypeDef::Kind::Func: return t.func;
+        case TypeDef::Kind::Component: return t.component;
+        case TypeDef::Kind::Instance: return t.instance;
+        case TypeDef::Kind::Resource: return t.resource;
+      }
+      return nullptr;
+    };
+    auto ek = key(e), ak = key(a);
+    if (ek && ak && e.kind == a.kind) map.types[ek.get()] = ak;
+  } else if (expected.kind == ExternType::Kind::Instance && actual.kind == ExternType::Kind::Instance) {
+    for (const auto& x : expected.instance->exports)
+      if (const EntityType* found = actual.instance->find_export(x.name)) register_renamings(*found, x.type, map);
+  }
 }
 
 bool limits_match(const wasm::Limits& a, const wasm::Limits& b) {
@@ -29,132 +246,84 @@ bool limits_match(const wasm::Limits& a, const wasm::Limits& b) {
   return a.max && *a.max <= *b.max;
 }
 
-}  // namespace
-
-bool same_valtype(const ValType& a, const ValType& b, const Subst& s) {
-  if (a.kind != b.kind) return false;
-  if (a.is_primitive()) return true;
-  if (a.kind == TypeKind::Own || a.kind == TypeKind::Borrow) return subst_of(a.resource, s) == subst_of(b.resource, s);
-  if (a.fixed_length != b.fixed_length || a.labels != b.labels) return false;
-  if (!same_opt(a.elem, b.elem, s) || !same_opt(a.key, b.key, s) || !same_opt(a.ok, b.ok, s) || !same_opt(a.err, b.err, s))
-    return false;
-  if (a.fields.size() != b.fields.size() || a.cases.size() != b.cases.size() || a.elems.size() != b.elems.size())
-    return false;
-  for (size_t i = 0; i < a.fields.size(); ++i)
-    if (a.fields[i].label != b.fields[i].label || !same_valtype(*a.fields[i].type, *b.fields[i].type, s)) return false;
-  for (size_t i = 0; i < a.cases.size(); ++i)
-    if (a.cases[i].label != b.cases[i].label || !same_opt(a.cases[i].type, b.cases[i].type, s)) return false;
-  for (size_t i = 0; i < a.elems.size(); ++i)
-    if (!same_valtype(*a.elems[i], *b.elems[i], s)) return false;
-  return true;
+const char* core_desc(CoreExternType::Kind k) {
+  static const char* const kNames[] = {"func", "table", "memory", "global", "tag"};
+  return kNames[static_cast<int>(k)];
 }
 
-bool core_extern_matches(const CoreExtern& a, const CoreExtern& b, std::string& why) {
-  if (a.kind != b.kind) return why = "expected a different kind of core item", false;
+}  // namespace
+
+void check_subtype(Context& cx, const EntityType& a, const EntityType& b, size_t offset) {
+  Subtype(cx, offset).entity(a, b);
+}
+
+void check_core_extern(const CoreExtern& a, const CoreExtern& b, size_t offset) {
+  if (a.kind != b.kind)
+    invalid(offset, std::string("expected ") + core_desc(b.kind) + ", found " + core_desc(a.kind));
   switch (a.kind) {
     case CoreExternType::Kind::Func:
     case CoreExternType::Kind::Tag:
-      // An uncomputed signature (a lowered function) is checked when it is computed.
+      // An uncomputed signature (of some async built-ins) matches any.
       if (a.func && b.func && *a.func != *b.func)
-        return why = "type mismatch: expected " + wasm::to_string(*b.func) + ", found " + wasm::to_string(*a.func), false;
-      return true;
+        invalid(offset, "expected: " + core_func_text(*b.func) + ", found: " + core_func_text(*a.func));
+      break;
     case CoreExternType::Kind::Table:
-      if (a.table.elem != b.table.elem || !limits_match(a.table.limits, b.table.limits))
-        return why = "table type mismatch", false;
-      return true;
+      if (a.table.elem != b.table.elem)
+        invalid(offset, std::string("expected table element type ") + wasm::to_string(b.table.elem) + ", found " +
+                            wasm::to_string(a.table.elem));
+      if (!limits_match(a.table.limits, b.table.limits)) invalid(offset, "mismatch in table limits");
+      break;
     case CoreExternType::Kind::Memory:
-      if (!limits_match(a.memory.limits, b.memory.limits)) return why = "memory type mismatch", false;
-      return true;
+      if (!limits_match(a.memory.limits, b.memory.limits)) invalid(offset, "mismatch in memory limits");
+      break;
     case CoreExternType::Kind::Global:
-      if (!(a.global == b.global)) return why = "global type mismatch", false;
-      return true;
+      if (a.global.mut != b.global.mut) invalid(offset, "global types differ in mutability");
+      if (a.global.type != b.global.type)
+        invalid(offset, std::string("expected global type ") + wasm::to_string(b.global.type) + ", found " +
+                            wasm::to_string(a.global.type));
+      break;
   }
-  return false;
 }
 
-bool is_subtype(const EntityType& a, const EntityType& b, Subst& s, std::string& why) {
-  if (a.kind != b.kind) {
-    why = std::string("expected a ") + kind_name(b.kind) + ", found a " + kind_name(a.kind);
-    return false;
+Remapping open_instance_type(Context& cx, const NamedList<NamedEntity>& args, const ComponentTypeV& b, bool is_import,
+                             size_t offset) {
+  const NamedList<NamedEntity>& entities = is_import ? b.imports : b.exports;
+  const ResourceMap<Path>& resources = is_import ? b.imported_resources : b.defined_resources;
+  const char* kind = is_import ? "import" : "export";
+  // Which of the arguments' resources each of b's resources stands for,
+  // found by following its path; ill-typed arguments are left to the
+  // checks below.
+  Remapping mapping;
+  for (const auto& [resource, path] : resources) {
+    const NamedEntity* e = entities.find(path[0]);
+    const NamedEntity* a = args.find(path[0]);
+    if (!e || !a) continue;
+    const EntityType* ty = &e->type;
+    const EntityType* arg = &a->type;
+    for (size_t i = 1; arg && ty && i < path.size(); ++i) {
+      ty = ty->kind == ExternType::Kind::Instance ? ty->instance->find_export(path[i]) : nullptr;
+      arg = arg->kind == ExternType::Kind::Instance ? arg->instance->find_export(path[i]) : nullptr;
+    }
+    if (arg && arg->kind == ExternType::Kind::Type && arg->type.kind == TypeDef::Kind::Resource)
+      mapping.resources[resource] = arg->type.resource->id;
   }
-  switch (a.kind) {
-    case ExternType::Kind::CoreModule: {
-      // Every import `a` needs, `b` promises to satisfy; every export `b` promises, `a` has.
-      std::map<std::pair<std::string, std::string>, const CoreImportType*> b_imports;
-      for (const auto& bi : b.module->imports) b_imports.emplace(std::pair{bi.module, bi.name}, &bi);
-      for (const auto& imp : a.module->imports) {
-        auto it = b_imports.find({imp.module, imp.name});
-        const CoreImportType* found = it == b_imports.end() ? nullptr : it->second;
-        if (!found) return why = "module has an extra import `" + imp.module + "` `" + imp.name + "`", false;
-        if (!core_extern_matches(found->type, imp.type, why)) return false;
-      }
-      for (const auto& exp : b.module->exports) {
-        const CoreExtern* found = a.module->find_export(exp.name);
-        if (!found) return why = "module is missing export `" + exp.name + "`", false;
-        if (!core_extern_matches(*found, exp.type, why)) return false;
-      }
-      return true;
-    }
-    case ExternType::Kind::Func:
-      if (!same_func(*a.func, *b.func, s)) return why = "function type mismatch", false;
-      return true;
-    case ExternType::Kind::Value:
-      if (!same_valtype(*a.value, *b.value, s)) return why = "value type mismatch", false;
-      return true;
-    case ExternType::Kind::Type: {
-      const TypeEntry &x = a.type, &y = b.type;
-      if (y.kind == TypeDef::Kind::Resource) {
-        if (x.kind != TypeDef::Kind::Resource) return why = "expected a resource type", false;
-        // An abstract resource of `b` first met here stands for `x`'s resource.
-        if (!s.count(y.resource.get())) s[y.resource.get()] = x.resource;
-        if (subst_of(x.resource, s) != subst_of(y.resource, s)) return why = "resource types are not the same", false;
-        return true;
-      }
-      if (x.kind != y.kind) return why = "type definitions of different kinds", false;
-      EntityType ex, ey;
-      switch (x.kind) {
-        case TypeDef::Kind::Val:
-          if (!same_valtype(*x.val, *y.val, s)) return why = "value type mismatch", false;
-          return true;
-        case TypeDef::Kind::Func:
-          if (!same_func(*x.func, *y.func, s)) return why = "function type mismatch", false;
-          return true;
-        case TypeDef::Kind::Component:
-          ex.kind = ey.kind = ExternType::Kind::Component;
-          ex.component = x.component;
-          ey.component = y.component;
-          return is_subtype(ex, ey, s, why);
-        case TypeDef::Kind::Instance:
-          ex.kind = ey.kind = ExternType::Kind::Instance;
-          ex.instance = x.instance;
-          ey.instance = y.instance;
-          return is_subtype(ex, ey, s, why);
-        case TypeDef::Kind::Resource: return true;
-      }
-      return true;
-    }
-    case ExternType::Kind::Component: {
-      for (const auto& imp : a.component->imports) {
-        const NamedEntity* found = b.component->imports.find(imp.name);
-        if (!found) return why = "component has an extra import `" + imp.name + "`", false;
-        if (!is_subtype(found->type, imp.type, s, why)) return false;
-      }
-      for (const auto& exp : b.component->exports) {
-        const NamedEntity* found = a.component->exports.find(exp.name);
-        if (!found) return why = "component is missing export `" + exp.name + "`", false;
-        if (!is_subtype(found->type, exp.type, s, why)) return false;
-      }
-      return true;
-    }
-    case ExternType::Kind::Instance:
-      for (const auto& exp : b.instance->exports) {
-        const EntityType* found = a.instance->find_export(exp.name);
-        if (!found) return why = "instance is missing export `" + exp.name + "`", false;
-        if (!is_subtype(*found, exp.type, s, why)) return why = "export `" + exp.name + "`: " + why, false;
-      }
-      return true;
+  std::vector<std::pair<const NamedEntity*, const EntityType*>> checks;
+  for (const auto& e : entities) {
+    const NamedEntity* a = args.find(e.name);
+    if (!a) invalid(offset, std::string("missing ") + kind + " named `" + e.name + "`");
+    checks.push_back({&e, &a->type});
   }
-  return false;
+  Remapping renamings;
+  for (const auto& [expected, actual] : checks) {
+    EntityType want = expected->type;
+    remap(cx, want, mapping);
+    mapping.types.clear();
+    with_context([&] { return std::string("type mismatch for ") + kind + " `" + expected->name + "`"; },
+                 [&] { check_subtype(cx, *actual, want, offset); });
+    register_renamings(*actual, expected->type, renamings);
+  }
+  mapping.types = std::move(renamings.types);
+  return mapping;
 }
 
 }  // namespace whirl::component::binary
