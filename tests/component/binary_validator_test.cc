@@ -247,5 +247,15 @@ TEST(ComponentValidator, ResourceBuiltInsNeedLocalResources) {
   EXPECT_EQ(check(component({section(7, {0x01, 0x3f, 0x7f, 0x00}), section(8, {0x01, 0x02, 0x00})})), "");
 }
 
+TEST(ComponentValidator, ValueTypesStayBelowTheMaximumByteSize) {
+  // (list u8 2^28-1) is the largest; (list u8 2^28) and (list string 2^24)
+  // (16 bytes a string with 64-bit pointers) are too large.
+  EXPECT_EQ(check(component({section(7, {0x01, 0x67, 0x7d, 0xff, 0xff, 0xff, 0x7f})})), "");
+  for (Bytes t : {Bytes{0x01, 0x67, 0x7d, 0x80, 0x80, 0x80, 0x80, 0x01}, Bytes{0x01, 0x67, 0x73, 0x80, 0x80, 0x80, 0x08}}) {
+    std::string e = check(component({section(7, t)}));
+    EXPECT_NE(e.find("exceeds maximum byte size"), std::string::npos) << e;
+  }
+}
+
 }  // namespace
 }  // namespace whirl::component

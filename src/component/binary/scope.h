@@ -60,7 +60,14 @@ struct Measure {
   uint32_t depth = 1;
   bool borrow = false;  // contains a `borrow`
   bool memory = false;  // contains a string or list (lives in linear memory)
+  // A value type's Canonical ABI elem_size and alignment with 64-bit
+  // pointers (saturating: sizes only need comparing with the limit).
+  uint64_t bytes = 0;
+  uint32_t align = 1;
 };
+// CanonicalABI.md "Element Size": every value type's elem_size(t, i64) is
+// below 2^28.
+inline constexpr uint64_t kMaxValueBytes = uint64_t(1) << 28;
 inline constexpr uint64_t kMaxTypeSize = 1'000'000;
 inline constexpr uint32_t kMaxTypeDepth = 100;
 // By the measured object, which the entry keeps alive: no address of a

@@ -1,6 +1,7 @@
 // Validation of type definitions (value, function, component, instance,
 // resource and core types), extern types and aliases: Binary.md "Type
 // Definitions" and "Alias Definitions", with wasmparser's messages.
+#include <algorithm>
 #include <set>
 
 #include "component/binary/scope.h"
@@ -47,6 +48,59 @@ std::vector<std::string> labels_of(const std::vector<LabeledRef>& l) {
   std::vector<std::string> out;
   for (const auto& f : l) out.push_back(f.label);
   return out;
+}
+
+uint64_t align_up(uint64_t n, uint64_t a) { return (n + a - 1) / a * a; }
+
+// elem_size and alignment (CanonicalABI.md, with 64-bit pointers) of a
+// defined type from its children's, saturated above the limit.
+void abi_size(const Scope& s, const ValType& t, Measure& m) {
+  auto saturate = [](uint64_t n) { return std::min<uint64_t>(n, kMaxValueBytes); };
+  auto child = [&](const ValTypePtr& c) { return c ? measure(s, *c) : Measure{1, 1, false, false, 0, 1}; };
+  auto record = [&](auto&& each) {
+    uint64_t size = 0;
+    uint32_t align = 1;
+    each([&](const ValTypePtr& f) {
+      Measure c = child(f);
+      size = saturate(align_up(size, c.align) + c.bytes);
+      align = std::max(align, c.align);
+    });
+    m.bytes = saturate(align_up(size, align));
+    m.align = align;
+  };
+  auto variant = [&](size_t cases, auto&& each) {
+    uint32_t disc = cases <= 256 ? 1 : cases <= 65536 ? 2 : 4, align = 1;
+    uint64_t payload = 0;
+    each([&](const ValTypePtr& c) {
+      if (!c) return;
+      Measure x = child(c);
+      payload = std::max(payload, x.bytes);
+      align = std::max(align, x.align);
+    });
+    m.align = std::max(disc, align);
+    m.bytes = saturate(align_up(saturate(align_up(disc, align) + payload), m.align));
+  };
+  switch (t.kind) {
+    case TypeKind::List:
+      if (t.fixed_length) {
+        Measure e = child(t.elem);
+        m.bytes = saturate(e.bytes == 0 ? 0 : std::min<uint64_t>(*t.fixed_length, kMaxValueBytes) * e.bytes);
+        m.align = e.align;
+      } else {
+        m.bytes = 16;
+        m.align = 8;
+      }
+      break;
+    case TypeKind::Map: m.bytes = 16; m.align = 8; break;
+    case TypeKind::Record: record([&](auto f) { for (const auto& x : t.fields) f(x.type); }); break;
+    case TypeKind::Tuple: record([&](auto f) { for (const auto& x : t.elems) f(x); }); break;
+    case TypeKind::Variant: variant(t.cases.size(), [&](auto f) { for (const auto& c : t.cases) f(c.type); }); break;
+    case TypeKind::Enum: variant(t.labels.size(), [](auto) {}); break;
+    case TypeKind::Option: variant(2, [&](auto f) { f(t.elem); }); break;
+    case TypeKind::Result: variant(2, [&](auto f) { f(t.ok); f(t.err); }); break;
+    case TypeKind::Flags: m.bytes = m.align = t.labels.size() <= 8 ? 1 : t.labels.size() <= 16 ? 2 : 4; break;
+    default: m.bytes = m.align = 4; break;  // own, borrow, stream, future
+  }
 }
 
 ValTypePtr define_valtype(Scope& s, const DefValType& d, size_t off) {
@@ -116,6 +170,9 @@ ValTypePtr define_valtype(Scope& s, const DefValType& d, size_t off) {
   for (const auto& e : t->elems) m.add(e);
   m.self().borrow = m.self().borrow || t->kind == TypeKind::Borrow;
   m.self().memory = m.self().memory || (t->kind == TypeKind::List && !t->fixed_length) || t->kind == TypeKind::Map;
+  abi_size(s, *t, m.self());
+  if (m.self().bytes >= kMaxValueBytes)
+    invalid(off, "type exceeds maximum byte size: its elem_size with 64-bit pointers is at least 2^28");
   m.record(t);
   return t;
 }
@@ -229,7 +286,11 @@ std::shared_ptr<const CoreModuleType> module_type(const Scope& s, const CoreType
 }  // namespace
 
 Measure measure(const Scope& s, const ValType& t) {
-  if (t.is_primitive()) return {1, 1, false, t.kind == TypeKind::String};
+  if (t.is_primitive()) {
+    static const uint8_t kBytes[] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8, 4, 16, 4};
+    uint8_t b = kBytes[static_cast<int>(t.kind)];
+    return {1, 1, false, t.kind == TypeKind::String, b, t.kind == TypeKind::String ? 8u : b};
+  }
   auto it = s.cx->measures.find(&t);
   return it == s.cx->measures.end() ? Measure{} : it->second.first;
 }
