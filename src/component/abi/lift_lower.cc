@@ -256,6 +256,8 @@ Expected<Value, Trap> load_list_from_range(CallContext& cx, uint64_t ptr, uint64
   WHIRL_TRY(check_list_length(cx, length, esize));
   WHIRL_TRY(check_aligned(ptr, alignment(et, cx.ptr_type), "list"));
   WHIRL_TRY(check_range(cx, ptr, length * esize));
+  if (kind == TypeKind::List && et.kind == TypeKind::U8)
+    return Value::byte_list(std::string(reinterpret_cast<const char*>(cx.memory().data() + ptr), length));
   return load_list_from_valid_range(cx, ptr, length, et, kind);
 }
 
@@ -300,20 +302,20 @@ Expected<void, Trap> store_at(CallContext& cx, const Value& v, const ValType& t,
       ValTypePtr holder;
       const ValType& et = list_elem(t, holder);
       if (t.fixed_length) {
-        if (v.items.size() != *t.fixed_length) return mismatch(v, t);
+        if (v.list_size() != *t.fixed_length) return mismatch(v, t);
         return store_list_into_valid_range(cx, v, ptr, et);
       }
       // store_list_into_range
       uint64_t esize = elem_size(et, cx.ptr_type), ealign = alignment(et, cx.ptr_type);
-      WHIRL_TRY(check_list_length(cx, v.items.size(), esize));
-      uint64_t byte_length = v.items.size() * esize;
+      WHIRL_TRY(check_list_length(cx, v.list_size(), esize));
+      uint64_t byte_length = v.list_size() * esize;
       auto begin = cx.realloc(0, 0, ealign, byte_length);
       if (!begin) return unexpected(begin.error());
       WHIRL_TRY(check_aligned(*begin, ealign, "list"));
       WHIRL_TRY(check_range(cx, *begin, byte_length));
       WHIRL_TRY(store_list_into_valid_range(cx, v, *begin, et));
       WHIRL_TRY(write_uint(cx, ptr, psize, *begin));
-      return write_uint(cx, ptr + psize, psize, v.items.size());
+      return write_uint(cx, ptr + psize, psize, v.list_size());
     }
     case TypeKind::Record: case TypeKind::Tuple: {
       size_t n = field_count(t);
@@ -351,6 +353,10 @@ Expected<void, Trap> store_at(CallContext& cx, const Value& v, const ValType& t,
 }
 
 Expected<void, Trap> store_list_into_valid_range(CallContext& cx, const Value& v, uint64_t ptr, const ValType& et) {
+  if (v.bytes_form) {
+    if (et.kind != TypeKind::U8) return trap("a list of bytes given for a list of another element type");
+    return detail::write_bytes(cx, ptr, v.str.data(), v.str.size());
+  }
   uint64_t esize = elem_size(et, cx.ptr_type);
   for (size_t i = 0; i < v.items.size(); ++i) WHIRL_TRY(store_at(cx, v.items[i], et, ptr + i * esize));
   return {};
@@ -567,20 +573,24 @@ Expected<void, Trap> lower_flat(CallContext& cx, const Value& v, const ValType& 
       ValTypePtr holder;
       const ValType& et = list_elem(t, holder);
       if (t.fixed_length) {
-        if (v.items.size() != *t.fixed_length) return mismatch(v, t);
+        if (v.list_size() != *t.fixed_length) return mismatch(v, t);
+        if (v.bytes_form) {
+          for (char c : v.str) WHIRL_TRY(lower_flat(cx, Value::uint(TypeKind::U8, uint8_t(c)), et, out));
+          return {};
+        }
         for (const Value& e : v.items) WHIRL_TRY(lower_flat(cx, e, et, out));
         return {};
       }
       uint64_t esize = elem_size(et, cx.ptr_type), ealign = alignment(et, cx.ptr_type);
-      WHIRL_TRY(check_list_length(cx, v.items.size(), esize));
-      uint64_t byte_length = v.items.size() * esize;
+      WHIRL_TRY(check_list_length(cx, v.list_size(), esize));
+      uint64_t byte_length = v.list_size() * esize;
       auto begin = cx.realloc(0, 0, ealign, byte_length);
       if (!begin) return unexpected(begin.error());
       WHIRL_TRY(check_aligned(*begin, ealign, "list"));
       WHIRL_TRY(check_range(cx, *begin, byte_length));
       WHIRL_TRY(store_list_into_valid_range(cx, v, *begin, et));
       out.push_back({pt, *begin});
-      out.push_back({pt, v.items.size()});
+      out.push_back({pt, v.list_size()});
       return {};
     }
     case TypeKind::Record: case TypeKind::Tuple: {

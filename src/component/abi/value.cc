@@ -24,6 +24,21 @@ Value Value::string(std::string utf8, StringSource source) {
 }
 
 Value Value::list(std::vector<Value> items) { Value x; x.kind = TypeKind::List; x.items = std::move(items); return x; }
+Value Value::byte_list(std::string bytes) {
+  Value x;
+  x.kind = TypeKind::List;
+  x.bytes_form = true;
+  x.str = std::move(bytes);
+  return x;
+}
+
+std::string Value::list_bytes() const {
+  if (bytes_form) return str;
+  std::string out;
+  out.reserve(items.size());
+  for (const auto& v : items) out.push_back(char(v.kind == TypeKind::S8 ? uint8_t(v.s) : uint8_t(v.u)));
+  return out;
+}
 Value Value::tuple(std::vector<Value> items) { Value x; x.kind = TypeKind::Tuple; x.items = std::move(items); return x; }
 
 Value Value::record(std::vector<std::pair<std::string, Value>> fields) {
@@ -55,6 +70,8 @@ Value Value::borrow(uint32_t h) { Value x; x.kind = TypeKind::Borrow; x.u = h; r
 
 bool operator==(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
+  if (a.kind == TypeKind::List && (a.bytes_form || b.bytes_form))
+    return a.list_size() == b.list_size() && a.list_bytes() == b.list_bytes();
   switch (a.kind) {
     case TypeKind::Bool: return a.b == b.b;
     case TypeKind::S8: case TypeKind::S16: case TypeKind::S32: case TypeKind::S64: return a.s == b.s;
@@ -165,7 +182,15 @@ void print(std::string& out, const Value& v) {
       out += '"';
       return;
     }
-    case TypeKind::List: case TypeKind::Map: print_items(out, v.items, "[", "]"); return;
+    case TypeKind::List: case TypeKind::Map:
+      if (v.bytes_form) {
+        out += '[';
+        for (size_t i = 0; i < v.str.size(); ++i) out += (i ? ", " : "") + std::to_string(uint8_t(v.str[i]));
+        out += ']';
+        return;
+      }
+      print_items(out, v.items, "[", "]");
+      return;
     case TypeKind::Tuple: print_items(out, v.items, "(", ")"); return;
     case TypeKind::Record:
       out += '{';

@@ -27,7 +27,7 @@ enum class StringSource : uint8_t { Utf8, Utf16, CompactLatin1, CompactUtf16 };
 // | F32 / F64                | f32 / f64                                                 |
 // | Char                     | u (the code point)                                        |
 // | String                   | str (UTF-8), source                                       |
-// | List, Tuple              | items                                                     |
+// | List, Tuple              | items; a list<u8> may be in bytes form instead (below)    |
 // | Map                      | items, each a Tuple (key, value)                          |
 // | Record                   | items (field values in type order), labels (field names) |
 // | Variant, Enum            | label (the case), items (payload: 0 or 1 values)          |
@@ -48,6 +48,10 @@ struct Value {
   std::string label;
   std::vector<std::string> labels;
   std::vector<Value> items;
+  // A list<u8> whose elements are the bytes of `str` rather than `items`:
+  // what lifting makes of a list<u8> (file contents, HTTP bodies), one
+  // copy instead of a Value per byte. Lowering takes either form.
+  bool bytes_form = false;
 
   static Value boolean(bool v);
   static Value sint(TypeKind k, int64_t v);   // S8..S64
@@ -57,6 +61,7 @@ struct Value {
   static Value character(uint32_t code_point);
   static Value string(std::string utf8, StringSource source = StringSource::Utf8);
   static Value list(std::vector<Value> items);
+  static Value byte_list(std::string bytes);  // a list<u8> in bytes form
   static Value tuple(std::vector<Value> items);
   static Value record(std::vector<std::pair<std::string, Value>> fields);
   static Value variant(std::string label);
@@ -73,6 +78,9 @@ struct Value {
   static Value borrow(uint32_t h);
 
   const Value* payload() const { return items.empty() ? nullptr : &items[0]; }
+  size_t list_size() const { return bytes_form ? str.size() : items.size(); }
+  // The elements of a list<u8>, in either form, as bytes.
+  std::string list_bytes() const;
 };
 
 // Structural equality; floats compare by value, all NaNs equal; flags as

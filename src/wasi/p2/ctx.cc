@@ -35,20 +35,9 @@ void add_to_linker(Linker& l) {
   add_sockets(l);
 }
 
-Value bytes(const void* data, size_t n) {
-  std::vector<Value> items;
-  items.reserve(n);
-  auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) items.push_back(u8(p[i]));
-  return Value::list(std::move(items));
-}
+Value bytes(const void* data, size_t n) { return Value::byte_list(std::string(static_cast<const char*>(data), n)); }
 
-std::string bytes_of(const Value& list) {
-  std::string out;
-  out.reserve(list.items.size());
-  for (const auto& v : list.items) out.push_back(char(v.u));
-  return out;
-}
+std::string bytes_of(const Value& list) { return list.list_bytes(); }
 
 bool has_flag(const Value& flags, std::string_view label) {
   return std::find(flags.labels.begin(), flags.labels.end(), label) != flags.labels.end();

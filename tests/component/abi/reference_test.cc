@@ -390,7 +390,10 @@ std::string neutral(const ValType& t, const Value& v) {
     case TypeKind::List: case TypeKind::Map: {
       ValTypePtr entry = t.kind == TypeKind::Map ? map_entry_type(t) : t.elem;
       std::string s = "[";
-      for (size_t i = 0; i < v.items.size(); ++i) s += (i ? "," : "") + neutral(*entry, v.items[i]);
+      if (v.bytes_form)  // list<u8>: the bytes themselves
+        for (size_t i = 0; i < v.str.size(); ++i) s += (i ? "," : "") + std::to_string(uint8_t(v.str[i]));
+      else
+        for (size_t i = 0; i < v.items.size(); ++i) s += (i ? "," : "") + neutral(*entry, v.items[i]);
       return s + "]";
     }
     case TypeKind::Record: case TypeKind::Tuple: {
