@@ -316,7 +316,14 @@ class Instantiator {
         item.func = &rf;
       } else if (e.type.kind == ExternType::Kind::Type) {
         item.sort = Sort::Type;
-        if (e.type.type.kind == TypeDef::Kind::Resource) item.resource = &host_resource(found, d.name.name, e.name);
+        if (e.type.type.kind == TypeDef::Kind::Resource) {
+          // A resource the interface `use`s from another one (wasi:io/streams'
+          // `error`) is already mapped through that import.
+          if (const auto* known = f.resources.find(e.type.type.resource->id))
+            item.resource = known;
+          else
+            item.resource = &host_resource(found, d.name.name, e.name);
+        }
       } else {
         throw Fail{"component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +
                        d.name.name + "`; host interfaces hold functions and types only",
