@@ -1,5 +1,6 @@
 // A module file as `whirl run` and `whirl inspect` take it: binary (.wasm,
-// core module or component) as it is, anything else compiled as .wat text.
+// core module or component) as it is, anything else compiled as text — a
+// component's text format when it starts with `(component`, else .wat.
 #pragma once
 
 #include <string>

@@ -109,7 +109,7 @@ TEST(Inspect, BrokenFilesAreOneErrorLine) {
   auto unknown = write_file("unknown-func.component.wasm", bad_export);
   out = inspect(unknown);
   EXPECT_EQ(out.exit_code, 1) << out.text;
-  EXPECT_EQ(out.text, "whirl inspect: " + unknown + ": at offset 0x73: unknown func 5: func index out of bounds\n");
+  EXPECT_EQ(out.text, "whirl inspect: " + unknown + ": at offset 0x73: unknown function 5: function index out of bounds\n");
 
   auto invalid = write_file("invalid.wat", "(module (func (result i32)))");
   out = inspect(invalid);

@@ -126,9 +126,11 @@ TEST(RunLimits, TimeoutEndsABlockedRead) {
 // the decoder's message, a valid one a plain "cannot run components yet".
 TEST(RunLimits, ComponentsAreRecognised) {
   auto empty = write_file("empty.component.wasm", std::string("\0asm\x0d\0\1\0", 8));
+  // Valid, but it exports nothing to run: the message says so and names the exports.
   auto out = run("run " + empty);
   EXPECT_EQ(out.exit_code, 1) << out.text;
-  EXPECT_EQ(out.text, "whirl run: " + empty + ": this is a WebAssembly component; whirl cannot run components yet (only core modules)\n");
+  EXPECT_EQ(out.text, "whirl run: " + empty +
+                          ": the component exports no `wasi:cli/run` (exports: none); use --invoke to call one of them\n");
   // A type section that claims 3 bytes and has 2.
   auto cut = write_file("cut.component.wasm", std::string("\0asm\x0d\0\1\0\x07\x03\x01\x00", 12));
   out = run("run " + cut);
