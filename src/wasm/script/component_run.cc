@@ -93,12 +93,17 @@ ComponentOutcome ComponentScript::use(Instantiated i, const std::optional<std::s
     return ComponentOutcome::skip(unsupported_);
   }
   unsupported_.clear();
+  if (i.error->message.starts_with("component failed in ")) return ComponentOutcome::failure(i.error->message);
   return ComponentOutcome::failure("component instantiation failed: " + i.error->message);
 }
 
 ComponentOutcome ComponentScript::component(const WastCommand& c) {
   Loaded l = load(c.module);
-  if (!l.component) return ComponentOutcome::failure(l.error);
+  if (!l.component) {
+    // Later actions must not reach the instance before this one.
+    if (!c.module.definition) return use({nullptr, rt::InstantiateError{l.error}}, c.module.id);
+    return ComponentOutcome::failure(l.error);
+  }
   if (c.module.definition) {
     // Loaded (compiled) once here; each (component instance ...) reuses it.
     if (c.module.id) definitions_[*c.module.id] = l.component;

@@ -45,11 +45,12 @@ constexpr std::string_view kResources = R"((component
       (export "new" (func (param "rep" u32) (result (own $res))))
       (export "rep" (func (param "r" (borrow $res)) (result u32)))
       (export "consume" (func (param "r" (own $res))))))
-    (alias export $r "res" (type $res))
+    (alias export $r "res" (type $res'))
+    (export $res "res" (type $res'))
     (core func $new (canon lower (func $r "new")))
     (core func $rep (canon lower (func $r "rep")))
     (core func $consume (canon lower (func $r "consume")))
-    (core func $drop (canon resource.drop $res))
+    (core func $drop (canon resource.drop $res'))
     (core module $M
       (import "" "new" (func $new (param i32) (result i32)))
       (import "" "rep" (func $rep (param i32) (result i32)))
@@ -85,16 +86,8 @@ constexpr std::string_view kResources = R"((component
     (func (export "drop-borrow") (param "r" (borrow $res)) (canon lift (core func $m "drop-borrow"))))
   (instance $r (instantiate $R))
   (instance $u (instantiate $U (with "r" (instance $r))))
-  (export "res" (type $r "res"))
-  (export "new" (func $r "new"))
-  (export "rep" (func $r "rep"))
-  (export "dtor-sum" (func $r "dtor-sum"))
-  (export "dtor-count" (func $r "dtor-count"))
-  (export "make-and-drop" (func $u "make-and-drop"))
-  (export "make-and-give" (func $u "make-and-give"))
-  (export "lend-then-drop" (func $u "lend-then-drop"))
-  (export "drop-twice" (func $u "drop-twice"))
-  (export "lend-dropped" (func $u "lend-dropped"))
+  (export "r" (instance $r))
+  (export "u" (instance $u))
 ))";
 
 class ResourcesTest : public ::testing::Test {
@@ -112,56 +105,52 @@ class ResourcesTest : public ::testing::Test {
 };
 
 TEST_F(ResourcesTest, DestructorRunsWhenTheOwnerDrops) {
-  call(*inst, "make-and-drop", {u32(7)});
-  EXPECT_EQ(get("dtor-count"), 1u);
-  EXPECT_EQ(get("dtor-sum"), 7u);
+  call(*inst, "u#make-and-drop", {u32(7)});
+  EXPECT_EQ(get("r#dtor-count"), 1u);
+  EXPECT_EQ(get("r#dtor-sum"), 7u);
   // Moved to the implementation, which drops it there.
-  call(*inst, "make-and-give", {u32(30)});
-  EXPECT_EQ(get("dtor-count"), 2u);
-  EXPECT_EQ(get("dtor-sum"), 37u);
+  call(*inst, "u#make-and-give", {u32(30)});
+  EXPECT_EQ(get("r#dtor-count"), 2u);
+  EXPECT_EQ(get("r#dtor-sum"), 37u);
 }
 
 TEST_F(ResourcesTest, LendingKeepsTheHandle) {
-  EXPECT_EQ(call(*inst, "lend-then-drop", {u32(12)}), std::vector<Value>{u32(12)});
-  EXPECT_EQ(get("dtor-count"), 1u);
-  EXPECT_EQ(get("dtor-sum"), 12u);
+  EXPECT_EQ(call(*inst, "u#lend-then-drop", {u32(12)}), std::vector<Value>{u32(12)});
+  EXPECT_EQ(get("r#dtor-count"), 1u);
+  EXPECT_EQ(get("r#dtor-sum"), 12u);
 }
 
 // The host holds an own as its rep; passing it back as a borrow reaches
 // the implementation as that rep. Nothing is dropped meanwhile.
 TEST_F(ResourcesTest, HostHoldsOwnedHandles) {
-  auto h = call(*inst, "new", {u32(99)});
+  auto h = call(*inst, "r#new", {u32(99)});
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0], Value::own(99));
-  EXPECT_EQ(call(*inst, "rep", {Value::borrow(99)}), std::vector<Value>{u32(99)});
-  EXPECT_EQ(get("dtor-count"), 0u);
+  EXPECT_EQ(call(*inst, "r#rep", {Value::borrow(99)}), std::vector<Value>{u32(99)});
+  EXPECT_EQ(get("r#dtor-count"), 0u);
 }
 
 TEST_F(ResourcesTest, DroppingTwiceTraps) {
-  EXPECT_NE(trap(*inst, "drop-twice").find("unknown handle index 1"), std::string::npos);
+  EXPECT_NE(trap(*inst, "u#drop-twice").find("unknown handle index 1"), std::string::npos);
 }
 
 TEST_F(ResourcesTest, LendingADroppedHandleTraps) {
-  EXPECT_NE(trap(*inst, "lend-dropped").find("unknown handle index 1"), std::string::npos);
+  EXPECT_NE(trap(*inst, "u#lend-dropped").find("unknown handle index 1"), std::string::npos);
 }
 
 TEST_F(ResourcesTest, TrappedInstanceIsNotEnteredAgain) {
-  trap(*inst, "drop-twice");
-  EXPECT_NE(trap(*inst, "dtor-count").find("cannot enter component instance"), std::string::npos);
+  trap(*inst, "u#drop-twice");
+  EXPECT_NE(trap(*inst, "r#dtor-count").find("cannot enter component instance"), std::string::npos);
 }
 
 // $U (not the implementation) gets a borrow as a handle of its own table,
 // which it must drop before returning.
 TEST(ResourcesBorrowTest, BorrowNotDroppedByReturnTraps) {
-  std::string text(kResources);
-  text.insert(text.rfind(')'),
-              "  (export \"keep-borrow\" (func $u \"keep-borrow\"))\n"
-              "  (export \"drop-borrow\" (func $u \"drop-borrow\"))\n");
-  auto inst = instantiate(load(text));
+  auto inst = instantiate(load(kResources));
   ASSERT_TRUE(inst);
-  ASSERT_EQ(call(*inst, "new", {u32(5)}).size(), 1u);
-  call(*inst, "drop-borrow", {Value::borrow(5)});
-  EXPECT_NE(trap(*inst, "keep-borrow", {Value::borrow(5)}).find("borrow handles still remain at the end of the call"),
+  ASSERT_EQ(call(*inst, "r#new", {u32(5)}).size(), 1u);
+  call(*inst, "u#drop-borrow", {Value::borrow(5)});
+  EXPECT_NE(trap(*inst, "u#keep-borrow", {Value::borrow(5)}).find("borrow handles still remain at the end of the call"),
             std::string::npos);
 }
 
