@@ -6,6 +6,9 @@ set -euo pipefail
 dest=$1
 here=$(cd "$(dirname "$0")/../tests/npm" && pwd)
 mkdir -p "$dest"
+# Tests that run side by side may both ask for the tools: one installs.
+exec 9> "$dest/.install-lock"
+flock 9
 if [ -x "$dest/node_modules/.bin/jco" ] && cmp -s "$here/package-lock.json" "$dest/package-lock.json"; then
   exit 0
 fi
