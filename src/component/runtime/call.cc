@@ -109,7 +109,11 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
                                      const LowerResults& lower_results) {
   static const abi::ResourceTypes kNoTypes;
   Frame* callee = f.frame;
-  if (f.opts.async) return fail(abi::Trap{"canon lift `async` is not supported: it needs async (component-model-async)"});
+  if (f.opts.async)
+    return fail(abi::Trap{f.opts.callback
+                              ? "canon lift `async` is not supported: it needs async (component-model-async)"
+                              : "canon lift `async` without `callback` is not supported: it needs stackful async "
+                                "(component-model-async-stackful)"});
   if (callee && callee->rt->poisoned)
     return fail(abi::Trap{"cannot enter component instance: an earlier call into it trapped"});
   // definitions.py Store.lift; canon_lower's may_leave check comes first (make_lowered).

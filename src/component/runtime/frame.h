@@ -42,7 +42,8 @@ struct CanonOptions {
   wasm::MemoryInst* memory = nullptr;
   wasm::FuncInst* realloc = nullptr;
   wasm::FuncInst* post_return = nullptr;
-  bool async = false;                // the `async` option (with `callback` or not)
+  bool async = false;                // the `async` option
+  bool callback = false;             // the `callback` option (async without it is stackful)
 };
 
 // A component function: lifted from a core function of `frame`, or a host

@@ -240,6 +240,7 @@ class Instantiator {
     if (o.post_return) out.post_return = f.at(Sort::CoreFunc).at(*o.post_return).core.as_func();
     // Async lifts and lowers instantiate; calling one traps as unsupported.
     out.async = o.async || o.callback.has_value();
+    out.callback = o.callback.has_value();
     return out;
   }
 
@@ -405,6 +406,9 @@ class Instantiator {
       have_exports = &have.instance->exports;
       want_exports = &want.instance->exports;
     } else if (want.kind == ExternType::Kind::Component && have.component && want.component) {
+      // It will be instantiated with the arguments the import's type promises.
+      for (const auto& i : have.component->imports)
+        if (!want.component->imports.find(i.name)) return "the component imports `" + i.name + "`, not promised";
       have_exports = &have.component->exports;
       want_exports = &want.component->exports;
     } else if (want.kind == ExternType::Kind::Func && have.func && want.func) {
