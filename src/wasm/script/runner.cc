@@ -8,8 +8,8 @@
 #include "component/binary/decoder.h"
 #include "component/binary/validator.h"
 #include "platform/file.h"
-#include "wasm/script/component_run.h"
 #include "wasm/binary/decoder.h"
+#include "wasm/script/component_run.h"
 #include "wasm/script/spectest.h"
 #include "wasm/script/values.h"
 #include "wasm/text/component_text.h"
@@ -69,8 +69,10 @@ Loaded load(const WastModule& m) {
   return out;
 }
 
-// A component command: text translated (component_to_binary), then decoded
-// and validated. `error` is empty on success.
+// A component of assert_invalid / assert_malformed: text translated
+// (component_to_binary), then decoded and validated, to tell the phase it
+// fails in. `error` is empty on success. (Components to instantiate load
+// through ComponentScript, compiled as well.)
 struct LoadedComponent {
   Phase phase = Phase::Ok;
   std::string error;
