@@ -69,9 +69,12 @@ class Subtype {
       if (!found) fail("missing expected export `" + e.name + "`");
       pairs.push_back({&e, found});
     }
-    for (const auto& [expected, actual] : pairs)
+    for (const auto& pair : pairs) {
+      const NamedEntity* expected = pair.first;  // a plain variable: lambdas may capture it
+      const EntityType* actual = pair.second;
       with_context([&] { return "type mismatch in instance export `" + expected->name + "`"; },
                    [&] { entity(*actual, expected->type); });
+    }
   }
 
   void component(const ComponentTypeInfo& a, const ComponentTypeInfo& b) {
@@ -314,7 +317,9 @@ Remapping open_instance_type(Context& cx, const NamedList<NamedEntity>& args, co
     checks.push_back({&e, &a->type});
   }
   Remapping renamings;
-  for (const auto& [expected, actual] : checks) {
+  for (const auto& check : checks) {
+    const auto* expected = check.first;  // plain variables: lambdas may capture them
+    const auto* actual = check.second;
     EntityType want = expected->type;
     remap(cx, want, mapping);
     mapping.types.clear();
