@@ -90,7 +90,7 @@ COMPONENT_SPEC ?= ../shared/component-model
 fuzz-component: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_component npm_tools
 	mkdir -p $(FUZZ_BUILD)/component-corpus $(FUZZ_BUILD)/component-jco
-	for f in $$(cd $(COMPONENT_SPEC)/test && find . -name '*.wast' -not -path './async/*'); do \
+	for f in $$(cd $(COMPONENT_SPEC)/test && find * -name '*.wast' -not -path 'async/*'); do \
 	  node tests/component/jco_crosscheck.mjs $(COMPONENT_SPEC)/test/$$f $(FUZZ_BUILD)/component-jco/$$(echo $$f | tr / _) \
 	    $(FUZZ_BUILD)/npm-tools > /dev/null; done
 	python3 fuzz/seeds_from_wast.py $(FUZZ_BUILD)/component-seeds $(FUZZ_BUILD)/component-jco/*.wast
