@@ -147,11 +147,13 @@ class Instantiator {
         auto a = args.find(imp.module);
         std::optional<wasm::ExternVal> v;
         if (a != args.end()) v = a->second->find(imp.name);
-        if (!v) throw Fail{"core module import `" + imp.module + "` `" + imp.name + "` is not provided"};
+        if (!v) throw Fail{"core module import `" + imp.module + "` `" + imp.name + "` is not provided", {}, true};
         imports.push_back(*v);
       }
       auto inst = rt_.store().instantiate(module, imports);
-      if (!inst) throw Fail{inst.error().message, inst.error().trap};
+      if (!inst)
+        throw Fail{inst.error().message, inst.error().trap,
+                   inst.error().kind == wasm::InstantiationError::Kind::Link};
       ci.instance = *inst;
     } else {
       for (const auto& e : d.exports) ci.exports[e.name] = f.at(e.item.sort).at(e.item.index).core;
