@@ -1,8 +1,20 @@
 #include "wasm/module.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 namespace whirl::wasm {
+
+const Features& Features::process_default() {
+  static const Features f = [] {
+    Features out;
+    const char* env = std::getenv("WHIRL_WASM_FEATURES");
+    if (env && std::string_view(env) == "2.0") out.multi_memory = out.shared_memory = false;
+    return out;
+  }();
+  return f;
+}
 
 std::byte* Arena::allocate(size_t bytes) {
   bytes = (bytes + 7) & ~size_t(7);

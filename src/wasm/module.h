@@ -17,6 +17,18 @@
 
 namespace whirl::wasm {
 
+// What the decoder and validator accept beyond WebAssembly 2.0: by default
+// 3.0's multiple memories (memory indices in memargs and memory
+// instructions) and the threads proposal's shared memory type (the flag
+// only, no atomics). WHIRL_WASM_FEATURES=2.0 in the environment turns both
+// off for the process: the 2.0 spec suite asserts what 3.0 reverses
+// ("multiple memories", "zero byte expected", "malformed memop flags").
+struct Features {
+  bool multi_memory = true;
+  bool shared_memory = true;
+  static const Features& process_default();
+};
+
 // One decoded instruction. Immediates by ImmKind (see opcodes.h):
 //   BlockType     imm = blocktype as signed s33 (int64): -64 (0x40) empty,
 //                 negative = a value type byte sign-extended from 7 bits
@@ -27,7 +39,7 @@ namespace whirl::wasm {
 //   FuncIdx       a = function index
 //   CallIndirect  a = type index, b = table index
 //   LocalIdx/GlobalIdx/TableIdx/DataIdx/ElemIdx   a = index
-//   MemArg        a = alignment exponent (log2), b = offset
+//   MemArg        a = alignment exponent (log2), b = offset, imm = memory index
 //   MemIdx        a = memory index
 //   I32/I64       imm = value (I32 sign-extended to 64 bits is fine; the low
 //                 32 bits are what count)

@@ -46,6 +46,7 @@ struct TableType {
 
 struct MemoryType {
   Limits limits;  // in 64 KiB pages
+  bool shared = false;  // the threads proposal's flag (no atomics: the type only)
   bool operator==(const MemoryType&) const = default;
 };
 

@@ -135,6 +135,12 @@ bool InstrDecoder::block_type(Reader& r, uint64_t& imm) {
   return r.fail(start, "malformed reference type");
 }
 
+bool InstrDecoder::mem_index(Reader& r, uint32_t& out) {
+  if (features.multi_memory) return r.u32(out);
+  out = 0;
+  return zero_byte(r);
+}
+
 bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32_t>& br_tables) {
   ctl_.clear();
   ctl_.push_back(kPlain);
@@ -212,20 +218,28 @@ bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32
         if (!r.u32(in.a) || !r.u32(in.b)) return false;
         break;
       case ImmKind::MemArg: {
+        // Flags: the alignment exponent, bit 6 set when a memory index
+        // follows (3.0); 2.0 has exponents below 32 only.
         if (!r.u32(in.a)) return false;
-        if (in.a >= 32) return r.fail(r.pos() - 1, "malformed memop flags");
+        if (in.a >= (features.multi_memory ? 128u : 32u)) return r.fail(r.pos() - 1, "malformed memop flags");
+        if (in.a & 64) {
+          uint32_t mem = 0;
+          if (!r.u32(mem)) return false;
+          in.imm = mem;
+          in.a &= 63;
+        }
         if (!r.u32(in.b)) return false;
         break;
       }
       case ImmKind::MemIdx:
-        if (!zero_byte(r)) return false;
+        if (!mem_index(r, in.a)) return false;
         break;
       case ImmKind::MemoryInit:
-        if (!r.u32(in.a) || !zero_byte(r)) return false;
+        if (!r.u32(in.a) || !mem_index(r, in.b)) return false;
         data_index_used = true;
         break;
       case ImmKind::MemoryCopy:
-        if (!zero_byte(r) || !zero_byte(r)) return false;
+        if (!mem_index(r, in.a) || !mem_index(r, in.b)) return false;
         break;
       case ImmKind::I32: {
         int32_t v = 0;

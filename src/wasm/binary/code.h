@@ -46,8 +46,11 @@ class InstrDecoder {
   // Set when memory.init or data.drop was decoded (they need a DataCount
   // section); the caller resets it.
   bool data_index_used = false;
+  // Memory indices (multi_memory) or the 2.0 encoding (zero bytes, align < 32).
+  Features features;
 
  private:
+  bool mem_index(Reader& r, uint32_t& out);
   bool block_type(Reader& r, uint64_t& imm);
 
   std::vector<uint8_t> ctl_;  // control stack: kinds of the open blocks

@@ -49,7 +49,10 @@ size_t bounded(uint32_t n, size_t remaining, size_t min_bytes) {
 
 class ModuleDecoder {
  public:
-  explicit ModuleDecoder(std::span<const uint8_t> bytes) : r_(bytes) { m_.expr_storage = std::make_shared<Arena>(); }
+  ModuleDecoder(std::span<const uint8_t> bytes, const Features& features) : r_(bytes), features_(features) {
+    m_.expr_storage = std::make_shared<Arena>();
+    instrs_.features = features;
+  }
 
   Expected<Module> run() {
     if (r_.size() > std::numeric_limits<uint32_t>::max())
@@ -220,6 +223,22 @@ class ModuleDecoder {
     return true;
   }
 
+  // Memory limits: flags 2 and 3 are the shared ones (threads), when enabled.
+  bool memory_type(MemoryType& t) {
+    if (!features_.shared_memory) return limits(t.limits);
+    uint32_t flag = 0;
+    if (!r_.u32(flag)) return false;
+    if (flag > 3) return r_.fail(r_.pos() - 1, "malformed limits flags");
+    t.shared = flag & 2;
+    if (!r_.u32(t.limits.min)) return false;
+    if (flag & 1) {
+      uint32_t max = 0;
+      if (!r_.u32(max)) return false;
+      t.limits.max = max;
+    }
+    return true;
+  }
+
   bool table_type(TableType& t) { return binary::read_ref_type(r_, t.elem) && limits(t.limits); }
 
   bool global_type(GlobalType& t) {
@@ -258,7 +277,7 @@ class ModuleDecoder {
           ++m_.num_imported_tables;
           break;
         case 0x02:
-          if (!limits(imp.memory.limits)) return false;
+          if (!memory_type(imp.memory)) return false;
           ++m_.num_imported_memories;
           break;
         case 0x03:
@@ -297,7 +316,7 @@ class ModuleDecoder {
     if (!count(n, m_.num_imported_memories, kMaxMemories, "memories")) return false;
     m_.memories.resize(n);
     for (uint32_t i = 0; i < n; ++i)
-      if (!limits(m_.memories[i].limits)) return false;
+      if (!memory_type(m_.memories[i])) return false;
     return true;
   }
 
@@ -457,6 +476,7 @@ class ModuleDecoder {
   }
 
   Reader r_;
+  Features features_;
   Module m_;
   int section_ = -1;  // id of the section being decoded, -1 outside sections
   std::vector<uint32_t> func_types_;
@@ -469,8 +489,9 @@ class ModuleDecoder {
 
 }  // namespace
 
-Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner) {
-  auto m = ModuleDecoder(bytes).run();
+Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner,
+                               const Features& features) {
+  auto m = ModuleDecoder(bytes, features).run();
   if (!m) return m;
   if (owner) {
     m->byte_storage = std::move(owner);

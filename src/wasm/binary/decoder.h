@@ -49,7 +49,8 @@ inline constexpr uint32_t kMaxNestingDepth = 100'000;
 //
 // With an `owner` that keeps `bytes` alive, data segments and custom
 // sections point into `bytes` and the module holds `owner`; without one they
-// are copied (into one buffer).
-Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr);
+// are copied (into one buffer). `features`: see module.h.
+Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr,
+                               const Features& features = Features::process_default());
 
 }  // namespace whirl::wasm

@@ -72,35 +72,14 @@ class Compiler {
  private:
   uint32_t pc() const { return uint32_t(buf_.code.size()); }
   uint32_t emit(uint16_t op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
-    if (fuse_ && op == kCopy && pc() > 0 && bound_pc_ != pc() && merge_copy(a, b)) return pc() - 1;
+    if (fuse_ && op == kCopy && pc() > 0 && bound_pc_ != pc() && merge_copy(buf_, a, b)) {
+      last_def_ = -1;
+      return pc() - 1;
+    }
     buf_.code.push_back({nullptr, a, b, c, d});
     buf_.ops.push_back(op);
     last_def_ = -1;
     return pc() - 1;
-  }
-  // Copies come in runs (call arguments, values moved to a label): a copy
-  // joins the kCopy/kCopy2/kCopy3 just before it, up to four per op (three
-  // and four pack slot pairs in 16 bits each: frames under 64 Ki slots).
-  bool merge_copy(uint32_t dst, uint32_t src) {
-    Ins& prev = buf_.code.back();
-    auto fits = [](std::initializer_list<uint32_t> v) {
-      return std::all_of(v.begin(), v.end(), [](uint32_t x) { return x < 0x10000; });
-    };
-    if (buf_.ops.back() == kCopy) {
-      prev.c = dst;
-      prev.d = src;
-      buf_.ops.back() = kCopy2;
-    } else if (buf_.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
-      prev = {nullptr, prev.a | prev.b << 16, prev.c | prev.d << 16, dst | src << 16, 0};
-      buf_.ops.back() = kCopy3;
-    } else if (buf_.ops.back() == kCopy3 && fits({dst, src})) {
-      prev.d = dst | src << 16;
-      buf_.ops.back() = kCopy4;
-    } else {
-      return false;
-    }
-    last_def_ = -1;
-    return true;
   }
   // Emits an op whose only effect is writing slot `a` (after reading its
   // operands): a following local.set may retarget it.
@@ -529,6 +508,20 @@ class Compiler {
     }
     unary(uint16_t(in.op), in.b);  // c = offset
   }
+  // A load or store of a memory other than 0: its generic op, never fused
+  // (every fused form addresses memory 0).
+  void other_memory(const Instr& in, bool is_load) {
+    const uint16_t op = memory_form(in);
+    const uint32_t i = size() - (is_load ? 1 : 2);
+    if (is_load) {
+      emit_def(op, temp(i), use(i), in.b, uint32_t(in.imm));
+      vs_[i] = {};
+      return;
+    }
+    uint32_t sv = use(i + 1);
+    emit(op, sv, use(i), in.b, uint32_t(in.imm));
+    vs_.resize(i);
+  }
   void store(const Instr& in) {
     uint32_t i = size() - 2, j = size() - 1;
     if (!fuse_ || !fuse_store(in)) {
@@ -663,6 +656,7 @@ class Compiler {
     const OpInfo& info = op_info(in.op);
     if (info.p0 != SigType::Special) {
       if (info.mem_bytes) {
+        if (in.imm) return other_memory(in, info.result != SigType::X);
         if (info.result != SigType::X) return load(in);
         return store(in);
       }
@@ -764,16 +758,16 @@ class Compiler {
       case Op::RefNull: return push_entry({Entry::Const, 0, 0});
       case Op::RefIsNull: return unary(uint16_t(in.op));
       case Op::RefFunc: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1), in.a); return;
-      case Op::MemorySize: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1)); return;
-      case Op::MemoryGrow: return stacked(uint16_t(in.op), 1, 1);
+      case Op::MemorySize: push_temp(); emit_def(memory_form(in), temp(size() - 1), in.a); return;
+      case Op::MemoryGrow: return stacked(memory_form(in), 1, 1, in.a);
       case Op::TableGet: return stacked(uint16_t(in.op), 1, 1, in.a);
       case Op::TableSet: return stacked(uint16_t(in.op), 2, 0, in.a);
       case Op::TableSize: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1), in.a); return;
       case Op::TableGrow: return stacked(uint16_t(in.op), 2, 1, in.a);
       case Op::TableFill: return stacked(uint16_t(in.op), 3, 0, in.a);
-      case Op::TableCopy: case Op::TableInit: case Op::MemoryInit: case Op::MemoryCopy:
-      case Op::MemoryFill:
-        return stacked(uint16_t(in.op), 3, 0, in.a, in.b);
+      case Op::TableCopy: case Op::TableInit: return stacked(uint16_t(in.op), 3, 0, in.a, in.b);
+      case Op::MemoryInit: case Op::MemoryCopy: case Op::MemoryFill:
+        return stacked(memory_form(in), 3, 0, in.a, in.b);
       case Op::ElemDrop: case Op::DataDrop: emit(uint16_t(in.op), in.a); return;
       default: emit(uint16_t(Op::Unreachable)); return;  // not reached: the validator knows every op
     }

@@ -173,6 +173,43 @@ bool is_identity(Op op, uint64_t value) {
   }
 }
 
+uint16_t memory_form(const Instr& in) {
+  switch (in.op) {
+#define LOAD(N, T, R) case Op::N: return in.imm ? uint16_t(k##N##Multi) : uint16_t(in.op);
+#define STORE(N, T) case Op::N: return in.imm ? uint16_t(k##N##Multi) : uint16_t(in.op);
+#include "wasm/interp/slot_ops.def"
+    case Op::MemorySize: return in.a ? uint16_t(kMemorySizeMulti) : uint16_t(in.op);
+    case Op::MemoryGrow: return in.a ? uint16_t(kMemoryGrowMulti) : uint16_t(in.op);
+    case Op::MemoryFill: return in.a ? uint16_t(kMemoryFillMulti) : uint16_t(in.op);
+    case Op::MemoryCopy: return in.a || in.b ? uint16_t(kMemoryCopyMulti) : uint16_t(in.op);
+    case Op::MemoryInit: return in.b ? uint16_t(kMemoryInitMulti) : uint16_t(in.op);
+    default: return uint16_t(in.op);
+  }
+}
+
+bool merge_copy(CodeBuf& buf, uint32_t dst, uint32_t src) {
+  Ins& prev = buf.code.back();
+  auto fits = [](std::initializer_list<uint32_t> v) {
+    for (uint32_t x : v)
+      if (x >= 0x10000) return false;
+    return true;
+  };
+  if (buf.ops.back() == kCopy) {
+    prev.c = dst;
+    prev.d = src;
+    buf.ops.back() = kCopy2;
+  } else if (buf.ops.back() == kCopy2 && fits({prev.a, prev.b, prev.c, prev.d, dst, src})) {
+    prev = {nullptr, prev.a | prev.b << 16, prev.c | prev.d << 16, dst | src << 16, 0};
+    buf.ops.back() = kCopy3;
+  } else if (buf.ops.back() == kCopy3 && fits({dst, src})) {
+    prev.d = dst | src << 16;
+    buf.ops.back() = kCopy4;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 std::string slot_op_name(uint16_t op) {
   if (op < uint16_t(Op::Count_)) return std::string(op_info(Op(op)).text);
   static const char* const names[] = {
@@ -201,6 +238,10 @@ std::string slot_op_name(uint16_t op) {
 #define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"
+#define LOAD(N, T, R) #N "_multi",
+#define STORE(N, T) #N "_multi",
+#include "wasm/interp/slot_ops.def"
+      "memory.size_multi", "memory.grow_multi", "memory.fill_multi", "memory.copy_multi", "memory.init_multi",
   };
   static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));
   return names[op - uint16_t(Op::Count_)];

@@ -69,8 +69,9 @@ class MemoryImpl final : public MemoryInst {
   uint64_t size = 0;       // bytes accessible
   uint64_t reserved = 0;   // bytes of address space
   Limits limits;
+  bool shared = false;             // the type's flag only (no atomics)
   MemoryBudget* budget = nullptr;  // the store's
-  MemoryType type() const override { return {Limits{uint32_t(size / kPageSize), limits.max}}; }
+  MemoryType type() const override { return {Limits{uint32_t(size / kPageSize), limits.max}, shared}; }
   uint8_t* data() override { return base; }
   uint64_t size_bytes() const override { return size; }
   std::optional<uint32_t> grow(uint32_t delta) override;

@@ -127,6 +127,7 @@ Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, boo
   if (!platform::guard_install()) return fail();
   auto* m = new MemoryImpl;
   m->limits = t.limits;
+  m->shared = t.shared;
   m->budget = budget;
   m->reserved = kReservation;
   m->base = static_cast<uint8_t*>(platform::vm_reserve(m->reserved));
@@ -283,7 +284,8 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
       }
       case ExternKind::Memory: {
         auto* mem = static_cast<MemoryImpl*>(ev.as_memory());
-        if (!limits_match(mem->type().limits, imp.memory.limits)) return unexpected(link_error(what));
+        if (mem->shared != imp.memory.shared || !limits_match(mem->type().limits, imp.memory.limits))
+          return unexpected(link_error(what));
         I->memories.push_back(mem);
         break;
       }

@@ -169,7 +169,13 @@ class FuncBody {
     w_.append(op);
   }
 
+  // An optional memory index (memory.size, the memargs, ...).
+  uint32_t memory_index(const Node& p, size_t& i, size_t end) {
+    return i < end && is_index(p.children[i]) ? m_.resolve(m_.memory_space, p.children[i++]) : 0;
+  }
+
   void memarg(const Node& p, size_t& i, size_t end, uint32_t natural) {
+    const uint32_t mem = memory_index(p, i, end);
     uint64_t offset = 0;
     uint32_t align_log = 0;
     while (natural >> (align_log + 1)) ++align_log;
@@ -186,7 +192,9 @@ class FuncBody {
       while ((uint64_t(1) << align_log) < *v) ++align_log;
       ++i;
     }
-    w_.u32(align_log);
+    // Memory 0 in the 2.0 form (no index): the same instruction.
+    w_.u32(mem ? align_log | 64 : align_log);
+    if (mem) w_.u32(mem);
     w_.u32(offset);
   }
 
@@ -257,7 +265,7 @@ class FuncBody {
         return;
       }
       case ImmKind::MemArg: memarg(p, i, end, info.mem_bytes); return;
-      case ImmKind::MemIdx: w_.u8(0x00); return;
+      case ImmKind::MemIdx: w_.u32(memory_index(p, i, end)); return;
       case ImmKind::I32: {
         const Node& v = need(n, p, i, end);
         auto x = v.kind == Node::Kind::Atom ? parse_int(v.text, 32) : std::nullopt;
@@ -293,16 +301,29 @@ class FuncBody {
         else m_.fail(v, "unexpected token: expected func or extern");
         return;
       }
-      case ImmKind::MemoryInit:
+      case ImmKind::MemoryInit: {
+        // memory.init memidx? dataidx
         m_.uses_data_count_ = true;
+        uint32_t mem = i + 1 < end && is_index(p.children[i]) && is_index(p.children[i + 1]) ? memory_index(p, i, end) : 0;
         w_.u32(m_.resolve(m_.data_space, need(n, p, i, end)));
-        w_.u8(0x00);
+        w_.u32(mem);
         return;
+      }
       case ImmKind::DataIdx:
         m_.uses_data_count_ = true;
         w_.u32(m_.resolve(m_.data_space, need(n, p, i, end)));
         return;
-      case ImmKind::MemoryCopy: w_.u8(0x00); w_.u8(0x00); return;
+      case ImmKind::MemoryCopy: {
+        // memory.copy (dst src)?
+        uint32_t dst = 0, src = 0;
+        if (i < end && is_index(p.children[i])) {
+          dst = memory_index(p, i, end);
+          src = m_.resolve(m_.memory_space, need(n, p, i, end));
+        }
+        w_.u32(dst);
+        w_.u32(src);
+        return;
+      }
       case ImmKind::TableInit: {
         const Node& a = need(n, p, i, end);
         if (i < end && is_index(p.children[i])) {

@@ -55,6 +55,13 @@ Limits WatModule::limits(const Node& p, size_t& i, uint64_t max) {
   return l;
 }
 
+MemoryType WatModule::memory_type(const Node& p, size_t& i) {
+  MemoryType t{limits(p, i, 0xffffffffull)};
+  if (i < p.children.size() && (p.children[i].is_atom("shared") || p.children[i].is_atom("unshared")))
+    t.shared = p.children[i++].text == "shared";
+  return t;
+}
+
 GlobalType WatModule::global_type(const Node& n) {
   if (n.is_list("mut")) {
     if (n.children.size() != 2) fail(n, "unexpected token in global type");
@@ -270,7 +277,7 @@ void WatModule::declare_memory(const Node& f) {
     if (i + 1 != f.children.size()) fail(f, "unexpected token in memory");
     return;
   }
-  MemoryType mt{limits(f, i, 0xffffffffull)};
+  MemoryType mt = memory_type(f, i);
   if (i != f.children.size()) fail(f.children[i], "unexpected token in memory");
   if (imported) {
     Import im{mod, name, ExternKind::Memory};
@@ -326,7 +333,7 @@ void WatModule::declare_import(const Node& f) {
     note_import(ExternKind::Memory, f);
     im.kind = ExternKind::Memory;
     bind(memory_space, d, i);
-    im.memory.limits = limits(d, i, 0xffffffffull);
+    im.memory = memory_type(d, i);
   } else if (d.is_list("global")) {
     note_import(ExternKind::Global, f);
     im.kind = ExternKind::Global;
@@ -466,8 +473,8 @@ Expected<std::vector<uint8_t>> WatModule::translate(const std::vector<const Node
       for (ValType v : t.results) s.u8(uint8_t(v));
     }
     out.section(1, s);
-    auto write_limits = [](Writer& w, const Limits& l) {
-      w.u8(l.max ? 1 : 0);
+    auto write_limits = [](Writer& w, const Limits& l, bool shared = false) {
+      w.u8((l.max ? 1 : 0) | (shared ? 2 : 0));
       w.u32(l.min);
       if (l.max) w.u32(*l.max);
     };
@@ -481,7 +488,7 @@ Expected<std::vector<uint8_t>> WatModule::translate(const std::vector<const Node
         switch (im.kind) {
           case ExternKind::Func: s.u32(im.type); break;
           case ExternKind::Table: s.u8(uint8_t(im.table.elem)); write_limits(s, im.table.limits); break;
-          case ExternKind::Memory: write_limits(s, im.memory.limits); break;
+          case ExternKind::Memory: write_limits(s, im.memory.limits, im.memory.shared); break;
           case ExternKind::Global: s.u8(uint8_t(im.global.type)); s.u8(im.global.mut); break;
         }
       }
@@ -505,7 +512,7 @@ Expected<std::vector<uint8_t>> WatModule::translate(const std::vector<const Node
     if (!memories_.empty()) {
       s = Writer{};
       s.u32(memories_.size());
-      for (const auto& m : memories_) write_limits(s, m.limits);
+      for (const auto& m : memories_) write_limits(s, m.limits, m.shared);
       out.section(5, s);
     }
     if (!globals_.empty()) {

@@ -98,6 +98,7 @@ class WatModule {
   ValType val_type(const Node& n);
   ValType ref_type(const Node& n);
   Limits limits(const Node& parent, size_t& i, uint64_t max);
+  MemoryType memory_type(const Node& parent, size_t& i);  // limits, then shared/unshared
   GlobalType global_type(const Node& n);
   // Parses a typeuse at children[i..]: (type x)? (param ...)* (result ...)*.
   // Returns the type index (found or appended); fills parameter ids.

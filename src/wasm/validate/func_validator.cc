@@ -141,8 +141,8 @@ class FuncValidator {
     return err("malformed block type");
   }
 
-  bool need_memory() {
-    if (c_.module.total_memories() == 0) return err("unknown memory 0");
+  bool need_memory(uint32_t x) {
+    if (x >= c_.module.total_memories()) return err("unknown memory " + std::to_string(x));
     return true;
   }
   bool need_table(uint32_t t) {
@@ -176,7 +176,7 @@ class FuncValidator {
 bool FuncValidator::step(const Instr& in) {
   const OpInfo& info = op_info(in.op);
   if (info.mem_bytes) {
-    if (!need_memory()) return false;
+    if (!need_memory(uint32_t(in.imm))) return false;
     if ((uint64_t{1} << in.a) > info.mem_bytes) return err("alignment must not be larger than natural");
   }
   if (info.p0 != SigType::Special) {
@@ -348,19 +348,21 @@ bool FuncValidator::step(const Instr& in) {
       return pop_expect(ValType::I32) && pop_expect(ValType::I32) && pop_expect(ValType::I32);
     case Op::ElemDrop: return need_elem(in.a);
     case Op::MemorySize:
-      if (!need_memory()) return false;
+      if (!need_memory(in.a)) return false;
       push(ValType::I32);
       return true;
     case Op::MemoryGrow:
-      if (!need_memory() || !pop_expect(ValType::I32)) return false;
+      if (!need_memory(in.a) || !pop_expect(ValType::I32)) return false;
       push(ValType::I32);
       return true;
     case Op::MemoryFill:
+      if (!need_memory(in.a)) return false;
+      return pop_expect(ValType::I32) && pop_expect(ValType::I32) && pop_expect(ValType::I32);
     case Op::MemoryCopy:
-      if (!need_memory()) return false;
+      if (!need_memory(in.a) || !need_memory(in.b)) return false;
       return pop_expect(ValType::I32) && pop_expect(ValType::I32) && pop_expect(ValType::I32);
     case Op::MemoryInit:
-      if (!need_memory() || !need_data(in.a)) return false;
+      if (!need_memory(in.b) || !need_data(in.a)) return false;
       return pop_expect(ValType::I32) && pop_expect(ValType::I32) && pop_expect(ValType::I32);
     case Op::DataDrop: return need_data(in.a);
     case Op::RefNull: push(static_cast<ValType>(in.a)); return true;

@@ -80,9 +80,15 @@ void collect_refs(const ConstExpr& e, std::unordered_set<uint32_t>& refs) {
     if (in.op == Op::RefFunc) refs.insert(in.a);
 }
 
+Expected<void> check_memory_type(const MemoryType& t, const std::string& where) {
+  WHIRL_TRY(check_limits(t.limits, kMaxPages, "memory size must be at most 65536 pages (4GiB)", where));
+  if (t.shared && !t.limits.max) return fail(where, "shared memory must have maximum");
+  return {};
+}
+
 }  // namespace
 
-Expected<void> validate_module(const Module& m) {
+Expected<void> validate_module(const Module& m, const Features& features) {
   ValidationContext c{m, {}};
   for (size_t i = 0; i < m.types.size(); ++i) {
     WHIRL_TRY(check_value_types(m.types[i].params, "type ", i));
@@ -98,9 +104,7 @@ Expected<void> validate_module(const Module& m) {
       case ExternKind::Table:
         WHIRL_TRY(check_limits(imp.table.limits, 0xffffffffu, "table size must be at most 2^32-1", where));
         break;
-      case ExternKind::Memory:
-        WHIRL_TRY(check_limits(imp.memory.limits, kMaxPages, "memory size must be at most 65536 pages (4GiB)", where));
-        break;
+      case ExternKind::Memory: WHIRL_TRY(check_memory_type(imp.memory, where)); break;
       case ExternKind::Global: WHIRL_TRY(check_value_type(imp.global.type, where)); break;
     }
   }
@@ -110,9 +114,8 @@ Expected<void> validate_module(const Module& m) {
   for (size_t i = 0; i < m.tables.size(); ++i)
     WHIRL_TRY(check_limits(m.tables[i].limits, 0xffffffffu, "table size must be at most 2^32-1", "table " + std::to_string(i)));
   for (size_t i = 0; i < m.memories.size(); ++i)
-    WHIRL_TRY(check_limits(m.memories[i].limits, kMaxPages, "memory size must be at most 65536 pages (4GiB)",
-                           "memory " + std::to_string(i)));
-  if (m.total_memories() > 1) return fail("module", "multiple memories");
+    WHIRL_TRY(check_memory_type(m.memories[i], "memory " + std::to_string(m.num_imported_memories + i)));
+  if (!features.multi_memory && m.total_memories() > 1) return fail("module", "multiple memories");
 
   // C.refs: every ref.func outside function bodies.
   for (const auto& g : m.globals) collect_refs(g.init, c.declared_refs);

@@ -11,6 +11,7 @@ namespace whirl::wasm {
 // offset and use the spec's wording where it has one ("type mismatch",
 // "unknown local", "unknown function", "alignment must not be larger than
 // natural", "constant expression required", "duplicate export name", ...).
-Expected<void> validate_module(const Module& module);
+// `features`: see module.h (off: "multiple memories" is invalid).
+Expected<void> validate_module(const Module& module, const Features& features = Features::process_default());
 
 }  // namespace whirl::wasm

@@ -244,12 +244,45 @@ TEST(Code, MemArg) {
   EXPECT_EQ(f.body[1].op, Op::I64Store);
   EXPECT_EQ(f.body[1].b, 0xffffffffu);
   EXPECT_EQ(f.body[2].a, 31u);  // too large for i32.load8_s, but only invalid
-  EXPECT_DECODE_ERROR(func_module({0x28, 0x20, 0x00, 0x0b}, {kMemory}), "malformed memop flags");
-  EXPECT_DECODE_ERROR(func_module({0x28, 0x40, 0x00, 0x0b}, {kMemory}), "malformed memop flags");
+  EXPECT_EQ(f.body[0].imm, 0u);  // memory 0
+  EXPECT_DECODE_ERROR_IN(kWasm2, func_module({0x28, 0x20, 0x00, 0x0b}, {kMemory}), "malformed memop flags");
+  EXPECT_DECODE_ERROR_IN(kWasm2, func_module({0x28, 0x40, 0x00, 0x0b}, {kMemory}), "malformed memop flags");
   EXPECT_DECODE_ERROR(func_module({0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 0x0b}, {kMemory}),
                       "integer too large");
 }
 
+// 3.0: flag bit 6 says a memory index follows the flags; exponents up to 63
+// decode (the validator rejects them), flags from 128 on are malformed.
+TEST(Code, MemArgMemoryIndex) {
+  Function f = decode_body({0x28, 0x42, 0x01, 0x08,        // i32.load 1 offset=8 align=4
+                            0x36, 0x40, 0x80, 0x00, 0x00,  // i32.store 0 (a long 0) align=1
+                            0x28, 0x20, 0x00, 0x0b});      // i32.load align=2^32
+  EXPECT_EQ(f.body[0].a, 2u);
+  EXPECT_EQ(f.body[0].imm, 1u);
+  EXPECT_EQ(f.body[0].b, 8u);
+  EXPECT_EQ(f.body[1].a, 0u);
+  EXPECT_EQ(f.body[1].imm, 0u);
+  EXPECT_EQ(f.body[1].b, 0u);
+  EXPECT_EQ(f.body[2].a, 32u);
+  EXPECT_DECODE_ERROR(func_module({0x28, 0x80, 0x01, 0x00, 0x00, 0x0b}, {kMemory}), "malformed memop flags");
+  EXPECT_DECODE_ERROR(func_module({0x28, 0x40, 0x80, 0x80, 0x80, 0x80, 0x10, 0x00, 0x0b}, {kMemory}),
+                      "integer too large");
+}
+
+TEST(Code, MemoryIndices) {
+  Function f = decode_body({0x3f, 0x02, 0x40, 0x80, 0x00, 0xfc, 0x0b, 0x03, 0xfc, 0x0a, 0x04, 0x05,
+                            0xfc, 0x08, 0x03, 0x06, 0x0b},
+                           {kMemory, section(12, {0x00})});
+  EXPECT_EQ(f.body[0].a, 2u);  // memory.size 2
+  EXPECT_EQ(f.body[1].a, 0u);  // memory.grow 0 (a long zero)
+  EXPECT_EQ(f.body[2].a, 3u);  // memory.fill 3
+  EXPECT_EQ(f.body[3].a, 4u);  // memory.copy 4 5
+  EXPECT_EQ(f.body[3].b, 5u);
+  EXPECT_EQ(f.body[4].a, 3u);  // memory.init 3 (data) 6 (memory)
+  EXPECT_EQ(f.body[4].b, 6u);
+}
+
+// 2.0's memory instructions have a zero byte where 3.0 has memory indices.
 TEST(Code, ReservedZeroBytes) {
   Function f = decode_body({0x3f, 0x00, 0x40, 0x00, 0xfc, 0x0b, 0x00, 0xfc, 0x0a, 0x00, 0x00,
                             0xfc, 0x08, 0x03, 0x00, 0x0b},
@@ -261,7 +294,7 @@ TEST(Code, ReservedZeroBytes) {
   for (Bytes code : {Bytes{0x3f, 0x01, 0x0b}, Bytes{0x40, 0x80, 0x00, 0x0b}, Bytes{0xfc, 0x0b, 0x01, 0x0b},
                      Bytes{0xfc, 0x0a, 0x00, 0x01, 0x0b}, Bytes{0xfc, 0x0a, 0x01, 0x00, 0x0b},
                      Bytes{0xfc, 0x08, 0x00, 0x01, 0x0b}})
-    EXPECT_DECODE_ERROR(func_module(code, {kMemory}), "zero byte expected");
+    EXPECT_DECODE_ERROR_IN(kWasm2, func_module(code, {kMemory}), "zero byte expected");
 }
 
 TEST(Code, Constants) {

@@ -36,7 +36,9 @@ TEST(Header, Errors) {
 TEST(Header, ErrorFormat) {
   EXPECT_EQ(error_of({0x00, 0x61, 0x73, 0x6d, 0x02, 0, 0, 0}),
             "at offset 0x4: unknown binary version");
-  EXPECT_EQ(error_of(module({section(5, {0x01, 0x02})})),
+  EXPECT_EQ(error_of(module({section(5, {0x01, 0x04})})),
+            "section 5 (memory) at offset 0xb: malformed limits flags");
+  EXPECT_EQ(error_of(module({section(5, {0x01, 0x02})}), kWasm2),
             "section 5 (memory) at offset 0xb: integer too large");
 }
 
@@ -240,8 +242,14 @@ TEST(Memory, Limits) {
   EXPECT_EQ(m.memories[0].limits.max, 65536u);
   // Sizes beyond 4 GiB are the validator's business.
   EXPECT_DECODES(module({section(5, vec({cat({{0x00}, uleb(0xffffffff)})}))}));
-  // Shared memories (threads) are not 2.0.
-  EXPECT_DECODE_ERROR(module({section(5, vec({{0x03, 0x00, 0x01}}))}), "integer too large");
+  // Shared memories (threads) are not 2.0; their flag decodes (flags 2, 3).
+  EXPECT_DECODE_ERROR_IN(kWasm2, module({section(5, vec({{0x03, 0x00, 0x01}}))}), "integer too large");
+  Module s = decode_ok(module({section(5, vec({{0x03, 0x00, 0x01}, {0x02, 0x01}}))}));
+  EXPECT_TRUE(s.memories[0].shared);
+  EXPECT_EQ(s.memories[0].limits.max, 1u);
+  EXPECT_TRUE(s.memories[1].shared);
+  EXPECT_FALSE(s.memories[1].limits.max);  // the validator's business
+  EXPECT_DECODE_ERROR(module({section(5, vec({{0x04, 0x00}}))}), "malformed limits flags");
   EXPECT_DECODE_ERROR(module({section(5, vec({cat({{0x00}, uleb(0x100000000)})}))}),
                       "integer too large");
 }

@@ -25,9 +25,11 @@ Phase load(const WastModule& m, std::string& err) {
     if (!b) return err = b.error().message, Parse;
     bytes = std::move(*b);
   }
-  auto d = decode_module(bytes);
+  // The top-level suite is 2.0's: one memory (3.0 reverses its "multiple memories").
+  const Features wasm2{.multi_memory = false, .shared_memory = false};
+  auto d = decode_module(bytes, nullptr, wasm2);
   if (!d) return err = d.error().message, Decode;
-  auto v = validate_module(*d);
+  auto v = validate_module(*d, wasm2);
   if (!v) return err = v.error().message, Validate;
   return Loaded;
 }
