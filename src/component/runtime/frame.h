@@ -3,16 +3,18 @@
 // static ones entry for entry, and the objects they point at. All objects
 // of one root instance live in its Arena and point at each other by raw
 // pointer (a nested component refers to its enclosing frame; frames refer
-// to functions of other frames), so there are no ownership cycles.
+// to functions of other frames), so there are no ownership cycles. A root
+// import linked to another ComponentInstance points into that one's arena,
+// which the importer keeps alive (InstanceImpl::imported_instances).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <span>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
