@@ -18,18 +18,19 @@
 namespace whirl::wasm {
 namespace {
 
-TEST(Differential, SpecModulesAgreeWithAndWithoutSuperinstructions) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(WHIRL_SPEC_DIR)) GTEST_SKIP() << "no spec suite at " << WHIRL_SPEC_DIR;
-  size_t modules = 0, files = 0;
-  for (const auto& entry : fs::directory_iterator(WHIRL_SPEC_DIR)) {
-    if (entry.path().extension() != ".wast") continue;
+namespace fs = std::filesystem;
+
+// Checks every module of the scripts in `dir` (those `take` accepts);
+// counts files and modules.
+void check_scripts(const fs::path& dir, bool (*take)(const std::string& name), size_t* files, size_t* modules) {
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".wast" || !take(entry.path().filename().string())) continue;
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();
     auto commands = text::parse_wast(text.str());
     if (!commands) continue;
-    ++files;
+    ++*files;
     for (const auto& c : *commands) {
       if (c.kind != text::WastCommandKind::Module || !c.has_module) continue;
       std::vector<uint8_t> bytes;
@@ -46,14 +47,37 @@ TEST(Differential, SpecModulesAgreeWithAndWithoutSuperinstructions) {
       if (!m) continue;  // SIMD and other proposals the interpreter does not take
       auto module = std::make_shared<const Module>(std::move(*m));
       if (!validate_module(*module)) continue;
-      ++modules;
+      ++*modules;
       auto diff = script::compare_superinstructions(module);
       EXPECT_FALSE(diff) << entry.path().filename().string() << ":" << c.line << ": " << *diff;
     }
   }
+}
+
+TEST(Differential, SpecModulesAgreeWithAndWithoutSuperinstructions) {
+  if (!fs::is_directory(WHIRL_SPEC_DIR)) GTEST_SKIP() << "no spec suite at " << WHIRL_SPEC_DIR;
+  size_t modules = 0, files = 0;
+  check_scripts(WHIRL_SPEC_DIR, [](const std::string&) { return true; }, &files, &modules);
   EXPECT_GT(files, 80u);
   EXPECT_GT(modules, 1000u);
   RecordProperty("modules", int(modules));
+}
+
+// The 3.0 suite's multi-memory scripts: accesses to memories other than 0
+// must not be fused as memory 0's.
+TEST(Differential, MultiMemoryModulesAgreeWithAndWithoutSuperinstructions) {
+  const fs::path dir = fs::path(WHIRL_SPEC_DIR) / "proposals" / "wasm-3.0";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "no 3.0 suite at " << dir;
+  size_t modules = 0, files = 0;
+  auto multi = [](const std::string& name) {
+    for (const char* prefix : {"address", "align0", "data", "exports0", "float_", "imports", "linking", "load",
+                               "memory", "start0", "store", "traps0"})
+      if (name.starts_with(prefix) && name.find("64") == std::string::npos) return true;
+    return false;
+  };
+  check_scripts(dir, multi, &files, &modules);
+  EXPECT_GT(files, 30u);
+  EXPECT_GT(modules, 100u);
 }
 
 }  // namespace
