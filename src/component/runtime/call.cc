@@ -148,7 +148,7 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
   } else {
     thread.emplace();  // the callee's task, post-return included
     bool guest_to_guest = caller != nullptr;
-    auto ptypes = param_types(*f.type);
+    const auto& ptypes = f.sig->params;
     GuestCx cx(*callee, f.opts, call.callee_handles(), guest_to_guest, ptypes);
     auto flat = abi::lower_flat_values(cx, abi::kMaxFlatParams, *args, ptypes);
     if (!flat) return fail(cx.reword(flat.error()));
@@ -159,7 +159,7 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
     if (!out) return unexpected(std::move(out.error()));
     core_results = std::move(*out);
     auto flat_results = to_flat(core_results);
-    auto rtypes = result_types(*f.type);
+    const auto& rtypes = f.sig->results;
     GuestCx rcx(*callee, f.opts, call.callee_handles(), guest_to_guest, rtypes);
     abi::FlatReader reader(flat_results);
     auto lifted = abi::lift_flat_values(rcx, abi::kMaxFlatResults, reader, rtypes);
@@ -186,15 +186,28 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
   return {};
 }
 
+Signature make_signature(const FuncType& type) {
+  Signature s;
+  s.params = param_types(type);
+  s.results = result_types(type);
+  abi::CoreFuncType flat = abi::flatten_functype(type, abi::FlattenContext::Lower, {});
+  for (auto t : flat.params) s.lowered.params.push_back(kCoreTypes[static_cast<int>(t)]);
+  for (auto t : flat.results) s.lowered.results.push_back(kCoreTypes[static_cast<int>(t)]);
+  size_t flat_results = 0;
+  for (const auto& t : s.results) flat_results += abi::flatten_type(*t).size();
+  s.out_param = flat_results > abi::kMaxFlatResults;
+  return s;
+}
+
 wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
                              const CanonOptions& opts) {
-  abi::FlattenOptions fo;
-  fo.async = opts.async;
-  abi::CoreFuncType flat = abi::flatten_functype(*type, abi::FlattenContext::Lower, fo);
-  wasm::FuncType core;
-  for (auto t : flat.params) core.params.push_back(kCoreTypes[static_cast<int>(t)]);
-  for (auto t : flat.results) core.results.push_back(kCoreTypes[static_cast<int>(t)]);
   if (opts.async) {
+    abi::FlattenOptions fo;
+    fo.async = true;
+    abi::CoreFuncType flat = abi::flatten_functype(*type, abi::FlattenContext::Lower, fo);
+    wasm::FuncType core;
+    for (auto t : flat.params) core.params.push_back(kCoreTypes[static_cast<int>(t)]);
+    for (auto t : flat.results) core.results.push_back(kCoreTypes[static_cast<int>(t)]);
     return frame.rt->store().create_host_func(
         std::move(core),
         [fr = &frame](wasm::Caller&, std::span<const wasm::Value>, std::span<wasm::Value>) -> std::optional<wasm::Trap> {
@@ -203,11 +216,10 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
         },
         "async lowered function");
   }
-  size_t flat_results = 0;
-  for (const auto& t : result_types(*type)) flat_results += abi::flatten_type(*t).size();
-  bool out_param = flat_results > abi::kMaxFlatResults;
-  auto ptypes = std::make_shared<std::vector<ValTypePtr>>(param_types(*type));
-  auto rtypes = std::make_shared<std::vector<ValTypePtr>>(result_types(*type));
+  const Signature* sig = signature_of(frame, *type);
+  const std::vector<ValTypePtr>* ptypes = &sig->params;
+  const std::vector<ValTypePtr>* rtypes = &sig->results;
+  bool out_param = sig->out_param;
   std::string name = f.host ? f.name : "lowered function";
   Frame* fr = &frame;
   const RtFunc* fn = &f;
@@ -240,7 +252,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
     if (!r) return std::move(r.error());
     return std::nullopt;
   };
-  return frame.rt->store().create_host_func(std::move(core), std::move(body), std::move(name));
+  return frame.rt->store().create_host_func(sig->lowered, std::move(body), std::move(name));
 }
 
 // ---- InstanceImpl ----

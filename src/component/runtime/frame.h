@@ -28,12 +28,24 @@ namespace whirl::component::runtime {
 
 class InstanceImpl;
 
+// What a call needs of a function type beyond the type: its parameter and
+// result types as lists and its lowered core signature, worked out once.
+struct Signature {
+  std::vector<ValTypePtr> params, results;
+  wasm::FuncType lowered;   // the core type of `canon lower` (sync)
+  bool out_param = false;   // results flatten to more than one value: lowered takes a pointer
+};
+Signature make_signature(const FuncType& t);
+
 struct LoadedComponent {
   Component ast;
   ValidationInfo info;
   ComponentTypeInfo type;
   // Every core module of the root and nested components, compiled once.
   std::unordered_map<const CoreModuleDef*, std::shared_ptr<const wasm::CompiledModule>> compiled;
+  // Every function type the validator produced (index spaces, instance and
+  // component types): instances share these instead of each building them.
+  std::unordered_map<const FuncType*, Signature> signatures;
 };
 
 struct Frame;
@@ -52,6 +64,7 @@ struct CanonOptions {
 // function.
 struct RtFunc {
   std::shared_ptr<const FuncType> type;  // as the defining side declared it
+  const Signature* sig = nullptr;        // of `type`
   Frame* frame = nullptr;                // lifted: the instance it runs in
   wasm::FuncInst* callee = nullptr;      // lifted
   CanonOptions opts;                     // lifted
@@ -117,9 +130,14 @@ struct Arena {
   std::deque<RtInstance> instances;
   std::deque<RtCoreInstance> core_instances;
   std::deque<RtComponent> components;
+  std::deque<Signature> signatures;   // of function types the loaded component did not list
   abi::ResourceTypes host_resources;  // one runtime type per host resource used
   std::unordered_map<std::string, const abi::RuntimeResourceType*> host_resource_by_name;
 };
+
+// The signature of `t`: the loaded component's, else made once for this
+// instance (a type the validator's lists do not hold).
+const Signature* signature_of(Frame& frame, const FuncType& t);
 
 // ---- call.cc ----
 // A wasm::Trap from an abi::Trap (a Canonical ABI rule or a host function).

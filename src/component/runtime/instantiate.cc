@@ -2,6 +2,7 @@
 // Definitions"): walks each component's definitions in order, filling the
 // runtime index spaces the way validation filled the static ones, so a
 // static type at index i describes the runtime entry at index i.
+#include <unordered_set>
 #include <utility>
 
 #include "component/binary/decoder.h"
@@ -251,6 +252,7 @@ class Instantiator {
       case CanonKind::Lift: {
         RtFunc& fn = rt_.arena.funcs.emplace_back();
         fn.type = f.types->types.at(c.type).func;
+        fn.sig = signature_of(f, *fn.type);
         fn.frame = &f;
         fn.callee = f.at(Sort::CoreFunc).at(c.func).core.as_func();
         fn.opts = options(f, c.opts);
@@ -312,6 +314,7 @@ class Instantiator {
                      {}, true};
         RtFunc& rf = rt_.arena.funcs.emplace_back();
         rf.type = e.type.func;
+        rf.sig = signature_of(f, *rf.type);
         rf.host = &fn->second;
         rf.name = d.name.name + "#" + e.name;
         rf.rt = &rt_;
@@ -496,11 +499,66 @@ void compile_all(const Component& c, LoadedComponent& out) {
     auto compiled = wasm::compile_module(m.module);
     if (!compiled) throw Fail{"core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message};
     out.compiled[&m] = std::move(*compiled);
+    // The interpreter runs its own code: the decoded bodies are not needed
+    // again (load_module drops them the same way; the module is this
+    // component's own, made by its decoder).
+    auto& module = const_cast<wasm::Module&>(*m.module);
+    module.body_storage.reset();
+    for (wasm::Function& fn : module.functions) fn.locals = {}, fn.body = {}, fn.br_tables = {};
   }
   for (const auto& nested : c.components) compile_all(*nested, out);
 }
 
+// Every function type reachable from the validator's results, once each.
+struct SignatureCollector {
+  LoadedComponent& out;
+  std::unordered_set<const void*> seen;
+
+  void func(const std::shared_ptr<const FuncType>& t) {
+    if (t && !out.signatures.count(t.get())) out.signatures.emplace(t.get(), make_signature(*t));
+  }
+  void entity(const EntityType& e) {
+    func(e.func);
+    if (e.instance) instance(*e.instance);
+    if (e.component) component(*e.component);
+    type(e.type);
+  }
+  void type(const TypeEntry& t) {
+    func(t.func);
+    if (t.instance) instance(*t.instance);
+    if (t.component) component(*t.component);
+  }
+  void instance(const InstanceTypeInfo& t) {
+    if (!seen.insert(&t).second) return;
+    for (const auto& e : t.exports) entity(e.type);
+  }
+  void component(const ComponentTypeInfo& t) {
+    if (!seen.insert(&t).second) return;
+    for (const auto& e : t.imports) entity(e.type);
+    for (const auto& e : t.exports) entity(e.type);
+  }
+  void run() {
+    for (const auto& [c, scope] : out.info.scopes) {
+      for (const auto& f : scope.funcs) func(f);
+      for (const auto& t : scope.types) type(t);
+      for (const auto& i : scope.instances)
+        if (i) instance(*i);
+      for (const auto& k : scope.components)
+        if (k) component(*k);
+    }
+    component(out.type);
+  }
+};
+
 }  // namespace
+
+const Signature* signature_of(Frame& frame, const FuncType& t) {
+  if (frame.loaded) {
+    auto it = frame.loaded->signatures.find(&t);
+    if (it != frame.loaded->signatures.end()) return &it->second;
+  }
+  return &frame.rt->arena.signatures.emplace_back(make_signature(t));
+}
 
 std::optional<wasm::ExternVal> RtCoreInstance::find(const std::string& name) const {
   if (instance) return instance->find_export(name);
@@ -523,6 +581,7 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const 
   } catch (const Fail& f) {
     return make_error(f.message);
   }
+  SignatureCollector{*c, {}}.run();
   return std::shared_ptr<const LoadedComponent>(std::move(c));
 }
 
