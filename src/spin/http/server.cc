@@ -390,6 +390,10 @@ class Session : public std::enable_shared_from_this<Session> {
           } catch (const std::exception&) {
             // answered below: 500, or a cut-off body
           }
+          // The body's budget goes back once the handler is done with it,
+          // not when the pool lets go of this task.
+          job->req.body = std::string();
+          job->body.reset();
           w->complete_if_unanswered();
           job->guard.reset();
         },
