@@ -45,11 +45,7 @@ inline Value bytes(std::string_view s) {
   for (unsigned char c : s) items.push_back(u8(c));
   return Value::list(std::move(items));
 }
-inline std::string text(const Value& list) {
-  std::string s;
-  for (const auto& v : list.items) s.push_back(char(v.u));
-  return s;
-}
+inline std::string text(const Value& list) { return list.list_bytes(); }  // either form of list<u8>
 // The ok payload of a result (fails the test on err).
 inline Value ok(const Value& r) {
   EXPECT_EQ(r.kind, TypeKind::Result);
