@@ -277,6 +277,7 @@ void check_core_extern(const CoreExtern& a, const CoreExtern& b, size_t offset) 
       if (!limits_match(a.table.limits, b.table.limits)) invalid(offset, "mismatch in table limits");
       break;
     case CoreExternType::Kind::Memory:
+      if (a.memory.shared != b.memory.shared) invalid(offset, "mismatch in the shared flag for memories");
       if (!limits_match(a.memory.limits, b.memory.limits)) invalid(offset, "mismatch in memory limits");
       break;
     case CoreExternType::Kind::Global:
