@@ -227,15 +227,7 @@ void Parser::func(const Node& f) {
   i = inline_exports(f, i, exports);
   uint32_t index;
   if (const Node* imp = inline_import(f, i)) {
-    uint32_t type = type_use(f, i, Func, "func");
-    if (i != c.size()) fail(c[i], "unexpected token");
-    size_t k = 1;
-    Writer w;
-    extern_name(*imp, k, w);
-    w.u8(0x01);
-    w.u32(type);
-    emit_piece(10, std::move(w));
-    index = define(Func, id);
+    index = imported_definition(f, i, *imp, Func, 0x01, "func", id);
   } else if (i < c.size() && c[i].is_list("alias")) {
     const Node& a = c[i];
     if (i + 1 != c.size()) fail(c[i + 1], "unexpected token");

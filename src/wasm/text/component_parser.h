@@ -108,6 +108,10 @@ class Parser {
   size_t inline_exports(const Node& f, size_t i, std::vector<std::string>& names);
   void append_exports(const std::vector<std::string>& names, Ns ns, uint32_t index);
   const Node* inline_import(const Node& f, size_t& i);
+  // `(func|component|instance $id? (import "name") typeuse)`: the rest of
+  // `f` from `i` is the type use; emits the import and defines the index.
+  uint32_t imported_definition(const Node& f, size_t& i, const Node& imp, Ns ns, uint8_t kind, const char* what,
+                               const Node* id);
   void extern_name(const Node& f, size_t& i, Writer& w);
   void sortidx(const Node& ref, Writer& w, Ns* ns_out);
   void core_inline_exports(const Node& f, size_t i, Writer& w);

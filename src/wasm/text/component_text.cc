@@ -241,6 +241,19 @@ void Parser::core_instance(const Node& f) {
   define(CoreInstance, id);
 }
 
+uint32_t Parser::imported_definition(const Node& f, size_t& i, const Node& imp, Ns ns, uint8_t kind,
+                                     const char* what, const Node* id) {
+  uint32_t type = type_use(f, i, ns, what);
+  if (i != f.children.size()) fail(f.children[i], "unexpected token");
+  size_t k = 1;
+  Writer w;
+  extern_name(imp, k, w);
+  w.u8(kind);
+  w.u32(type);
+  emit_piece(10, std::move(w));
+  return define(ns, id);
+}
+
 void Parser::nested_component(const Node& f) {
   size_t i = 1;
   const Node* id = i < f.children.size() && f.children[i].kind == Node::Kind::Id ? &f.children[i++] : nullptr;
@@ -248,15 +261,7 @@ void Parser::nested_component(const Node& f) {
   i = inline_exports(f, i, exports);
   uint32_t index;
   if (const Node* imp = inline_import(f, i)) {
-    uint32_t type = type_use(f, i, Component, "component");
-    if (i != f.children.size()) fail(f.children[i], "unexpected token");
-    size_t k = 1;
-    Writer w;
-    extern_name(*imp, k, w);
-    w.u8(0x04);
-    w.u32(type);
-    emit_piece(10, std::move(w));
-    index = define(Component, id);
+    index = imported_definition(f, i, *imp, Component, 0x04, "component", id);
   } else {
     Writer w;
     w.b = component(f, i, id ? id->text : "");
@@ -287,15 +292,7 @@ void Parser::instance(const Node& f) {
   };
   uint32_t index;
   if (const Node* imp = inline_import(f, i)) {
-    uint32_t type = type_use(f, i, Instance, "instance");
-    if (i != f.children.size()) fail(f.children[i], "unexpected token");
-    size_t k = 1;
-    Writer w;
-    extern_name(*imp, k, w);
-    w.u8(0x05);
-    w.u32(type);
-    emit_piece(10, std::move(w));
-    index = define(Instance, id);
+    index = imported_definition(f, i, *imp, Instance, 0x05, "instance", id);
   } else if (i < f.children.size() && f.children[i].is_list("instantiate")) {
     const Node& in = f.children[i];
     if (i + 1 != f.children.size()) fail(f.children[i + 1], "unexpected token");
