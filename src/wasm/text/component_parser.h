@@ -128,6 +128,7 @@ class Parser {
   void functype(const Node& f, size_t& i, Writer& w);
   void component_type(const Node& f, size_t i, const std::string& id, Writer& w);
   void instance_type(const Node& f, size_t i, const std::string& id, Writer& w);
+  void declarations(const Node& f, size_t i, const std::string& id, Writer& w, bool component);
   void module_type(const Node& f, size_t i, const std::string& id, Writer& w);
   void core_functype(const Node& f, size_t& i, Writer& w);
   uint32_t core_type_use(const Node& f, size_t& i);  // in a module type: (type idx) or inline, deduplicated

@@ -288,28 +288,18 @@ void Parser::type_field(const Node& f, bool allow_exports) {
 }
 
 void Parser::component_type(const Node& f, size_t i, const std::string& id, Writer& w) {
-  Scope scope;
-  scope.kind = Scope::Kind::ComponentType;
-  scope.id = id;
-  stack_.push_back(&scope);
-  for (; i < f.children.size(); ++i) {
-    const Node& d = f.children[i];
-    if (d.is_list("core") && d.children.size() > 1 && d.children[1].is_atom("type")) core_type_field(d);
-    else if (d.is_list("type")) type_field(d, false);
-    else if (d.is_list("alias")) alias(d, true);
-    else if (d.is_list("import")) import(d, true);
-    else if (d.is_list("export")) export_decl(d);
-    else fail(d, "unexpected token: expected a component type declaration");
-  }
-  stack_.pop_back();
-  w.u8(0x41);
-  w.u32(scope.decl_count);
-  w.append(scope.decls);
+  declarations(f, i, id, w, true);
 }
 
 void Parser::instance_type(const Node& f, size_t i, const std::string& id, Writer& w) {
+  declarations(f, i, id, w, false);
+}
+
+// A component type's or an instance type's declarators (an instance type
+// has no imports), in their own scope.
+void Parser::declarations(const Node& f, size_t i, const std::string& id, Writer& w, bool component) {
   Scope scope;
-  scope.kind = Scope::Kind::InstanceType;
+  scope.kind = component ? Scope::Kind::ComponentType : Scope::Kind::InstanceType;
   scope.id = id;
   stack_.push_back(&scope);
   for (; i < f.children.size(); ++i) {
@@ -317,11 +307,13 @@ void Parser::instance_type(const Node& f, size_t i, const std::string& id, Write
     if (d.is_list("core") && d.children.size() > 1 && d.children[1].is_atom("type")) core_type_field(d);
     else if (d.is_list("type")) type_field(d, false);
     else if (d.is_list("alias")) alias(d, true);
+    else if (component && d.is_list("import")) import(d, true);
     else if (d.is_list("export")) export_decl(d);
-    else fail(d, "unexpected token: expected an instance type declaration");
+    else fail(d, component ? "unexpected token: expected a component type declaration"
+                           : "unexpected token: expected an instance type declaration");
   }
   stack_.pop_back();
-  w.u8(0x42);
+  w.u8(component ? 0x41 : 0x42);
   w.u32(scope.decl_count);
   w.append(scope.decls);
 }
