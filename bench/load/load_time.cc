@@ -24,13 +24,61 @@
 
 namespace {
 
+using namespace whirl;
+
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+struct Times {
+  double load = 0, instantiate = 0;  // ms
+};
+
+wasm::StoreConfig store_config() {
+  wasm::StoreConfig sc;
+  sc.huge_pages = true;  // as `whirl run`
+  return sc;
+}
+
+// A core module: load_module, then instantiation with WASI preview1.
+Expected<Times> load_module_file(const platform::FileBytes& file) {
+  Times t;
+  auto t1 = Clock::now();
+  auto compiled = wasm::load_module(file.bytes, file.owner);
+  if (!compiled) return unexpected(compiled.error());
+  t.load = ms_since(t1);
+  auto t2 = Clock::now();
+  auto ctx = wasi::create_wasi({});
+  if (!ctx) return unexpected(ctx.error());
+  auto store = wasm::Store::create(store_config());
+  auto imports = wasi::wasi_link(*ctx, *store, (*compiled)->module());
+  if (!imports) return unexpected(imports.error());
+  auto inst = store->instantiate(*compiled, *imports);
+  if (!inst) return make_error(inst.error().message);
+  t.instantiate = ms_since(t2);
+  return t;
+}
+
+// A component: load_component, then instantiation with WASI 0.2.
+Expected<Times> load_component_file(const platform::FileBytes& file) {
+  Times t;
+  auto t1 = Clock::now();
+  auto c = component::runtime::load_component(file.bytes, file.owner);
+  if (!c) return unexpected(c.error());
+  t.load = ms_since(t1);
+  auto t2 = Clock::now();
+  auto ctx = wasi::p2::create_wasi_p2({});
+  if (!ctx) return unexpected(ctx.error());
+  component::runtime::Linker linker;
+  wasi::p2::add_to_linker(linker);
+  auto inst = component::runtime::instantiate(*c, wasm::Store::create(store_config()), linker, std::any(*ctx));
+  if (!inst) return make_error(inst.error().message);
+  t.instantiate = ms_since(t2);
+  return t;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace whirl;
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s FILE.wasm [RUNS]\n", argv[0]);
     return 2;
@@ -54,56 +102,13 @@ int main(int argc, char** argv) {
     size = file->bytes.size();
     best_read = std::min(best_read, ms_since(t0));
 
-    if (component::is_component_binary(file->bytes)) {
-      auto t1 = Clock::now();
-      auto c = component::runtime::load_component(file->bytes, file->owner);
-      if (!c) {
-        std::fprintf(stderr, "%s: %s\n", argv[1], c.error().message.c_str());
-        return 1;
-      }
-      best_load = std::min(best_load, ms_since(t1));
-      auto t2 = Clock::now();
-      auto ctx = wasi::p2::create_wasi_p2({});
-      component::runtime::Linker linker;
-      wasi::p2::add_to_linker(linker);
-      wasm::StoreConfig sc;
-      sc.huge_pages = true;
-      auto inst = component::runtime::instantiate(*c, wasm::Store::create(sc), linker, std::any(*ctx));
-      if (!inst) {
-        std::fprintf(stderr, "%s: %s\n", argv[1], inst.error().message.c_str());
-        return 1;
-      }
-      best_inst = std::min(best_inst, ms_since(t2));
-      if (r == 0) {
-        report("first run");
-        if (runs > 1) best_read = best_load = best_inst = 1e30;
-      }
-      continue;
-    }
-    auto t1 = Clock::now();
-    auto compiled = wasm::load_module(file->bytes, file->owner);
-    if (!compiled) {
-      std::fprintf(stderr, "%s: %s\n", argv[1], compiled.error().message.c_str());
+    auto times = component::is_component_binary(file->bytes) ? load_component_file(*file) : load_module_file(*file);
+    if (!times) {
+      std::fprintf(stderr, "%s: %s\n", argv[1], times.error().message.c_str());
       return 1;
     }
-    best_load = std::min(best_load, ms_since(t1));
-
-    auto t2 = Clock::now();
-    auto ctx = wasi::create_wasi({});
-    wasm::StoreConfig sc;
-    sc.huge_pages = true;  // as `whirl run`
-    auto store = wasm::Store::create(sc);
-    auto imports = ctx ? wasi::wasi_link(*ctx, *store, (*compiled)->module()) : unexpected(ctx.error());
-    if (!imports) {
-      std::fprintf(stderr, "%s: %s\n", argv[1], imports.error().message.c_str());
-      return 1;
-    }
-    auto inst = store->instantiate(*compiled, *imports);
-    if (!inst) {
-      std::fprintf(stderr, "%s: %s\n", argv[1], inst.error().message.c_str());
-      return 1;
-    }
-    best_inst = std::min(best_inst, ms_since(t2));
+    best_load = std::min(best_load, times->load);
+    best_inst = std::min(best_inst, times->instantiate);
     if (r == 0) {
       report("first run");
       if (runs > 1) best_read = best_load = best_inst = 1e30;
