@@ -95,15 +95,15 @@ enum IOp : uint16_t {
 #define LOAD(N, T, R) k##N##Add, k##N##AddImm, k##N##Abs,
 #define STORE(N, T) k##N##Add, k##N##AddImm, k##N##Abs, k##N##Val, k##N##AbsVal,
 #include "wasm/interp/slot_ops.def"
-  // Memories other than 0 (multi-memory): the memory looked up in the
-  // instance and its bounds checked per access, never fused; memory 0 keeps
-  // the guard-page ops above. Loads and stores: a = value slot, b = address
-  // slot, c = offset, d = memory. The bulk ops take their operands as the
-  // plain ones do, the memory in b (copy: b = dst, c = src; init: c).
-#define LOAD(N, T, R) k##N##Multi,
-#define STORE(N, T) k##N##Multi,
-#include "wasm/interp/slot_ops.def"
-  kMemorySizeMulti, kMemoryGrowMulti, kMemoryFillMulti, kMemoryCopyMulti, kMemoryInitMulti,
+  // Memories other than 0 (multi-memory): two ops whose handlers call out
+  // (multi_memory.cc), so that they add no code among the hot handlers;
+  // the memory is looked up in the instance and the bounds checked per
+  // access, never fused; memory 0 keeps the guard-page ops above.
+  // kAccessMulti: a load or store, a = value slot, b = address slot,
+  // c = offset, d = memory | Op << 16. kBulkMulti: memory.size, grow, fill,
+  // copy or init with the operands of its plain op (the memory in b; copy:
+  // b = dst, c = src; init: b = data, c = memory), d = its Op.
+  kAccessMulti, kBulkMulti,
   kIOpCount
 };
 

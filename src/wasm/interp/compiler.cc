@@ -513,13 +513,14 @@ class Compiler {
   void other_memory(const Instr& in, bool is_load) {
     const uint16_t op = memory_form(in);
     const uint32_t i = size() - (is_load ? 1 : 2);
+    const uint32_t d = uint32_t(in.imm) | uint32_t(in.op) << 16;  // memories < 2^16 (kMaxMemories)
     if (is_load) {
-      emit_def(op, temp(i), use(i), in.b, uint32_t(in.imm));
+      emit_def(op, temp(i), use(i), in.b, d);
       vs_[i] = {};
       return;
     }
     uint32_t sv = use(i + 1);
-    emit(op, sv, use(i), in.b, uint32_t(in.imm));
+    emit(op, sv, use(i), in.b, d);
     vs_.resize(i);
   }
   void store(const Instr& in) {
@@ -618,9 +619,9 @@ class Compiler {
     vs_[i] = {};
   }
   // Ops that take their k operands in consecutive slots and leave r results there.
-  void stacked(uint16_t op, uint32_t k, uint32_t r, uint32_t b = 0, uint32_t c = 0) {
+  void stacked(uint16_t op, uint32_t k, uint32_t r, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
     materialize_range(size() - k, size());
-    emit(op, temp(size() - k), b, c);
+    emit(op, temp(size() - k), b, c, d);
     vs_.resize(size() - k);
     push_temp(r);
   }
@@ -758,8 +759,8 @@ class Compiler {
       case Op::RefNull: return push_entry({Entry::Const, 0, 0});
       case Op::RefIsNull: return unary(uint16_t(in.op));
       case Op::RefFunc: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1), in.a); return;
-      case Op::MemorySize: push_temp(); emit_def(memory_form(in), temp(size() - 1), in.a); return;
-      case Op::MemoryGrow: return stacked(memory_form(in), 1, 1, in.a);
+      case Op::MemorySize: push_temp(); emit_def(memory_form(in), temp(size() - 1), in.a, 0, uint32_t(in.op)); return;
+      case Op::MemoryGrow: return stacked(memory_form(in), 1, 1, in.a, 0, uint32_t(in.op));
       case Op::TableGet: return stacked(uint16_t(in.op), 1, 1, in.a);
       case Op::TableSet: return stacked(uint16_t(in.op), 2, 0, in.a);
       case Op::TableSize: push_temp(); emit_def(uint16_t(in.op), temp(size() - 1), in.a); return;
@@ -767,7 +768,7 @@ class Compiler {
       case Op::TableFill: return stacked(uint16_t(in.op), 3, 0, in.a);
       case Op::TableCopy: case Op::TableInit: return stacked(uint16_t(in.op), 3, 0, in.a, in.b);
       case Op::MemoryInit: case Op::MemoryCopy: case Op::MemoryFill:
-        return stacked(memory_form(in), 3, 0, in.a, in.b);
+        return stacked(memory_form(in), 3, 0, in.a, in.b, uint32_t(in.op));
       case Op::ElemDrop: case Op::DataDrop: emit(uint16_t(in.op), in.a); return;
       default: emit(uint16_t(Op::Unreachable)); return;  // not reached: the validator knows every op
     }

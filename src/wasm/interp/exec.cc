@@ -6,6 +6,7 @@
 
 #include "platform/guard.h"
 #include "wasm/interp/host_call.h"
+#include "wasm/interp/multi_memory.h"
 #include "wasm/interp/numeric.h"
 #include "wasm/interp/prefix_ops.h"
 #include "wasm/interp/profile.h"
@@ -592,6 +593,13 @@ L_TableInit : {
   for (uint64_t k = 0; k < n; ++k) t->elems[d + k] = seg[src + k];
   NEXT();
 }
+  // Memories other than 0, out of line (multi_memory.h).
+L_kAccessMulti:
+  if (!interp::access_other_memory(*inst, fp, *pc)) TRAP(TrapCode::MemoryOutOfBounds);
+  NEXT();
+L_kBulkMulti:
+  if (!interp::bulk_other_memory(*inst, fp, *pc)) TRAP(TrapCode::MemoryOutOfBounds);
+  NEXT();
 L_bad:
   TRAP(TrapCode::Unreachable);
 

@@ -175,15 +175,11 @@ bool is_identity(Op op, uint64_t value) {
 
 uint16_t memory_form(const Instr& in) {
   switch (in.op) {
-#define LOAD(N, T, R) case Op::N: return in.imm ? uint16_t(k##N##Multi) : uint16_t(in.op);
-#define STORE(N, T) case Op::N: return in.imm ? uint16_t(k##N##Multi) : uint16_t(in.op);
-#include "wasm/interp/slot_ops.def"
-    case Op::MemorySize: return in.a ? uint16_t(kMemorySizeMulti) : uint16_t(in.op);
-    case Op::MemoryGrow: return in.a ? uint16_t(kMemoryGrowMulti) : uint16_t(in.op);
-    case Op::MemoryFill: return in.a ? uint16_t(kMemoryFillMulti) : uint16_t(in.op);
-    case Op::MemoryCopy: return in.a || in.b ? uint16_t(kMemoryCopyMulti) : uint16_t(in.op);
-    case Op::MemoryInit: return in.b ? uint16_t(kMemoryInitMulti) : uint16_t(in.op);
-    default: return uint16_t(in.op);
+    case Op::MemorySize: case Op::MemoryGrow: case Op::MemoryFill:
+      return in.a ? uint16_t(kBulkMulti) : uint16_t(in.op);
+    case Op::MemoryCopy: return in.a || in.b ? uint16_t(kBulkMulti) : uint16_t(in.op);
+    case Op::MemoryInit: return in.b ? uint16_t(kBulkMulti) : uint16_t(in.op);
+    default: return op_info(in.op).mem_bytes && in.imm ? uint16_t(kAccessMulti) : uint16_t(in.op);
   }
 }
 
@@ -238,10 +234,7 @@ std::string slot_op_name(uint16_t op) {
 #define LOAD(N, T, R) #N "_add", #N "_add_imm", #N "_abs",
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"
-#define LOAD(N, T, R) #N "_multi",
-#define STORE(N, T) #N "_multi",
-#include "wasm/interp/slot_ops.def"
-      "memory.size_multi", "memory.grow_multi", "memory.fill_multi", "memory.copy_multi", "memory.init_multi",
+      "access_multi", "bulk_multi",
   };
   static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));
   return names[op - uint16_t(Op::Count_)];

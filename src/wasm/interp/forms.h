@@ -48,7 +48,8 @@ Op mirrored(Op op);
 // first operand unchanged (x + 0, x | 0, x << 0, x * 1, x & -1, ...).
 bool is_identity(Op op, uint64_t value);
 // The slot op of a load, store or memory instruction: its own for memory 0
-// (the fast path the fused forms build on), its *Multi form for another.
+// (the fast path the fused forms build on), kAccessMulti or kBulkMulti for
+// another.
 uint16_t memory_form(const Instr& in);
 // Copies come in runs (call arguments, values moved to a label): a copy
 // dst <- src joins the kCopy/kCopy2/kCopy3 that ends `buf` (true), up to
