@@ -160,6 +160,8 @@ Expected<Value, Trap> load_list_from_valid_range(CallContext& cx, uint64_t ptr, 
 Expected<Value, Trap> load_list_from_range(CallContext& cx, uint64_t ptr, uint64_t length, const ValType& et,
                                            TypeKind kind);
 Expected<void, Trap> store_list_into_valid_range(CallContext& cx, const Value& v, uint64_t ptr, const ValType& et);
+// definitions.py's store_list_into_range: realloc'd, checked, stored; the pointer.
+Expected<uint64_t, Trap> store_list_into_range(CallContext& cx, const Value& v, const ValType& et);
 
 Expected<Value, Trap> load_at(CallContext& cx, uint64_t ptr, const ValType& t) {
   uint32_t psize = ptr_size(cx.ptr_type);
@@ -305,15 +307,8 @@ Expected<void, Trap> store_at(CallContext& cx, const Value& v, const ValType& t,
         if (v.list_size() != *t.fixed_length) return mismatch(v, t);
         return store_list_into_valid_range(cx, v, ptr, et);
       }
-      // store_list_into_range
-      uint64_t esize = elem_size(et, cx.ptr_type), ealign = alignment(et, cx.ptr_type);
-      WHIRL_TRY(check_list_length(cx, v.list_size(), esize));
-      uint64_t byte_length = v.list_size() * esize;
-      auto begin = cx.realloc(0, 0, ealign, byte_length);
+      auto begin = store_list_into_range(cx, v, et);
       if (!begin) return unexpected(begin.error());
-      WHIRL_TRY(check_aligned(*begin, ealign, "list"));
-      WHIRL_TRY(check_range(cx, *begin, byte_length));
-      WHIRL_TRY(store_list_into_valid_range(cx, v, *begin, et));
       WHIRL_TRY(write_uint(cx, ptr, psize, *begin));
       return write_uint(cx, ptr + psize, psize, v.list_size());
     }
@@ -350,6 +345,18 @@ Expected<void, Trap> store_at(CallContext& cx, const Value& v, const ValType& t,
       return write_uint(cx, ptr, 4, *h);
     }
   }
+}
+
+Expected<uint64_t, Trap> store_list_into_range(CallContext& cx, const Value& v, const ValType& et) {
+  uint64_t esize = elem_size(et, cx.ptr_type), ealign = alignment(et, cx.ptr_type);
+  WHIRL_TRY(check_list_length(cx, v.list_size(), esize));
+  uint64_t byte_length = v.list_size() * esize;
+  auto begin = cx.realloc(0, 0, ealign, byte_length);
+  if (!begin) return begin;
+  WHIRL_TRY(check_aligned(*begin, ealign, "list"));
+  WHIRL_TRY(check_range(cx, *begin, byte_length));
+  WHIRL_TRY(store_list_into_valid_range(cx, v, *begin, et));
+  return *begin;
 }
 
 Expected<void, Trap> store_list_into_valid_range(CallContext& cx, const Value& v, uint64_t ptr, const ValType& et) {
@@ -581,14 +588,8 @@ Expected<void, Trap> lower_flat(CallContext& cx, const Value& v, const ValType& 
         for (const Value& e : v.items) WHIRL_TRY(lower_flat(cx, e, et, out));
         return {};
       }
-      uint64_t esize = elem_size(et, cx.ptr_type), ealign = alignment(et, cx.ptr_type);
-      WHIRL_TRY(check_list_length(cx, v.list_size(), esize));
-      uint64_t byte_length = v.list_size() * esize;
-      auto begin = cx.realloc(0, 0, ealign, byte_length);
+      auto begin = store_list_into_range(cx, v, et);
       if (!begin) return unexpected(begin.error());
-      WHIRL_TRY(check_aligned(*begin, ealign, "list"));
-      WHIRL_TRY(check_range(cx, *begin, byte_length));
-      WHIRL_TRY(store_list_into_valid_range(cx, v, *begin, et));
       out.push_back({pt, *begin});
       out.push_back({pt, v.list_size()});
       return {};
