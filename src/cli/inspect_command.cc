@@ -50,6 +50,9 @@ std::string core_func(const wasm::FuncType& t) {
   return s;
 }
 
+// As the text format writes a tag: its payload as a function type's params.
+std::string core_tag(const wasm::FuncType& t) { return "tag" + core_func(t).substr(4); }
+
 std::string limits(const wasm::Limits& l) {
   return std::to_string(l.min) + (l.max ? " " + std::to_string(*l.max) : "");
 }
@@ -79,6 +82,7 @@ int inspect_module(const std::string& file, const platform::FileBytes& bytes) {
       case wasm::ExternKind::Table: tables.push_back(imp.table), type = core_table(imp.table); break;
       case wasm::ExternKind::Memory: memories.push_back(imp.memory), type = core_memory(imp.memory); break;
       case wasm::ExternKind::Global: globals.push_back(imp.global), type = core_global(imp.global); break;
+      case wasm::ExternKind::Tag: type = core_tag(m->types[imp.tag_type]); break;
     }
     out += "  import " + quoted(imp.module) + " " + quoted(imp.name) + ": " + type + "\n";
   }
@@ -94,6 +98,7 @@ int inspect_module(const std::string& file, const platform::FileBytes& bytes) {
       case wasm::ExternKind::Table: type = core_table(tables[e.index]); break;
       case wasm::ExternKind::Memory: type = core_memory(memories[e.index]); break;
       case wasm::ExternKind::Global: type = core_global(globals[e.index]); break;
+      case wasm::ExternKind::Tag: type = core_tag(m->types[m->tag_type_index(e.index)]); break;
     }
     out += "  export " + quoted(e.name) + ": " + type + "\n";
   }

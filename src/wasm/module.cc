@@ -8,10 +8,8 @@ namespace whirl::wasm {
 
 const Features& Features::process_default() {
   static const Features f = [] {
-    Features out;
     const char* env = std::getenv("WHIRL_WASM_FEATURES");
-    if (env && std::string_view(env) == "2.0") out.multi_memory = out.shared_memory = false;
-    return out;
+    return env && std::string_view(env) == "2.0" ? Features::wasm2() : Features{};
   }();
   return f;
 }
@@ -77,6 +75,11 @@ MemoryType Module::memory_type(uint32_t index) const {
 GlobalType Module::global_type(uint32_t index) const {
   if (index < num_imported_globals) return nth_import(*this, ExternKind::Global, index)->global;
   return globals[index - num_imported_globals].type;
+}
+
+uint32_t Module::tag_type_index(uint32_t index) const {
+  if (index < num_imported_tags) return nth_import(*this, ExternKind::Tag, index)->tag_type;
+  return tags[index - num_imported_tags];
 }
 
 std::string Module::func_name(uint32_t index) const {

@@ -26,7 +26,10 @@ namespace whirl::wasm {
 struct Features {
   bool multi_memory = true;
   bool shared_memory = true;
+  bool exceptions = true;  // tags, throw, try_table (off in 2.0)
   static const Features& process_default();
+  // WebAssembly 2.0 exactly: none of the above.
+  static constexpr Features wasm2() { return {.multi_memory = false, .shared_memory = false, .exceptions = false}; }
 };
 
 // One decoded instruction. Immediates by ImmKind (see opcodes.h):
@@ -50,6 +53,10 @@ struct Features {
 //   MemoryCopy    a = dst memory, b = src memory
 //   TableInit     a = elem index, b = table index
 //   TableCopy     a = dst table, b = src table
+//   TagIdx        a = tag index (throw)
+//   TryTable      imm = blocktype, a = index of the first catch in
+//                 Function::br_tables, b = number of catches; each catch is
+//                 three entries: kind (CatchKind), tag index, label depth
 // Field order keeps it at 24 bytes: large modules hold millions of these.
 struct Instr {
   uint64_t imm = 0;
@@ -61,6 +68,9 @@ struct Instr {
 static_assert(sizeof(Instr) == 24);
 
 // Interpretation of a BlockType immediate.
+// try_table's catch clauses (their binary encoding).
+enum class CatchKind : uint32_t { Catch = 0, CatchRef = 1, CatchAll = 2, CatchAllRef = 3 };
+
 struct BlockType {
   enum Kind : uint8_t { Empty, Value, TypeIndex } kind = Empty;
   ValType value = ValType::I32;  // when kind == Value
@@ -86,6 +96,7 @@ struct Import {
   TableType table;         // kind == Table
   MemoryType memory;       // kind == Memory
   GlobalType global;       // kind == Global
+  uint32_t tag_type = 0;   // kind == Tag: type index (exception handling, 3.0)
 };
 
 struct Export {
@@ -173,6 +184,7 @@ struct Module {
   std::vector<TableType> tables;    // defined tables
   std::vector<MemoryType> memories; // defined memories
   std::vector<Global> globals;      // defined globals
+  std::vector<uint32_t> tags;       // defined tags: their type indices (exception handling)
   std::vector<Export> exports;
   std::optional<uint32_t> start;
   std::vector<ElemSegment> elems;
@@ -197,12 +209,16 @@ struct Module {
   uint32_t num_imported_tables = 0;
   uint32_t num_imported_memories = 0;
   uint32_t num_imported_globals = 0;
+  uint32_t num_imported_tags = 0;
 
   // Index-space helpers (imports first, then definitions).
   uint32_t total_funcs() const { return num_imported_funcs + uint32_t(functions.size()); }
   uint32_t total_tables() const { return num_imported_tables + uint32_t(tables.size()); }
   uint32_t total_memories() const { return num_imported_memories + uint32_t(memories.size()); }
   uint32_t total_globals() const { return num_imported_globals + uint32_t(globals.size()); }
+  uint32_t total_tags() const { return num_imported_tags + uint32_t(tags.size()); }
+  // Type index of tag `index`; requires a valid index.
+  uint32_t tag_type_index(uint32_t index) const;
   // Type index of function `index` in the function index space; requires a valid index.
   uint32_t func_type_index(uint32_t index) const;
   TableType table_type(uint32_t index) const;

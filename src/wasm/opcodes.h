@@ -40,6 +40,8 @@ enum class ImmKind : uint8_t {
   TableInit,     // elemidx tableidx
   ElemIdx,       // elem.drop
   TableCopy,     // tableidx(dst) tableidx(src)
+  TagIdx,        // throw
+  TryTable,      // blocktype vec(catch)
 };
 
 // Operand typing for the validator: Special ops are typed by hand.

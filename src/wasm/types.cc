@@ -33,6 +33,7 @@ const char* to_string(ExternKind k) {
     case ExternKind::Table: return "table";
     case ExternKind::Memory: return "memory";
     case ExternKind::Global: return "global";
+    case ExternKind::Tag: return "tag";
   }
   return "<unknown kind>";
 }

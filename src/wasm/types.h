@@ -56,8 +56,8 @@ struct GlobalType {
   bool operator==(const GlobalType&) const = default;
 };
 
-enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
-const char* to_string(ExternKind k);  // "func", "table", "memory", "global"
+enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3, Tag = 4 };
+const char* to_string(ExternKind k);  // "func", "table", "memory", "global", "tag"
 
 constexpr uint32_t kPageSize = 65536;
 constexpr uint32_t kMaxPages = 65536;  // 4 GiB for a 32-bit memory

@@ -27,6 +27,11 @@ CoreExtern core_extern_of(const wasm::Module& m, wasm::ExternKind kind, uint32_t
     case wasm::ExternKind::Table: e.kind = CoreExternType::Kind::Table; e.table = m.table_type(index); break;
     case wasm::ExternKind::Memory: e.kind = CoreExternType::Kind::Memory; e.memory = m.memory_type(index); break;
     case wasm::ExternKind::Global: e.kind = CoreExternType::Kind::Global; e.global = m.global_type(index); break;
+    case wasm::ExternKind::Tag:
+      // A tag is typed by a function type (its payload as parameters).
+      e.kind = CoreExternType::Kind::Tag;
+      e.func = m.types[m.tag_type_index(index)];
+      break;
   }
   return e;
 }
@@ -42,6 +47,7 @@ std::shared_ptr<const CoreModuleType> module_type_of(const wasm::Module& m, size
     CoreExtern e;
     e.kind = static_cast<CoreExternType::Kind>(imp.kind);
     if (imp.kind == wasm::ExternKind::Func) e.func = m.types[imp.func_type];
+    if (imp.kind == wasm::ExternKind::Tag) e.func = m.types[imp.tag_type];
     e.table = imp.table;
     e.memory = imp.memory;
     e.global = imp.global;

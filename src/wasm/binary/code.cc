@@ -162,7 +162,9 @@ bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32
       return simd_unsupported(r, in.offset, "prefix 0xfd");
     } else {
       e = kSingle[b];
-      if (!e.valid) return r.fail(in.offset, "illegal opcode " + hex_byte(b));
+      if (!e.valid || (!features.exceptions && (b == 0x08 || b == 0x0a || b == 0x1f)))
+        return r.fail(in.offset, "illegal opcode " + hex_byte(b));
+      if (b == 0x0a) return r.fail(in.offset, kExnRefUnsupported);
     }
     in.op = e.op;
     switch (e.imm) {
@@ -184,6 +186,31 @@ bool InstrDecoder::decode(Reader& r, std::vector<Instr>& out, std::vector<uint32
                                        std::to_string(kMaxNestingDepth) + " levels)");
         ctl_.push_back(b == 0x04 ? kIf : kPlain);
         break;
+      case ImmKind::TryTable: {
+        if (!block_type(r, in.imm)) return false;
+        if (ctl_.size() > kMaxNestingDepth)
+          return r.fail(in.offset, "blocks nested too deeply (implementation limit: " +
+                                       std::to_string(kMaxNestingDepth) + " levels)");
+        ctl_.push_back(kPlain);
+        uint32_t n = 0;
+        if (!r.len32(n)) return false;
+        in.a = static_cast<uint32_t>(br_tables.size());
+        in.b = n;
+        for (uint32_t i = 0; i < n; ++i) {
+          uint8_t kind = 0;
+          uint32_t tag = 0, label = 0;
+          if (!r.u8(kind)) return false;
+          if (kind > 3) return r.fail(r.pos() - 1, "malformed catch clause");
+          if (kind == 1 || kind == 3) return r.fail(r.pos() - 1, kExnRefUnsupported);
+          if (kind == 0 && !r.u32(tag)) return false;
+          if (!r.u32(label)) return false;
+          br_tables.push_back(kind);
+          br_tables.push_back(tag);
+          br_tables.push_back(label);
+        }
+        break;
+      }
+      case ImmKind::TagIdx:
       case ImmKind::LabelIdx:
       case ImmKind::FuncIdx:
       case ImmKind::LocalIdx:

@@ -13,6 +13,8 @@ namespace whirl::wasm::binary {
 
 // Marker the spec runner looks for to skip SIMD content as unsupported.
 inline constexpr const char* kSimdUnsupported = "SIMD is not supported";
+// Exception references (throw_ref, catch_ref, catch_all_ref, exnref): rejected, never run.
+inline constexpr const char* kExnRefUnsupported = "exception references (exnref, throw_ref, catch_ref) are not supported";
 
 // Implementation limits on declared locals, checked before the locals are
 // expanded: per function (the limit V8 and wasmparser use as well) and for

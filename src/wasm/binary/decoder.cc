@@ -21,23 +21,22 @@ using binary::Reader;
 
 constexpr uint32_t kMagic = 0x6d736100;  // "\0asm"
 constexpr uint32_t kVersion = 1;
-constexpr uint8_t kMaxSectionId = 12;
+constexpr uint8_t kMaxSectionId = 13;
 
 const char* section_name(int id) {
   static const char* const names[] = {"custom", "type",    "import",  "function", "table",
                                       "memory", "global",  "export",  "start",    "element",
-                                      "code",   "data",    "data count"};
+                                      "code",   "data",    "data count", "tag"};
   return id >= 0 && id <= kMaxSectionId ? names[id] : "?";
 }
 
 // Position of each non-custom section in the required order (DataCount sits
-// between Element and Code).
+// between Element and Code, Tag between Memory and Global).
 int section_rank(uint8_t id) {
   switch (id) {
-    case 12: return 10;
-    case 10: return 11;
-    case 11: return 12;
-    default: return id;
+    case 12: return 19;
+    case 13: return 11;
+    default: return id * 2;
   }
 }
 
@@ -63,7 +62,7 @@ class ModuleDecoder {
       size_t at = r_.pos();
       uint8_t id = *r_.ptr();
       section_ = -1;
-      if (id > kMaxSectionId) {
+      if (id > kMaxSectionId || (id == 13 && !features_.exceptions)) {
         r_.fail(at, "malformed section id");
         return error();
       }
@@ -139,6 +138,7 @@ class ModuleDecoder {
       case 10: return code_section();
       case 11: return data_section();
       case 12: return data_count_section();
+      case 13: return tag_section();
     }
     return false;
   }
@@ -284,6 +284,11 @@ class ModuleDecoder {
           if (!global_type(imp.global)) return false;
           ++m_.num_imported_globals;
           break;
+        case 0x04:
+          if (!features_.exceptions) return r_.fail(r_.pos() - 1, "malformed import kind");
+          if (!tag_type(imp.tag_type)) return false;
+          ++m_.num_imported_tags;
+          break;
         default:
           return r_.fail(r_.pos() - 1, "malformed import kind");
       }
@@ -341,11 +346,28 @@ class ModuleDecoder {
       if (!r_.name(e.name)) return false;
       uint8_t kind = 0;
       if (!r_.u8(kind)) return false;
-      if (kind > 3) return r_.fail(r_.pos() - 1, "malformed export kind");
+      if (kind > (features_.exceptions ? 4 : 3)) return r_.fail(r_.pos() - 1, "malformed export kind");
       e.kind = static_cast<ExternKind>(kind);
       if (!r_.u32(e.index)) return false;
       m_.exports.push_back(std::move(e));
     }
+    return true;
+  }
+
+  // tagtype: attribute 0x00 (exception), then a type index.
+  bool tag_type(uint32_t& type) {
+    uint8_t attr = 0;
+    if (!r_.u8(attr)) return false;
+    if (attr != 0) return r_.fail(r_.pos() - 1, "malformed tag attribute");
+    return r_.u32(type);
+  }
+
+  bool tag_section() {
+    uint32_t n = 0;
+    if (!count(n, m_.num_imported_tags, kMaxTags, "tags")) return false;
+    m_.tags.resize(n);
+    for (uint32_t i = 0; i < n; ++i)
+      if (!tag_type(m_.tags[i])) return false;
     return true;
   }
 

@@ -32,6 +32,7 @@ inline constexpr uint32_t kMaxFunctions = 1'000'000;  // imported and defined
 inline constexpr uint32_t kMaxImports = 100'000;
 inline constexpr uint32_t kMaxExports = 100'000;
 inline constexpr uint32_t kMaxGlobals = 1'000'000;    // imported and defined
+inline constexpr uint32_t kMaxTags = 1'000'000;       // imported and defined
 inline constexpr uint32_t kMaxTables = 100;           // imported and defined
 inline constexpr uint32_t kMaxMemories = 100;         // imported and defined
 inline constexpr uint32_t kMaxElemSegments = 100'000;

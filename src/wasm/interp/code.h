@@ -104,6 +104,8 @@ enum IOp : uint16_t {
   // copy or init with the operands of its plain op (the memory in b; copy:
   // b = dst, c = src; init: b = data, c = memory), d = its Op.
   kAccessMulti, kBulkMulti,
+  // throw (exception handling): a = tag index, b = first payload slot, c = payload count.
+  kThrow,
   kIOpCount
 };
 
@@ -129,11 +131,26 @@ struct CodeBuf {
   std::vector<uint16_t> ops;
 };
 
+// One catch clause of a try_table: a throw at an instruction in [start, end)
+// (the throw itself, or a call it unwound) whose tag is the instance's tag
+// `tag` (kCatchAll: any) lands at `target` with its payload in slots
+// dst .. dst + count - 1. A function's handlers are ordered innermost
+// try_table first, each one's clauses in order; code without try_table has
+// none, and nothing on its normal paths looks at them.
+struct Handler {
+  static constexpr uint32_t kCatchAll = ~0u;
+  uint32_t start, end;  // instruction indices
+  uint32_t tag;
+  uint32_t target;      // instruction index
+  uint32_t dst, count;
+};
+
 // A compiled function: its frame size, parameter and local counts are in
 // its first instruction (kEnter).
 struct CompiledFunc {
   std::span<Ins> code;       // in CompiledModuleImpl::arena
   std::span<uint16_t> ops;   // the opcode of each instruction (for tests and debugging)
+  std::span<Handler> handlers;  // try_table's catch clauses (see Handler)
 };
 
 class CompiledModuleImpl final : public CompiledModule {

@@ -633,7 +633,48 @@ L_bad:
 #undef EA_CD_IMM
 #undef ADD_SHL_IMM_BODY
 
+  // throw: the exception goes to the store, then unwinds (below).
+L_kThrow:
+  s.exn_tag = inst->tags[pc->a];
+  s.exn_payload.assign(fp + pc->b, fp + pc->b + pc->c);
+  goto throwing;
+
+  // An exception in flight (s.exn_*) at pc (the throw, or a call it came
+  // out of): the innermost try_table of this run's frames whose clause
+  // matches takes it, else it leaves run() as UncaughtException (a host
+  // call that wasm made sees it again and rethrows it in its caller).
+  // Only functions with try_table have handlers to look at.
+throwing:
+  for (;;) {
+    FuncImpl* f_ = fidx > fbase ? fptr[fidx - 1].fn : entry;
+    const auto& hs = f_->code->handlers;
+    if (!hs.empty()) {
+      const uint32_t at_ = uint32_t(pc - f_->entry);
+      for (const interp::Handler& h : hs) {
+        if (at_ < h.start || at_ >= h.end) continue;
+        if (h.tag != interp::Handler::kCatchAll && f_->instance->tags[h.tag] != s.exn_tag) continue;
+        if (h.count) std::memcpy(fp + h.dst, s.exn_payload.data(), h.count * sizeof(uint64_t));
+        pc = f_->entry + h.target;
+        state->fidx = fidx;
+        DISPATCH();
+      }
+    }
+    if (fidx == fbase) break;
+    --fidx;
+    const auto ret_ = reinterpret_cast<uintptr_t>(fptr[fidx].ret);
+    pc = reinterpret_cast<const Ins*>(ret_ & ~uintptr_t(1)) - 1;  // the call
+    fp -= pc->b;
+    if (fidx > fbase) top_ret = fptr[fidx - 1].ret;
+    state->fidx = fidx;
+    if (ret_ & 1) SWITCH_INSTANCE(fidx > fbase ? fptr[fidx - 1].fn : entry);
+  }
+  return make_trap(TrapCode::UncaughtException, fptr, fbase, fidx, entry);
+
 trapped : {
+  if (host_trap && host_trap->code == TrapCode::UncaughtException && s.exn_tag) {
+    host_trap.reset();
+    goto throwing;  // from a host call back into wasm: it goes on here
+  }
   Trap t = make_trap(host_trap ? host_trap->code : trap_code, fptr, fbase, fidx, entry);
   if (host_trap) {
     Trap h = std::move(*host_trap);

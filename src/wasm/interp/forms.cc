@@ -235,6 +235,7 @@ std::string slot_op_name(uint16_t op) {
 #define STORE(N, T) #N "_add", #N "_add_imm", #N "_abs", #N "_val", #N "_abs_val",
 #include "wasm/interp/slot_ops.def"
       "access_multi", "bulk_multi",
+      "throw",
   };
   static_assert(sizeof(names) / sizeof(names[0]) == kIOpCount - uint16_t(Op::Count_));
   return names[op - uint16_t(Op::Count_)];

@@ -48,6 +48,12 @@ class GlobalImpl final : public GlobalInst {
   void set(Value v) override { value = v.bits; }
 };
 
+class TagImpl final : public TagInst {
+ public:
+  FuncType ftype;
+  const FuncType& type() const override { return ftype; }
+};
+
 // The bytes of memories and tables a store holds, against
 // StoreConfig::max_memory_bytes; charged before anything is allocated.
 struct MemoryBudget {
@@ -98,6 +104,7 @@ class InstanceImpl final : public Instance {
   std::vector<TableImpl*> tables;
   std::vector<MemoryImpl*> memories;
   std::vector<GlobalImpl*> globals;
+  std::vector<TagImpl*> tags;
   std::vector<std::vector<uint64_t>> elem_values;  // evaluated element segments (emptied by elem.drop)
   std::vector<bool> data_dropped;
   std::map<std::string, ExternVal, std::less<>> exports;
@@ -133,6 +140,11 @@ class StoreImpl final : public Store {
   Expected<TableInst*> create_table(TableType type, Value init) override;
   Expected<MemoryInst*> create_memory(MemoryType type) override;
   GlobalInst* create_global(GlobalType type, Value init) override;
+  TagInst* create_tag(FuncType type) override {
+    tags.push_back(std::make_unique<TagImpl>());
+    tags.back()->ftype = std::move(type);
+    return tags.back().get();
+  }
   Expected<Instance*, InstantiationError> instantiate(std::shared_ptr<const CompiledModule> module,
                                                      std::span<const ExternVal> imports) override;
   Expected<std::vector<Value>, Trap> invoke(FuncInst* func, std::span<const Value> args) override;
@@ -168,7 +180,12 @@ class StoreImpl final : public Store {
   std::vector<std::unique_ptr<TableImpl>> tables;
   std::vector<std::unique_ptr<MemoryImpl>> memories;
   std::vector<std::unique_ptr<GlobalImpl>> globals;
+  std::vector<std::unique_ptr<TagImpl>> tags;
   std::vector<std::unique_ptr<InstanceImpl>> instances;
+  // The exception in flight (exception handling): set by throw, read by the
+  // catch that takes it; kept while it unwinds through host calls.
+  TagImpl* exn_tag = nullptr;
+  std::vector<uint64_t> exn_payload;
 };
 
 }  // namespace whirl::wasm::rt

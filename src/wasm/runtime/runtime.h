@@ -22,6 +22,7 @@ class FuncInst;
 class TableInst;
 class MemoryInst;
 class GlobalInst;
+class TagInst;
 class Instance;
 class Store;
 
@@ -67,6 +68,7 @@ enum class TrapCode : uint8_t {
   OutOfFuel,
   Exit,                     // a host function asked to end the guest (proc_exit)
   Host,                     // a host function failed
+  UncaughtException,        // a wasm exception (throw) left wasm uncaught
 };
 
 // The spec's wording, e.g. "out of bounds memory access".
@@ -121,10 +123,20 @@ struct ExternVal {
   static ExternVal table(TableInst* t) { return {ExternKind::Table, t}; }
   static ExternVal memory(MemoryInst* m) { return {ExternKind::Memory, m}; }
   static ExternVal global(GlobalInst* g) { return {ExternKind::Global, g}; }
+  static ExternVal tag(TagInst* t) { return {ExternKind::Tag, t}; }
   FuncInst* as_func() const { return static_cast<FuncInst*>(ptr); }
   TableInst* as_table() const { return static_cast<TableInst*>(ptr); }
   MemoryInst* as_memory() const { return static_cast<MemoryInst*>(ptr); }
   GlobalInst* as_global() const { return static_cast<GlobalInst*>(ptr); }
+  TagInst* as_tag() const { return static_cast<TagInst*>(ptr); }
+};
+
+// An exception tag (exception handling, 3.0): its identity is the object
+// (one per tag definition per instance, shared through imports and exports).
+class TagInst {
+ public:
+  virtual ~TagInst() = default;
+  virtual const FuncType& type() const = 0;  // params = the payload; no results
 };
 
 // What a host function sees of its caller.
@@ -247,6 +259,8 @@ class Store {
   virtual Expected<TableInst*> create_table(TableType type, Value init) = 0;
   virtual Expected<MemoryInst*> create_memory(MemoryType type) = 0;
   virtual GlobalInst* create_global(GlobalType type, Value init) = 0;
+  // A fresh tag (a host-defined exception tag); `type` must have no results.
+  virtual TagInst* create_tag(FuncType type) = 0;
 
   // Link `imports` (in the module's import order) and run initialisation
   // (segments, start function) as the spec's instantiate does.

@@ -33,6 +33,7 @@ const char* trap_message(TrapCode code) {
     case TrapCode::OutOfFuel: return "all fuel consumed";
     case TrapCode::Exit: return "exit";
     case TrapCode::Host: return "host function failed";
+    case TrapCode::UncaughtException: return "uncaught exception";
   }
   return "trap";
 }
@@ -295,8 +296,15 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
         I->globals.push_back(g);
         break;
       }
+      case ExternKind::Tag: {
+        auto* t = static_cast<TagImpl*>(ev.as_tag());
+        if (!(t->ftype == m.types[imp.tag_type])) return unexpected(link_error(what));
+        I->tags.push_back(t);
+        break;
+      }
     }
   }
+  for (uint32_t type : m.tags) I->tags.push_back(static_cast<TagImpl*>(create_tag(m.types[type])));
   I->own_funcs.reset(new FuncImpl[m.functions.size()]);
   I->funcs.reserve(I->funcs.size() + m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {
@@ -346,6 +354,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
       case ExternKind::Table: ev.ptr = I->tables[e.index]; break;
       case ExternKind::Memory: ev.ptr = I->memories[e.index]; break;
       case ExternKind::Global: ev.ptr = I->globals[e.index]; break;
+      case ExternKind::Tag: ev.ptr = I->tags[e.index]; break;
     }
     I->exports.emplace(e.name, ev);
   }

@@ -143,6 +143,7 @@ class Run {
       case WastCommandKind::AssertUnlinkable:
       case WastCommandKind::AssertUninstantiable: return assert_instantiate_fails(c);
       case WastCommandKind::ComponentInstance: return component_instance_command(c);
+      case WastCommandKind::AssertException: return assert_exception(c);
     }
     return true;
   }
@@ -384,6 +385,19 @@ class Run {
     if (!o.trap) return fail(what + ": expected trap \"" + c.message + "\", got " + join(*o.values)), true;
     if (!message_matches(o.trap->message, c.message))
       return fail(what + ": expected trap \"" + c.message + "\", got trap \"" + o.trap->message + "\""), true;
+    pass();
+    return true;
+  }
+
+  // A core action a wasm exception escapes (an uncaught throw).
+  bool assert_exception(const WastCommand& c) {
+    if (has_v128(c.action.args)) return false;
+    auto o = perform(c.action);
+    std::string what = "assert_exception " + action_text(c.action);
+    if (!o.error.empty()) return fail(what + ": " + o.error), true;
+    if (!o.trap) return fail(what + ": expected an exception, got " + join(*o.values)), true;
+    if (o.trap->code != TrapCode::UncaughtException)
+      return fail(what + ": expected an exception, got trap \"" + o.trap->message + "\""), true;
     pass();
     return true;
   }

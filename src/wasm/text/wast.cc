@@ -203,6 +203,11 @@ WastCommand command_of(const Node& n) {
       c.action = action_of(n.children[1]);
     }
     c.message = message_of(n, 2);
+  } else if (k == "assert_exception") {
+    need(2);
+    c.kind = WastCommandKind::AssertException;
+    c.has_action = true;
+    c.action = action_of(n.children[1]);
   } else if (k == "assert_invalid" || k == "assert_malformed" || k == "assert_unlinkable" ||
              k == "assert_uninstantiable") {
     need(3);

@@ -65,6 +65,7 @@ enum class WastCommandKind : uint8_t {
   AssertUnlinkable,      // module + message
   AssertUninstantiable,  // module + message
   ComponentInstance,     // (component instance $id $definition)
+  AssertException,       // action (a wasm exception escapes it)
 };
 
 struct WastCommand {

@@ -30,6 +30,12 @@ class FuncBody {
         labels_.push_back(label);
         continue;
       }
+      if (k == "try_table") {
+        std::string label = take_label(p, i, end);
+        try_table(p, i, end);
+        labels_.push_back(label);
+        continue;
+      }
       if (k == "else") {
         if (labels_.empty()) m_.fail(n, "unexpected token: else outside a block");
         check_end_label(p, i, end);
@@ -84,6 +90,27 @@ class FuncBody {
     w_.s64(t);
   }
 
+  // try_table's blocktype and catch clauses (their labels resolved outside
+  // the try_table's own label).
+  void try_table(const Node& p, size_t& i, size_t end) {
+    w_.u8(0x1f);
+    block_type(p, i, end);
+    std::vector<const Node*> catches;
+    while (i < end && (p.children[i].is_list("catch") || p.children[i].is_list("catch_ref") ||
+                       p.children[i].is_list("catch_all") || p.children[i].is_list("catch_all_ref")))
+      catches.push_back(&p.children[i++]);
+    w_.u32(catches.size());
+    for (const Node* c : catches) {
+      const std::string& k = c->children[0].text;
+      const bool all = k == "catch_all" || k == "catch_all_ref";
+      const uint8_t kind = k == "catch" ? 0 : k == "catch_ref" ? 1 : k == "catch_all" ? 2 : 3;
+      if (c->children.size() != (all ? 2u : 3u)) m_.fail(*c, "unexpected token in " + k);
+      w_.u8(kind);
+      if (!all) w_.u32(m_.resolve(m_.tag_space, c->children[1]));
+      w_.u32(label_depth(c->children.back()));
+    }
+  }
+
   uint32_t label_depth(const Node& ref) {
     if (ref.kind == Node::Kind::Id) {
       for (size_t d = 0; d < labels_.size(); ++d)
@@ -120,6 +147,15 @@ class FuncBody {
     if (n.children.empty() || n.children[0].kind != Node::Kind::Atom) m_.fail(n, "unexpected token: expected an instruction");
     const std::string& k = n.children[0].text;
     size_t i = 1, end = n.children.size();
+    if (k == "try_table") {
+      std::string label = take_label(n, i, end);
+      try_table(n, i, end);
+      labels_.push_back(label);
+      sequence(n, i, end);
+      labels_.pop_back();
+      w_.u8(0x0b);
+      return;
+    }
     if (k == "block" || k == "loop") {
       std::string label = take_label(n, i, end);
       w_.u8(k == "block" ? 0x02 : 0x03);
@@ -211,7 +247,8 @@ class FuncBody {
     auto op = op_from_text(n.text);
     if (!op) unknown_op(n);
     const OpInfo& info = op_info(*op);
-    if (*op == Op::Block || *op == Op::Loop || *op == Op::If || *op == Op::Else || *op == Op::End)
+    if (*op == Op::Block || *op == Op::Loop || *op == Op::If || *op == Op::Else || *op == Op::End ||
+        *op == Op::TryTable)
       m_.fail(n, "unexpected token " + n.text);
     if (*op == Op::Select) {
       std::vector<ValType> ts;
@@ -258,6 +295,7 @@ class FuncBody {
       }
       case ImmKind::LocalIdx: w_.u32(local(need(n, p, i, end))); return;
       case ImmKind::GlobalIdx: w_.u32(m_.resolve(m_.global_space, need(n, p, i, end))); return;
+      case ImmKind::TagIdx: w_.u32(m_.resolve(m_.tag_space, need(n, p, i, end))); return;
       case ImmKind::TableIdx: {
         uint32_t t = 0;
         if (i < end && is_index(p.children[i])) t = m_.resolve(m_.table_space, p.children[i++]);
@@ -348,6 +386,7 @@ class FuncBody {
         return;
       }
       case ImmKind::BlockType:
+      case ImmKind::TryTable:
       case ImmKind::SelectT: break;
     }
     m_.fail(n, "unexpected token " + n.text);

@@ -309,6 +309,26 @@ void WatModule::declare_global(const Node& f) {
   globals_.push_back({&f, i, gt});
 }
 
+void WatModule::declare_tag(const Node& f) {
+  size_t i = 1;
+  uint32_t index = tag_space.count;
+  bind(tag_space, f, i);
+  i = inline_exports(f, i, ExternKind::Tag, index);
+  std::string mod, name;
+  bool imported = inline_import(f, i, mod, name);
+  uint32_t type = type_use(f, i, nullptr, true);
+  if (i != f.children.size()) fail(f.children[i], "unexpected token in tag");
+  if (imported) {
+    note_import(ExternKind::Tag, f);
+    Import im{mod, name, ExternKind::Tag};
+    im.type = type;
+    imports_.push_back(im);
+    return;
+  }
+  note_definition(ExternKind::Tag);
+  tags_.push_back(type);
+}
+
 void WatModule::declare_import(const Node& f) {
   if (f.children.size() != 4 || f.children[1].kind != Node::Kind::String ||
       f.children[2].kind != Node::Kind::String || !f.children[3].is_list())
@@ -334,6 +354,11 @@ void WatModule::declare_import(const Node& f) {
     im.kind = ExternKind::Memory;
     bind(memory_space, d, i);
     im.memory = memory_type(d, i);
+  } else if (d.is_list("tag")) {
+    note_import(ExternKind::Tag, f);
+    im.kind = ExternKind::Tag;
+    bind(tag_space, d, i);
+    im.type = type_use(d, i, nullptr, true);
   } else if (d.is_list("global")) {
     note_import(ExternKind::Global, f);
     im.kind = ExternKind::Global;
@@ -416,6 +441,7 @@ void WatModule::declare(const Node& f) {
   if (k == "table") return declare_table(f);
   if (k == "memory") return declare_memory(f);
   if (k == "global") return declare_global(f);
+  if (k == "tag") return declare_tag(f);
   if (k == "import") return declare_import(f);
   if (k == "elem") return declare_elem(f);
   if (k == "data") return declare_data(f);
@@ -429,6 +455,7 @@ void WatModule::declare(const Node& f) {
     else if (d.is_list("table")) kind = ExternKind::Table;
     else if (d.is_list("memory")) kind = ExternKind::Memory;
     else if (d.is_list("global")) kind = ExternKind::Global;
+    else if (d.is_list("tag")) kind = ExternKind::Tag;
     else fail(d, "unexpected token: unknown export kind");
     exports_.push_back({f.children[1].text, kind, &d.children[1], 0});
     return;
@@ -490,6 +517,7 @@ Expected<std::vector<uint8_t>> WatModule::translate(const std::vector<const Node
           case ExternKind::Table: s.u8(uint8_t(im.table.elem)); write_limits(s, im.table.limits); break;
           case ExternKind::Memory: write_limits(s, im.memory.limits, im.memory.shared); break;
           case ExternKind::Global: s.u8(uint8_t(im.global.type)); s.u8(im.global.mut); break;
+          case ExternKind::Tag: s.u8(0x00); s.u32(im.type); break;
         }
       }
       out.section(2, s);
@@ -515,6 +543,12 @@ Expected<std::vector<uint8_t>> WatModule::translate(const std::vector<const Node
       for (const auto& m : memories_) write_limits(s, m.limits, m.shared);
       out.section(5, s);
     }
+    if (!tags_.empty()) {
+      s = Writer{};
+      s.u32(tags_.size());
+      for (uint32_t t : tags_) s.u8(0x00), s.u32(t);
+      out.section(13, s);
+    }
     if (!globals_.empty()) {
       s = Writer{};
       s.u32(globals_.size());
@@ -535,6 +569,7 @@ Expected<std::vector<uint8_t>> WatModule::translate(const std::vector<const Node
         Space* sp = e.kind == ExternKind::Func    ? &func_space
                     : e.kind == ExternKind::Table ? &table_space
                     : e.kind == ExternKind::Memory ? &memory_space
+                    : e.kind == ExternKind::Tag    ? &tag_space
                                                    : &global_space;
         s.u32(e.ref ? resolve(*sp, *e.ref) : e.index);
       }

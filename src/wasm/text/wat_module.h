@@ -82,6 +82,7 @@ class WatModule {
   void declare_table(const Node& f);
   void declare_memory(const Node& f);
   void declare_global(const Node& f);
+  void declare_tag(const Node& f);
   void declare_import(const Node& f);
   void declare_elem(const Node& f);
   void declare_data(const Node& f);
@@ -107,7 +108,7 @@ class WatModule {
   std::vector<FuncType> types_;
   Space type_space{"type", {}, 0}, func_space{"func", {}, 0}, table_space{"table", {}, 0},
       memory_space{"memory", {}, 0}, global_space{"global", {}, 0}, elem_space{"elem", {}, 0},
-      data_space{"data", {}, 0};
+      data_space{"data", {}, 0}, tag_space{"tag", {}, 0};
   bool uses_data_count_ = false;
 
  private:
@@ -120,6 +121,7 @@ class WatModule {
   std::vector<TableType> tables_;
   std::vector<MemoryType> memories_;
   std::vector<Global> globals_;
+  std::vector<uint32_t> tags_;  // defined tags' type indices
   std::vector<Export> exports_;
   const Node* start_ = nullptr;
   std::vector<Elem> elems_;

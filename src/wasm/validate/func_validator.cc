@@ -195,6 +195,27 @@ bool FuncValidator::step(const Instr& in) {
       push_ctrl(in.op, a, b);
       return true;
     }
+    case Op::TryTable: {
+      const std::vector<ValType>*a, *b;
+      if (!block_type(in.imm, &a, &b) || !pop_all(*a)) return false;
+      // Catch labels are resolved outside the try_table's own label.
+      for (uint32_t i = 0; i < in.b; ++i) {
+        const uint32_t* k = &f_.br_tables[in.a + 3 * i];
+        const Frame* l;
+        if (k[0] == uint32_t(CatchKind::Catch) && k[1] >= m.total_tags()) return err("unknown tag " + std::to_string(k[1]));
+        if (!label(k[2], &l)) return false;
+        const auto& want = k[0] == uint32_t(CatchKind::Catch) ? m.types[m.tag_type_index(k[1])].params : empty_;
+        if (label_types(*l) != want) return err("type mismatch in catch clause");
+      }
+      push_ctrl(in.op, a, b);
+      return true;
+    }
+    case Op::Throw: {
+      if (in.a >= m.total_tags()) return err("unknown tag " + std::to_string(in.a));
+      if (!pop_all(m.types[m.tag_type_index(in.a)].params)) return false;
+      set_unreachable();
+      return true;
+    }
     case Op::If: {
       const std::vector<ValType>*a, *b;
       if (!block_type(in.imm, &a, &b) || !pop_expect(ValType::I32) || !pop_all(*a)) return false;

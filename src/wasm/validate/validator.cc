@@ -86,6 +86,13 @@ Expected<void> check_memory_type(const MemoryType& t, const std::string& where) 
   return {};
 }
 
+// A tag's type: a function type without results.
+Expected<void> check_tag_type(const Module& m, uint32_t type, const std::string& where) {
+  if (type >= m.types.size()) return fail(where, "unknown type " + std::to_string(type));
+  if (!m.types[type].results.empty()) return fail(where, "non-empty tag result type");
+  return {};
+}
+
 }  // namespace
 
 Expected<void> validate_module(const Module& m, const Features& features) {
@@ -106,6 +113,7 @@ Expected<void> validate_module(const Module& m, const Features& features) {
         break;
       case ExternKind::Memory: WHIRL_TRY(check_memory_type(imp.memory, where)); break;
       case ExternKind::Global: WHIRL_TRY(check_value_type(imp.global.type, where)); break;
+      case ExternKind::Tag: WHIRL_TRY(check_tag_type(m, imp.tag_type, where)); break;
     }
   }
   for (size_t i = 0; i < m.functions.size(); ++i)
@@ -116,6 +124,8 @@ Expected<void> validate_module(const Module& m, const Features& features) {
   for (size_t i = 0; i < m.memories.size(); ++i)
     WHIRL_TRY(check_memory_type(m.memories[i], "memory " + std::to_string(m.num_imported_memories + i)));
   if (!features.multi_memory && m.total_memories() > 1) return fail("module", "multiple memories");
+  for (size_t i = 0; i < m.tags.size(); ++i)
+    WHIRL_TRY(check_tag_type(m, m.tags[i], "tag " + std::to_string(m.num_imported_tags + i)));
 
   // C.refs: every ref.func outside function bodies.
   for (const auto& g : m.globals) collect_refs(g.init, c.declared_refs);
@@ -154,6 +164,7 @@ Expected<void> validate_module(const Module& m, const Features& features) {
     uint32_t count = ex.kind == ExternKind::Func     ? m.total_funcs()
                      : ex.kind == ExternKind::Table  ? m.total_tables()
                      : ex.kind == ExternKind::Memory ? m.total_memories()
+                     : ex.kind == ExternKind::Tag    ? m.total_tags()
                                                      : m.total_globals();
     if (ex.index >= count) return fail(where, std::string("unknown ") + to_string(ex.kind) + " " + std::to_string(ex.index));
   }

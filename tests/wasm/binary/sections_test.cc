@@ -45,7 +45,8 @@ TEST(Header, ErrorFormat) {
 // --- section framing ----------------------------------------------------------
 
 TEST(Sections, MalformedId) {
-  EXPECT_DECODE_ERROR(module({{0x0d, 0x00}}), "malformed section id");
+  EXPECT_DECODE_ERROR(module({{0x0e, 0x00}}), "malformed section id");
+  EXPECT_DECODE_ERROR_IN(kWasm2, module({{0x0d, 0x00}}), "malformed section id");  // tags: 3.0
   EXPECT_DECODE_ERROR(module({{0x7f, 0x00}}), "malformed section id");
   EXPECT_DECODE_ERROR(module({{0x80, 0x00}}), "malformed section id");
   // An invalid id after a valid section.
@@ -183,8 +184,10 @@ TEST(Import, AllKinds) {
 }
 
 TEST(Import, Errors) {
-  EXPECT_DECODE_ERROR(module({section(2, vec({cat({str(""), str(""), {0x04}})}))}),
+  EXPECT_DECODE_ERROR(module({section(2, vec({cat({str(""), str(""), {0x05}})}))}),
                       "malformed import kind");
+  EXPECT_DECODE_ERROR_IN(kWasm2, module({section(2, vec({cat({str(""), str(""), {0x04}})}))}),
+                      "malformed import kind");  // a tag: 3.0
   EXPECT_DECODE_ERROR(module({section(2, vec({cat({str(""), str(""), {0x80, 0x00}})}))}),
                       "malformed import kind");
   EXPECT_DECODE_ERROR(module({section(2, vec({cat({{0x01, 0xff}, str(""), {0x00, 0x00}})}))}),
@@ -301,7 +304,9 @@ TEST(Export, AllKinds) {
 }
 
 TEST(Export, Errors) {
-  EXPECT_DECODE_ERROR(module({section(7, vec({cat({str("f"), {0x04, 0x00}})}))}), "malformed export kind");
+  EXPECT_DECODE_ERROR(module({section(7, vec({cat({str("f"), {0x05, 0x00}})}))}), "malformed export kind");
+  EXPECT_DECODE_ERROR_IN(kWasm2, module({section(7, vec({cat({str("f"), {0x04, 0x00}})}))}),
+                         "malformed export kind");  // a tag: 3.0
   EXPECT_DECODE_ERROR(module({section(7, vec({cat({{0x01, 0xa0}, {0x00, 0x00}})}))}),
                       "malformed UTF-8 encoding");
 }

@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The top-level suite is 2.0's ("zero byte expected" where 3.0 has memory indices).
-const whirl::wasm::Features kWasm2Suite{.multi_memory = false, .shared_memory = false};
+const whirl::wasm::Features kWasm2Suite = whirl::wasm::Features::wasm2();
 
 std::optional<fs::path> suite_dir() {
   // WHIRL_TEST_DATA is <repo>/tests/data (it need not exist); the suite is

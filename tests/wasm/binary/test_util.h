@@ -97,7 +97,7 @@ inline Bytes func_module(const Bytes& code, std::initializer_list<Bytes> extra =
 
 // WebAssembly 2.0 (one memory, zero bytes for memory indices, no shared
 // memories), as the 2.0 spec suite runs; Features{} is 3.0, the default.
-inline const Features kWasm2{.multi_memory = false, .shared_memory = false};
+inline const Features kWasm2 = Features::wasm2();
 
 // "" when the bytes decode, else the error message.
 inline std::string error_of(const Bytes& b, const Features& features = Features{}) {

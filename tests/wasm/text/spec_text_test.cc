@@ -26,7 +26,7 @@ Phase load(const WastModule& m, std::string& err) {
     bytes = std::move(*b);
   }
   // The top-level suite is 2.0's: one memory (3.0 reverses its "multiple memories").
-  const Features wasm2{.multi_memory = false, .shared_memory = false};
+  const Features wasm2 = Features::wasm2();
   auto d = decode_module(bytes, nullptr, wasm2);
   if (!d) return err = d.error().message, Decode;
   auto v = validate_module(*d, wasm2);
