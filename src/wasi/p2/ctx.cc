@@ -96,6 +96,10 @@ Value stream_failed(WasiP2& w, int host_errno) {
   uint32_t e = w.errors.add(IoError{std::strerror(host_errno), host_errno});
   return Value::err(Value::variant("last-operation-failed", Value::own(e)));
 }
+Value stream_failed(WasiP2& w, std::string message, std::string http_code) {
+  uint32_t e = w.errors.add(IoError{std::move(message), 0, std::move(http_code)});
+  return Value::err(Value::variant("last-operation-failed", Value::own(e)));
+}
 Value stream_closed() { return Value::err(Value::variant("closed")); }
 
 uint64_t monotonic_now() {
@@ -131,6 +135,7 @@ bool wait_any(WasiP2& w, wasm::Store& store, std::span<const uint32_t> ps, bool 
     ready->clear();
     std::vector<pollfd> fds;
     std::vector<uint32_t> fd_index;
+    std::vector<HostReadiness*> hosts;  // host pollables not ready yet
     uint64_t now = monotonic_now(), next = UINT64_MAX;
     for (uint32_t i = 0; i < ps.size(); ++i) {
       const Pollable* stored = w.pollables.get(ps[i]);
@@ -145,9 +150,23 @@ bool wait_any(WasiP2& w, wasm::Store& store, std::span<const uint32_t> ps, bool 
           fds.push_back({p.fd->fd, p.events, 0});
           fd_index.push_back(i);
           break;
+        case Pollable::Kind::Host:
+          if (p.host->ready()) ready->push_back(i);
+          else hosts.push_back(p.host.get());
+          break;
       }
     }
     uint64_t wait_ns = next == UINT64_MAX ? kSliceNs : next - now;
+    // Host readiness is no descriptor: one host pollable alone is waited
+    // on directly; mixed with others, everything is looked at every 5 ms.
+    if (!hosts.empty() && ready->empty() && !look_only) {
+      if (hosts.size() == 1 && fds.empty()) {
+        hosts[0]->wait_for(std::chrono::nanoseconds(std::min(wait_ns, kSliceNs)));
+        if (store.interrupted()) return false;
+        continue;
+      }
+      wait_ns = std::min<uint64_t>(wait_ns, 5'000'000);
+    }
     if (!fds.empty()) {
       int ms = (!ready->empty() || look_only) ? 0 : int((std::min(wait_ns, kSliceNs) + 999'999) / 1'000'000);
       int r = ::poll(fds.data(), fds.size(), ms);

@@ -15,7 +15,12 @@
 #include "component/abi/value.h"
 #include "component/runtime/component.h"
 #include "wasi/p1/ctx.h"
+#include "wasi/p2/host_stream.h"
 #include "wasi/p2/wasi_p2.h"
+
+namespace whirl::wasi::http {
+class HttpState;  // wasi:http's per-instance state (src/wasi/http), when the instance serves HTTP
+}
 
 namespace whirl::wasi::p2 {
 
@@ -88,16 +93,19 @@ struct DirStream {
 };
 
 struct InputStream {
-  enum class Kind { File, Fd, Socket, Empty } kind = Kind::Empty;
+  enum class Kind { File, Fd, Socket, Empty, Host } kind = Kind::Empty;
   FdRef fd;
+  std::shared_ptr<HostInputStream> host;  // Host: bytes from elsewhere in the host (an HTTP body)
   uint64_t offset = 0;     // File: where the next read starts
   bool may_block = false;  // Fd: a pipe or terminal, read only once poll(2) says so
   bool closed = false;     // end of stream reached: every read is `closed`
 };
 
 struct OutputStream {
-  enum class Kind { File, Append, Fd, Sink, Socket } kind = Kind::Fd;
+  enum class Kind { File, Append, Fd, Sink, Socket, Host } kind = Kind::Fd;
   FdRef fd;
+  std::shared_ptr<HostOutputStream> host;  // Host: bytes to elsewhere in the host (an HTTP body)
+  std::string host_error;                  // Host: why it failed (with `error` set)
   const WasiConfig::OutputSink* sink = nullptr;
   uint64_t offset = 0;     // File: where the next write goes
   bool may_block = false;  // Fd: a pipe or terminal, written only once poll(2) says so
@@ -112,6 +120,7 @@ struct OutputStream {
 struct IoError {
   std::string message;
   int host_errno = 0;  // 0: not from a host call (filesystem-error-code is none)
+  std::string http_code;  // a wasi:http error-code case, for errors of HTTP bodies (http-error-code)
 };
 
 // wasi:sockets/tcp's state machine (start-*/finish-* pairs; a connect in
@@ -142,7 +151,8 @@ struct DatagramStream {
 };
 
 struct Pollable {
-  enum class Kind { Ready, Deadline, Fd, Tcp } kind = Kind::Ready;
+  enum class Kind { Ready, Deadline, Fd, Tcp, Host } kind = Kind::Ready;
+  std::shared_ptr<HostReadiness> host;  // Host: asked whether it is ready
   uint64_t deadline = 0;  // CLOCK_MONOTONIC nanoseconds
   FdRef fd;               // Fd: wait for `events`; Tcp: the socket's, to notice its slot reused
   short events = 0;
@@ -174,6 +184,7 @@ class WasiP2 {
   uint64_t insecure_state = 0;  // splitmix64 state of wasi:random/insecure
   uint64_t insecure_seed[2] = {0, 0};
   std::vector<std::string> resolved_allowed;  // "ADDR:PORT" patterns from allowed name lookups
+  std::shared_ptr<http::HttpState> http;      // set when the instance serves wasi:http
 
   const WasiConfig& config() const { return base->config; }
   size_t open_files() const {
@@ -208,6 +219,8 @@ inline Value fs_error(int err) { return Value::err(Value::enumeration(fs_code(er
 inline Value fs_error(const char* label) { return Value::err(Value::enumeration(label)); }
 // `last-operation-failed(error)` with a new error resource, or `closed`.
 Value stream_failed(WasiP2& w, int host_errno);
+// The same for a host stream's failure: its message and wasi:http error-code case.
+Value stream_failed(WasiP2& w, std::string message, std::string http_code);
 Value stream_closed();
 
 // ---- blocking ----

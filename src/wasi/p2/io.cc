@@ -35,11 +35,40 @@ bool fd_ready(int fd, short events) {
 
 // ---- input ----
 
+constexpr std::chrono::milliseconds kHostSlice{100};  // how often a wait on a host stream checks for an interrupt
+
+// A host stream's read: what it has now, or (blocking) at least one byte or its end.
+Expected<std::string, Value> read_host(WasiP2& w, wasm::Store& store, InputStream& s, uint64_t len, bool blocking,
+                                       bool* interrupted_out) {
+  size_t max = size_t(std::min<uint64_t>(len, kMaxRead));
+  if (max == 0) return std::string();
+  while (true) {
+    HostInputStream::Chunk c = s.host->read(max);
+    if (!c.error.empty()) {
+      s.closed = true;
+      return unexpected(stream_failed(w, std::move(c.error), "HTTP-protocol-error"));
+    }
+    if (!c.bytes.empty()) return std::move(c.bytes);
+    if (c.end) {
+      s.closed = true;
+      return unexpected(stream_closed());
+    }
+    if (!blocking) return std::string();
+    while (!s.host->wait_for(kHostSlice)) {
+      if (store.interrupted()) {
+        *interrupted_out = true;
+        return std::string();
+      }
+    }
+  }
+}
+
 // One read of up to `len` bytes; `blocking` waits for at least one.
 // Returns the bytes, or the stream-error result to give back.
 Expected<std::string, Value> read_some(WasiP2& w, wasm::Store& store, InputStream& s, uint64_t len, bool blocking,
                                        bool* interrupted_out) {
   if (s.closed || s.kind == InputStream::Kind::Empty) return unexpected(stream_closed());
+  if (s.kind == InputStream::Kind::Host) return read_host(w, store, s, len, blocking, interrupted_out);
   std::string buf(std::min<uint64_t>(len, kMaxRead), '\0');
   if (buf.empty()) return buf;
   ssize_t n;
@@ -91,6 +120,7 @@ HostResult read(WasiP2& w, HostCall& call, std::span<Value> a, bool blocking, bo
 // Writes what the host takes now of `s.pending` (all of it for files,
 // sinks and descriptors that do not block).
 void drain(OutputStream& s) {
+  if (s.kind == OutputStream::Kind::Host) return;  // a host stream takes its bytes at once
   while (!s.pending.empty() && !s.error) {
     ssize_t n;
     if (s.kind == OutputStream::Kind::Socket) {
@@ -116,6 +146,7 @@ std::optional<Value> failed(WasiP2& w, OutputStream& s) {
     int e = s.error;
     s.error = 0;
     s.closed = true;
+    if (s.kind == OutputStream::Kind::Host) return stream_failed(w, std::move(s.host_error), "connection-terminated");
     return stream_failed(w, e);
   }
   if (s.closed) return stream_closed();
@@ -130,6 +161,12 @@ bool buffered(const OutputStream& s) {
 void put(OutputStream& s, std::string_view data) {
   if (data.empty()) return;
   switch (s.kind) {
+    case OutputStream::Kind::Host:
+      if (auto r = s.host->write(data); !r) {
+        s.error = EPIPE;
+        s.host_error = std::move(r.error());
+      }
+      return;
     case OutputStream::Kind::Sink:
       if (!(*s.sink)(data)) s.error = EPIPE;
       return;
@@ -178,6 +215,13 @@ void put(OutputStream& s, std::string_view data) {
 }
 
 uint64_t permit(OutputStream& s) {
+  if (s.kind == OutputStream::Kind::Host) {
+    auto n = s.host->check_write();
+    if (n) return *n;
+    s.error = EPIPE;
+    s.host_error = std::move(n.error());
+    return 0;
+  }
   if (!buffered(s)) return kWriteBudget;
   drain(s);
   if (!s.pending.empty()) return 0;
@@ -187,6 +231,11 @@ uint64_t permit(OutputStream& s) {
 
 // Waits until everything pending is written; false if interrupted.
 bool flush_blocking(wasm::Store& store, OutputStream& s) {
+  if (s.kind == OutputStream::Kind::Host) {  // nothing pending: wait until the host takes bytes again
+    while (!s.error && !s.closed && permit(s) == 0)
+      if (!s.host->wait_for(kHostSlice) && store.interrupted()) return false;
+    return true;
+  }
   drain(s);
   while (buffered(s) && !s.pending.empty() && !s.error) {
     if (!fsops::wait_ready(store, s.fd->fd, true)) return false;
@@ -235,6 +284,7 @@ HostResult splice(WasiP2& w, HostCall& call, std::span<Value> a, bool blocking) 
   if (auto f = failed(w, *out)) return ret(std::move(*f));
   if (blocking && !flush_blocking(call.store(), *out)) return interrupted();
   uint64_t n = std::min<uint64_t>(a[2].u, blocking && buffered(*out) ? kPipeBudget : permit(*out));
+  if (auto f = failed(w, *out)) return ret(std::move(*f));
   if (n == 0) return ret(Value::ok(u64(0)));
   bool intr = false;
   auto r = read_some(w, call.store(), *in, n, blocking, &intr);
@@ -248,6 +298,11 @@ HostResult splice(WasiP2& w, HostCall& call, std::span<Value> a, bool blocking) 
 
 Pollable input_pollable(const InputStream& s) {
   Pollable p;
+  if (s.kind == InputStream::Kind::Host && !s.closed) {
+    p.kind = Pollable::Kind::Host;
+    p.host = s.host;
+    return p;
+  }
   bool waits = s.kind == InputStream::Kind::Socket || (s.kind == InputStream::Kind::Fd && s.may_block);
   if (waits && !s.closed) {
     p.kind = Pollable::Kind::Fd;
@@ -259,6 +314,11 @@ Pollable input_pollable(const InputStream& s) {
 
 Pollable output_pollable(const OutputStream& s) {
   Pollable p;
+  if (s.kind == OutputStream::Kind::Host && !s.closed && !s.error) {
+    p.kind = Pollable::Kind::Host;
+    p.host = s.host;
+    return p;
+  }
   if (buffered(s) && !s.closed && !s.error) {
     p.kind = Pollable::Kind::Fd;
     p.fd = s.fd;

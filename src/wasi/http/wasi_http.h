@@ -1,0 +1,92 @@
+// wasi:http 0.2 for components: the host side of `wasi:http/types` and
+// `wasi:http/outgoing-handler`, and what a server needs to call a guest's
+// `wasi:http/incoming-handler#handle`. Bodies are wasi:io streams of the
+// WASI 0.2 tables (src/wasi/p2), so a guest polls, reads and splices them
+// like files or sockets. The interfaces are defined under their 0.2.6
+// names (wit/wasi-http-0.2/); a guest importing any 0.2.x links with them.
+// Outbound HTTP is not implemented yet: outgoing-handler.handle answers
+// `HTTP-request-denied`. docs/component-model.md ("wasi:http") has each
+// function's status.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "component/runtime/linker.h"
+#include "wasi/p2/host_stream.h"
+
+namespace whirl::wasi::p2 {
+class WasiP2;
+}
+
+namespace whirl::wasi::http {
+
+inline constexpr const char* kVersion = "0.2.6";
+
+// Header or trailer fields, in order, names as written.
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+
+// Where a request body comes from: chunks as they arrive (read never
+// waits; ready/wait_for say when it would return something), then the end
+// or an error. A server may feed it from the socket while the guest reads.
+class BodySource : public p2::HostInputStream {
+ public:
+  // The trailers, once the end was reached (none: empty).
+  virtual FieldList trailers() { return {}; }
+};
+
+// A body that is already whole in memory.
+std::shared_ptr<BodySource> body_from_string(std::string bytes);
+
+struct IncomingRequest {
+  std::string method = "GET";             // as received ("GET", "PURGE", ...)
+  std::string path_with_query = "/";      // "/a/b?x=1"
+  std::string scheme = "http";            // "http", "https" or another
+  std::optional<std::string> authority;   // "host:port" (the Host header)
+  FieldList headers;                      // forbidden headers are left out for the guest
+  std::shared_ptr<BodySource> body;       // null: an empty body
+};
+
+// Where the guest's response goes, as the guest produces it.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // Status and headers (response-outparam.set); false: nobody listens any more.
+  virtual bool start(uint16_t status, const FieldList& headers) = 0;
+  // Body bytes; may block while the client lags (backpressure); false: gone.
+  virtual bool write(std::string_view bytes) = 0;
+  // The body is complete (outgoing-body.finish), with its trailers.
+  virtual void finish(const FieldList& trailers) = 0;
+};
+
+// How the guest answered, looked at after `handle` returned.
+struct Outcome {
+  enum class Kind { None, Response, Error } kind = Kind::None;
+  std::string error;        // Error: the error-code the guest set (WAVE); Response: why the body failed, if it did
+  bool body_finished = false;  // Response: outgoing-body.finish succeeded (or there was no body)
+};
+
+// One instance's wasi:http state; attach it to the instance's WASI 0.2
+// context before instantiating.
+class HttpState;
+std::shared_ptr<HttpState> attach_http(p2::WasiP2& wasi, std::shared_ptr<ResponseSink> sink);
+
+// The arguments of one `handle` call: the reps of a new incoming-request
+// and response-outparam (pass them as `own` values).
+std::pair<uint32_t, uint32_t> new_incoming_call(HttpState& state, IncomingRequest request);
+
+Outcome outcome(const HttpState& state);
+
+// Header names a guest may neither set nor see (wasmtime's default list).
+bool is_forbidden_header(std::string_view name);
+
+// Defines every function and resource of wasi:http/types and
+// wasi:http/outgoing-handler (next to wasi::p2::add_to_linker).
+void add_to_linker(component::runtime::Linker& linker);
+
+}  // namespace whirl::wasi::http
