@@ -14,9 +14,9 @@
 #include "cli/commands.h"
 #include "platform/vm.h"
 #include "spin/app/app.h"
+#include "spin/http/executors.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
-#include "spin/http/wagi_executor.h"
 #include "spin/manifest/manifest.h"
 
 namespace whirl::cli {
@@ -75,7 +75,7 @@ int up(const UpOptions& o) {
     return fail(ok.error().message);
 
   spin::AppLoadOptions lo;
-  lo.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };
+  spin::http::set_app_loaders(lo);
   for (const auto& kv : o.env) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) return fail("--env must be KEY=VALUE, got `" + kv + "`");
@@ -91,7 +91,7 @@ int up(const UpOptions& o) {
   topts.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   topts.max_memory = o.max_memory;
   spin::http::HttpTrigger trigger(*app, topts, logs);
-  trigger.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
+  spin::http::install_executors(trigger);
   if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
 
   spin::http::ServerOptions sopts;

@@ -15,9 +15,9 @@
 #include "platform/vm.h"
 #include "shim/oci_spec.h"
 #include "spin/app/app.h"
+#include "spin/http/executors.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
-#include "spin/http/wagi_executor.h"
 #include "spin/manifest/manifest.h"
 #include "wasi/p1/wasi.h"
 
@@ -158,7 +158,7 @@ class SpinApp : public Workload {
     // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
     auto logs = task_log_sink();
     spin::http::HttpTrigger trigger(app_, spin::http::TriggerOptions{}, logs);
-    trigger.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
+    spin::http::install_executors(trigger);
     spin::http::ServerOptions so;
     so.host = host_;
     so.port = port_;
@@ -227,12 +227,12 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
       !ok)
     return unexpected(ok.error());
   spin::AppLoadOptions lo;
-  lo.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };
+  spin::http::set_app_loaders(lo);
   lo.staging = spec.scratch;
   auto app = spin::load_app(std::move(*manifest), lo);
   if (!app) return unexpected(app.error());
   spin::http::HttpTrigger probe(*app, spin::http::TriggerOptions{}, task_log_sink());
-  probe.set_executor(spin::HttpExecutorConfig::Kind::Wagi, std::make_shared<spin::http::WagiExecutor>());
+  spin::http::install_executors(probe);
   if (auto ok = probe.check_executors(); !ok) return unexpected(ok.error());
   return std::unique_ptr<Workload>(std::make_unique<SpinApp>(std::move(*app), host, port));
 }

@@ -304,6 +304,9 @@ class Instantiator {
                  true};
     const InstanceTypeInfo& t = *f.types->instances.at(f.at(Sort::Instance).size());
     RtInstance& inst = rt_.arena.instances.emplace_back();
+    // Resources already exported under another name (wasi:http's `type
+    // headers = fields` is `(export "headers" (type (eq fields)))`).
+    std::map<uint32_t, const abi::RuntimeResourceType*> seen;
     for (const auto& e : t.exports) {
       RtItem item;
       if (e.type.kind == ExternType::Kind::Func) {
@@ -327,8 +330,11 @@ class Instantiator {
           // `error`) is already mapped through that import.
           if (const auto* known = f.resources.find(e.type.type.resource->id))
             item.resource = known;
+          else if (auto same = seen.find(e.type.type.resource->id); same != seen.end())
+            item.resource = same->second;
           else
             item.resource = &host_resource(found, d.name.name, e.name);
+          seen[e.type.type.resource->id] = item.resource;
         }
       } else {
         throw Fail{"component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +

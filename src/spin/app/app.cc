@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "component/binary/decoder.h"
 #include "platform/file.h"
 
 namespace whirl::spin {
@@ -88,11 +89,20 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
     fs::path src = m.dir / c->source.path;
     auto file = platform::read_file(src.string());
     if (!file) return make_error(c->source.pos.str() + ": component `" + id + "`: " + file.error().message);
-    if (!options.loader) return make_error("no module loader configured");
-    auto module = options.loader(file->bytes);
-    if (!module)
-      return make_error("component `" + id + "`: cannot load " + src.string() + ": " + module.error().message);
-    lc.module = std::move(*module);
+    if (component::is_component_binary(file->bytes)) {
+      if (!options.component_loader)
+        return make_error("component `" + id + "`: " + src.string() + " is a component, which this host cannot run");
+      auto loaded = options.component_loader(file->bytes);
+      if (!loaded)
+        return make_error("component `" + id + "`: cannot load " + src.string() + ": " + loaded.error().message);
+      lc.component = std::move(*loaded);
+    } else {
+      if (!options.loader) return make_error("no module loader configured");
+      auto module = options.loader(file->bytes);
+      if (!module)
+        return make_error("component `" + id + "`: cannot load " + src.string() + ": " + module.error().message);
+      lc.module = std::move(*module);
+    }
 
     lc.environment = c->environment;
     for (const auto& [k, v] : options.env) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "component/runtime/component.h"
 #include "spin/manifest/manifest.h"
 #include "wasm/runtime/runtime.h"
 
@@ -26,7 +27,8 @@ struct DirMount {
 struct LoadedComponent {
   std::string id;
   const Component* config = nullptr;  // into LoadedApp::manifest
-  std::shared_ptr<const wasm::CompiledModule> module;
+  std::shared_ptr<const wasm::CompiledModule> module;  // a core module (WAGI), or
+  std::shared_ptr<const component::runtime::LoadedComponent> component;  // a component (wasi:http)
   StringPairs environment;  // the manifest's, then `--env` values (which win)
   std::vector<DirMount> mounts;
 };
@@ -40,9 +42,14 @@ struct LoadedApp {
 
 using ModuleLoader =
     std::function<Expected<std::shared_ptr<const wasm::CompiledModule>>(std::span<const uint8_t> bytes)>;
+using ComponentLoader =
+    std::function<Expected<std::shared_ptr<const component::runtime::LoadedComponent>>(std::span<const uint8_t> bytes)>;
 
 struct AppLoadOptions {
   ModuleLoader loader;              // normally wasm::load_module
+  // For files that are components (told by the binary's header, not the
+  // name); normally component::runtime::load_component.
+  ComponentLoader component_loader;
   StringPairs env;                  // `--env KEY=VALUE`, for every component
   std::filesystem::path staging;    // where `files` patterns are gathered, one directory per component
   // Stage regular files by copying even where a hard link would do (tests

@@ -5,6 +5,22 @@
 namespace whirl::spin::http {
 namespace {
 constexpr std::string_view kWellKnown = "/.well-known/spin/";
+
+// `wasi:http/incoming-handler@0.2.x` (any patch, pre-release included) among the exports.
+bool exports_incoming_handler(const component::runtime::LoadedComponent& c) {
+  constexpr std::string_view kName = "wasi:http/incoming-handler@0.2";
+  for (const auto& e : component::runtime::component_type(c).exports) {
+    std::string_view n = e.name;
+    if (n.substr(0, kName.size()) == kName && (n.size() == kName.size() || n[kName.size()] == '.')) return true;
+  }
+  return false;
+}
+
+std::string export_names(const component::runtime::LoadedComponent& c) {
+  std::string out;
+  for (const auto& e : component::runtime::component_type(c).exports) out += (out.empty() ? "" : ", ") + e.name;
+  return out.empty() ? "none" : out;
+}
 }
 
 HttpTrigger::HttpTrigger(std::shared_ptr<const LoadedApp> app, TriggerOptions options, std::shared_ptr<LogSink> logs)
@@ -16,12 +32,23 @@ void HttpTrigger::set_executor(HttpExecutorConfig::Kind kind, std::shared_ptr<Ex
 
 Expected<void> HttpTrigger::check_executors() const {
   for (const auto& t : app_->manifest.http_triggers) {
+    // What the file is (told by its binary header) must suit the executor.
+    const LoadedComponent* c = app_->find(t.component);
+    bool wagi = t.executor.kind == HttpExecutorConfig::Kind::Wagi;
+    if (c && wagi && c->component)
+      return make_error(t.pos.str() + ": component `" + t.component +
+                        "` is a component (wasi:http), but its trigger asks for the WAGI executor, which runs core "
+                        "modules; remove `executor = { type = \"wagi\" }`");
+    if (c && !wagi && c->module)
+      return make_error(t.pos.str() + ": component `" + t.component +
+                        "` is a core module; the HTTP executor runs components (wasi:http, as the Spin SDKs build "
+                        "them). For a WAGI module set `executor = { type = \"wagi\" }`");
+    if (c && c->component && !exports_incoming_handler(*c->component))
+      return make_error(t.pos.str() + ": component `" + t.component +
+                        "` exports no `wasi:http/incoming-handler` 0.2.x, which the HTTP trigger calls (exports: " +
+                        export_names(*c->component) + ")");
     if (executors_.count(t.executor.kind)) continue;
-    const char* what = t.executor.kind == HttpExecutorConfig::Kind::Http
-                           ? "uses the component model HTTP executor (wasi:http / Spin SDK), which is not supported "
-                             "yet; only WAGI components (executor = { type = \"wagi\" }) run for now"
-                           : "uses an executor that is not available";
-    return make_error(t.pos.str() + ": component `" + t.component + "` " + what);
+    return make_error(t.pos.str() + ": component `" + t.component + "` uses an executor that is not available");
   }
   return {};
 }
@@ -75,7 +102,7 @@ void HttpTrigger::run_component(const Request& req, const RouteMatch& match, Res
   const HttpTriggerConfig& trig = app_->manifest.http_triggers[match.entry->trigger_index];
   const LoadedComponent* comp = app_->find(match.component());
   auto ex = executors_.find(trig.executor.kind);
-  if (!comp || !comp->module || ex == executors_.end()) {
+  if (!comp || (!comp->module && !comp->component) || ex == executors_.end()) {
     logs_->error("Error processing request: component `" + match.component() + "` cannot be run");
     out.send(Response::empty(500));
     return;

@@ -1,0 +1,19 @@
+#include "spin/http/executors.h"
+
+#include "component/runtime/component.h"
+#include "spin/http/wagi_executor.h"
+#include "spin/http/wasi_http_executor.h"
+
+namespace whirl::spin::http {
+
+void set_app_loaders(AppLoadOptions& o) {
+  o.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };
+  o.component_loader = [](std::span<const uint8_t> bytes) { return component::runtime::load_component(bytes); };
+}
+
+void install_executors(HttpTrigger& trigger) {
+  trigger.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<WagiExecutor>());
+  trigger.set_executor(HttpExecutorConfig::Kind::Http, std::make_shared<WasiHttpExecutor>());
+}
+
+}  // namespace whirl::spin::http

@@ -1,0 +1,143 @@
+#include "spin/http/wasi_http_executor.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "component/runtime/component.h"
+#include "spin/http/spin_headers.h"
+#include "wasi/http/wasi_http.h"
+#include "wasi/p2/ctx.h"
+#include "wasi/p2/wasi_p2.h"
+
+namespace whirl::spin::http {
+namespace {
+
+namespace rt = component::runtime;
+using component::abi::Value;
+
+// The guest's response, into the server's writer as the guest produces it.
+class WriterSink final : public wasi::http::ResponseSink {
+ public:
+  explicit WriterSink(ResponseWriter& w) : w_(w) {}
+  bool start(uint16_t status, const wasi::http::FieldList& headers) override {
+    std::vector<Header> hs;
+    hs.reserve(headers.size());
+    for (const auto& [n, v] : headers) hs.push_back({n, v});
+    return w_.start(status, std::move(hs));
+  }
+  bool write(std::string_view bytes) override { return w_.write(bytes); }
+  // Trailers are not sent: the server's writer has no trailer section yet.
+  void finish(const wasi::http::FieldList&) override { w_.finish(); }
+
+ private:
+  ResponseWriter& w_;
+};
+
+// The guest's stdin is empty, as in Spin: one /dev/null for the process.
+int empty_stdin() {
+  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+std::string describe_trap(const rt::CallError& e) {
+  if (!e.trap || e.trap->backtrace.empty()) return e.message;
+  return e.message + " (wasm backtrace: " + wasm::format_backtrace_inline(*e.trap) + ")";
+}
+
+wasi::http::IncomingRequest incoming_request(const ExecRequest& r) {
+  const Request& req = r.request;
+  wasi::http::IncomingRequest in;
+  in.method = req.method;
+  in.path_with_query = req.target.empty() ? "/" : req.target;
+  if (auto host = req.header("host")) in.authority = std::string(*host);
+  in.headers.reserve(req.headers.size() + 8);
+  for (const auto& h : req.headers) in.headers.emplace_back(h.name, h.value);
+  for (auto& s : compute_spin_headers(req, r.match, r.base_path)) in.headers.emplace_back(std::move(s.header), std::move(s.value));
+  in.body = wasi::http::body_from_string(req.body);
+  return in;
+}
+
+}  // namespace
+
+WasiHttpExecutor::WasiHttpExecutor(WasiHttpOptions options) : options_(options) {
+  wasi::p2::add_to_linker(linker_);
+  wasi::http::add_to_linker(linker_);
+}
+
+Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
+  const std::string& id = r.component.id;
+  if (!r.component.component)
+    return make_error("component `" + id + "` is a core module; the HTTP executor runs components");
+
+  OutputCapture out("stdout", options_.output_limit), err("stderr", options_.output_limit);
+  wasi::WasiConfig wc;
+  wc.env.reserve(r.component.environment.size());
+  for (const auto& [k, v] : r.component.environment) wc.env.push_back(k + "=" + v);
+  for (const auto& m : r.component.mounts) wc.preopens.push_back({m.host.string(), m.guest, true});
+  wc.stdin_fd = empty_stdin();
+  wc.stdout_sink = [&out](std::string_view b) {
+    out.append(b);
+    return true;
+  };
+  wc.stderr_sink = [&err](std::string_view b) {
+    err.append(b);
+    return true;
+  };
+  auto ctx = wasi::p2::create_wasi_p2(std::move(wc));
+  if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
+  auto state = wasi::http::attach_http(**ctx, std::make_shared<WriterSink>(r.response));
+
+  wasm::StoreConfig sc;
+  if (r.max_memory) sc.max_memory_bytes = r.max_memory;
+  auto store = wasm::Store::create(sc);
+  wasm::Store* store_ptr = store.get();
+
+  std::optional<std::string> failure;
+  std::unique_ptr<rt::ComponentInstance> inst;  // outlives `attached`: the store is detached first
+  {
+    InterruptSlot::Attached attached(r.interrupt, store_ptr);
+    auto made = rt::instantiate(r.component.component, std::move(store), linker_, std::any(*ctx));
+    if (!made) {
+      failure = made.error().trap ? "trapped while starting: " + made.error().message
+                                  : "cannot instantiate: " + made.error().message;
+    } else {
+      inst = std::move(*made);
+      auto handle = inst->find_func(kHandle);
+      if (!handle) {
+        failure = "exports no `wasi:http/incoming-handler` 0.2.x `handle` (is it a wasi:http component?)";
+      } else {
+        auto [req, outparam] = wasi::http::new_incoming_call(*state, incoming_request(r));
+        auto res = inst->call(handle, {Value::own(req), Value::own(outparam)});
+        if (!res) {
+          const rt::CallError& e = res.error();
+          if (e.exit_code) {
+            if (*e.exit_code != 0) failure = "exited with code " + std::to_string(*e.exit_code);
+          } else if (r.interrupt.fired()) {
+            failure = std::string(describe(r.interrupt.reason()));
+          } else {
+            failure = "trapped: " + describe_trap(e);
+          }
+        }
+      }
+    }
+  }
+  r.logs.component_output(id, "stdout", out.take());
+  r.logs.component_output(id, "stderr", err.take());
+  if (failure) return make_error("component `" + id + "` " + *failure);
+
+  wasi::http::Outcome o = wasi::http::outcome(*state);
+  switch (o.kind) {
+    case wasi::http::Outcome::Kind::None:
+      return make_error("component `" + id + "` returned without setting a response (response-outparam.set)");
+    case wasi::http::Outcome::Kind::Error:
+      return make_error("component `" + id + "` responded with error-code " + o.error);
+    case wasi::http::Outcome::Kind::Response:
+      if (!o.body_finished)
+        return make_error("component `" + id + "`: the response body is incomplete: " +
+                          (o.error.empty() ? "the handler returned before outgoing-body.finish" : o.error));
+      return {};
+  }
+  return {};
+}
+
+}  // namespace whirl::spin::http

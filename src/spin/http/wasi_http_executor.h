@@ -1,0 +1,34 @@
+// Runs a component exporting `wasi:http/incoming-handler` 0.2.x (what every
+// current Spin SDK builds) for one request: a fresh instance of the
+// component loaded once at startup, linked against one Linker (WASI 0.2 and
+// wasi:http) built once per executor; the routed request with Spin's
+// `spin-*` headers as the incoming-request; the response streamed to the
+// client as the guest writes it; stdout/stderr logged (bounded).
+#pragma once
+
+#include <cstddef>
+
+#include "component/runtime/linker.h"
+#include "spin/http/executor.h"
+#include "spin/http/log_sink.h"
+
+namespace whirl::spin::http {
+
+struct WasiHttpOptions {
+  size_t output_limit = OutputCapture::kDefaultCap;  // guest stdout/stderr kept per request, each
+};
+
+class WasiHttpExecutor : public Executor {
+ public:
+  explicit WasiHttpExecutor(WasiHttpOptions options = {});
+  Expected<void> execute(const ExecRequest& req) override;
+
+  // The export called: any compatible 0.2.x version matches it.
+  static constexpr const char* kHandle = "wasi:http/incoming-handler@0.2.6#handle";
+
+ private:
+  WasiHttpOptions options_;
+  component::runtime::Linker linker_;
+};
+
+}  // namespace whirl::spin::http
