@@ -504,13 +504,10 @@ void compile_all(const Component& c, LoadedComponent& out) {
   for (const auto& m : c.core_modules) {
     auto compiled = wasm::compile_module(m.module);
     if (!compiled) throw Fail{"core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message};
+    // As load_module does (the module is this component's own, made by its
+    // decoder).
+    wasm::release_bodies(const_cast<wasm::Module&>(*m.module), **compiled);
     out.compiled[&m] = std::move(*compiled);
-    // The interpreter runs its own code: the decoded bodies are not needed
-    // again (load_module drops them the same way; the module is this
-    // component's own, made by its decoder).
-    auto& module = const_cast<wasm::Module&>(*m.module);
-    module.body_storage.reset();
-    for (wasm::Function& fn : module.functions) fn.locals = {}, fn.body = {}, fn.br_tables = {};
   }
   for (const auto& nested : c.components) compile_all(*nested, out);
 }

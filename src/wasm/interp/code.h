@@ -11,8 +11,10 @@
 // and bytes once finalize_code has run.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -153,14 +155,42 @@ struct CompiledFunc {
   std::span<Handler> handlers;  // try_table's catch clauses (see Handler)
 };
 
+// A module's code. Translated eagerly (every function at load), or lazily:
+// each function at its first call, so a large module (a language runtime,
+// most of whose functions a request never reaches) loads in the time of
+// decoding and validating it. Lazy translation is thread-safe: instances
+// in several stores (threads) share the module and its code.
 class CompiledModuleImpl final : public CompiledModule {
  public:
   std::shared_ptr<const Module> mod;
-  Arena arena;                      // the code of funcs
-  std::vector<CompiledFunc> funcs;  // defined functions
   std::vector<uint32_t> type_ids;   // canonical id of each module type
+  bool fuse = true;                 // CompileOptions::superinstructions
+  bool lazy = false;
   const Module& module() const override { return *mod; }
   std::shared_ptr<const Module> module_ptr() const override { return mod; }
+  bool translates_lazily() const override { return lazy; }
+
+  // Defined function i's first instruction: its code, translated first if
+  // it is not yet (lazy).
+  const Ins* entry(uint32_t i) const {
+    if (const Ins* p = lazy ? ready[i].load(std::memory_order_acquire) : funcs[i].code.data()) return p;
+    return translate(i);
+  }
+  // Function i's code, once entry(i) has returned (eager: always).
+  const CompiledFunc& func(uint32_t i) const { return funcs[i]; }
+  const CompiledFunc* func_ptr(uint32_t i) const { return &funcs[i]; }
+
+  // Filled by compile_module (eager) and translate (lazy, under mu).
+  mutable Arena arena;                      // the code of funcs
+  mutable std::vector<CompiledFunc> funcs;  // defined functions
+  // Lazy: each function's entry once translated (null before), published
+  // after its CompiledFunc is complete.
+  std::unique_ptr<std::atomic<const Ins*>[]> ready;
+
+ private:
+  const Ins* translate(uint32_t i) const;
+  mutable std::mutex mu_;
+  mutable CodeBuf scratch_;
 };
 
 // `fuse`: form superinstructions and immediate forms (see CompileOptions).
@@ -181,6 +211,10 @@ void finish_forms(CodeBuf& f);
 // `funcs` are compiled; the vector must not move afterwards); before
 // finalize_code.
 void link_direct_calls(CompiledModuleImpl& m);
+// The same for defined function `self`'s code `f` alone, lazily translated:
+// calls to itself and to functions already translated become kCallDirect,
+// the others stay kCall (translated when first called).
+void link_direct_calls(const CompiledModuleImpl& m, CompiledFunc& f, uint32_t self);
 
 // Whether `op`'s field a is a branch delta (kTableEntry's too is one).
 bool is_branch(uint16_t op);

@@ -241,6 +241,8 @@ enter:
   if (callee->instance != inst) SWITCH_INSTANCE(callee);
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   pc = callee->entry;
+  if (__builtin_expect(!pc, 0))  // not translated when instantiated (lazy)
+    pc = callee->entry = inst->compiled->entry(callee->index - inst->compiled->mod->num_imported_funcs);
   DISPATCH();
   // The first instruction of every function (the caller has pushed its frame).
 L_kEnter:

@@ -47,18 +47,34 @@ void finalize_code(CompiledFunc& f, bool pairs) {
     if (is_branch(f.ops[i]) || f.ops[i] == kTableEntry) f.code[i].a = uint32_t(int32_t(f.code[i].a) * int32_t(sizeof(Ins)));
 }
 
-void link_direct_calls(CompiledModuleImpl& m) {
-  const uint32_t nimp = m.mod->num_imported_funcs;
-  for (CompiledFunc& f : m.funcs) {
-    for (size_t i = 0; i < f.code.size(); ++i) {
-      Ins& in = f.code[i];
-      if (f.ops[i] != kCall || in.a < nimp) continue;
-      auto target = reinterpret_cast<uint64_t>(m.funcs[in.a - nimp].code.data());
-      f.ops[i] = kCallDirect;
-      in.c = uint32_t(target);
-      in.d = uint32_t(target >> 32);
-    }
+namespace {
+
+// Links f's calls to the module's own functions whose code `target_of`
+// knows (null: leave the call as it is).
+template <class Target>
+void link_calls(CompiledFunc& f, uint32_t nimp, Target target_of) {
+  for (size_t i = 0; i < f.code.size(); ++i) {
+    Ins& in = f.code[i];
+    if (f.ops[i] != kCall || in.a < nimp) continue;
+    auto target = reinterpret_cast<uint64_t>(target_of(in.a - nimp));
+    if (!target) continue;
+    f.ops[i] = kCallDirect;
+    in.c = uint32_t(target);
+    in.d = uint32_t(target >> 32);
   }
+}
+
+}  // namespace
+
+void link_direct_calls(CompiledModuleImpl& m) {
+  for (CompiledFunc& f : m.funcs)
+    link_calls(f, m.mod->num_imported_funcs, [&](uint32_t j) { return m.funcs[j].code.data(); });
+}
+
+void link_direct_calls(const CompiledModuleImpl& m, CompiledFunc& f, uint32_t self) {
+  link_calls(f, m.mod->num_imported_funcs, [&](uint32_t j) -> const Ins* {
+    return j == self ? f.code.data() : m.ready[j].load(std::memory_order_acquire);
+  });
 }
 
 }  // namespace whirl::wasm::interp

@@ -203,6 +203,9 @@ class CompiledModule {
   virtual ~CompiledModule() = default;
   virtual const Module& module() const = 0;
   virtual std::shared_ptr<const Module> module_ptr() const = 0;
+  // Functions are translated at their first call: the module keeps its
+  // decoded bodies for that.
+  virtual bool translates_lazily() const { return false; }
 };
 
 struct CompileOptions {
@@ -210,19 +213,31 @@ struct CompileOptions {
   // interpreter runs one plain slot op per wasm op (the reference that
   // differential tests compare the fused code against).
   bool superinstructions = true;
+  // When functions are translated: all at load (Eager), each at its first
+  // call (Lazy), or Lazy for modules of at least kLazyTranslationInstrs
+  // instructions (Auto). WHIRL_TRANSLATE=eager|lazy in the environment
+  // overrides Auto for the process (tests run suites both ways).
+  enum class Translation : uint8_t { Auto, Eager, Lazy } translation = Translation::Auto;
 };
+inline constexpr size_t kLazyTranslationInstrs = 1'000'000;
 
 // Translate a module that passed validate_module() for the interpreter (an
 // error for one whose bodies load_module dropped).
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
                                                                const CompileOptions& options = {});
 
+// Frees a compiled module's decoded function bodies (24 bytes per
+// instruction, most of a loaded module) unless it still translates from
+// them (lazily). `module` must be the one `compiled` was made from.
+void release_bodies(Module& module, const CompiledModule& compiled);
+
 // Decode + validate + compile: the one loader every front end uses. An
 // `owner` keeping `bytes` alive lets the module use its data in place. Its
 // module keeps no function bodies once compiled (Function's spans are
 // empty): compile_module again needs a module from decode_module.
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
-                                                            std::shared_ptr<const void> owner = nullptr);
+                                                            std::shared_ptr<const void> owner = nullptr,
+                                                            const CompileOptions& options = {});
 
 // A table element is one 64-bit word (a FuncInst* or an externref host
 // word): what each element costs against StoreConfig::max_memory_bytes.

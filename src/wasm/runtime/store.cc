@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "platform/guard.h"
-#include "platform/parallel.h"
 #include "platform/vm.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/runtime/objects.h"
@@ -38,47 +37,16 @@ const char* trap_message(TrapCode code) {
   return "trap";
 }
 
-Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
-                                                               const CompileOptions& options) {
-  for (size_t i = 0; i < module->functions.size(); ++i)
-    if (module->functions[i].body.empty())
-      return make_error("function " + std::to_string(module->num_imported_funcs + i) +
-                        " has no body (load_module's modules keep none after compiling)");
-  auto c = std::make_shared<interp::CompiledModuleImpl>();
-  const size_t n = module->functions.size();
-  c->funcs.resize(n);
-  for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
-  // Functions compile independently: a large module's split across cores,
-  // each thread with its own code arena (moved into the module's after).
-  unsigned threads = platform::loader_threads(n);
-  std::vector<Arena> arenas(threads);
-  std::vector<interp::CodeBuf> scratch(threads);
-  platform::parallel_for(n, 64, threads, [&](size_t b, size_t e, unsigned w) {
-    for (size_t i = b; i < e; ++i)
-      c->funcs[i] = interp::compile_function(*module, module->functions[i], c->type_ids, arenas[w], scratch[w],
-                                             options.superinstructions);
-  });
-  for (auto& a : arenas) c->arena.absorb(std::move(a));
-  c->mod = std::move(module);
-  if (options.superinstructions) interp::link_direct_calls(*c);
-  platform::parallel_for(n, 256, threads, [&](size_t b, size_t e, unsigned) {
-    for (size_t i = b; i < e; ++i) interp::finalize_code(c->funcs[i], options.superinstructions);
-  });
-  return std::shared_ptr<const CompiledModule>(std::move(c));
-}
-
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
-                                                            std::shared_ptr<const void> owner) {
+                                                            std::shared_ptr<const void> owner,
+                                                            const CompileOptions& options) {
   auto m = decode_module(bytes, std::move(owner));
   if (!m) return unexpected(std::move(m).error());
   auto module = std::make_shared<Module>(std::move(*m));
   if (auto v = validate_module(*module); !v) return unexpected(v.error());
-  auto compiled = compile_module(module);
+  auto compiled = compile_module(module, options);
   if (!compiled) return compiled;
-  // The interpreter runs its own code: the decoded bodies (24 bytes per
-  // instruction, most of a loaded module) are not needed again.
-  module->body_storage.reset();
-  for (Function& f : module->functions) f.locals = {}, f.body = {}, f.br_tables = {};
+  release_bodies(*module, **compiled);
   return compiled;
 }
 
@@ -312,8 +280,9 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     f->sig = &m.types[m.functions[i].type_index];
     f->type_id = compiled->type_ids[m.functions[i].type_index];
     f->instance = I;
-    f->code = &compiled->funcs[i];
-    f->entry = f->code->code.data();
+    f->code = compiled->func_ptr(uint32_t(i));
+    // Lazily translated functions get theirs at their first call.
+    f->entry = compiled->lazy ? compiled->ready[i].load(std::memory_order_acquire) : f->code->code.data();
     f->index = uint32_t(m.num_imported_funcs + i);
     I->funcs.push_back(f);
   }

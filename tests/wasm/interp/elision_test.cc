@@ -22,7 +22,8 @@ namespace {
 Expected<std::shared_ptr<const CompiledModule>> compile_plain(const std::vector<uint8_t>& bytes) {
   auto m = decode_module(bytes);
   if (!m) return unexpected(std::move(m).error());
-  return compile_module(std::make_shared<const Module>(std::move(*m)), {.superinstructions = false});
+  return compile_module(std::make_shared<const Module>(std::move(*m)),
+                        {.superinstructions = false, .translation = CompileOptions::Translation::Eager});
 }
 
 struct Case {
@@ -91,7 +92,7 @@ TEST_P(Elision, LeavesOutOnlyWhatChangesNothing) {
                      c.body + "))";
   auto bytes = text::wat_to_binary(text);
   ASSERT_TRUE(bytes) << bytes.error().message << "\n" << text;
-  auto fused = load_module(*bytes);
+  auto fused = load_module(*bytes, nullptr, {.translation = CompileOptions::Translation::Eager});
   ASSERT_TRUE(fused) << fused.error().message;
   auto plain = compile_plain(*bytes);
   ASSERT_TRUE(plain);

@@ -24,7 +24,8 @@ std::shared_ptr<const CompiledModule> compile(const std::string& wat, bool fuse)
   auto m = decode_module(*bytes, nullptr, Features{});
   EXPECT_TRUE(m) << m.error().message;
   if (!m) return nullptr;
-  auto c = compile_module(std::make_shared<const Module>(std::move(*m)), {.superinstructions = fuse});
+  auto c = compile_module(std::make_shared<const Module>(std::move(*m)),
+                          {.superinstructions = fuse, .translation = CompileOptions::Translation::Eager});
   EXPECT_TRUE(c) << c.error().message;
   return c ? *c : nullptr;
 }

@@ -25,7 +25,8 @@ namespace {
 Expected<std::shared_ptr<const CompiledModule>> compile_plain(const std::vector<uint8_t>& bytes) {
   auto m = decode_module(bytes);
   if (!m) return unexpected(std::move(m).error());
-  return compile_module(std::make_shared<const Module>(std::move(*m)), {.superinstructions = false});
+  return compile_module(std::make_shared<const Module>(std::move(*m)),
+                        {.superinstructions = false, .translation = CompileOptions::Translation::Eager});
 }
 
 struct Case {
@@ -379,7 +380,7 @@ TEST_P(Fusion, MatchesPlainForm) {
   std::string text = module_text(c);
   auto bytes = text::wat_to_binary(text);
   ASSERT_TRUE(bytes) << bytes.error().message << "\n" << text;
-  auto m = load_module(*bytes);
+  auto m = load_module(*bytes, nullptr, {.translation = CompileOptions::Translation::Eager});
   ASSERT_TRUE(m) << m.error().message;
   auto has = [&](const char* fn) {
     auto names = op_names(**m, fn);
@@ -432,7 +433,7 @@ void check_tail_duplication(const std::string& test, const char* leave, long tic
     (func (export "plain") (param i32 i32) (result i64) (i64.const 0))))";
   auto bytes = text::wat_to_binary(wat);
   ASSERT_TRUE(bytes) << bytes.error().message;
-  auto fused = load_module(*bytes);
+  auto fused = load_module(*bytes, nullptr, {.translation = CompileOptions::Translation::Eager});
   ASSERT_TRUE(fused) << fused.error().message;
   auto plain = compile_plain(*bytes);
   ASSERT_TRUE(plain);

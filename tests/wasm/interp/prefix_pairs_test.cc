@@ -98,6 +98,7 @@ uint32_t run_loop(bool superinstructions, uint32_t n, size_t* pairs_used, bool* 
   auto shared = std::make_shared<const Module>(std::move(*module));
   CompileOptions options;
   options.superinstructions = superinstructions;
+  options.translation = CompileOptions::Translation::Eager;  // the code is read below
   auto compiled = compile_module(shared, options);
   EXPECT_TRUE(compiled);
   const auto& impl = static_cast<const interp::CompiledModuleImpl&>(**compiled);
