@@ -1,5 +1,7 @@
 #include "spin/manifest/toml_reader.h"
 
+#include "spin/manifest/allowed_hosts.h"
+
 #include <algorithm>
 
 namespace whirl::spin::detail {
@@ -324,6 +326,12 @@ HttpExecutorConfig read_executor(Fields& f) {
 }
 
 void validate_app(AppManifest& app, Diag& diag) {
+  for (const auto& c : app.components) {
+    if (auto ok = validate_allowed_hosts(c.allowed_outbound_hosts, app); !ok) {
+      diag.fail(c.pos, "component `" + c.id + "`: " + ok.error().message);
+      return;
+    }
+  }
   for (auto& t : app.http_triggers) {
     if (diag.failed()) return;
     if (!app.find_component(t.component)) {
