@@ -71,6 +71,10 @@ class Executor {
   // answered 500 if no response has started, else the response is cut off.
   // Must not throw (the trigger treats an exception as an error too).
   virtual Expected<void> execute(const ExecRequest& req) = 0;
+  // Whether the request body must be whole in `req.request.body` before
+  // execute (the trigger reads it first); false: it may still be streaming
+  // (`req.request.body_stream`).
+  virtual bool wants_whole_body() const { return true; }
 };
 
 }  // namespace whirl::spin::http

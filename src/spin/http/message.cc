@@ -19,6 +19,18 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::nullopt;
 }
 
+Expected<std::string, BodyError> read_whole_body(const Request& req) {
+  if (!req.body_stream) return req.body;
+  std::string out;
+  for (;;) {
+    BodyStream::Chunk c = req.body_stream->read(size_t(1) << 20);
+    out += c.bytes;
+    if (!c.error.empty()) return unexpected(BodyError{c.status ? c.status : 400, std::move(c.error)});
+    if (c.end) return out;
+    if (c.bytes.empty()) req.body_stream->wait_for(std::chrono::milliseconds(100));
+  }
+}
+
 std::string Request::client_addr() const {
   if (client_ip.find(':') != std::string::npos) return "[" + client_ip + "]:" + std::to_string(client_port);
   return client_ip + ":" + std::to_string(client_port);

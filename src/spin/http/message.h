@@ -2,13 +2,17 @@
 // plain values, independent of the server library.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/expected.h"
 
 namespace whirl::spin::http {
 
@@ -19,6 +23,26 @@ struct Header {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// A request body as it arrives from the client, read by the handler while
+// the server still receives it (bounded buffering: a slow reader makes the
+// server stop reading the socket, so the client waits). Thread-safe.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  struct Chunk {
+    std::string bytes;   // what was there now (empty: nothing yet, unless end or error)
+    bool end = false;    // the body is complete: no more bytes
+    std::string error;   // non-empty: the body failed (client gone, malformed, too large)
+    unsigned status = 0; // with an error the client caused: the answer that fits (400, 413)
+  };
+  // Never waits: up to `max` bytes of what has arrived.
+  virtual Chunk read(size_t max) = 0;
+  // Waits at most `timeout` until read() would return something; true if so.
+  virtual bool wait_for(std::chrono::nanoseconds timeout) = 0;
+  // The chunked body's trailers, once the end was read (else none).
+  virtual std::vector<Header> trailers() = 0;
+};
+
 struct Request {
   std::string method = "GET";
   std::string target = "/";  // as received: path and query ("/a/b?x=1")
@@ -26,7 +50,8 @@ struct Request {
   std::string query;         // after '?', without it
   unsigned version = 11;     // 10 or 11
   std::vector<Header> headers;
-  std::string body;
+  std::string body;                         // the whole body, unless body_stream is set
+  std::shared_ptr<BodyStream> body_stream;  // set: the body arrives through it (`body` is empty)
   std::string client_ip = "127.0.0.1";
   uint16_t client_port = 0;
 
@@ -37,6 +62,15 @@ struct Request {
   // Splits `target` into `path` and `query` (accepts absolute-form targets).
   void set_target(std::string_view t);
 };
+
+// The whole body of `req`: `req.body`, or all its stream delivers (waiting
+// for it; the server ends a stalled upload at its idle timeout). An error
+// says why, with the status that fits when the client caused it.
+struct BodyError {
+  unsigned status = 400;
+  std::string message;
+};
+Expected<std::string, BodyError> read_whole_body(const Request& req);
 
 struct Response {
   unsigned status = 200;

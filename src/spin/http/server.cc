@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "spin/http/body_channel.h"
 #include "spin/http/worker_pool.h"
 
 namespace whirl::spin::http {
@@ -271,6 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     if (srv_.stopping) return close();
     reservation_.reset();
+    abandon_body_ = false;
     parser_.emplace();
     parser_->body_limit(srv_.opts.body_limit);
     parser_->header_limit(srv_.opts.header_limit);
@@ -300,22 +302,31 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->content_length() && *parser_->content_length() > srv_.opts.body_limit)
       return reply_error(bhttp::status::payload_too_large);
     if (!reserve_body()) return reply_error(bhttp::status::service_unavailable);
+    if (parser_->is_done()) {  // no body
+      dispatch();
+      return watch_peer();
+    }
+    channel_ = std::make_shared<BodyChannel>(srv_.opts.request_body_buffer);
     auto expect = h[bhttp::field::expect];
     if (h.version() >= 11 && iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+      // Written before the handler starts: its response must not cross it.
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
         if (ec) return self->close();
+        self->dispatch();
         self->read_body();
       });
       return;
     }
+    dispatch();
     read_body();
   }
 
-  // Request bodies are buffered whole, so their bytes in flight count
-  // against one server-wide budget: many large uploads at once get 503
-  // instead of taking the host's memory. A body of unknown length (chunked)
-  // may use what is left of the budget, up to the per-request limit.
+  // Request bodies may be buffered whole (WAGI, buffered handlers), so their
+  // bytes in flight count against one server-wide budget: many large
+  // uploads at once get 503 instead of taking the host's memory. A body of
+  // unknown length (chunked) may use what is left of the budget, up to the
+  // per-request limit.
   bool reserve_body() {
     uint64_t want = 0;
     if (auto len = parser_->content_length()) {
@@ -336,24 +347,79 @@ class Session : public std::enable_shared_from_this<Session> {
     return true;
   }
 
+  // The body streams to the handler through channel_: one buffer of the
+  // socket at a time, paused while the channel is full.
   void read_body() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    if (closed_) return;
+    if (abandon_body_) return linger_close();
+    if (!channel_) return;
+    auto& body = parser_->get().body();
+    body.data = scratch_.data();
+    body.size = scratch_.size();
+    body.more = true;
+    body_reading_ = true;
+    stream_.expires_after(srv_.opts.idle_timeout);
+    // read_some: what has arrived goes to the handler now, not once the
+    // buffer is full.
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   }
 
-  void on_read(beast::error_code ec) {
+  void on_body(beast::error_code ec) {
+    body_reading_ = false;
+    if (closed_) return;
+    if (abandon_body_) return linger_close();  // the response is done; channel_ is gone
+    if (ec == bhttp::error::need_buffer) ec = {};
+    const size_t got = scratch_.size() - parser_->get().body().size;
     if (ec) {
-      if (!reply_to_read_error(ec)) close();
+      const unsigned status = ec == bhttp::error::body_limit ? 413 : is_bad_request(ec) ? 400 : 0;
+      channel_->fail(status ? "the request body is " + std::string(status == 413 ? "too large" : "malformed")
+                            : "the client closed the connection",
+                     status);
+      if (!status) return close();
+      keep_alive_ = false;  // the handler answers (413, 400); the connection ends after
+      stream_.expires_never();
       return;
     }
-    auto msg = parser_->release();
+    const bool room = got == 0 || channel_->push(std::string_view(scratch_.data(), got));
+    if (parser_->is_done()) {
+      channel_->finish(trailers());
+      stream_.expires_never();
+      return watch_peer();
+    }
+    if (room) return read_body();
+    stream_.expires_never();  // waiting for the handler, not for the client
+    channel_->on_space([self = shared_from_this()] {
+      net::post(self->stream_.get_executor(), [self] { self->read_body(); });
+    });
+  }
+
+  // Fields the parser added after the header: a chunked body's trailers.
+  std::vector<Header> trailers() const {
+    std::vector<Header> out;
+    size_t i = 0;
+    for (const auto& f : parser_->get()) {
+      if (i++ < header_fields_) continue;
+      out.push_back({std::string(f.name_string()), std::string(f.value())});
+    }
+    return out;
+  }
+
+  // Hands the request to a worker as soon as its header is read; its body
+  // (if any) follows through channel_.
+  void dispatch() {
+    const auto& msg = parser_->get();
     Request req;
     req.method = std::string(msg.method_string());
     req.set_target(std::string_view(msg.target().data(), msg.target().size()));
     req.version = msg.version();
     req.headers.reserve(8);
-    for (const auto& f : msg) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-    req.body = std::move(msg.body());
+    header_fields_ = 0;
+    for (const auto& f : msg) {
+      req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+      ++header_fields_;
+    }
+    req.body_stream = channel_;
     req.client_ip = client_ip_;
     req.client_port = client_port_;
     keep_alive_ = msg.keep_alive();
@@ -393,6 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
           // The body's budget goes back once the handler is done with it,
           // not when the pool lets go of this task.
           job->req.body = std::string();
+          job->req.body_stream.reset();
           job->body.reset();
           w->complete_if_unanswered();
           job->guard.reset();
@@ -402,7 +469,6 @@ class Session : public std::enable_shared_from_this<Session> {
           w->send(std::move(r));
           job->guard.reset();
         });
-    watch_peer();
   }
 
   // While a request runs, notice the client leaving (EOF or reset) so its
@@ -536,6 +602,17 @@ class Session : public std::enable_shared_from_this<Session> {
       beast::error_code ec;
       stream_.socket().cancel(ec);
     }
+    if (channel_ && !channel_->done()) {
+      // The handler answered without reading the whole body: the rest is
+      // read and dropped (bounded) before closing, so the client gets the
+      // response instead of a reset.
+      channel_->fail("the response was sent before the body was read");
+      channel_.reset();
+      abandon_body_ = true;
+      if (!body_reading_) linger_close();
+      return;
+    }
+    channel_.reset();
     if (!keep || srv_.stopping) return close();
     do_read();
   }
@@ -585,6 +662,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     current_.reset();
     reservation_.reset();
+    if (channel_) channel_->fail("the client closed the connection");
+    channel_.reset();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -594,7 +673,12 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   HttpServer::Impl& srv_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
+  std::shared_ptr<BodyChannel> channel_;  // the body being read, if any
+  std::array<char, 16384> scratch_;       // one socket read of it
+  size_t header_fields_ = 0;              // fields before the body (after: trailers)
+  bool body_reading_ = false;             // a body read is in flight
+  bool abandon_body_ = false;             // the response is done: drop the rest, then close
   std::shared_ptr<StreamedResponse> current_;
   std::shared_ptr<BodyReservation> reservation_;  // the body being read
   std::string client_ip_ = "0.0.0.0";
@@ -708,7 +792,15 @@ HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make
 HttpServer::~HttpServer() { impl_->workers->join(); }
 
 HttpServer::Handler HttpServer::buffered(std::function<Response(const Request&)> fn) {
-  return [fn = std::move(fn)](const Request& r, ResponseWriter& w) { w.send(fn(r)); };
+  return [fn = std::move(fn)](const Request& r, ResponseWriter& w) {
+    if (!r.body_stream) return void(w.send(fn(r)));
+    auto body = read_whole_body(r);
+    if (!body) return void(w.send(Response::text(body.error().status, body.error().message + "\n")));
+    Request whole = r;
+    whole.body = std::move(*body);
+    whole.body_stream.reset();
+    w.send(fn(whole));
+  };
 }
 
 Expected<void> HttpServer::listen() {

@@ -33,13 +33,17 @@ struct ServerOptions {
   // guests (0: never).
   std::chrono::milliseconds demote_after{100};
   uint64_t body_limit = 64ull << 20;    // request bodies larger than this are refused (413)
-  // Request bodies are buffered; all those in flight together stay under
-  // this (a request that would go over it gets 503).
+  // Request bodies stream to the handler, which may buffer them whole
+  // (WAGI); all those in flight together are held under this (a request
+  // that would go over it gets 503).
   uint64_t max_buffered_bodies = 512ull << 20;
   uint32_t header_limit = 64 * 1024;    // request line + headers larger than this are refused (431)
   // Response bytes buffered per request before the producer blocks; a body
   // that fits is sent with Content-Length, a longer one streams (chunked).
   size_t response_buffer = 128 * 1024;
+  // Request body bytes read ahead of the handler before the server stops
+  // reading the socket (the body streams: the client waits, not our memory).
+  size_t request_body_buffer = 256 * 1024;
   std::chrono::seconds idle_timeout{60};   // keep-alive idle, and a stalled client read or write
   std::chrono::milliseconds grace{10000};  // for in-flight requests after stop
   // Which fairness group a request belongs to (the component it routes

@@ -44,6 +44,26 @@ std::string describe_trap(const rt::CallError& e) {
   return e.message + " (wasm backtrace: " + wasm::format_backtrace_inline(*e.trap) + ")";
 }
 
+// The server's streaming request body as the guest's incoming-body.
+class StreamedBody final : public wasi::http::BodySource {
+ public:
+  explicit StreamedBody(std::shared_ptr<BodyStream> s) : s_(std::move(s)) {}
+  Chunk read(size_t max) override {
+    BodyStream::Chunk c = s_->read(max);
+    return Chunk{std::move(c.bytes), c.end, std::move(c.error)};
+  }
+  bool ready() override { return s_->wait_for(std::chrono::nanoseconds(0)); }
+  bool wait_for(std::chrono::nanoseconds timeout) override { return s_->wait_for(timeout); }
+  wasi::http::FieldList trailers() override {
+    wasi::http::FieldList out;
+    for (auto& h : s_->trailers()) out.emplace_back(std::move(h.name), std::move(h.value));
+    return out;
+  }
+
+ private:
+  std::shared_ptr<BodyStream> s_;
+};
+
 wasi::http::IncomingRequest incoming_request(const ExecRequest& r) {
   const Request& req = r.request;
   wasi::http::IncomingRequest in;
@@ -53,7 +73,8 @@ wasi::http::IncomingRequest incoming_request(const ExecRequest& r) {
   in.headers.reserve(req.headers.size() + 8);
   for (const auto& h : req.headers) in.headers.emplace_back(h.name, h.value);
   for (auto& s : compute_spin_headers(req, r.match, r.base_path)) in.headers.emplace_back(std::move(s.header), std::move(s.value));
-  in.body = wasi::http::body_from_string(req.body);
+  if (req.body_stream) in.body = std::make_shared<StreamedBody>(req.body_stream);
+  else in.body = wasi::http::body_from_string(req.body);
   return in;
 }
 

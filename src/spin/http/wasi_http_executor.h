@@ -22,6 +22,7 @@ class WasiHttpExecutor : public Executor {
  public:
   explicit WasiHttpExecutor(WasiHttpOptions options = {});
   Expected<void> execute(const ExecRequest& req) override;
+  bool wants_whole_body() const override { return false; }  // the guest reads it as it arrives
 
   // The export called: any compatible 0.2.x version matches it.
   static constexpr const char* kHandle = "wasi:http/incoming-handler@0.2.6#handle";
