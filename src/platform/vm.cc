@@ -1,5 +1,6 @@
 #include "platform/vm.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -40,6 +41,45 @@ void vm_prefault(void* p, size_t bytes) {
   (void)p;
   (void)bytes;
 #endif
+}
+
+size_t page_size() {
+  static const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+int image_create(uint64_t size, std::span<const ImageChunk> chunks) {
+  int fd = memfd_create("whirl-memory-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  auto fail = [fd] {
+    close(fd);
+    return -1;
+  };
+  if (ftruncate(fd, off_t(size)) != 0) return fail();  // holes read as zero and cost nothing
+  for (const ImageChunk& c : chunks) {
+    size_t done = 0;
+    while (done < c.bytes.size()) {
+      ssize_t n = pwrite(fd, c.bytes.data() + done, c.bytes.size() - done, off_t(c.offset + done));
+      if (n <= 0) return fail();
+      done += size_t(n);
+    }
+  }
+  // Instances share it: nothing may change it from here on.
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) return fail();
+  return fd;
+}
+
+void image_close(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+bool vm_map_image(void* base, int fd, size_t bytes) {
+  if (bytes == 0) return true;
+  void* p = mmap(base, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
+  if (p == base) return true;
+  // A failed MAP_FIXED may have unmapped the range: take it back into the reservation.
+  mmap(base, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return false;
 }
 
 void heap_return_large_blocks() {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace whirl::platform {
 
@@ -22,6 +23,23 @@ void vm_prefault(void* p, size_t bytes);
 // takes a page fault per 2 MiB and fewer TLB misses; its resident size grows
 // in 2 MiB steps. A hint: ignored where the kernel has THP off.
 void vm_advise_huge(void* base, size_t bytes);
+
+// Memory images: the initial contents of a linear memory, built once and
+// mapped copy-on-write by every instance, so its pages are neither copied
+// nor made present until an instance touches them.
+struct ImageChunk {
+  uint64_t offset = 0;
+  std::span<const uint8_t> bytes;
+};
+// A sealed memfd of `size` bytes (a multiple of the page size), zero but
+// for `chunks` (written in order, later ones over earlier ones); -1 where
+// memfd_create or writing it fails (callers copy instead).
+int image_create(uint64_t size, std::span<const ImageChunk> chunks);
+void image_close(int fd);
+// Maps the first `bytes` (page-aligned) of image `fd` readable, writable
+// and private at `base`, over what is there (part of a reservation).
+bool vm_map_image(void* base, int fd, size_t bytes);
+size_t page_size();
 
 // For servers: the C heap gives large freed blocks back to the system at
 // once instead of keeping them in per-thread arenas. Request-sized buffers

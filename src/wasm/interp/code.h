@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "wasm/module.h"
+#include "wasm/runtime/memory_image.h"
 #include "wasm/runtime/runtime.h"
 
 namespace whirl::wasm::interp {
@@ -186,6 +187,8 @@ class CompiledModuleImpl final : public CompiledModule {
   // Lazy: each function's entry once translated (null before), published
   // after its CompiledFunc is complete.
   std::unique_ptr<std::atomic<const Ins*>[]> ready;
+  // Its defined memories' initial contents, built at first instantiation.
+  rt::MemoryImages images;
 
  private:
   const Ins* translate(uint32_t i) const;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wasm/interp/code.h"
+#include "wasm/runtime/memory_image.h"
 #include "wasm/runtime/runtime.h"
 
 namespace whirl::wasm::rt {
@@ -70,8 +71,12 @@ class MemoryImpl final : public MemoryInst {
  public:
   ~MemoryImpl() override;
   // Fails with a message naming the size and the limit.
-  static Expected<MemoryImpl*> create(MemoryType t, MemoryBudget* budget, bool huge_pages);
+  // With an `image` (fd >= 0), its first image->bytes start as the image's,
+  // mapped copy-on-write; from_image says whether that worked.
+  static Expected<MemoryImpl*> create(MemoryType t, MemoryBudget* budget, bool huge_pages,
+                                      const MemoryImages::Image* image = nullptr);
   uint8_t* base = nullptr;
+  bool from_image = false;
   uint64_t size = 0;       // bytes accessible
   uint64_t reserved = 0;   // bytes of address space
   Limits limits;

@@ -84,7 +84,8 @@ std::string over_budget(const std::string& what, uint64_t bytes, const MemoryBud
 
 }  // namespace
 
-Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, bool huge_pages) {
+Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, bool huge_pages,
+                                         const MemoryImages::Image* image) {
   uint64_t initial = uint64_t(t.limits.min) * kPageSize;
   if (!budget->take(initial))
     return make_error(over_budget("memory of " + std::to_string(t.limits.min) + (t.limits.min == 1 ? " page" : " pages"),
@@ -100,7 +101,17 @@ Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, boo
   m->budget = budget;
   m->reserved = kReservation;
   m->base = static_cast<uint8_t*>(platform::vm_reserve(m->reserved));
-  if (!m->base || !platform::vm_commit(m->base, initial)) {
+  if (!m->base) {
+    delete m;
+    return fail();
+  }
+  // The image (never larger than the initial size) and zero pages after it.
+  uint64_t mapped = 0;
+  if (image && image->fd >= 0 && image->bytes <= initial && platform::vm_map_image(m->base, image->fd, image->bytes)) {
+    mapped = image->bytes;
+    m->from_image = true;
+  }
+  if (!platform::vm_commit(m->base + mapped, initial - mapped)) {
     delete m;
     return fail();
   }
@@ -303,10 +314,12 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     if (!table) return resource_error(std::move(table).error());
     I->tables.push_back(static_cast<TableImpl*>(*table));
   }
-  for (const auto& mt : m.memories) {
-    auto mem = create_memory(mt);
+  compiled->images.prepare(m);  // once per module: later instances map what it built
+  for (size_t k = 0; k < m.memories.size(); ++k) {
+    auto mem = MemoryImpl::create(m.memories[k], &budget, config.huge_pages, &compiled->images.image(k));
     if (!mem) return resource_error(std::move(mem).error());
-    I->memories.push_back(static_cast<MemoryImpl*>(*mem));
+    memories.emplace_back(*mem);
+    I->memories.push_back(*mem);
   }
   I->own_globals.reset(new GlobalImpl[m.globals.size()]);
   I->globals.reserve(I->globals.size() + m.globals.size());
@@ -356,6 +369,10 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   for (size_t i = 0; i < m.datas.size(); ++i) {
     const DataSegment& d = m.datas[i];
     if (d.mode != SegmentMode::Active) continue;
+    if (compiled->images.in_image(i) && I->memories[d.memory]->from_image) {
+      I->data_dropped[i] = true;  // its bytes are in the mapped image
+      continue;
+    }
     uint64_t off = uint32_t(eval_const(d.offset, *I));
     MemoryImpl* mem = I->memories[d.memory];
     if (off + d.bytes.size() > mem->size) return trap(TrapCode::MemoryOutOfBounds);
