@@ -143,7 +143,7 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
     if (!r) return fail(r.error());
     results = std::move(*r);
     if (results.size() != (f.type->result ? 1u : 0u))
-      return fail(abi::Trap{"host function " + f.name + " returned " + std::to_string(results.size()) +
+      return fail(abi::Trap{"host function " + std::string(f.name) + " returned " + std::to_string(results.size()) +
                             " values for a function type with " + (f.type->result ? "one result" : "no result")});
   } else {
     thread.emplace();  // the callee's task, post-return included
@@ -220,7 +220,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
   const std::vector<ValTypePtr>* ptypes = &sig->params;
   const std::vector<ValTypePtr>* rtypes = &sig->results;
   bool out_param = sig->out_param;
-  std::string name = f.host ? f.name : "lowered function";
+  std::string name = f.host ? std::string(f.name) : "lowered function";
   Frame* fr = &frame;
   const RtFunc* fn = &f;
   auto body = [fr, fn, opts, ptypes, rtypes, out_param](wasm::Caller&, std::span<const wasm::Value> args,
@@ -260,7 +260,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
 namespace {
 
 const RtItem* find_export(const RtInstance& inst, std::string_view name) {
-  if (auto it = inst.exports.find(std::string(name)); it != inst.exports.end()) return &it->second;
+  if (auto it = inst.exports.find(name); it != inst.exports.end()) return &it->second;
   for (const auto& n : inst.order)
     if (import_name_matches(name, n) || import_name_matches(n, name)) return &inst.exports.at(n);
   return nullptr;

@@ -13,9 +13,11 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +48,13 @@ struct LoadedComponent {
   // Every function type the validator produced (index spaces, instance and
   // component types): instances share these instead of each building them.
   std::unordered_map<const FuncType*, Signature> signatures;
+  // "iface@version#func" for each export of each root instance import, as
+  // host functions are named: made at the first instantiation, then shared.
+  const std::vector<std::string>& host_names(const ImportDef& d, const InstanceTypeInfo& t) const;
+
+ private:
+  mutable std::mutex host_names_mu_;
+  mutable std::unordered_map<const ImportDef*, std::vector<std::string>> host_names_;
 };
 
 struct Frame;
@@ -69,13 +78,15 @@ struct RtFunc {
   wasm::FuncInst* callee = nullptr;      // lifted
   CanonOptions opts;                     // lifted
   const HostFunc* host = nullptr;        // host
-  std::string name;                      // host: "iface#func", for messages
+  std::string_view name;                 // host: "iface#func" (LoadedComponent::host_names)
   InstanceImpl* rt = nullptr;            // host: the instance that linked it (its host data)
 };
 
+// Names in these maps are views of the loaded component's definitions and
+// types, which outlive every instance: building an instance copies no names.
 struct RtCoreInstance {
   wasm::Instance* instance = nullptr;  // instantiated; else `exports` (inline)
-  std::unordered_map<std::string, wasm::ExternVal> exports;
+  std::unordered_map<std::string_view, wasm::ExternVal> exports;
   std::optional<wasm::ExternVal> find(const std::string& name) const;
 };
 
@@ -102,8 +113,8 @@ struct RtItem {
 };
 
 struct RtInstance {
-  std::unordered_map<std::string, RtItem> exports;
-  std::vector<std::string> order;  // export names in definition order
+  std::unordered_map<std::string_view, RtItem> exports;
+  std::vector<std::string_view> order;  // export names in definition order
 };
 
 // One component instance.

@@ -36,7 +36,7 @@ class Instantiator {
   Instantiator(InstanceImpl& rt, const Linker& linker, const ComponentImports& imports)
       : rt_(rt), linker_(linker), imports_(imports) {}
 
-  using Args = std::unordered_map<std::string, RtItem>;
+  using Args = std::unordered_map<std::string_view, RtItem>;
 
   // `args` null: the root, whose imports come from `imports` and the linker.
   // `parent`: the instance that instantiates this one (reentrance rules).
@@ -141,7 +141,7 @@ class Instantiator {
     RtCoreInstance& ci = rt_.arena.core_instances.emplace_back();
     if (d.instantiate) {
       const auto& module = f.at(Sort::CoreModule).at(d.module).module;
-      std::unordered_map<std::string, const RtCoreInstance*> args;
+      std::unordered_map<std::string_view, const RtCoreInstance*> args;
       for (const auto& a : d.args) args[a.name] = f.at(Sort::CoreInstance).at(a.instance).core_instance;
       std::vector<wasm::ExternVal> imports;
       for (const auto& imp : module->module().imports) {
@@ -307,7 +307,10 @@ class Instantiator {
     // Resources already exported under another name (wasi:http's `type
     // headers = fields` is `(export "headers" (type (eq fields)))`).
     std::map<uint32_t, const abi::RuntimeResourceType*> seen;
+    const std::vector<std::string>& names = f.loaded->host_names(d, t);
+    size_t n = 0;
     for (const auto& e : t.exports) {
+      const std::string& full_name = names[n++];
       RtItem item;
       if (e.type.kind == ExternType::Kind::Func) {
         auto fn = found.def->funcs.find(e.name);
@@ -319,7 +322,7 @@ class Instantiator {
         rf.type = e.type.func;
         rf.sig = signature_of(f, *rf.type);
         rf.host = &fn->second;
-        rf.name = d.name.name + "#" + e.name;
+        rf.name = full_name;
         rf.rt = &rt_;
         item.sort = Sort::Func;
         item.func = &rf;
@@ -554,6 +557,14 @@ struct SignatureCollector {
 };
 
 }  // namespace
+
+const std::vector<std::string>& LoadedComponent::host_names(const ImportDef& d, const InstanceTypeInfo& t) const {
+  std::lock_guard lock(host_names_mu_);
+  auto [it, added] = host_names_.try_emplace(&d);
+  if (added)
+    for (const auto& e : t.exports) it->second.push_back(d.name.name + "#" + e.name);
+  return it->second;
+}
 
 const Signature* signature_of(Frame& frame, const FuncType& t) {
   if (frame.loaded) {

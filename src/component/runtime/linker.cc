@@ -5,7 +5,17 @@
 
 namespace whirl::component::runtime {
 
-HostInstanceDef& Linker::instance(const std::string& name) { return instances_[name]; }
+HostInstanceDef& Linker::instance(const std::string& name) {
+  auto [it, added] = instances_.try_emplace(name);
+  if (added) {
+    std::lock_guard lock(memo_mu_);
+    memo_.clear();
+    auto n = parse_extern_name(name);
+    if (n && n->kind == ExternName::Kind::Interface)
+      by_base_[n->unversioned()].push_back({&it->first, &it->second, n->version});
+  }
+  return it->second;
+}
 
 std::vector<std::string> Linker::names() const {
   std::vector<std::string> out;
@@ -52,12 +62,26 @@ bool prefer_version(std::string_view a, std::string_view b) {
 
 Linker::Found Linker::find(const std::string& import_name) const {
   if (auto it = instances_.find(import_name); it != instances_.end()) return {&it->first, &it->second};
-  Found best;
-  for (const auto& [name, def] : instances_) {
-    if (!import_name_matches(import_name, name)) continue;
-    if (!best.name || prefer_version(name, *best.name)) best = {&name, &def};
+  std::lock_guard lock(memo_mu_);
+  auto [memo, added] = memo_.try_emplace(import_name);
+  if (added) memo->second = find_compatible(import_name);
+  return memo->second;
+}
+
+Linker::Found Linker::find_compatible(const std::string& import_name) const {
+  // As import_name_matches and prefer_version over every instance, but
+  // only over those of the same interface, their names parsed already.
+  auto want = split(import_name);
+  if (!want || !want->version) return {};
+  auto same = by_base_.find(want->base);
+  if (same == by_base_.end()) return {};
+  const Versioned* best = nullptr;
+  for (const Versioned& v : same->second) {
+    if (!v.version || !versions_compatible(*want->version, *v.version)) continue;
+    if (!best || less(*best->version, *v.version)) best = &v;
   }
-  return best;
+  if (!best) return {};
+  return {best->name, best->def};
 }
 
 }  // namespace whirl::component::runtime

@@ -18,13 +18,17 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/expected.h"
 #include "component/abi/lift_lower.h"
 #include "component/abi/value.h"
+#include "component/names.h"
 
 namespace whirl::wasm {
 class Store;
@@ -66,6 +70,10 @@ struct HostInstanceDef {
 
 class Linker {
  public:
+  Linker() = default;
+  Linker(const Linker&) = delete;  // its indexes point into itself
+  Linker& operator=(const Linker&) = delete;
+
   // `name` is fully qualified with its version ("wasi:io/streams@0.2.3");
   // defining the same name twice adds to the same instance.
   HostInstanceDef& instance(const std::string& name);
@@ -89,7 +97,20 @@ class Linker {
   std::vector<std::string> names() const;
 
  private:
+  Found find_compatible(const std::string& import_name) const;
+  // The instances by `ns:pkg/iface` with their parsed versions, filled as
+  // they are defined: find() parses only the import's name, once.
+  struct Versioned {
+    const std::string* name = nullptr;
+    const HostInstanceDef* def = nullptr;
+    std::optional<Version> version;
+  };
   std::map<std::string, HostInstanceDef, std::less<>> instances_;
+  std::map<std::string, std::vector<Versioned>, std::less<>> by_base_;
+  // find()'s answers by import name: instantiations of one component ask
+  // the same questions (shared by threads; forgotten when an instance is added).
+  mutable std::mutex memo_mu_;
+  mutable std::unordered_map<std::string, Found> memo_;
 };
 
 }  // namespace whirl::component::runtime
