@@ -515,6 +515,13 @@ class Session : public std::enable_shared_from_this<Session> {
         self->pump(r);
       };
       stream_.expires_after(srv_.opts.idle_timeout);
+      if (declared_length_) {
+        // Never more than the declared length: the rest would be read as
+        // the next response. Cut off there (the connection closes).
+        uint64_t left = *declared_length_ - std::min(*declared_length_, body_sent_);
+        if (data->size() > left) data->resize(size_t(left)), overran_ = true;
+      }
+      body_sent_ += data->size();
       if (chunked_) net::async_write(stream_, bhttp::make_chunk(net::buffer(*data)), std::move(done));
       else net::async_write(stream_, net::buffer(*data), std::move(done));
       return;
@@ -524,7 +531,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     lock.unlock();
-    if (!chunked_) return response_done(r, false);  // HTTP/1.0: the close ends the body
+    if (!chunked_)  // a declared length must have been met exactly; else the close ends the body
+      return response_done(r, declared_length_ && body_sent_ == *declared_length_ && !overran_ && keep_alive_);
     stream_.expires_after(srv_.opts.idle_timeout);
     net::async_write(stream_, bhttp::make_chunk_last(), [self = shared_from_this(), r](beast::error_code ec, size_t) {
       if (ec) return self->close();
@@ -542,6 +550,20 @@ class Session : public std::enable_shared_from_this<Session> {
       out.insert(beast::string_view(h.name.data(), h.name.size()), beast::string_view(h.value.data(), h.value.size()));
     }
     if (out.find(bhttp::field::date) == out.end()) out.set(bhttp::field::date, http_date());
+  }
+
+  static std::optional<uint64_t> declared_length(const StreamedResponse& r) {
+    for (const auto& h : r.headers_) {
+      if (!iequals(h.name, "content-length")) continue;
+      if (h.value.empty() || h.value.size() > 19) return std::nullopt;
+      uint64_t n = 0;
+      for (char c : h.value) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + uint64_t(c - '0');
+      }
+      return n;
+    }
+    return std::nullopt;
   }
 
   // The whole response is known: one write with Content-Length.
@@ -571,8 +593,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_head(const std::shared_ptr<StreamedResponse>& r, std::unique_lock<std::mutex>& lock) {
     auto head = std::make_shared<bhttp::response<bhttp::empty_body>>();
     fill_head(*head, *r);
-    chunked_ = version_ >= 11;
-    if (chunked_) {
+    // The handler's own Content-Length (a wasi:http guest may set one)
+    // frames the body; without one, chunks (HTTP/1.1) or the close (1.0).
+    declared_length_ = declared_length(*r);
+    chunked_ = version_ >= 11 && !declared_length_;
+    if (declared_length_) {
+      head->content_length(*declared_length_);
+      head->keep_alive(keep_alive_ && !srv_.stopping);
+      keep_alive_ = keep_alive_ && !srv_.stopping;
+    } else if (chunked_) {
       head->keep_alive(keep_alive_ && !srv_.stopping);
       head->chunked(true);
     } else {
@@ -598,6 +627,9 @@ class Session : public std::enable_shared_from_this<Session> {
     current_.reset();
     busy_ = false;
     chunked_ = false;
+    declared_length_.reset();
+    body_sent_ = 0;
+    overran_ = false;
     if (watching_) {
       beast::error_code ec;
       stream_.socket().cancel(ec);
@@ -687,6 +719,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool busy_ = false;
   bool chunked_ = false;
+  std::optional<uint64_t> declared_length_;  // the streamed response's own Content-Length
+  uint64_t body_sent_ = 0;                   // body bytes of the streamed response written
+  bool overran_ = false;                     // the handler wrote more than it declared
   bool watching_ = false;
   bool closed_ = false;
 };

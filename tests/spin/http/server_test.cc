@@ -16,6 +16,7 @@ namespace whirl::spin::http {
 namespace {
 
 using test::Client;
+using test::RawClient;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -89,6 +90,32 @@ TEST_F(ServerTest, ExpectContinueAndHead) {
   EXPECT_EQ(std::string(head.headers["content-length"]), "15");  // "HEAD /h ?  [0] "
   EXPECT_TRUE(head.body.empty());
   EXPECT_EQ(c.get("/after").body, "GET /after ?  [0] ");  // the connection is still in step
+}
+
+// A streamed response with its own Content-Length is framed by it (no
+// chunks) and keeps the connection; one that writes less is cut off.
+TEST_F(ServerTest, StreamedResponseKeepsItsDeclaredLength) {
+  const size_t n = 300 * 1024;  // over the response buffer: it streams
+  start([&](const Request& r, ResponseWriter& w) {
+    const size_t declared = r.path == "/short" ? n + 10 : n;
+    w.start(200, {{"Content-Length", std::to_string(declared)}});
+    std::string piece(1000, 'p');
+    for (size_t sent = 0; sent < n; sent += piece.size()) w.write(std::string_view(piece).substr(0, n - sent));
+    w.finish();
+  });
+  Client c(port());
+  auto r = c.get("/exact");
+  EXPECT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(std::string(r.headers["content-length"]), std::to_string(n));
+  EXPECT_EQ(std::string(r.headers["transfer-encoding"]), "");
+  EXPECT_EQ(r.body.size(), n);
+  auto again = c.get("/exact");  // the same connection
+  EXPECT_EQ(again.body.size(), n) << again.error;
+  RawClient raw(port());
+  raw.send("GET /short HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got = raw.read_all();  // ends when the server closes: not a complete response
+  EXPECT_NE(got.find("Content-Length: " + std::to_string(n + 10)), std::string::npos);
+  EXPECT_EQ(got.size() - got.find("\r\n\r\n") - 4, n);
 }
 
 TEST_F(ServerTest, BodyOverTheLimitIs413) {
@@ -195,7 +222,6 @@ TEST(Server, ListenErrorNamesTheAddress) {
 namespace whirl::spin::http {
 namespace {
 
-using test::RawClient;
 
 std::string status_line(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }
 
