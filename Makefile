@@ -22,10 +22,12 @@ test: deps
 	$(MAKE) build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# Serves examples/hello-wagi (built by `make build`) on 127.0.0.1:3000; Ctrl-C stops it.
+# Serves examples/hello-wagi (built by `make build`) on 127.0.0.1:3000 and
+# examples/hello-js (built from npm at this point; hello-wagi alone when npm
+# is unreachable) on 127.0.0.1:3001; Ctrl-C stops both.
 demo: deps
 	$(MAKE) build
-	./$(BUILD)/whirl up -f examples/hello-wagi --listen 127.0.0.1:3000
+	scripts/demo.sh $(BUILD)
 
 demo-wast: deps
 	$(MAKE) build
