@@ -122,6 +122,11 @@ bool CollectedResponse::aborted() const {
   return aborted_;
 }
 
+void CollectedResponse::set_trailers(std::vector<Header> trailers) {
+  std::lock_guard lock(mu_);
+  if (started_ && !finished_) r_.trailers = std::move(trailers);
+}
+
 Response CollectedResponse::response() const {
   std::lock_guard lock(mu_);
   return r_;

@@ -76,6 +76,7 @@ struct Response {
   unsigned status = 200;
   std::vector<Header> headers;
   std::string body;
+  std::vector<Header> trailers;
 
   std::optional<std::string_view> header(std::string_view name) const;
   void set_header(std::string name, std::string value);  // replaces any of that name
@@ -134,6 +135,11 @@ class ResponseWriter {
   virtual bool write(std::string_view bytes) = 0;
   // The body is complete.
   virtual void finish() = 0;
+  // Trailer fields, sent after the body (before finish). HTTP/1.1 carries
+  // them only in a chunked body: a response that has them is chunked
+  // unless the handler declared a Content-Length; HTTP/1.0 drops them, as
+  // does a writer with no wire behind it that keeps only the body.
+  virtual void set_trailers(std::vector<Header> trailers) { (void)trailers; }
   // The response failed: a 500 if nothing has been sent yet (what was
   // written is dropped), else the client gets a cut-off response (the
   // connection closes), never a complete-looking one.
@@ -153,6 +159,7 @@ class ResponseWriter {
   bool send(Response r) {
     if (!start(r.status, std::move(r.headers))) return false;
     bool ok = r.body.empty() || write(r.body);
+    if (!r.trailers.empty()) set_trailers(std::move(r.trailers));
     finish();
     return ok;
   }
@@ -166,6 +173,7 @@ class CollectedResponse final : public ResponseWriter {
   bool start(unsigned status, std::vector<Header> headers) override;
   bool write(std::string_view bytes) override;
   void finish() override;
+  void set_trailers(std::vector<Header> trailers) override;
   void abort() override;
   bool started() const override;
   void cancel() override { cancel_.cancel(); }

@@ -143,6 +143,11 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
     cv_.notify_all();
   }
 
+  void set_trailers(std::vector<Header> trailers) override {
+    std::lock_guard lock(mu_);
+    if (has_head_ && !finished_ && !aborted_) trailers_ = std::move(trailers);
+  }
+
   bool started() const override {
     std::lock_guard lock(mu_);
     return has_head_;
@@ -191,6 +196,7 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
   bool head_sent_ = false;  // strand side
   unsigned status_ = 200;
   std::vector<Header> headers_;
+  std::vector<Header> trailers_;
   std::string pending_;
   uint64_t body_bytes_ = 0;
 };
@@ -500,8 +506,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     if (!r->head_sent_) {
-      if (r->finished_) return send_whole(r, lock);
-      if (r->streaming_) return send_head(r, lock);
+      // Trailers need a chunked body (HTTP/1.1): such a response streams.
+      const bool trailers = !r->trailers_.empty() && version_ >= 11 && !r->head_request_;
+      if (r->finished_ && !trailers) return send_whole(r, lock);
+      if (r->streaming_ || r->finished_) return send_head(r, lock);
       r->pumping_ = false;
       return;
     }
@@ -530,11 +538,15 @@ class Session : public std::enable_shared_from_this<Session> {
       r->pumping_ = false;
       return;
     }
+    auto trailers = std::make_shared<bhttp::fields>();
+    for (const auto& h : r->trailers_)
+      trailers->insert(beast::string_view(h.name.data(), h.name.size()), beast::string_view(h.value.data(), h.value.size()));
     lock.unlock();
     if (!chunked_)  // a declared length must have been met exactly; else the close ends the body
       return response_done(r, declared_length_ && body_sent_ == *declared_length_ && !overran_ && keep_alive_);
     stream_.expires_after(srv_.opts.idle_timeout);
-    net::async_write(stream_, bhttp::make_chunk_last(), [self = shared_from_this(), r](beast::error_code ec, size_t) {
+    auto last = std::make_shared<bhttp::chunk_last<bhttp::fields>>(*trailers);
+    net::async_write(stream_, *last, [self = shared_from_this(), r, trailers, last](beast::error_code ec, size_t) {
       if (ec) return self->close();
       self->response_done(r, self->keep_alive_);
     });

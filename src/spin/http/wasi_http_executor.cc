@@ -26,8 +26,14 @@ class WriterSink final : public wasi::http::ResponseSink {
     return w_.start(status, std::move(hs));
   }
   bool write(std::string_view bytes) override { return w_.write(bytes); }
-  // Trailers are not sent: the server's writer has no trailer section yet.
-  void finish(const wasi::http::FieldList&) override { w_.finish(); }
+  void finish(const wasi::http::FieldList& trailers) override {
+    if (!trailers.empty()) {
+      std::vector<Header> ts;
+      for (const auto& [n, v] : trailers) ts.push_back({n, v});
+      w_.set_trailers(std::move(ts));
+    }
+    w_.finish();
+  }
 
  private:
   ResponseWriter& w_;

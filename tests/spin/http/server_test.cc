@@ -118,6 +118,26 @@ TEST_F(ServerTest, StreamedResponseKeepsItsDeclaredLength) {
   EXPECT_EQ(got.size() - got.find("\r\n\r\n") - 4, n);
 }
 
+// Trailers go after a chunked body (a short body too); HTTP/1.0 has no
+// chunks to carry them.
+TEST_F(ServerTest, TrailersFollowAChunkedBody) {
+  start([&](const Request&, ResponseWriter& w) {
+    Response r = Response::text(200, "body");
+    r.trailers = {{"x-checksum", "abc"}};
+    w.send(std::move(r));
+  });
+  RawClient c(port());
+  c.send("GET /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string got = c.read_all();
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\n4\r\nbody\r\n0\r\nx-checksum: abc\r\n\r\n"), std::string::npos) << got;
+  RawClient old(port());
+  old.send("GET /t HTTP/1.0\r\n\r\n");
+  got = old.read_all();
+  EXPECT_EQ(got.find("x-checksum"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.size() - 4), "body");
+}
+
 TEST_F(ServerTest, BodyOverTheLimitIs413) {
   ServerOptions o;
   o.body_limit = 1000;

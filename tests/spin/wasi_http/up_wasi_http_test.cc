@@ -157,6 +157,16 @@ TEST_F(UpWasiHttp, MebibyteBodiesBothWays) {
   EXPECT_EQ(streamed.body.substr((1 << 20) - 3), "vvv");  // write 255: 'a' + 255 % 26
 }
 
+// The guest's outgoing-body.finish trailers follow its body (chunked).
+TEST_F(UpWasiHttp, ResponseTrailersReachTheClient) {
+  Client c(port_);
+  Reply r = c.send(request(bhttp::verb::get, "/r"));
+  ASSERT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body, "partial");
+  EXPECT_EQ(r.headers["Transfer-Encoding"], "chunked");
+  EXPECT_EQ(r.headers["x-echo"], "1");  // Beast files trailer fields with the header's
+}
+
 TEST_F(UpWasiHttp, FailedHandlersAre500AndTheServerKeepsServing) {
   struct Case {
     const char* path;

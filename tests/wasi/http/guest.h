@@ -20,6 +20,7 @@
 //   /d...  sets a response, writes "partial", drops the body unfinished
 //   /l...  content-length: 10 but only 5 bytes written, then finish
 //   /w...  loops forever (a watchdog must stop it)
+//   /r...  writes "partial", then finishes with the trailer x-echo: 1
 #pragma once
 
 #include <string>
@@ -439,6 +440,14 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
         (then (call $finish (local.get $ob)))
         (else (call $drop_ob (local.get $ob)))))
 
+    (func $trailers (param $out i32) (local $ob i32) (local $os i32)
+      (local.set $ob (call $respond (local.get $out) (i32.const 200) (call $fields_new)))
+      (call $body_write (local.get $ob) (i32.const 16))
+      (local.set $os (i32.load (i32.const 20)))
+      (call $write_all (local.get $os) (i32.const 790) (i32.const 7))
+      (call $drop_os (local.get $os))
+      (call $body_done (local.get $ob) (i32.const 1) (call $echo_fields) (i32.const 16)))
+
     (func (export "handle") (param $req i32) (param $out i32) (local $c i32)
       (call $pwq (local.get $req) (i32.const 16))
       (if (i32.and (i32.load8_u (i32.const 16)) (i32.ge_u (i32.load (i32.const 24)) (i32.const 2)))
@@ -451,6 +460,7 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
                    (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
         return))
       (if (i32.eq (local.get $c) (i32.const 98)) (then (call $big (local.get $out)) return))          ;; b
+      (if (i32.eq (local.get $c) (i32.const 114)) (then (call $trailers (local.get $out)) return))    ;; r
       (if (i32.eq (local.get $c) (i32.const 104)) (then (call $headers (local.get $req) (local.get $out)) return))  ;; h
       (if (i32.eq (local.get $c) (i32.const 111)) (then (call $outbound (local.get $out)) return))     ;; o
       (if (i32.eq (local.get $c) (i32.const 100)) (then (call $partial (local.get $out) (i32.const 0)) return))     ;; d
