@@ -2,11 +2,12 @@
 # containerd-shim-whirl-v2 end to end, in a private containerd (issue 7's
 # acceptance): a Spin app served over HTTP, SIGTERM with a request in
 # flight, a WASI command's output and exit code, bad images, and a runc
-# (busybox) container running beside them. Needs root; exits 77 (skipped)
+# (busybox) container running beside them; and (issue 25) a Spin app whose
+# component is a wasi:http component. Needs root; exits 77 (skipped)
 # otherwise.
-#   containerd_test.sh BUILD_DIR PROBE_WASM HELLO_WASM
+#   containerd_test.sh BUILD_DIR PROBE_WASM HELLO_WASM HTTP_COMPONENT_WASM
 set -uo pipefail
-BUILD_DIR=$1 PROBE_WASM=$2 HELLO_WASM=$3
+BUILD_DIR=$1 PROBE_WASM=$2 HELLO_WASM=$3 HTTP_WASM=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (mounts, containerd)"; exit 77; fi
@@ -77,7 +78,7 @@ mkimg() {  # mkimg NAME DIR [make_oci_image options...]
   python3 "$HERE/make_oci_image.py" "$T/$name.tar" "docker.io/library/$name:test" "$dir" "$@" &&
     c image import --snapshotter native "$T/$name.tar" >/dev/null
 }
-mkdir -p "$T/spin/assets" "$T/hello/etc" "$T/bb/bin" "$T/broken" "$T/nomanifest" "$T/missing"
+mkdir -p "$T/spin/assets" "$T/http" "$T/hello/etc" "$T/bb/bin" "$T/broken" "$T/nomanifest" "$T/missing"
 cp "$PROBE_WASM" "$T/spin/probe.wasm"
 echo "static hello" > "$T/spin/assets/hello.txt"
 cat > "$T/spin/spin.toml" <<TOML
@@ -93,6 +94,26 @@ source = "probe.wasm"
 files = [{ source = "assets", destination = "/data" }]
 TOML
 mkimg whirl-spin "$T/spin" --cmd '["/"]' || exit 1
+# No executor: Spin's default, a wasi:http component (told by its header).
+# The guest acts on its path's first letter (e: echo, c201: status, t: trap).
+cp "$HTTP_WASM" "$T/http/guest.wasm"
+cat > "$T/http/spin.toml" <<TOML
+spin_manifest_version = 2
+[application]
+name = "http-app"
+[[trigger.http]]
+route = "/e/..."
+component = "guest"
+[[trigger.http]]
+route = "/c201"
+component = "guest"
+[[trigger.http]]
+route = "/t"
+component = "guest"
+[component.guest]
+source = "guest.wasm"
+TOML
+mkimg whirl-http "$T/http" --cmd '["/"]' || exit 1
 cp "$HELLO_WASM" "$T/hello/hello.wasm"
 echo "from the image" > "$T/hello/etc/greeting"
 mkimg whirl-hello "$T/hello" --entrypoint '["/hello.wasm"]' || exit 1
@@ -142,6 +163,24 @@ eventually "kill: no task process left" bash -c "! kill -0 $SP_PID 2>/dev/null"
 check "kill: no mount left" bash -c "! grep -q '$T/state/io.containerd.runtime.v2.task/default/sp' /proc/self/mountinfo"
 check "kill: no shim socket left" test ! -e "$SHIM_SOCK"
 check "kill: no container left" bash -c "! ctr -a '$SOCK' container ls -q | grep -qx sp"
+
+# --- a wasi:http component (tests/wasi/http/guest.h) over HTTP ------------
+PORTH=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URLH=http://127.0.0.1:$PORTH
+c "${RUN[@]}" -d --net-host --log-uri "file://$T/http.log" --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORTH docker.io/library/whirl-http:test http >/dev/null
+until_ok 100 curl -s -o /dev/null "$URLH/e"
+curl -s -D "$T/http.h" -X POST --data-binary 'the body' "$URLH/e/x?q=1" > "$T/http.body"
+check "wasi:http: the component echoes method, path and query" bash -c "head -1 '$T/http.body' | grep -qx 'POST /e/x?q=1'"
+check "wasi:http: the request body reaches it" bash -c "tail -c 8 '$T/http.body' | grep -qx 'the body'"
+check "wasi:http: Spin's headers reach it" bash -c "grep -qx 'spin-path-info: /x' '$T/http.body' && grep -qx 'spin-matched-route: /e/...' '$T/http.body'"
+check "wasi:http: its response header reaches the client" bash -c "tr -d '\r' < '$T/http.h' | grep -qix 'x-echo: 1'"
+check "wasi:http: its status" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$URLH/c201') = 201 ]"
+check "wasi:http: a trapping request is a 500" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$URLH/t') = 500 ]"
+check "wasi:http: and the task serves on" bash -c "curl -s '$URLH/e' | head -1 | grep -qx 'GET /e'"
+check "wasi:http: no route is a 404" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$URLH/other') = 404 ]"
+c task kill http; stopped http
+check "wasi:http: exit status 143 on SIGTERM" bash -c "ctr -a '$SOCK' task delete http 2>&1 | grep -q 'exit code 143'"
+c container rm http
 
 # --- one shim per pod: containers with the same sandbox id share it ----
 PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -240,6 +279,7 @@ if grep -q "level=error" "$T/containerd.log"; then
 fi
 if [ "$failures" -ne 0 ]; then
   echo "task sp's output:"; cat "$T/sp.log" 2>/dev/null
+  echo "task http's output:"; cat "$T/http.log" 2>/dev/null
   echo "$failures check(s) failed; containerd log tail:"; tail -15 "$T/containerd.log"
   exit 1
 fi
