@@ -52,6 +52,8 @@ class InterruptSlot {
 // Why a stopped guest stopped, for the log line.
 std::string_view describe(InterruptSlot::Reason why);
 
+class HttpTrigger;
+
 struct ExecRequest {
   const LoadedComponent& component;
   const HttpTriggerConfig& trigger;
@@ -62,6 +64,8 @@ struct ExecRequest {
   InterruptSlot& interrupt;
   LogSink& logs;
   ResponseWriter& response;  // where the executor answers
+  HttpTrigger* router = nullptr;     // the trigger that routed it: requests a component sends its own app (self)
+  const AppManifest* app = nullptr;  // the app (application variables of allowed_outbound_hosts)
 };
 
 class Executor {

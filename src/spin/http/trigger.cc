@@ -127,6 +127,8 @@ void HttpTrigger::run_component(const Request& req, const RouteMatch& match, Res
   {
     Watchdog::Armed armed(watchdog_, Watchdog::Clock::now() + options_.timeout, slot);
     ExecRequest er{*comp, trig, match, req, app_->manifest.http_base, options_.max_memory, *slot, *logs_, out};
+    er.router = this;
+    er.app = &app_->manifest;
     try {
       result = ex->second->execute(er);
     } catch (const std::bad_alloc&) {

@@ -1,6 +1,7 @@
 #include "spin/http/wasi_http_executor.h"
 
 #include <fcntl.h>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "component/runtime/component.h"
@@ -86,7 +87,15 @@ wasi::http::IncomingRequest incoming_request(const ExecRequest& r) {
 
 }  // namespace
 
-WasiHttpExecutor::WasiHttpExecutor(WasiHttpOptions options) : options_(options) {
+namespace {
+std::string extra_ca(const WasiHttpOptions& o) {
+  if (!o.extra_ca_file.empty()) return o.extra_ca_file;
+  const char* env = std::getenv("WHIRL_OUTBOUND_EXTRA_CA");
+  return env ? env : "";
+}
+}  // namespace
+
+WasiHttpExecutor::WasiHttpExecutor(WasiHttpOptions options) : options_(options), outbound_(extra_ca(options_)) {
   wasi::p2::add_to_linker(linker_);
   wasi::http::add_to_linker(linker_);
 }
@@ -112,7 +121,7 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   };
   auto ctx = wasi::p2::create_wasi_p2(std::move(wc));
   if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
-  auto state = wasi::http::attach_http(**ctx, std::make_shared<WriterSink>(r.response));
+  auto state = wasi::http::attach_http(**ctx, std::make_shared<WriterSink>(r.response), outbound_.config(r));
 
   wasm::StoreConfig sc;
   if (r.max_memory) sc.max_memory_bytes = r.max_memory;

@@ -11,11 +11,15 @@
 #include "component/runtime/linker.h"
 #include "spin/http/executor.h"
 #include "spin/http/log_sink.h"
+#include "spin/http/outbound.h"
 
 namespace whirl::spin::http {
 
 struct WasiHttpOptions {
   size_t output_limit = OutputCapture::kDefaultCap;  // guest stdout/stderr kept per request, each
+  // PEM CAs trusted for outbound HTTPS besides the system store; empty:
+  // $WHIRL_OUTBOUND_EXTRA_CA if set (meant for tests with their own CA).
+  std::string extra_ca_file;
 };
 
 class WasiHttpExecutor : public Executor {
@@ -30,6 +34,7 @@ class WasiHttpExecutor : public Executor {
  private:
   WasiHttpOptions options_;
   component::runtime::Linker linker_;
+  OutboundPolicies outbound_;  // per component: allowed_outbound_hosts
 };
 
 }  // namespace whirl::spin::http

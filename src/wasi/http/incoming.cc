@@ -104,9 +104,10 @@ Value new_host_pollable(WasiP2& w, std::shared_ptr<p2::HostReadiness> r) {
 
 Value always_ready_pollable(WasiP2& w) { return new_host_pollable(w, std::make_shared<Ready>()); }
 
-std::shared_ptr<HttpState> attach_http(WasiP2& wasi, std::shared_ptr<ResponseSink> sink) {
+std::shared_ptr<HttpState> attach_http(WasiP2& wasi, std::shared_ptr<ResponseSink> sink, OutboundConfig outbound) {
   auto h = std::make_shared<HttpState>();
   h->sink = std::move(sink);
+  h->outbound = std::move(outbound);
   wasi.http = h;
   return h;
 }

@@ -31,11 +31,13 @@ std::optional<FieldList> take_fields(HttpState& h, const Value& handle) {
 
 }  // namespace
 
+std::optional<uint64_t> content_length_of(const FieldList& headers) { return content_length(headers); }
+
 Expected<uint64_t, std::string> OutBody::check_write() {
   if (!failure_.empty()) return unexpected(failure_);
   if (finished_) return unexpected(std::string("the body is already finished"));
   if (!sink_) return std::min<uint64_t>(kPermit, kBeforeSet - before_.size());
-  return kPermit;
+  return std::min<uint64_t>(kPermit, sink_->room());
 }
 
 Expected<void, std::string> OutBody::write(std::string_view bytes) {
@@ -61,9 +63,13 @@ Expected<void, std::string> OutBody::write(std::string_view bytes) {
   return {};
 }
 
-bool OutBody::ready() { return !failure_.empty() || finished_ || sink_ || before_.size() < kBeforeSet; }
+bool OutBody::ready() {
+  if (sink_) return !failure_.empty() || finished_ || sink_->room() > 0;
+  return !failure_.empty() || finished_ || before_.size() < kBeforeSet;
+}
 
 bool OutBody::wait_for(std::chrono::nanoseconds t) {
+  if (sink_ && failure_.empty() && !finished_) return sink_->wait_room(t);
   // Only response-outparam.set makes a full pre-set buffer writable, and
   // that runs on the guest's own thread: waiting here just paces the loop
   // until the request's interrupt.
@@ -73,6 +79,10 @@ bool OutBody::wait_for(std::chrono::nanoseconds t) {
 
 void OutBody::bind(const std::shared_ptr<ResponseSink>& sink, uint16_t status, const FieldList& headers) {
   sink_ = sink;
+  if (!failure_.empty()) {
+    sink_->abort(failure_);
+    return;
+  }
   if (!sink_->start(status, headers)) {
     fail("the client went away");
     return;
@@ -92,7 +102,7 @@ std::optional<Value> OutBody::finish(FieldList trailers) {
   if (content_length && written_ != *content_length) {
     fail("the body has " + std::to_string(written_) + " bytes, its content-length says " +
          std::to_string(*content_length));
-    return Value::variant("HTTP-response-body-size", Value::some(p2::u64(written_)));
+    return Value::variant(request ? "HTTP-request-body-size" : "HTTP-response-body-size", Value::some(p2::u64(written_)));
   }
   if (!failure_.empty()) return error_code("internal-error");
   finished_ = true;
@@ -105,7 +115,9 @@ std::optional<Value> OutBody::finish(FieldList trailers) {
 }
 
 void OutBody::fail(std::string why) {
-  if (failure_.empty()) failure_ = std::move(why);
+  if (!failure_.empty()) return;
+  failure_ = std::move(why);
+  if (sink_) sink_->abort(failure_);
 }
 
 void add_outgoing(Linker& l) {

@@ -3,9 +3,12 @@
 // src/wasi/http.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
+#include "wasi/http/exchange.h"
 #include "wasi/http/wasi_http.h"
 #include "wasi/p2/ctx.h"
 
@@ -68,6 +71,7 @@ class OutBody final : public p2::HostOutputStream {
   static constexpr uint64_t kPermit = 64 * 1024;
 
   std::optional<uint64_t> content_length;
+  bool request = false;  // an outbound request's body (its size error is HTTP-request-body-size)
   Expected<uint64_t, std::string> check_write() override;
   Expected<void, std::string> write(std::string_view bytes) override;
   bool ready() override;
@@ -104,24 +108,63 @@ struct OutgoingBodyRes {
 };
 struct ResponseOutparamRes {};
 
-// Outbound requests are built and checked, but never sent (yet).
+// Outbound requests: built and checked, then sent by handle.
 struct OutgoingRequestRes {
   Value method = Value::variant("get");
   std::optional<std::string> path_with_query, authority;
   std::optional<Value> scheme;
   FieldList headers;
-  std::shared_ptr<OutBody> body = std::make_shared<OutBody>();
+  std::shared_ptr<OutBody> body = [] {
+    auto b = std::make_shared<OutBody>();
+    b->request = true;
+    return b;
+  }();
   bool body_taken = false;
 };
 struct RequestOptionsRes {
   std::optional<uint64_t> connect, first_byte, between_bytes;  // nanoseconds
 };
-struct IncomingResponseRes {};
-struct FutureIncomingResponseRes {};
+// Dropping the future before its response was taken, or a response
+// before its body, abandons the request (its connection closes).
+struct FutureIncomingResponseRes {
+  std::shared_ptr<Exchange> ex;
+  bool taken = false;  // get returned the result once
+  FutureIncomingResponseRes(std::shared_ptr<Exchange> e) : ex(std::move(e)) {}
+  FutureIncomingResponseRes(FutureIncomingResponseRes&&) = default;
+  ~FutureIncomingResponseRes() {
+    if (ex && !taken) ex->cancel();
+  }
+};
+struct IncomingResponseRes {
+  std::shared_ptr<Exchange> ex;
+  uint16_t status = 0;
+  FieldList headers;
+  bool consumed = false;
+  IncomingResponseRes(std::shared_ptr<Exchange> e, uint16_t s, FieldList h)
+      : ex(std::move(e)), status(s), headers(std::move(h)) {}
+  IncomingResponseRes(IncomingResponseRes&&) = default;
+  ~IncomingResponseRes() {
+    if (ex && !consumed) ex->cancel();
+  }
+};
+
+// An outbound request's thread (joined when the instance's state goes).
+struct Flight {
+  std::shared_ptr<Exchange> ex;
+  std::thread thread;
+  std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+};
 
 class HttpState {
  public:
+  HttpState() = default;
+  HttpState(const HttpState&) = delete;
+  HttpState& operator=(const HttpState&) = delete;
+  ~HttpState();  // abandons outbound requests still in flight and joins their threads
+
   std::shared_ptr<ResponseSink> sink;
+  OutboundConfig outbound;
+  std::vector<Flight> flights;
   Outcome result;
   std::shared_ptr<OutBody> response_body;  // the body of the response set, once set
 
@@ -157,6 +200,8 @@ void def_resource(Linker& l, const std::string& name, Table<T> HttpState::*table
   });
 }
 
+// The content-length header's value, if there is a valid one.
+std::optional<uint64_t> content_length_of(const FieldList& headers);
 // A new fields resource (immutable: a view of a request's or response's).
 uint32_t new_fields(HttpState& h, FieldList entries, bool immutable);
 // The entries of a fields handle the guest passed (null: unknown).

@@ -4,12 +4,14 @@
 // WASI 0.2 tables (src/wasi/p2), so a guest polls, reads and splices them
 // like files or sockets. The interfaces are defined under their 0.2.6
 // names (wit/wasi-http-0.2/); a guest importing any 0.2.x links with them.
-// Outbound HTTP is not implemented yet: outgoing-handler.handle answers
-// `HTTP-request-denied`. docs/component-model.md ("wasi:http") has each
-// function's status.
+// Outbound requests go where an OutboundConfig says (the network over
+// HTTP/1.1 or HTTPS, the app itself, or denied: `HTTP-request-denied`).
+// docs/component-model.md ("wasi:http") has each function's status.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +64,40 @@ class ResponseSink {
   virtual bool write(std::string_view bytes) = 0;
   // The body is complete (outgoing-body.finish), with its trailers.
   virtual void finish(const FieldList& trailers) = 0;
+  // Bytes `write` takes now without waiting (0: wait_room first); a sink
+  // with its own bound (an outbound request body) says so.
+  virtual uint64_t room() { return UINT64_MAX; }
+  virtual bool wait_room(std::chrono::nanoseconds) { return true; }
+  // The body broke (dropped unfinished, wrong length): `why`.
+  virtual void abort(const std::string& why) {}
+};
+
+// An outbound request as the guest built it (outgoing-handler.handle).
+struct OutboundRequest {
+  std::string method = "GET";
+  std::string scheme = "https";          // "http" or "https" (none given: https, as wasmtime)
+  std::optional<std::string> authority;  // none: a request to the app itself (Spin's self requests)
+  std::string path_with_query = "/";
+  FieldList headers;
+  // request-options, else wasmtime's defaults (600 s each).
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(600);
+  std::chrono::nanoseconds first_byte_timeout = std::chrono::seconds(600);
+  std::chrono::nanoseconds between_bytes_timeout = std::chrono::seconds(600);
+};
+
+class Exchange;  // exchange.h: one request in flight
+
+// Where an instance's outbound requests go.
+struct OutboundConfig {
+  enum class Route : uint8_t { Deny, Network, Self };
+  // Null: every request is denied (`HTTP-request-denied`, no connection).
+  std::function<Route(const OutboundRequest&)> route;
+  // Route::Self: answers the exchange in-process (runs on the exchange's own thread).
+  std::function<void(Exchange&)> send_to_self;
+  // A PEM file of extra trusted CAs besides the system store (tests use
+  // their own CA); empty: the system store only.
+  std::string extra_ca_file;
+  size_t max_in_flight = 32;  // requests of one instance at once; more: `connection-limit-reached`
 };
 
 // How the guest answered, looked at after `handle` returned.
@@ -74,7 +110,8 @@ struct Outcome {
 // One instance's wasi:http state; attach it to the instance's WASI 0.2
 // context before instantiating.
 class HttpState;
-std::shared_ptr<HttpState> attach_http(p2::WasiP2& wasi, std::shared_ptr<ResponseSink> sink);
+std::shared_ptr<HttpState> attach_http(p2::WasiP2& wasi, std::shared_ptr<ResponseSink> sink,
+                                       OutboundConfig outbound = {});
 
 // The arguments of one `handle` call: the reps of a new incoming-request
 // and response-outparam (pass them as `own` values).

@@ -29,6 +29,7 @@ class HostInputStream : public HostReadiness {
     std::string bytes;  // what was available now (empty: nothing yet, unless end or error)
     bool end = false;   // no more bytes will come
     std::string error;  // non-empty: the stream failed
+    std::string http_code;  // with an error: its wasi:http error-code case (empty: HTTP-protocol-error)
   };
   // Never waits: up to `max` bytes of what is available now.
   virtual Chunk read(size_t max) = 0;

@@ -46,7 +46,7 @@ Expected<std::string, Value> read_host(WasiP2& w, wasm::Store& store, InputStrea
     HostInputStream::Chunk c = s.host->read(max);
     if (!c.error.empty()) {
       s.closed = true;
-      return unexpected(stream_failed(w, std::move(c.error), "HTTP-protocol-error"));
+      return unexpected(stream_failed(w, std::move(c.error), c.http_code.empty() ? "HTTP-protocol-error" : c.http_code));
     }
     if (!c.bytes.empty()) return std::move(c.bytes);
     if (c.end) {
