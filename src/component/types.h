@@ -5,6 +5,7 @@
 // record field or list element points to its type.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,6 +54,26 @@ struct ResourceType {
   bool host_defined = false; // else defined by a component instance (owns the rep)
 };
 
+// Canonical ABI facts of an aggregate type for 32-bit memories, computed
+// on first use by abi/layout.cc and kept: calls lift and lower the same
+// types again and again (wasi:http's error-code variant has 39 cases).
+// Types are immutable once built; threads that race store the same
+// values. A copy starts empty.
+struct AbiCache {
+  std::atomic<uint32_t> align{0};       // 0: not computed
+  std::atomic<uint32_t> case_align{0};  // variants: the largest case alignment; 0: not computed
+  std::atomic<uint64_t> size{~0ull};    // ~0: not computed
+  // Flat types: bit 63 set once computed; bits 32..47 the count; bits
+  // 0..31 the first 16 types, 2 bits each (abi::CoreType).
+  std::atomic<uint64_t> flat{0};
+  AbiCache() = default;
+  AbiCache(const AbiCache&) {}
+  AbiCache& operator=(const AbiCache&) {
+    align = 0, case_align = 0, size = ~0ull, flat = 0;
+    return *this;
+  }
+};
+
 struct ValType {
   TypeKind kind = TypeKind::Bool;
   ValTypePtr elem;                    // List, Option, Stream, Future, Map (the value)
@@ -64,6 +85,7 @@ struct ValType {
   std::vector<std::string> labels;    // Enum, Flags
   ValTypePtr ok, err;                 // Result (null: absent)
   std::shared_ptr<const ResourceType> resource;  // Own, Borrow
+  mutable AbiCache abi32;             // see AbiCache
 
   bool is_primitive() const { return kind <= TypeKind::ErrorContext; }
 };

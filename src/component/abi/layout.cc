@@ -80,13 +80,36 @@ uint32_t discriminant_size(size_t n) {
 uint32_t flags_size(size_t n) { return n <= 8 ? 1 : n <= 16 ? 2 : 4; }
 
 uint32_t max_case_alignment(const ValType& t, PtrType p) {
+  const bool cached = p == PtrType::I32;
+  if (cached)
+    if (uint32_t a = t.abi32.case_align.load(std::memory_order_relaxed)) return a;
   uint32_t a = 1;
   for (size_t i = 0, n = case_count(t); i < n; ++i)
     if (const ValType* c = case_type(t, i)) a = std::max(a, alignment(*c, p));
+  if (cached) t.abi32.case_align.store(a, std::memory_order_relaxed);
   return a;
 }
 
+namespace {
+uint32_t aggregate_alignment(const ValType& t, PtrType p);
+uint64_t aggregate_size(const ValType& t, PtrType p);
+bool is_aggregate(TypeKind k) {
+  switch (k) {
+    case TypeKind::Record: case TypeKind::Tuple: case TypeKind::Variant: case TypeKind::Enum:
+    case TypeKind::Option: case TypeKind::Result: return true;
+    default: return false;
+  }
+}
+}  // namespace
+
 uint32_t alignment(const ValType& t, PtrType p) {
+  if (is_aggregate(t.kind)) {
+    if (p != PtrType::I32) return aggregate_alignment(t, p);
+    if (uint32_t a = t.abi32.align.load(std::memory_order_relaxed)) return a;
+    uint32_t a = aggregate_alignment(t, p);
+    t.abi32.align.store(a, std::memory_order_relaxed);
+    return a;
+  }
   switch (t.kind) {
     case TypeKind::Bool: case TypeKind::S8: case TypeKind::U8: return 1;
     case TypeKind::S16: case TypeKind::U16: return 2;
@@ -97,18 +120,22 @@ uint32_t alignment(const ValType& t, PtrType p) {
     case TypeKind::Stream: case TypeKind::Future: return 4;
     case TypeKind::List:
       return t.fixed_length && t.elem ? alignment(*t.elem, p) : ptr_size(p);
-    case TypeKind::Record: case TypeKind::Tuple: {
-      uint32_t a = 1;
-      for (size_t i = 0, n = field_count(t); i < n; ++i)
-        if (const ValType* f = field_type(t, i)) a = std::max(a, alignment(*f, p));
-      return a;
-    }
-    case TypeKind::Variant: case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result:
-      return std::max(discriminant_size(case_count(t)), max_case_alignment(t, p));
     case TypeKind::Flags: return flags_size(t.labels.size());
+    default: return 1;
   }
-  return 1;
 }
+
+namespace {
+uint32_t aggregate_alignment(const ValType& t, PtrType p) {
+  if (t.kind == TypeKind::Record || t.kind == TypeKind::Tuple) {
+    uint32_t a = 1;
+    for (size_t i = 0, n = field_count(t); i < n; ++i)
+      if (const ValType* f = field_type(t, i)) a = std::max(a, alignment(*f, p));
+    return a;
+  }
+  return std::max(discriminant_size(case_count(t)), max_case_alignment(t, p));
+}
+}  // namespace
 
 uint64_t payload_offset(const ValType& t, PtrType p) {
   return align_to(discriminant_size(case_count(t)), max_case_alignment(t, p));
@@ -128,6 +155,14 @@ std::vector<uint64_t> field_offsets(const ValType& t, PtrType p) {
 }
 
 uint64_t elem_size(const ValType& t, PtrType p) {
+  if (is_aggregate(t.kind)) {
+    if (p != PtrType::I32) return aggregate_size(t, p);
+    uint64_t s = t.abi32.size.load(std::memory_order_relaxed);
+    if (s != ~0ull) return s;
+    s = aggregate_size(t, p);
+    t.abi32.size.store(s, std::memory_order_relaxed);
+    return s;
+  }
   switch (t.kind) {
     case TypeKind::Bool: case TypeKind::S8: case TypeKind::U8: return 1;
     case TypeKind::S16: case TypeKind::U16: return 2;
@@ -138,25 +173,28 @@ uint64_t elem_size(const ValType& t, PtrType p) {
     case TypeKind::Stream: case TypeKind::Future: return 4;
     case TypeKind::List:
       return t.fixed_length && t.elem ? *t.fixed_length * elem_size(*t.elem, p) : 2 * ptr_size(p);
-    case TypeKind::Record: case TypeKind::Tuple: {
-      uint64_t s = 0;
-      for (size_t i = 0, n = field_count(t); i < n; ++i) {
-        const ValType* f = field_type(t, i);
-        if (!f) continue;
-        s = align_to(s, alignment(*f, p)) + elem_size(*f, p);
-      }
-      return align_to(s, alignment(t, p));
-    }
-    case TypeKind::Variant: case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result: {
-      uint64_t s = payload_offset(t, p), cs = 0;
-      for (size_t i = 0, n = case_count(t); i < n; ++i)
-        if (const ValType* c = case_type(t, i)) cs = std::max(cs, elem_size(*c, p));
-      return align_to(s + cs, alignment(t, p));
-    }
     case TypeKind::Flags: return flags_size(t.labels.size());
+    default: return 1;
   }
-  return 1;
 }
+
+namespace {
+uint64_t aggregate_size(const ValType& t, PtrType p) {
+  if (t.kind == TypeKind::Record || t.kind == TypeKind::Tuple) {
+    uint64_t s = 0;
+    for (size_t i = 0, n = field_count(t); i < n; ++i) {
+      const ValType* f = field_type(t, i);
+      if (!f) continue;
+      s = align_to(s, alignment(*f, p)) + elem_size(*f, p);
+    }
+    return align_to(s, alignment(t, p));
+  }
+  uint64_t s = payload_offset(t, p), cs = 0;
+  for (size_t i = 0, n = case_count(t); i < n; ++i)
+    if (const ValType* c = case_type(t, i)) cs = std::max(cs, elem_size(*c, p));
+  return align_to(s + cs, alignment(t, p));
+}
+}  // namespace
 
 // ---- validity for the ABI ----
 
@@ -261,7 +299,31 @@ CoreType join(CoreType a, CoreType b) {
   return CoreType::I64;
 }
 
+namespace {
+void flatten_uncached(const ValType& t, PtrType p, std::vector<CoreType>& out);
+constexpr uint64_t kFlatKnown = uint64_t(1) << 63;
+}  // namespace
+
 void flatten_type_into(const ValType& t, PtrType p, std::vector<CoreType>& out) {
+  if (!is_aggregate(t.kind) || p != PtrType::I32) return flatten_uncached(t, p, out);
+  uint64_t c = t.abi32.flat.load(std::memory_order_relaxed);
+  if (c & kFlatKnown) {
+    const uint32_t n = uint32_t(c >> 32) & 0xffff;
+    if (n <= 16) {
+      for (uint32_t i = 0; i < n; ++i) out.push_back(CoreType((c >> (2 * i)) & 3));
+      return;
+    }
+  }
+  const size_t start = out.size();
+  flatten_uncached(t, p, out);
+  const size_t n = out.size() - start;
+  uint64_t packed = kFlatKnown | (uint64_t(std::min<size_t>(n, 0xffff)) << 32);
+  for (size_t i = 0; i < n && i < 16; ++i) packed |= uint64_t(out[start + i]) << (2 * i);
+  t.abi32.flat.store(packed, std::memory_order_relaxed);
+}
+
+namespace {
+void flatten_uncached(const ValType& t, PtrType p, std::vector<CoreType>& out) {
   CoreType ptr = p == PtrType::I32 ? CoreType::I32 : CoreType::I64;
   switch (t.kind) {
     case TypeKind::S64: case TypeKind::U64: out.push_back(CoreType::I64); return;
@@ -302,6 +364,7 @@ void flatten_type_into(const ValType& t, PtrType p, std::vector<CoreType>& out) 
     default: out.push_back(CoreType::I32); return;  // bool, ints up to 32 bits, char, flags, handles
   }
 }
+}  // namespace
 
 std::vector<CoreType> flatten_type(const ValType& t, PtrType p) {
   std::vector<CoreType> out;
