@@ -157,6 +157,16 @@ TEST_F(UpWasiHttp, MebibyteBodiesBothWays) {
   EXPECT_EQ(streamed.body.substr((1 << 20) - 3), "vvv");  // write 255: 'a' + 255 % 26
 }
 
+// The guest's own content-length frames its body (bench/http's hello).
+TEST_F(UpWasiHttp, HelloWithTheGuestsContentLength) {
+  Client c(port_);
+  Reply r = c.send(request(bhttp::verb::get, "/k"));
+  ASSERT_EQ(r.status, 200u) << r.error;
+  EXPECT_EQ(r.body, "Hello, whirl\n");
+  EXPECT_EQ(r.headers["content-length"], "13");
+  EXPECT_EQ(r.headers["Transfer-Encoding"], "");
+}
+
 // The guest's outgoing-body.finish trailers follow its body (chunked).
 TEST_F(UpWasiHttp, ResponseTrailersReachTheClient) {
   Client c(port_);

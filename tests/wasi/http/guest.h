@@ -21,6 +21,8 @@
 //   /l...  content-length: 10 but only 5 bytes written, then finish
 //   /w...  loops forever (a watchdog must stop it)
 //   /r...  writes "partial", then finishes with the trailer x-echo: 1
+//   /k...  hello: status 200, content-length 13, "Hello, whirl\n" (the
+//          least a handler does; bench/http serves it)
 #pragma once
 
 #include <string>
@@ -247,6 +249,8 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
     (data (i32.const 784) "short")
     (data (i32.const 790) "partial")
     (data (i32.const 800) "err ")
+    (data (i32.const 808) "13")
+    (data (i32.const 816) "Hello, whirl\0a")
 
     (global $cur (mut i32) (i32.const 8192))  ;; the text being built, 8192..65535
     (func $emit (param $p i32) (param $n i32)
@@ -448,6 +452,16 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
       (call $drop_os (local.get $os))
       (call $body_done (local.get $ob) (i32.const 1) (call $echo_fields) (i32.const 16)))
 
+    (func $hello (param $out i32) (local $f i32) (local $ob i32) (local $os i32)
+      (local.set $f (call $fields_new))
+      (call $append (local.get $f) (i32.const 766) (i32.const 14) (i32.const 808) (i32.const 2) (i32.const 32))
+      (local.set $ob (call $respond (local.get $out) (i32.const 200) (local.get $f)))
+      (call $body_write (local.get $ob) (i32.const 16))
+      (local.set $os (i32.load (i32.const 20)))
+      (call $write_all (local.get $os) (i32.const 816) (i32.const 13))
+      (call $drop_os (local.get $os))
+      (call $finish (local.get $ob)))
+
     (func (export "handle") (param $req i32) (param $out i32) (local $c i32)
       (call $pwq (local.get $req) (i32.const 16))
       (if (i32.and (i32.load8_u (i32.const 16)) (i32.ge_u (i32.load (i32.const 24)) (i32.const 2)))
@@ -461,6 +475,7 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
         return))
       (if (i32.eq (local.get $c) (i32.const 98)) (then (call $big (local.get $out)) return))          ;; b
       (if (i32.eq (local.get $c) (i32.const 114)) (then (call $trailers (local.get $out)) return))    ;; r
+      (if (i32.eq (local.get $c) (i32.const 107)) (then (call $hello (local.get $out)) return))       ;; k
       (if (i32.eq (local.get $c) (i32.const 104)) (then (call $headers (local.get $req) (local.get $out)) return))  ;; h
       (if (i32.eq (local.get $c) (i32.const 111)) (then (call $outbound (local.get $out)) return))     ;; o
       (if (i32.eq (local.get $c) (i32.const 100)) (then (call $partial (local.get $out) (i32.const 0)) return))     ;; d
