@@ -12,6 +12,7 @@
 
 #include "raw_client.h"
 #include "spin/http/body_channel.h"
+#include "server_fixture.h"
 #include "spin/http/server.h"
 
 namespace whirl::spin::http {
@@ -19,25 +20,7 @@ namespace {
 
 using test::RawClient;
 
-class RequestBodyTest : public ::testing::Test {
- protected:
-  void start(HttpServer::Handler h, ServerOptions o = {}) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    server_ = std::make_unique<HttpServer>(o, std::move(h));
-    auto ok = server_->listen();
-    ASSERT_TRUE(ok) << ok.error().message;
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    if (server_) server_->request_stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return server_->port(); }
-
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-};
+using RequestBodyTest = test::ServerFixture;
 
 // Reads the body until `want` bytes or its end (bounded wait).
 std::string read_some(BodyStream& s, size_t want, bool* end = nullptr) {

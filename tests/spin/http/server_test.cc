@@ -10,6 +10,7 @@
 
 #include "http_client.h"
 #include "raw_client.h"
+#include "server_fixture.h"
 #include "spin/http/server.h"
 
 namespace whirl::spin::http {
@@ -18,25 +19,7 @@ namespace {
 using test::Client;
 using test::RawClient;
 
-class ServerTest : public ::testing::Test {
- protected:
-  void start(HttpServer::Handler h, ServerOptions o = {}) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    server_ = std::make_unique<HttpServer>(o, std::move(h));
-    auto ok = server_->listen();
-    ASSERT_TRUE(ok) << ok.error().message;
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    if (server_) server_->request_stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return server_->port(); }
-
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-};
+using ServerTest = test::ServerFixture;
 
 Response echo(const Request& r) {
   Response res = Response::text(200, r.method + " " + r.path + " ? " + r.query + " [" + std::to_string(r.body.size()) +
