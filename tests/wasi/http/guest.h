@@ -14,6 +14,11 @@
 //   /h...  header rules: each field operation's outcome as one digit
 //          (0 ok, 1 invalid-syntax, 2 forbidden, 3 immutable)
 //   /o...  an outbound request: "err NN" with the error-code case index
+//   /f?URL a GET of URL (http://host:port/path, https://..., or a relative
+//          /path for the app itself) by outgoing-handler, waited for with
+//          subscribe + block: answers with the upstream status and body, or
+//          status 200 and "err NN" (the error-code case index, from handle
+//          or from the future)
 //   /t...  traps (unreachable) before setting a response
 //   /n...  returns without setting a response
 //   /x...  sets error-code HTTP-request-denied
@@ -57,6 +62,7 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
   (import "wasi:http/types)" + v + R"(" (instance $types
     (export "input-stream" (type $is (eq $input-stream)))
     (export "output-stream" (type $os (eq $output-stream)))
+    (export "pollable" (type $pl (eq $pollable)))
     (type $method' (variant (case "get") (case "head") (case "post") (case "put") (case "delete") (case "connect")
       (case "options") (case "trace") (case "patch") (case "other" string)))
     (export "method" (type $method (eq $method')))
@@ -96,6 +102,7 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
     (export "outgoing-request" (type $oq (sub resource)))
     (export "request-options" (type $opts (sub resource)))
     (export "future-incoming-response" (type $fir (sub resource)))
+    (export "incoming-response" (type $irs (sub resource)))
     (export "[constructor]fields" (func (result (own $fields))))
     (export "[method]fields.append" (func (param "self" (borrow $fields)) (param "name" string) (param "value" (list u8))
       (result (result (error $header-error)))))
@@ -116,7 +123,16 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
     (export "[static]outgoing-body.finish" (func (param "this" (own $ob)) (param "trailers" (option (own $fields)))
       (result (result (error $error-code)))))
     (export "[static]response-outparam.set" (func (param "param" (own $ro)) (param "response" (result (own $or) (error $error-code)))))
-    (export "[constructor]outgoing-request" (func (param "headers" (own $fields)) (result (own $oq))))))
+    (export "[constructor]outgoing-request" (func (param "headers" (own $fields)) (result (own $oq))))
+    (export "[method]outgoing-request.set-scheme" (func (param "self" (borrow $oq)) (param "scheme" (option $scheme)) (result (result))))
+    (export "[method]outgoing-request.set-authority" (func (param "self" (borrow $oq)) (param "authority" (option string)) (result (result))))
+    (export "[method]outgoing-request.set-path-with-query" (func (param "self" (borrow $oq)) (param "path-with-query" (option string))
+      (result (result))))
+    (export "[method]future-incoming-response.subscribe" (func (param "self" (borrow $fir)) (result (own $pl))))
+    (export "[method]future-incoming-response.get" (func (param "self" (borrow $fir))
+      (result (option (result (result (own $irs) (error $error-code)))))))
+    (export "[method]incoming-response.status" (func (param "self" (borrow $irs)) (result u16)))
+    (export "[method]incoming-response.consume" (func (param "self" (borrow $irs)) (result (result (own $ib)))))))
   (alias export $types "fields" (type $fields))
   (alias export $types "incoming-request" (type $incoming-request))
   (alias export $types "incoming-body" (type $incoming-body))
@@ -127,6 +143,7 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
   (alias export $types "request-options" (type $request-options))
   (alias export $types "future-incoming-response" (type $future-incoming-response))
   (alias export $types "error-code" (type $error-code))
+  (alias export $types "incoming-response" (type $incoming-response))
   (import "wasi:http/outgoing-handler)" + v + R"(" (instance $client
     (export "outgoing-request" (type $oq (eq $outgoing-request)))
     (export "request-options" (type $opts (eq $request-options)))
@@ -172,6 +189,15 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
   (core func $set (canon lower (func $types "[static]response-outparam.set") (memory $mem)))
   (core func $req_new (canon lower (func $types "[constructor]outgoing-request")))
   (core func $send (canon lower (func $client "handle") (memory $mem) (realloc $realloc)))
+  (core func $set_scheme (canon lower (func $types "[method]outgoing-request.set-scheme") (memory $mem)))
+  (core func $set_authority (canon lower (func $types "[method]outgoing-request.set-authority") (memory $mem)))
+  (core func $set_pwq (canon lower (func $types "[method]outgoing-request.set-path-with-query") (memory $mem)))
+  (core func $sub_fir (canon lower (func $types "[method]future-incoming-response.subscribe")))
+  (core func $get_fir (canon lower (func $types "[method]future-incoming-response.get") (memory $mem) (realloc $realloc)))
+  (core func $status (canon lower (func $types "[method]incoming-response.status")))
+  (core func $resp_consume (canon lower (func $types "[method]incoming-response.consume") (memory $mem)))
+  (core func $drop_fir (canon resource.drop $future-incoming-response))
+  (core func $drop_irs (canon resource.drop $incoming-response))
   (core func $read (canon lower (func $streams "[method]input-stream.read") (memory $mem) (realloc $realloc)))
   (core func $bread (canon lower (func $streams "[method]input-stream.blocking-read") (memory $mem) (realloc $realloc)))
   (core func $sub_in (canon lower (func $streams "[method]input-stream.subscribe")))
@@ -226,6 +252,15 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
     (import "h" "drop_ft" (func $drop_ft (param i32)))
     (import "h" "drop_ob" (func $drop_ob (param i32)))
     (import "h" "drop_ir" (func $drop_ir (param i32)))
+    (import "h" "set_scheme" (func $set_scheme (param i32 i32 i32 i32 i32) (result i32)))
+    (import "h" "set_authority" (func $set_authority (param i32 i32 i32 i32) (result i32)))
+    (import "h" "set_pwq" (func $set_pwq (param i32 i32 i32 i32) (result i32)))
+    (import "h" "sub_fir" (func $sub_fir (param i32) (result i32)))
+    (import "h" "get_fir" (func $get_fir (param i32 i32)))
+    (import "h" "status" (func $status (param i32) (result i32)))
+    (import "h" "resp_consume" (func $resp_consume (param i32 i32)))
+    (import "h" "drop_fir" (func $drop_fir (param i32)))
+    (import "h" "drop_irs" (func $drop_irs (param i32)))
 
     (data (i32.const 512) "GET\00\00\00\00\00HEAD\00\00\00\00POST\00\00\00\00PUT\00\00\00\00\00DELETE\00\00CONNECT\00OPTIONS\00TRACE\00\00\00PATCH\00\00\00")
     (data (i32.const 600) "\03\04\04\03\06\07\07\05\05")
@@ -251,6 +286,7 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
     (data (i32.const 800) "err ")
     (data (i32.const 808) "13")
     (data (i32.const 816) "Hello, whirl\0a")
+    (data (i32.const 832) "https://")
 
     (global $cur (mut i32) (i32.const 8192))  ;; the text being built, 8192..65535
     (func $emit (param $p i32) (param $n i32)
@@ -429,6 +465,88 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
       (call $drop_os (local.get $os))
       (call $finish (local.get $ob)))
 
+    ;; "err NN" for the error-code whose case is at $at, as a 200 response.
+    (func $fetch_error (param $out i32) (param $at i32) (local $ob i32) (local $os i32) (local $code i32)
+      (global.set $cur (i32.const 8192))
+      (call $emit (i32.const 800) (i32.const 4))
+      (local.set $code (i32.load8_u (local.get $at)))
+      (call $digit (i32.div_u (local.get $code) (i32.const 10)))
+      (call $digit (i32.rem_u (local.get $code) (i32.const 10)))
+      (local.set $ob (call $respond (local.get $out) (i32.const 200) (call $fields_new)))
+      (call $body_write (local.get $ob) (i32.const 16))
+      (local.set $os (i32.load (i32.const 20)))
+      (call $write_all (local.get $os) (i32.const 8192) (i32.const 6))
+      (call $drop_os (local.get $os))
+      (call $finish (local.get $ob)))
+
+    ;; /f?URL: the URL (copied to 2048..4095) split into scheme, authority and
+    ;; path-with-query; a URL starting with '/' is relative (no scheme, no authority).
+    (func $fetch (param $out i32) (param $pp i32) (param $pl i32)
+      (local $q i32) (local $u i32) (local $n i32) (local $i i32) (local $a i32) (local $req i32)
+      (local $fir i32) (local $p i32) (local $resp i32) (local $ib i32) (local $is i32) (local $ob i32) (local $os i32)
+      (block $found (loop $scan
+        (br_if $found (i32.ge_u (local.get $q) (local.get $pl)))
+        (br_if $found (i32.eq (i32.load8_u (i32.add (local.get $pp) (local.get $q))) (i32.const 63)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $scan)))
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (if (i32.gt_u (local.get $q) (local.get $pl)) (then (local.set $q (local.get $pl))))
+      (local.set $n (i32.sub (local.get $pl) (local.get $q)))
+      (if (i32.gt_u (local.get $n) (i32.const 2048)) (then (local.set $n (i32.const 2048))))
+      (memory.copy (i32.const 2048) (i32.add (local.get $pp) (local.get $q)) (local.get $n))
+      (local.set $req (call $req_new (call $fields_new)))
+      (local.set $u (i32.const 2048))
+      (if (i32.ne (i32.load8_u (local.get $u)) (i32.const 47)) (then
+        ;; https:// (HTTPS), else http:// (HTTP)
+        (if (i64.eq (i64.load (local.get $u)) (i64.load (i32.const 832)))
+          (then (drop (call $set_scheme (local.get $req) (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 0)))
+                (local.set $i (i32.const 8)))
+          (else (drop (call $set_scheme (local.get $req) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0)))
+                (local.set $i (i32.const 7))))
+        (local.set $a (local.get $i))
+        (block $end (loop $host
+          (br_if $end (i32.ge_u (local.get $i) (local.get $n)))
+          (br_if $end (i32.eq (i32.load8_u (i32.add (local.get $u) (local.get $i))) (i32.const 47)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $host)))
+        (drop (call $set_authority (local.get $req) (i32.const 1) (i32.add (local.get $u) (local.get $a))
+                                   (i32.sub (local.get $i) (local.get $a))))
+        (local.set $u (i32.add (local.get $u) (local.get $i)))
+        (local.set $n (i32.sub (local.get $n) (local.get $i)))))
+      (if (local.get $n)
+        (then (drop (call $set_pwq (local.get $req) (i32.const 1) (local.get $u) (local.get $n))))
+        (else (drop (call $set_pwq (local.get $req) (i32.const 1) (i32.const 838) (i32.const 1)))))  ;; "/"
+      (call $send (local.get $req) (i32.const 0) (i32.const 0) (i32.const 16))
+      (if (i32.load8_u (i32.const 16)) (then (call $fetch_error (local.get $out) (i32.const 24)) return))
+      (local.set $fir (i32.load (i32.const 24)))
+      (local.set $p (call $sub_fir (local.get $fir)))
+      (call $block (local.get $p))
+      (call $drop_p (local.get $p))
+      ;; option<result<result<own incoming-response, error-code>>> at 1024: cases at 1024, 1032, 1040; payload at 1048
+      (call $get_fir (local.get $fir) (i32.const 1024))
+      (call $drop_fir (local.get $fir))
+      (if (i32.or (i32.eqz (i32.load8_u (i32.const 1024))) (i32.load8_u (i32.const 1032))) (then unreachable))
+      (if (i32.load8_u (i32.const 1040)) (then (call $fetch_error (local.get $out) (i32.const 1048)) return))
+      (local.set $resp (i32.load (i32.const 1048)))
+      (call $resp_consume (local.get $resp) (i32.const 16))
+      (local.set $ib (i32.load (i32.const 20)))
+      (call $body_stream (local.get $ib) (i32.const 16))
+      (local.set $is (i32.load (i32.const 20)))
+      (local.set $ob (call $respond (local.get $out) (call $status (local.get $resp)) (call $fields_new)))
+      (call $body_write (local.get $ob) (i32.const 16))
+      (local.set $os (i32.load (i32.const 20)))
+      (block $done (loop $more
+        (call $reset)
+        (call $bread (local.get $is) (i64.const 65536) (i32.const 16))
+        (br_if $done (i32.load8_u (i32.const 16)))
+        (call $write_all (local.get $os) (i32.load (i32.const 20)) (i32.load (i32.const 24)))
+        (br $more)))
+      (call $drop_is (local.get $is))
+      (call $drop_ft (call $body_finish (local.get $ib)))
+      (call $drop_irs (local.get $resp))
+      (call $drop_os (local.get $os))
+      (call $finish (local.get $ob)))
+
     (func $partial (param $out i32) (param $declared i32) (local $f i32) (local $ob i32) (local $os i32)
       (local.set $f (call $fields_new))
       (if (local.get $declared)
@@ -478,6 +596,8 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
       (if (i32.eq (local.get $c) (i32.const 107)) (then (call $hello (local.get $out)) return))       ;; k
       (if (i32.eq (local.get $c) (i32.const 104)) (then (call $headers (local.get $req) (local.get $out)) return))  ;; h
       (if (i32.eq (local.get $c) (i32.const 111)) (then (call $outbound (local.get $out)) return))     ;; o
+      (if (i32.eq (local.get $c) (i32.const 102))                                                      ;; f
+        (then (call $fetch (local.get $out) (i32.load (i32.const 20)) (i32.load (i32.const 24))) return))
       (if (i32.eq (local.get $c) (i32.const 100)) (then (call $partial (local.get $out) (i32.const 0)) return))     ;; d
       (if (i32.eq (local.get $c) (i32.const 108)) (then (call $partial (local.get $out) (i32.const 1)) return))     ;; l
       (call $echo (local.get $req) (local.get $out) (i32.eq (local.get $c) (i32.const 112)))))       ;; p, e, c...
@@ -497,7 +617,10 @@ inline std::string guest_component(const std::string& version = "0.2.0") {
       (export "sub_out" (func $sub_out)) (export "block" (func $block))
       (export "drop_is" (func $drop_is)) (export "drop_os" (func $drop_os)) (export "drop_p" (func $drop_p))
       (export "drop_f" (func $drop_f)) (export "drop_ft" (func $drop_ft)) (export "drop_ob" (func $drop_ob))
-      (export "drop_ir" (func $drop_ir))))))
+      (export "drop_ir" (func $drop_ir)) (export "set_scheme" (func $set_scheme))
+      (export "set_authority" (func $set_authority)) (export "set_pwq" (func $set_pwq)) (export "sub_fir" (func $sub_fir))
+      (export "get_fir" (func $get_fir)) (export "status" (func $status)) (export "resp_consume" (func $resp_consume))
+      (export "drop_fir" (func $drop_fir)) (export "drop_irs" (func $drop_irs))))))
   (func $handle (param "request" (own $incoming-request)) (param "response-out" (own $response-outparam))
     (canon lift (core func $main "handle")))
   (instance $handler
