@@ -79,6 +79,12 @@ class Executor {
   // execute (the trigger reads it first); false: it may still be streaming
   // (`req.request.body_stream`).
   virtual bool wants_whole_body() const { return true; }
+  // At startup: whether this executor can run `c` at all (e.g. every
+  // import it needs is provided); an error names what is missing.
+  virtual Expected<void> check(const LoadedComponent& c) const {
+    (void)c;
+    return {};
+  }
 };
 
 }  // namespace whirl::spin::http

@@ -47,8 +47,11 @@ Expected<void> HttpTrigger::check_executors() const {
       return make_error(t.pos.str() + ": component `" + t.component +
                         "` exports no `wasi:http/incoming-handler` 0.2.x, which the HTTP trigger calls (exports: " +
                         export_names(*c->component) + ")");
-    if (executors_.count(t.executor.kind)) continue;
-    return make_error(t.pos.str() + ": component `" + t.component + "` uses an executor that is not available");
+    auto ex = executors_.find(t.executor.kind);
+    if (ex == executors_.end())
+      return make_error(t.pos.str() + ": component `" + t.component + "` uses an executor that is not available");
+    if (c)
+      if (auto ok = ex->second->check(*c); !ok) return make_error(t.pos.str() + ": " + ok.error().message);
   }
   return {};
 }

@@ -100,6 +100,19 @@ WasiHttpExecutor::WasiHttpExecutor(WasiHttpOptions options) : options_(options),
   wasi::http::add_to_linker(linker_);
 }
 
+Expected<void> WasiHttpExecutor::check(const LoadedComponent& c) const {
+  if (!c.component) return {};
+  std::string missing;
+  for (const auto& imp : component::runtime::component_type(*c.component).imports) {
+    // The host provides interfaces (instances) only.
+    if (imp.type.kind == component::ExternType::Kind::Instance && linker_.find(imp.name).def) continue;
+    missing += (missing.empty() ? "`" : ", `") + imp.name + "`";
+  }
+  if (missing.empty()) return {};
+  return make_error("component `" + c.id + "` imports " + missing +
+                    ", which whirl does not provide (it provides WASI 0.2 and wasi:http 0.2.x)");
+}
+
 Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   const std::string& id = r.component.id;
   if (!r.component.component)

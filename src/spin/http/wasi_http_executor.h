@@ -27,6 +27,9 @@ class WasiHttpExecutor : public Executor {
   explicit WasiHttpExecutor(WasiHttpOptions options = {});
   Expected<void> execute(const ExecRequest& req) override;
   bool wants_whole_body() const override { return false; }  // the guest reads it as it arrives
+  // Every interface the component imports is one this executor's Linker
+  // provides (at a compatible version), so a missing one is a startup error.
+  Expected<void> check(const LoadedComponent& c) const override;
 
   // The export called: any compatible 0.2.x version matches it.
   static constexpr const char* kHandle = "wasi:http/incoming-handler@0.2.6#handle";
