@@ -31,6 +31,15 @@ Expected<std::string, BodyError> read_whole_body(const Request& req) {
   }
 }
 
+Expected<Request, BodyError> with_whole_body(const Request& req) {
+  auto body = read_whole_body(req);
+  if (!body) return unexpected(std::move(body).error());
+  Request whole = req;
+  whole.body = std::move(*body);
+  whole.body_stream.reset();
+  return whole;
+}
+
 std::string Request::client_addr() const {
   if (client_ip.find(':') != std::string::npos) return "[" + client_ip + "]:" + std::to_string(client_port);
   return client_ip + ":" + std::to_string(client_port);

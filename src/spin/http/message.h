@@ -71,6 +71,9 @@ struct BodyError {
   std::string message;
 };
 Expected<std::string, BodyError> read_whole_body(const Request& req);
+// `req` with its whole body in `body` (no stream), for handlers that need it
+// whole (WAGI's stdin, HttpServer::buffered).
+Expected<Request, BodyError> with_whole_body(const Request& req);
 
 struct Response {
   unsigned status = 200;

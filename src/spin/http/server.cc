@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "spin/http/body_channel.h"
+#include "spin/http/streamed_response.h"
 #include "spin/http/worker_pool.h"
 
 namespace whirl::spin::http {
@@ -27,8 +28,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-class Session;
 
 namespace {
 
@@ -77,129 +76,6 @@ bool is_bad_request(const beast::error_code& ec) {
 }
 
 }  // namespace
-
-// One response in flight: a worker thread produces it (ResponseWriter),
-// the session's strand sends it (Session::pump). The buffer between them is
-// bounded: a full buffer blocks the producer until the socket drains it.
-class StreamedResponse final : public ResponseWriter, public std::enable_shared_from_this<StreamedResponse> {
- public:
-  StreamedResponse(std::shared_ptr<Session> s, size_t capacity, bool head_request)
-      : session_(std::move(s)), capacity_(std::max<size_t>(capacity, 1)), head_request_(head_request) {}
-
-  bool start(unsigned status, std::vector<Header> headers) override {
-    std::lock_guard lock(mu_);
-    if (has_head_ || cancel_.cancelled()) return false;
-    has_head_ = true;
-    status_ = status;
-    headers_ = std::move(headers);
-    return true;
-  }
-
-  bool write(std::string_view bytes) override {
-    std::unique_lock lock(mu_);
-    if (!has_head_ || finished_ || aborted_) return false;
-    while (!bytes.empty()) {
-      if (cancel_.cancelled()) return false;
-      if (head_request_) {  // nothing is sent; only the length counts
-        body_bytes_ += bytes.size();
-        return true;
-      }
-      if (pending_.size() >= capacity_) {
-        streaming_ = true;
-        kick();
-        cv_.wait(lock);
-        continue;
-      }
-      size_t n = std::min(bytes.size(), capacity_ - pending_.size());
-      pending_.append(bytes.data(), n);
-      body_bytes_ += n;
-      bytes.remove_prefix(n);
-      if (streaming_) kick();
-    }
-    return !cancel_.cancelled();
-  }
-
-  void finish() override {
-    std::lock_guard lock(mu_);
-    if (!has_head_) {
-      has_head_ = true;
-      status_ = 500;
-    }
-    finished_ = true;
-    kick();
-  }
-
-  void abort() override {
-    {
-      std::lock_guard lock(mu_);
-      if (finished_ && head_sent_) return;
-      if (!head_sent_) {
-        answer_500();
-      } else {
-        aborted_ = true;
-      }
-      kick();
-    }
-    cv_.notify_all();
-  }
-
-  void set_trailers(std::vector<Header> trailers) override {
-    std::lock_guard lock(mu_);
-    if (has_head_ && !finished_ && !aborted_) trailers_ = std::move(trailers);
-  }
-
-  bool started() const override {
-    std::lock_guard lock(mu_);
-    return has_head_;
-  }
-
-  void cancel() override {
-    if (!cancel_.cancel()) return;
-    {
-      std::lock_guard lock(mu_);
-      kick();
-    }
-    cv_.notify_all();
-  }
-
-  bool cancelled() const override { return cancel_.cancelled(); }
-  void on_cancel(std::function<void()> hook) override { cancel_.on_cancel(std::move(hook)); }
-
-  // After the handler returned: no answer is a 500, a half-sent body is cut off.
-  void complete_if_unanswered() {
-    {
-      std::lock_guard lock(mu_);
-      if (finished_ || aborted_) return;
-    }
-    abort();
-  }
-
- private:
-  friend class Session;
-  void kick();  // with mu_ held: make sure the strand looks at the state
-  void answer_500() {  // with mu_ held, nothing sent yet
-    has_head_ = finished_ = true;
-    status_ = 500;
-    headers_.clear();
-    pending_.clear();
-    body_bytes_ = 0;
-  }
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::shared_ptr<Session> session_;  // until the response is done
-  const size_t capacity_;
-  const bool head_request_;
-  bool has_head_ = false, streaming_ = false, finished_ = false, aborted_ = false;
-  Cancellation cancel_;
-  bool pumping_ = false;    // the strand has work scheduled or a write in flight
-  bool head_sent_ = false;  // strand side
-  unsigned status_ = 200;
-  std::vector<Header> headers_;
-  std::vector<Header> trailers_;
-  std::string pending_;
-  uint64_t body_bytes_ = 0;
-};
 
 // Bytes of the server-wide body budget held by one request.
 class BodyReservation {
@@ -841,12 +717,9 @@ HttpServer::~HttpServer() { impl_->workers->join(); }
 HttpServer::Handler HttpServer::buffered(std::function<Response(const Request&)> fn) {
   return [fn = std::move(fn)](const Request& r, ResponseWriter& w) {
     if (!r.body_stream) return void(w.send(fn(r)));
-    auto body = read_whole_body(r);
-    if (!body) return void(w.send(Response::text(body.error().status, body.error().message + "\n")));
-    Request whole = r;
-    whole.body = std::move(*body);
-    whole.body_stream.reset();
-    w.send(fn(whole));
+    auto whole = with_whole_body(r);
+    if (!whole) return void(w.send(Response::text(whole.error().status, whole.error().message + "\n")));
+    w.send(fn(*whole));
   };
 }
 

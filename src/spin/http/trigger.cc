@@ -111,16 +111,13 @@ void HttpTrigger::run_component(const Request& req, const RouteMatch& match, Res
     return;
   }
   if (req.body_stream && ex->second->wants_whole_body()) {
-    auto body = read_whole_body(req);
-    if (!body) {
-      logs_->error("Error processing request " + req.method + " " + req.target + ": " + body.error().message);
-      out.send(Response::text(body.error().status, body.error().message + "\n"));
+    auto whole = with_whole_body(req);
+    if (!whole) {
+      logs_->error("Error processing request " + req.method + " " + req.target + ": " + whole.error().message);
+      out.send(Response::text(whole.error().status, whole.error().message + "\n"));
       return;
     }
-    Request whole = req;
-    whole.body = std::move(*body);
-    whole.body_stream.reset();
-    return run_component(whole, match, out);
+    return run_component(*whole, match, out);
   }
   // Everything armed or attached for this request is released on every
   // path out (RAII): a late timer or interrupt never reaches a freed store.
