@@ -15,6 +15,7 @@
 #include "platform/vm.h"
 #include "spin/app/app.h"
 #include "spin/http/executors.h"
+#include "spin/runtime/app_runtime.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
 #include "spin/manifest/manifest.h"
@@ -91,7 +92,11 @@ int up(const UpOptions& o) {
   topts.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   topts.max_memory = o.max_memory;
   spin::http::HttpTrigger trigger(*app, topts, logs);
-  spin::http::install_executors(trigger);
+  spin::AppRuntimeOptions ro;
+  ro.runtime_config = o.runtime_config;
+  auto runtime = spin::AppRuntime::create(*app, ro);
+  if (!runtime) return fail(runtime.error().message);
+  spin::http::install_executors(trigger, *runtime);
   if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
 
   spin::http::ServerOptions sopts;

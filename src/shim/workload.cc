@@ -16,6 +16,7 @@
 #include "shim/oci_spec.h"
 #include "spin/app/app.h"
 #include "spin/http/executors.h"
+#include "spin/runtime/app_runtime.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
 #include "spin/manifest/manifest.h"
@@ -143,8 +144,9 @@ std::shared_ptr<spin::http::FileLogSink> task_log_sink() {
 // signal interrupts them. Stopped by a signal, it exits with 128+signal.
 class SpinApp : public Workload {
  public:
-  SpinApp(std::shared_ptr<const spin::LoadedApp> app, std::string host, uint16_t port)
-      : app_(std::move(app)), host_(std::move(host)), port_(port) {}
+  SpinApp(std::shared_ptr<const spin::LoadedApp> app, std::shared_ptr<const spin::AppRuntime> runtime,
+          std::string host, uint16_t port)
+      : app_(std::move(app)), runtime_(std::move(runtime)), host_(std::move(host)), port_(port) {}
 
   int run() override {
     platform::heap_return_large_blocks();  // a long-running server: bursts must not stay resident
@@ -158,7 +160,7 @@ class SpinApp : public Workload {
     // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
     auto logs = task_log_sink();
     spin::http::HttpTrigger trigger(app_, spin::http::TriggerOptions{}, logs);
-    spin::http::install_executors(trigger);
+    spin::http::install_executors(trigger, runtime_);
     spin::http::ServerOptions so;
     so.host = host_;
     so.port = port_;
@@ -197,6 +199,7 @@ class SpinApp : public Workload {
 
  private:
   std::shared_ptr<const spin::LoadedApp> app_;
+  std::shared_ptr<const spin::AppRuntime> runtime_;
   std::string host_;
   uint16_t port_;
 };
@@ -231,10 +234,16 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
   lo.staging = spec.scratch;
   auto app = spin::load_app(std::move(*manifest), lo);
   if (!app) return unexpected(app.error());
+  // As containerd-shim-spin: the image's /runtime-config.toml, if any.
+  spin::AppRuntimeOptions ro;
+  if (std::filesystem::is_regular_file(spec.rootfs / "runtime-config.toml"))
+    ro.runtime_config = spec.rootfs / "runtime-config.toml";
+  auto runtime = spin::AppRuntime::create(*app, ro);
+  if (!runtime) return unexpected(runtime.error());
   spin::http::HttpTrigger probe(*app, spin::http::TriggerOptions{}, task_log_sink());
-  spin::http::install_executors(probe);
+  spin::http::install_executors(probe, *runtime);
   if (auto ok = probe.check_executors(); !ok) return unexpected(ok.error());
-  return std::unique_ptr<Workload>(std::make_unique<SpinApp>(std::move(*app), host, port));
+  return std::unique_ptr<Workload>(std::make_unique<SpinApp>(std::move(*app), std::move(*runtime), host, port));
 }
 
 }  // namespace

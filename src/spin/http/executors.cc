@@ -11,9 +11,9 @@ void set_app_loaders(AppLoadOptions& o) {
   o.component_loader = [](std::span<const uint8_t> bytes) { return component::runtime::load_component(bytes); };
 }
 
-void install_executors(HttpTrigger& trigger) {
+void install_executors(HttpTrigger& trigger, std::shared_ptr<const AppRuntime> runtime) {
   trigger.set_executor(HttpExecutorConfig::Kind::Wagi, std::make_shared<WagiExecutor>());
-  trigger.set_executor(HttpExecutorConfig::Kind::Http, std::make_shared<WasiHttpExecutor>());
+  trigger.set_executor(HttpExecutorConfig::Kind::Http, std::make_shared<WasiHttpExecutor>(std::move(runtime)));
 }
 
 }  // namespace whirl::spin::http

@@ -4,6 +4,7 @@
 
 #include "spin/app/app.h"
 #include "spin/http/trigger.h"
+#include "spin/runtime/app_runtime.h"
 
 namespace whirl::spin::http {
 
@@ -11,7 +12,8 @@ namespace whirl::spin::http {
 // (wasi:http), told apart by the binary header.
 void set_app_loaders(AppLoadOptions& options);
 
-// One executor per kind: WAGI for core modules, wasi:http for components.
-void install_executors(HttpTrigger& trigger);
+// One executor per kind: WAGI for core modules, wasi:http for components
+// (instantiated with the app's factors, `runtime`).
+void install_executors(HttpTrigger& trigger, std::shared_ptr<const AppRuntime> runtime);
 
 }  // namespace whirl::spin::http

@@ -95,23 +95,10 @@ std::string extra_ca(const WasiHttpOptions& o) {
 }
 }  // namespace
 
-WasiHttpExecutor::WasiHttpExecutor(WasiHttpOptions options) : options_(options), outbound_(extra_ca(options_)) {
-  wasi::p2::add_to_linker(linker_);
-  wasi::http::add_to_linker(linker_);
-}
+WasiHttpExecutor::WasiHttpExecutor(std::shared_ptr<const AppRuntime> runtime, WasiHttpOptions options)
+    : options_(options), runtime_(std::move(runtime)), outbound_(extra_ca(options_)) {}
 
-Expected<void> WasiHttpExecutor::check(const LoadedComponent& c) const {
-  if (!c.component) return {};
-  std::string missing;
-  for (const auto& imp : component::runtime::component_type(*c.component).imports) {
-    // The host provides interfaces (instances) only.
-    if (imp.type.kind == component::ExternType::Kind::Instance && linker_.find(imp.name).def) continue;
-    missing += (missing.empty() ? "`" : ", `") + imp.name + "`";
-  }
-  if (missing.empty()) return {};
-  return make_error("component `" + c.id + "` imports " + missing +
-                    ", which whirl does not provide (it provides WASI 0.2 and wasi:http 0.2.x)");
-}
+Expected<void> WasiHttpExecutor::check(const LoadedComponent& c) const { return runtime_->check_imports(c); }
 
 Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   const std::string& id = r.component.id;
@@ -135,6 +122,7 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   auto ctx = wasi::p2::create_wasi_p2(std::move(wc));
   if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
   auto state = wasi::http::attach_http(**ctx, std::make_shared<WriterSink>(r.response), outbound_.config(r));
+  if (auto ok = runtime_->prepare_instance(r.component, **ctx); !ok) return unexpected(ok.error());
 
   wasm::StoreConfig sc;
   if (r.max_memory) sc.max_memory_bytes = r.max_memory;
@@ -145,7 +133,7 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   std::unique_ptr<rt::ComponentInstance> inst;  // outlives `attached`: the store is detached first
   {
     InterruptSlot::Attached attached(r.interrupt, store_ptr);
-    auto made = rt::instantiate(r.component.component, std::move(store), linker_, std::any(*ctx));
+    auto made = rt::instantiate(r.component.component, std::move(store), runtime_->linker(), std::any(*ctx));
     if (!made) {
       failure = made.error().trap ? "trapped while starting: " + made.error().message
                                   : "cannot instantiate: " + made.error().message;

@@ -1,7 +1,7 @@
 // Runs a component exporting `wasi:http/incoming-handler` 0.2.x (what every
 // current Spin SDK builds) for one request: a fresh instance of the
-// component loaded once at startup, linked against one Linker (WASI 0.2 and
-// wasi:http) built once per executor; the routed request with Spin's
+// component loaded once at startup, linked against the app's Linker (every
+// factor: WASI 0.2, wasi:http, Spin's APIs) built once per app; the routed request with Spin's
 // `spin-*` headers as the incoming-request; the response streamed to the
 // client as the guest writes it; stdout/stderr logged (bounded).
 #pragma once
@@ -12,6 +12,7 @@
 #include "spin/http/executor.h"
 #include "spin/http/log_sink.h"
 #include "spin/http/outbound.h"
+#include "spin/runtime/app_runtime.h"
 
 namespace whirl::spin::http {
 
@@ -24,7 +25,7 @@ struct WasiHttpOptions {
 
 class WasiHttpExecutor : public Executor {
  public:
-  explicit WasiHttpExecutor(WasiHttpOptions options = {});
+  WasiHttpExecutor(std::shared_ptr<const AppRuntime> runtime, WasiHttpOptions options = {});
   Expected<void> execute(const ExecRequest& req) override;
   bool wants_whole_body() const override { return false; }  // the guest reads it as it arrives
   // Every interface the component imports is one this executor's Linker
@@ -36,7 +37,7 @@ class WasiHttpExecutor : public Executor {
 
  private:
   WasiHttpOptions options_;
-  component::runtime::Linker linker_;
+  std::shared_ptr<const AppRuntime> runtime_;  // the app's factors and Linker
   OutboundPolicies outbound_;  // per component: allowed_outbound_hosts
 };
 

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <typeindex>
+#include <typeinfo>
 #include <span>
 #include <string>
 #include <string_view>
@@ -186,11 +188,32 @@ class WasiP2 {
   std::vector<std::string> resolved_allowed;  // "ADDR:PORT" patterns from allowed name lookups
   std::shared_ptr<http::HttpState> http;      // set when the instance serves wasi:http
 
+  // The per-instance state of host interfaces linked beside WASI (Spin's
+  // factors: key-value, SQLite, ...), one object per type; null if unset.
+  template <class T>
+  T* extension() const {
+    for (const auto& [type, p] : extensions_)
+      if (type == typeid(T)) return static_cast<T*>(p.get());
+    return nullptr;
+  }
+  template <class T>
+  void set_extension(std::shared_ptr<T> state) {
+    for (auto& [type, p] : extensions_)
+      if (type == typeid(T)) {
+        p = std::move(state);
+        return;
+      }
+    extensions_.emplace_back(typeid(T), std::move(state));
+  }
+
   const WasiConfig& config() const { return base->config; }
   size_t open_files() const {
     return base->open_count() + descriptors.size() + tcp_sockets.size() + udp_sockets.size();
   }
   ~WasiP2();
+
+ private:
+  std::vector<std::pair<std::type_index, std::shared_ptr<void>>> extensions_;
 };
 
 // ---- values ----

@@ -1,0 +1,124 @@
+// The per-app setup of factors: the runtime config's sections belong to
+// factors (unknown ones are errors with file:line:column), each factor is
+// prepared once per app and attaches its per-instance state.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "spin/runtime/app_runtime.h"
+#include "wasi/p2/ctx.h"
+
+namespace whirl::spin {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Counter {
+  int instances = 0;
+};
+struct PerInstance {
+  std::string component;
+};
+
+// A factor owning the `test_store` section; counts instances.
+class TestFactor final : public Factor {
+ public:
+  std::string_view name() const override { return "test"; }
+  std::vector<std::string_view> config_sections() const override { return {"test_store"}; }
+  void link(component::runtime::Linker& l) const override { l.instance("test:pkg/iface@1.0.0"); }
+  Expected<std::shared_ptr<void>> prepare_app(const FactorContext& ctx) const override {
+    if (const auto* s = ctx.config.section("test_store")) {
+      const auto* t = s->as_table();
+      if (!t || !t->get("path"))
+        return unexpected(ctx.config.error_at(*s, "[test_store] needs `path`"));
+    }
+    return std::shared_ptr<void>(std::make_shared<Counter>());
+  }
+  Expected<void> prepare_instance(const std::shared_ptr<void>& app, const LoadedComponent& c,
+                                  wasi::p2::WasiP2& w) const override {
+    static_cast<Counter*>(app.get())->instances++;
+    w.set_extension(std::make_shared<PerInstance>(PerInstance{c.id}));
+    return {};
+  }
+};
+
+class AppRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("whirl-app-runtime-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    auto app = std::make_shared<LoadedApp>();
+    app->manifest.dir = dir_;
+    app_ = app;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write_config(const std::string& text) {
+    fs::path p = dir_ / "runtime-config.toml";
+    std::ofstream(p) << text;
+    return p;
+  }
+  Expected<std::shared_ptr<const AppRuntime>> create(const fs::path& config) {
+    AppRuntimeOptions o;
+    o.runtime_config = config;
+    const Factor* const fs[] = {&factor_};
+    return AppRuntime::create(app_, o, fs);
+  }
+  fs::path dir_;
+  std::shared_ptr<const LoadedApp> app_;
+  TestFactor factor_;
+};
+
+TEST_F(AppRuntimeTest, DefaultsWithoutAFile) {
+  auto rt = create({});
+  ASSERT_TRUE(rt) << rt.error().message;
+  EXPECT_EQ((*rt)->state_dir(), dir_ / ".spin");
+  EXPECT_TRUE((*rt)->linker().find("test:pkg/iface@1.0.0").def);
+}
+
+TEST_F(AppRuntimeTest, UnknownSectionNamesFileLineAndColumn) {
+  auto p = write_config("[test_store]\npath = \"x\"\n\n[nonsense]\nx = 1\n");
+  auto rt = create(p);
+  ASSERT_FALSE(rt);
+  EXPECT_NE(rt.error().message.find(p.string() + ":4:1"), std::string::npos) << rt.error().message;
+  EXPECT_NE(rt.error().message.find("`nonsense`"), std::string::npos) << rt.error().message;
+  EXPECT_NE(rt.error().message.find("test_store"), std::string::npos) << rt.error().message;
+}
+
+TEST_F(AppRuntimeTest, FactorErrorsAndBadTomlStopStartup) {
+  auto rt = create(write_config("test_store = 3\n"));
+  ASSERT_FALSE(rt);
+  EXPECT_NE(rt.error().message.find(":1:"), std::string::npos) << rt.error().message;
+  EXPECT_NE(rt.error().message.find("needs `path`"), std::string::npos) << rt.error().message;
+  rt = create(write_config("[test_store\n"));
+  ASSERT_FALSE(rt);
+  EXPECT_NE(rt.error().message.find("invalid TOML"), std::string::npos) << rt.error().message;
+  rt = create(dir_ / "missing.toml");
+  ASSERT_FALSE(rt);
+  EXPECT_NE(rt.error().message.find("missing.toml"), std::string::npos) << rt.error().message;
+}
+
+TEST_F(AppRuntimeTest, RelativePathsResolveAgainstTheFile) {
+  auto rt = create(write_config("[test_store]\npath = \"data/x.db\"\n"));
+  ASSERT_TRUE(rt) << rt.error().message;
+  EXPECT_EQ((*rt)->config().resolve("data/x.db"), dir_ / "data/x.db");
+  EXPECT_EQ((*rt)->config().resolve("/abs/x.db"), fs::path("/abs/x.db"));
+}
+
+TEST_F(AppRuntimeTest, EachInstanceGetsItsOwnState) {
+  auto rt = create({});
+  ASSERT_TRUE(rt) << rt.error().message;
+  LoadedComponent c;
+  c.id = "hello";
+  for (int i = 0; i < 3; ++i) {
+    auto w = wasi::p2::create_wasi_p2({});
+    ASSERT_TRUE(w) << w.error().message;
+    EXPECT_EQ((*w)->extension<PerInstance>(), nullptr);
+    ASSERT_TRUE((*rt)->prepare_instance(c, **w));
+    ASSERT_NE((*w)->extension<PerInstance>(), nullptr);
+    EXPECT_EQ((*w)->extension<PerInstance>()->component, "hello");
+  }
+}
+
+}  // namespace
+}  // namespace whirl::spin
