@@ -14,6 +14,9 @@ PKGS=(
   protobuf-compiler libprotobuf-dev     # shim: C++ messages generated from containerd's .proto files
   golang-github-containerd-containerd-dev golang-github-containerd-cgroups-dev golang-github-gogo-protobuf-dev
   golang-go                             # bench/shim's client: containerd's Go client from the -dev sources
+  # Spin's host APIs (src/spin/*): client libraries, and the real servers their tests start on loopback
+  libsqlite3-dev libhiredis-dev libpq-dev libmariadb-dev libmosquitto-dev
+  redis-server postgresql mariadb-server mosquitto
 )
 
 missing=()
