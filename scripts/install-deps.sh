@@ -8,6 +8,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev
   wasi-libc libclang-rt-14-dev-wasm32   # clang --target=wasm32-wasi for fixtures
+  libjemalloc-dev                       # the programs' allocator
   libtomlplusplus-dev libboost-dev libboost-system-dev nlohmann-json3-dev  # spin.toml, HTTP trigger
   curl wrk                              # HTTP trigger tests and bench/http
   containerd runc busybox-static        # the containerd shim's tests and bench/shim

@@ -1,7 +1,8 @@
 // Instantiation time of one module or component, as a server pays it per
 // request: the file is loaded once, then each round makes a fresh store,
 // instantiates into it (WASI preview1 for a core module, WASI 0.2 for a
-// component, one Linker for all rounds as an executor keeps), and drops it.
+// component, with wasi:http, one Linker for all rounds as an executor
+// keeps), and drops it.
 // Reports the median, p99 and fastest round of
 //   instantiate: Store::create + instantiate (what issue 25's targets name)
 //   round:       the WASI context, instantiate and dropping it all again
@@ -18,6 +19,7 @@
 #include "component/runtime/component.h"
 #include "platform/file.h"
 #include "wasi/p1/wasi.h"
+#include "wasi/http/wasi_http.h"
 #include "wasi/p2/wasi_p2.h"
 #include "wasm/runtime/runtime.h"
 
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
     if (!c) return std::fprintf(stderr, "%s: %s\n", argv[1], c.error().message.c_str()), 1;
     comp = *c;
     wasi::p2::add_to_linker(linker);
+    wasi::http::add_to_linker(linker);  // a wasi:http guest's imports
   } else {
     auto m = wasm::load_module(file->bytes, file->owner);
     if (!m) return std::fprintf(stderr, "%s: %s\n", argv[1], m.error().message.c_str()), 1;
