@@ -196,6 +196,7 @@ Signature make_signature(const FuncType& type) {
   size_t flat_results = 0;
   for (const auto& t : s.results) flat_results += abi::flatten_type(*t).size();
   s.out_param = flat_results > abi::kMaxFlatResults;
+  s.lowered_id = wasm::func_type_id(s.lowered);
   return s;
 }
 
@@ -217,32 +218,31 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
         "async lowered function");
   }
   const Signature* sig = signature_of(frame, *type);
-  const std::vector<ValTypePtr>* ptypes = &sig->params;
-  const std::vector<ValTypePtr>* rtypes = &sig->results;
-  bool out_param = sig->out_param;
-  std::string name = f.host ? std::string(f.name) : "lowered function";
-  Frame* fr = &frame;
-  const RtFunc* fn = &f;
-  auto body = [fr, fn, opts, ptypes, rtypes, out_param](wasm::Caller&, std::span<const wasm::Value> args,
-                                                         std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
+  const Lowered* l = &frame.rt->arena.lowered.emplace_back(Lowered{&frame, &f, opts, sig});
+  auto body = [l](wasm::Caller&, std::span<const wasm::Value> args,
+                  std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
+    Frame* fr = l->frame;
+    const RtFunc* fn = l->fn;
+    const auto& ptypes = l->sig->params;
+    const auto& rtypes = l->sig->results;
     // definitions.py canon_lower: trap_if(not may_leave) before anything.
     if (!fr->state.may_leave) return fail(abi::Trap{"cannot leave component instance"}).error;
     bool guest_to_guest = fn->host == nullptr;
     std::vector<abi::CoreValue> in = to_flat(args);
     LiftArgs lift = [&](abi::HandleTable* h) -> Expected<std::vector<abi::Value>, abi::Trap> {
-      GuestCx cx(*fr, opts, h, guest_to_guest, *ptypes);
+      GuestCx cx(*fr, l->opts, h, guest_to_guest, ptypes);
       abi::FlatReader reader(in);
-      auto vs = abi::lift_flat_values(cx, abi::kMaxFlatParams, reader, *ptypes);
+      auto vs = abi::lift_flat_values(cx, abi::kMaxFlatParams, reader, ptypes);
       if (vs) return vs;
       abi::Trap t = cx.reword(vs.error());
       if (!guest_to_guest) t = with_utf8_detail(cx, std::move(t), in, abi::kMaxFlatParams);
       return unexpected(std::move(t));
     };
     LowerResults lower = [&](abi::HandleTable* h, std::vector<abi::Value>& vs) -> Expected<void, abi::Trap> {
-      GuestCx cx(*fr, opts, h, guest_to_guest, *rtypes);
+      GuestCx cx(*fr, l->opts, h, guest_to_guest, rtypes);
       std::optional<uint64_t> out_ptr;
-      if (out_param) out_ptr = in.back().bits;
-      auto flat = abi::lower_flat_values(cx, abi::kMaxFlatResults, vs, *rtypes, out_ptr);
+      if (l->sig->out_param) out_ptr = in.back().bits;
+      auto flat = abi::lower_flat_values(cx, abi::kMaxFlatResults, vs, rtypes, out_ptr);
       if (!flat) return unexpected(cx.reword(flat.error()));
       if (flat->size() != results.size()) return unexpected(abi::Trap{"canonical ABI: result count mismatch"});
       for (size_t i = 0; i < results.size(); ++i) results[i] = {results[i].type, (*flat)[i].bits};
@@ -252,7 +252,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
     if (!r) return std::move(r.error());
     return std::nullopt;
   };
-  return frame.rt->store().create_host_func(sig->lowered, std::move(body), std::move(name));
+  return frame.rt->store().create_host_func(sig->lowered, sig->lowered_id, std::move(body));
 }
 
 // ---- InstanceImpl ----

@@ -35,6 +35,7 @@ class InstanceImpl;
 struct Signature {
   std::vector<ValTypePtr> params, results;
   wasm::FuncType lowered;   // the core type of `canon lower` (sync)
+  uint32_t lowered_id = 0;  // wasm::func_type_id(lowered)
   bool out_param = false;   // results flatten to more than one value: lowered takes a pointer
 };
 Signature make_signature(const FuncType& t);
@@ -134,6 +135,15 @@ struct Frame {
   std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }
 };
 
+// A `canon lower`ed function's closure: one pointer in the core host
+// function, the rest here.
+struct Lowered {
+  Frame* frame = nullptr;
+  const RtFunc* fn = nullptr;
+  CanonOptions opts;
+  const Signature* sig = nullptr;
+};
+
 // Owns everything of one root instance.
 struct Arena {
   std::deque<Frame> frames;
@@ -142,6 +152,7 @@ struct Arena {
   std::deque<RtCoreInstance> core_instances;
   std::deque<RtComponent> components;
   std::deque<Signature> signatures;   // of function types the loaded component did not list
+  std::deque<Lowered> lowered;       // what each lowered function's host closure points to
   abi::ResourceTypes host_resources;  // one runtime type per host resource used
   std::unordered_map<std::string, const abi::RuntimeResourceType*> host_resource_by_name;
 };

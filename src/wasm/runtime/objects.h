@@ -30,7 +30,7 @@ class FuncImpl final : public FuncInst {
     HostFunc fn;
     std::string name;
   };
-  const FuncType* sig = nullptr;               // the module's type, or &host->type
+  const FuncType* sig = nullptr;               // the module's type, &host->type, or a shared host type
   uint32_t type_id = 0;                        // intern_func_type(*sig)
   uint32_t index = 0;                          // index in the module's function space
   InstanceImpl* instance = nullptr;            // wasm functions
@@ -142,6 +142,7 @@ class StoreImpl final : public Store {
  public:
   explicit StoreImpl(StoreConfig c);
   FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name) override;
+  FuncInst* create_host_func(const FuncType& shared_type, uint32_t type_id, HostFunc fn) override;
   Expected<TableInst*> create_table(TableType type, Value init) override;
   Expected<MemoryInst*> create_memory(MemoryType type) override;
   GlobalInst* create_global(GlobalType type, Value init) override;

@@ -18,6 +18,10 @@
 
 namespace whirl::wasm {
 
+// The canonical id of a function type: equal types have equal ids (what
+// call_indirect compares). Takes a global lock: compute once, keep it.
+uint32_t func_type_id(const FuncType& t);
+
 class FuncInst;
 class TableInst;
 class MemoryInst;
@@ -270,6 +274,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name = {}) = 0;
+  // The same for a type that outlives the store (a loaded component's) with
+  // its func_type_id known: per instance, nothing is copied or looked up.
+  virtual FuncInst* create_host_func(const FuncType& shared_type, uint32_t type_id, HostFunc fn) = 0;
   // Fail when the size is over kMaxTableElements or StoreConfig::max_memory_bytes.
   virtual Expected<TableInst*> create_table(TableType type, Value init) = 0;
   virtual Expected<MemoryInst*> create_memory(MemoryType type) = 0;

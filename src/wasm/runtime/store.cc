@@ -162,6 +162,15 @@ StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0
   stack_end = sp + kSlots;
 }
 
+FuncInst* StoreImpl::create_host_func(const FuncType& shared_type, uint32_t type_id, HostFunc fn) {
+  auto f = std::make_unique<FuncImpl>();
+  f->host = std::make_unique<FuncImpl::Host>(FuncImpl::Host{{}, std::move(fn), {}});
+  f->sig = &shared_type;
+  f->type_id = type_id;
+  funcs.push_back(std::move(f));
+  return funcs.back().get();
+}
+
 FuncInst* StoreImpl::create_host_func(FuncType type, HostFunc fn, std::string name) {
   auto f = std::make_unique<FuncImpl>();
   f->host = std::make_unique<FuncImpl::Host>(FuncImpl::Host{std::move(type), std::move(fn), std::move(name)});

@@ -17,3 +17,7 @@ uint32_t intern_func_type(const FuncType& t) {
 }
 
 }  // namespace whirl::wasm::rt
+
+namespace whirl::wasm {
+uint32_t func_type_id(const FuncType& t) { return rt::intern_func_type(t); }
+}  // namespace whirl::wasm
