@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "component/ast.h"
 #include "component/binary/validator.h"
 #include "component/runtime/component.h"
+#include "component/runtime/linker.h"
 
 namespace whirl::component::runtime {
 
@@ -49,13 +51,24 @@ struct LoadedComponent {
   // Every function type the validator produced (index spaces, instance and
   // component types): instances share these instead of each building them.
   std::unordered_map<const FuncType*, Signature> signatures;
-  // "iface@version#func" for each export of each root instance import, as
-  // host functions are named: made at the first instantiation, then shared.
-  const std::vector<std::string>& host_names(const ImportDef& d, const InstanceTypeInfo& t) const;
+  // A root import of a host instance resolved against one Linker (what
+  // each export links to): worked out at the first instantiation with that
+  // Linker, then shared by every later one.
+  struct HostImport {
+    Linker::Found found;
+    struct Export {
+      std::string name;                        // "iface@version#func", as host functions are named
+      const HostFunc* func = nullptr;          // a function
+      const HostDestructor* dtor = nullptr;    // a resource type the host defines
+    };
+    std::vector<Export> exports;               // in the import type's order
+    std::string error;                         // non-empty: why it cannot be linked
+  };
+  const HostImport& host_import(const ImportDef& d, const InstanceTypeInfo& t, const Linker& linker) const;
 
  private:
-  mutable std::mutex host_names_mu_;
-  mutable std::unordered_map<const ImportDef*, std::vector<std::string>> host_names_;
+  mutable std::mutex host_imports_mu_;
+  mutable std::map<std::pair<const ImportDef*, uint64_t>, std::unique_ptr<HostImport>> host_imports_;
 };
 
 struct Frame;
@@ -79,7 +92,7 @@ struct RtFunc {
   wasm::FuncInst* callee = nullptr;      // lifted
   CanonOptions opts;                     // lifted
   const HostFunc* host = nullptr;        // host
-  std::string_view name;                 // host: "iface#func" (LoadedComponent::host_names)
+  std::string_view name;                 // host: "iface#func" (LoadedComponent::host_import)
   InstanceImpl* rt = nullptr;            // host: the instance that linked it (its host data)
 };
 
@@ -154,7 +167,8 @@ struct Arena {
   std::deque<Signature> signatures;   // of function types the loaded component did not list
   std::deque<Lowered> lowered;       // what each lowered function's host closure points to
   abi::ResourceTypes host_resources;  // one runtime type per host resource used
-  std::unordered_map<std::string, const abi::RuntimeResourceType*> host_resource_by_name;
+  // By the host's destructor entry (one per host instance and resource name).
+  std::unordered_map<const HostDestructor*, const abi::RuntimeResourceType*> host_resource_by_def;
 };
 
 // The signature of `t`: the loaded component's, else made once for this

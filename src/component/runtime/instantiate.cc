@@ -2,6 +2,7 @@
 // Definitions"): walks each component's definitions in order, filling the
 // runtime index spaces the way validation filled the static ones, so a
 // static type at index i describes the runtime entry at index i.
+#include <algorithm>
 #include <unordered_set>
 #include <utility>
 
@@ -298,53 +299,52 @@ class Instantiator {
       throw Fail{"component imports " + std::string(kind_name(d.type.kind)) + " `" + d.name.name +
                      "`, which is not defined (the host provides only interfaces, as instances)",
                  {}, true};
-    auto found = linker_.find(d.name.name);
-    if (!found.def)
+    const InstanceTypeInfo& t = *f.types->instances.at(f.at(Sort::Instance).size());
+    const LoadedComponent::HostImport& plan = f.loaded->host_import(d, t, linker_);
+    if (!plan.found.def)
       throw Fail{"component imports instance `" + d.name.name + "`, which is not defined" + host_has(d.name.name), {},
                  true};
-    const InstanceTypeInfo& t = *f.types->instances.at(f.at(Sort::Instance).size());
+    if (!plan.error.empty()) throw Fail{plan.error, {}, true};
     RtInstance& inst = rt_.arena.instances.emplace_back();
+    inst.exports.reserve(t.exports.size());
+    inst.order.reserve(t.exports.size());
     // Resources already exported under another name (wasi:http's `type
     // headers = fields` is `(export "headers" (type (eq fields)))`).
-    std::map<uint32_t, const abi::RuntimeResourceType*> seen;
-    const std::vector<std::string>& names = f.loaded->host_names(d, t);
+    std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> seen;
     size_t n = 0;
     for (const auto& e : t.exports) {
-      const std::string& full_name = names[n++];
+      const LoadedComponent::HostImport::Export& x = plan.exports[n++];
       RtItem item;
       if (e.type.kind == ExternType::Kind::Func) {
-        auto fn = found.def->funcs.find(e.name);
-        if (fn == found.def->funcs.end())
-          throw Fail{"component imports function `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
-                         *found.name + "` does not define",
-                     {}, true};
         RtFunc& rf = rt_.arena.funcs.emplace_back();
         rf.type = e.type.func;
         rf.sig = signature_of(f, *rf.type);
-        rf.host = &fn->second;
-        rf.name = full_name;
+        rf.host = x.func;
+        rf.name = x.name;
         rf.rt = &rt_;
         item.sort = Sort::Func;
         item.func = &rf;
-      } else if (e.type.kind == ExternType::Kind::Type) {
+      } else {
         item.sort = Sort::Type;
         if (e.type.type.kind == TypeDef::Kind::Resource) {
           // A resource the interface `use`s from another one (wasi:io/streams'
           // `error`) is already mapped through that import.
-          if (const auto* known = f.resources.find(e.type.type.resource->id))
+          uint32_t id = e.type.type.resource->id;
+          auto same = std::find_if(seen.begin(), seen.end(), [id](const auto& p) { return p.first == id; });
+          if (const auto* known = f.resources.find(id))
             item.resource = known;
-          else if (auto same = seen.find(e.type.type.resource->id); same != seen.end())
+          else if (same != seen.end())
             item.resource = same->second;
+          else if (x.dtor)
+            item.resource = &host_resource(x);
           else
-            item.resource = &host_resource(found, d.name.name, e.name);
-          seen[e.type.type.resource->id] = item.resource;
+            throw Fail{"component imports resource `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
+                           *plan.found.name + "` does not define",
+                       {}, true};
+          if (same == seen.end()) seen.emplace_back(id, item.resource);
         }
-      } else {
-        throw Fail{"component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +
-                       d.name.name + "`; host interfaces hold functions and types only",
-                   {}, true};
       }
-      inst.exports[e.name] = std::move(item);
+      inst.exports.emplace(e.name, std::move(item));
       inst.order.push_back(e.name);
     }
     RtItem i;
@@ -471,30 +471,27 @@ class Instantiator {
     return have.empty() ? "" : " (the host has " + have + ")";
   }
 
-  const abi::RuntimeResourceType& host_resource(const Linker::Found& found, const std::string& import,
-                                                const std::string& name) {
-    std::string key = *found.name + "#" + name;
-    auto& known = rt_.arena.host_resource_by_name;
-    if (auto it = known.find(key); it != known.end()) return *it->second;
-    auto dtor = found.def->resources.find(name);
-    if (dtor == found.def->resources.end())
-      throw Fail{"component imports resource `" + name + "` of `" + import + "`, which the host's `" + *found.name +
-                     "` does not define",
-                 {}, true};
+  // The runtime type of a host resource, one per host definition in an
+  // instance graph.
+  const abi::RuntimeResourceType& host_resource(const LoadedComponent::HostImport::Export& x) {
+    auto& known = rt_.arena.host_resource_by_def;
+    if (auto it = known.find(x.dtor); it != known.end()) return *it->second;
     abi::Destructor d;
-    if (dtor->second) {
+    if (*x.dtor) {
       InstanceImpl* rt = &rt_;
-      const HostDestructor* hd = &dtor->second;
-      d = [rt, hd, key](uint32_t rep) -> Expected<void, abi::Trap> {
-        HostCall call(*rt, key);
+      const HostDestructor* hd = x.dtor;
+      std::string_view name = x.name;  // the loaded component's, which outlives the instance
+      d = [rt, hd, name](uint32_t rep) -> Expected<void, abi::Trap> {
+        HostCall call(*rt, name);
         (*hd)(call, rep);
         return {};
       };
     }
     // Host resources get ids outside the static ones: they are only ever
     // reached through aliases.
-    const auto& t = rt_.arena.host_resources.add(0x80000000u + uint32_t(known.size()), nullptr, std::move(d), key);
-    known[key] = &t;
+    const auto& t =
+        rt_.arena.host_resources.add(0x80000000u + uint32_t(known.size()), nullptr, std::move(d), std::string(x.name));
+    known[x.dtor] = &t;
     return t;
   }
 
@@ -558,12 +555,43 @@ struct SignatureCollector {
 
 }  // namespace
 
-const std::vector<std::string>& LoadedComponent::host_names(const ImportDef& d, const InstanceTypeInfo& t) const {
-  std::lock_guard lock(host_names_mu_);
-  auto [it, added] = host_names_.try_emplace(&d);
-  if (added)
-    for (const auto& e : t.exports) it->second.push_back(d.name.name + "#" + e.name);
-  return it->second;
+const LoadedComponent::HostImport& LoadedComponent::host_import(const ImportDef& d, const InstanceTypeInfo& t,
+                                                                 const Linker& linker) const {
+  std::lock_guard lock(host_imports_mu_);
+  auto& slot = host_imports_[{&d, linker.version()}];
+  if (slot) return *slot;
+  slot = std::make_unique<HostImport>();
+  HostImport& p = *slot;
+  p.found = linker.find(d.name.name);
+  if (!p.found.def) return p;
+  for (const auto& e : t.exports) {
+    HostImport::Export& x = p.exports.emplace_back();
+    if (e.type.kind == ExternType::Kind::Func) {
+      x.name = d.name.name + "#" + e.name;
+      auto fn = p.found.def->funcs.find(e.name);
+      if (fn != p.found.def->funcs.end()) {
+        x.func = &fn->second;
+        continue;
+      }
+      if (p.error.empty())
+        p.error = "component imports function `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
+                  *p.found.name + "` does not define";
+    } else if (e.type.kind == ExternType::Kind::Type) {
+      if (e.type.type.kind != TypeDef::Kind::Resource) continue;
+      x.name = *p.found.name + "#" + e.name;
+      auto dtor = p.found.def->resources.find(e.name);
+      if (dtor != p.found.def->resources.end()) {
+        x.dtor = &dtor->second;
+        continue;
+      }
+      // Only an error if the import's resource is not mapped through
+      // another import first (checked at instantiation: see import()).
+    } else if (p.error.empty()) {
+      p.error = "component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +
+                d.name.name + "`; host interfaces hold functions and types only";
+    }
+  }
+  return p;
 }
 
 const Signature* signature_of(Frame& frame, const FuncType& t) {

@@ -1,13 +1,22 @@
 #include "component/runtime/linker.h"
 
+#include <atomic>
+
 #include "component/names.h"
 #include "component/runtime/frame.h"
 
 namespace whirl::component::runtime {
 
+namespace {
+std::atomic<uint64_t> next_linker_version{1};
+}
+
+Linker::Linker() : version_(next_linker_version++) {}
+
 HostInstanceDef& Linker::instance(const std::string& name) {
   auto [it, added] = instances_.try_emplace(name);
   if (added) {
+    version_ = next_linker_version++;
     std::lock_guard lock(memo_mu_);
     memo_.clear();
     auto n = parse_extern_name(name);

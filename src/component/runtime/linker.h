@@ -70,7 +70,7 @@ struct HostInstanceDef {
 
 class Linker {
  public:
-  Linker() = default;
+  Linker();
   Linker(const Linker&) = delete;  // its indexes point into itself
   Linker& operator=(const Linker&) = delete;
 
@@ -93,6 +93,12 @@ class Linker {
   };
   Found find(const std::string& import_name) const;
   bool empty() const { return instances_.empty(); }
+  // Which Linker, in which state: unique for the process's lifetime and
+  // changed whenever an instance is added. Instantiation keeps what it
+  // resolved against a Linker under this key (a Linker is filled before
+  // it is used; a function added to an existing instance afterwards is
+  // not seen by components instantiated before).
+  uint64_t version() const { return version_; }
   // The names of the instances defined, in order.
   std::vector<std::string> names() const;
 
@@ -105,6 +111,7 @@ class Linker {
     const HostInstanceDef* def = nullptr;
     std::optional<Version> version;
   };
+  uint64_t version_;
   std::map<std::string, HostInstanceDef, std::less<>> instances_;
   std::map<std::string, std::vector<Versioned>, std::less<>> by_base_;
   // find()'s answers by import name: instantiations of one component ask
