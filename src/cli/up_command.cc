@@ -19,6 +19,7 @@
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
 #include "spin/manifest/manifest.h"
+#include "spin/variables/providers.h"
 
 namespace whirl::cli {
 namespace {
@@ -27,6 +28,7 @@ struct UpOptions {
   std::string from = "spin.toml";
   std::string listen = "127.0.0.1:3000";
   std::vector<std::string> env;
+  std::vector<std::string> variables;  // --variable, as spin up's
   std::string runtime_config;
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
@@ -72,8 +74,8 @@ int up(const UpOptions& o) {
     return fail(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http`)");
   if (manifest->http_triggers.empty()) return fail(manifest->path.string() + ": the application has no HTTP triggers");
 
-  if (auto ok = spin::check_variables(*manifest, [](const char* n) { return std::getenv(n); }); !ok)
-    return fail(ok.error().message);
+  auto variables = spin::variables::read_variable_args(o.variables);
+  if (!variables) return fail(variables.error().message);
 
   spin::AppLoadOptions lo;
   spin::http::set_app_loaders(lo);
@@ -94,6 +96,7 @@ int up(const UpOptions& o) {
   spin::http::HttpTrigger trigger(*app, topts, logs);
   spin::AppRuntimeOptions ro;
   ro.runtime_config = o.runtime_config;
+  ro.variables = std::move(*variables);
   auto runtime = spin::AppRuntime::create(*app, ro);
   if (!runtime) return fail(runtime.error().message);
   spin::http::install_executors(trigger, *runtime);
@@ -146,6 +149,10 @@ void add_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("-f,--from", o->from, "The manifest, or a directory holding spin.toml")->capture_default_str();
   cmd->add_option("--listen", o->listen, "Address to listen on: ADDRESS:PORT")->capture_default_str();
   cmd->add_option("-e,--env", o->env, "Environment variable for every component: KEY=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("--variable", o->variables,
+                  "Application variable: KEY=VALUE, KEY=@FILE (its text), or @FILE.json / @FILE.toml (many); "
+                  "later ones win")
       ->allow_extra_args(false);
   cmd->add_option("--runtime-config-file", o->runtime_config, "Runtime configuration file");
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();

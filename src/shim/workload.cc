@@ -223,19 +223,20 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
   uint16_t port = 0;
   if (!spin::http::parse_listen_address(listen, &host, &port))
     return make_error("SPIN_HTTP_LISTEN_ADDR must be ADDRESS:PORT, got `" + listen + "`");
-  auto env = spec.env;
-  if (auto ok = spin::check_variables(*manifest, [&env, &storage](const char* n) {
-        return find_env(env, n, &storage) ? storage.c_str() : nullptr;
-      });
-      !ok)
-    return unexpected(ok.error());
   spin::AppLoadOptions lo;
   spin::http::set_app_loaders(lo);
   lo.staging = spec.scratch;
   auto app = spin::load_app(std::move(*manifest), lo);
   if (!app) return unexpected(app.error());
-  // As containerd-shim-spin: the image's /runtime-config.toml, if any.
   spin::AppRuntimeOptions ro;
+  // Variables providers read the container's environment, as
+  // containerd-shim-spin's process has it.
+  ro.getenv = [env = spec.env](const std::string& n) -> std::optional<std::string> {
+    std::string value;
+    if (!find_env(env, n, &value)) return std::nullopt;
+    return value;
+  };
+  // As containerd-shim-spin: the image's /runtime-config.toml, if any.
   if (std::filesystem::is_regular_file(spec.rootfs / "runtime-config.toml"))
     ro.runtime_config = spec.rootfs / "runtime-config.toml";
   auto runtime = spin::AppRuntime::create(*app, ro);

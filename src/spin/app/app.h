@@ -62,13 +62,6 @@ struct AppLoadOptions {
 // resolves their `files`. Errors name the component and the file.
 Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const AppLoadOptions& options);
 
-// Application variables as Spin checks them at startup: every `{{ name }}`
-// in a component's `variables` names an application variable, and every
-// `required` variable has a value from the environment provider
-// (SPIN_VARIABLE_<NAME>, looked up through `getenv`).
-Expected<void> check_variables(const AppManifest& app,
-                               const std::function<const char*(const char*)>& getenv_fn);
-
 // Glob matching as Spin's `files` patterns use it: `*` and `?` within one
 // path segment, `**` as a whole segment for any number of directories,
 // `[abc]` character classes. Paths use '/'.

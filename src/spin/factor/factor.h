@@ -8,7 +8,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <typeindex>
 #include <vector>
@@ -24,12 +27,22 @@ class WasiP2;
 
 namespace whirl::spin {
 
+class Factor;
+
 // What a factor sees of the app when it is prepared.
 struct FactorContext {
   const LoadedApp& app;
   const RuntimeConfig& config;
   // Where default stores live (`.spin` beside the manifest, or --state-dir).
   std::filesystem::path state_dir;
+  // The app's environment for providers reading it (the process's for
+  // whirl up, the container's in the shim); empty: the process's.
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+  // `whirl up --variable` values, in order (the variables factor's).
+  StringPairs variables;
+  // The per-app state of a factor prepared earlier (earlier in the table),
+  // e.g. the variables resolver for `{{ variable }}` templates; null if none.
+  std::function<std::shared_ptr<void>(const Factor&)> app_state;
 };
 
 class Factor {

@@ -1,7 +1,5 @@
 #include "spin/http/outbound.h"
 
-#include <cstdlib>
-
 #include "spin/http/trigger.h"
 #include "wasi/http/exchange.h"
 
@@ -71,20 +69,44 @@ void send_to_self(HttpTrigger& trigger, const std::string& authority, Exchange& 
   if (!w.started()) ex.fail(Value::variant("internal-error", Value::some(Value::string("no response from the app"))));
 }
 
+// The entries with their templates resolved; errors name the entry as
+// written and never a value (a secret variable's is not even hinted at).
+Expected<std::vector<std::string>> resolve_entries(const std::vector<std::string>& entries,
+                                                   const variables::Resolver* vars) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) {
+    auto t = variables::Template::parse(e);
+    if (!t) return make_error("allowed_outbound_hosts entry \"" + e + "\": " + t.error().message);
+    bool templated = false, secret = false;
+    for (const auto& p : t->parts)
+      if (p.is_name) templated = true, secret = secret || (vars && vars->is_secret(p.text));
+    if (!templated) {
+      out.push_back(e);
+      continue;
+    }
+    if (!vars) return make_error("allowed_outbound_hosts entry \"" + e + "\": the app has no variables");
+    auto v = vars->resolve(e);
+    if (!v) return make_error("allowed_outbound_hosts entry \"" + e + "\": " + v.error().message);
+    if (auto h = AllowedHost::parse(*v); !h)
+      return make_error("allowed_outbound_hosts entry \"" + e + "\" is not a valid host once resolved" +
+                        (secret ? std::string(" (it uses a secret variable, whose value is not shown)")
+                                : ": " + h.error().message));
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<const Expected<AllowedHosts>> OutboundPolicies::hosts_of(const ExecRequest& r) {
   std::lock_guard lock(mu_);
   auto& slot = hosts_[r.component.id];
   if (!slot) {
-    const AppManifest* app = r.app;
     std::vector<std::string> entries;
     if (r.component.config) entries = r.component.config->allowed_outbound_hosts;
-    auto lookup = [app](std::string_view name) -> std::optional<std::string> {
-      if (!app) return std::nullopt;
-      return variable_value(*app, name, [](const char* n) { return std::getenv(n); });
-    };
-    slot = std::make_shared<const Expected<AllowedHosts>>(AllowedHosts::parse(entries, lookup));
+    auto resolved = resolve_entries(entries, vars_.get());
+    slot = std::make_shared<const Expected<AllowedHosts>>(
+        resolved ? AllowedHosts::parse(*resolved, {}) : Expected<AllowedHosts>(unexpected(resolved.error())));
   }
   return slot;
 }

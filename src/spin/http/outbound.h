@@ -1,6 +1,7 @@
 // Outbound HTTP for wasi:http components as Spin allows it: each
 // component's `allowed_outbound_hosts` (parsed once per component, its
-// `{{ variable }}` templates resolved from application variables) decides
+// `{{ variable }}` templates resolved by the app's variables resolver, with
+// every provider) decides
 // per request; a request without an authority (`self`) runs in-process
 // through the trigger, no socket involved.
 #pragma once
@@ -12,6 +13,7 @@
 
 #include "spin/http/executor.h"
 #include "spin/manifest/allowed_hosts.h"
+#include "spin/variables/resolver.h"
 #include "wasi/http/wasi_http.h"
 
 namespace whirl::spin::http {
@@ -19,7 +21,9 @@ namespace whirl::spin::http {
 class OutboundPolicies {
  public:
   // `extra_ca_file`: PEM CAs trusted besides the system store (tests).
-  explicit OutboundPolicies(std::string extra_ca_file) : extra_ca_(std::move(extra_ca_file)) {}
+  // `vars`: the app's variables (null: templates have no values).
+  OutboundPolicies(std::string extra_ca_file, std::shared_ptr<const variables::Resolver> vars)
+      : extra_ca_(std::move(extra_ca_file)), vars_(std::move(vars)) {}
   // The config for one request's instance of `r.component`.
   wasi::http::OutboundConfig config(const ExecRequest& r);
 
@@ -27,6 +31,7 @@ class OutboundPolicies {
   std::shared_ptr<const Expected<AllowedHosts>> hosts_of(const ExecRequest& r);
 
   std::string extra_ca_;
+  std::shared_ptr<const variables::Resolver> vars_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Expected<AllowedHosts>>> hosts_;  // by component id
 };

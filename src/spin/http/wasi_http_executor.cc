@@ -6,6 +6,7 @@
 
 #include "component/runtime/component.h"
 #include "spin/http/spin_headers.h"
+#include "spin/variables/variables.h"
 #include "wasi/http/wasi_http.h"
 #include "wasi/p2/ctx.h"
 #include "wasi/p2/wasi_p2.h"
@@ -96,7 +97,9 @@ std::string extra_ca(const WasiHttpOptions& o) {
 }  // namespace
 
 WasiHttpExecutor::WasiHttpExecutor(std::shared_ptr<const AppRuntime> runtime, WasiHttpOptions options)
-    : options_(options), runtime_(std::move(runtime)), outbound_(extra_ca(options_)) {}
+    : options_(options),
+      runtime_(std::move(runtime)),
+      outbound_(extra_ca(options_), variables::app_variables(runtime_->app_state(variables_factor()))) {}
 
 Expected<void> WasiHttpExecutor::check(const LoadedComponent& c) const { return runtime_->check_imports(c); }
 

@@ -30,7 +30,8 @@ Expected<std::shared_ptr<const AppRuntime>> AppRuntime::create(std::shared_ptr<c
                                                      "` (known: " + (list.empty() ? "none" : list) + ")"));
   }
 
-  FactorContext ctx{*rt->app_, rt->config_, rt->state_dir_};
+  FactorContext ctx{*rt->app_, rt->config_, rt->state_dir_, options.getenv, options.variables,
+                    [raw = rt.get()](const Factor& f) { return raw->app_state(f); }};
   for (const Factor* f : factors) {
     auto state = f->prepare_app(ctx);
     if (!state) return unexpected(state.error());
@@ -38,6 +39,12 @@ Expected<std::shared_ptr<const AppRuntime>> AppRuntime::create(std::shared_ptr<c
     rt->factors_.push_back({f, std::move(*state)});
   }
   return std::shared_ptr<const AppRuntime>(std::move(rt));
+}
+
+std::shared_ptr<void> AppRuntime::app_state(const Factor& f) const {
+  for (const auto& p : factors_)
+    if (p.factor == &f) return p.state;
+  return nullptr;
 }
 
 Expected<void> AppRuntime::prepare_instance(const LoadedComponent& c, wasi::p2::WasiP2& instance) const {

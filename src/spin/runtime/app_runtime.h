@@ -6,6 +6,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
 #include <memory>
 #include <span>
 #include <vector>
@@ -23,6 +26,10 @@ std::span<const Factor* const> all_factors();
 struct AppRuntimeOptions {
   std::filesystem::path runtime_config;  // empty: none (every factor's defaults)
   std::filesystem::path state_dir;       // empty: `.spin` in the app's directory
+  // The environment variable providers read (SPIN_VARIABLE_*): empty for
+  // the process's; the shim gives the container's.
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+  StringPairs variables;  // `whirl up --variable` values (spin/variables/providers.h)
 };
 
 class AppRuntime {
@@ -35,6 +42,9 @@ class AppRuntime {
   const LoadedApp& app() const { return *app_; }
   const RuntimeConfig& config() const { return config_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
+  // The per-app state factor `f` made (null if none or not in the table),
+  // e.g. for variables::app_variables.
+  std::shared_ptr<void> app_state(const Factor& f) const;
 
   // Attaches every factor's per-instance state for component `c` to a new
   // instance's WASI context, before it is instantiated.

@@ -1,6 +1,7 @@
 // The table of factors: one row per host capability, in linking order.
 // Adding one: docs/factors.md.
 #include "spin/runtime/app_runtime.h"
+#include "spin/variables/variables.h"
 #include "wasi/http/wasi_http.h"
 #include "wasi/p2/wasi_p2.h"
 
@@ -29,6 +30,7 @@ const WasiHttpFactor wasi_http_factor;
 const Factor* const factors[] = {
     &wasi_factor,
     &wasi_http_factor,
+    &variables_factor(),  // before the factors that resolve `{{ variable }}` templates
 };
 
 }  // namespace
