@@ -22,6 +22,14 @@ void vm_release(void* base, size_t bytes) {
   if (base) munmap(base, bytes);
 }
 
+bool vm_discard(void* base, size_t bytes) { return bytes == 0 || madvise(base, bytes, MADV_DONTNEED) == 0; }
+
+bool vm_decommit(void* base, size_t bytes) {
+  if (bytes == 0) return true;
+  void* p = mmap(base, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p == base;
+}
+
 void vm_advise_huge(void* base, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   madvise(base, bytes, MADV_HUGEPAGE);

@@ -13,6 +13,11 @@ void* vm_reserve(size_t bytes);
 // Makes [base, base + bytes) readable and writable (zero-filled); false on failure.
 bool vm_commit(void* base, size_t bytes);
 void vm_release(void* base, size_t bytes);
+// Drops the pages of [base, base + bytes) (MADV_DONTNEED): anonymous pages
+// read as zero again, private file pages as the file; access stays as it is.
+bool vm_discard(void* base, size_t bytes);
+// Makes [base, base + bytes) inaccessible again, its pages dropped.
+bool vm_decommit(void* base, size_t bytes);
 // Makes the whole pages inside [p, p + bytes) present and writable now, in
 // one call, before a large copy into them: in a VM each page fault costs
 // microseconds, so faulting 20 MB page by page costs more than the copy. A

@@ -1,5 +1,6 @@
 #include "wasm/runtime/memory_image.h"
 
+#include <atomic>
 #include <optional>
 
 #include "platform/vm.h"
@@ -49,7 +50,8 @@ void MemoryImages::prepare(const Module& m) const {
       uint64_t end = 0;
       for (const auto& c : chunks[k]) end = std::max(end, c.offset + c.bytes.size());
       end = (end + page - 1) / page * page;  // within the initial size: it is a multiple of 64 KiB
-      images_[k] = {platform::image_create(end, chunks[k]), end};
+      static std::atomic<uint64_t> next_id{1};
+      images_[k] = {platform::image_create(end, chunks[k]), end, next_id++};
     }
     for (size_t i = 0; i < m.datas.size(); ++i) {
       const DataSegment& d = m.datas[i];

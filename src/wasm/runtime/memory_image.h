@@ -19,6 +19,7 @@ class MemoryImages {
   struct Image {
     int fd = -1;         // the memfd; -1: this memory copies its segments
     uint64_t bytes = 0;  // mapped length: the last initialized page's end
+    uint64_t id = 0;     // unique for the process's lifetime (fds are reused): MemoryPool's key
   };
 
   MemoryImages() = default;

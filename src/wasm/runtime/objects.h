@@ -77,6 +77,9 @@ class MemoryImpl final : public MemoryInst {
                                       const MemoryImages::Image* image = nullptr);
   uint8_t* base = nullptr;
   bool from_image = false;
+  uint64_t initial = 0;    // bytes accessible at creation
+  uint64_t image_id = 0, image_bytes = 0;  // what is mapped at base (MemoryPool's key)
+  bool pooled = false;     // goes back to MemoryPool::global() when destroyed
   uint64_t size = 0;       // bytes accessible
   uint64_t reserved = 0;   // bytes of address space
   Limits limits;

@@ -6,6 +6,7 @@
 #include "platform/guard.h"
 #include "platform/vm.h"
 #include "wasm/binary/decoder.h"
+#include "wasm/runtime/memory_pool.h"
 #include "wasm/runtime/objects.h"
 #include "wasm/validate/validator.h"
 
@@ -59,7 +60,10 @@ constexpr uint64_t kReservation = platform::kGuardedReservation;
 // Data segments this large get their pages made present in one call first.
 constexpr size_t kPrefaultAtLeast = 256 * 1024;
 
-MemoryImpl::~MemoryImpl() { platform::vm_release(base, reserved); }
+MemoryImpl::~MemoryImpl() {
+  if (pooled) MemoryPool::global().give(base, reserved, size, image_id, image_bytes, initial);
+  else platform::vm_release(base, reserved);
+}
 
 namespace {
 
@@ -100,18 +104,35 @@ Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, boo
   m->shared = t.shared;
   m->budget = budget;
   m->reserved = kReservation;
+  m->initial = initial;
+  m->pooled = !huge_pages;  // a huge-page memory is advised differently: not shared with others
+  const bool use_image = image && image->fd >= 0 && image->bytes <= initial;
+  if (m->pooled) {
+    if (uint8_t* b = MemoryPool::global().take(use_image ? image->id : 0, use_image ? image->bytes : 0, initial)) {
+      m->base = b;
+      m->size = initial;
+      m->from_image = use_image;
+      m->image_id = use_image ? image->id : 0;
+      m->image_bytes = use_image ? image->bytes : 0;
+      return m;
+    }
+  }
   m->base = static_cast<uint8_t*>(platform::vm_reserve(m->reserved));
   if (!m->base) {
+    m->pooled = false;
     delete m;
     return fail();
   }
   // The image (never larger than the initial size) and zero pages after it.
   uint64_t mapped = 0;
-  if (image && image->fd >= 0 && image->bytes <= initial && platform::vm_map_image(m->base, image->fd, image->bytes)) {
+  if (use_image && platform::vm_map_image(m->base, image->fd, image->bytes)) {
     mapped = image->bytes;
     m->from_image = true;
+    m->image_id = image->id;
+    m->image_bytes = image->bytes;
   }
   if (!platform::vm_commit(m->base + mapped, initial - mapped)) {
+    m->pooled = false;
     delete m;
     return fail();
   }
