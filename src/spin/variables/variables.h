@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "spin/factor/factor.h"
+#include "spin/manifest/allowed_hosts.h"
 #include "spin/variables/resolver.h"
 
 namespace whirl::spin {
@@ -28,6 +29,11 @@ namespace variables {
 // Null if the variables factor was not prepared for the app.
 std::shared_ptr<const Resolver> app_variables(const FactorContext& ctx);
 std::shared_ptr<const Resolver> app_variables(const std::shared_ptr<void>& variables_factor_state);
+
+// An application variable's value through `r` (every provider, then the
+// default), as AllowedHosts::parse and other template users take it; a
+// provider error reads as no value. Keeps `r` alive.
+VariableLookup lookup(std::shared_ptr<const Resolver> r);
 
 // What one instance's host calls see.
 struct InstanceVariables {

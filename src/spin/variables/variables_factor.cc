@@ -132,6 +132,15 @@ std::shared_ptr<const Resolver> app_variables(const std::shared_ptr<void>& state
   return std::static_pointer_cast<const Resolver>(state);
 }
 
+VariableLookup lookup(std::shared_ptr<const Resolver> r) {
+  return [r = std::move(r)](std::string_view name) -> std::optional<std::string> {
+    if (!r) return std::nullopt;
+    auto v = r->variable(name);
+    if (!v) return std::nullopt;
+    return std::move(*v);
+  };
+}
+
 std::shared_ptr<const Resolver> app_variables(const FactorContext& ctx) {
   if (!ctx.app_state) return nullptr;
   return app_variables(ctx.app_state(factor));

@@ -197,6 +197,14 @@ TEST_F(VariablesFactorTest, OtherFactorsReachTheResolver) {
                       return &f == &variables_factor() ? *st : std::shared_ptr<void>();
                     }};
   EXPECT_EQ(app_variables(ctx), r);
+  // As AllowedHosts::parse takes it.
+  auto hosts = AllowedHosts::parse({"redis://{{ greeting }}:6379"}, lookup(r));
+  ASSERT_TRUE(hosts) << hosts.error().message;
+  auto url = parse_outbound_url("redis://hello:6379", "redis");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(hosts->allows(*url));
+  EXPECT_EQ(lookup(r)("password"), "pw-1");
+  EXPECT_EQ(lookup(r)("nope"), std::nullopt);
 }
 
 }  // namespace
