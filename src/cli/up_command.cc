@@ -16,6 +16,7 @@
 #include "spin/app/app.h"
 #include "spin/http/executors.h"
 #include "spin/runtime/app_runtime.h"
+#include "spin/sqlite/sqlite.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
 #include "spin/manifest/manifest.h"
@@ -30,6 +31,7 @@ struct UpOptions {
   std::vector<std::string> env;
   std::vector<std::string> variables;  // --variable, as spin up's
   std::string runtime_config;
+  std::vector<std::string> sqlite;  // --sqlite, as spin up's
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
   unsigned workers = 0;
@@ -101,6 +103,8 @@ int up(const UpOptions& o) {
   if (!runtime) return fail(runtime.error().message);
   spin::http::install_executors(trigger, *runtime);
   if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
+  if (auto ok = spin::sqlite::run_startup_statements((*runtime)->config(), (*runtime)->state_dir(), o.sqlite); !ok)
+    return fail(ok.error().message);
 
   spin::http::ServerOptions sopts;
   sopts.host = host;
@@ -155,6 +159,10 @@ void add_up_command(CLI::App& app, int* exit_code) {
                   "later ones win")
       ->allow_extra_args(false);
   cmd->add_option("--runtime-config-file", o->runtime_config, "Runtime configuration file");
+  cmd->add_option("--sqlite", o->sqlite,
+                  "SQL to run against the default database before serving; @FILE[:DATABASE] runs a file's "
+                  "statements (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
   cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")->capture_default_str();
   cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");

@@ -1,6 +1,7 @@
 // The table of factors: one row per host capability, in linking order.
 // Adding one: docs/factors.md.
 #include "spin/runtime/app_runtime.h"
+#include "spin/sqlite/sqlite.h"
 #include "spin/variables/variables.h"
 #include "wasi/http/wasi_http.h"
 #include "wasi/p2/wasi_p2.h"
@@ -31,6 +32,7 @@ const Factor* const factors[] = {
     &wasi_factor,
     &wasi_http_factor,
     &variables_factor(),  // before the factors that resolve `{{ variable }}` templates
+    &sqlite::sqlite_factor(),
 };
 
 }  // namespace
