@@ -200,12 +200,12 @@ Signature make_signature(const FuncType& type) {
   return s;
 }
 
-wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
+wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, const FuncType& type,
                              const CanonOptions& opts) {
   if (opts.async) {
     abi::FlattenOptions fo;
     fo.async = true;
-    abi::CoreFuncType flat = abi::flatten_functype(*type, abi::FlattenContext::Lower, fo);
+    abi::CoreFuncType flat = abi::flatten_functype(type, abi::FlattenContext::Lower, fo);
     wasm::FuncType core;
     for (auto t : flat.params) core.params.push_back(kCoreTypes[static_cast<int>(t)]);
     for (auto t : flat.results) core.results.push_back(kCoreTypes[static_cast<int>(t)]);
@@ -217,7 +217,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<cons
         },
         "async lowered function");
   }
-  const Signature* sig = signature_of(frame, *type);
+  const Signature* sig = signature_of(frame, type);
   const Lowered* l = &frame.rt->arena.lowered.emplace_back(Lowered{&frame, &f, opts, sig});
   auto body = [l](wasm::Caller&, std::span<const wasm::Value> args,
                   std::span<wasm::Value> results) -> std::optional<wasm::Trap> {
@@ -280,7 +280,7 @@ ComponentInstance::FuncRef InstanceImpl::find_func(std::string_view name) const 
   }
   const RtItem* f = find_export(*inst, item);
   if (!f || f->sort != Sort::Func) return {};
-  return {f->func, f->func->type.get()};
+  return {f->func, f->func->type};
 }
 
 Expected<std::vector<abi::Value>, CallError> InstanceImpl::call(FuncRef ref, std::vector<abi::Value> args) {

@@ -86,7 +86,7 @@ struct CanonOptions {
 // A component function: lifted from a core function of `frame`, or a host
 // function.
 struct RtFunc {
-  std::shared_ptr<const FuncType> type;  // as the defining side declared it
+  const FuncType* type = nullptr;        // as the defining side declared it (the loaded component's)
   const Signature* sig = nullptr;        // of `type`
   Frame* frame = nullptr;                // lifted: the instance it runs in
   wasm::FuncInst* callee = nullptr;      // lifted
@@ -202,7 +202,7 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
 
 // The core function `canon lower` defines in `frame`: calls `f` with the
 // caller-side type `type` and options.
-wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, std::shared_ptr<const FuncType> type,
+wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, const FuncType& type,
                              const CanonOptions& opts);
 
 // ---- builtins.cc ----

@@ -252,7 +252,7 @@ class Instantiator {
     switch (c.kind) {
       case CanonKind::Lift: {
         RtFunc& fn = rt_.arena.funcs.emplace_back();
-        fn.type = f.types->types.at(c.type).func;
+        fn.type = f.types->types.at(c.type).func.get();
         fn.sig = signature_of(f, *fn.type);
         fn.frame = &f;
         fn.callee = f.at(Sort::CoreFunc).at(c.func).core.as_func();
@@ -264,7 +264,7 @@ class Instantiator {
       }
       case CanonKind::Lower: {
         const RtFunc* callee = f.at(Sort::Func).at(c.func).func;
-        auto type = f.types->funcs.at(c.func);
+        const FuncType& type = *f.types->funcs.at(c.func);
         RtItem i;
         i.core = wasm::ExternVal::func(make_lowered(f, *callee, type, options(f, c.opts)));
         push(f, Sort::CoreFunc, std::move(i));
@@ -317,7 +317,7 @@ class Instantiator {
       RtItem item;
       if (e.type.kind == ExternType::Kind::Func) {
         RtFunc& rf = rt_.arena.funcs.emplace_back();
-        rf.type = e.type.func;
+        rf.type = e.type.func.get();
         rf.sig = signature_of(f, *rf.type);
         rf.host = x.func;
         rf.name = x.name;
