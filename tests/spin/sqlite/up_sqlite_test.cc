@@ -8,8 +8,10 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "../http/http_client.h"
@@ -232,6 +234,23 @@ TEST_F(UpSqlite, DataSurvivesARestart) {
   r = run("granted", "v1", "default", json::array({step("SELECT v FROM d")}));
   EXPECT_EQ(r["results"][0]["ok"]["rows"], json::array({json::array({json::array({"integer", "42"})})})) << r.dump();
   EXPECT_EQ(file_rows(dir_ / "other.db", "SELECT v FROM k"), std::vector<std::string>{"kept"});
+}
+
+TEST_F(UpSqlite, ConcurrentUpdatesAreNotLost) {
+  ASSERT_NO_FATAL_FAILURE(serve({"--sqlite", "CREATE TABLE c (n INTEGER)", "--sqlite", "INSERT INTO c VALUES (0)"}));
+  // Each request its own instance and connection; SQLite's lock (and the
+  // 5 s busy wait Spin's connections have) serializes the writers.
+  constexpr int kRequests = 30;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kRequests; ++i)
+    threads.emplace_back([&] {
+      json r = run("granted", "v2", "default", json::array({step("UPDATE c SET n = n + 1")}));
+      if (r.contains("results") && r["results"][0].contains("ok")) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kRequests);
+  EXPECT_EQ(file_rows(dir_ / ".spin" / "sqlite_db.db", "SELECT n FROM c"), std::vector<std::string>{"30"});
 }
 
 TEST_F(UpSqlite, StartupErrors) {
