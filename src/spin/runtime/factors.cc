@@ -1,6 +1,7 @@
 // The table of factors: one row per host capability, in linking order.
 // Adding one: docs/factors.md.
 #include "spin/runtime/app_runtime.h"
+#include "spin/redis/outbound_redis.h"
 #include "spin/sqlite/sqlite.h"
 #include "spin/variables/variables.h"
 #include "wasi/http/wasi_http.h"
@@ -33,6 +34,7 @@ const Factor* const factors[] = {
     &wasi_http_factor,
     &variables_factor(),  // before the factors that resolve `{{ variable }}` templates
     &sqlite::sqlite_factor(),
+    &outbound_redis_factor(),
 };
 
 }  // namespace
