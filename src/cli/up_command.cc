@@ -1,4 +1,4 @@
-// `whirl up`: serve a Spin application's HTTP trigger (WAGI components).
+// `whirl up`: run a Spin application's HTTP and Redis triggers.
 // Thin: the manifest, app, trigger and server libraries do the work; this
 // file wires them together with the OS (signals, temp dir, console).
 #include <pthread.h>
@@ -20,6 +20,7 @@
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
 #include "spin/manifest/manifest.h"
+#include "spin/redis_trigger/redis_trigger.h"
 #include "spin/variables/providers.h"
 
 namespace whirl::cli {
@@ -73,8 +74,9 @@ int up(const UpOptions& o) {
   auto manifest = spin::load_manifest(o.from);
   if (!manifest) return fail(manifest.error().message);
   for (const auto& t : manifest->other_triggers)
-    return fail(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http`)");
-  if (manifest->http_triggers.empty()) return fail(manifest->path.string() + ": the application has no HTTP triggers");
+    return fail(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http` and `redis`)");
+  if (manifest->http_triggers.empty() && manifest->redis_triggers.empty())
+    return fail(manifest->path.string() + ": the application has no triggers");
 
   auto variables = spin::variables::read_variable_args(o.variables);
   if (!variables) return fail(variables.error().message);
@@ -105,6 +107,23 @@ int up(const UpOptions& o) {
   if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
   if (auto ok = spin::sqlite::run_startup_statements((*runtime)->config(), (*runtime)->state_dir(), o.sqlite); !ok)
     return fail(ok.error().message);
+  spin::redis::RedisTriggerOptions redis_opts;
+  redis_opts.max_memory = o.max_memory;
+  auto redis = spin::redis::RedisTrigger::create(*app, *runtime, logs, redis_opts);
+  if (!redis) return fail(redis.error().message);
+
+  std::printf("Logging component stdio to \"%s\"\n",
+              ((*app)->manifest.dir / ".spin" / "logs").lexically_normal().string().c_str());
+  if (*redis) {
+    if (auto ok = (*redis)->start(); !ok) return fail(ok.error().message);
+    for (const auto& line : (*redis)->channel_lines()) std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  // Only Redis triggers: no HTTP listener, as in Spin.
+  if ((*app)->manifest.http_triggers.empty()) {
+    spin::redis::run_until_signal(**redis, stop_signals, std::chrono::seconds(10));
+    return 0;
+  }
 
   spin::http::ServerOptions sopts;
   sopts.host = host;
@@ -121,8 +140,6 @@ int up(const UpOptions& o) {
 
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::string base_url = "http://" + shown_host + ":" + std::to_string(server.port());
-  std::printf("Logging component stdio to \"%s\"\n",
-              ((*app)->manifest.dir / ".spin" / "logs").lexically_normal().string().c_str());
   std::printf("\nServing %s\nAvailable Routes:\n", base_url.c_str());
   for (const auto& line : trigger.route_lines(base_url)) std::printf("%s\n", line.c_str());
   std::fflush(stdout);
@@ -134,11 +151,20 @@ int up(const UpOptions& o) {
       int sig = 0;
       sigwait(&stop_signals, &sig);
       if (done) break;
-      if (n == 0) server.request_stop();
-      else trigger.interrupt_all();
+      if (n == 0) {
+        server.request_stop();
+        if (*redis) (*redis)->request_stop();
+      } else {
+        trigger.interrupt_all();
+        if (*redis) (*redis)->interrupt_all();
+      }
     }
   });
-  server.run([&trigger] { trigger.interrupt_all(); });
+  server.run([&] {
+    trigger.interrupt_all();
+    if (*redis) (*redis)->interrupt_all();
+  });
+  if (*redis) (*redis)->shutdown(std::chrono::seconds(0));  // the server's grace period is over
   done = true;
   pthread_kill(waiter.native_handle(), SIGTERM);  // wakes sigwait if no signal came
   waiter.join();

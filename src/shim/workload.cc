@@ -20,6 +20,7 @@
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
 #include "spin/manifest/manifest.h"
+#include "spin/redis_trigger/redis_trigger.h"
 #include "wasi/p1/wasi.h"
 
 namespace whirl::shim {
@@ -159,6 +160,21 @@ class SpinApp : public Workload {
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
     auto logs = task_log_sink();
+    auto redis = spin::redis::RedisTrigger::create(app_, runtime_, logs);
+    if (!redis) {
+      std::fprintf(stderr, "whirl: %s\n", redis.error().message.c_str());
+      return 1;
+    }
+    if (*redis) {
+      if (auto ok = (*redis)->start(); !ok) {
+        std::fprintf(stderr, "whirl: %s\n", ok.error().message.c_str());
+        return 1;
+      }
+      for (const auto& line : (*redis)->channel_lines()) std::fprintf(stderr, "whirl: %s\n", line.c_str());
+      std::fflush(stderr);
+    }
+    if (app_->manifest.http_triggers.empty())  // only Redis triggers: no listener, as in Spin
+      return 128 + spin::redis::run_until_signal(**redis, stop, std::chrono::seconds(10));
     spin::http::HttpTrigger trigger(app_, spin::http::TriggerOptions{}, logs);
     spin::http::install_executors(trigger, runtime_);
     spin::http::ServerOptions so;
@@ -185,12 +201,18 @@ class SpinApp : public Workload {
         if (n == 0) {
           first_signal = sig;
           server.request_stop();
+          if (*redis) (*redis)->request_stop();
         } else {
           trigger.interrupt_all();
+          if (*redis) (*redis)->interrupt_all();
         }
       }
     });
-    server.run([&trigger] { trigger.interrupt_all(); });
+    server.run([&] {
+      trigger.interrupt_all();
+      if (*redis) (*redis)->interrupt_all();
+    });
+    if (*redis) (*redis)->shutdown(std::chrono::seconds(0));  // the server's grace period is over
     done = true;
     pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
@@ -215,8 +237,9 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
   auto manifest = spin::load_manifest(manifest_path);
   if (!manifest) return unexpected(manifest.error());
   for (const auto& t : manifest->other_triggers)
-    return make_error(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http`)");
-  if (manifest->http_triggers.empty()) return make_error("spin.toml: the application has no HTTP triggers");
+    return make_error(t.pos.str() + ": trigger type `" + t.type + "` is not supported yet (only `http` and `redis`)");
+  if (manifest->http_triggers.empty() && manifest->redis_triggers.empty())
+    return make_error("spin.toml: the application has no triggers");
   std::string listen = "0.0.0.0:80", storage;
   if (auto v = find_env(spec.env, "SPIN_HTTP_LISTEN_ADDR", &storage)) listen = *v;
   std::string host;
@@ -244,6 +267,7 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
   spin::http::HttpTrigger probe(*app, spin::http::TriggerOptions{}, task_log_sink());
   spin::http::install_executors(probe, *runtime);
   if (auto ok = probe.check_executors(); !ok) return unexpected(ok.error());
+  if (auto ok = spin::redis::RedisTrigger::create(*app, *runtime, task_log_sink()); !ok) return unexpected(ok.error());
   return std::unique_ptr<Workload>(std::make_unique<SpinApp>(std::move(*app), std::move(*runtime), host, port));
 }
 

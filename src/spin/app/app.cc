@@ -76,6 +76,8 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
   std::vector<std::string> used;
   for (const auto& t : m.http_triggers)
     if (std::find(used.begin(), used.end(), t.component) == used.end()) used.push_back(t.component);
+  for (const auto& t : m.redis_triggers)
+    if (std::find(used.begin(), used.end(), t.component) == used.end()) used.push_back(t.component);
 
   for (const auto& id : used) {
     const Component* c = m.find_component(id);

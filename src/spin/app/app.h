@@ -58,7 +58,7 @@ struct AppLoadOptions {
   bool copy_files = false;
 };
 
-// Loads the modules of the components the HTTP trigger uses (each once) and
+// Loads the modules of the components the HTTP and Redis triggers use (each once) and
 // resolves their `files`. Errors name the component and the file.
 Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const AppLoadOptions& options);
 

@@ -98,6 +98,20 @@ struct HttpTriggerConfig {
   SourcePos component_pos;
 };
 
+// [[trigger.redis]]: each message on `channel` of the Redis server at
+// `address` (the trigger's own, else [application.trigger.redis]
+// `address`) runs a fresh instance of `component`. Address and channel may
+// hold `{{ variable }}` templates over application variables, resolved at
+// startup.
+struct RedisTriggerConfig {
+  std::string id;
+  std::string component;
+  std::string channel;
+  std::optional<std::string> address;  // none: the application's
+  SourcePos pos;                       // the trigger's table
+  SourcePos component_pos, channel_pos, address_pos;
+};
+
 // A trigger of a type whirl does not run (yet): kept so `up` can say so.
 struct OtherTrigger {
   std::string type;
@@ -117,6 +131,9 @@ struct AppManifest {
   std::vector<Variable> variables;
   std::vector<Component> components;
   std::vector<HttpTriggerConfig> http_triggers;
+  std::optional<std::string> redis_address;  // [application.trigger.redis] address
+  SourcePos redis_address_pos;
+  std::vector<RedisTriggerConfig> redis_triggers;
   std::vector<OtherTrigger> other_triggers;
 
   const Component* find_component(std::string_view id) const;

@@ -35,6 +35,15 @@ Expected<AppManifest> read_v1(const toml::table& root, AppManifest app, Diag& di
     if (trigger_type == "http") {
       if (auto base = tf.string("base")) app.http_base = *base;
       tf.check_unknown();
+    } else if (trigger_type == "redis") {
+      const toml::node* a = tf.get("address");
+      if (a && a->is_string()) {
+        app.redis_address = a->as_string()->get();
+        app.redis_address_pos = diag.pos(a->source());
+      } else if (a) {
+        tf.wrong_type("address", *a, "a string");
+      }
+      tf.check_unknown();
     }
   }
 
@@ -76,6 +85,12 @@ Expected<AppManifest> read_v1(const toml::table& root, AppManifest app, Diag& di
         break;
       }
       read_component_common(cf, c);
+      // Before allowed_outbound_hosts, version 1 apps reached every Redis,
+      // MySQL and PostgreSQL server: Spin keeps that when the field is absent.
+      bool has_outbound = ct.get("allowed_outbound_hosts") != nullptr;
+      std::vector<std::string> outbound = cf.string_array("allowed_outbound_hosts");
+      if (!has_outbound) outbound = {"redis://*:*", "mysql://*:*", "postgres://*:*"};
+      c.allowed_outbound_hosts.insert(c.allowed_outbound_hosts.begin(), outbound.begin(), outbound.end());
       c.variables = cf.string_map("config");
       const toml::table* trig = cf.table("trigger", true);
       cf.check_unknown();
@@ -99,6 +114,29 @@ Expected<AppManifest> read_v1(const toml::table& root, AppManifest app, Diag& di
         h.executor = read_executor(tf);
         tf.check_unknown();
         app.http_triggers.push_back(std::move(h));
+      } else if (trigger_type == "redis") {
+        Fields tf(*trig, "[component.trigger] of `" + *id + "`", diag);
+        RedisTriggerConfig r;
+        r.id = "trigger-" + c.id;
+        r.component = c.id;
+        r.pos = diag.pos(trig->source());
+        r.component_pos = c.pos;
+        if (const toml::node* ch = tf.get("channel"); ch && ch->is_string()) {
+          r.channel = ch->as_string()->get();
+          r.channel_pos = diag.pos(ch->source());
+        } else if (ch) {
+          tf.wrong_type("channel", *ch, "a string");
+        } else {
+          tf.missing("channel");
+        }
+        if (const toml::node* a = tf.get("address"); a && a->is_string()) {
+          r.address = a->as_string()->get();
+          r.address_pos = diag.pos(a->source());
+        } else if (a) {
+          tf.wrong_type("address", *a, "a string");
+        }
+        tf.check_unknown();
+        app.redis_triggers.push_back(std::move(r));
       } else {
         app.other_triggers.push_back(OtherTrigger{trigger_type, c.id, diag.pos(trig->source())});
       }

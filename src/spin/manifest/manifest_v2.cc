@@ -29,6 +29,20 @@ void read_application(const toml::table& t, AppManifest& app, Diag& diag) {
   f.ignore("targets");
   if (const toml::table* triggers = f.table("trigger")) {
     for (auto&& [type, cfg] : *triggers) {
+      if (type.str() == "redis" && cfg.is_table()) {
+        // Spin's Redis trigger metadata: `address` is required once the table is there.
+        Fields rf(*cfg.as_table(), "[application.trigger.redis]", diag);
+        if (const toml::node* a = rf.get("address"); a && a->is_string()) {
+          app.redis_address = a->as_string()->get();
+          app.redis_address_pos = diag.pos(a->source());
+        } else if (a) {
+          rf.wrong_type("address", *a, "a string");
+        } else {
+          rf.missing("address");
+        }
+        rf.check_unknown();
+        continue;
+      }
       if (type.str() != "http" || !cfg.is_table()) continue;
       Fields hf(*cfg.as_table(), "[application.trigger.http]", diag);
       if (auto base = hf.string("base")) app.http_base = *base;
@@ -135,6 +149,49 @@ void read_http_trigger(const toml::table& t, size_t index, AppManifest& app, Dia
   app.http_triggers.push_back(std::move(trig));
 }
 
+// [[trigger.redis]]: component (an id or an inline table), channel, and
+// optionally id and address (Spin's TriggerConfig, unknown fields refused).
+void read_redis_trigger(const toml::table& t, size_t index, AppManifest& app, Diag& diag) {
+  std::string where = "[[trigger.redis]] #" + std::to_string(index + 1);
+  Fields f(t, where, diag);
+  RedisTriggerConfig trig;
+  trig.pos = diag.pos(t.source());
+  trig.id = f.string("id").value_or("");
+  const toml::node* comp = f.get("component");
+  if (!comp) {
+    f.missing("component");
+  } else if (comp->is_string()) {
+    trig.component = comp->as_string()->get();
+    trig.component_pos = diag.pos(comp->source());
+    if (trig.id.empty()) trig.id = trig.component + "-redis-trigger";
+  } else if (comp->is_table()) {
+    if (trig.id.empty()) trig.id = "redis-trigger" + std::to_string(index + 1);
+    std::string id = trig.id + "-component";
+    for (int n = 1; app.find_component(id); ++n) id = "inline-component" + std::to_string(n);
+    trig.component = id;
+    trig.component_pos = diag.pos(comp->source());
+    app.components.push_back(read_component(*comp->as_table(), id, where + " inline component", diag));
+  } else {
+    f.wrong_type("component", *comp, "a component name or an inline component table");
+  }
+  if (const toml::node* ch = f.get("channel"); ch && ch->is_string()) {
+    trig.channel = ch->as_string()->get();
+    trig.channel_pos = diag.pos(ch->source());
+  } else if (ch) {
+    f.wrong_type("channel", *ch, "a string");
+  } else {
+    f.missing("channel");
+  }
+  if (const toml::node* a = f.get("address"); a && a->is_string()) {
+    trig.address = a->as_string()->get();
+    trig.address_pos = diag.pos(a->source());
+  } else if (a) {
+    f.wrong_type("address", *a, "a string");
+  }
+  f.check_unknown();
+  app.redis_triggers.push_back(std::move(trig));
+}
+
 }  // namespace
 
 Expected<AppManifest> read_v2(const toml::table& root, AppManifest app, Diag& diag) {
@@ -180,6 +237,8 @@ Expected<AppManifest> read_v2(const toml::table& root, AppManifest app, Diag& di
         }
         if (type == "http") {
           read_http_trigger(*e.as_table(), i, app, diag);
+        } else if (type == "redis") {
+          read_redis_trigger(*e.as_table(), i, app, diag);
         } else {
           OtherTrigger o;
           o.type = type;

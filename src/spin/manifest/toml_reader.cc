@@ -347,6 +347,30 @@ void validate_app(AppManifest& app, Diag& diag) {
     }
     t.pattern = std::move(*parsed);
   }
+  // Redis triggers: the component exists; templates name application variables.
+  auto check_template = [&](const std::string& text, const SourcePos& pos, const char* what) {
+    auto names = template_variables(text);
+    if (!names) return diag.fail(pos, std::string("Redis trigger ") + what + ": " + names.error().message);
+    for (const auto& n : *names) {
+      bool defined = false;
+      for (const auto& v : app.variables) defined = defined || v.name == n;
+      if (!defined)
+        return diag.fail(pos, std::string("Redis trigger ") + what + " \"" + text + "\" refers to `" + n +
+                                  "`, which is not in [variables]");
+    }
+  };
+  if (app.redis_address) check_template(*app.redis_address, app.redis_address_pos, "address");
+  for (const auto& t : app.redis_triggers) {
+    if (diag.failed()) return;
+    if (!app.find_component(t.component)) {
+      diag.fail(t.component_pos, "the Redis trigger for channel `" + t.channel + "` uses component `" + t.component +
+                                     "`, which is not defined (add a [component." + t.component + "] table)");
+      return;
+    }
+    check_template(t.channel, t.channel_pos, "channel");
+    if (t.address) check_template(*t.address, t.address_pos, "address");
+  }
+  if (diag.failed()) return;
   for (size_t i = 0; i < app.http_triggers.size(); ++i) {
     const auto& a = app.http_triggers[i];
     if (a.is_private) continue;

@@ -156,7 +156,11 @@ executor = { type = "spin" }
   ASSERT_EQ(app.components.size(), 2u);
   EXPECT_EQ(app.components[0].id, "hello-world");
   EXPECT_EQ(app.components[0].variables[0].first, "who");
-  EXPECT_EQ(app.components[0].allowed_outbound_hosts.size(), 2u);
+  // Without allowed_outbound_hosts a version 1 component keeps its old
+  // database access, as Spin converts it; then its HTTP hosts.
+  EXPECT_EQ(app.components[0].allowed_outbound_hosts,
+            (std::vector<std::string>{"redis://*:*", "mysql://*:*", "postgres://*:*", "http://example.com",
+                                      "https://example.com"}));
   ASSERT_EQ(app.http_triggers.size(), 2u);
   EXPECT_EQ(app.http_triggers[0].component, "hello-world");
   EXPECT_EQ(app.http_triggers[0].executor.kind, HttpExecutorConfig::Kind::Wagi);
@@ -169,14 +173,14 @@ TEST(Manifest, OtherTriggerTypesAreKept) {
   auto app = parse_ok(R"(spin_manifest_version = 2
 [application]
 name = "r"
-[[trigger.redis]]
-channel = "x"
+[[trigger.cron]]
+cron_expression = "1/2 * * * * *"
 component = "c"
 [component.c]
 source = "c.wasm"
 )");
   ASSERT_EQ(app.other_triggers.size(), 1u);
-  EXPECT_EQ(app.other_triggers[0].type, "redis");
+  EXPECT_EQ(app.other_triggers[0].type, "cron");
   EXPECT_EQ(app.other_triggers[0].pos.line, 4u);
 }
 
