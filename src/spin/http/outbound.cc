@@ -9,6 +9,7 @@ namespace {
 using component::abi::Value;
 using wasi::http::Exchange;
 constexpr size_t kSelfBodyLimit = 64ull << 20;  // a self request's body is gathered whole, as the server's are
+constexpr uint32_t kMaxSelfDepth = 8;           // requests of an app to itself nested in one client request
 
 // The inner request's response, into the exchange as the inner guest writes it.
 class SelfWriter final : public ResponseWriter {
@@ -44,7 +45,10 @@ class SelfWriter final : public ResponseWriter {
   Cancellation cancel_;
 };
 
-void send_to_self(HttpTrigger& trigger, const std::string& authority, Exchange& ex) {
+void send_to_self(HttpTrigger& trigger, const std::string& authority, uint32_t depth, Exchange& ex) {
+  // Each level holds an instance, a thread and its memory until the ones
+  // it called answer: a request that would nest deeper fails instead.
+  if (depth >= kMaxSelfDepth) return ex.fail(Value::variant("loop-detected"));
   std::string body, chunk;
   while (true) {
     auto ev = ex.next_body(chunk);
@@ -62,6 +66,7 @@ void send_to_self(HttpTrigger& trigger, const std::string& authority, Exchange& 
   for (const auto& [n, v] : o.headers) req.headers.push_back({n, v});
   if (!authority.empty()) req.headers.push_back({"host", authority});  // the app's own address, as Spin's self origin
   req.body = std::move(body);
+  req.self_depth = depth + 1;
   SelfWriter w(ex);
   ex.on_cancel([&w] { w.cancel(); });  // the outer guest left: stop the inner one
   trigger.handle(req, w);
@@ -139,7 +144,8 @@ wasi::http::OutboundConfig OutboundPolicies::config(const ExecRequest& r) {
   if (r.router) {
     HttpTrigger* trigger = r.router;
     std::string authority(r.request.header("host").value_or(""));
-    c.send_to_self = [trigger, authority](Exchange& ex) { send_to_self(*trigger, authority, ex); };
+    uint32_t depth = r.request.self_depth;
+    c.send_to_self = [trigger, authority, depth](Exchange& ex) { send_to_self(*trigger, authority, depth, ex); };
   }
   return c;
 }

@@ -251,5 +251,22 @@ TEST_F(UpOutbound, SelfReachesTheAppsOwnRoutes) {
   EXPECT_EQ(denied.body, "err 15");
 }
 
+TEST_F(UpOutbound, SelfRequestsNestOnlySoDeep) {
+  // Each /f? level fetches the rest of the URL from the app itself.
+  auto nested = [](int levels) {
+    std::string u;
+    for (int i = 0; i < levels; ++i) u += "/f?";
+    return u + "/k";
+  };
+  Reply ok = fetch(nested(7));  // 8 levels of self requests below the client's
+  EXPECT_EQ(ok.status, 200u) << ok.error;
+  EXPECT_EQ(ok.body, "Hello, whirl\n");
+  // One more cannot start: wasi:http's loop-detected (case 36), passed up.
+  Reply loop = fetch(nested(8));
+  EXPECT_EQ(loop.status, 200u) << loop.error;
+  EXPECT_EQ(loop.body, "err 36");
+  EXPECT_EQ(fetch("/k").body, "Hello, whirl\n");  // the server goes on
+}
+
 }  // namespace
 }  // namespace whirl::test
