@@ -1,6 +1,7 @@
 // spin_manifest_version = 2: [application], [variables], [[trigger.TYPE]],
 // [component.ID].
 #include <algorithm>
+#include <cctype>
 
 #include "spin/manifest/toml_reader.h"
 
@@ -81,11 +82,47 @@ void read_variables(const toml::table& t, AppManifest& app, Diag& diag) {
   }
 }
 
+// Spin's KebabId / SnakeId (spin_serde::Id): words of ASCII letters and
+// digits, each starting with a letter and all lower- or all upper-case,
+// joined by one delimiter.
+bool is_spin_id(std::string_view s, char delim) {
+  if (s.empty()) return false;
+  size_t start = 0;
+  while (true) {
+    size_t end = s.find(delim, start);
+    std::string_view w = s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (w.empty() || !std::isalpha(static_cast<unsigned char>(w[0])) || static_cast<unsigned char>(w[0]) > 127)
+      return false;
+    bool upper = std::isupper(static_cast<unsigned char>(w[0]));
+    for (char ch : w.substr(1)) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c > 127 || !std::isalnum(c)) return false;
+      if (std::isalpha(c) && bool(std::isupper(c)) != upper) return false;
+    }
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
+}
+
+// sqlite_databases labels must be kebab-case or snake_case, as Spin's v2
+// schema requires (v1 manifests take any string, as in Spin).
+void check_labels(const toml::table& t, const char* key, const std::string& where, Diag& diag) {
+  const toml::array* a = t.get(key) ? t.get(key)->as_array() : nullptr;
+  if (!a) return;
+  for (const toml::node& e : *a)
+    if (const auto* str = e.as_string(); str && !is_spin_id(str->get(), '-') && !is_spin_id(str->get(), '_')) {
+      diag.fail(e.source(), "`" + std::string(key) + "` in " + where + ": \"" + str->get() +
+                                "\" is not a valid label: expected kebab-case or snake_case");
+      return;
+    }
+}
+
 Component read_component(const toml::table& t, std::string id, const std::string& where, Diag& diag) {
   Fields f(t, where, diag);
   Component c;
   c.id = std::move(id);
   read_component_common(f, c);
+  check_labels(t, "sqlite_databases", where, diag);
   c.variables = f.string_map("variables");
   for (const auto& h : f.string_array("allowed_outbound_hosts")) c.allowed_outbound_hosts.push_back(h);
   f.ignore("tool");

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "../../scratch_dir.h"
+#include "spin/manifest/manifest.h"
 #include "spin/runtime/app_runtime.h"
 #include "spin/sqlite/config.h"
 #include "spin/sqlite/sqlite.h"
@@ -196,6 +197,26 @@ TEST_F(SqliteConfig, StartupStatements) {
   EXPECT_EQ(fail({"@"}), "--sqlite @: the file name is empty");
   EXPECT_EQ(fail({"@x.sql:"}), "--sqlite @x.sql:: the database label after ':' is empty");
   EXPECT_EQ(fail({"@:other"}), "--sqlite @:other: the file name before ':' is empty");
+}
+
+// sqlite_databases labels in a v2 manifest: Spin's kebab-case or snake_case ids.
+TEST(SqliteManifest, LabelsAreKebabOrSnakeCase) {
+  auto parse = [](const std::string& labels) {
+    return parse_manifest("spin_manifest_version = 2\n[application]\nname = \"a\"\n[[trigger.http]]\nroute = \"/\"\n"
+                          "component = \"c\"\n[component.c]\nsource = \"c.wasm\"\nsqlite_databases = " +
+                              labels + "\n",
+                          "spin.toml");
+  };
+  auto ok = parse(R"(["default", "snake_case", "kebab-case", "UPPER-words", "x1-y2"])");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->components.at(0).sqlite_databases,
+            (std::vector<std::string>{"default", "snake_case", "kebab-case", "UPPER-words", "x1-y2"}));
+  for (const char* bad : {"b@d", "mixed-case_delims", "1st", "double--dash", "camelCase", ""}) {
+    auto r = parse(std::string("[\"default\", \"") + bad + "\"]");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().message, std::string("spin.toml:9:32: `sqlite_databases` in [component.c]: \"") + bad +
+                                     "\" is not a valid label: expected kebab-case or snake_case");
+  }
 }
 
 }  // namespace
