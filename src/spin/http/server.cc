@@ -122,7 +122,10 @@ struct HttpServer::Impl {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& srv) : stream_(std::move(socket)), srv_(srv) {}
+  // The read buffer is bounded: Beast limits the header to header_limit
+  // but not a chunked body's trailers, which would otherwise pile up in it.
+  Session(tcp::socket socket, HttpServer::Impl& srv)
+      : stream_(std::move(socket)), srv_(srv), buffer_(size_t(srv.opts.header_limit) + kReadSlack) {}
 
   void start() {
     beast::error_code ec;
@@ -254,9 +257,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::need_buffer) ec = {};
     const size_t got = scratch_.size() - parser_->get().body().size;
     if (ec) {
-      const unsigned status = ec == bhttp::error::body_limit ? 413 : is_bad_request(ec) ? 400 : 0;
-      channel_->fail(status ? "the request body is " + std::string(status == 413 ? "too large" : "malformed")
-                            : "the client closed the connection",
+      const bool overflow = ec == bhttp::error::buffer_overflow || ec == bhttp::error::header_limit;
+      const unsigned status = ec == bhttp::error::body_limit ? 413 : overflow ? 431 : is_bad_request(ec) ? 400 : 0;
+      channel_->fail(status == 431   ? std::string("the request trailers are too large")
+                     : status       ? "the request body is " + std::string(status == 413 ? "too large" : "malformed")
+                                    : "the client closed the connection",
                      status);
       if (!status) return close();
       keep_alive_ = false;  // the handler answers (413, 400); the connection ends after
@@ -590,6 +595,7 @@ class Session : public std::enable_shared_from_this<Session> {
     srv_.session_closed(shared_from_this());
   }
 
+  static constexpr size_t kReadSlack = 64 * 1024;  // room for body bytes beyond a full header
   beast::tcp_stream stream_;
   HttpServer::Impl& srv_;
   beast::flat_buffer buffer_;

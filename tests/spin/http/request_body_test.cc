@@ -74,6 +74,23 @@ TEST_F(RequestBodyTest, ChunkedTrailersArriveAfterTheEnd) {
   EXPECT_EQ(body_of(c.read_all()), "abc|x-sum=42;");
 }
 
+// Beast bounds the header but not a chunked body's trailers: the server's
+// read buffer does, and the body fails instead of the trailers piling up.
+TEST_F(RequestBodyTest, EndlessTrailersFailTheBody) {
+  start([&](const Request& r, ResponseWriter& w) {
+    bool end = false;
+    std::string body = read_some(*r.body_stream, 1 << 20, &end);
+    auto c = r.body_stream->read(1);
+    w.send(Response::text(200, body + (end ? " [end]" : " [error: " + c.error + "]")));
+  });
+  RawClient c(port());
+  c.send("POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-big: ");
+  c.send(std::string(200 * 1024, 'a'));  // never ends: no CRLF
+  std::string body = body_of(c.read_all());
+  EXPECT_EQ(body.substr(0, 3), "abc") << body;
+  EXPECT_NE(body.find("[error: the request trailers are too large"), std::string::npos) << body;
+}
+
 // A handler that never reads: the server reads at most its buffer (plus
 // the kernel's socket buffers) and then stops; the client cannot send 64
 // MiB. Once the handler answers, the connection closes.
