@@ -2,6 +2,9 @@
 // follow) and the client against a real redis-server.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "spin/redis/address.h"
 #include "spin/redis/client.h"
 #include "redis_server.h"
@@ -136,6 +139,50 @@ TEST_F(RedisClientTest, ServerGoneIsAnError) {
   auto r = (*c)->command({"PING"}, {});
   EXPECT_FALSE(r);
   EXPECT_FALSE(r ? false : r.error().cancelled);
+}
+
+// rediss://: a server with a certificate from a CA made here by the
+// openssl command; verified against that CA, refused without it, taken
+// as is with #insecure.
+TEST(RedisTls, VerifiesTheServer) {
+  if (!test::have_redis_server()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps.sh)";
+  char tmpl[] = "/tmp/whirl-redis-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string d = tmpl;
+  int rc = std::system(("cd '" + d +
+                        "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+                        "-subj /CN=whirl-test-ca >/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout "
+                        "server.key -out server.csr -subj /CN=127.0.0.1 >/dev/null 2>&1 && printf "
+                        "'subjectAltName=IP:127.0.0.1\n' > san.ext && openssl x509 -req -in server.csr -CA ca.pem "
+                        "-CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext >/dev/null 2>&1")
+                           .c_str());
+  if (rc != 0) {
+    std::filesystem::remove_all(d);
+    GTEST_SKIP() << "the openssl command is not available";
+  }
+  {
+    test::RedisServer server;
+    server.use_tls(d + "/server.pem", d + "/server.key");
+    ASSERT_TRUE(server.start());
+    std::string url = "rediss://127.0.0.1:" + std::to_string(server.port());
+    ClientOptions trusted;
+    trusted.extra_ca_file = d + "/ca.pem";
+    auto c = RedisConnection::open(*parse_redis_address(url), {}, trusted);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ((*c)->command({"SET", "k", "over tls"}, {})->str, "OK");
+    EXPECT_EQ((*c)->command({"GET", "k"}, {})->str, "over tls");
+
+    ClientOptions untrusted;  // the system store only
+    unsetenv("WHIRL_OUTBOUND_EXTRA_CA");
+    auto refused = RedisConnection::open(*parse_redis_address(url), {}, untrusted);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("certificate verification failed"), std::string::npos)
+        << refused.error().message;
+    auto insecure = RedisConnection::open(*parse_redis_address(url + "#insecure"), {}, untrusted);
+    ASSERT_TRUE(insecure) << insecure.error().message;
+    EXPECT_EQ((*insecure)->command({"GET", "k"}, {})->str, "over tls");
+  }
+  std::filesystem::remove_all(d);
 }
 
 }  // namespace

@@ -110,21 +110,38 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
-  // Starts (again) on the same port; true once it answers PING (bounded wait).
+  // TLS only, on the same port: the certificate and key files (PEM).
+  void use_tls(std::string cert, std::string key) { tls_ = {std::move(cert), std::move(key)}; }
+
+  // Starts (again) on the same port; true once it answers PING (bounded
+  // wait; with TLS, once it accepts connections).
   bool start() {
     if (pid_ > 0 || dir_.empty()) return false;
     std::string port = std::to_string(port_);
     std::string log = (std::filesystem::path(dir_) / "redis.log").string();
+    std::vector<std::string> args{"redis-server", "--bind", "127.0.0.1", "--dir", dir_, "--save", "",
+                                  "--appendonly", "no", "--daemonize", "no", "--logfile", log,
+                                  "--protected-mode", "no"};
+    if (tls_.empty()) {
+      args.insert(args.end(), {"--port", port});
+    } else {
+      args.insert(args.end(), {"--port", "0", "--tls-port", port, "--tls-cert-file", tls_[0], "--tls-key-file",
+                               tls_[1], "--tls-auth-clients", "no"});
+    }
     pid_ = fork();
     if (pid_ == 0) {
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir", dir_.c_str(),
-             "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", log.c_str(),
-             "--protected-mode", "no", static_cast<char*>(nullptr));
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("redis-server", argv.data());
       _exit(127);
     }
     for (int i = 0; i < 200; ++i) {
-      RedisClient c(port_);
-      if (c.ok() && c.command({"PING"}).str == "PONG") return true;
+      if (!tls_.empty() ? accepts() : [&] {
+            RedisClient c(port_);
+            return c.ok() && c.command({"PING"}).str == "PONG";
+          }())
+        return true;
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -151,11 +168,22 @@ class RedisServer {
     pid_ = -1;
   }
   uint16_t port() const { return port_; }
+  bool accepts() const {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port_);
+    bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(s);
+    return ok;
+  }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 
  private:
   uint16_t port_;
   std::string dir_;
+  std::vector<std::string> tls_;  // cert, key
   pid_t pid_ = -1;
 };
 
