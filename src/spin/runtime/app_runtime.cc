@@ -6,6 +6,21 @@
 
 namespace whirl::spin {
 
+namespace {
+
+// A top-level string key naming a directory: empty if absent or "" (unset,
+// as Spin reads it); relative to the runtime config file's directory.
+Expected<std::filesystem::path> path_key(const RuntimeConfig& c, std::string_view key) {
+  const auto* n = c.section(key);
+  if (!n) return std::filesystem::path();
+  auto s = n->value<std::string>();
+  if (!n->is_string() || !s) return unexpected(c.error_at(*n, "`" + std::string(key) + "` must be a string (a directory)"));
+  if (s->empty()) return std::filesystem::path();
+  return c.resolve(*s);
+}
+
+}  // namespace
+
 Expected<std::shared_ptr<const AppRuntime>> AppRuntime::create(std::shared_ptr<const LoadedApp> app,
                                                               const AppRuntimeOptions& options,
                                                               std::span<const Factor* const> factors) {
@@ -16,10 +31,27 @@ Expected<std::shared_ptr<const AppRuntime>> AppRuntime::create(std::shared_ptr<c
     if (!c) return unexpected(c.error());
     rt->config_ = std::move(*c);
   }
-  rt->state_dir_ = options.state_dir.empty() ? rt->app_->manifest.dir / ".spin" : options.state_dir;
+  // The keys of the file itself (not of a factor), as Spin's runtime config.
+  std::set<std::string_view> known = {"log_dir", "max_instance_memory"};
+  std::filesystem::path state_dir = options.state_dir;
+  if (state_dir.empty()) {
+    known.insert("state_dir");  // as Spin: with --state-dir given, the key is not read
+    auto dir = path_key(rt->config_, "state_dir");
+    if (!dir) return unexpected(dir.error());
+    state_dir = *dir;
+  }
+  rt->state_dir_ = state_dir.empty() ? rt->app_->manifest.dir / ".spin" : state_dir;
+  auto log_dir = path_key(rt->config_, "log_dir");
+  if (!log_dir) return unexpected(log_dir.error());
+  rt->log_dir_ = *log_dir;
+  if (const auto* m = rt->config_.section("max_instance_memory")) {
+    auto v = m->value<int64_t>();
+    if (!m->is_integer() || !v || *v <= 0)
+      return unexpected(rt->config_.error_at(*m, "`max_instance_memory` must be a positive number of bytes"));
+    rt->max_instance_memory_ = uint64_t(*v);
+  }
 
-  // Every top-level key belongs to some factor.
-  std::set<std::string_view> known;
+  // Every other top-level key belongs to some factor.
   for (const Factor* f : factors)
     for (auto s : f->config_sections()) known.insert(s);
   for (const auto& [key, node] : rt->config_.root()) {

@@ -25,7 +25,7 @@ std::span<const Factor* const> all_factors();
 
 struct AppRuntimeOptions {
   std::filesystem::path runtime_config;  // empty: none (every factor's defaults)
-  std::filesystem::path state_dir;       // empty: `.spin` in the app's directory
+  std::filesystem::path state_dir;       // empty: the runtime config's `state_dir`, else `.spin` in the app's directory
   // The environment variable providers read (SPIN_VARIABLE_*): empty for
   // the process's; the shim gives the container's.
   std::function<std::optional<std::string>(const std::string&)> getenv;
@@ -42,6 +42,10 @@ class AppRuntime {
   const LoadedApp& app() const { return *app_; }
   const RuntimeConfig& config() const { return config_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
+  // The runtime config's own top-level keys, as Spin reads them: `log_dir`
+  // (empty: unset) and `max_instance_memory` (bytes; 0: unset).
+  const std::filesystem::path& log_dir() const { return log_dir_; }
+  uint64_t max_instance_memory() const { return max_instance_memory_; }
   // The per-app state factor `f` made (null if none or not in the table),
   // e.g. for variables::app_variables.
   std::shared_ptr<void> app_state(const Factor& f) const;
@@ -58,7 +62,8 @@ class AppRuntime {
   AppRuntime() = default;
   std::shared_ptr<const LoadedApp> app_;
   RuntimeConfig config_;
-  std::filesystem::path state_dir_;
+  std::filesystem::path state_dir_, log_dir_;
+  uint64_t max_instance_memory_ = 0;
   component::runtime::Linker linker_;
   struct Prepared {
     const Factor* factor;

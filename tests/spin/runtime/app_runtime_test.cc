@@ -105,6 +105,40 @@ TEST_F(AppRuntimeTest, RelativePathsResolveAgainstTheFile) {
   EXPECT_EQ((*rt)->config().resolve("/abs/x.db"), fs::path("/abs/x.db"));
 }
 
+TEST_F(AppRuntimeTest, TheFilesOwnKeys) {
+  auto rt = create(write_config("state_dir = \"state\"\nlog_dir = \"/tmp/logs\"\nmax_instance_memory = 1048576\n"));
+  ASSERT_TRUE(rt) << rt.error().message;
+  EXPECT_EQ((*rt)->state_dir(), dir_ / "state");
+  EXPECT_EQ((*rt)->log_dir(), fs::path("/tmp/logs"));
+  EXPECT_EQ((*rt)->max_instance_memory(), 1048576u);
+  // "" is unset, as in Spin.
+  rt = create(write_config("state_dir = \"\"\n"));
+  ASSERT_TRUE(rt) << rt.error().message;
+  EXPECT_EQ((*rt)->state_dir(), dir_ / ".spin");
+  EXPECT_TRUE((*rt)->log_dir().empty());
+  // Bad values name the file, line and column.
+  rt = create(write_config("\nmax_instance_memory = \"lots\"\n"));
+  ASSERT_FALSE(rt);
+  EXPECT_NE(rt.error().message.find(":2:"), std::string::npos) << rt.error().message;
+  rt = create(write_config("state_dir = 3\n"));
+  ASSERT_FALSE(rt);
+  EXPECT_NE(rt.error().message.find("must be a string"), std::string::npos) << rt.error().message;
+}
+
+TEST_F(AppRuntimeTest, StateDirOptionWinsAndTheKeyIsThenUnused) {
+  AppRuntimeOptions o;
+  o.runtime_config = write_config("state_dir = \"state\"\n");
+  o.state_dir = dir_ / "cli";
+  const Factor* const fs[] = {&factor_};
+  auto rt = AppRuntime::create(app_, o, fs);
+  ASSERT_FALSE(rt);  // as Spin: the key is not read, so it is unknown
+  EXPECT_NE(rt.error().message.find("`state_dir`"), std::string::npos) << rt.error().message;
+  o.runtime_config.clear();
+  rt = AppRuntime::create(app_, o, fs);
+  ASSERT_TRUE(rt) << rt.error().message;
+  EXPECT_EQ((*rt)->state_dir(), dir_ / "cli");
+}
+
 TEST_F(AppRuntimeTest, EachInstanceGetsItsOwnState) {
   auto rt = create({});
   ASSERT_TRUE(rt) << rt.error().message;
