@@ -123,8 +123,8 @@ struct RedisTrigger::Impl {
     std::unique_ptr<RedisConnection> conn;
     std::thread thread;
 
-    std::mutex store_mu;  // the store of the running handler
-    wasm::Store* running = nullptr;
+    std::mutex store_mu;  // the stores of the running handlers
+    std::vector<wasm::Store*> running;
     bool interrupt_requested = false;
   };
 
@@ -197,12 +197,19 @@ struct RedisTrigger::Impl {
     s.conn.reset();
   }
 
+  // Every component on the channel, at once (as Spin joins them); the
+  // next message waits for all of them.
   void dispatch(Subscriber& s, const std::string& channel, const std::string& payload) {
+    auto handle = [&](const std::string& id) {
+      if (auto ok = run_handler(s, id, payload); !ok)
+        logs->error("Component " + id + " handler failed: " + ok.error().message);
+    };
     for (const auto& ch : s.channels) {
       if (ch.name != channel) continue;
-      for (const auto& id : ch.components)
-        if (auto ok = run_handler(s, id, payload); !ok)
-          logs->error("Component " + id + " handler failed: " + ok.error().message);
+      std::vector<std::thread> others;
+      for (size_t i = 1; i < ch.components.size(); ++i) others.emplace_back(handle, std::cref(ch.components[i]));
+      handle(ch.components[0]);
+      for (auto& t : others) t.join();
       return;
     }
     logs->error("Redis trigger: message from unexpected channel \"" + channel + "\" on " + s.shown);
@@ -233,10 +240,11 @@ struct RedisTrigger::Impl {
     wasm::StoreConfig sc;
     sc.max_memory_bytes = options.max_memory;
     auto store = wasm::Store::create(sc);
+    wasm::Store* store_ptr = store.get();
     {
       std::lock_guard lock(s.store_mu);
       if (s.interrupt_requested) store->interrupt();
-      s.running = store.get();
+      s.running.push_back(store_ptr);
     }
     std::optional<std::string> failure;
     std::unique_ptr<rt::ComponentInstance> inst;
@@ -267,11 +275,11 @@ struct RedisTrigger::Impl {
         }
       }
     }
+    inst.reset();
     {
       std::lock_guard lock(s.store_mu);
-      s.running = nullptr;
+      std::erase(s.running, store_ptr);
     }
-    inst.reset();
     logs->component_output(id, "stdout", out.take());
     logs->component_output(id, "stderr", err.take());
     if (failure) return make_error(*failure);
@@ -408,7 +416,7 @@ void RedisTrigger::interrupt_all() {
   for (auto& s : impl_->subscribers) {
     std::lock_guard lock(s->store_mu);
     s->interrupt_requested = true;
-    if (s->running) s->running->interrupt();
+    for (wasm::Store* st : s->running) st->interrupt();
   }
 }
 
@@ -419,7 +427,7 @@ void RedisTrigger::shutdown(std::chrono::milliseconds grace) {
     while (Clock::now() < deadline) {
       {
         std::lock_guard lock(s->store_mu);
-        if (!s->running) break;
+        if (s->running.empty()) break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -139,6 +139,34 @@ source = "handler.wasm"
   EXPECT_EQ(up_->wait_exit(std::chrono::seconds(15)), 0);
 }
 
+TEST_F(UpRedisTrigger, EveryComponentOnTheChannelRuns) {
+  // Two components on one channel: each message runs both (each counts it once).
+  write_manifest(R"(spin_manifest_version = 2
+[application]
+name = "redis-app"
+[application.trigger.redis]
+address = ")" + server_.url() + R"("
+[[trigger.redis]]
+channel = "jobs"
+component = "first"
+[[trigger.redis]]
+channel = "jobs"
+component = "second"
+[component.first]
+source = "handler.wasm"
+)" + allowed() + R"([component.second]
+source = "handler.wasm"
+)" + allowed());
+  start_up();
+  ASSERT_TRUE(wait_active()) << up_->stderr_text();
+  auto line = up_->wait_line("\t", std::chrono::seconds(5));
+  ASSERT_TRUE(line);
+  EXPECT_EQ(*line, "\t127.0.0.1:" + std::to_string(server_.port()) + "/jobs: [first,second]");
+  for (int i = 1; i <= 5; ++i) publish("jobs", "m" + std::to_string(i));
+  ASSERT_TRUE(wait_count(10)) << up_->stderr_text();
+  EXPECT_EQ(handled(), (std::set<std::string>{"m1", "m2", "m3", "m4", "m5"}));
+}
+
 TEST_F(UpRedisTrigger, FailuresAreLoggedAndTheNextMessageIsHandled) {
   write_manifest(R"(spin_manifest_version = 2
 [application]
