@@ -3,11 +3,12 @@
 # acceptance): a Spin app served over HTTP, SIGTERM with a request in
 # flight, a WASI command's output and exit code, bad images, and a runc
 # (busybox) container running beside them; and (issue 25) a Spin app whose
-# component is a wasi:http component. Needs root; exits 77 (skipped)
-# otherwise.
-#   containerd_test.sh BUILD_DIR PROBE_WASM HELLO_WASM HTTP_COMPONENT_WASM
+# component is a wasi:http component; (issue 26) a Spin app with only a
+# Redis trigger, against a redis-server on loopback. Needs root; exits 77
+# (skipped) otherwise.
+#   containerd_test.sh BUILD_DIR PROBE_WASM HELLO_WASM HTTP_COMPONENT_WASM [REDIS_GUEST_MAKER]
 set -uo pipefail
-BUILD_DIR=$1 PROBE_WASM=$2 HELLO_WASM=$3 HTTP_WASM=$4
+BUILD_DIR=$1 PROBE_WASM=$2 HELLO_WASM=$3 HTTP_WASM=$4 REDIS_GUEST_MAKER=${5:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (mounts, containerd)"; exit 77; fi
@@ -19,10 +20,12 @@ done
 T=$(mktemp -d /tmp/whirl-ctd.XXXXXX)
 SOCK=$T/c.sock
 CTD_PID=""
+REDIS_PID=""
 failures=0
 
 cleanup() {
   set +e
+  if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; fi
   if [ -n "$CTD_PID" ]; then
     for id in $(ctr -a "$SOCK" task ls -q 2>/dev/null); do ctr -a "$SOCK" task kill -s KILL "$id" >/dev/null 2>&1; done
     sleep 0.2
@@ -182,6 +185,47 @@ c task kill http; stopped http
 check "wasi:http: exit status 143 on SIGTERM" bash -c "ctr -a '$SOCK' task delete http 2>&1 | grep -q 'exit code 143'"
 c container rm http
 
+# --- a Spin app with only a Redis trigger: no listener, as Spin runs one
+if [ -n "$REDIS_GUEST_MAKER" ] && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+  RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/redis-data" "$T/redis"
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T/redis-data" --save '' --appendonly no \
+    --logfile "$T/redis-data/log" >/dev/null 2>&1 &
+  REDIS_PID=$!
+  rcli() { redis-cli -p "$RPORT" "$@"; }
+  until_ok 50 bash -c "[ \"\$(redis-cli -p $RPORT ping 2>/dev/null)\" = PONG ]"
+  # The guest records each payload: SADD handled <payload>, INCR count.
+  "$REDIS_GUEST_MAKER" "$T/redis/handler.wasm" "redis://127.0.0.1:$RPORT" || exit 1
+  cat > "$T/redis/spin.toml" <<TOML
+spin_manifest_version = 2
+[application]
+name = "redis-app"
+[application.trigger.redis]
+address = "redis://127.0.0.1:$RPORT"
+[[trigger.redis]]
+channel = "jobs"
+component = "handler"
+[component.handler]
+source = "handler.wasm"
+allowed_outbound_hosts = ["redis://127.0.0.1:$RPORT"]
+TOML
+  mkimg whirl-redis "$T/redis" --cmd '["/"]' || exit 1
+  c "${RUN[@]}" -d --net-host --log-uri "file://$T/redis-app.log" docker.io/library/whirl-redis:test rapp >/dev/null
+  # Subscribed once a PUBLISH reaches one subscriber.
+  until_ok 100 bash -c "[ \"\$(redis-cli -p $RPORT publish jobs probe)\" = 1 ]"
+  for i in 1 2 3 4 5; do rcli publish jobs "m$i" >/dev/null; done
+  eventually "redis: every message is handled by a fresh instance" bash -c \
+    "[ \"\$(redis-cli -p $RPORT scard handled)\" = 6 ] && [ \"\$(redis-cli -p $RPORT sismember handled m5)\" = 1 ]"
+  check "redis: the task logs its channels" grep -q "Active Channels on 127.0.0.1:$RPORT:" "$T/redis-app.log"
+  check "redis: no HTTP listener" bash -c "! grep -q 'serving' '$T/redis-app.log'"
+  c task kill rapp; stopped rapp
+  check "redis: exit status 143 on SIGTERM" bash -c "ctr -a '$SOCK' task delete rapp 2>&1 | grep -q 'exit code 143'"
+  c container rm rapp
+  kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null; REDIS_PID=""
+else
+  echo "skip redis: no redis-server/redis-cli or no guest maker"
+fi
+
 # --- one shim per pod: containers with the same sandbox id share it ----
 PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 POD=(--annotation io.kubernetes.cri.sandbox-id=pod1)
@@ -280,6 +324,7 @@ fi
 if [ "$failures" -ne 0 ]; then
   echo "task sp's output:"; cat "$T/sp.log" 2>/dev/null
   echo "task http's output:"; cat "$T/http.log" 2>/dev/null
+  echo "task rapp's output:"; cat "$T/redis-app.log" 2>/dev/null
   echo "$failures check(s) failed; containerd log tail:"; tail -15 "$T/containerd.log"
   exit 1
 fi
