@@ -19,6 +19,7 @@
 #include "spin/sqlite/sqlite.h"
 #include "spin/http/server.h"
 #include "spin/http/trigger.h"
+#include "spin/key_value/key_value.h"
 #include "spin/manifest/manifest.h"
 #include "spin/redis_trigger/redis_trigger.h"
 #include "spin/variables/providers.h"
@@ -33,6 +34,7 @@ struct UpOptions {
   std::vector<std::string> variables;  // --variable, as spin up's
   std::string runtime_config;
   std::vector<std::string> sqlite;  // --sqlite, as spin up's
+  std::vector<std::string> key_values;  // --key-value, as spin up's
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
   unsigned workers = 0;
@@ -80,6 +82,12 @@ int up(const UpOptions& o) {
 
   auto variables = spin::variables::read_variable_args(o.variables);
   if (!variables) return fail(variables.error().message);
+  std::vector<std::pair<std::string, std::string>> key_values;
+  for (const auto& a : o.key_values) {
+    auto kv = spin::key_value::parse_key_value_arg(a);
+    if (!kv) return fail(kv.error().message);
+    key_values.push_back(std::move(*kv));
+  }
 
   spin::AppLoadOptions lo;
   spin::http::set_app_loaders(lo);
@@ -107,6 +115,9 @@ int up(const UpOptions& o) {
   if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
   if (auto ok = spin::sqlite::run_startup_statements((*runtime)->config(), (*runtime)->state_dir(), o.sqlite); !ok)
     return fail(ok.error().message);
+  auto kv_state = (*runtime)->app_state(spin::key_value_factor());
+  if (auto ok = spin::key_value::set_default_values(kv_state, key_values); !ok) return fail(ok.error().message);
+  if (auto line = spin::key_value::default_store_line(kv_state); !line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
   spin::redis::RedisTriggerOptions redis_opts;
   redis_opts.max_memory = o.max_memory;
   auto redis = spin::redis::RedisTrigger::create(*app, *runtime, logs, redis_opts);
@@ -188,6 +199,9 @@ void add_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--sqlite", o->sqlite,
                   "SQL to run against the default database before serving; @FILE[:DATABASE] runs a file's "
                   "statements (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--key-value", o->key_values,
+                  "KEY=VALUE to set in the default key-value store before serving, overwriting (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
   cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")->capture_default_str();

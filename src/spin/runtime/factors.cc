@@ -1,6 +1,7 @@
 // The table of factors: one row per host capability, in linking order.
 // Adding one: docs/factors.md.
 #include "spin/runtime/app_runtime.h"
+#include "spin/key_value/key_value.h"
 #include "spin/redis/outbound_redis.h"
 #include "spin/sqlite/sqlite.h"
 #include "spin/variables/variables.h"
@@ -32,6 +33,7 @@ const WasiHttpFactor wasi_http_factor;
 const Factor* const factors[] = {
     &wasi_factor,
     &wasi_http_factor,
+    &key_value_factor(),
     &variables_factor(),  // before the factors that resolve `{{ variable }}` templates
     &sqlite::sqlite_factor(),
     &outbound_redis_factor(),

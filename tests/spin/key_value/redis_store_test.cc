@@ -1,0 +1,166 @@
+// The Redis backend (`type = "redis"`) against a redis-server this test
+// starts on 127.0.0.1 (private directory, stopped by PID), checked with
+// redis-cli as an independent client; and Redis URLs as Spin's `redis`
+// crate reads them.
+#include <filesystem>
+
+#include "redis_server.h"
+#include "spin/key_value/redis_store.h"
+#include "store_checks.h"
+
+namespace whirl::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RedisStore : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("whirl-kv-redis-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    server_ = new RedisServer(dir_);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    fs::remove_all(dir_);
+  }
+  void SetUp() override {
+    ASSERT_TRUE(server_->ready()) << "redis-server did not start";
+    ASSERT_EQ(server_->cli("FLUSHALL"), "OK");
+  }
+
+  static std::shared_ptr<kv::StoreProvider> provider(const std::string& url) {
+    auto u = kv::RedisUrl::parse(url);
+    EXPECT_TRUE(u) << u.error().message;
+    return kv::redis_provider(*u);
+  }
+
+  static fs::path dir_;
+  static RedisServer* server_;
+};
+fs::path RedisStore::dir_;
+RedisServer* RedisStore::server_ = nullptr;
+
+TEST_F(RedisStore, Operations) {
+  auto p = provider(server_->url());
+  EXPECT_EQ(p->summary(), "Redis at 127.0.0.1:" + std::to_string(server_->port()));
+  auto s = open_ok(*p, "cache");
+  ASSERT_TRUE(s);
+  check_basic_operations(*s);
+  check_increment(*s);
+  check_cas(*s);
+}
+
+// What the server holds, seen by redis-cli: keys as written (no label
+// prefix, as Spin), counters by INCRBY as decimal text.
+TEST_F(RedisStore, ServerSeesTheData) {
+  auto s = open_ok(*provider(server_->url()), "cache");
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->set("greeting", "hello"));
+  EXPECT_EQ(server_->cli("GET greeting"), "hello");
+  ASSERT_TRUE(s->increment("hits", 41));
+  ASSERT_TRUE(s->increment("hits", 1));
+  EXPECT_EQ(server_->cli("GET hits"), "42");
+  EXPECT_EQ(server_->cli("SET fromcli outside"), "OK");
+  EXPECT_EQ(s->get("fromcli")->value_or("<none>"), "outside");
+  ASSERT_TRUE(s->set_many({{"m1", "a"}, {"m2", "b"}}));
+  EXPECT_EQ(server_->cli("MGET m1 m2"), "a\nb");
+  ASSERT_TRUE(s->delete_many({"m1", "m2"}));
+  EXPECT_EQ(server_->cli("EXISTS m1 m2"), "0");
+}
+
+// Database number and password from the URL reach the server.
+TEST_F(RedisStore, UrlDatabaseAndPassword) {
+  auto s = open_ok(*provider(server_->url() + "/3"), "x");
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->set("in-db-3", "yes"));
+  EXPECT_EQ(server_->cli("-n 3 GET in-db-3"), "yes");
+  EXPECT_EQ(server_->cli("GET in-db-3"), "");
+
+  ASSERT_EQ(server_->cli("CONFIG SET requirepass s3cret"), "OK");
+  // Without the password: the open connects (as Spin's does), the
+  // commands are refused with `other`.
+  auto no_pass = open_ok(*provider(server_->url()), "x");
+  ASSERT_TRUE(no_pass);
+  auto denied = no_pass->set("k", "v");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().kind, kv::StoreError::Kind::Other);
+  EXPECT_NE(denied.error().message.find("NOAUTH"), std::string::npos) << denied.error().message;
+  auto with_pass = provider("redis://:s3cret@127.0.0.1:" + std::to_string(server_->port()));
+  auto s2 = open_ok(*with_pass, "x");
+  EXPECT_TRUE(s2 && s2->set("authed", "1"));
+  EXPECT_EQ(server_->cli("-a s3cret --no-auth-warning CONFIG SET requirepass ''"), "OK");
+}
+
+// An error reply (WRONGTYPE, a non-integer for INCRBY) is `other` with
+// the server's text.
+TEST_F(RedisStore, ErrorRepliesAreOther) {
+  auto s = open_ok(*provider(server_->url()), "x");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(server_->cli("LPUSH alist 1"), "1");
+  auto g = s->get("alist");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().kind, kv::StoreError::Kind::Other);
+  EXPECT_NE(g.error().message.find("WRONGTYPE"), std::string::npos) << g.error().message;
+  ASSERT_TRUE(s->set("text", "abc"));
+  auto i = s->increment("text", 1);
+  ASSERT_FALSE(i);
+  EXPECT_NE(i.error().message.find("not an integer"), std::string::npos) << i.error().message;
+}
+
+// 50 threads incrementing one key: INCRBY is atomic on the server.
+TEST_F(RedisStore, ConcurrentIncrements) {
+  auto p = provider(server_->url());
+  std::vector<std::shared_ptr<kv::Store>> stores{open_ok(*p, "a"), open_ok(*provider(server_->url()), "b")};
+  ASSERT_TRUE(stores[0] && stores[1]);
+  check_concurrent_increments(stores, "counter", 50, 20);
+  EXPECT_EQ(server_->cli("GET counter"), "1000");
+}
+
+// Nothing listening: the first open is an `other` error naming the server.
+TEST(RedisStoreDown, OpenFails) {
+  uint16_t port = free_port();
+  auto u = kv::RedisUrl::parse("redis://127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(u);
+  auto s = kv::redis_provider(*u)->open("x");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, kv::StoreError::Kind::Other);
+  EXPECT_NE(s.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << s.error().message;
+}
+
+TEST(RedisUrl, Parses) {
+  auto a = kv::RedisUrl::parse("redis://localhost");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "localhost");
+  EXPECT_EQ(a->port, 6379);
+  EXPECT_EQ(a->db, 0);
+  auto b = kv::RedisUrl::parse("redis://us%40r:p%3Ass@10.0.0.1:7000/5");
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->user, "us@r");
+  EXPECT_EQ(b->password, "p:ss");
+  EXPECT_EQ(b->port, 7000);
+  EXPECT_EQ(b->db, 5);
+  EXPECT_EQ(b->display, "10.0.0.1:7000");
+  auto c = kv::RedisUrl::parse("redis://[::1]:6380");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->host, "::1");
+  EXPECT_EQ(c->display, "[::1]:6380");
+  auto d = kv::RedisUrl::parse("redis+unix:///run/redis.sock?db=2&pass=x");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->socket_path, "/run/redis.sock");
+  EXPECT_EQ(d->db, 2);
+  EXPECT_EQ(d->password, "x");
+}
+
+TEST(RedisUrl, Rejects) {
+  for (const char* bad : {"localhost:6379", "http://localhost", "redis://", "redis://h:notaport", "redis://h:1/x",
+                          "rediss://h", "redis+unix://relative"}) {
+    auto u = kv::RedisUrl::parse(bad);
+    ASSERT_FALSE(u) << bad;
+    EXPECT_NE(u.error().message.find(bad), std::string::npos) << u.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace whirl::test
