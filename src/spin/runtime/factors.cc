@@ -2,6 +2,9 @@
 // Adding one: docs/factors.md.
 #include "spin/runtime/app_runtime.h"
 #include "spin/key_value/key_value.h"
+#include "spin/mqtt/mqtt.h"
+#include "spin/mysql/mysql.h"
+#include "spin/postgres/postgres.h"
 #include "spin/redis/outbound_redis.h"
 #include "spin/sqlite/sqlite.h"
 #include "spin/variables/variables.h"
@@ -37,6 +40,9 @@ const Factor* const factors[] = {
     &variables_factor(),  // before the factors that resolve `{{ variable }}` templates
     &sqlite::sqlite_factor(),
     &outbound_redis_factor(),
+    &postgres_factor(),
+    &mysql_factor(),
+    &mqtt_factor(),
 };
 
 }  // namespace

@@ -1,0 +1,56 @@
+// One MySQL/MariaDB connection over libmariadb, and the address format
+// mysql_async reads (the URL form Spin passes it).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "component/abi/value.h"
+
+struct st_mysql;
+
+namespace whirl::spin::mysql {
+
+using component::abi::Value;
+
+// The rdbms-types error cases.
+struct MyError {
+  enum class Kind { ConnectionFailed, BadParameter, QueryFailed, ValueConversionFailed, Other };
+  Kind kind = Kind::Other;
+  std::string text;
+};
+
+struct MyAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 3306;
+  std::string user, password, db;
+  bool tls = false;  // ssl-mode / sslMode other than DISABLED
+};
+// mysql_async's URL rules: scheme `mysql`, a host, its known parameters
+// (others are an error); `ssl-mode`/`sslmode` (any case) asks for TLS
+// unless DISABLED, as Spin's build_opts does.
+Expected<MyAddress> parse_mysql_address(std::string_view url);
+
+struct MyRowSet {
+  std::vector<std::pair<std::string, std::string>> columns;  // name, db-data-type case
+  std::vector<std::vector<Value>> rows;                      // db-value
+};
+
+class MyConnection {
+ public:
+  ~MyConnection();
+  static Expected<std::unique_ptr<MyConnection>, MyError> connect(const MyAddress& a);
+  // `params` are rdbms-types parameter-values.
+  Expected<void, MyError> execute(const std::string& statement, const std::vector<Value>& params);
+  Expected<MyRowSet, MyError> query(const std::string& statement, const std::vector<Value>& params);
+
+ private:
+  explicit MyConnection(st_mysql* m) : mysql_(m) {}
+  st_mysql* mysql_;
+};
+
+}  // namespace whirl::spin::mysql
