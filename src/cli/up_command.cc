@@ -35,8 +35,11 @@ struct UpOptions {
   std::string runtime_config;
   std::vector<std::string> sqlite;  // --sqlite, as spin up's
   std::vector<std::string> key_values;  // --key-value, as spin up's
+  std::string state_dir;  // --state-dir, as spin up's
+  std::string log_dir;    // --log-dir, as spin up's
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
+  bool max_memory_given = false;  // else the runtime config's max_instance_memory, if any
   unsigned workers = 0;
   unsigned max_concurrent = 0;
   uint64_t max_request_body = 64ull << 20;
@@ -101,16 +104,24 @@ int up(const UpOptions& o) {
   auto app = spin::load_app(std::move(*manifest), lo);
   if (!app) return fail(app.error().message);
 
-  auto logs = std::make_shared<spin::http::FileLogSink>((*app)->manifest.dir / ".spin" / "logs", stderr);
-  spin::http::TriggerOptions topts;
-  topts.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
-  topts.max_memory = o.max_memory;
-  spin::http::HttpTrigger trigger(*app, topts, logs);
   spin::AppRuntimeOptions ro;
   ro.runtime_config = o.runtime_config;
   ro.variables = std::move(*variables);
+  if (!o.state_dir.empty()) ro.state_dir = std::filesystem::absolute(o.state_dir);
   auto runtime = spin::AppRuntime::create(*app, ro);
   if (!runtime) return fail(runtime.error().message);
+  // Flags win over the runtime config's keys, which win over the defaults (as spin up).
+  std::filesystem::path log_dir = !o.log_dir.empty()                  ? std::filesystem::path(o.log_dir)
+                                  : !(*runtime)->log_dir().empty()    ? (*runtime)->log_dir()
+                                                                      : (*app)->manifest.dir / ".spin" / "logs";
+  uint64_t max_memory = o.max_memory;
+  if (!o.max_memory_given && (*runtime)->max_instance_memory()) max_memory = (*runtime)->max_instance_memory();
+
+  auto logs = std::make_shared<spin::http::FileLogSink>(log_dir, stderr);
+  spin::http::TriggerOptions topts;
+  topts.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
+  topts.max_memory = max_memory;
+  spin::http::HttpTrigger trigger(*app, topts, logs);
   spin::http::install_executors(trigger, *runtime);
   if (auto ok = trigger.check_executors(); !ok) return fail(ok.error().message);
   if (auto ok = spin::sqlite::run_startup_statements((*runtime)->config(), (*runtime)->state_dir(), o.sqlite); !ok)
@@ -119,12 +130,11 @@ int up(const UpOptions& o) {
   if (auto ok = spin::key_value::set_default_values(kv_state, key_values); !ok) return fail(ok.error().message);
   if (auto line = spin::key_value::default_store_line(kv_state); !line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
   spin::redis::RedisTriggerOptions redis_opts;
-  redis_opts.max_memory = o.max_memory;
+  redis_opts.max_memory = max_memory;
   auto redis = spin::redis::RedisTrigger::create(*app, *runtime, logs, redis_opts);
   if (!redis) return fail(redis.error().message);
 
-  std::printf("Logging component stdio to \"%s\"\n",
-              ((*app)->manifest.dir / ".spin" / "logs").lexically_normal().string().c_str());
+  std::printf("Logging component stdio to \"%s\"\n", log_dir.lexically_normal().string().c_str());
   if (*redis) {
     if (auto ok = (*redis)->start(); !ok) return fail(ok.error().message);
     for (const auto& line : (*redis)->channel_lines()) std::printf("%s\n", line.c_str());
@@ -204,7 +214,14 @@ void add_up_command(CLI::App& app, int* exit_code) {
                   "KEY=VALUE to set in the default key-value store before serving, overwriting (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
-  cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")->capture_default_str();
+  cmd->add_option("--state-dir", o->state_dir,
+                  "Where default stores live (default: the runtime config's state_dir, else .spin beside spin.toml)");
+  cmd->add_option("--log-dir", o->log_dir,
+                  "Where component output is logged (default: the runtime config's log_dir, else .spin/logs)");
+  auto* max_memory = cmd->add_option("--max-memory", o->max_memory,
+                                     "Memory limit per request (linear memories and tables), in bytes; default: "
+                                     "the runtime config's max_instance_memory, else 128 MiB")
+                         ->capture_default_str();
   cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");
   cmd->add_option("--max-concurrent-per-component", o->max_concurrent,
                   "Requests of one component running at once; more wait queued (0: 4 per core)");
@@ -213,7 +230,10 @@ void add_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--deprioritize-after", o->deprioritize_after_ms,
                   "Milliseconds after which a running request continues at a lower CPU priority (0: never)")
       ->capture_default_str();
-  cmd->callback([o, exit_code] { *exit_code = up(*o); });
+  cmd->callback([o, exit_code, max_memory] {
+    o->max_memory_given = max_memory->count() > 0;
+    *exit_code = up(*o);
+  });
 }
 
 }  // namespace whirl::cli

@@ -160,7 +160,12 @@ class SpinApp : public Workload {
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
     auto logs = task_log_sink();
-    auto redis = spin::redis::RedisTrigger::create(app_, runtime_, logs);
+    // The image's runtime config may set max_instance_memory (else the default).
+    spin::http::TriggerOptions topts;
+    if (runtime_->max_instance_memory()) topts.max_memory = runtime_->max_instance_memory();
+    spin::redis::RedisTriggerOptions redis_opts;
+    redis_opts.max_memory = topts.max_memory;
+    auto redis = spin::redis::RedisTrigger::create(app_, runtime_, logs, redis_opts);
     if (!redis) {
       std::fprintf(stderr, "whirl: %s\n", redis.error().message.c_str());
       return 1;
@@ -175,7 +180,7 @@ class SpinApp : public Workload {
     }
     if (app_->manifest.http_triggers.empty())  // only Redis triggers: no listener, as in Spin
       return 128 + spin::redis::run_until_signal(**redis, stop, std::chrono::seconds(10));
-    spin::http::HttpTrigger trigger(app_, spin::http::TriggerOptions{}, logs);
+    spin::http::HttpTrigger trigger(app_, topts, logs);
     spin::http::install_executors(trigger, runtime_);
     spin::http::ServerOptions so;
     so.host = host_;

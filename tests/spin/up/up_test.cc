@@ -536,5 +536,42 @@ TEST(UpLimits, OutOfDescriptorsBacksOffAndRecovers) {
   fs::remove_all(dir);
 }
 
+// The runtime config's own keys, and the flags that win over them.
+TEST(UpRuntimeConfig, LogDirAndMaxInstanceMemory) {
+  auto dir = temp_dir("rtconfig");
+  write_app(dir);
+  write(dir / "rc.toml", "log_dir = \"mylogs\"\nmax_instance_memory = 65536\n");
+  auto run = [&](std::vector<std::string> extra, auto check) {
+    std::vector<std::string> args = {WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0",
+                                     "--runtime-config-file", (dir / "rc.toml").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    UpProcess p(args, (dir / "stderr.txt").string());
+    uint16_t port = p.wait_serving();
+    ASSERT_NE(port, 0) << p.stderr_text();
+    check(p, port);
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait_exit(std::chrono::seconds(20)), 0);
+  };
+  // 64 KiB per instance: the probe's memory does not fit.
+  run({}, [](UpProcess& p, uint16_t port) {
+    EXPECT_EQ(get_once(port, "/probe/stderr").status, 500u);
+    EXPECT_TRUE(eventually_contains([&] { return p.stderr_text(); }, "exceeds the instance memory limit of 64 KiB"));
+  });
+  // --max-memory wins; the log goes to log_dir (relative to the file).
+  run({"--max-memory", std::to_string(64ull << 20)}, [&](UpProcess& p, uint16_t port) {
+    EXPECT_EQ(get_once(port, "/probe/stderr").status, 200u) << p.stderr_text();
+    EXPECT_TRUE(eventually_contains([&] { return read_text(dir / "mylogs" / "probe_stderr.txt"); },
+                                    "probe says hello on stderr"));
+  });
+  // --log-dir wins over log_dir.
+  run({"--max-memory", std::to_string(64ull << 20), "--log-dir", (dir / "flaglogs").string()},
+      [&](UpProcess& p, uint16_t port) {
+        EXPECT_EQ(get_once(port, "/probe/stderr").status, 200u) << p.stderr_text();
+        EXPECT_TRUE(eventually_contains([&] { return read_text(dir / "flaglogs" / "probe_stderr.txt"); },
+                                        "probe says hello on stderr"));
+      });
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace whirl::test
