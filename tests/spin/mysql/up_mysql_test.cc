@@ -224,6 +224,28 @@ TEST_F(UpMysql, DeniedHostsAndConnectionErrors) {
   EXPECT_NE(db[0]["err"]["val"].get<std::string>().find("no_such_db"), std::string::npos) << db.dump();
 }
 
+// Spin 1's fermyon:spin/mysql: the address in every call, a connection each.
+TEST_F(UpMysql, Spin1Interface) {
+  db_->sql(kTable);
+  db_->sql("DELETE FROM whirl.m WHERE id = 3");
+  auto call = [](const std::string& op, const std::string& addr, const std::string& s, json params = json::array()) {
+    return json{{"op", op}, {"address", addr}, {"statement", s}, {"params", std::move(params)}};
+  };
+  json r = app_->call("mysql1", {call("execute", address(), "INSERT INTO m (id, u16, s) VALUES (?, ?, ?)",
+                                      {P("int32", 3), P("uint16", 7), P("str", "one")}),
+                                 call("query", address(), "SELECT u16, s FROM m WHERE id = 3"),
+                                 call("query", address(), "SELEC 1"),
+                                 call("query", "mysql://root@127.0.0.1:1/whirl", "SELECT 1")});
+  ASSERT_EQ(r.size(), 4u) << r.dump();
+  EXPECT_EQ(r[0], json({{"ok", nullptr}})) << r.dump();
+  json row = json::array();
+  for (const json& v : r[1]["ok"]["rows"][0]) row.push_back(cell(v));
+  EXPECT_EQ(row, json::array({V("uint16", 7), V("str", "one")})) << r.dump();
+  EXPECT_EQ(r[2]["err"]["tag"], "query-failed");
+  EXPECT_EQ(r[3], json({{"err", {{"tag", "connection-failed"}, {"val", "address mysql://root@127.0.0.1:1/whirl is not permitted"}}}}));
+  EXPECT_TRUE(guest_connections_closed());
+}
+
 TEST(MysqlAddress, AsMysqlAsync) {
   auto a = spin::mysql::parse_mysql_address("mysql://me:p%40ss@db.example.com:3307/shop?ssl-mode=REQUIRED&pool_max=4");
   ASSERT_TRUE(a) << a.error().message;

@@ -324,6 +324,33 @@ TEST_F(UpPostgres, OlderInterfacesNarrowValues) {
   EXPECT_EQ(pg_->sql("SELECT i4::text || s FROM t4 WHERE id = 4"), "6two");
 }
 
+// Spin 1's fermyon:spin/postgres: the address in every call, a connection each.
+TEST_F(UpPostgres, Spin1Interface) {
+  pg_->sql(kTable);
+  pg_->sql("DELETE FROM t4 WHERE id = 5");
+  auto call = [](const std::string& op, const std::string& addr, const std::string& s, json params = json::array()) {
+    return json{{"op", op}, {"address", addr}, {"statement", s}, {"params", std::move(params)}};
+  };
+  json r = app_->call("pg1", {call("execute", address(), "INSERT INTO t4 (id, i8, s, d) VALUES ($1, $2, $3, $4)",
+                                   {P("int32", 5), P("int64", "-7"), P("str", "one"), P("db-null")}),
+                              call("query", address(), "SELECT i8, s, d, b FROM t4 WHERE id = $1", {P("int32", 5)}),
+                              call("query", address(), "SELECT $1::int4", {P("uint8", 1)}),
+                              call("query", address(), "SELEC 1"),
+                              call("query", "host=127.0.0.1 port=1 user=postgres", "SELECT 1")});
+  ASSERT_EQ(r.size(), 5u) << r.dump();
+  EXPECT_EQ(r[0], json({{"ok", "1"}})) << r.dump();
+  const json& rs = r[1]["ok"];
+  EXPECT_EQ(rs["columns"][0], json({{"name", "i8"}, {"dataType", "int64"}})) << r.dump();
+  EXPECT_EQ(rs["columns"][2], json({{"name", "d"}, {"dataType", "other"}}));
+  json row = json::array();
+  for (const json& v : rs["rows"][0]) row.push_back(cell(v));
+  EXPECT_EQ(row, json::array({V("int64", "-7"), V("str", "one"), V("db-null"), V("db-null")}));
+  EXPECT_EQ(r[2], json({{"err", {{"tag", "value-conversion-failed"}, {"val", "Postgres does not support unsigned integers"}}}}));
+  EXPECT_EQ(r[3]["err"]["tag"], "query-failed");
+  EXPECT_EQ(r[4], json({{"err", {{"tag", "connection-failed"}, {"val", "address postgres://127.0.0.1:1 is not permitted"}}}}));
+  EXPECT_TRUE(guest_connections_closed());
+}
+
 // Each failure as Spin reports it.
 TEST_F(UpPostgres, QueryErrors) {
   pg_->sql(kTable);

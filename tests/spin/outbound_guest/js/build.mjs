@@ -1,6 +1,7 @@
 // Builds guest.js into a wasi:http component with componentize-js (pinned
 // in tests/npm), importing Spin's outbound interfaces from our WIT files:
-// fermyon:spin/{postgres,mysql,mqtt}@2.0.0, spin:postgres/postgres@3.0.0,
+// Spin 1's fermyon:spin/{postgres,mysql}, fermyon:spin/{postgres,mysql,mqtt}@2.0.0,
+// spin:postgres/postgres@3.0.0,
 // and spin:postgres/postgres@4 as 4.1.0 (4.2.0 without its `async`
 // functions, which need WASI 0.3; a 4.1.0 import links with the 4.2.0
 // host by semver, as in Spin).
@@ -31,6 +32,8 @@ for (const f of ['io', 'clocks', 'random']) await put(f, `${f}.wit`, retag(await
 for (const f of ['types.wit', 'handler.wit']) await put('http', f, retag(await read('wasi-http-0.2', f)));
 for (const f of ['postgres.wit', 'rdbms-types.wit', 'mysql.wit', 'mqtt.wit'])
   await put('spin', f, await read('spin-fermyon-2.0.0', f));
+for (const f of ['postgres.wit', 'rdbms-types.wit', 'mysql.wit'])
+  await put('spin1', f, await read('spin-fermyon-v1', f));
 await put('postgres3', 'postgres.wit', await read('spin-postgres-3.0.0', 'postgres.wit'));
 const pg4 = (await read('spin-postgres-4.2.0', 'postgres.wit'))
   .replace(/^\s*@since\(version = 4\.2\.0\)\n.*\n/gm, '')
@@ -40,6 +43,8 @@ await put('postgres4', 'postgres.wit', pg4);
 await writeFile(join(wit, 'world.wit'), `package whirl:test;
 
 world outbound-guest {
+  import fermyon:spin/postgres;
+  import fermyon:spin/mysql;
   import fermyon:spin/postgres@2.0.0;
   import spin:postgres/postgres@3.0.0;
   import spin:postgres/postgres@4.1.0;

@@ -1,15 +1,19 @@
 // The outbound test guest: a wasi:http handler (componentize-js) that runs
 // a script of PostgreSQL, MySQL and MQTT calls given as the request's JSON
 // body, all in one instance, and answers with each step's outcome as JSON.
-// Body: {"iface": "pg2" | "pg3" | "pg4" | "mysql" | "mqtt", "steps": [
+// Body: {"iface": "pg1" | "pg2" | "pg3" | "pg4" | "mysql1" | "mysql" | "mqtt", "steps": [
 //   {"op": "open", "address": "...", ...mqtt: "username", "password", "keepAlive"},
 //   {"op": "build", "address": "...", "ca": "PEM"?}         (pg4: connection-builder)
 //   {"op": "query" | "execute", "statement": "...", "params": [{"tag": ..., "val": ...}]},
 //   {"op": "publish", "topic": "...", "payload": "text" | [bytes], "qos": "at-least-once"},
 //   {"op": "close"}]}                                      (drops the connection)
+// Spin 1's interfaces (pg1, mysql1) take the address in every call:
+//   {"op": "query" | "execute", "address": "...", "statement": ..., "params": ...}.
 // Answer: [{"ok": value} | {"err": error payload} | {"exception": text}, ...].
 // 64-bit integers go both ways as strings, bytes as arrays of numbers, a
 // missing option as null, floats that JSON cannot hold as strings.
+import * as pg1 from 'fermyon:spin/postgres';
+import * as mysql1 from 'fermyon:spin/mysql';
 import { Connection as Pg2 } from 'fermyon:spin/postgres@2.0.0';
 import { Connection as Pg3 } from 'spin:postgres/postgres@3.0.0';
 import { Connection as Pg4, ConnectionBuilder as Pg4Builder } from 'spin:postgres/postgres@4.1.0';
@@ -55,6 +59,8 @@ function plain(v) {
 const kinds = { pg2: Pg2, pg3: Pg3, pg4: Pg4, mysql: My2, mqtt: Mqtt2 };
 
 function step(iface, s, state) {
+  const v1 = { pg1, mysql1 }[iface];
+  if (v1) return v1[s.op](s.address, s.statement, (s.params ?? []).map(param));
   const C = kinds[iface];
   switch (s.op) {
     case 'open':
