@@ -217,7 +217,7 @@ inline fs::path guest(std::string* skip, std::string* error) {
   } unlock{lock};
   fs::path out = dir / "guest.wasm";
   fs::path repo = src / ".." / ".." / ".." / "..";
-  std::vector<fs::path> inputs = {src / "guest.js", src / "build.mjs"};
+  std::vector<fs::path> inputs = {src / "guest.js", src / "build.mjs", repo / "scripts" / "componentize.mjs"};
   for (auto d : {"spin-fermyon-v1", "spin-fermyon-2.0.0", "spin-postgres-3.0.0", "spin-postgres-4.2.0", "wasi-0.2", "wasi-http-0.2"})
     for (auto& e : fs::directory_iterator(repo / "wit" / d)) inputs.push_back(e.path());
   std::error_code ec;
