@@ -10,7 +10,7 @@
 //     world:  (version) => the world's import lines, e.g. ['fermyon:spin/sqlite@2.0.0']
 //     deps:   [{ dir, file, text }] WIT packages besides wasi io/clocks/random/http
 //   ours(dir, file): the text of wit/DIR/FILE
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -26,6 +26,7 @@ export async function buildGuest({ tools, work, out, source, world, deps = [] })
   const version = m ? m[1] : '0.2.6';
 
   const wit = join(work, 'wit');
+  await rm(wit, { recursive: true, force: true });  // nothing left from an earlier build
   const put = async (dir, file, text) => {
     await mkdir(join(wit, 'deps', dir), { recursive: true });
     await writeFile(join(wit, 'deps', dir, file), text);

@@ -267,17 +267,17 @@ source = "guest.wasm"
             std::string::npos)
       << u.stderr_text();
 
-  // A handler importing an interface nothing provides (Spin's key-value):
+  // A handler importing an interface nothing provides (Spin's LLM API):
   // a startup error naming it, not a 500 per request.
   std::string text = wasi::http::testing::guest_component();
-  text.replace(text.find("(component"), 10, "(component (import \"fermyon:spin/key-value@2.0.0\" (instance))");
+  text.replace(text.find("(component"), 10, "(component (import \"fermyon:spin/llm@2.0.0\" (instance))");
   auto kv = wasm::text::component_to_binary(text);
   ASSERT_TRUE(kv) << kv.error().message;
   std::ofstream(dir / "guest.wasm", std::ios::binary).write(reinterpret_cast<const char*>(kv->data()),
                                                            std::streamsize(kv->size()));
   UpProcess k({WHIRL_BINARY, "up", "-f", dir.string(), "--listen", "127.0.0.1:0"}, (dir / "stderr4.txt").string());
   EXPECT_EQ(k.wait_exit(std::chrono::seconds(30)), 1);
-  EXPECT_NE(k.stderr_text().find("component `guest` imports `fermyon:spin/key-value@2.0.0`, which whirl does not "
+  EXPECT_NE(k.stderr_text().find("component `guest` imports `fermyon:spin/llm@2.0.0`, which whirl does not "
                                  "provide"),
             std::string::npos)
       << k.stderr_text();
