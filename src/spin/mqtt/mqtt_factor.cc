@@ -16,8 +16,8 @@ using wasi::p2::ret;
 constexpr const char* kV2 = "fermyon:spin/mqtt@2.0.0";
 
 struct MqttApp {
-  MqttApp(const LoadedApp& app, std::optional<size_t> max, std::optional<size_t> max_payload)
-      : hosts(app), limit(std::make_shared<outbound::ConnectionLimit>(max)), max_payload(max_payload) {}
+  MqttApp(const FactorContext& ctx, std::optional<size_t> max, std::optional<size_t> max_payload)
+      : hosts(ctx), limit(std::make_shared<outbound::ConnectionLimit>(max)), max_payload(max_payload) {}
   outbound::ComponentHosts hosts;
   std::shared_ptr<outbound::ConnectionLimit> limit;
   std::optional<size_t> max_payload;
@@ -105,7 +105,7 @@ class MqttFactor final : public Factor {
     std::optional<size_t> max, max_payload;
     if (auto it = limits->find("max_connections"); it != limits->end()) max = size_t(it->second);
     if (auto it = limits->find("max_payload_size_bytes"); it != limits->end()) max_payload = size_t(it->second);
-    return std::shared_ptr<void>(std::make_shared<MqttApp>(ctx.app, max, max_payload));
+    return std::shared_ptr<void>(std::make_shared<MqttApp>(ctx, max, max_payload));
   }
 
   Expected<void> prepare_instance(const std::shared_ptr<void>& app_state, const LoadedComponent& c,

@@ -18,8 +18,8 @@ constexpr const char* kV2 = "fermyon:spin/mysql@2.0.0";
 constexpr const char* kV2Types = "fermyon:spin/rdbms-types@2.0.0";
 
 struct MyApp {
-  MyApp(const LoadedApp& app, std::optional<size_t> max)
-      : hosts(app), limit(std::make_shared<outbound::ConnectionLimit>(max)) {}
+  MyApp(const FactorContext& ctx, std::optional<size_t> max)
+      : hosts(ctx), limit(std::make_shared<outbound::ConnectionLimit>(max)) {}
   outbound::ComponentHosts hosts;
   std::shared_ptr<outbound::ConnectionLimit> limit;
 };
@@ -131,7 +131,7 @@ class MyFactor final : public Factor {
     if (!limits) return unexpected(limits.error());
     std::optional<size_t> max;
     if (auto it = limits->find("max_connections"); it != limits->end()) max = size_t(it->second);
-    return std::shared_ptr<void>(std::make_shared<MyApp>(ctx.app, max));
+    return std::shared_ptr<void>(std::make_shared<MyApp>(ctx, max));
   }
 
   Expected<void> prepare_instance(const std::shared_ptr<void>& app_state, const LoadedComponent& c,

@@ -1,22 +1,32 @@
 #include "spin/outbound/outbound.h"
 
 #include <chrono>
-#include <cstdlib>
 
 #include "spin/manifest/toml_reader.h"
+#include "spin/variables/variables.h"
 #include "wasm/runtime/runtime.h"
 
 namespace whirl::spin::outbound {
 
-ComponentHosts::ComponentHosts(const LoadedApp& app) {
-  const AppManifest* manifest = &app.manifest;
-  auto lookup = [manifest](std::string_view name) -> std::optional<std::string> {
-    return variable_value(*manifest, name, [](const char* n) { return std::getenv(n); });
-  };
-  for (const auto& c : app.components) {
+ComponentHosts::ComponentHosts(const FactorContext& ctx) {
+  auto vars = variables::app_variables(ctx);
+  for (const auto& c : ctx.app.components) {
     std::vector<std::string> entries;
     if (c.config) entries = c.config->allowed_outbound_hosts;
-    hosts_[c.id] = std::make_shared<const Expected<AllowedHosts>>(AllowedHosts::parse(entries, lookup));
+    auto parsed = AllowedHosts::parse(entries, [&vars](std::string_view name) -> std::optional<std::string> {
+      if (!vars) return std::nullopt;
+      auto v = vars->variable(name);
+      if (!v) return std::nullopt;
+      return std::move(*v);
+    });
+    if (!parsed && vars)
+      for (const auto& e : entries)
+        if (auto names = template_variables(e))
+          for (const auto& n : *names)
+            if (vars->is_secret(n))
+              parsed = make_error("allowed_outbound_hosts entry \"" + e +
+                                  "\" is not valid (it uses a secret variable, whose value is not shown)");
+    hosts_[c.id] = std::make_shared<const Expected<AllowedHosts>>(std::move(parsed));
   }
 }
 

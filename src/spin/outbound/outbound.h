@@ -19,6 +19,7 @@
 
 #include "common/expected.h"
 #include "spin/app/app.h"
+#include "spin/factor/factor.h"
 #include "spin/factor/runtime_config.h"
 #include "spin/manifest/allowed_hosts.h"
 
@@ -28,12 +29,13 @@ class Store;
 
 namespace whirl::spin::outbound {
 
-// Every component's allowed hosts, resolved once per app (templates with
-// the application variables). A component whose list does not resolve
-// keeps the error, reported when it opens something (Spin: `other`).
+// Every component's allowed hosts, resolved once per app (templates
+// through the app's variables, every provider). A component whose list
+// does not resolve keeps the error, reported when it opens something
+// (Spin: `other`); the error never shows a secret variable's value.
 class ComponentHosts {
  public:
-  explicit ComponentHosts(const LoadedApp& app);
+  explicit ComponentHosts(const FactorContext& ctx);
   // The hosts of component `id`; an error when they did not resolve.
   std::shared_ptr<const Expected<AllowedHosts>> of(const std::string& id) const;
 

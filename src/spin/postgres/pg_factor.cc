@@ -12,8 +12,8 @@ namespace postgres {
 namespace {
 
 struct PgApp {
-  explicit PgApp(const LoadedApp& app, std::optional<size_t> max)
-      : hosts(app), limit(std::make_shared<outbound::ConnectionLimit>(max)) {}
+  explicit PgApp(const FactorContext& ctx, std::optional<size_t> max)
+      : hosts(ctx), limit(std::make_shared<outbound::ConnectionLimit>(max)) {}
   outbound::ComponentHosts hosts;
   std::shared_ptr<outbound::ConnectionLimit> limit;
 };
@@ -29,7 +29,7 @@ class PgFactor final : public Factor {
     if (!limits) return unexpected(limits.error());
     std::optional<size_t> max;
     if (auto it = limits->find("max_connections"); it != limits->end()) max = size_t(it->second);
-    return std::shared_ptr<void>(std::make_shared<PgApp>(ctx.app, max));
+    return std::shared_ptr<void>(std::make_shared<PgApp>(ctx, max));
   }
 
   Expected<void> prepare_instance(const std::shared_ptr<void>& app_state, const LoadedComponent& c,

@@ -246,7 +246,9 @@ inline fs::path guest(std::string* skip, std::string* error) {
 // these allowed_outbound_hosts and an optional runtime config.
 class App {
  public:
-  App(const fs::path& wasm, const std::vector<std::string>& allowed, const std::string& runtime_config = "")
+  // `variables`: the manifest's [variables] table body (`name = { default = "x" }`).
+  App(const fs::path& wasm, const std::vector<std::string>& allowed, const std::string& runtime_config = "",
+      const std::string& variables = "")
       : dir_("whirl-outbound-app-") {
     fs::copy_file(wasm, dir_.path() / "guest.wasm");
     std::string hosts;
@@ -254,7 +256,8 @@ class App {
     std::ofstream(dir_.path() / "spin.toml") << "spin_manifest_version = 2\n[application]\nname = \"outbound\"\n"
                                                 "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"guest\"\n"
                                                 "[component.guest]\nsource = \"guest.wasm\"\nallowed_outbound_hosts = ["
-                                             << hosts << "]\n";
+                                             << hosts << "]\n"
+                                             << (variables.empty() ? "" : "[variables]\n" + variables);
     std::vector<std::string> args = {WHIRL_BINARY, "up", "-f", dir_.path().string(), "--listen", "127.0.0.1:0"};
     if (!runtime_config.empty()) {
       std::ofstream(dir_.path() / "runtime-config.toml") << runtime_config;

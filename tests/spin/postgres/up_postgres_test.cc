@@ -443,6 +443,17 @@ TEST_F(UpPostgres, ConnectionBuilderAndConnections) {
   EXPECT_EQ(cell(dropped[3]["ok"]["rows"][0][0]), V("int64", "0")) << dropped.dump();
 }
 
+// allowed_outbound_hosts templates resolve through the app's variables.
+TEST_F(UpPostgres, AllowedHostsFromVariables) {
+  App app(*wasm_, {"postgres://{{ db_host }}:{{ db_port }}"}, "",
+          "db_host = { default = \"127.0.0.1\" }\ndb_port = { default = \"" + std::to_string(pg_->port) + "\" }\n");
+  ASSERT_NE(app.port(), 0) << app.log();
+  json r = app.call("pg4", {open(), query("SELECT 1")});
+  EXPECT_TRUE(r[1].contains("ok")) << r.dump();
+  json denied = app.call("pg4", {{{"op", "open"}, {"address", "host=127.0.0.1 port=" + std::to_string(closed_port_) + " user=x"}}});
+  EXPECT_EQ(denied[0]["err"]["tag"], "connection-failed") << denied.dump();
+}
+
 // [outbound_pg] in the runtime config: max_connections read, anything else refused.
 TEST_F(UpPostgres, RuntimeConfig) {
   App bad(*wasm_, {}, "[outbound_pg]\nmax_connection = 2\n");
