@@ -6,6 +6,7 @@
 
 #include "component/runtime/component.h"
 #include "spin/http/spin_headers.h"
+#include "spin/runtime/outbound_http.h"
 #include "spin/variables/variables.h"
 #include "wasi/http/wasi_http.h"
 #include "wasi/p2/ctx.h"
@@ -99,7 +100,8 @@ std::string extra_ca(const WasiHttpOptions& o) {
 WasiHttpExecutor::WasiHttpExecutor(std::shared_ptr<const AppRuntime> runtime, WasiHttpOptions options)
     : options_(options),
       runtime_(std::move(runtime)),
-      outbound_(extra_ca(options_), variables::app_variables(runtime_->app_state(variables_factor()))) {}
+      outbound_(extra_ca(options_), variables::app_variables(runtime_->app_state(variables_factor()))),
+      outbound_limit_(outbound_http_settings(*runtime_)->limit) {}
 
 Expected<void> WasiHttpExecutor::check(const LoadedComponent& c) const { return runtime_->check_imports(c); }
 
@@ -124,7 +126,9 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   };
   auto ctx = wasi::p2::create_wasi_p2(std::move(wc));
   if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
-  auto state = wasi::http::attach_http(**ctx, std::make_shared<WriterSink>(r.response), outbound_.config(r));
+  wasi::http::OutboundConfig outbound = outbound_.config(r);
+  outbound.limit = outbound_limit_;
+  auto state = wasi::http::attach_http(**ctx, std::make_shared<WriterSink>(r.response), std::move(outbound));
   if (auto ok = runtime_->prepare_instance(r.component, **ctx); !ok) return unexpected(ok.error());
 
   wasm::StoreConfig sc;

@@ -39,6 +39,7 @@ class WasiHttpExecutor : public Executor {
   WasiHttpOptions options_;
   std::shared_ptr<const AppRuntime> runtime_;  // the app's factors and Linker
   OutboundPolicies outbound_;  // per component: allowed_outbound_hosts
+  std::shared_ptr<wasi::http::RequestLimit> outbound_limit_;  // [outbound_http] max_concurrent_requests
 };
 
 }  // namespace whirl::spin::http

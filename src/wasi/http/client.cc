@@ -111,8 +111,14 @@ HostResult handle(HttpState& h, OutgoingRequestRes req, const std::optional<Requ
   auto done = f.done;
   OutboundConfig cfg = h.outbound;  // the thread's own copy
   f.thread = std::thread([ex, done, cfg, route] {
-    if (route == OutboundConfig::Route::Self) cfg.send_to_self(*ex);
-    else send_over_network(*ex, cfg.extra_ca_file);
+    if (route == OutboundConfig::Route::Self) {
+      cfg.send_to_self(*ex);
+    } else if (!cfg.limit) {
+      send_over_network(*ex, cfg.extra_ca_file);
+    } else if (cfg.limit->acquire(*ex)) {
+      send_over_network(*ex, cfg.extra_ca_file);
+      cfg.limit->release();
+    }
     if (!ex->head_ready()) ex->fail(error_code("internal-error"));
     done->store(true);
   });

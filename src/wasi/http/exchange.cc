@@ -1,5 +1,6 @@
 // The two bounded buffers and the head of an outbound request in flight.
 #include "wasi/http/exchange.h"
+#include "wasi/http/wasi_http.h"
 
 namespace whirl::wasi::http {
 
@@ -162,6 +163,25 @@ void Exchange::on_cancel(std::function<void()> hook) {
   std::lock_guard h(hook_mu_);
   hook_ = std::move(hook);
   if (hook_ && cancelled()) hook_();
+}
+
+bool RequestLimit::acquire(Exchange& ex) {
+  std::unique_lock lock(mu_);
+  // Cancellation does not signal this condition: look again now and then.
+  while (used_ >= max_) {
+    if (ex.cancelled()) return false;
+    cv_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  ++used_;
+  return true;
+}
+
+void RequestLimit::release() {
+  {
+    std::lock_guard lock(mu_);
+    --used_;
+  }
+  cv_.notify_one();
 }
 
 }  // namespace whirl::wasi::http

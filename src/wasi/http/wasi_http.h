@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +89,24 @@ struct OutboundRequest {
 
 class Exchange;  // exchange.h: one request in flight
 
+class Exchange;
+
+// At most `max` outbound requests at once; more wait (their exchange's
+// cancellation ends the wait).
+class RequestLimit {
+ public:
+  explicit RequestLimit(size_t max) : max_(max) {}
+  // False: the exchange was cancelled while waiting.
+  bool acquire(Exchange& ex);
+  void release();
+  size_t max() const { return max_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t max_, used_ = 0;
+};
+
 // Where an instance's outbound requests go.
 struct OutboundConfig {
   enum class Route : uint8_t { Deny, Network, Self };
@@ -98,6 +118,10 @@ struct OutboundConfig {
   // their own CA); empty: the system store only.
   std::string extra_ca_file;
   size_t max_in_flight = 32;  // requests of one instance at once; more: `connection-limit-reached`
+  // Shared by every instance of an app (Spin's [outbound_http]
+  // max_concurrent_requests): a network request waits for a place before
+  // it connects. Null: no limit.
+  std::shared_ptr<RequestLimit> limit;
 };
 
 // How the guest answered, looked at after `handle` returned.

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -56,6 +57,10 @@ class Upstream {
   }
   uint16_t port() const { return port_; }
   int connections() const { return connections_; }
+  // Each answer waits this long first; max_active: most requests answered at once.
+  void set_delay(std::chrono::milliseconds d) { delay_ms_ = int(d.count()); }
+  int max_active() const { return max_active_; }
+  void reset_max_active() { max_active_ = 0; }
 
  private:
   void accept_loop() {
@@ -84,6 +89,11 @@ class Upstream {
     beast::error_code ec;
     bhttp::read(s, buf, req, ec);
     if (ec) return;
+    int now = ++active_;
+    for (int m = max_active_; now > m && !max_active_.compare_exchange_weak(m, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
+    --active_;
     bhttp::response<bhttp::string_body> res{bhttp::status::non_authoritative_information, 11};
     res.body() = name_ + ": " + std::string(req.method_string()) + " " + std::string(req.target());
     res.keep_alive(false);
@@ -98,6 +108,7 @@ class Upstream {
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> delay_ms_{0}, active_{0}, max_active_{0};
   std::thread thread_;
   std::vector<std::thread> conns_;
 };
@@ -249,6 +260,48 @@ TEST_F(UpOutbound, SelfReachesTheAppsOwnRoutes) {
   Reply denied = fetch("/k", "/fx/a");
   EXPECT_EQ(denied.status, 200u);
   EXPECT_EQ(denied.body, "err 15");
+}
+
+// Spin's [outbound_http] max_concurrent_requests: the app's outbound
+// requests beyond it wait for one to finish.
+TEST_F(UpOutbound, MaxConcurrentRequestsFromTheRuntimeConfig) {
+  auto three_at_once = [&](uint16_t port) {
+    std::vector<std::future<Reply>> replies;
+    for (int i = 0; i < 3; ++i)
+      replies.push_back(std::async(std::launch::async, [&, port] {
+        return get_once(port, "/f?" + url(*http_, "http", "/slow"));
+      }));
+    for (auto& r : replies) {
+      Reply got = r.get();
+      EXPECT_EQ(got.status, 203u) << got.error << got.body;
+    }
+  };
+  http_->set_delay(std::chrono::milliseconds(300));
+  // Without the section (this fixture's server): the upstream sees them together.
+  http_->reset_max_active();
+  three_at_once(port_);
+  EXPECT_GE(http_->max_active(), 2);
+
+  std::ofstream(dir_ / "rc.toml") << "[outbound_http]\nconnection_pooling = true\nmax_concurrent_requests = 1\n";
+  UpProcess limited({WHIRL_BINARY, "up", "-f", dir_.string(), "--listen", "127.0.0.1:0", "--runtime-config-file",
+                     (dir_ / "rc.toml").string()},
+                    (dir_ / "limited.txt").string());
+  uint16_t port = limited.wait_serving();
+  ASSERT_NE(port, 0) << limited.stderr_text();
+  http_->reset_max_active();
+  three_at_once(port);
+  EXPECT_EQ(http_->max_active(), 1);
+  http_->set_delay(std::chrono::milliseconds(0));
+
+  // A bad value stops startup with its position.
+  std::ofstream(dir_ / "bad.toml") << "[outbound_http]\nmax_concurrent_requests = 0\n";
+  UpProcess bad({WHIRL_BINARY, "up", "-f", dir_.string(), "--listen", "127.0.0.1:0", "--runtime-config-file",
+                 (dir_ / "bad.toml").string()},
+                (dir_ / "bad.txt").string());
+  EXPECT_EQ(bad.wait_exit(std::chrono::seconds(20)), 1);
+  EXPECT_NE(bad.stderr_text().find("bad.toml:2:27: [outbound_http] max_concurrent_requests must be a positive integer"),
+            std::string::npos)
+      << bad.stderr_text();
 }
 
 TEST_F(UpOutbound, SelfRequestsNestOnlySoDeep) {
