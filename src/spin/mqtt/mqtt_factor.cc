@@ -53,6 +53,7 @@ HostResult open_conn(MqttInstance& st, HostCall& call, std::span<Value> a) {
   auto permit = outbound::ConnectionLimit::acquire(st.app->limit, call.store());
   if (!permit) return trap("interrupted");
   auto opts = parse_mqtt_address(address);
+  if (opts && st.connections.size() >= 1024) return fail("too-many-connections");  // Spin's table size
   if (!opts) return fail("invalid-address");
   opts->username = a[1].str;
   opts->password = a[2].str;

@@ -52,6 +52,8 @@ HostResult open_connection(MyInstance& st, const std::string& address, wasm::Sto
   if (!*st.hosts) return fail(v1, {MyError::Kind::Other, st.hosts->error().message});
   if (!outbound::allows(**st.hosts, address, "mysql"))
     return fail(v1, {MyError::Kind::ConnectionFailed, "address " + address + " is not permitted"});
+  // Spin's resource table holds 1024 connections per instance.
+  if (st.connections.size() >= 1024) return fail(v1, {MyError::Kind::ConnectionFailed, "too many connections"});
   auto a = parse_mysql_address(address);
   if (!a) return fail(v1, {MyError::Kind::ConnectionFailed, a.error().message});
   auto conn = MyConnection::connect(*a);

@@ -80,6 +80,8 @@ Expected<uint32_t, PgError> open_connection(PgInstance& st, const std::string& a
   if (auto ok = check_address(st, *a); !ok) return unexpected(ok.error());
   auto permit = outbound::ConnectionLimit::acquire(st.limit, store);
   if (!permit) return unexpected(fail(PgError::Kind::Interrupted, "interrupted"));
+  if (st.connections.size() >= kMaxConnectionsPerInstance)
+    return unexpected(fail(PgError::Kind::ConnectionFailed, "too many connections"));
   auto conn = PgConnection::connect(*a, root_ca, store);
   if (!conn) return unexpected(conn.error());
   return st.connections.add(PgInstance::Conn{std::move(*conn), std::move(*permit)});

@@ -166,6 +166,7 @@ void add_builder(component::runtime::Linker& l) {
     if (PgInstance* st = state_of(call)) st->builders.erase(rep);
   });
   def(l, kV4, "[constructor]connection-builder", [](PgInstance& st, HostCall&, std::span<Value> a) -> HostResult {
+    if (st.builders.size() >= kMaxConnectionsPerInstance) return trap("out of builder table space");
     return ret(Value::own(st.builders.add(PgInstance::Builder{a[0].str, ""})));
   });
   def(l, kV4, "[method]connection-builder.set-ca-root",

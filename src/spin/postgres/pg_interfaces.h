@@ -12,6 +12,9 @@
 
 namespace whirl::spin::postgres {
 
+// Spin's resource tables hold 1024 entries per instance.
+constexpr size_t kMaxConnectionsPerInstance = 1024;
+
 struct PgInstance {
   std::shared_ptr<const Expected<AllowedHosts>> hosts;
   std::shared_ptr<outbound::ConnectionLimit> limit;

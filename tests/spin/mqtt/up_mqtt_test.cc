@@ -166,6 +166,15 @@ TEST_F(UpMqtt, AddressesAsSpin) {
             json({{"err", {{"tag", "invalid-address"}}}}));
 }
 
+// open connects nothing, so Spin's 1024 connections per instance are cheap to reach.
+TEST_F(UpMqtt, TooManyConnections) {
+  std::vector<json> steps(1025, open(broker_->port));
+  json r = app_->call("mqtt", steps);
+  ASSERT_EQ(r.size(), 1025u);
+  EXPECT_EQ(r[1023], json({{"ok", nullptr}}));
+  EXPECT_EQ(r[1024], json({{"err", {{"tag", "too-many-connections"}}}}));
+}
+
 TEST_F(UpMqtt, ConnectionErrorsComeFromPublish) {
   // Nothing listens there: open succeeds (nothing is connected yet), publish fails.
   json r = app_->call("mqtt", {open(broker_->closed_port), publish("whirl/none", "x", "at-least-once")});
