@@ -62,8 +62,12 @@ Expected<std::shared_ptr<StoreProvider>> make_store(const RuntimeConfig& rc, con
     if (!url) return unexpected(url.error());
     if (!*url)
       return unexpected(rc.error_at(node, "key-value store `" + label + "` of type \"redis\" has no `url` (redis://host:port)"));
-    auto parsed = RedisUrl::parse(**url);
-    if (!parsed) return unexpected(rc.error_at(*t->get("url"), "key-value store `" + label + "`: " + parsed.error().message));
+    // Spin's rules (redis-rs's parse_redis_url): redis://, rediss://,
+    // redis+unix:// and unix://. The URL is the user's own text: shown.
+    auto parsed = redis::parse_redis_address(**url);
+    if (!parsed)
+      return unexpected(rc.error_at(*t->get("url"), "key-value store `" + label + "`: invalid Redis URL \"" + **url +
+                                                        "\": " + parsed.error().message));
     return redis_provider(std::move(*parsed));
   }
   std::string why = type == "azure_cosmos" || type == "aws_dynamo" ? "a Spin store type whirl does not support"

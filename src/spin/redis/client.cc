@@ -361,6 +361,12 @@ ClientResult<std::optional<RedisReply>> RedisConnection::read(std::chrono::milli
   return impl_->next_reply(Clock::now() + wait, cancel);
 }
 
+bool RedisConnection::idle_ok() {
+  // A deadline already past: read what is there now, wait for nothing.
+  auto more = impl_->read_more(Clock::now(), nullptr);
+  return more && !*more;
+}
+
 std::string describe_error_reply(const std::string& text) {
   // As redis-rs words server errors (Spin's `other` messages carry them).
   static const std::pair<const char*, const char*> kinds[] = {

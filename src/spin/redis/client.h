@@ -3,8 +3,8 @@
 // replies parsed by hiredis's reader. Every wait is cut into short slices
 // that ask `Cancel` whether to give up, so a guest's time limit or a
 // shutdown reaches a call blocked on the network. Used by outbound Redis
-// (one connection per `connection.open`) and by the Redis trigger's
-// subscriber.
+// (one connection per `connection.open`), the Redis trigger's subscriber
+// and the key-value factor's Redis stores (a pool of connections).
 #pragma once
 
 #include <chrono>
@@ -61,6 +61,11 @@ class RedisConnection {
   ClientResult<void> send(const std::vector<std::string>& argv, const Cancel& cancel);
   // The next reply; none if nothing whole arrived within `wait`.
   ClientResult<std::optional<RedisReply>> read(std::chrono::milliseconds wait, const Cancel& cancel);
+  // Whether an idle connection may be used again, without waiting: the
+  // server has not closed it and sent nothing unasked for (a pool asks
+  // before reuse). TLS records that carry no data (session tickets) do
+  // not count.
+  bool idle_ok();
 
  private:
   RedisConnection();
