@@ -2,57 +2,29 @@
 // store (open, bucket get/set/delete/exists/list-keys without cursors),
 // atomics (increment, cas with current and swap) and batch (get-many,
 // set-many, delete-many).
-#include "spin/key_value/app_state.h"
+#include "spin/key_value/host_functions.h"
 
 namespace whirl::spin::key_value {
 namespace {
 
 using component::TypeKind;
-using component::runtime::HostCall;
-using component::runtime::Linker;
-using wasi::p2::HostResult;
-using wasi::p2::ret;
-using wasi::p2::trap;
-using wasi::p2::Value;
+using namespace host;
 
+constexpr const char* kFamily = "wasi:keyvalue";
 constexpr const char* kStore = "wasi:keyvalue/store@0.2.0-draft2";
 constexpr const char* kAtomics = "wasi:keyvalue/atomics@0.2.0-draft2";
 constexpr const char* kBatch = "wasi:keyvalue/batch@0.2.0-draft2";
 
 // wasi:keyvalue's `error` has no store-table-full: Spin reports it as other.
-Value error_of(const StoreError& e) {
-  switch (e.kind) {
-    case StoreError::Kind::StoreTableFull: return Value::variant("other", Value::string("store table full"));
-    case StoreError::Kind::NoSuchStore: return Value::variant("no-such-store");
-    case StoreError::Kind::AccessDenied: return Value::variant("access-denied");
-    case StoreError::Kind::Other: break;
-  }
-  return Value::variant("other", Value::string(e.message));
-}
+Value error_of(const StoreError& e) { return error_variant(e, /*has_table_full=*/false); }
 HostResult fail(const StoreError& e) { return ret(Value::err(error_of(e))); }
 HostResult fail_other(std::string m) { return fail(StoreError::other(std::move(m))); }
-
-Value maybe_bytes(const std::optional<Bytes>& v) { return v ? Value::some(Value::byte_list(*v)) : Value::none(); }
-
-template <class F>
-void def(Linker& l, const char* iface, const std::string& name, F fn) {
-  l.func(iface, name, [fn](HostCall& call, std::span<Value> args) -> HostResult {
-    auto* w = call.data<wasi::p2::WasiP2>();
-    auto* kv = w ? w->extension<KeyValueInstance>() : nullptr;
-    if (!kv) return trap("wasi:keyvalue: the instance has no key-value state");
-    return fn(*kv, args);
-  });
-}
 
 // A bucket handle's store; an unknown one is no-such-store, as Spin's
 // get_store_wasi answers.
 template <class F>
 void def_bucket(Linker& l, const char* iface, const std::string& name, F fn) {
-  def(l, iface, name, [fn](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
-    auto* s = kv.stores.get(a[0].u);
-    if (!s || !*s) return fail(StoreError{StoreError::Kind::NoSuchStore, {}});
-    return fn(kv, *s, a);
-  });
+  host::def_store(l, kFamily, iface, name, [] { return fail(StoreError{StoreError::Kind::NoSuchStore, {}}); }, fn);
 }
 
 std::vector<std::string> strings(const Value& list) {
@@ -62,48 +34,31 @@ std::vector<std::string> strings(const Value& list) {
   return out;
 }
 
-template <class T>
-void drop_from(Linker& l, const char* iface, const char* resource, wasi::p2::Table<T> KeyValueInstance::*table) {
-  l.resource(iface, resource, [table](HostCall& call, uint32_t rep) {
-    auto* w = call.data<wasi::p2::WasiP2>();
-    if (auto* kv = w ? w->extension<KeyValueInstance>() : nullptr) (kv->*table).erase(rep);
-  });
-}
-
 void add_store(Linker& l) {
   drop_from(l, kStore, "bucket", &KeyValueInstance::stores);
-  def(l, kStore, "open", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
-    auto r = kv.open(a[0].str);
-    if (!r) return fail(r.error());
-    return ret(Value::ok(Value::own(*r)));
+  def(l, kFamily, kStore, "open", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
+    return reply(kv.open(a[0].str), [](uint32_t h) { return Value::own(h); }, error_of);
   });
   def_bucket(l, kStore, "[method]bucket.get", [](KeyValueInstance&, const std::shared_ptr<Store>& s, std::span<Value> a) {
-    auto r = s->get(a[1].str);
-    return r ? ret(Value::ok(maybe_bytes(*r))) : fail(r.error());
+    return reply(s->get(a[1].str), maybe_bytes, error_of);
   });
   def_bucket(l, kStore, "[method]bucket.set", [](KeyValueInstance&, const std::shared_ptr<Store>& s, std::span<Value> a) {
-    auto r = s->set(a[1].str, a[2].list_bytes());
-    return r ? ret(Value::ok()) : fail(r.error());
+    return reply(s->set(a[1].str, a[2].list_bytes()), error_of);
   });
   def_bucket(l, kStore, "[method]bucket.delete", [](KeyValueInstance&, const std::shared_ptr<Store>& s, std::span<Value> a) {
-    auto r = s->del(a[1].str);
-    return r ? ret(Value::ok()) : fail(r.error());
+    return reply(s->del(a[1].str), error_of);
   });
   def_bucket(l, kStore, "[method]bucket.exists", [](KeyValueInstance&, const std::shared_ptr<Store>& s, std::span<Value> a) {
-    auto r = s->exists(a[1].str);
-    return r ? ret(Value::ok(Value::boolean(*r))) : fail(r.error());
+    return reply(s->exists(a[1].str), boolean, error_of);
   });
   // Spin returns every key at once and refuses a cursor.
-  def(l, kStore, "[method]bucket.list-keys", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
+  def(l, kFamily, kStore, "[method]bucket.list-keys", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
     if (!a[1].items.empty()) return fail_other("list_keys: cursor not supported");
     auto* s = kv.stores.get(a[0].u);
     if (!s || !*s) return fail(StoreError{StoreError::Kind::NoSuchStore, {}});
     auto r = (*s)->keys();
     if (!r) return fail(r.error());
-    std::vector<Value> keys;
-    keys.reserve(r->size());
-    for (auto& k : *r) keys.push_back(Value::string(std::move(k)));
-    return ret(Value::ok(Value::record({{"keys", Value::list(std::move(keys))}, {"cursor", Value::none()}})));
+    return ret(Value::ok(Value::record({{"keys", string_list(std::move(*r))}, {"cursor", Value::none()}})));
   });
 }
 
@@ -122,13 +77,11 @@ void add_batch(Linker& l) {
     std::vector<KeyValue> pairs;
     pairs.reserve(a[1].items.size());
     for (const auto& t : a[1].items) pairs.emplace_back(t.items[0].str, t.items[1].list_bytes());
-    auto r = pairs.empty() ? StoreResult<void>() : s->set_many(pairs);
-    return r ? ret(Value::ok()) : fail(r.error());
+    return reply(pairs.empty() ? StoreResult<void>() : s->set_many(pairs), error_of);
   });
   def_bucket(l, kBatch, "delete-many", [](KeyValueInstance&, const std::shared_ptr<Store>& s, std::span<Value> a) {
     auto keys = strings(a[1]);
-    auto r = keys.empty() ? StoreResult<void>() : s->delete_many(keys);
-    return r ? ret(Value::ok()) : fail(r.error());
+    return reply(keys.empty() ? StoreResult<void>() : s->delete_many(keys), error_of);
   });
 }
 
@@ -142,23 +95,20 @@ StoreResult<uint32_t> new_cas(KeyValueInstance& kv, const std::shared_ptr<Store>
 void add_atomics(Linker& l) {
   drop_from(l, kAtomics, "cas", &KeyValueInstance::cas);
   def_bucket(l, kAtomics, "increment", [](KeyValueInstance&, const std::shared_ptr<Store>& s, std::span<Value> a) {
-    auto r = s->increment(a[1].str, a[2].s);
-    return r ? ret(Value::ok(Value::sint(TypeKind::S64, *r))) : fail(r.error());
+    return reply(s->increment(a[1].str, a[2].s), [](int64_t n) { return Value::sint(TypeKind::S64, n); }, error_of);
   });
   def_bucket(l, kAtomics, "[static]cas.new", [](KeyValueInstance& kv, const std::shared_ptr<Store>& s, std::span<Value> a) {
-    auto r = new_cas(kv, s, a[1].str);
-    return r ? ret(Value::ok(Value::own(*r))) : fail(r.error());
+    return reply(new_cas(kv, s, a[1].str), [](uint32_t h) { return Value::own(h); }, error_of);
   });
-  def(l, kAtomics, "[method]cas.current", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
+  def(l, kFamily, kAtomics, "[method]cas.current", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
     OpenCas* c = kv.cas.get(a[0].u);
     if (!c || !c->cas) return fail_other("compare and swap not found");
-    auto r = c->cas->current();
-    return r ? ret(Value::ok(maybe_bytes(*r))) : fail(r.error());
+    return reply(c->cas->current(), maybe_bytes, error_of);
   });
   // The cas is the guest's no more (own): it ends here either way. On a
   // conflict the guest gets a fresh cas that has read the value now, as
   // the interface asks ("updated to the latest version").
-  def(l, kAtomics, "swap", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
+  def(l, kFamily, kAtomics, "swap", [](KeyValueInstance& kv, std::span<Value> a) -> HostResult {
     auto store_error = [](const StoreError& e) { return ret(Value::err(Value::variant("store-error", error_of(e)))); };
     OpenCas* found = kv.cas.get(a[0].u);
     if (!found || !found->cas) return store_error(StoreError::other("compare and swap not found"));
