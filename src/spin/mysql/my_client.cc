@@ -1,17 +1,52 @@
 #include "spin/mysql/my_client.h"
 
 #include <mysql.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstring>
 #include <mutex>
+
+#include "wasm/runtime/runtime.h"
 
 namespace whirl::spin::mysql {
 namespace {
 
 using component::TypeKind;
 constexpr size_t kMaxResultBytes = size_t(128) << 20;  // Spin's MAX_HOST_BUFFERED_BYTES
+
+MyError interrupted() { return MyError{MyError::Kind::Interrupted, "interrupted"}; }
+
+// Runs one of libmariadb's non-blocking calls to its end: `start()` and
+// `cont(ready)` return what it waits for (0: done); the socket is polled
+// in slices so an interrupted store stops the wait.
+template <class Start, class Cont>
+Expected<void, MyError> drive(MYSQL* m, wasm::Store& store, Start start, Cont cont) {
+  int status = start();
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  while (status) {
+    if (store.interrupted()) return unexpected(interrupted());
+    if ((status & MYSQL_WAIT_TIMEOUT) && !deadline)
+      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(mysql_get_timeout_value_ms(m));
+    short events = short((status & MYSQL_WAIT_READ ? POLLIN : 0) | (status & MYSQL_WAIT_WRITE ? POLLOUT : 0) |
+                         (status & MYSQL_WAIT_EXCEPT ? POLLPRI : 0));
+    pollfd p{mysql_get_socket(m), events, 0};
+    int ready = 0;
+    if (::poll(&p, 1, 100) > 0) {
+      if (p.revents & (POLLIN | POLLERR | POLLHUP)) ready |= status & MYSQL_WAIT_READ;
+      if (p.revents & (POLLOUT | POLLERR | POLLHUP)) ready |= status & MYSQL_WAIT_WRITE;
+      if (p.revents & POLLPRI) ready |= MYSQL_WAIT_EXCEPT;
+    }
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) ready |= MYSQL_WAIT_TIMEOUT;
+    if (!ready) continue;
+    deadline.reset();
+    status = cont(ready);
+  }
+  return {};
+}
 
 std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
@@ -155,15 +190,21 @@ Expected<Value, MyError> convert(const MYSQL_FIELD& f, const std::string& type, 
 struct Stmt {
   MYSQL_STMT* st;
   ~Stmt() {
-    if (st) mysql_stmt_close(st);
+    if (st) mysql_stmt_close(st);  // COM_STMT_CLOSE has no reply
   }
 };
 
 // Prepares, binds and executes; the statement with its results pending.
-Expected<void, MyError> run(MYSQL* m, Stmt& s, const std::string& statement, const std::vector<Value>& params) {
+Expected<void, MyError> run(MYSQL* m, Stmt& s, const std::string& statement, const std::vector<Value>& params,
+                            wasm::Store& store) {
   s.st = mysql_stmt_init(m);
   if (!s.st) return unexpected(MyError{MyError::Kind::QueryFailed, mysql_error(m)});
-  if (mysql_stmt_prepare(s.st, statement.data(), statement.size())) return unexpected(stmt_error(s.st));
+  int rc = 0;
+  auto prepared = drive(
+      m, store, [&] { return mysql_stmt_prepare_start(&rc, s.st, statement.data(), statement.size()); },
+      [&](int ready) { return mysql_stmt_prepare_cont(&rc, s.st, ready); });
+  if (!prepared) return prepared;
+  if (rc) return unexpected(stmt_error(s.st));
   unsigned long required = mysql_stmt_param_count(s.st);
   if (required != params.size())
     return unexpected(MyError{MyError::Kind::QueryFailed, "Driver(StmtParamsMismatch { required: " +
@@ -208,8 +249,32 @@ Expected<void, MyError> run(MYSQL* m, Stmt& s, const std::string& statement, con
     }
   }
   if (!params.empty() && mysql_stmt_bind_param(s.st, binds.data())) return unexpected(stmt_error(s.st));
-  if (mysql_stmt_execute(s.st)) return unexpected(stmt_error(s.st));
+  auto executed = drive(
+      m, store, [&] { return mysql_stmt_execute_start(&rc, s.st); },
+      [&](int ready) { return mysql_stmt_execute_cont(&rc, s.st, ready); });
+  if (!executed) return executed;
+  if (rc) return unexpected(stmt_error(s.st));
   return {};
+}
+
+// The whole result set read (mysql_stmt_store_result); non-zero: failed.
+Expected<int, MyError> store_result(MYSQL* m, MYSQL_STMT* st, wasm::Store& store) {
+  int rc = 0;
+  auto ok = drive(
+      m, store, [&] { return mysql_stmt_store_result_start(&rc, st); },
+      [&](int ready) { return mysql_stmt_store_result_cont(&rc, st, ready); });
+  if (!ok) return unexpected(ok.error());
+  return rc;
+}
+
+// The next result of a multi-result statement: 0 there is one, -1 none.
+Expected<int, MyError> next_result(MYSQL* m, MYSQL_STMT* st, wasm::Store& store) {
+  int rc = 0;
+  auto ok = drive(
+      m, store, [&] { return mysql_stmt_next_result_start(&rc, st); },
+      [&](int ready) { return mysql_stmt_next_result_cont(&rc, st, ready); });
+  if (!ok) return unexpected(ok.error());
+  return rc;
 }
 
 }  // namespace
@@ -282,44 +347,102 @@ Expected<MyAddress> parse_mysql_address(std::string_view url) {
 }
 
 MyConnection::~MyConnection() {
-  if (mysql_) mysql_close(mysql_);
+  if (!mysql_) return;
+  // An exchange cut short cannot end politely: the socket is closed first.
+  if (broken_) ::shutdown(mysql_get_socket(mysql_), SHUT_RDWR);
+  mysql_close(mysql_);
 }
 
-Expected<std::unique_ptr<MyConnection>, MyError> MyConnection::connect(const MyAddress& a) {
+Expected<std::unique_ptr<MyConnection>, MyError> MyConnection::connect(const MyAddress& a, wasm::Store& store) {
   static std::once_flag init;
   std::call_once(init, [] { mysql_library_init(0, nullptr, nullptr); });
   MYSQL* m = mysql_init(nullptr);
   if (!m) return unexpected(MyError{MyError::Kind::ConnectionFailed, "out of memory"});
-  std::unique_ptr<MyConnection> conn(new MyConnection(m));
-  unsigned protocol = MYSQL_PROTOCOL_TCP, timeout = 30;
+  std::unique_ptr<MyConnection> conn(new MyConnection(m, a));
+  unsigned protocol = MYSQL_PROTOCOL_TCP;
+  mysql_optionsv(m, MYSQL_OPT_NONBLOCK, 0);
   mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &protocol);
-  mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   if (a.tls) {
     my_bool on = 1;
     mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
     mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
   }
-  if (!mysql_real_connect(m, a.host.c_str(), a.user.c_str(), a.password.c_str(), a.db.empty() ? nullptr : a.db.c_str(),
-                          a.port, nullptr, 0))
-    return unexpected(MyError{MyError::Kind::ConnectionFailed, mysql_error(m)});
+  MYSQL* ret = nullptr;
+  auto ok = drive(
+      m, store,
+      [&] {
+        return mysql_real_connect_start(&ret, m, a.host.c_str(), a.user.c_str(), a.password.c_str(),
+                                        a.db.empty() ? nullptr : a.db.c_str(), a.port, nullptr, 0);
+      },
+      [&](int ready) { return mysql_real_connect_cont(&ret, m, ready); });
+  if (!ok) {
+    conn->broken_ = true;
+    return unexpected(ok.error());
+  }
+  if (!ret) return unexpected(MyError{MyError::Kind::ConnectionFailed, mysql_error(m)});
   return conn;
 }
 
-Expected<void, MyError> MyConnection::execute(const std::string& statement, const std::vector<Value>& params) {
+void MyConnection::cancel() {
+  MYSQL* k = mysql_init(nullptr);
+  if (!k) return;
+  unsigned protocol = MYSQL_PROTOCOL_TCP, timeout = 5;
+  mysql_optionsv(k, MYSQL_OPT_PROTOCOL, &protocol);
+  mysql_optionsv(k, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_optionsv(k, MYSQL_OPT_READ_TIMEOUT, &timeout);
+  mysql_optionsv(k, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+  if (address_.tls) {
+    my_bool on = 1;
+    mysql_optionsv(k, MYSQL_OPT_SSL_ENFORCE, &on);
+  }
+  if (mysql_real_connect(k, address_.host.c_str(), address_.user.c_str(), address_.password.c_str(), nullptr,
+                         address_.port, nullptr, 0)) {
+    std::string kill = "KILL QUERY " + std::to_string(mysql_thread_id(mysql_));
+    mysql_query(k, kill.c_str());
+  }
+  mysql_close(k);
+}
+
+Expected<void, MyError> MyConnection::execute(const std::string& statement, const std::vector<Value>& params,
+                                              wasm::Store& store) {
+  if (broken_) return unexpected(MyError{MyError::Kind::QueryFailed, "the connection was interrupted"});
   Stmt s{nullptr};
-  if (auto ok = run(mysql_, s, statement, params); !ok) return ok;
+  auto fail = [&](MyError e) {
+    if (e.kind == MyError::Kind::Interrupted && !broken_) {
+      broken_ = true;
+      cancel();
+    }
+    return unexpected(std::move(e));
+  };
+  if (auto ok = run(mysql_, s, statement, params, store); !ok) return fail(ok.error());
   // Results, if any, are read and dropped.
-  do {
-    if (mysql_stmt_field_count(s.st) > 0 && mysql_stmt_store_result(s.st)) return unexpected(stmt_error(s.st));
+  while (true) {
+    if (mysql_stmt_field_count(s.st) > 0) {
+      auto rc = store_result(mysql_, s.st, store);
+      if (!rc) return fail(rc.error());
+      if (*rc) return fail(stmt_error(s.st));
+    }
     mysql_stmt_free_result(s.st);
-  } while (mysql_stmt_next_result(s.st) == 0);
+    auto next = next_result(mysql_, s.st, store);
+    if (!next) return fail(next.error());
+    if (*next != 0) break;
+  }
   return {};
 }
 
-Expected<MyRowSet, MyError> MyConnection::query(const std::string& statement, const std::vector<Value>& params) {
+Expected<MyRowSet, MyError> MyConnection::query(const std::string& statement, const std::vector<Value>& params,
+                                                wasm::Store& store) {
+  if (broken_) return unexpected(MyError{MyError::Kind::QueryFailed, "the connection was interrupted"});
   Stmt s{nullptr};
-  if (auto ok = run(mysql_, s, statement, params); !ok) return unexpected(ok.error());
+  auto fail = [&](MyError e) {
+    if (e.kind == MyError::Kind::Interrupted && !broken_) {
+      broken_ = true;
+      cancel();
+    }
+    return unexpected(std::move(e));
+  };
+  if (auto ok = run(mysql_, s, statement, params, store); !ok) return fail(ok.error());
   MyRowSet out;
   MYSQL_RES* meta = mysql_stmt_result_metadata(s.st);
   if (!meta) return out;  // a statement without a result set
@@ -329,7 +452,9 @@ Expected<MyRowSet, MyError> MyConnection::query(const std::string& statement, co
   } free_meta{meta};
   my_bool update_max = 1;
   mysql_stmt_attr_set(s.st, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
-  if (mysql_stmt_store_result(s.st)) return unexpected(MyError{MyError::Kind::Other, mysql_stmt_error(s.st)});
+  auto stored = store_result(mysql_, s.st, store);
+  if (!stored) return fail(stored.error());
+  if (*stored) return unexpected(MyError{MyError::Kind::Other, mysql_stmt_error(s.st)});
   unsigned n = mysql_num_fields(meta);
   MYSQL_FIELD* fields = mysql_fetch_fields(meta);
   std::vector<Cell> cells(n);
@@ -383,8 +508,18 @@ Expected<MyRowSet, MyError> MyConnection::query(const std::string& statement, co
     }
     out.rows.push_back(std::move(row));
   }
+  // Later result sets (a procedure's) are read and dropped, as mysql_async does.
   mysql_stmt_free_result(s.st);
-  while (mysql_stmt_next_result(s.st) == 0) mysql_stmt_free_result(s.st);
+  while (true) {
+    auto next = next_result(mysql_, s.st, store);
+    if (!next) return fail(next.error());
+    if (*next != 0) break;
+    if (mysql_stmt_field_count(s.st) > 0) {
+      auto rc = store_result(mysql_, s.st, store);
+      if (!rc) return fail(rc.error());
+    }
+    mysql_stmt_free_result(s.st);
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
-// One MySQL/MariaDB connection over libmariadb, and the address format
-// mysql_async reads (the URL form Spin passes it).
+// One MySQL/MariaDB connection over libmariadb (its non-blocking calls, so
+// a request's deadline — the store's interrupt — stops it), and the
+// address format mysql_async reads (the URL form Spin passes it).
 #pragma once
 
 #include <memory>
@@ -13,13 +14,18 @@
 
 struct st_mysql;
 
+namespace whirl::wasm {
+class Store;
+}
+
 namespace whirl::spin::mysql {
 
 using component::abi::Value;
 
-// The rdbms-types error cases.
+// The rdbms-types error cases; Interrupted: the store was interrupted
+// (the call traps; the connection is closed).
 struct MyError {
-  enum class Kind { ConnectionFailed, BadParameter, QueryFailed, ValueConversionFailed, Other };
+  enum class Kind { ConnectionFailed, BadParameter, QueryFailed, ValueConversionFailed, Other, Interrupted };
   Kind kind = Kind::Other;
   std::string text;
 };
@@ -43,14 +49,20 @@ struct MyRowSet {
 class MyConnection {
  public:
   ~MyConnection();
-  static Expected<std::unique_ptr<MyConnection>, MyError> connect(const MyAddress& a);
+  static Expected<std::unique_ptr<MyConnection>, MyError> connect(const MyAddress& a, wasm::Store& store);
   // `params` are rdbms-types parameter-values.
-  Expected<void, MyError> execute(const std::string& statement, const std::vector<Value>& params);
-  Expected<MyRowSet, MyError> query(const std::string& statement, const std::vector<Value>& params);
+  Expected<void, MyError> execute(const std::string& statement, const std::vector<Value>& params, wasm::Store& store);
+  Expected<MyRowSet, MyError> query(const std::string& statement, const std::vector<Value>& params,
+                                    wasm::Store& store);
 
  private:
-  explicit MyConnection(st_mysql* m) : mysql_(m) {}
+  MyConnection(st_mysql* m, MyAddress a) : mysql_(m), address_(std::move(a)) {}
+  // Stops the statement the server is running for this connection (KILL
+  // QUERY over a connection of its own), as libpq's cancel does.
+  void cancel();
   st_mysql* mysql_;
+  MyAddress address_;
+  bool broken_ = false;  // interrupted mid-exchange: nothing more is sent
 };
 
 }  // namespace whirl::spin::mysql

@@ -42,7 +42,10 @@ Value error_value(bool v1, const MyError& e) {
   const char* label = k < 4 ? kLabels[k] : v1 ? "other-error" : "other";
   return Value::variant(label, Value::string(e.text));
 }
-HostResult fail(bool v1, const MyError& e) { return ret(Value::err(error_value(v1, e))); }
+HostResult fail(bool v1, const MyError& e) {
+  if (e.kind == MyError::Kind::Interrupted) return trap("interrupted");
+  return ret(Value::err(error_value(v1, e)));
+}
 
 // Spin's open: a connection permit, the allowed-hosts check of the whole
 // address (mysql://), then the connection.
@@ -56,7 +59,7 @@ HostResult open_connection(MyInstance& st, const std::string& address, wasm::Sto
   if (st.connections.size() >= 1024) return fail(v1, {MyError::Kind::ConnectionFailed, "too many connections"});
   auto a = parse_mysql_address(address);
   if (!a) return fail(v1, {MyError::Kind::ConnectionFailed, a.error().message});
-  auto conn = MyConnection::connect(*a);
+  auto conn = MyConnection::connect(*a, store);
   if (!conn) return fail(v1, conn.error());
   handle = st.connections.add(MyInstance::Conn{std::move(*conn), std::move(*permit)});
   return ret();
@@ -70,13 +73,14 @@ Value row_set(MyRowSet rs) {
   return Value::record({{"columns", Value::list(std::move(columns))}, {"rows", Value::list(std::move(rows))}});
 }
 
-HostResult call(bool v1, bool query, MyConnection& c, const std::string& statement, const std::vector<Value>& params) {
+HostResult call(bool v1, bool query, MyConnection& c, const std::string& statement, const std::vector<Value>& params,
+                wasm::Store& store) {
   if (query) {
-    auto rs = c.query(statement, params);
+    auto rs = c.query(statement, params, store);
     if (!rs) return fail(v1, rs.error());
     return ret(Value::ok(row_set(std::move(*rs))));
   }
-  auto ok = c.execute(statement, params);
+  auto ok = c.execute(statement, params, store);
   if (!ok) return fail(v1, ok.error());
   return ret(Value::ok());
 }
@@ -110,10 +114,10 @@ class MyFactor final : public Factor {
     });
     for (bool query : {true, false})
       def(l, kV2, query ? "[method]connection.query" : "[method]connection.execute",
-          [query](MyInstance& st, HostCall&, std::span<Value> a) -> HostResult {
+          [query](MyInstance& st, HostCall& hc, std::span<Value> a) -> HostResult {
             MyInstance::Conn* c = st.connections.get(a[0].u);
             if (!c) return fail(false, {MyError::Kind::ConnectionFailed, "no connection found"});
-            return call(false, query, *c->conn, a[1].str, a[2].items);
+            return call(false, query, *c->conn, a[1].str, a[2].items, hc.store());
           });
     // fermyon:spin/mysql (Spin 1): a connection per call.
     l.instance(kV1Types);
@@ -122,7 +126,7 @@ class MyFactor final : public Factor {
         uint32_t h = 0;
         auto r = open_connection(st, a[0].str, c.store(), true, h);
         if (!r || !r->empty()) return r;
-        HostResult out = call(true, query, *st.connections.get(h)->conn, a[1].str, a[2].items);
+        HostResult out = call(true, query, *st.connections.get(h)->conn, a[1].str, a[2].items, c.store());
         st.connections.erase(h);
         return out;
       });

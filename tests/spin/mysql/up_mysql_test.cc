@@ -224,6 +224,17 @@ TEST_F(UpMysql, DeniedHostsAndConnectionErrors) {
   EXPECT_NE(db[0]["err"]["val"].get<std::string>().find("no_such_db"), std::string::npos) << db.dump();
 }
 
+// A statement still running at the request's deadline: the request is
+// answered 500 and the connection closed.
+TEST_F(UpMysql, DeadlineStopsAStatement) {
+  App app(*wasm_, {"mysql://127.0.0.1:" + std::to_string(db_->port)}, "", "", {"--timeout", "1"});
+  ASSERT_NE(app.port(), 0) << app.log();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(app.status("mysql", {open(), query("SELECT SLEEP(60)")}), 500u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  EXPECT_TRUE(guest_connections_closed());
+}
+
 // Spin 1's fermyon:spin/mysql: the address in every call, a connection each.
 TEST_F(UpMysql, Spin1Interface) {
   db_->sql(kTable);

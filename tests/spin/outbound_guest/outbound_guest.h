@@ -247,8 +247,9 @@ inline fs::path guest(std::string* skip, std::string* error) {
 class App {
  public:
   // `variables`: the manifest's [variables] table body (`name = { default = "x" }`).
+  // `extra`: more `whirl up` arguments (`--timeout 2`).
   App(const fs::path& wasm, const std::vector<std::string>& allowed, const std::string& runtime_config = "",
-      const std::string& variables = "")
+      const std::string& variables = "", const std::vector<std::string>& extra = {})
       : dir_("whirl-outbound-app-") {
     fs::copy_file(wasm, dir_.path() / "guest.wasm");
     std::string hosts;
@@ -264,11 +265,21 @@ class App {
       args.push_back("--runtime-config-file");
       args.push_back((dir_.path() / "runtime-config.toml").string());
     }
+    args.insert(args.end(), extra.begin(), extra.end());
     up_ = std::make_unique<UpProcess>(args, (dir_.path() / "up.err").string());
     port_ = up_->wait_serving();
   }
   uint16_t port() const { return port_; }
   std::string log() const { return up_->stderr_text(); }
+
+  // The HTTP status of a script the guest may not finish (a deadline).
+  unsigned status(const std::string& iface, const std::vector<json>& steps) {
+    Client c(port_);
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.body() = json{{"iface", iface}, {"steps", json(steps)}}.dump();
+    return c.send(std::move(req)).status;
+  }
 
   // Runs one script in one instance: each step's outcome.
   json call(const std::string& iface, const std::vector<json>& steps) {

@@ -454,6 +454,18 @@ TEST_F(UpPostgres, AllowedHostsFromVariables) {
   EXPECT_EQ(denied[0]["err"]["tag"], "connection-failed") << denied.dump();
 }
 
+// A statement still running at the request's deadline is cancelled, the
+// connection closed, and the request answered 500.
+TEST_F(UpPostgres, DeadlineStopsAStatement) {
+  App app(*wasm_, {"postgres://127.0.0.1:" + std::to_string(pg_->port)}, "", "", {"--timeout", "1"});
+  ASSERT_NE(app.port(), 0) << app.log();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(app.status("pg4", {open(), query("SELECT pg_sleep(60)")}), 500u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  EXPECT_TRUE(guest_connections_closed());
+  EXPECT_EQ(pg_->sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'"), "0");
+}
+
 // [outbound_pg] in the runtime config: max_connections read, anything else refused.
 TEST_F(UpPostgres, RuntimeConfig) {
   App bad(*wasm_, {}, "[outbound_pg]\nmax_connection = 2\n");
