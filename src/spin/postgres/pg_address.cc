@@ -61,9 +61,7 @@ Expected<void> set_param(PgAddress& a, std::string_view key, const std::string& 
   else if (key == "options") a.options = value;
   else if (key == "application_name") a.application_name = value;
   else if (key == "sslmode") {
-    if (value != "disable" && value != "prefer" && value != "require" && value != "verify-ca" &&
-        value != "verify-full")
-      return unexpected(invalid_value(key));
+    if (value != "disable" && value != "prefer" && value != "require") return unexpected(invalid_value(key));
     a.sslmode = value;
   } else if (key == "sslnegotiation") {
     if (value != "postgres" && value != "direct") return unexpected(invalid_value(key));

@@ -18,7 +18,7 @@ namespace whirl::spin::postgres {
 
 struct PgAddress {
   std::optional<std::string> user, password, dbname, options, application_name;
-  std::string sslmode = "prefer";  // disable, prefer, require, verify-ca, verify-full
+  std::string sslmode = "prefer";  // disable, prefer, require (tokio-postgres has no verify-*)
   std::vector<std::string> hosts;  // a host starting with '/' is a Unix socket directory
   std::vector<std::string> hostaddrs;
   std::vector<uint16_t> ports;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "wasm/runtime/runtime.h"
@@ -15,6 +16,7 @@ namespace {
 using ResultPtr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 constexpr int kSliceMs = 100;
 constexpr size_t kMaxResultBytes = size_t(128) << 20;  // Spin's MAX_HOST_BUFFERED_BYTES
+constexpr const char* kSystemRoots = "/etc/ssl/certs/ca-certificates.crt";  // OpenSSL's bundle on Debian
 
 PgError err(PgError::Kind k, std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -80,7 +82,6 @@ Expected<std::unique_ptr<PgConnection>, PgError> PgConnection::connect(const PgA
                                                                         wasm::Store& store) {
   if (a.hosts.empty() && a.hostaddrs.empty())
     return unexpected(err(PgError::Kind::ConnectionFailed, "invalid configuration: both host and hostaddr are missing"));
-  if (!a.user) return unexpected(err(PgError::Kind::ConnectionFailed, "invalid configuration: user missing"));
   auto join = [](const auto& v) {
     std::string s;
     for (const auto& x : v) {
@@ -90,13 +91,15 @@ Expected<std::unique_ptr<PgConnection>, PgError> PgConnection::connect(const PgA
     }
     return s;
   };
+  // Only what the address sets (tokio-postgres: no user means the OS user,
+  // no database the user's); libpq reads no password file.
   std::vector<std::pair<std::string, std::string>> kv = {
-      {"user", *a.user}, {"dbname", a.dbname.value_or(*a.user)}, {"client_encoding", "UTF8"},
-      {"gssencmode", "disable"}, {"passfile", "/nonexistent/whirl/pgpass"}, {"sslmode", a.sslmode}};
+      {"client_encoding", "UTF8"}, {"gssencmode", "disable"}, {"passfile", "/nonexistent/whirl/pgpass"}};
+  if (a.user) kv.emplace_back("user", *a.user);
+  if (a.dbname) kv.emplace_back("dbname", *a.dbname);
   if (!a.hosts.empty()) kv.emplace_back("host", join(a.hosts));
   if (!a.hostaddrs.empty()) kv.emplace_back("hostaddr", join(a.hostaddrs));
-  if (!a.ports.empty()) kv.emplace_back("port", join(a.ports));
-  else kv.emplace_back("port", "5432");
+  kv.emplace_back("port", a.ports.empty() ? std::string("5432") : join(a.ports));
   if (a.password) kv.emplace_back("password", *a.password);
   if (a.options) kv.emplace_back("options", *a.options);
   if (a.application_name) kv.emplace_back("application_name", *a.application_name);
@@ -105,34 +108,55 @@ Expected<std::unique_ptr<PgConnection>, PgError> PgConnection::connect(const PgA
     if (k == "connect_timeout") deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::stoll(v));
     else kv.emplace_back(k, v);
   }
+  // Spin connects with native-tls unless sslmode=disable: TLS whenever the
+  // server offers it (prefer) or always (require), its certificate checked
+  // against the system's roots (and the builder's) and the host name. A
+  // server without TLS is plain text under prefer.
   TempFile ca;
+  std::string roots = kSystemRoots;
   if (!root_ca.empty()) {
     char path[] = "/tmp/whirl-pg-ca-XXXXXX";
     int fd = ::mkstemp(path);
     if (fd < 0) return unexpected(err(PgError::Kind::Other, "cannot write the root certificate"));
-    ca.path = path;
-    bool ok = ::write(fd, root_ca.data(), root_ca.size()) == ssize_t(root_ca.size());
+    ca.path = roots = path;
+    std::string text = root_ca + "\n";
+    if (FILE* f = std::fopen(kSystemRoots, "rb")) {
+      char buf[65536];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+      std::fclose(f);
+    }
+    bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
     ::close(fd);
     if (!ok) return unexpected(err(PgError::Kind::Other, "cannot write the root certificate"));
-    kv.emplace_back("sslrootcert", ca.path);
   }
-  std::vector<const char*> keys, vals;
-  for (const auto& [k, v] : kv) keys.push_back(k.c_str()), vals.push_back(v.c_str());
-  keys.push_back(nullptr), vals.push_back(nullptr);
 
-  PGconn* c = PQconnectStartParams(keys.data(), vals.data(), 0);
-  if (!c) return unexpected(err(PgError::Kind::ConnectionFailed, "out of memory"));
-  std::unique_ptr<PgConnection> conn(new PgConnection(c));
-  if (PQstatus(c) == CONNECTION_BAD) return unexpected(err(PgError::Kind::ConnectionFailed, PQerrorMessage(c)));
-  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-  while (st != PGRES_POLLING_OK) {
-    if (st == PGRES_POLLING_FAILED) return unexpected(err(PgError::Kind::ConnectionFailed, PQerrorMessage(c)));
-    if (store.interrupted()) return unexpected(interrupted());
-    if (deadline && std::chrono::steady_clock::now() > *deadline)
-      return unexpected(err(PgError::Kind::ConnectionFailed, "timeout waiting for server"));
-    if (wait_socket(c, st == PGRES_POLLING_READING ? POLLIN : POLLOUT)) st = PQconnectPoll(c);
-  }
-  if (PQsetnonblocking(c, 1) != 0) return unexpected(err(PgError::Kind::ConnectionFailed, PQerrorMessage(c)));
+  auto attempt = [&](bool tls) -> Expected<std::unique_ptr<PgConnection>, PgError> {
+    auto params = kv;
+    params.emplace_back("sslmode", tls ? "verify-full" : "disable");
+    if (tls) params.emplace_back("sslrootcert", roots);
+    std::vector<const char*> keys, vals;
+    for (const auto& [k, v] : params) keys.push_back(k.c_str()), vals.push_back(v.c_str());
+    keys.push_back(nullptr), vals.push_back(nullptr);
+    PGconn* c = PQconnectStartParams(keys.data(), vals.data(), 0);
+    if (!c) return unexpected(err(PgError::Kind::ConnectionFailed, "out of memory"));
+    std::unique_ptr<PgConnection> conn(new PgConnection(c));
+    if (PQstatus(c) == CONNECTION_BAD) return unexpected(err(PgError::Kind::ConnectionFailed, PQerrorMessage(c)));
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (st != PGRES_POLLING_OK) {
+      if (st == PGRES_POLLING_FAILED) return unexpected(err(PgError::Kind::ConnectionFailed, PQerrorMessage(c)));
+      if (store.interrupted()) return unexpected(interrupted());
+      if (deadline && std::chrono::steady_clock::now() > *deadline)
+        return unexpected(err(PgError::Kind::ConnectionFailed, "timeout waiting for server"));
+      if (wait_socket(c, st == PGRES_POLLING_READING ? POLLIN : POLLOUT)) st = PQconnectPoll(c);
+    }
+    if (PQsetnonblocking(c, 1) != 0) return unexpected(err(PgError::Kind::ConnectionFailed, PQerrorMessage(c)));
+    return conn;
+  };
+  if (a.sslmode == "disable") return attempt(false);
+  auto conn = attempt(true);
+  if (!conn && a.sslmode == "prefer" && conn.error().text.find("does not support SSL") != std::string::npos)
+    return attempt(false);
   return conn;
 }
 

@@ -27,10 +27,32 @@ fs::path pg_bin() {
 
 class PgServer {
  public:
-  PgServer() : dir_("whirl-pg-") {
+  // `tls`: the server offers TLS with a certificate for 127.0.0.1 signed by
+  // a CA made here (ca_pem), which no system trusts.
+  explicit PgServer(bool tls = false) : dir_("whirl-pg-") {
     fs::path bin = pg_bin();
     auto tool = [&](const char* name) { return bin.empty() ? std::string(name) : (bin / name).string(); };
     auto user = nobody();
+    std::vector<std::string> ssl;
+    if (tls) {
+      fs::path d = dir_.path(), log = d / "openssl.log";
+      std::ofstream(d / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
+      bool ok = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", (d / "ca.key").string(), "-out",
+                     (d / "ca.crt").string(), "-days", "2", "-subj", "/CN=whirl test CA"}, log, 60) == 0 &&
+                run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", (d / "server.key").string(), "-out",
+                     (d / "server.csr").string(), "-subj", "/CN=127.0.0.1"}, log, 60) == 0 &&
+                run({"openssl", "x509", "-req", "-in", (d / "server.csr").string(), "-CA", (d / "ca.crt").string(),
+                     "-CAkey", (d / "ca.key").string(), "-CAcreateserial", "-out", (d / "server.crt").string(), "-days",
+                     "2", "-extfile", (d / "san.ext").string()}, log, 60) == 0;
+      if (!ok) {
+        error = "openssl failed: " + read_file(log);
+        return;
+      }
+      ca_pem = read_file(d / "ca.crt");
+      fs::permissions(d / "server.key", fs::perms::owner_read | fs::perms::owner_write);
+      ssl = {"-c", "ssl=on", "-c", "ssl_cert_file=" + (d / "server.crt").string(), "-c",
+             "ssl_key_file=" + (d / "server.key").string()};
+    }
     if (user) chown_tree(dir_.path(), user->first, user->second);
     fs::path data = dir_.path() / "data", log = dir_.path() / "server.log";
     int rc = run({tool("initdb"), "-D", data.string(), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8",
@@ -41,10 +63,10 @@ class PgServer {
       return;
     }
     port = free_port();
-    server_ = std::make_unique<Server>(
-        std::vector<std::string>{tool("postgres"), "-D", data.string(), "-k", dir_.path().string(), "-h", "127.0.0.1",
-                                 "-p", std::to_string(port), "-F", "-c", "max_connections=40"},
-        log, user);
+    std::vector<std::string> argv = {tool("postgres"), "-D", data.string(), "-k", dir_.path().string(), "-h",
+                                     "127.0.0.1", "-p", std::to_string(port), "-F", "-c", "max_connections=40"};
+    argv.insert(argv.end(), ssl.begin(), ssl.end());
+    server_ = std::make_unique<Server>(argv, log, user);
     if (!wait_until([&] { return ping(); }, 60)) error = "postgres did not start: " + read_file(log);
   }
   bool ping() {
@@ -71,6 +93,7 @@ class PgServer {
 
   std::string error;
   uint16_t port = 0;
+  std::string ca_pem;
 
  private:
   TempDir dir_;
@@ -441,6 +464,34 @@ TEST_F(UpPostgres, ConnectionBuilderAndConnections) {
                                     {{"op", "open"}, {"address", "host=127.0.0.1 port=" + std::to_string(pg_->port) + " user=postgres"}},
                                     query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'whirl-guest'")});
   EXPECT_EQ(cell(dropped[3]["ok"]["rows"][0][0]), V("int64", "0")) << dropped.dump();
+}
+
+// TLS as Spin's native-tls gives it: used whenever the server offers it
+// (sslmode=prefer, the default) and then verified against the system's
+// roots and the host name, so a server whose CA only the guest knows needs
+// the connection-builder's set-ca-root; require refuses a server without
+// TLS; disable never asks.
+TEST_F(UpPostgres, TlsAsSpin) {
+  PgServer tls(true);
+  ASSERT_TRUE(tls.error.empty()) << tls.error;
+  App app(*wasm_, {"postgres://127.0.0.1:" + std::to_string(tls.port), "postgres://127.0.0.1:" + std::to_string(pg_->port)});
+  ASSERT_NE(app.port(), 0) << app.log();
+  std::string base = "host=127.0.0.1 user=postgres port=";
+  std::string on_tls = base + std::to_string(tls.port), on_plain = base + std::to_string(pg_->port);
+  json ssl = query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+  json prefer = app.call("pg4", {{{"op", "open"}, {"address", on_tls}}});
+  EXPECT_EQ(prefer[0]["err"]["tag"], "connection-failed") << prefer.dump();
+  EXPECT_NE(prefer[0].dump().find("certificate"), std::string::npos) << prefer.dump();
+  json trusted = app.call("pg4", {{{"op", "build"}, {"address", on_tls}, {"ca", tls.ca_pem}}, ssl});
+  EXPECT_EQ(cell(trusted[1]["ok"]["rows"][0][0]), V("boolean", true)) << trusted.dump();
+  json required = app.call("pg4", {{{"op", "build"}, {"address", on_tls + " sslmode=require"}, {"ca", tls.ca_pem}}, ssl});
+  EXPECT_EQ(cell(required[1]["ok"]["rows"][0][0]), V("boolean", true)) << required.dump();
+  json plain = app.call("pg4", {{{"op", "open"}, {"address", on_tls + " sslmode=disable"}}, ssl});
+  EXPECT_EQ(cell(plain[1]["ok"]["rows"][0][0]), V("boolean", false)) << plain.dump();
+  json no_tls = app.call("pg4", {{{"op", "open"}, {"address", on_plain + " sslmode=require"}}});
+  EXPECT_EQ(no_tls[0]["err"]["tag"], "connection-failed") << no_tls.dump();
+  json fallback = app.call("pg4", {{{"op", "open"}, {"address", on_plain}}, ssl});
+  EXPECT_EQ(cell(fallback[1]["ok"]["rows"][0][0]), V("boolean", false)) << fallback.dump();
 }
 
 // allowed_outbound_hosts templates resolve through the app's variables.
