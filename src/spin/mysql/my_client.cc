@@ -412,6 +412,8 @@ Expected<void, MyError> MyConnection::execute(const std::string& statement, cons
     if (e.kind == MyError::Kind::Interrupted && !broken_) {
       broken_ = true;
       cancel();
+      // Nothing more is read or written here (the statement's close too).
+      ::shutdown(mysql_get_socket(mysql_), SHUT_RDWR);
     }
     return unexpected(std::move(e));
   };
@@ -439,6 +441,8 @@ Expected<MyRowSet, MyError> MyConnection::query(const std::string& statement, co
     if (e.kind == MyError::Kind::Interrupted && !broken_) {
       broken_ = true;
       cancel();
+      // Nothing more is read or written here (the statement's close too).
+      ::shutdown(mysql_get_socket(mysql_), SHUT_RDWR);
     }
     return unexpected(std::move(e));
   };
