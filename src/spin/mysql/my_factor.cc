@@ -48,21 +48,20 @@ HostResult fail(bool v1, const MyError& e) {
 }
 
 // Spin's open: a connection permit, the allowed-hosts check of the whole
-// address (mysql://), then the connection.
-HostResult open_connection(MyInstance& st, const std::string& address, wasm::Store& store, bool v1, uint32_t& handle) {
+// address (mysql://), then the connection; its handle.
+Expected<uint32_t, MyError> open_connection(MyInstance& st, const std::string& address, wasm::Store& store) {
   auto permit = outbound::ConnectionLimit::acquire(st.limit, store);
-  if (!permit) return trap("interrupted");
-  if (!*st.hosts) return fail(v1, {MyError::Kind::Other, st.hosts->error().message});
+  if (!permit) return unexpected(MyError{MyError::Kind::Interrupted, "interrupted"});
+  if (!*st.hosts) return unexpected(MyError{MyError::Kind::Other, st.hosts->error().message});
   if (!outbound::allows(**st.hosts, address, "mysql"))
-    return fail(v1, {MyError::Kind::ConnectionFailed, "address " + address + " is not permitted"});
+    return unexpected(MyError{MyError::Kind::ConnectionFailed, "address " + address + " is not permitted"});
   // Spin's resource table holds 1024 connections per instance.
-  if (st.connections.size() >= 1024) return fail(v1, {MyError::Kind::ConnectionFailed, "too many connections"});
+  if (st.connections.size() >= 1024) return unexpected(MyError{MyError::Kind::ConnectionFailed, "too many connections"});
   auto a = parse_mysql_address(address);
-  if (!a) return fail(v1, {MyError::Kind::ConnectionFailed, a.error().message});
+  if (!a) return unexpected(MyError{MyError::Kind::ConnectionFailed, a.error().message});
   auto conn = MyConnection::connect(*a, store);
-  if (!conn) return fail(v1, conn.error());
-  handle = st.connections.add(MyInstance::Conn{std::move(*conn), std::move(*permit)});
-  return ret();
+  if (!conn) return unexpected(conn.error());
+  return st.connections.add(MyInstance::Conn{std::move(*conn), std::move(*permit)});
 }
 
 Value row_set(MyRowSet rs) {
@@ -107,10 +106,9 @@ class MyFactor final : public Factor {
       if (MyInstance* st = w ? w->extension<MyInstance>() : nullptr) st->connections.erase(rep);
     });
     def(l, kV2, "[static]connection.open", [](MyInstance& st, HostCall& c, std::span<Value> a) -> HostResult {
-      uint32_t h = 0;
-      auto r = open_connection(st, a[0].str, c.store(), false, h);
-      if (!r || !r->empty()) return r;
-      return ret(Value::ok(Value::own(h)));
+      auto h = open_connection(st, a[0].str, c.store());
+      if (!h) return fail(false, h.error());
+      return ret(Value::ok(Value::own(*h)));
     });
     for (bool query : {true, false})
       def(l, kV2, query ? "[method]connection.query" : "[method]connection.execute",
@@ -123,11 +121,10 @@ class MyFactor final : public Factor {
     l.instance(kV1Types);
     for (bool query : {true, false})
       def(l, kV1, query ? "query" : "execute", [query](MyInstance& st, HostCall& c, std::span<Value> a) -> HostResult {
-        uint32_t h = 0;
-        auto r = open_connection(st, a[0].str, c.store(), true, h);
-        if (!r || !r->empty()) return r;
-        HostResult out = call(true, query, *st.connections.get(h)->conn, a[1].str, a[2].items, c.store());
-        st.connections.erase(h);
+        auto h = open_connection(st, a[0].str, c.store());
+        if (!h) return fail(true, h.error());
+        HostResult out = call(true, query, *st.connections.get(*h)->conn, a[1].str, a[2].items, c.store());
+        st.connections.erase(*h);
         return out;
       });
   }

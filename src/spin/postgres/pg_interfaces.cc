@@ -121,11 +121,9 @@ PgInstance* state_of(HostCall& call) {
   return w ? w->extension<PgInstance>() : nullptr;
 }
 
-HostResult do_query(Ver v, PgInstance& st, HostCall& call, PgConnection& c, const std::string& stmt,
-                    const std::vector<Value>& params) {
+HostResult do_query(Ver v, HostCall& call, PgConnection& c, const std::string& stmt, const std::vector<Value>& params) {
   if (auto ok = convert(params, PgError::Kind::BadParameter); !ok) return fail(v, ok.error());
   auto rs = c.query(stmt, params, call.store());
-  (void)st;
   if (!rs) return fail(v, rs.error());
   return ret(Value::ok(row_set(v, std::move(*rs))));
 }
@@ -155,7 +153,7 @@ void add_connection(component::runtime::Linker& l, const char* iface, Ver v) {
           if (auto ok = check_signed(v, params); !ok) return fail(v, ok.error());
           PgInstance::Conn* c = st.connections.get(a[0].u);
           if (!c) return fail(v, PgError::Kind::ConnectionFailed, "no connection found");
-          return query ? do_query(v, st, call, *c->conn, a[1].str, params)
+          return query ? do_query(v, call, *c->conn, a[1].str, params)
                        : do_execute(v, call, *c->conn, a[1].str, params);
         });
   }
@@ -206,7 +204,7 @@ void add_v1(component::runtime::Linker& l) {
       const std::vector<Value>& params = a[2].items;
       if (auto ok = check_signed(Ver::V1, params); !ok) return fail(Ver::V1, ok.error());
       PgConnection& c = *st.connections.get(*h)->conn;
-      return query ? do_query(Ver::V1, st, call, c, a[1].str, params) : do_execute(Ver::V1, call, c, a[1].str, params);
+      return query ? do_query(Ver::V1, call, c, a[1].str, params) : do_execute(Ver::V1, call, c, a[1].str, params);
     });
   }
 }
