@@ -2,31 +2,25 @@
 // starts on 127.0.0.1 (private directory, stopped by PID), checked with
 // redis-cli as an independent client. (Redis URLs: spin/redis's parser,
 // tested in spin_redis_test; as the runtime config reads them: config_test.)
-#include <filesystem>
-
-#include "redis_server.h"
+#include "../support/redis_server.h"
 #include "spin/key_value/redis_store.h"
 #include "store_checks.h"
 
 namespace whirl::test {
 namespace {
 
-namespace fs = std::filesystem;
-
 class RedisStore : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("whirl-kv-redis-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    server_ = new RedisServer(dir_);
+    server_ = new RedisServer();
+    started_ = server_->start();
   }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
-    fs::remove_all(dir_);
   }
   void SetUp() override {
-    ASSERT_TRUE(server_->ready()) << "redis-server did not start";
+    ASSERT_TRUE(started_) << "redis-server did not start";
     ASSERT_EQ(server_->cli("FLUSHALL"), "OK");
   }
 
@@ -36,11 +30,11 @@ class RedisStore : public ::testing::Test {
     return kv::redis_provider(*u);
   }
 
-  static fs::path dir_;
   static RedisServer* server_;
+  static bool started_;
 };
-fs::path RedisStore::dir_;
 RedisServer* RedisStore::server_ = nullptr;
+bool RedisStore::started_ = false;
 
 TEST_F(RedisStore, Operations) {
   auto p = provider(server_->url());

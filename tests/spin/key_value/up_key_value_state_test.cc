@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "redis_server.h"
+#include "../support/redis_server.h"
 #include "up_app.h"
 
 namespace whirl::test {
@@ -48,8 +48,8 @@ void expect_one_to_n(const std::vector<std::string>& bodies, int n) {
 }
 
 TEST(UpKeyValueState, DataSurvivesRestart) {
-  KV_REQUIRE_GUEST(guest);
-  KvApp app(test_dir("restart"), guest, kv_manifest(R"(["default"])"));
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  KvApp app("restart", kv_manifest(R"(["default"])"));
   ASSERT_NE(app.start(), 0) << app.stderr_text();
   json r = app.run(json::parse(R"([
     {"api":"v2","op":"open","store":"default"},
@@ -74,8 +74,8 @@ TEST(UpKeyValueState, DataSurvivesRestart) {
 // Writers keep setting keys while whirl up is killed (SIGKILL): after a
 // restart every write that was answered is there, and the file is sound.
 TEST(UpKeyValueState, WritesAnsweredBeforeKill9AreKept) {
-  KV_REQUIRE_GUEST(guest);
-  KvApp app(test_dir("kill9"), guest, kv_manifest(R"(["default"])"));
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  KvApp app("kill9", kv_manifest(R"(["default"])"));
   uint16_t port = app.start();
   ASSERT_NE(port, 0) << app.stderr_text();
   std::mutex mu;
@@ -134,8 +134,8 @@ TEST(UpKeyValueState, WritesAnsweredBeforeKill9AreKept) {
 // 50 requests at once incrementing one key (atomics.increment), then 50
 // doing cas/swap loops on another: none lost, each sees its own value.
 TEST(UpKeyValueState, FiftyConcurrentUpdatesSqlite) {
-  KV_REQUIRE_GUEST(guest);
-  KvApp app(test_dir("concurrent"), guest, kv_manifest(R"(["default"])"));
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  KvApp app("concurrent", kv_manifest(R"(["default"])"));
   uint16_t port = app.start();
   ASSERT_NE(port, 0) << app.stderr_text();
   expect_one_to_n(concurrently(port, "/incr?store=default&key=hits", 50), 50);
@@ -153,11 +153,10 @@ TEST(UpKeyValueState, FiftyConcurrentUpdatesSqlite) {
 // A Redis store from the runtime config: what the guest writes is what
 // redis-cli reads, and 50 concurrent increments and cas loops are exact.
 TEST(UpKeyValueState, RedisStore) {
-  KV_REQUIRE_GUEST(guest);
-  fs::path dir = test_dir("redis");
-  RedisServer redis(dir.string() + "-server");
-  ASSERT_TRUE(redis.ready()) << "redis-server did not start";
-  KvApp app(dir, guest, kv_manifest(R"(["cache"])"),
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  RedisServer redis;
+  ASSERT_TRUE(redis.start()) << "redis-server did not start";
+  KvApp app("redis", kv_manifest(R"(["cache"])"),
             "[key_value_store.cache]\ntype = \"redis\"\nurl = \"" + redis.url() + "\"\n");
   uint16_t port = app.start();
   ASSERT_NE(port, 0) << app.stderr_text();
@@ -189,15 +188,14 @@ TEST(UpKeyValueState, RedisStore) {
                               {"api":"wasi","op":"get","h":0,"key":"greeting"}])"));
   ASSERT_EQ(r.size(), 2u) << r;
   EXPECT_EQ(err_tag(r[1]), "other") << r;
-  fs::remove_all(dir.string() + "-server");
 }
 
 // --key-value KEY=VALUE sets the default store before serving (split at
 // the first `=`, overwriting), and whirl up says where the default store
 // is, as spin up does.
 TEST(UpKeyValueState, KeyValueOptionSeedsTheDefaultStore) {
-  KV_REQUIRE_GUEST(guest);
-  KvApp app(test_dir("seed"), guest, kv_manifest(R"(["default"])"));
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  KvApp app("seed", kv_manifest(R"(["default"])"));
   ASSERT_NE(app.start({"--key-value", "a=1", "--key-value", "b=x=y", "--key-value", "a=2", "--key-value", "empty="}), 0)
       << app.stderr_text();
   json r = app.run(json::parse(R"([{"api":"v2","op":"open","store":"default"},
@@ -223,8 +221,8 @@ TEST(UpKeyValueState, KeyValueOptionSeedsTheDefaultStore) {
 // Startup errors stop whirl up with a non-zero exit and a message naming
 // the file, line and column.
 TEST(UpKeyValueState, BadRuntimeConfigStopsStartup) {
-  KV_REQUIRE_GUEST(guest);
-  KvApp app(test_dir("badrc"), guest, kv_manifest(R"(["default"])"),
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  KvApp app("badrc", kv_manifest(R"(["default"])"),
             "[key_value_store.x]\ntype = \"nosuch\"\n");
   EXPECT_EQ(app.start(), 0);
   EXPECT_NE(app.process().wait_exit(std::chrono::seconds(30)), 0);
@@ -235,8 +233,8 @@ TEST(UpKeyValueState, BadRuntimeConfigStopsStartup) {
 }
 
 TEST(UpKeyValueState, GrantedStoreNotDefinedStopsStartup) {
-  KV_REQUIRE_GUEST(guest);
-  KvApp app(test_dir("undefined"), guest, kv_manifest(R"(["default", "missing"])"));
+  WHIRL_REQUIRE_JS_GUEST(kv_guest());
+  KvApp app("undefined", kv_manifest(R"(["default", "missing"])"));
   EXPECT_EQ(app.start(), 0);
   EXPECT_NE(app.process().wait_exit(std::chrono::seconds(30)), 0);
   std::string err = app.stderr_text();

@@ -34,8 +34,8 @@ std::optional<std::string> row(const fs::path& db, const std::string& key) {
 class UpKeyValue : public ::testing::Test {
  protected:
   void SetUp() override {
-    KV_REQUIRE_GUEST(guest);
-    app_ = std::make_unique<KvApp>(test_dir("fn"), guest, kv_manifest(R"(["default", "shared"])", R"(["shared"])"),
+    WHIRL_REQUIRE_JS_GUEST(kv_guest());
+    app_ = std::make_unique<KvApp>("fn", kv_manifest(R"(["default", "shared"])", R"(["shared"])"),
                                    "[key_value_store.shared]\ntype = \"spin\"\npath = \"shared.db\"\n");
     ASSERT_NE(app_->start(), 0) << app_->stderr_text();
   }

@@ -7,7 +7,7 @@
 
 #include "spin/redis/address.h"
 #include "spin/redis/client.h"
-#include "redis_server.h"
+#include "../support/redis_server.h"
 
 namespace whirl::spin::redis {
 namespace {

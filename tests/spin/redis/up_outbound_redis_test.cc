@@ -7,48 +7,19 @@
 // with no connection made, as in Spin.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "../http/http_client.h"
 #include "../up/process.h"
-#include "redis_server.h"
+#include "../support/listener.h"
+#include "../support/redis_server.h"
 
 namespace whirl::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A listener counting the connections it is offered.
-class Listener {
- public:
-  Listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 16);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() { close(fd_); }
-  int accepted() {
-    int n = 0;
-    for (int c; (c = accept(fd_, nullptr, nullptr)) >= 0; ++n) close(c);
-    return n;
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 class UpOutboundRedis : public ::testing::Test {
  protected:

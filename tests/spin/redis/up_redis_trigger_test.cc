@@ -14,9 +14,8 @@
 #include <set>
 
 #include "../../wasi/http/guest.h"
-#include "../http/http_client.h"
-#include "../up/process.h"
-#include "redis_server.h"
+#include "../support/redis_server.h"
+#include "../support/up_app.h"
 #include "trigger_guest.h"
 #include "wasm/text/component_text.h"
 
@@ -38,24 +37,32 @@ class UpRedisTrigger : public ::testing::Test {
   void SetUp() override {
     if (!have_redis_server()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps.sh)";
     ASSERT_TRUE(server_.start());
-    dir_ = fs::temp_directory_path() / ("whirl-up-redis-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    app_ = std::make_unique<UpApp>("redis");
+    dir_ = app_->dir();
     write_component(dir_ / "handler.wasm", spin::redis::testing::trigger_guest(server_.url()));
   }
-  void TearDown() override {
-    up_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { up_.reset(); }
 
-  void write_manifest(const std::string& text) { std::ofstream(dir_ / "spin.toml") << text; }
+  void write_manifest(const std::string& text) { app_->write("spin.toml", text); }
   std::string allowed() const { return "allowed_outbound_hosts = [\"" + server_.url() + "\"]\n"; }
 
-  void start_up(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{WHIRL_BINARY, "up", "-f", dir_.string(), "--listen", "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    up_ = std::make_unique<UpProcess>(args, (dir_ / "stderr.txt").string());
+  void start_up() { up_ = app_->start({}, {"-f", dir_.string(), "--listen", "127.0.0.1:0"}); }
+  // The component `handler` on channel `jobs` of the app's Redis address
+  // (granted that address when `allow`), served and subscribed.
+  void serve_handler(bool allow = true) {
+    write_manifest(R"(spin_manifest_version = 2
+[application]
+name = "redis-app"
+[application.trigger.redis]
+address = ")" + server_.url() + R"("
+[[trigger.redis]]
+channel = "jobs"
+component = "handler"
+[component.handler]
+source = "handler.wasm"
+)" + (allow ? allowed() : ""));
+    start_up();
+    ASSERT_TRUE(wait_active()) << up_->stderr_text();
   }
   // The subscriber's lines: true once "Active Channels on ..." came.
   bool wait_active() {
@@ -102,24 +109,13 @@ class UpRedisTrigger : public ::testing::Test {
   }
 
   RedisServer server_;
-  fs::path dir_;
+  std::unique_ptr<UpApp> app_;
+  fs::path dir_;  // the app's
   std::unique_ptr<UpProcess> up_;
 };
 
 TEST_F(UpRedisTrigger, EveryMessageRunsTheComponent) {
-  write_manifest(R"(spin_manifest_version = 2
-[application]
-name = "redis-app"
-[application.trigger.redis]
-address = ")" + server_.url() + R"("
-[[trigger.redis]]
-channel = "jobs"
-component = "handler"
-[component.handler]
-source = "handler.wasm"
-)" + allowed());
-  start_up();
-  ASSERT_TRUE(wait_active()) << up_->stderr_text();
+  ASSERT_NO_FATAL_FAILURE(serve_handler());
   auto line = up_->wait_line("\t", std::chrono::seconds(5));
   ASSERT_TRUE(line);
   EXPECT_EQ(*line, "\t127.0.0.1:" + std::to_string(server_.port()) + "/jobs: [handler]");
@@ -192,19 +188,7 @@ source = "handler.wasm"
 TEST_F(UpRedisTrigger, OutboundRedisIsDeniedWithoutAllowedHosts) {
   // The handler's SADD through fermyon:spin/redis is refused (Spin 1's
   // error case) before any connection: nothing is recorded.
-  write_manifest(R"(spin_manifest_version = 2
-[application]
-name = "redis-app"
-[application.trigger.redis]
-address = ")" + server_.url() + R"("
-[[trigger.redis]]
-channel = "jobs"
-component = "handler"
-[component.handler]
-source = "handler.wasm"
-)");
-  start_up();
-  ASSERT_TRUE(wait_active()) << up_->stderr_text();
+  ASSERT_NO_FATAL_FAILURE(serve_handler(/*allow=*/false));
   RedisClient c(server_.port());
   auto connections = [&] {
     std::string info = c.command({"INFO", "stats"}).str;
@@ -221,19 +205,7 @@ source = "handler.wasm"
 }
 
 TEST_F(UpRedisTrigger, ReconnectsAfterRedisRestarts) {
-  write_manifest(R"(spin_manifest_version = 2
-[application]
-name = "redis-app"
-[application.trigger.redis]
-address = ")" + server_.url() + R"("
-[[trigger.redis]]
-channel = "jobs"
-component = "handler"
-[component.handler]
-source = "handler.wasm"
-)" + allowed());
-  start_up();
-  ASSERT_TRUE(wait_active()) << up_->stderr_text();
+  ASSERT_NO_FATAL_FAILURE(serve_handler());
   publish("jobs", "before 1");
   publish("jobs", "before 2");
   ASSERT_TRUE(wait_count(2)) << up_->stderr_text();

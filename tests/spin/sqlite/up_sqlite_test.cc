@@ -14,9 +14,8 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
-#include "../http/http_client.h"
-#include "../up/process.h"
-#include "spin_sqlite_guest.h"
+#include "../support/js_guest.h"
+#include "../support/up_app.h"
 
 namespace whirl::test {
 namespace {
@@ -44,75 +43,46 @@ sqlite_databases = ["default", "other"]
 source = "guest.wasm"
 )";
 
+// The guest, built once per test process.
+const Expected<fs::path>& sqlite_guest() {
+  static const Expected<fs::path> built = build_js_guest(
+      {"tests/spin/sqlite/js",
+       {"tests/spin/sqlite/js/guest.js", "wit/spin-fermyon-2.0.0/sqlite.wit", "wit/spin-fermyon-v1/sqlite.wit",
+        "wit/spin-sqlite-3.1.0/sqlite.wit"},
+       WHIRL_SQLITE_GUEST_DIR,
+       fs::path(WHIRL_SQLITE_GUEST_DIR) / "guest.wasm"});
+  return built;
+}
+
 class UpSqlite : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto built = sqlite_guest();
-    if (!built) {
-      skip_ = built.error().message;
-      return;
-    }
-    guest_ = *built;
-  }
   void SetUp() override {
-    if (skip_.rfind("skip: ", 0) == 0) GTEST_SKIP() << skip_;
-    ASSERT_TRUE(skip_.empty()) << skip_;
-    dir_ = fs::temp_directory_path() /
-           ("whirl-up-sqlite-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    fs::copy_file(guest_, dir_ / "guest.wasm");
-    std::ofstream(dir_ / "spin.toml") << kManifest;
-    std::ofstream(dir_ / "rc.toml") << "[sqlite_database.other]\ntype = \"spin\"\npath = \"other.db\"\n";
-  }
-  void TearDown() override {
-    up_.reset();
-    if (!dir_.empty()) fs::remove_all(dir_);
+    WHIRL_REQUIRE_JS_GUEST(sqlite_guest());
+    app_ = std::make_unique<UpApp>("sqlite");
+    dir_ = app_->dir();
+    app_->link(*sqlite_guest(), "guest.wasm");
+    app_->write("spin.toml", kManifest);
+    app_->write("rc.toml", "[sqlite_database.other]\ntype = \"spin\"\npath = \"other.db\"\n");
   }
 
-  // `whirl up` started in the app's directory (relative runtime-config
-  // paths start there, as Spin's do at its current directory).
-  std::unique_ptr<UpProcess> start(const std::vector<std::string>& extra = {}) {
-    auto q = [](std::string a) {  // one shell word
-      for (size_t i = 0; (i = a.find('\'', i)) != std::string::npos; i += 4) a.replace(i, 1, "'\\''");
-      return "'" + a + "'";
-    };
-    std::string cmd = "cd " + q(dir_.string()) + " && exec " + q(WHIRL_BINARY) +
-                      " up --listen 127.0.0.1:0 --runtime-config-file rc.toml";
-    for (const auto& a : extra) cmd += " " + q(a);
-    return std::make_unique<UpProcess>(std::vector<std::string>{"/bin/sh", "-c", cmd},
-                                       (dir_ / "stderr.txt").string());
+  // `whirl up` in the app's directory (relative runtime-config paths start
+  // there, as Spin's do at its current directory).
+  static std::vector<std::string> args(const std::vector<std::string>& extra) {
+    std::vector<std::string> a{"--listen", "127.0.0.1:0", "--runtime-config-file", "rc.toml"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
   }
   void serve(const std::vector<std::string>& extra = {}) {
-    up_ = start(extra);
-    port_ = up_->wait_serving();
-    ASSERT_NE(port_, 0) << up_->stderr_text();
+    ASSERT_NE(app_->serve({}, args(extra)), 0) << app_->stderr_text();
   }
   // Stops the server with SIGTERM and waits for it.
-  void stop() {
-    up_->signal(SIGTERM);
-    EXPECT_EQ(up_->wait_exit(std::chrono::seconds(20)), 0);
-    up_.reset();
-  }
-  // Startup fails: the exit code is 1 and stderr says why.
-  std::string startup_error(const std::vector<std::string>& extra = {}) {
-    auto p = start(extra);
-    EXPECT_EQ(p->wait_exit(std::chrono::seconds(60)), 1);
-    return p->stderr_text();
-  }
+  void stop() { EXPECT_EQ(app_->stop(SIGTERM, std::chrono::seconds(20)), 0); }
+  // Startup fails: the exit code is 1 and it says why.
+  std::string startup_error(const std::vector<std::string>& extra = {}) { return app_->startup_error({}, args(extra)); }
 
   // POST the steps to /COMPONENT/VERSION and parse the guest's answer.
   json run(const std::string& component, const std::string& version, const std::string& db, json steps) {
-    Client c(port_);
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/" + component + "/" + version, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.body() = json{{"db", db}, {"steps", std::move(steps)}}.dump();
-    Reply r = c.send(std::move(req));
-    EXPECT_EQ(r.status, 200u) << r.error << up_->stderr_text();
-    json j = json::parse(r.body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r.body;
-    return j;
+    return app_->post_json("/" + component + "/" + version, json{{"db", db}, {"steps", std::move(steps)}});
   }
   static json step(const std::string& sql, json params = json::array()) {
     return json{{"sql", sql}, {"params", std::move(params)}};
@@ -141,14 +111,9 @@ class UpSqlite : public ::testing::Test {
     return out;
   }
 
-  static std::string skip_;
-  static fs::path guest_;
-  fs::path dir_;
-  std::unique_ptr<UpProcess> up_;
-  uint16_t port_ = 0;
+  std::unique_ptr<UpApp> app_;
+  fs::path dir_;  // the app's
 };
-std::string UpSqlite::skip_;
-fs::path UpSqlite::guest_;
 
 TEST_F(UpSqlite, EveryValueKindThroughEveryVersion) {
   ASSERT_NO_FATAL_FAILURE(serve());

@@ -7,17 +7,15 @@
 // values follow Spin (crates/factor-variables, crates/expressions,
 // crates/variables-env, crates/runtime-config/src/variables.rs).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../http/http_client.h"
-#include "../up/process.h"
-#include "variables_guest.h"
+#include "../support/free_port.h"
+#include "../support/js_guest.h"
+#include "../support/up_app.h"
 
 namespace whirl::test {
 namespace {
@@ -63,87 +61,50 @@ allowed_outbound_hosts = ["http://{{ greeting }}.invalid"]
 variables = { message = "b says {{ greeting }}" }
 )";
 
-// A port nothing listens on now (the app is then told to use it).
-uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  close(fd);
-  return port;
+// The guest, built once per test process.
+const Expected<fs::path>& variables_guest() {
+  static const Expected<fs::path> built = build_js_guest(
+      {"tests/spin/variables/js",
+       {"tests/spin/variables/js/guest.js", "wit/spin-fermyon-2.0.0/variables.wit", "wit/spin-fermyon-v1/config.wit",
+        "wit/spin-variables-3.0.0/variables.wit", "wit/wasi-config-0.2.0-draft-2024-09-27/store.wit"},
+       WHIRL_VARIABLES_GUEST_DIR,
+       fs::path(WHIRL_VARIABLES_GUEST_DIR) / "guest.wasm"});
+  return built;
 }
 
 class UpVariables : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto built = variables_guest();
-    if (!built) {
-      skip_ = built.error().message;
-      return;
-    }
-    guest_ = *built;
-  }
   void SetUp() override {
-    if (skip_.rfind("skip: ", 0) == 0) GTEST_SKIP() << skip_;
-    ASSERT_TRUE(skip_.empty()) << skip_;
-    dir_ = fs::temp_directory_path() /
-           ("whirl-up-variables-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    fs::copy_file(guest_, dir_ / "guest.wasm");
-    std::ofstream(dir_ / "spin.toml") << kManifest;
+    WHIRL_REQUIRE_JS_GUEST(variables_guest());
+    app_ = std::make_unique<UpApp>("variables");
+    dir_ = app_->dir();
+    app_->link(*variables_guest(), "guest.wasm");
+    app_->write("spin.toml", kManifest);
     // Spin's default environment provider reads .env in the working directory.
-    std::ofstream(dir_ / ".env") << "# dotenv\nSPIN_VARIABLE_FROM_DOTENV=\"from .env\"\nSPIN_VARIABLE_REGION=dotenv-loses\n";
-  }
-  void TearDown() override {
-    up_.reset();
-    if (!dir_.empty()) fs::remove_all(dir_);
+    app_->write(".env", "# dotenv\nSPIN_VARIABLE_FROM_DOTENV=\"from .env\"\nSPIN_VARIABLE_REGION=dotenv-loses\n");
   }
 
-  // `whirl up` in the app's directory with `env` ("NAME=value" each) added
-  // to its environment and `args` after `up`.
-  std::unique_ptr<UpProcess> start(const std::vector<std::string>& env, const std::vector<std::string>& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && exec env";
-    for (const auto& e : env) cmd += " '" + e + "'";
-    cmd += " '" + std::string(WHIRL_BINARY) + "' up";
-    for (const auto& a : args) cmd += " '" + a + "'";
-    return std::make_unique<UpProcess>(std::vector<std::string>{"/bin/sh", "-c", cmd},
-                                       (dir_ / "stderr.txt").string());
-  }
-  void serve(const std::vector<std::string>& env, std::vector<std::string> args = {}) {
-    port_ = free_port();
-    ASSERT_NE(port_, 0);
+  // `whirl up ARGS` in the app's directory with `env` ("NAME=value" each)
+  // added to its environment, listening on `port` (0: any).
+  void serve(const std::vector<std::string>& env, std::vector<std::string> args = {}, uint16_t port = 0) {
     args.push_back("--listen");
-    args.push_back("127.0.0.1:" + std::to_string(port_));
-    up_ = start(env, args);
-    ASSERT_EQ(up_->wait_serving(), port_) << up_->stderr_text();
+    args.push_back("127.0.0.1:" + std::to_string(port));
+    uint16_t serving = app_->serve(env, args);
+    ASSERT_NE(serving, 0) << app_->stderr_text();
+    if (port) ASSERT_EQ(serving, port);
   }
   // Startup fails: exit code 1, and what it printed.
   std::string startup_error(const std::vector<std::string>& env, const std::vector<std::string>& args = {}) {
-    auto p = start(env, args);
-    EXPECT_EQ(p->wait_exit(std::chrono::seconds(120)), 1);
-    return p->stderr_text() + p->drain_stdout();
+    return app_->startup_error(env, args);
   }
 
-  json ask(const std::string& target) {
-    Reply r = get_once(port_, target);
-    EXPECT_EQ(r.status, 200u) << target << ": " << r.error << up_->stderr_text();
-    json j = json::parse(r.body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << target << ": " << r.body;
-    return j;
-  }
+  json ask(const std::string& target) { return app_->get_json(target); }
   static json ok(json v) { return json{{"ok", std::move(v)}}; }
   static json err(const std::string& tag, const std::string& val) { return json{{"err", {{"tag", tag}, {"val", val}}}}; }
 
   // Everything whirl up wrote: console and component logs.
   std::string all_output() {
-    std::string s = up_ ? up_->stderr_text() : "";
+    std::string s = app_->stderr_text();
     std::error_code ec;
     if (fs::exists(dir_ / ".spin" / "logs", ec))
       for (const auto& e : fs::recursive_directory_iterator(dir_ / ".spin" / "logs", ec)) {
@@ -153,14 +114,9 @@ class UpVariables : public ::testing::Test {
     return s;
   }
 
-  static std::string skip_;
-  static fs::path guest_;
-  fs::path dir_;
-  std::unique_ptr<UpProcess> up_;
-  uint16_t port_ = 0;
+  std::unique_ptr<UpApp> app_;
+  fs::path dir_;  // the app's
 };
-std::string UpVariables::skip_;
-fs::path UpVariables::guest_;
 
 TEST_F(UpVariables, EveryInterfaceWithDefaultsOverridesAndProviders) {
   std::ofstream(dir_ / "rc.toml") << "[[variables_provider]]\ntype = \"static\"\nvalues = { from_runtime = \"rc\" }\n";
@@ -221,21 +177,18 @@ TEST_F(UpVariables, AllowedOutboundHostsUseTheSameProviders) {
   uint16_t port = free_port();
   std::ofstream(dir_ / "rc.toml") << "[[variables_provider]]\ntype = \"static\"\nvalues = { upstream = \"127.0.0.1:" +
                                          std::to_string(port) + "\" }\n";
-  port_ = port;
-  up_ = start({"SPIN_VARIABLE_PASSWORD=x"},
-              {"--runtime-config-file", "rc.toml", "--listen", "127.0.0.1:" + std::to_string(port)});
-  ASSERT_EQ(up_->wait_serving(), port) << up_->stderr_text();
+  ASSERT_NO_FATAL_FAILURE(serve({"SPIN_VARIABLE_PASSWORD=x"}, {"--runtime-config-file", "rc.toml"}, port));
   std::string target = "http://127.0.0.1:" + std::to_string(port) + "/b/v2?name=message";
   json r = ask("/a/fetch?url=" + target);
-  ASSERT_TRUE(r.contains("ok")) << r.dump() << up_->stderr_text();
+  ASSERT_TRUE(r.contains("ok")) << r.dump() << app_->stderr_text();
   EXPECT_EQ(r["ok"]["status"], 200);
   EXPECT_EQ(json::parse(r["ok"]["body"].get<std::string>()), ok("b says hello"));
   json denied = ask("/b/fetch?url=" + target);
   EXPECT_TRUE(denied.contains("err")) << denied.dump();
-  EXPECT_NE(up_->stderr_text().find("component `b`: outbound request to http://127.0.0.1:" + std::to_string(port) +
+  EXPECT_NE(app_->stderr_text().find("component `b`: outbound request to http://127.0.0.1:" + std::to_string(port) +
                                     " is denied"),
             std::string::npos)
-      << up_->stderr_text();
+      << app_->stderr_text();
 }
 
 TEST_F(UpVariables, StartupErrors) {

@@ -1,7 +1,7 @@
 // A real redis-server for tests: started on 127.0.0.1 with a free port and
 // a private temporary directory (no persistence), stopped by its PID.
-// Restartable on the same port (the trigger's reconnection test). Plus a
-// small hiredis client for the test's own view of the server.
+// Restartable on the same port (the trigger's reconnection test). The
+// test's own views of the server: a small hiredis client, and redis-cli.
 #pragma once
 
 #include <netinet/in.h>
@@ -12,7 +12,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -21,20 +23,9 @@
 #include <thread>
 #include <vector>
 
-namespace whirl::test {
+#include "free_port.h"
 
-// A port nothing listens on right now (the kernel's pick for port 0).
-inline uint16_t free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
+namespace whirl::test {
 
 inline bool have_redis_server() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
 
@@ -179,6 +170,19 @@ class RedisServer {
     return ok;
   }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // A command through redis-cli (arguments shell-quoted by the caller):
+  // its output without the trailing newline.
+  std::string cli(const std::string& args) const {
+    std::string cmd = "redis-cli -h 127.0.0.1 -p " + std::to_string(port_) + " " + args + " 2>&1", out;
+    if (FILE* f = popen(cmd.c_str(), "r")) {
+      std::array<char, 4096> buf;
+      size_t n;
+      while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+      pclose(f);
+    }
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
 
  private:
   uint16_t port_;
