@@ -6,7 +6,7 @@
 // with the answers of Spin's factor-key-value host.rs.
 #include <gtest/gtest.h>
 
-#include "../../wasi/p2/harness.h"
+#include "../support/host_calls.h"
 #include "spin/key_value/app_state.h"
 #include "spin/key_value/key_value.h"
 
@@ -46,19 +46,11 @@ class KeyValueHost : public ::testing::Test {
     inst_.host_data = ctx_;
   }
 
-  Expected<std::vector<Value>, component::abi::Trap> call(const std::string& iface, const std::string& func,
-                                                          std::vector<Value> args) {
-    auto found = linker_.find(iface);
-    EXPECT_TRUE(found.def) << iface;
-    auto it = found.def->funcs.find(func);
-    EXPECT_NE(it, found.def->funcs.end()) << func;
-    rt::HostCall hc(inst_, func);
-    return it->second(hc, args);
+  HostResults call(const std::string& iface, const std::string& func, std::vector<Value> args) {
+    return call_host(linker_, inst_, iface, func, std::move(args));
   }
   Value call1(const std::string& iface, const std::string& func, std::vector<Value> args) {
-    auto r = call(iface, func, std::move(args));
-    EXPECT_TRUE(r) << func << ": " << (r ? "" : r.error().message);
-    return r && !r->empty() ? (*r)[0] : Value{};
+    return call_host1(linker_, inst_, iface, func, std::move(args));
   }
   static std::string to_s(const Value& v) { return component::abi::to_string(v); }
 
@@ -102,8 +94,7 @@ TEST_F(KeyValueHost, DroppedHandles) {
   auto* kv = ctx_->extension<spin::key_value::KeyValueInstance>();
   ASSERT_TRUE(kv);
   EXPECT_EQ(kv->stores.size(), 1u);
-  rt::HostCall hc(inst_, "drop");
-  linker_.find(kV2).def->resources.at("store")(hc, rep);
+  drop_host_resource(linker_, inst_, kV2, "store", rep);
   EXPECT_EQ(kv->stores.size(), 0u);
   EXPECT_FALSE(call(kV2, "[method]store.get", {Value::borrow(rep), Value::string("k")}));
   EXPECT_EQ(to_s(call1(kStore, "[method]bucket.get", {Value::borrow(rep), Value::string("k")})), "err(no-such-store)");

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "../../wasi/p2/harness.h"
+#include "../support/host_calls.h"
 #include "spin/runtime/app_runtime.h"
 #include "spin/sqlite/sqlite.h"
 #include "wasi/p2/ctx.h"
@@ -70,24 +70,14 @@ class SqliteHost : public ::testing::Test {
     inst_.host_data = ctx_;
   }
 
-  Expected<std::vector<Value>, component::abi::Trap> call(const std::string& iface, const std::string& func,
-                                                          std::vector<Value> args) {
-    auto found = rt_->linker().find(iface);
-    EXPECT_TRUE(found.def) << iface;
-    auto it = found.def->funcs.find(func);
-    EXPECT_NE(it, found.def->funcs.end()) << func;
-    rt::HostCall hc(inst_, func);
-    return it->second(hc, args);
+  whirl::test::HostResults call(const std::string& iface, const std::string& func, std::vector<Value> args) {
+    return whirl::test::call_host(rt_->linker(), inst_, iface, func, std::move(args));
   }
   Value call1(const std::string& iface, const std::string& func, std::vector<Value> args) {
-    auto r = call(iface, func, std::move(args));
-    EXPECT_TRUE(r) << func << ": " << (r ? "" : r.error().message);
-    return r && !r->empty() ? (*r)[0] : Value{};
+    return whirl::test::call_host1(rt_->linker(), inst_, iface, func, std::move(args));
   }
   void drop(const std::string& iface, uint32_t rep) {
-    auto found = rt_->linker().find(iface);
-    rt::HostCall hc(inst_, "drop");
-    found.def->resources.at("connection")(hc, rep);
+    whirl::test::drop_host_resource(rt_->linker(), inst_, iface, "connection", rep);
   }
   // open's ok handle, failing the test on an error.
   uint32_t open(const char* iface, const std::string& db) {
