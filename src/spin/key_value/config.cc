@@ -5,6 +5,7 @@
 #include "spin/key_value/app_state.h"
 #include "spin/key_value/redis_store.h"
 #include "spin/key_value/sqlite_store.h"
+#include "spin/manifest/toml_reader.h"
 
 namespace whirl::spin::key_value {
 namespace {
@@ -13,18 +14,6 @@ namespace {
 constexpr const char* kDefaultLabel = "default";
 constexpr const char* kDefaultFile = "sqlite_key_value.db";
 
-const char* toml_type(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date or time";
-  }
-}
-
 // The string value of `key` in `t` (none: absent); an error if it is not a string.
 Expected<std::optional<std::string>> string_field(const RuntimeConfig& rc, const toml::table& t, const std::string& label,
                                                   std::string_view key) {
@@ -32,7 +21,7 @@ Expected<std::optional<std::string>> string_field(const RuntimeConfig& rc, const
   if (!n) return std::optional<std::string>();
   if (const auto* s = n->as_string()) return std::optional<std::string>(s->get());
   return unexpected(rc.error_at(*n, "key-value store `" + label + "`: `" + std::string(key) + "` must be a string, not " +
-                                        toml_type(*n)));
+                                        detail::type_name(*n)));
 }
 
 Expected<std::shared_ptr<StoreProvider>> make_store(const RuntimeConfig& rc, const std::string& label,
@@ -40,14 +29,14 @@ Expected<std::shared_ptr<StoreProvider>> make_store(const RuntimeConfig& rc, con
   const toml::table* t = node.as_table();
   if (!t)
     return unexpected(rc.error_at(node, "key-value store `" + label + "` must be a table ([key_value_store." + label +
-                                            "] with a `type`), not " + toml_type(node)));
+                                            "] with a `type`), not " + detail::type_name(node)));
   const toml::node* type_node = t->get("type");
   if (!type_node)
     return unexpected(rc.error_at(node, "key-value store `" + label + "` has no `type` (\"spin\" or \"redis\")"));
   const auto* type_str = type_node->as_string();
   if (!type_str)
     return unexpected(rc.error_at(*type_node, "key-value store `" + label + "`: `type` must be a string, not " +
-                                                  toml_type(*type_node)));
+                                                  detail::type_name(*type_node)));
   const std::string type = type_str->get();
   // Other keys are ignored, as Spin's serde structs ignore them.
   if (type == "spin") {
@@ -86,7 +75,7 @@ Expected<std::shared_ptr<KeyValueApp>> configure(const FactorContext& ctx) {
     if (!t)
       return unexpected(rc.error_at(*section, std::string("`key_value_store` must be a table of stores "
                                                           "([key_value_store.NAME]), not ") +
-                                                  toml_type(*section)));
+                                                  detail::type_name(*section)));
     for (const auto& [k, v] : *t) {
       std::string label(k.str());
       auto s = make_store(rc, label, v);
