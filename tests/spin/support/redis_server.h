@@ -12,9 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -24,6 +22,7 @@
 #include <vector>
 
 #include "free_port.h"
+#include "run_output.h"
 
 namespace whirl::test {
 
@@ -173,15 +172,7 @@ class RedisServer {
   // A command through redis-cli (arguments shell-quoted by the caller):
   // its output without the trailing newline.
   std::string cli(const std::string& args) const {
-    std::string cmd = "redis-cli -h 127.0.0.1 -p " + std::to_string(port_) + " " + args + " 2>&1", out;
-    if (FILE* f = popen(cmd.c_str(), "r")) {
-      std::array<char, 4096> buf;
-      size_t n;
-      while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-      pclose(f);
-    }
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
+    return run_output("redis-cli -h 127.0.0.1 -p " + std::to_string(port_) + " " + args + " 2>&1");
   }
 
  private:
