@@ -30,6 +30,19 @@ key_value_stores = ["default", "cache"]
 source = "other.wasm"
 )";
 
+// An app of one component, `web`, with `extra` lines in its table.
+std::string web_only(const std::string& extra = "") {
+  return R"(spin_manifest_version = 2
+[application]
+name = "kv"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "web.wasm"
+)" + extra;
+}
+
 struct Setup {
   std::shared_ptr<spin::LoadedApp> app = std::make_shared<spin::LoadedApp>();
   spin::RuntimeConfig config;
@@ -62,16 +75,7 @@ std::string error_of(const std::string& manifest, const std::string& rc) {
 }
 
 TEST(KeyValueConfig, DefaultStoreInTheStateDirectory) {
-  auto s = setup(R"(spin_manifest_version = 2
-[application]
-name = "kv"
-[[trigger.http]]
-route = "/..."
-component = "web"
-[component.web]
-source = "web.wasm"
-key_value_stores = ["default"]
-)", "");
+  auto s = setup(web_only("key_value_stores = [\"default\"]\n"), "");
   auto app = configure(s);
   ASSERT_TRUE(app) << app.error().message;
   ASSERT_EQ((*app)->stores.size(), 1u);
@@ -131,15 +135,7 @@ TEST(KeyValueConfig, GrantedStoreNotDefined) {
 }
 
 TEST(KeyValueConfig, RuntimeConfigErrorsAtFileLineColumn) {
-  const std::string grant_default = R"(spin_manifest_version = 2
-[application]
-name = "kv"
-[[trigger.http]]
-route = "/..."
-component = "web"
-[component.web]
-source = "web.wasm"
-)";
+  const std::string grant_default = web_only();
   struct Case {
     std::string rc, want;
   } cases[] = {

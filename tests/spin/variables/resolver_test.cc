@@ -39,6 +39,21 @@ component = "d"
 source = "d.wasm"
 )";
 
+// An app with `variables` (lines of its [variables] table) and one
+// component, `c`, whose table comes last (open for more lines).
+std::string one_component(const std::string& variables) {
+  return R"(spin_manifest_version = 2
+[application]
+name = "v"
+[variables]
+)" + variables + R"([[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = "c.wasm"
+)";
+}
+
 // A provider answering from a map, or failing for one name.
 class MapProvider final : public Provider {
  public:
@@ -164,24 +179,12 @@ TEST(Resolver, ARequiredVariableWithoutAValueIsAProviderError) {
 }
 
 TEST(Resolver, CheckRequiredNamesEachMissingVariableAndWhereItLooked) {
-  const char* text = R"(spin_manifest_version = 2
-[application]
-name = "v"
-[variables]
-a = { required = true }
-b = { required = true }
-c = { default = "x" }
-[[trigger.http]]
-route = "/..."
-component = "c"
-[component.c]
-source = "c.wasm"
-)";
-  auto r = resolver(one({{"b", "set"}}), text);
+  std::string text = one_component("a = { required = true }\nb = { required = true }\nc = { default = \"x\" }\n");
+  auto r = resolver(one({{"b", "set"}}), text.c_str());
   auto ok = r->check_required();
   ASSERT_FALSE(ok);
   EXPECT_EQ(ok.error().message, "spin.toml: no provider resolved required variable(s) `a` (looked in: a test map)");
-  auto all = resolver(one({{"a", "1"}, {"b", "2"}}), text);
+  auto all = resolver(one({{"a", "1"}, {"b", "2"}}), text.c_str());
   EXPECT_TRUE(all->check_required());
 }
 
@@ -206,17 +209,7 @@ TEST(Resolver, ValuesAreNotCachedBetweenCalls) {
 }
 
 TEST(Resolver, StartupErrorsNameTheManifestPosition) {
-  std::string base = R"(spin_manifest_version = 2
-[application]
-name = "v"
-[variables]
-greeting = { default = "hi" }
-[[trigger.http]]
-route = "/..."
-component = "c"
-[component.c]
-source = "c.wasm"
-)";
+  std::string base = one_component("greeting = { default = \"hi\" }\n");
   auto bad = [&](const std::string& vars) {
     auto r = Resolver::create(app(base + "variables = { " + vars + " }\n"), {});
     EXPECT_FALSE(r) << vars;
