@@ -58,9 +58,7 @@ key_value_stores = )" + admin_stores + "\n";
 class KvApp : public UpApp {
  public:
   KvApp(const std::string& what, const std::string& manifest, const std::string& runtime_config = "")
-      : UpApp("kv-" + what) {
-    link(*kv_guest(), "kv.wasm");
-    write("spin.toml", manifest);
+      : UpApp("kv-" + what, manifest, *kv_guest(), "kv.wasm") {
     if (!runtime_config.empty()) write("rc.toml", runtime_config);
   }
 

@@ -58,10 +58,8 @@ class UpSqlite : public ::testing::Test {
  protected:
   void SetUp() override {
     WHIRL_REQUIRE_JS_GUEST(sqlite_guest());
-    app_ = std::make_unique<UpApp>("sqlite");
+    app_ = std::make_unique<UpApp>("sqlite", kManifest, *sqlite_guest(), "guest.wasm");
     dir_ = app_->dir();
-    app_->link(*sqlite_guest(), "guest.wasm");
-    app_->write("spin.toml", kManifest);
     app_->write("rc.toml", "[sqlite_database.other]\ntype = \"spin\"\npath = \"other.db\"\n");
   }
 

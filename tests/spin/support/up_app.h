@@ -35,6 +35,14 @@ class UpApp {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
+  // ... holding `manifest` as spin.toml and a link to a guest built for
+  // the tests as GUEST_NAME.
+  UpApp(const std::string& what, const std::string& manifest, const std::filesystem::path& guest,
+        const std::string& guest_name)
+      : UpApp(what) {
+    write("spin.toml", manifest);
+    link(guest, guest_name);
+  }
   ~UpApp() {
     up_.reset();  // kills a server still running
     std::error_code ec;

@@ -76,10 +76,8 @@ class UpVariables : public ::testing::Test {
  protected:
   void SetUp() override {
     WHIRL_REQUIRE_JS_GUEST(variables_guest());
-    app_ = std::make_unique<UpApp>("variables");
+    app_ = std::make_unique<UpApp>("variables", kManifest, *variables_guest(), "guest.wasm");
     dir_ = app_->dir();
-    app_->link(*variables_guest(), "guest.wasm");
-    app_->write("spin.toml", kManifest);
     // Spin's default environment provider reads .env in the working directory.
     app_->write(".env", "# dotenv\nSPIN_VARIABLE_FROM_DOTENV=\"from .env\"\nSPIN_VARIABLE_REGION=dotenv-loses\n");
   }
