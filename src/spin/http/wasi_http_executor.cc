@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "component/runtime/component.h"
+#include "spin/http/instance_wasi.h"
 #include "spin/http/spin_headers.h"
 #include "spin/runtime/outbound_http.h"
 #include "spin/variables/variables.h"
@@ -41,12 +42,6 @@ class WriterSink final : public wasi::http::ResponseSink {
  private:
   ResponseWriter& w_;
 };
-
-// The guest's stdin is empty, as in Spin: one /dev/null for the process.
-int empty_stdin() {
-  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  return fd;
-}
 
 std::string describe_trap(const rt::CallError& e) {
   if (!e.trap || e.trap->backtrace.empty()) return e.message;
@@ -111,19 +106,7 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
     return make_error("component `" + id + "` is a core module; the HTTP executor runs components");
 
   OutputCapture out("stdout", options_.output_limit), err("stderr", options_.output_limit);
-  wasi::WasiConfig wc;
-  wc.env.reserve(r.component.environment.size());
-  for (const auto& [k, v] : r.component.environment) wc.env.push_back(k + "=" + v);
-  for (const auto& m : r.component.mounts) wc.preopens.push_back({m.host.string(), m.guest, true});
-  wc.stdin_fd = empty_stdin();
-  wc.stdout_sink = [&out](std::string_view b) {
-    out.append(b);
-    return true;
-  };
-  wc.stderr_sink = [&err](std::string_view b) {
-    err.append(b);
-    return true;
-  };
+  wasi::WasiConfig wc = instance_wasi_config(r.component, out, err);
   auto ctx = wasi::p2::create_wasi_p2(std::move(wc));
   if (!ctx) return make_error("component `" + id + "`: " + ctx.error().message);
   wasi::http::OutboundConfig outbound = outbound_.config(r);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "component/runtime/component.h"
+#include "spin/http/instance_wasi.h"
 #include "spin/manifest/allowed_hosts.h"
 #include "spin/redis/client.h"
 #include "spin/variables/variables.h"
@@ -63,11 +64,6 @@ Expected<std::string> render(std::string_view text, const RedisTriggerOptions& o
   }
   out.append(text.substr(pos));
   return out;
-}
-
-int empty_stdin() {
-  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  return fd;
 }
 
 std::string describe_trap(const rt::CallError& e) {
@@ -220,18 +216,7 @@ struct RedisTrigger::Impl {
     const LoadedComponent* c = app->find(id);
     if (!c || !c->component) return make_error("component `" + id + "` is not loaded");
     http::OutputCapture out("stdout"), err("stderr");
-    wasi::WasiConfig wc;
-    for (const auto& [k, v] : c->environment) wc.env.push_back(k + "=" + v);
-    for (const auto& m : c->mounts) wc.preopens.push_back({m.host.string(), m.guest, true});
-    wc.stdin_fd = empty_stdin();
-    wc.stdout_sink = [&out](std::string_view b) {
-      out.append(b);
-      return true;
-    };
-    wc.stderr_sink = [&err](std::string_view b) {
-      err.append(b);
-      return true;
-    };
+    wasi::WasiConfig wc = http::instance_wasi_config(*c, out, err);
     auto ctx = wasi::p2::create_wasi_p2(std::move(wc));
     if (!ctx) return make_error(ctx.error().message);
     wasi::http::attach_http(**ctx, std::make_shared<NoResponse>(), outbound_http(hosts.at(id), logs, id));

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "memory_access.h"
 #include "wasm/runtime/objects.h"
 #include "wasm/runtime/runtime.h"
 #include "wasm/text/wat.h"
@@ -17,32 +18,14 @@
 namespace whirl::wasm {
 namespace {
 
-std::shared_ptr<const CompiledModule> load(const std::string& wat) {
-  auto bytes = text::wat_to_binary(wat);
-  EXPECT_TRUE(bytes) << bytes.error().message;
-  if (!bytes) return nullptr;
-  auto m = load_module(*bytes);
-  EXPECT_TRUE(m) << m.error().message;
-  return m ? *m : nullptr;
-}
-
-// i32 result, or -1000 - trap code.
-int64_t call(Store& s, Instance* inst, const char* name, std::vector<Value> args = {}) {
-  auto r = s.invoke(inst->find_export(name)->as_func(), args);
-  if (!r) return -1000 - int(r.error().code);
-  return r->empty() ? 0 : int64_t(int32_t((*r)[0].as_u32()));
-}
-constexpr int64_t kOob = -1000 - int(TrapCode::MemoryOutOfBounds);
+using testing::call;
+using testing::kAccess;
+using testing::kOob;
+using testing::load;
 
 bool from_image(Instance* inst, uint32_t memory = 0) {
   return static_cast<rt::MemoryImpl*>(inst->memory(memory))->from_image;
 }
-
-const char* kAccess = R"(
-  (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
-  (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
-  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-  (func (export "size") (result i32) (memory.size)))";
 
 std::string module_with(const std::string& decls) { return "(module " + decls + kAccess + ")"; }
 

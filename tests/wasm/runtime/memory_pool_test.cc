@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "wasm/runtime/memory_pool.h"
+#include "memory_access.h"
 #include "wasm/runtime/objects.h"
 #include "wasm/runtime/runtime.h"
 #include "wasm/text/wat.h"
@@ -15,26 +16,10 @@
 namespace whirl::wasm {
 namespace {
 
-std::shared_ptr<const CompiledModule> load(const std::string& wat) {
-  auto bytes = text::wat_to_binary(wat);
-  EXPECT_TRUE(bytes) << bytes.error().message;
-  if (!bytes) return nullptr;
-  auto m = load_module(*bytes);
-  EXPECT_TRUE(m) << m.error().message;
-  return m ? *m : nullptr;
-}
-
-int64_t call(Store& s, Instance* inst, const char* name, std::vector<Value> args = {}) {
-  auto r = s.invoke(inst->find_export(name)->as_func(), args);
-  if (!r) return -1000 - int(r.error().code);
-  return r->empty() ? 0 : int64_t(int32_t((*r)[0].as_u32()));
-}
-
-const char* kAccess = R"(
-  (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
-  (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
-  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-  (func (export "size") (result i32) (memory.size)))";
+using testing::call;
+using testing::kAccess;
+using testing::kOob;
+using testing::load;
 
 uint8_t* base_of(Instance* inst) { return inst->memory(0)->data(); }
 
@@ -50,7 +35,7 @@ TEST(MemoryPool, AReusedMemoryStartsFresh) {
     EXPECT_EQ(call(*s, *i, "size"), 2) << "round " << round;
     EXPECT_EQ(call(*s, *i, "load8", {Value::i32(10)}), 'h') << "round " << round;
     EXPECT_EQ(call(*s, *i, "load8", {Value::i32(100000)}), 0) << "round " << round;
-    EXPECT_EQ(call(*s, *i, "load8", {Value::i32(2 * 65536)}), -1000 - int(TrapCode::MemoryOutOfBounds));
+    EXPECT_EQ(call(*s, *i, "load8", {Value::i32(2 * 65536)}), kOob);
     // Dirty it: the image page, an anonymous page, and grown pages.
     call(*s, *i, "store8", {Value::i32(10), Value::i32('X')});
     call(*s, *i, "store8", {Value::i32(100000), Value::i32(9)});
