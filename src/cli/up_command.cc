@@ -165,30 +165,7 @@ int up(const UpOptions& o) {
   for (const auto& line : trigger.route_lines(base_url)) std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 
-  std::atomic<bool> done{false};
-  // First signal: graceful stop. A second one: stop the running guests now.
-  std::thread waiter([&] {
-    for (int n = 0; !done; ++n) {
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
-      if (done) break;
-      if (n == 0) {
-        server.request_stop();
-        if (*redis) (*redis)->request_stop();
-      } else {
-        trigger.interrupt_all();
-        if (*redis) (*redis)->interrupt_all();
-      }
-    }
-  });
-  server.run([&] {
-    trigger.interrupt_all();
-    if (*redis) (*redis)->interrupt_all();
-  });
-  if (*redis) (*redis)->shutdown(std::chrono::seconds(0));  // the server's grace period is over
-  done = true;
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes sigwait if no signal came
-  waiter.join();
+  spin::redis::serve_until_signal(server, trigger, redis->get(), stop_signals);
   return 0;
 }
 

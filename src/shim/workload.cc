@@ -196,32 +196,8 @@ class SpinApp : public Workload {
     std::fprintf(stderr, "whirl: serving %s on %s:%u\n", app_->manifest.name.c_str(), host_.c_str(), unsigned(port_));
     std::fflush(stderr);
 
-    std::atomic<bool> done{false};
-    std::atomic<int> first_signal{0};
-    std::thread waiter([&] {
-      for (int n = 0; !done; ++n) {
-        int sig = 0;
-        sigwait(&stop, &sig);
-        if (done) break;
-        if (n == 0) {
-          first_signal = sig;
-          server.request_stop();
-          if (*redis) (*redis)->request_stop();
-        } else {
-          trigger.interrupt_all();
-          if (*redis) (*redis)->interrupt_all();
-        }
-      }
-    });
-    server.run([&] {
-      trigger.interrupt_all();
-      if (*redis) (*redis)->interrupt_all();
-    });
-    if (*redis) (*redis)->shutdown(std::chrono::seconds(0));  // the server's grace period is over
-    done = true;
-    pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
-    return first_signal ? 128 + first_signal : 0;
+    int sig = spin::redis::serve_until_signal(server, trigger, redis->get(), stop);
+    return sig ? 128 + sig : 0;
   }
 
  private:

@@ -23,6 +23,8 @@
 #include "common/expected.h"
 #include "spin/app/app.h"
 #include "spin/http/log_sink.h"
+#include "spin/http/server.h"
+#include "spin/http/trigger.h"
 #include "spin/runtime/app_runtime.h"
 
 namespace whirl::spin::redis {
@@ -81,5 +83,13 @@ class RedisTrigger {
 // taking messages, gives running handlers `grace` (a second signal stops
 // them at once) and returns the first signal's number.
 int run_until_signal(RedisTrigger& trigger, const sigset_t& signals, std::chrono::milliseconds grace);
+
+// An app with an HTTP listener (and its Redis triggers, if `redis`): serves
+// until one of `signals` (blocked by the caller in every thread), then stops
+// taking requests and messages and lets those running finish within the
+// server's grace; a second signal, or the end of the grace, interrupts them.
+// Returns the first signal's number (0: the server stopped by itself).
+int serve_until_signal(http::HttpServer& server, http::HttpTrigger& trigger, RedisTrigger* redis,
+                       const sigset_t& signals);
 
 }  // namespace whirl::spin::redis
