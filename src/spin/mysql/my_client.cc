@@ -404,19 +404,21 @@ void MyConnection::cancel() {
   mysql_close(k);
 }
 
+MyError MyConnection::failed(MyError e) {
+  if (e.kind == MyError::Kind::Interrupted && !broken_) {
+    broken_ = true;
+    cancel();
+    // Nothing more is read or written here (the statement's close too).
+    ::shutdown(mysql_get_socket(mysql_), SHUT_RDWR);
+  }
+  return e;
+}
+
 Expected<void, MyError> MyConnection::execute(const std::string& statement, const std::vector<Value>& params,
                                               wasm::Store& store) {
   if (broken_) return unexpected(MyError{MyError::Kind::QueryFailed, "the connection was interrupted"});
   Stmt s{nullptr};
-  auto fail = [&](MyError e) {
-    if (e.kind == MyError::Kind::Interrupted && !broken_) {
-      broken_ = true;
-      cancel();
-      // Nothing more is read or written here (the statement's close too).
-      ::shutdown(mysql_get_socket(mysql_), SHUT_RDWR);
-    }
-    return unexpected(std::move(e));
-  };
+  auto fail = [this](MyError e) { return unexpected(failed(std::move(e))); };
   if (auto ok = run(mysql_, s, statement, params, store); !ok) return fail(ok.error());
   // Results, if any, are read and dropped.
   while (true) {
@@ -437,15 +439,7 @@ Expected<MyRowSet, MyError> MyConnection::query(const std::string& statement, co
                                                 wasm::Store& store) {
   if (broken_) return unexpected(MyError{MyError::Kind::QueryFailed, "the connection was interrupted"});
   Stmt s{nullptr};
-  auto fail = [&](MyError e) {
-    if (e.kind == MyError::Kind::Interrupted && !broken_) {
-      broken_ = true;
-      cancel();
-      // Nothing more is read or written here (the statement's close too).
-      ::shutdown(mysql_get_socket(mysql_), SHUT_RDWR);
-    }
-    return unexpected(std::move(e));
-  };
+  auto fail = [this](MyError e) { return unexpected(failed(std::move(e))); };
   if (auto ok = run(mysql_, s, statement, params, store); !ok) return fail(ok.error());
   MyRowSet out;
   MYSQL_RES* meta = mysql_stmt_result_metadata(s.st);

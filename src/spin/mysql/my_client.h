@@ -60,6 +60,9 @@ class MyConnection {
   // Stops the statement the server is running for this connection (KILL
   // QUERY over a connection of its own), as libpq's cancel does.
   void cancel();
+  // What a statement's failure `e` leaves: an interrupted one breaks the
+  // connection (the server's statement killed, the socket shut).
+  MyError failed(MyError e);
   st_mysql* mysql_;
   MyAddress address_;
   bool broken_ = false;  // interrupted mid-exchange: nothing more is sent
