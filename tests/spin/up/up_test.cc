@@ -292,10 +292,11 @@ TEST_F(UpServer, FailingGuestsAre500AndTheServerStaysUp) {
   }
   EXPECT_EQ(get("/.well-known/spin/health").status, 200u);
   EXPECT_EQ(get("/exact").status, 200u);
-  std::string err = proc_->stderr_text();
-  EXPECT_NE(err.find("/probe/trap"), std::string::npos) << err;
-  EXPECT_NE(err.find("trapped"), std::string::npos) << err;
-  EXPECT_NE(err.find("exited with code 3"), std::string::npos) << err;
+  // The log lines come from the log sink's writer thread: wait for them.
+  auto err = [&] { return proc_->stderr_text(); };
+  EXPECT_TRUE(eventually_contains(err, "/probe/trap")) << err();
+  EXPECT_TRUE(eventually_contains(err, "trapped")) << err();
+  EXPECT_TRUE(eventually_contains(err, "exited with code 3")) << err();
 }
 
 TEST_F(UpServer, InfiniteLoopStopsAtTheTimeout) {
