@@ -165,7 +165,7 @@ Expected<void, Trap> resource_drop(InstanceState& inst, const RuntimeResourceTyp
     rt.impl->enter_from(&inst);
   }
   Expected<void, Trap> r;
-  if (rt.dtor) r = rt.dtor(h.rep);
+  if (rt.dtor) r = rt.dtor(h.rep, inst);
   if (rt.impl) rt.impl->leave_to(&inst);
   return r;
 }

@@ -82,8 +82,10 @@ class Table {
 
 class InstanceState;
 
-// Called with the representation when an owned handle is dropped.
-using Destructor = std::function<Expected<void, Trap>(uint32_t rep)>;
+// Called with the representation when an owned handle is dropped, and the
+// instance that dropped it (a host resource's destructor finds the host
+// state of the instance through it: one runtime type serves every instance).
+using Destructor = std::function<Expected<void, Trap>(uint32_t rep, InstanceState& dropper)>;
 
 // definitions.py ResourceType: one per resource type *per defining
 // instance*; compared by identity (address), never structurally.
@@ -146,6 +148,7 @@ class InstanceState {
 
   InstanceState* parent;
   std::string name;
+  void* embedder = nullptr;  // the runtime's instance this state is part of (opaque here)
   Table<HandleElement> handles;
   bool may_enter = true;  // false while the instance (or a descendant) is on the stack
   bool may_leave = true;  // false while it runs realloc / post-return

@@ -106,7 +106,7 @@ Expected<std::vector<wasm::Value>, wasm::Trap> run_core(Frame& f, wasm::FuncInst
 uint64_t* thread_context() { return threads.empty() ? nullptr : threads.back().data(); }
 
 Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
-                                     const LowerResults& lower_results) {
+                                     const LowerResults& lower_results, InstanceImpl* entry) {
   static const abi::ResourceTypes kNoTypes;
   Frame* callee = f.frame;
   if (f.opts.async)
@@ -138,7 +138,9 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
   std::vector<wasm::Value> core_results;
   std::optional<ImplicitThread> thread;
   if (f.host) {
-    HostCall host_call(*f.rt, f.name);
+    InstanceImpl* owner = f.rt ? f.rt : caller ? caller->rt : entry;
+    if (!owner) return fail(abi::Trap{"internal error: host function " + std::string(f.name) + " called outside an instance"});
+    HostCall host_call(*owner, f.name);
     auto r = (*f.host)(host_call, *args);
     if (!r) return fail(r.error());
     results = std::move(*r);
@@ -296,7 +298,7 @@ Expected<std::vector<abi::Value>, CallError> InstanceImpl::call(FuncRef ref, std
     results = std::move(vs);
     return {};
   };
-  auto r = call_func(f, nullptr, lift, lower);
+  auto r = call_func(f, nullptr, lift, lower, this);
   if (!r) {
     poisoned = true;
     CallError e{r.error().message};

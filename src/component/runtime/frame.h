@@ -42,6 +42,8 @@ struct Signature {
 };
 Signature make_signature(const FuncType& t);
 
+struct SharedHostInstance;
+
 struct LoadedComponent {
   Component ast;
   ValidationInfo info;
@@ -63,12 +65,24 @@ struct LoadedComponent {
     };
     std::vector<Export> exports;               // in the import type's order
     std::string error;                         // non-empty: why it cannot be linked
+    // The instance every instantiation links this import to, built once:
+    // its functions and host resource types do not depend on the instance
+    // (a host function finds the calling instance's host data at the call).
+    // Null where an export's resource is defined elsewhere than the host
+    // (each instantiation then builds its own). Read-only once built.
+    std::shared_ptr<SharedHostInstance> shared;
   };
   const HostImport& host_import(const ImportDef& d, const InstanceTypeInfo& t, const Linker& linker) const;
 
  private:
+  std::shared_ptr<SharedHostInstance> share(
+      const HostImport& p, const InstanceTypeInfo& t, const Linker& linker,
+      std::unordered_map<uint32_t, const abi::RuntimeResourceType*>& ids) const;
   mutable std::mutex host_imports_mu_;
   mutable std::map<std::pair<const ImportDef*, uint64_t>, std::unique_ptr<HostImport>> host_imports_;
+  // Per Linker: static resource id -> the host type the shared imports so
+  // far map it to (an interface `use`s another's resource by its id).
+  mutable std::map<uint64_t, std::unordered_map<uint32_t, const abi::RuntimeResourceType*>> host_resource_ids_;
 };
 
 struct Frame;
@@ -93,7 +107,9 @@ struct RtFunc {
   CanonOptions opts;                     // lifted
   const HostFunc* host = nullptr;        // host
   std::string_view name;                 // host: "iface#func" (LoadedComponent::host_import)
-  InstanceImpl* rt = nullptr;            // host: the instance that linked it (its host data)
+  // host: the instance whose host data it gets; null (a shared host
+  // import) for the calling instance's.
+  InstanceImpl* rt = nullptr;
 };
 
 // Names in these maps are views of the loaded component's definitions and
@@ -131,6 +147,16 @@ struct RtInstance {
   std::vector<std::string_view> order;  // export names in definition order
 };
 
+// A host import's instance as every instantiation of one component with
+// one Linker sees it (LoadedComponent::HostImport::shared).
+struct SharedHostInstance {
+  std::deque<RtFunc> funcs;      // host functions, `rt` null: the caller's instance
+  std::deque<Signature> signatures;  // of function types the loaded component did not list
+  RtInstance instance;
+  // The static resource ids it maps, and to which host types.
+  std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> resources;
+};
+
 // One component instance.
 struct Frame {
   Frame(InstanceImpl* rt, Frame* outer, std::string name) : rt(rt), outer(outer), state(nullptr, std::move(name)) {}
@@ -166,9 +192,6 @@ struct Arena {
   std::deque<RtComponent> components;
   std::deque<Signature> signatures;   // of function types the loaded component did not list
   std::deque<Lowered> lowered;       // what each lowered function's host closure points to
-  abi::ResourceTypes host_resources;  // one runtime type per host resource used
-  // By the host's destructor entry (one per host instance and resource name).
-  std::unordered_map<const HostDestructor*, const abi::RuntimeResourceType*> host_resource_by_def;
 };
 
 // The signature of `t`: the loaded component's, else made once for this
@@ -197,8 +220,10 @@ uint64_t* thread_context();
 // results through it; both run inside the call's bookkeeping (SyncCall).
 using LiftArgs = std::function<Expected<std::vector<abi::Value>, abi::Trap>(abi::HandleTable*)>;
 using LowerResults = std::function<Expected<void, abi::Trap>(abi::HandleTable*, std::vector<abi::Value>&)>;
+// `entry`: the instance a call from the host entered (a shared host
+// function called from the host gets its host data).
 Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftArgs& lift_args,
-                                     const LowerResults& lower_results);
+                                     const LowerResults& lower_results, InstanceImpl* entry = nullptr);
 
 // The core function `canon lower` defines in `frame`: calls `f` with the
 // caller-side type `type` and options.

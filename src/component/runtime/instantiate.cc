@@ -51,6 +51,7 @@ class Instantiator {
     if (it == loaded.info.scopes.end()) throw Fail{"internal error: component not validated"};
     f.types = &it->second;
     f.exports = &rt_.arena.instances.emplace_back();
+    f.state.embedder = static_cast<ComponentInstance*>(&rt_);
     if (parent) f.state.parent = &parent->state;
     for (const Item& item : c.order) step(f, c, item, args);
     return f;
@@ -95,7 +96,7 @@ class Instantiator {
         LowerResults ignore = [](abi::HandleTable*, std::vector<abi::Value>&) -> Expected<void, abi::Trap> {
           return {};
         };
-        if (auto r = call_func(*fn, nullptr, none, ignore); !r)
+        if (auto r = call_func(*fn, nullptr, none, ignore, &rt_); !r)
           throw Fail{"start function trapped: " + r.error().message, std::move(r.error())};
         break;
       }
@@ -224,7 +225,7 @@ class Instantiator {
       if (t.resource.dtor) {
         wasm::FuncInst* fn = f.at(Sort::CoreFunc).at(*t.resource.dtor).core.as_func();
         Frame* fr = &f;
-        dtor = [fr, fn](uint32_t rep) -> Expected<void, abi::Trap> {
+        dtor = [fr, fn](uint32_t rep, abi::InstanceState&) -> Expected<void, abi::Trap> {
           wasm::Value arg = wasm::Value::i32(rep);
           auto r = run_core(*fr, fn, {&arg, 1});
           if (r) return {};
@@ -305,6 +306,15 @@ class Instantiator {
       throw Fail{"component imports instance `" + d.name.name + "`, which is not defined" + host_has(d.name.name), {},
                  true};
     if (!plan.error.empty()) throw Fail{plan.error, {}, true};
+    if (plan.shared && fits(f, *plan.shared)) {
+      // What push() would map through map_resources, known beforehand.
+      for (const auto& [id, type] : plan.shared->resources) f.resources.alias(id, type);
+      RtItem i;
+      i.sort = Sort::Instance;
+      i.instance = &plan.shared->instance;
+      f.at(Sort::Instance).push_back(std::move(i));
+      return;
+    }
     RtInstance& inst = rt_.arena.instances.emplace_back();
     inst.exports.reserve(t.exports.size());
     inst.order.reserve(t.exports.size());
@@ -336,7 +346,7 @@ class Instantiator {
           else if (same != seen.end())
             item.resource = same->second;
           else if (x.dtor)
-            item.resource = &host_resource(x);
+            item.resource = &linker_.resource_type(*plan.found.name, e.name, x.dtor);
           else
             throw Fail{"component imports resource `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
                            *plan.found.name + "` does not define",
@@ -370,7 +380,7 @@ class Instantiator {
       check_type(have, want, d.name.name);
       rt_.imported_instances.push_back(it->second);
       RtItem i;
-      i.instance = other->root->exports;
+      i.instance = bind_host_funcs(other->root->exports, other);
       push(f, Sort::Instance, std::move(i));
       return true;
     }
@@ -471,28 +481,36 @@ class Instantiator {
     return have.empty() ? "" : " (the host has " + have + ")";
   }
 
-  // The runtime type of a host resource, one per host definition in an
-  // instance graph.
-  const abi::RuntimeResourceType& host_resource(const LoadedComponent::HostImport::Export& x) {
-    auto& known = rt_.arena.host_resource_by_def;
-    if (auto it = known.find(x.dtor); it != known.end()) return *it->second;
-    abi::Destructor d;
-    if (*x.dtor) {
-      InstanceImpl* rt = &rt_;
-      const HostDestructor* hd = x.dtor;
-      std::string_view name = x.name;  // the loaded component's, which outlives the instance
-      d = [rt, hd, name](uint32_t rep) -> Expected<void, abi::Trap> {
-        HostCall call(*rt, name);
-        (*hd)(call, rep);
-        return {};
-      };
+  // Whether a shared host import's resources mean the same in `f`: none
+  // of them is mapped to another type already (say, by an import another
+  // component instance satisfied).
+  static bool fits(const Frame& f, const SharedHostInstance& shared) {
+    for (const auto& [id, type] : shared.resources)
+      if (const auto* known = f.resources.find(id); known && known != type) return false;
+    return true;
+  }
+
+  // `inst` with the shared host functions among its exports (and its
+  // instances' exports) bound to `owner`, the instance that imported
+  // them: a component importing `owner`'s exports calls them with
+  // `owner`'s host data, not its own.
+  RtInstance* bind_host_funcs(RtInstance* inst, InstanceImpl* owner) {
+    RtInstance* copy = nullptr;
+    for (const auto& name : inst->order) {
+      const RtItem& item = inst->exports.at(name);
+      RtItem bound = item;
+      if (item.func && item.func->host && !item.func->rt) {
+        RtFunc& rf = rt_.arena.funcs.emplace_back(*item.func);
+        rf.rt = owner;
+        bound.func = &rf;
+      } else if (item.instance) {
+        bound.instance = bind_host_funcs(item.instance, owner);
+      }
+      if (bound.func == item.func && bound.instance == item.instance) continue;
+      if (!copy) copy = &rt_.arena.instances.emplace_back(*inst);
+      copy->exports[name] = bound;
     }
-    // Host resources get ids outside the static ones: they are only ever
-    // reached through aliases.
-    const auto& t =
-        rt_.arena.host_resources.add(0x80000000u + uint32_t(known.size()), nullptr, std::move(d), std::string(x.name));
-    known[x.dtor] = &t;
-    return t;
+    return copy ? copy : inst;
   }
 
   InstanceImpl& rt_;
@@ -591,7 +609,56 @@ const LoadedComponent::HostImport& LoadedComponent::host_import(const ImportDef&
                 d.name.name + "`; host interfaces hold functions and types only";
     }
   }
+  if (p.error.empty()) p.shared = share(p, t, linker, host_resource_ids_[linker.version()]);
   return p;
+}
+
+std::shared_ptr<SharedHostInstance> LoadedComponent::share(
+    const HostImport& p, const InstanceTypeInfo& t, const Linker& linker,
+    std::unordered_map<uint32_t, const abi::RuntimeResourceType*>& ids) const {
+  auto s = std::make_shared<SharedHostInstance>();
+  s->instance.exports.reserve(t.exports.size());
+  s->instance.order.reserve(t.exports.size());
+  std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> added;
+  size_t n = 0;
+  for (const auto& e : t.exports) {
+    const HostImport::Export& x = p.exports[n++];
+    RtItem item;
+    if (e.type.kind == ExternType::Kind::Func) {
+      RtFunc& rf = s->funcs.emplace_back();
+      rf.type = e.type.func.get();
+      auto sig = signatures.find(rf.type);
+      rf.sig = sig != signatures.end() ? &sig->second : &s->signatures.emplace_back(make_signature(*rf.type));
+      rf.host = x.func;
+      rf.name = x.name;
+      item.sort = Sort::Func;
+      item.func = &rf;
+    } else {
+      item.sort = Sort::Type;
+      if (e.type.type.kind == TypeDef::Kind::Resource) {
+        // As import() maps it: a resource mapped already (by an earlier
+        // import this one `use`s it from, or earlier in this one) keeps
+        // its type; else the host's definition.
+        uint32_t id = e.type.type.resource->id;
+        if (auto known = ids.find(id); known != ids.end()) {
+          item.resource = known->second;
+        } else if (x.dtor) {
+          item.resource = &linker.resource_type(*p.found.name, e.name, x.dtor);
+          ids.emplace(id, item.resource);
+          added.emplace_back(id, item.resource);
+        } else {
+          for (const auto& [id, type] : added) ids.erase(id);
+          return nullptr;  // defined elsewhere: import() maps it per instance
+        }
+        bool listed = std::any_of(s->resources.begin(), s->resources.end(),
+                                  [id](const auto& r) { return r.first == id; });
+        if (!listed) s->resources.emplace_back(id, item.resource);
+      }
+    }
+    s->instance.exports.emplace(e.name, std::move(item));
+    s->instance.order.push_back(e.name);
+  }
+  return s;
 }
 
 const Signature* signature_of(Frame& frame, const FuncType& t) {

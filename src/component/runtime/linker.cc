@@ -77,6 +77,29 @@ Linker::Found Linker::find(const std::string& import_name) const {
   return memo->second;
 }
 
+const abi::RuntimeResourceType& Linker::resource_type(const std::string& found_name, const std::string& resource_name,
+                                                      const HostDestructor* dtor) const {
+  std::lock_guard lock(types_mu_);
+  auto [it, added] = resource_types_.try_emplace(dtor);
+  abi::RuntimeResourceType& t = it->second;
+  if (!added) return t;
+  // Host resources get ids outside the static ones: they are only ever
+  // reached through aliases.
+  t.id = 0x80000000u + uint32_t(resource_types_.size() - 1);
+  t.name = found_name + "#" + resource_name;
+  if (*dtor) {
+    const std::string* name = &t.name;
+    t.dtor = [dtor, name](uint32_t rep, abi::InstanceState& dropper) -> Expected<void, abi::Trap> {
+      auto* instance = static_cast<ComponentInstance*>(dropper.embedder);
+      if (!instance) return unexpected(abi::Trap{"internal error: host resource dropped outside an instance"});
+      HostCall call(*instance, *name);
+      (*dtor)(call, rep);
+      return {};
+    };
+  }
+  return t;
+}
+
 Linker::Found Linker::find_compatible(const std::string& import_name) const {
   // As import_name_matches and prefer_version over every instance, but
   // only over those of the same interface, their names parsed already.

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "component/abi/handles.h"
 #include "component/abi/lift_lower.h"
 #include "component/abi/value.h"
 #include "component/names.h"
@@ -102,6 +103,14 @@ class Linker {
   // The names of the instances defined, in order.
   std::vector<std::string> names() const;
 
+  // The runtime type of the host resource `dtor` defines (found through
+  // find(): `found_name` is the instance's name): one per definition,
+  // shared by every instance linked against this Linker, as the host is
+  // one defining instance. Dropping a handle calls `dtor` with the host
+  // data of the instance that dropped it.
+  const abi::RuntimeResourceType& resource_type(const std::string& found_name, const std::string& resource_name,
+                                                const HostDestructor* dtor) const;
+
  private:
   Found find_compatible(const std::string& import_name) const;
   // The instances by `ns:pkg/iface` with their parsed versions, filled as
@@ -118,6 +127,8 @@ class Linker {
   // the same questions (shared by threads; forgotten when an instance is added).
   mutable std::mutex memo_mu_;
   mutable std::unordered_map<std::string, Found> memo_;
+  mutable std::mutex types_mu_;
+  mutable std::map<const HostDestructor*, abi::RuntimeResourceType> resource_types_;
 };
 
 }  // namespace whirl::component::runtime

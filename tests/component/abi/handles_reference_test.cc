@@ -128,7 +128,7 @@ class Runner {
 
  private:
   Destructor dtor(char name) {
-    return [this, name](uint32_t rep) -> Expected<void, Trap> {
+    return [this, name](uint32_t rep, InstanceState&) -> Expected<void, Trap> {
       out_.push_back(std::string("dtor ") + name + " " + std::to_string(rep));
       return {};
     };

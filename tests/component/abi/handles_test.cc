@@ -26,7 +26,7 @@ struct World {
   ResourceType r_static{1, false}, s_static{2, false};
 
   Destructor dtor(std::string name) {
-    return [this, name](uint32_t rep) -> Expected<void, Trap> {
+    return [this, name](uint32_t rep, InstanceState&) -> Expected<void, Trap> {
       dtor_calls.emplace_back(name, rep);
       return {};
     };
@@ -317,7 +317,7 @@ TEST(SyncCalls, DestructorCallMayNotReenter) {
 TEST(SyncCalls, DestructorTrapPropagatesAndLeavesTheInstance) {
   World w;
   const RuntimeResourceType& bad =
-      w.types.add(9, &w.b, [](uint32_t) -> Expected<void, Trap> { return unexpected(Trap{"dtor trapped"}); }, "bad");
+      w.types.add(9, &w.b, [](uint32_t, InstanceState&) -> Expected<void, Trap> { return unexpected(Trap{"dtor trapped"}); }, "bad");
   uint32_t h = ok(lower_own(w.a, 3, bad));
   EXPECT_EQ(trapped(resource_drop(w.a, bad, h)), "dtor trapped");
   EXPECT_TRUE(w.b.may_enter);

@@ -136,6 +136,63 @@ TEST(LinkingTest, AnotherInstanceAsAnImport) {
   EXPECT_EQ(call(*consumer, "twice"), std::vector<Value>{u32(54)});
 }
 
+// Host functions see the host data of the instance that imported them:
+// two instances of one component (which share what their imports link to)
+// each get their own, and a component calling a host function another
+// instance re-exports gets that instance's.
+struct Tag {
+  std::string name;
+};
+
+void define_tagged(Linker& linker) {
+  linker.func("test:host/tag@1.0.0", "name", [](HostCall& call, std::span<Value>) -> HostResult {
+    const Tag* tag = call.data<Tag>();
+    return std::vector<Value>{str(tag ? tag->name : "(none)")};
+  });
+}
+
+constexpr const char* kTagImporter = R"((component
+  (import "test:host/tag@1.0.0" (instance $h (export "name" (func (result string)))))
+  (export "tag" (instance $h)))
+)";
+
+std::string tag_name(ComponentInstance& inst, std::string_view func) {
+  auto r = call(inst, func);
+  return r.size() == 1 ? r[0].str : "";
+}
+
+TEST(LinkingTest, HostFunctionsSeeTheirOwnInstancesData) {
+  Linker linker;
+  define_tagged(linker);
+  auto c = load(kTagImporter);
+  auto a = instantiate(c, linker, {}, std::any(std::make_shared<Tag>(Tag{"a"})));
+  auto b = instantiate(c, linker, {}, std::any(std::make_shared<Tag>(Tag{"b"})));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(tag_name(*a, "tag#name"), "a");
+  EXPECT_EQ(tag_name(*b, "tag#name"), "b");
+  EXPECT_EQ(tag_name(*a, "tag#name"), "a");
+}
+
+TEST(LinkingTest, HostFunctionsReexportedByAnotherInstanceSeeThatInstancesData) {
+  Linker linker;
+  define_tagged(linker);
+  auto provider = instantiate(load(kTagImporter), linker, {}, std::any(std::make_shared<Tag>(Tag{"provider"})));
+  ASSERT_TRUE(provider);
+  ComponentImports imports;
+  imports.instances["tags"] = provider;
+  auto consumer = instantiate(load(R"((component
+    (import "tags" (instance $t (export "tag" (instance (export "name" (func (result string)))))))
+    (import "test:host/tag@1.0.0" (instance $h (export "name" (func (result string)))))
+    (alias export $t "tag" (instance $tag))
+    (export "theirs" (func $tag "name"))
+    (export "mine" (func $h "name")))
+  )"),
+                              linker, imports, std::any(std::make_shared<Tag>(Tag{"consumer"})));
+  ASSERT_TRUE(consumer);
+  EXPECT_EQ(tag_name(*consumer, "theirs"), "provider");
+  EXPECT_EQ(tag_name(*consumer, "mine"), "consumer");
+}
+
 TEST(LinkingTest, AnotherInstanceOfTheWrongTypeIsUnlinkable) {
   ComponentImports imports;
   imports.instances["counter"] = instantiate(load(R"((component

@@ -206,6 +206,14 @@ TEST(HostResourceTest, GuestDropRunsTheHostDestructor) {
   EXPECT_EQ(call(*inst, "run"), std::vector<Value>{u32(204)});
   EXPECT_EQ(state->sized, (std::vector<uint32_t>{102}));
   EXPECT_EQ(state->dropped, (std::vector<uint32_t>{102, 101}));
+  // A second instance links the same host resource type, and its drops
+  // reach its own host data.
+  auto other = std::make_shared<State>();
+  auto second = instantiate(c, linker, {}, std::any(other));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(call(*second, "run"), std::vector<Value>{u32(204)});
+  EXPECT_EQ(other->dropped, (std::vector<uint32_t>{102, 101}));
+  EXPECT_EQ(state->dropped, (std::vector<uint32_t>{102, 101}));
 }
 
 }  // namespace
