@@ -53,6 +53,9 @@ struct LoadedComponent {
   // Every function type the validator produced (index spaces, instance and
   // component types): instances share these instead of each building them.
   std::unordered_map<const FuncType*, Signature> signatures;
+  // How many entries each index space of a component (the root or a
+  // nested one) ends with: instantiation reserves them once.
+  std::unordered_map<const Component*, std::array<uint32_t, kSortCount>> space_sizes;
   // A root import of a host instance resolved against one Linker (what
   // each export links to): worked out at the first instantiation with that
   // Linker, then shared by every later one.

@@ -50,6 +50,8 @@ class Instantiator {
     auto it = loaded.info.scopes.find(&c);
     if (it == loaded.info.scopes.end()) throw Fail{"internal error: component not validated"};
     f.types = &it->second;
+    if (auto sizes = loaded.space_sizes.find(&c); sizes != loaded.space_sizes.end())
+      for (int s = 0; s < kSortCount; ++s) f.space[s].reserve(sizes->second[s]);
     f.exports = &rt_.arena.instances.emplace_back();
     f.state.embedder = static_cast<ComponentInstance*>(&rt_);
     if (parent) f.state.parent = &parent->state;
@@ -530,6 +532,35 @@ void compile_all(const Component& c, LoadedComponent& out) {
   for (const auto& nested : c.components) compile_all(*nested, out);
 }
 
+// The entries each definition adds to the index spaces, as
+// Instantiator::step pushes them.
+void count_spaces(const Component& c, LoadedComponent& out) {
+  std::array<uint32_t, kSortCount> n{};
+  auto add = [&n](Sort s, uint32_t k = 1) { n[static_cast<int>(s)] += k; };
+  for (const Item& item : c.order) {
+    switch (item.kind) {
+      case Item::Kind::CoreModule: add(Sort::CoreModule); break;
+      case Item::Kind::CoreInstance: add(Sort::CoreInstance); break;
+      case Item::Kind::CoreType: {
+        const CoreType& t = *c.core_types[item.index];
+        add(Sort::CoreType, uint32_t(t.rec.size()) + (t.kind == CoreType::Kind::Module ? 1 : 0));
+        break;
+      }
+      case Item::Kind::Component: add(Sort::Component); break;
+      case Item::Kind::Instance: add(Sort::Instance); break;
+      case Item::Kind::Alias: add(c.aliases[item.index].sort); break;
+      case Item::Kind::Type: add(Sort::Type); break;
+      case Item::Kind::Canon: add(c.canons[item.index].kind == CanonKind::Lift ? Sort::Func : Sort::CoreFunc); break;
+      case Item::Kind::Import: add(sort_of(c.imports[item.index].type.kind)); break;
+      case Item::Kind::Export: add(c.exports[item.index].item.sort); break;
+      case Item::Kind::Start:
+      case Item::Kind::Value: break;
+    }
+  }
+  out.space_sizes[&c] = n;
+  for (const auto& nested : c.components) count_spaces(*nested, out);
+}
+
 // Every function type reachable from the validator's results, once each.
 struct SignatureCollector {
   LoadedComponent& out;
@@ -691,6 +722,7 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const 
     return make_error(f.message);
   }
   SignatureCollector{*c, {}}.run();
+  count_spaces(c->ast, *c);
   return std::shared_ptr<const LoadedComponent>(std::move(c));
 }
 

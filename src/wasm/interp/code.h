@@ -17,6 +17,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "wasm/module.h"
@@ -165,6 +166,9 @@ class CompiledModuleImpl final : public CompiledModule {
  public:
   std::shared_ptr<const Module> mod;
   std::vector<uint32_t> type_ids;   // canonical id of each module type
+  // Export name -> its index in mod->exports: instances look exports up
+  // through it instead of each keeping a map of its own.
+  std::unordered_map<std::string_view, uint32_t> export_index;
   bool fuse = true;                 // CompileOptions::superinstructions
   bool lazy = false;
   const Module& module() const override { return *mod; }

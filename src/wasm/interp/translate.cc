@@ -40,6 +40,8 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
   c->funcs.resize(n);
   c->fuse = options.superinstructions;
   for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
+  c->export_index.reserve(module->exports.size());
+  for (uint32_t i = 0; i < module->exports.size(); ++i) c->export_index.emplace(module->exports[i].name, i);
   if (translate_lazily(*module, options.translation)) {
     c->lazy = true;
     c->ready = std::make_unique<std::atomic<const interp::Ins*>[]>(n);

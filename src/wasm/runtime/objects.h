@@ -115,14 +115,10 @@ class InstanceImpl final : public Instance {
   std::vector<TagImpl*> tags;
   std::vector<std::vector<uint64_t>> elem_values;  // evaluated element segments (emptied by elem.drop)
   std::vector<bool> data_dropped;
-  std::map<std::string, ExternVal, std::less<>> exports;
 
   const Module& module() const override { return *compiled->mod; }
-  std::optional<ExternVal> find_export(std::string_view name) const override {
-    auto it = exports.find(name);
-    if (it == exports.end()) return std::nullopt;
-    return it->second;
-  }
+  std::optional<ExternVal> find_export(std::string_view name) const override;
+  ExternVal export_at(const Export& e) const;
   MemoryInst* memory(uint32_t i) override { return i < memories.size() ? memories[i] : nullptr; }
 };
 

@@ -261,6 +261,24 @@ InstantiationError link_error(const std::string& what) { return {InstantiationEr
 
 }  // namespace
 
+ExternVal InstanceImpl::export_at(const Export& e) const {
+  ExternVal ev{e.kind, nullptr};
+  switch (e.kind) {
+    case ExternKind::Func: ev.ptr = funcs[e.index]; break;
+    case ExternKind::Table: ev.ptr = tables[e.index]; break;
+    case ExternKind::Memory: ev.ptr = memories[e.index]; break;
+    case ExternKind::Global: ev.ptr = globals[e.index]; break;
+    case ExternKind::Tag: ev.ptr = tags[e.index]; break;
+  }
+  return ev;
+}
+
+std::optional<ExternVal> InstanceImpl::find_export(std::string_view name) const {
+  auto it = compiled->export_index.find(name);
+  if (it == compiled->export_index.end()) return std::nullopt;
+  return export_at(compiled->mod->exports[it->second]);
+}
+
 Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<const CompiledModule> module,
                                                                std::span<const ExternVal> imports) {
   auto compiled = std::static_pointer_cast<const interp::CompiledModuleImpl>(module);
@@ -274,13 +292,14 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   for (size_t i = 0; i < imports.size(); ++i) {
     const Import& imp = m.imports[i];
     const ExternVal& ev = imports[i];
-    std::string what = "incompatible import type for \"" + imp.module + "\" \"" + imp.name + "\"";
-    if (ev.kind != imp.kind || !ev.ptr) return unexpected(link_error(what + ": expected a " + to_string(imp.kind)));
+    // Built only when it fails: an instantiation checks every import.
+    auto what = [&imp] { return "incompatible import type for \"" + imp.module + "\" \"" + imp.name + "\""; };
+    if (ev.kind != imp.kind || !ev.ptr) return unexpected(link_error(what() + ": expected a " + to_string(imp.kind)));
     switch (imp.kind) {
       case ExternKind::Func: {
         auto* f = static_cast<FuncImpl*>(ev.as_func());
         if (!(*f->sig == m.types[imp.func_type]))
-          return unexpected(link_error(what + ": expected " + to_string(m.types[imp.func_type]) + ", got " +
+          return unexpected(link_error(what() + ": expected " + to_string(m.types[imp.func_type]) + ", got " +
                                        to_string(*f->sig)));
         I->funcs.push_back(f);
         break;
@@ -288,26 +307,26 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
       case ExternKind::Table: {
         auto* t = static_cast<TableImpl*>(ev.as_table());
         if (t->ttype.elem != imp.table.elem || !limits_match(t->type().limits, imp.table.limits))
-          return unexpected(link_error(what));
+          return unexpected(link_error(what()));
         I->tables.push_back(t);
         break;
       }
       case ExternKind::Memory: {
         auto* mem = static_cast<MemoryImpl*>(ev.as_memory());
         if (mem->shared != imp.memory.shared || !limits_match(mem->type().limits, imp.memory.limits))
-          return unexpected(link_error(what));
+          return unexpected(link_error(what()));
         I->memories.push_back(mem);
         break;
       }
       case ExternKind::Global: {
         auto* g = static_cast<GlobalImpl*>(ev.as_global());
-        if (!(g->gtype == imp.global)) return unexpected(link_error(what));
+        if (!(g->gtype == imp.global)) return unexpected(link_error(what()));
         I->globals.push_back(g);
         break;
       }
       case ExternKind::Tag: {
         auto* t = static_cast<TagImpl*>(ev.as_tag());
-        if (!(t->ftype == m.types[imp.tag_type])) return unexpected(link_error(what));
+        if (!(t->ftype == m.types[imp.tag_type])) return unexpected(link_error(what()));
         I->tags.push_back(t);
         break;
       }
@@ -359,22 +378,15 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     gi->value = eval_const(m.globals[i].init, *I);
     I->globals.push_back(gi);
   }
-  for (const auto& e : m.exports) {
-    ExternVal ev{e.kind, nullptr};
-    switch (e.kind) {
-      case ExternKind::Func: ev.ptr = I->funcs[e.index]; break;
-      case ExternKind::Table: ev.ptr = I->tables[e.index]; break;
-      case ExternKind::Memory: ev.ptr = I->memories[e.index]; break;
-      case ExternKind::Global: ev.ptr = I->globals[e.index]; break;
-      case ExternKind::Tag: ev.ptr = I->tags[e.index]; break;
-    }
-    I->exports.emplace(e.name, ev);
-  }
-  for (const auto& e : m.elems) {
-    std::vector<uint64_t> vals;
+  // Only passive segments keep their values; an active one is written
+  // into its table below and a declarative one is dropped at once.
+  I->elem_values.resize(m.elems.size());
+  for (size_t i = 0; i < m.elems.size(); ++i) {
+    const ElemSegment& e = m.elems[i];
+    if (e.mode != SegmentMode::Passive) continue;
+    auto& vals = I->elem_values[i];
     vals.reserve(e.inits.size());
     for (const auto& init : e.inits) vals.push_back(eval_const(init, *I));
-    I->elem_values.push_back(std::move(vals));
   }
   I->data_dropped.assign(m.datas.size(), false);
   instances.push_back(std::move(inst));
@@ -383,18 +395,16 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     Trap t{code, trap_message(code), {}, 0};
     return unexpected(InstantiationError{InstantiationError::Kind::Trap, t.message, t});
   };
-  for (size_t i = 0; i < m.elems.size(); ++i) {
-    const ElemSegment& e = m.elems[i];
-    if (e.mode == SegmentMode::Active) {
-      uint64_t off = uint32_t(eval_const(e.offset, *I));
-      TableImpl* t = I->tables[e.table];
-      auto& vals = I->elem_values[i];
-      if (off + vals.size() > t->elems.size()) return trap(TrapCode::TableOutOfBounds);
-      std::copy(vals.begin(), vals.end(), t->elems.begin() + off);
-      std::vector<uint64_t>().swap(vals);  // dropped: give its memory back
-    } else if (e.mode == SegmentMode::Declarative) {
-      std::vector<uint64_t>().swap(I->elem_values[i]);
-    }
+  for (const ElemSegment& e : m.elems) {
+    if (e.mode != SegmentMode::Active) continue;
+    uint64_t off = uint32_t(eval_const(e.offset, *I));
+    TableImpl* t = I->tables[e.table];
+    if (off + e.inits.size() > t->elems.size()) return trap(TrapCode::TableOutOfBounds);
+    // Constant expressions have no effects: evaluating them here, after
+    // the earlier segments were written, gives what evaluating them first
+    // would.
+    uint64_t* out = t->elems.data() + off;
+    for (const auto& init : e.inits) *out++ = eval_const(init, *I);
   }
   for (size_t i = 0; i < m.datas.size(); ++i) {
     const DataSegment& d = m.datas[i];
