@@ -77,7 +77,21 @@ struct LoadedComponent {
   };
   const HostImport& host_import(const ImportDef& d, const InstanceTypeInfo& t, const Linker& linker) const;
 
+  // Where each import of a core instantiation comes from: (argument,
+  // export position in it). Worked out by name at the first instantiation
+  // and reused while the module and the arguments' shapes are the same
+  // (a nested component may be given other modules).
+  struct CoreLink {
+    const wasm::Module* module = nullptr;
+    std::vector<const void*> arg_shapes;                // RtCoreInstance::shape() of each argument
+    std::vector<std::pair<uint32_t, uint32_t>> imports;  // per module import
+  };
+  std::shared_ptr<const CoreLink> core_link(const CoreInstanceDef* d) const;
+  void set_core_link(const CoreInstanceDef* d, std::shared_ptr<const CoreLink> link) const;
+
  private:
+  mutable std::mutex core_links_mu_;
+  mutable std::unordered_map<const CoreInstanceDef*, std::shared_ptr<const CoreLink>> core_links_;
   std::shared_ptr<SharedHostInstance> share(
       const HostImport& p, const InstanceTypeInfo& t, const Linker& linker,
       std::unordered_map<uint32_t, const abi::RuntimeResourceType*>& ids) const;
@@ -118,9 +132,15 @@ struct RtFunc {
 // Names in these maps are views of the loaded component's definitions and
 // types, which outlive every instance: building an instance copies no names.
 struct RtCoreInstance {
-  wasm::Instance* instance = nullptr;  // instantiated; else `exports` (inline)
-  std::unordered_map<std::string_view, wasm::ExternVal> exports;
-  std::optional<wasm::ExternVal> find(const std::string& name) const;
+  wasm::Instance* instance = nullptr;    // instantiated; else inline:
+  const CoreInstanceDef* def = nullptr;  // inline: its exports' names
+  std::vector<wasm::ExternVal> exports;  // inline: in def->exports' order
+  std::optional<wasm::ExternVal> find(std::string_view name) const;
+  // Exports by position: in module().exports (instantiated) or
+  // def->exports (inline), which stay the same from instance to instance.
+  std::optional<uint32_t> position(std::string_view name) const;
+  wasm::ExternVal at(uint32_t position) const;
+  const void* shape() const { return instance ? static_cast<const void*>(&instance->module()) : def; }
 };
 
 struct RtComponent {

@@ -145,27 +145,55 @@ class Instantiator {
     RtCoreInstance& ci = rt_.arena.core_instances.emplace_back();
     if (d.instantiate) {
       const auto& module = f.at(Sort::CoreModule).at(d.module).module;
-      std::unordered_map<std::string_view, const RtCoreInstance*> args;
-      for (const auto& a : d.args) args[a.name] = f.at(Sort::CoreInstance).at(a.instance).core_instance;
-      std::vector<wasm::ExternVal> imports;
-      for (const auto& imp : module->module().imports) {
-        auto a = args.find(imp.module);
-        std::optional<wasm::ExternVal> v;
-        if (a != args.end()) v = a->second->find(imp.name);
-        if (!v) throw Fail{"core module import `" + imp.module + "` `" + imp.name + "` is not provided", {}, true};
-        imports.push_back(*v);
+      args_.clear();
+      for (const auto& a : d.args) args_.push_back(f.at(Sort::CoreInstance).at(a.instance).core_instance);
+      auto link = f.loaded->core_link(&d);
+      if (!fits(link.get(), module->module())) {
+        link = core_link(d, module->module());
+        f.loaded->set_core_link(&d, link);
       }
+      std::vector<wasm::ExternVal> imports;
+      imports.reserve(link->imports.size());
+      for (const auto& [arg, pos] : link->imports) imports.push_back(args_[arg]->at(pos));
       auto inst = rt_.store().instantiate(module, imports);
       if (!inst)
         throw Fail{inst.error().message, inst.error().trap,
                    inst.error().kind == wasm::InstantiationError::Kind::Link};
       ci.instance = *inst;
     } else {
-      for (const auto& e : d.exports) ci.exports[e.name] = f.at(e.item.sort).at(e.item.index).core;
+      ci.def = &d;
+      ci.exports.reserve(d.exports.size());
+      for (const auto& e : d.exports) ci.exports.push_back(f.at(e.item.sort).at(e.item.index).core);
     }
     RtItem i;
     i.core_instance = &ci;
     push(f, Sort::CoreInstance, std::move(i));
+  }
+
+  // Whether `link` holds for this instantiation's module and arguments.
+  bool fits(const LoadedComponent::CoreLink* link, const wasm::Module& m) const {
+    if (!link || link->module != &m || link->arg_shapes.size() != args_.size()) return false;
+    for (size_t i = 0; i < args_.size(); ++i)
+      if (link->arg_shapes[i] != args_[i]->shape()) return false;
+    return true;
+  }
+
+  // Resolves each import of `m` by name among the arguments (args_).
+  std::shared_ptr<const LoadedComponent::CoreLink> core_link(const CoreInstanceDef& d, const wasm::Module& m) const {
+    auto link = std::make_shared<LoadedComponent::CoreLink>();
+    link->module = &m;
+    for (const RtCoreInstance* a : args_) link->arg_shapes.push_back(a->shape());
+    link->imports.reserve(m.imports.size());
+    for (const auto& imp : m.imports) {
+      std::optional<uint32_t> pos;
+      uint32_t arg = 0;
+      for (; arg < d.args.size(); ++arg)
+        if (d.args[arg].name == imp.module) break;
+      if (arg < d.args.size()) pos = args_[arg]->position(imp.name);
+      if (!pos) throw Fail{"core module import `" + imp.module + "` `" + imp.name + "` is not provided", {}, true};
+      link->imports.emplace_back(arg, *pos);
+    }
+    return link;
   }
 
   void instance(Frame& f, const InstanceDef& d) {
@@ -518,6 +546,7 @@ class Instantiator {
   InstanceImpl& rt_;
   const Linker& linker_;
   const ComponentImports& imports_;
+  std::vector<const RtCoreInstance*> args_;  // core_instance's arguments, in d.args' order
 };
 
 void compile_all(const Component& c, LoadedComponent& out) {
@@ -700,11 +729,33 @@ const Signature* signature_of(Frame& frame, const FuncType& t) {
   return &frame.rt->arena.signatures.emplace_back(make_signature(t));
 }
 
-std::optional<wasm::ExternVal> RtCoreInstance::find(const std::string& name) const {
-  if (instance) return instance->find_export(name);
-  auto it = exports.find(name);
-  if (it == exports.end()) return std::nullopt;
-  return it->second;
+std::optional<uint32_t> RtCoreInstance::position(std::string_view name) const {
+  if (instance) return instance->export_position(name);
+  // The last export of a name wins, as a map filled in order would have it.
+  for (size_t i = def->exports.size(); i-- > 0;)
+    if (def->exports[i].name == name) return uint32_t(i);
+  return std::nullopt;
+}
+
+wasm::ExternVal RtCoreInstance::at(uint32_t position) const {
+  return instance ? instance->export_at(position) : exports[position];
+}
+
+std::optional<wasm::ExternVal> RtCoreInstance::find(std::string_view name) const {
+  auto pos = position(name);
+  if (!pos) return std::nullopt;
+  return at(*pos);
+}
+
+std::shared_ptr<const LoadedComponent::CoreLink> LoadedComponent::core_link(const CoreInstanceDef* d) const {
+  std::lock_guard lock(core_links_mu_);
+  auto it = core_links_.find(d);
+  return it == core_links_.end() ? nullptr : it->second;
+}
+
+void LoadedComponent::set_core_link(const CoreInstanceDef* d, std::shared_ptr<const CoreLink> link) const {
+  std::lock_guard lock(core_links_mu_);
+  core_links_[d] = std::move(link);
 }
 
 Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,

@@ -118,7 +118,8 @@ class InstanceImpl final : public Instance {
 
   const Module& module() const override { return *compiled->mod; }
   std::optional<ExternVal> find_export(std::string_view name) const override;
-  ExternVal export_at(const Export& e) const;
+  std::optional<uint32_t> export_position(std::string_view name) const override;
+  ExternVal export_at(uint32_t position) const override;
   MemoryInst* memory(uint32_t i) override { return i < memories.size() ? memories[i] : nullptr; }
 };
 

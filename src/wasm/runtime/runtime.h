@@ -197,6 +197,10 @@ class Instance {
   virtual ~Instance() = default;
   virtual const Module& module() const = 0;
   virtual std::optional<ExternVal> find_export(std::string_view name) const = 0;
+  // Exports by their position in module().exports (an embedder that
+  // links the same module many times resolves names once).
+  virtual std::optional<uint32_t> export_position(std::string_view name) const = 0;
+  virtual ExternVal export_at(uint32_t position) const = 0;
   virtual MemoryInst* memory(uint32_t index) = 0;  // null if none
 };
 

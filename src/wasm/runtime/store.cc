@@ -261,7 +261,8 @@ InstantiationError link_error(const std::string& what) { return {InstantiationEr
 
 }  // namespace
 
-ExternVal InstanceImpl::export_at(const Export& e) const {
+ExternVal InstanceImpl::export_at(uint32_t position) const {
+  const Export& e = compiled->mod->exports[position];
   ExternVal ev{e.kind, nullptr};
   switch (e.kind) {
     case ExternKind::Func: ev.ptr = funcs[e.index]; break;
@@ -273,10 +274,16 @@ ExternVal InstanceImpl::export_at(const Export& e) const {
   return ev;
 }
 
-std::optional<ExternVal> InstanceImpl::find_export(std::string_view name) const {
+std::optional<uint32_t> InstanceImpl::export_position(std::string_view name) const {
   auto it = compiled->export_index.find(name);
   if (it == compiled->export_index.end()) return std::nullopt;
-  return export_at(compiled->mod->exports[it->second]);
+  return it->second;
+}
+
+std::optional<ExternVal> InstanceImpl::find_export(std::string_view name) const {
+  auto pos = export_position(name);
+  if (!pos) return std::nullopt;
+  return export_at(*pos);
 }
 
 Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<const CompiledModule> module,
