@@ -166,6 +166,19 @@ class CompiledModuleImpl final : public CompiledModule {
  public:
   std::shared_ptr<const Module> mod;
   std::vector<uint32_t> type_ids;   // canonical id of each module type
+  // What each defined function's FuncImpl holds whatever the instance,
+  // contiguous: instantiation copies it instead of gathering it from the
+  // module's function records.
+  struct FuncTemplate {
+    const FuncType* sig;
+    uint32_t type_id;
+    uint32_t index;  // in the module's function space
+  };
+  std::vector<FuncTemplate> func_templates;
+  // Per element segment, when every item is a plain `ref.func i`: the
+  // function indices (a table of thousands of functions is filled without
+  // evaluating each item); else empty.
+  std::vector<std::vector<uint32_t>> elem_funcs;
   // Export name -> its index in mod->exports: instances look exports up
   // through it instead of each keeping a map of its own.
   std::unordered_map<std::string_view, uint32_t> export_index;

@@ -56,6 +56,7 @@ void MemoryImages::prepare(const Module& m) const {
     for (size_t i = 0; i < m.datas.size(); ++i) {
       const DataSegment& d = m.datas[i];
       in_image_[i] = d.mode == SegmentMode::Active && d.memory >= imported && images_[d.memory - imported].fd >= 0;
+      if (d.mode == SegmentMode::Active && !in_image_[i]) copied_.push_back(uint32_t(i));
     }
   });
 }

@@ -38,11 +38,17 @@ class MemoryImages {
   const Image& image(size_t defined_memory) const { return images_[defined_memory]; }
   // Whether data segment `i` is part of its memory's image; after prepare().
   bool in_image(size_t segment) const { return in_image_[segment]; }
+  // in_image() of every segment (an instance whose memories all map their
+  // images starts its dropped-segment bits from it), and the active
+  // segments it does not cover, in order: what instantiation copies.
+  const std::vector<bool>& in_image_bits() const { return in_image_; }
+  const std::vector<uint32_t>& copied() const { return copied_; }
 
  private:
   mutable std::once_flag once_;
   mutable std::vector<Image> images_;
   mutable std::vector<bool> in_image_;
+  mutable std::vector<uint32_t> copied_;
 };
 
 }  // namespace whirl::wasm::rt

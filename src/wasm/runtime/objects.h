@@ -103,10 +103,16 @@ class TableImpl final : public TableInst {
   std::optional<uint32_t> grow(uint32_t delta, Value init) override;
 };
 
+// Destroys and frees an instance's array of defined functions.
+struct DestroyFuncs {
+  void operator()(FuncImpl* p) const;
+};
+
 class InstanceImpl final : public Instance {
  public:
   std::shared_ptr<const interp::CompiledModuleImpl> compiled;
-  std::unique_ptr<FuncImpl[]> own_funcs;      // its defined functions, in one allocation
+  // Its defined functions, in one allocation, constructed in one pass.
+  std::unique_ptr<FuncImpl, DestroyFuncs> own_funcs;
   std::unique_ptr<GlobalImpl[]> own_globals;  // its defined globals, likewise
   std::vector<FuncImpl*> funcs;
   std::vector<TableImpl*> tables;

@@ -261,6 +261,12 @@ InstantiationError link_error(const std::string& what) { return {InstantiationEr
 
 }  // namespace
 
+void DestroyFuncs::operator()(FuncImpl* p) const {
+  // A module's own functions own nothing (`host` is null): their
+  // destructors would only walk the array again.
+  ::operator delete(p, std::align_val_t(alignof(FuncImpl)));
+}
+
 ExternVal InstanceImpl::export_at(uint32_t position) const {
   const Export& e = compiled->mod->exports[position];
   ExternVal ev{e.kind, nullptr};
@@ -340,18 +346,23 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     }
   }
   for (uint32_t type : m.tags) I->tags.push_back(static_cast<TagImpl*>(create_tag(m.types[type])));
-  I->own_funcs.reset(new FuncImpl[m.functions.size()]);
-  I->funcs.reserve(I->funcs.size() + m.functions.size());
-  for (size_t i = 0; i < m.functions.size(); ++i) {
-    FuncImpl* f = &I->own_funcs[i];
-    f->sig = &m.types[m.functions[i].type_index];
-    f->type_id = compiled->type_ids[m.functions[i].type_index];
+  const size_t n_funcs = m.functions.size();
+  auto* own = static_cast<FuncImpl*>(::operator new(n_funcs * sizeof(FuncImpl), std::align_val_t(alignof(FuncImpl))));
+  I->own_funcs.reset(own);
+  const size_t n_imported = I->funcs.size();
+  I->funcs.resize(n_imported + n_funcs);
+  FuncImpl** slots = I->funcs.data() + n_imported;
+  for (size_t i = 0; i < n_funcs; ++i) {
+    const auto& t = compiled->func_templates[i];
+    FuncImpl* f = new (own + i) FuncImpl;
+    f->sig = t.sig;
+    f->type_id = t.type_id;
+    f->index = t.index;
     f->instance = I;
     f->code = compiled->func_ptr(uint32_t(i));
     // Lazily translated functions get theirs at their first call.
     f->entry = compiled->lazy ? compiled->ready[i].load(std::memory_order_acquire) : f->code->code.data();
-    f->index = uint32_t(m.num_imported_funcs + i);
-    I->funcs.push_back(f);
+    slots[i] = f;
   }
   auto resource_error = [](Error e) {
     return unexpected(InstantiationError{InstantiationError::Kind::Resource, std::move(e.message), std::nullopt});
@@ -402,7 +413,8 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     Trap t{code, trap_message(code), {}, 0};
     return unexpected(InstantiationError{InstantiationError::Kind::Trap, t.message, t});
   };
-  for (const ElemSegment& e : m.elems) {
+  for (size_t i = 0; i < m.elems.size(); ++i) {
+    const ElemSegment& e = m.elems[i];
     if (e.mode != SegmentMode::Active) continue;
     uint64_t off = uint32_t(eval_const(e.offset, *I));
     TableImpl* t = I->tables[e.table];
@@ -411,12 +423,28 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     // the earlier segments were written, gives what evaluating them first
     // would.
     uint64_t* out = t->elems.data() + off;
+    if (!e.inits.empty() && compiled->elem_funcs[i].size() == e.inits.size()) {
+      for (uint32_t f : compiled->elem_funcs[i]) *out++ = reinterpret_cast<uint64_t>(I->funcs[f]);
+      continue;
+    }
     for (const auto& init : e.inits) *out++ = eval_const(init, *I);
   }
-  for (size_t i = 0; i < m.datas.size(); ++i) {
+  // A module with many segments (a snapshot of a language runtime has
+  // thousands) whose memories all mapped their images only copies the
+  // segments no image covers.
+  bool mapped = true;
+  for (size_t k = 0; k < m.memories.size(); ++k)
+    if (compiled->images.image(k).fd >= 0 && !I->memories[m.num_imported_memories + k]->from_image) mapped = false;
+  std::vector<uint32_t> all;
+  if (mapped) {
+    I->data_dropped = compiled->images.in_image_bits();
+  } else {
+    for (uint32_t i = 0; i < m.datas.size(); ++i)
+      if (m.datas[i].mode == SegmentMode::Active) all.push_back(i);
+  }
+  for (uint32_t i : mapped ? compiled->images.copied() : all) {
     const DataSegment& d = m.datas[i];
-    if (d.mode != SegmentMode::Active) continue;
-    if (compiled->images.in_image(i) && I->memories[d.memory]->from_image) {
+    if (!mapped && compiled->images.in_image(i) && I->memories[d.memory]->from_image) {
       I->data_dropped[i] = true;  // its bytes are in the mapped image
       continue;
     }
