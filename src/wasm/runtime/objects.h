@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <map>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,7 +37,7 @@ class FuncImpl final : public FuncInst {
   InstanceImpl* instance = nullptr;            // wasm functions
   const interp::CompiledFunc* code = nullptr;  // wasm functions
   const interp::Ins* entry = nullptr;          // code->code.data(): one load less per indirect call
-  std::unique_ptr<Host> host;                  // host functions
+  Host* host = nullptr;                        // host functions (the store's StoreImpl::hosts)
   const FuncType& type() const override { return *sig; }
 };
 
@@ -188,7 +189,9 @@ class StoreImpl final : public Store {
   size_t frames_top = 0;            // frames in use by the calls in progress
 
   MemoryBudget budget;  // before the tables and memories that point to it
-  std::vector<std::unique_ptr<FuncImpl>> funcs;
+  // Host functions, in blocks (an instantiation creates dozens).
+  std::deque<FuncImpl> funcs;
+  std::deque<FuncImpl::Host> hosts;
   std::vector<std::unique_ptr<TableImpl>> tables;
   std::vector<std::unique_ptr<MemoryImpl>> memories;
   std::vector<std::unique_ptr<GlobalImpl>> globals;

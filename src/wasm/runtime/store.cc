@@ -184,21 +184,19 @@ StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0
 }
 
 FuncInst* StoreImpl::create_host_func(const FuncType& shared_type, uint32_t type_id, HostFunc fn) {
-  auto f = std::make_unique<FuncImpl>();
-  f->host = std::make_unique<FuncImpl::Host>(FuncImpl::Host{{}, std::move(fn), {}});
-  f->sig = &shared_type;
-  f->type_id = type_id;
-  funcs.push_back(std::move(f));
-  return funcs.back().get();
+  FuncImpl& f = funcs.emplace_back();
+  f.host = &hosts.emplace_back(FuncImpl::Host{{}, std::move(fn), {}});
+  f.sig = &shared_type;
+  f.type_id = type_id;
+  return &f;
 }
 
 FuncInst* StoreImpl::create_host_func(FuncType type, HostFunc fn, std::string name) {
-  auto f = std::make_unique<FuncImpl>();
-  f->host = std::make_unique<FuncImpl::Host>(FuncImpl::Host{std::move(type), std::move(fn), std::move(name)});
-  f->sig = &f->host->type;
-  f->type_id = intern_func_type(*f->sig);
-  funcs.push_back(std::move(f));
-  return funcs.back().get();
+  FuncImpl& f = funcs.emplace_back();
+  f.host = &hosts.emplace_back(FuncImpl::Host{std::move(type), std::move(fn), std::move(name)});
+  f.sig = &f.host->type;
+  f.type_id = intern_func_type(*f.sig);
+  return &f;
 }
 
 Expected<TableInst*> StoreImpl::create_table(TableType type, Value init) {
@@ -262,8 +260,8 @@ InstantiationError link_error(const std::string& what) { return {InstantiationEr
 }  // namespace
 
 void DestroyFuncs::operator()(FuncImpl* p) const {
-  // A module's own functions own nothing (`host` is null): their
-  // destructors would only walk the array again.
+  // A FuncImpl owns nothing (its members are plain pointers and numbers;
+  // only the base's destructor is virtual): nothing to walk.
   ::operator delete(p, std::align_val_t(alignof(FuncImpl)));
 }
 
