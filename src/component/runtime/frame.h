@@ -157,7 +157,9 @@ struct RtItem {
   Sort sort = Sort::Func;
   wasm::ExternVal core;                            // CoreFunc/Table/Memory/Global
   RtCoreInstance* core_instance = nullptr;         // CoreInstance
-  std::shared_ptr<const wasm::CompiledModule> module;  // CoreModule
+  // CoreModule: an entry of a LoadedComponent's `compiled` (which outlives
+  // the instance), by address so copying items counts no references.
+  const std::shared_ptr<const wasm::CompiledModule>* module = nullptr;
   RtFunc* func = nullptr;                          // Func
   RtInstance* instance = nullptr;                  // Instance
   RtComponent* component = nullptr;                // Component

@@ -64,7 +64,7 @@ class Instantiator {
     switch (item.kind) {
       case Item::Kind::CoreModule: {
         RtItem m;
-        m.module = f.loaded->compiled.at(&c.core_modules[item.index]);
+        m.module = &f.loaded->compiled.at(&c.core_modules[item.index]);
         push(f, Sort::CoreModule, std::move(m));
         break;
       }
@@ -144,7 +144,7 @@ class Instantiator {
   void core_instance(Frame& f, const CoreInstanceDef& d) {
     RtCoreInstance& ci = rt_.arena.core_instances.emplace_back();
     if (d.instantiate) {
-      const auto& module = f.at(Sort::CoreModule).at(d.module).module;
+      const auto& module = *f.at(Sort::CoreModule).at(d.module).module;
       args_.clear();
       for (const auto& a : d.args) args_.push_back(f.at(Sort::CoreInstance).at(a.instance).core_instance);
       auto link = f.loaded->core_link(&d);
