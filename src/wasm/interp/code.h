@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "wasm/module.h"
-#include "wasm/runtime/memory_image.h"
 #include "wasm/runtime/runtime.h"
+#include "wasm/runtime/tier.h"
 
 namespace whirl::wasm::interp {
 
@@ -162,30 +162,11 @@ struct CompiledFunc {
 // most of whose functions a request never reaches) loads in the time of
 // decoding and validating it. Lazy translation is thread-safe: instances
 // in several stores (threads) share the module and its code.
-class CompiledModuleImpl final : public CompiledModule {
+class CompiledModuleImpl final : public rt::TieredModule {
  public:
-  std::shared_ptr<const Module> mod;
-  std::vector<uint32_t> type_ids;   // canonical id of each module type
-  // What each defined function's FuncImpl holds whatever the instance,
-  // contiguous: instantiation copies it instead of gathering it from the
-  // module's function records.
-  struct FuncTemplate {
-    const FuncType* sig;
-    uint32_t type_id;
-    uint32_t index;  // in the module's function space
-  };
-  std::vector<FuncTemplate> func_templates;
-  // Per element segment, when every item is a plain `ref.func i`: the
-  // function indices (a table of thousands of functions is filled without
-  // evaluating each item); else empty.
-  std::vector<std::vector<uint32_t>> elem_funcs;
-  // Export name -> its index in mod->exports: instances look exports up
-  // through it instead of each keeping a map of its own.
-  std::unordered_map<std::string_view, uint32_t> export_index;
+  CompiledModuleImpl();
   bool fuse = true;                 // CompileOptions::superinstructions
   bool lazy = false;
-  const Module& module() const override { return *mod; }
-  std::shared_ptr<const Module> module_ptr() const override { return mod; }
   bool translates_lazily() const override { return lazy; }
 
   // Defined function i's first instruction: its code, translated first if
@@ -204,8 +185,6 @@ class CompiledModuleImpl final : public CompiledModule {
   // Lazy: each function's entry once translated (null before), published
   // after its CompiledFunc is complete.
   std::unique_ptr<std::atomic<const Ins*>[]> ready;
-  // Its defined memories' initial contents, built at first instantiation.
-  rt::MemoryImages images;
 
  private:
   const Ins* translate(uint32_t i) const;

@@ -242,7 +242,8 @@ enter:
   if (fidx >= flimit) TRAP(TrapCode::StackExhausted);
   pc = callee->entry;
   if (__builtin_expect(!pc, 0))  // not translated when instantiated (lazy)
-    pc = callee->entry = inst->compiled->entry(callee->index - inst->compiled->mod->num_imported_funcs);
+    pc = callee->entry = static_cast<const interp::CompiledModuleImpl&>(*inst->compiled)
+                             .entry(callee->index - inst->compiled->mod->num_imported_funcs);
   DISPATCH();
   // The first instruction of every function (the caller has pushed its frame).
 L_kEnter:

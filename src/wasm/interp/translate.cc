@@ -27,10 +27,37 @@ bool translate_lazily(const Module& m, CompileOptions::Translation t) {
   return instrs >= kLazyTranslationInstrs;
 }
 
-}  // namespace
+// The interpreter as a tier (tier.h).
+class InterpTier final : public rt::Tier {
+ public:
+  std::string_view name() const override { return "interp"; }
+  Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
+                                                          const CompileOptions& options) const override;
+  void make_funcs(const rt::TieredModule& m, rt::InstanceImpl* instance, rt::FuncImpl* storage,
+                  rt::FuncImpl** slots) const override {
+    const auto& c = static_cast<const interp::CompiledModuleImpl&>(m);
+    // Read once: the stores below could alias them for the compiler.
+    const size_t n = c.funcs.size();
+    const interp::CompiledFunc* code = c.funcs.data();
+    const std::atomic<const interp::Ins*>* ready = c.lazy ? c.ready.get() : nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      rt::FuncImpl* f = rt::make_func(storage + i, m, uint32_t(i), instance);
+      f->code = code + i;
+      // Lazily translated functions get theirs at their first call.
+      f->entry = ready ? ready[i].load(std::memory_order_acquire) : code[i].code.data();
+      slots[i] = f;
+    }
+  }
+  std::optional<Trap> call(rt::StoreImpl& s, rt::FuncImpl* f, const uint64_t* args,
+                           uint64_t* results) const override {
+    return rt::call(s, f, args, results);
+  }
+};
 
-Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
-                                                               const CompileOptions& options) {
+const InterpTier kInterpTier;
+
+Expected<std::shared_ptr<const CompiledModule>> InterpTier::compile(std::shared_ptr<const Module> module,
+                                                                     const CompileOptions& options) const {
   for (size_t i = 0; i < module->functions.size(); ++i)
     if (module->functions[i].body.empty())
       return make_error("function " + std::to_string(module->num_imported_funcs + i) +
@@ -39,29 +66,10 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
   const size_t n = module->functions.size();
   c->funcs.resize(n);
   c->fuse = options.superinstructions;
-  for (const auto& t : module->types) c->type_ids.push_back(rt::intern_func_type(t));
-  c->func_templates.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t t = module->functions[i].type_index;
-    c->func_templates.push_back({&module->types[t], c->type_ids[t], uint32_t(module->num_imported_funcs + i)});
-  }
-  c->elem_funcs.resize(module->elems.size());
-  for (size_t i = 0; i < module->elems.size(); ++i) {
-    std::vector<uint32_t> idx;
-    for (const auto& init : module->elems[i].inits) {
-      // (ref.func i) end
-      size_t n = init.instrs.size();
-      if (n == 0 || n > 2 || init.instrs[0].op != Op::RefFunc || (n == 2 && init.instrs[1].op != Op::End)) break;
-      idx.push_back(init.instrs[0].a);
-    }
-    if (idx.size() == module->elems[i].inits.size()) c->elem_funcs[i] = std::move(idx);
-  }
-  c->export_index.reserve(module->exports.size());
-  for (uint32_t i = 0; i < module->exports.size(); ++i) c->export_index.emplace(module->exports[i].name, i);
+  rt::prepare_module(*c, module);
   if (translate_lazily(*module, options.translation)) {
     c->lazy = true;
     c->ready = std::make_unique<std::atomic<const interp::Ins*>[]>(n);
-    c->mod = std::move(module);
     return std::shared_ptr<const CompiledModule>(std::move(c));
   }
   // Functions compile independently: a large module's split across cores,
@@ -75,12 +83,22 @@ Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<c
                                              options.superinstructions);
   });
   for (auto& a : arenas) c->arena.absorb(std::move(a));
-  c->mod = std::move(module);
   if (options.superinstructions) interp::link_direct_calls(*c);
   platform::parallel_for(n, 256, threads, [&](size_t b, size_t e, unsigned) {
     for (size_t i = b; i < e; ++i) interp::finalize_code(c->funcs[i], options.superinstructions);
   });
   return std::shared_ptr<const CompiledModule>(std::move(c));
+}
+
+}  // namespace
+
+namespace rt {
+const Tier& default_tier() { return kInterpTier; }
+}  // namespace rt
+
+Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
+                                                               const CompileOptions& options) {
+  return rt::default_tier().compile(std::move(module), options);
 }
 
 void release_bodies(Module& module, const CompiledModule& compiled) {
@@ -90,6 +108,8 @@ void release_bodies(Module& module, const CompiledModule& compiled) {
 }
 
 namespace interp {
+
+CompiledModuleImpl::CompiledModuleImpl() : rt::TieredModule(kInterpTier) {}
 
 const Ins* CompiledModuleImpl::translate(uint32_t i) const {
   std::lock_guard lock(mu_);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "wasm/interp/code.h"
+#include "wasm/runtime/tier.h"
 #include "wasm/runtime/memory_image.h"
 #include "wasm/runtime/runtime.h"
 
@@ -111,7 +112,7 @@ struct DestroyFuncs {
 
 class InstanceImpl final : public Instance {
  public:
-  std::shared_ptr<const interp::CompiledModuleImpl> compiled;
+  std::shared_ptr<const TieredModule> compiled;
   // Its defined functions, in one allocation, constructed in one pass.
   std::unique_ptr<FuncImpl, DestroyFuncs> own_funcs;
   std::unique_ptr<GlobalImpl[]> own_globals;  // its defined globals, likewise
@@ -129,6 +130,18 @@ class InstanceImpl final : public Instance {
   ExternVal export_at(uint32_t position) const override;
   MemoryInst* memory(uint32_t i) override { return i < memories.size() ? memories[i] : nullptr; }
 };
+
+// Constructs defined function `i` of `m` in `at` with what every tier sets
+// (type, index, instance); the tier adds its code (Tier::make_funcs).
+inline FuncImpl* make_func(void* at, const TieredModule& m, uint32_t i, InstanceImpl* instance) {
+  const auto& t = m.func_templates.data()[i];
+  auto* f = new (at) FuncImpl;
+  f->sig = t.sig;
+  f->type_id = t.type_id;
+  f->index = t.index;
+  f->instance = instance;
+  return f;
+}
 
 class StoreImpl;
 

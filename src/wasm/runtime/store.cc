@@ -292,7 +292,8 @@ std::optional<ExternVal> InstanceImpl::find_export(std::string_view name) const 
 
 Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<const CompiledModule> module,
                                                                std::span<const ExternVal> imports) {
-  auto compiled = std::static_pointer_cast<const interp::CompiledModuleImpl>(module);
+  auto compiled = std::static_pointer_cast<const TieredModule>(module);
+  const Tier& tier = *compiled->tier;
   const Module& m = *compiled->mod;
   if (imports.size() != m.imports.size())
     return unexpected(link_error("expected " + std::to_string(m.imports.size()) + " imports, got " +
@@ -349,19 +350,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   I->own_funcs.reset(own);
   const size_t n_imported = I->funcs.size();
   I->funcs.resize(n_imported + n_funcs);
-  FuncImpl** slots = I->funcs.data() + n_imported;
-  for (size_t i = 0; i < n_funcs; ++i) {
-    const auto& t = compiled->func_templates[i];
-    FuncImpl* f = new (own + i) FuncImpl;
-    f->sig = t.sig;
-    f->type_id = t.type_id;
-    f->index = t.index;
-    f->instance = I;
-    f->code = compiled->func_ptr(uint32_t(i));
-    // Lazily translated functions get theirs at their first call.
-    f->entry = compiled->lazy ? compiled->ready[i].load(std::memory_order_acquire) : f->code->code.data();
-    slots[i] = f;
-  }
+  tier.make_funcs(*compiled, I, own, I->funcs.data() + n_imported);
   auto resource_error = [](Error e) {
     return unexpected(InstantiationError{InstantiationError::Kind::Resource, std::move(e.message), std::nullopt});
   };
@@ -455,7 +444,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   }
   if (m.start) {
     uint64_t none = 0;
-    if (auto t = call(*this, I->funcs[*m.start], &none, &none)) {
+    if (auto t = tier.call(*this, I->funcs[*m.start], &none, &none)) {
       return unexpected(InstantiationError{InstantiationError::Kind::Trap, t->message, *t});
     }
   }
@@ -467,7 +456,8 @@ Expected<std::vector<Value>, Trap> StoreImpl::invoke(FuncInst* func, std::span<c
   const FuncType& t = *f->sig;
   std::vector<uint64_t> a(args.size() + 1), r(t.results.size() + 1);
   for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits;
-  if (auto trap = call(*this, f, a.data(), r.data())) return unexpected(std::move(*trap));
+  const Tier& tier = f->instance ? *f->instance->compiled->tier : default_tier();
+  if (auto trap = tier.call(*this, f, a.data(), r.data())) return unexpected(std::move(*trap));
   std::vector<Value> out;
   out.reserve(t.results.size());
   for (size_t i = 0; i < t.results.size(); ++i) out.push_back({t.results[i], r[i]});

@@ -1,0 +1,31 @@
+#include "wasm/runtime/tier.h"
+
+#include "wasm/runtime/objects.h"
+
+namespace whirl::wasm::rt {
+
+void prepare_module(TieredModule& c, std::shared_ptr<const Module> module) {
+  const size_t n = module->functions.size();
+  for (const auto& t : module->types) c.type_ids.push_back(intern_func_type(t));
+  c.func_templates.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t t = module->functions[i].type_index;
+    c.func_templates.push_back({&module->types[t], c.type_ids[t], uint32_t(module->num_imported_funcs + i)});
+  }
+  c.elem_funcs.resize(module->elems.size());
+  for (size_t i = 0; i < module->elems.size(); ++i) {
+    std::vector<uint32_t> idx;
+    for (const auto& init : module->elems[i].inits) {
+      // (ref.func i) end
+      size_t k = init.instrs.size();
+      if (k == 0 || k > 2 || init.instrs[0].op != Op::RefFunc || (k == 2 && init.instrs[1].op != Op::End)) break;
+      idx.push_back(init.instrs[0].a);
+    }
+    if (idx.size() == module->elems[i].inits.size()) c.elem_funcs[i] = std::move(idx);
+  }
+  c.export_index.reserve(module->exports.size());
+  for (uint32_t i = 0; i < module->exports.size(); ++i) c.export_index.emplace(module->exports[i].name, i);
+  c.mod = std::move(module);
+}
+
+}  // namespace whirl::wasm::rt

@@ -1,0 +1,86 @@
+// What the runtime knows of an execution tier (the interpreter today; the
+// native tier of LLVM code next): how to translate a validated module,
+// what a defined function's FuncImpl holds of the tier's code, and how to
+// run a function from the host. The store, instances, linking, WASI and
+// components are the same whatever the tier; the parts of a compiled
+// module that do not depend on the tier (TieredModule) are the runtime's.
+// docs/architecture.md, "Execution tiers".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "wasm/runtime/memory_image.h"
+#include "wasm/runtime/runtime.h"
+
+namespace whirl::wasm::rt {
+
+class StoreImpl;
+class FuncImpl;
+class InstanceImpl;
+class TieredModule;
+
+class Tier {
+ public:
+  virtual ~Tier() = default;
+  virtual std::string_view name() const = 0;  // "interp", ...
+  // Translates a module that passed validate_module (prepare_module first).
+  virtual Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
+                                                                  const CompileOptions& options) const = 0;
+  // At instantiation: constructs `m`'s defined functions of `instance` in
+  // `storage` (uninitialized, one per defined function) and points
+  // `slots[i]` at each; one pass (a language runtime has 10,000s), the
+  // tier's code and make_func's fields together.
+  virtual void make_funcs(const TieredModule& m, InstanceImpl* instance, FuncImpl* storage,
+                          FuncImpl** slots) const = 0;
+  // Runs `f` from the host: arguments in `args` (as Value::bits), results
+  // written to `results`; a trap with its wasm backtrace. `f` is a function
+  // of a module this tier compiled, or a host function.
+  virtual std::optional<Trap> call(StoreImpl& s, FuncImpl* f, const uint64_t* args, uint64_t* results) const = 0;
+};
+
+// The tier that runs host functions called from the host (any tier can:
+// entering one needs no code of its own) and that compile_module uses.
+const Tier& default_tier();
+
+// A compiled module: what every tier's has.
+class TieredModule : public CompiledModule {
+ public:
+  explicit TieredModule(const Tier& t) : tier(&t) {}
+  const Tier* tier;
+  std::shared_ptr<const Module> mod;
+  std::vector<uint32_t> type_ids;  // canonical id of each module type
+  // What each defined function's FuncImpl holds whatever the instance and
+  // tier, contiguous: instantiation copies it instead of gathering it from
+  // the module's function records.
+  struct FuncTemplate {
+    const FuncType* sig;
+    uint32_t type_id;
+    uint32_t index;  // in the module's function space
+  };
+  std::vector<FuncTemplate> func_templates;
+  // Per element segment, when every item is a plain `ref.func i`: the
+  // function indices (a table of thousands of functions is filled without
+  // evaluating each item); else empty.
+  std::vector<std::vector<uint32_t>> elem_funcs;
+  // Export name -> its index in mod->exports: instances look exports up
+  // through it instead of each keeping a map of its own.
+  std::unordered_map<std::string_view, uint32_t> export_index;
+  // Its defined memories' initial contents, built at first instantiation.
+  MemoryImages images;
+
+  const Module& module() const override { return *mod; }
+  std::shared_ptr<const Module> module_ptr() const override { return mod; }
+};
+
+// Fills TieredModule's tables from `module` (every tier's compile does this
+// first).
+void prepare_module(TieredModule& c, std::shared_ptr<const Module> module);
+
+// make_func (objects.h) constructs one with what every tier sets.
+
+}  // namespace whirl::wasm::rt
