@@ -223,6 +223,14 @@ struct Arena {
 // instance (a type the validator's lists do not hold).
 const Signature* signature_of(Frame& frame, const FuncType& t);
 
+// ---- loaded.cc ----
+// The index space an import or export of this kind adds to.
+Sort sort_of(ExternType::Kind k);
+// The item of a host import's function `x`, made in `rf`; `rt` null: a
+// shared one (the calling instance's host data).
+RtItem host_func_item(RtFunc& rf, const FuncType* type, const Signature* sig,
+                      const LoadedComponent::HostImport::Export& x, InstanceImpl* rt);
+
 // ---- call.cc ----
 // A wasm::Trap from an abi::Trap (a Canonical ABI rule or a host function).
 wasm::Trap to_wasm_trap(const abi::Trap& t);

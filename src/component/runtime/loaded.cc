@@ -1,0 +1,241 @@
+// Loading a component (decode, validate, compile every core module once)
+// and what is worked out once per loaded component for its instantiations:
+// index-space sizes, signatures, host imports resolved against a Linker
+// (and the instances shared by every instantiation), core import links.
+#include <algorithm>
+#include <unordered_set>
+
+#include "component/binary/decoder.h"
+#include "component/runtime/frame.h"
+
+namespace whirl::component::runtime {
+
+Sort sort_of(ExternType::Kind k) {
+  switch (k) {
+    case ExternType::Kind::CoreModule: return Sort::CoreModule;
+    case ExternType::Kind::Func: return Sort::Func;
+    case ExternType::Kind::Value: return Sort::Value;
+    case ExternType::Kind::Type: return Sort::Type;
+    case ExternType::Kind::Component: return Sort::Component;
+    case ExternType::Kind::Instance: return Sort::Instance;
+  }
+  return Sort::Func;
+}
+
+// The item of a host import's function `x`, made in `rf`; `rt` null: a
+// shared one (the caller's instance's host data).
+RtItem host_func_item(RtFunc& rf, const FuncType* type, const Signature* sig,
+                      const LoadedComponent::HostImport::Export& x, InstanceImpl* rt) {
+  rf.type = type;
+  rf.sig = sig;
+  rf.host = x.func;
+  rf.name = x.name;
+  rf.rt = rt;
+  RtItem item;
+  item.sort = Sort::Func;
+  item.func = &rf;
+  return item;
+}
+
+namespace {
+
+Expected<void> compile_all(const Component& c, LoadedComponent& out) {
+  for (const auto& m : c.core_modules) {
+    auto compiled = wasm::compile_module(m.module);
+    if (!compiled) return make_error("core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message);
+    // As load_module does (the module is this component's own, made by its
+    // decoder).
+    wasm::release_bodies(const_cast<wasm::Module&>(*m.module), **compiled);
+    out.compiled[&m] = std::move(*compiled);
+  }
+  for (const auto& nested : c.components)
+    if (auto r = compile_all(*nested, out); !r) return r;
+  return {};
+}
+
+// The entries each definition adds to the index spaces, as
+// Instantiator::step pushes them.
+void count_spaces(const Component& c, LoadedComponent& out) {
+  std::array<uint32_t, kSortCount> n{};
+  auto add = [&n](Sort s, uint32_t k = 1) { n[static_cast<int>(s)] += k; };
+  for (const Item& item : c.order) {
+    switch (item.kind) {
+      case Item::Kind::CoreModule: add(Sort::CoreModule); break;
+      case Item::Kind::CoreInstance: add(Sort::CoreInstance); break;
+      case Item::Kind::CoreType: {
+        const CoreType& t = *c.core_types[item.index];
+        add(Sort::CoreType, uint32_t(t.rec.size()) + (t.kind == CoreType::Kind::Module ? 1 : 0));
+        break;
+      }
+      case Item::Kind::Component: add(Sort::Component); break;
+      case Item::Kind::Instance: add(Sort::Instance); break;
+      case Item::Kind::Alias: add(c.aliases[item.index].sort); break;
+      case Item::Kind::Type: add(Sort::Type); break;
+      case Item::Kind::Canon: add(c.canons[item.index].kind == CanonKind::Lift ? Sort::Func : Sort::CoreFunc); break;
+      case Item::Kind::Import: add(sort_of(c.imports[item.index].type.kind)); break;
+      case Item::Kind::Export: add(c.exports[item.index].item.sort); break;
+      case Item::Kind::Start:
+      case Item::Kind::Value: break;
+    }
+  }
+  out.space_sizes[&c] = n;
+  for (const auto& nested : c.components) count_spaces(*nested, out);
+}
+
+// Every function type reachable from the validator's results, once each.
+struct SignatureCollector {
+  LoadedComponent& out;
+  std::unordered_set<const void*> seen;
+
+  void func(const std::shared_ptr<const FuncType>& t) {
+    if (t && !out.signatures.count(t.get())) out.signatures.emplace(t.get(), make_signature(*t));
+  }
+  void entity(const EntityType& e) {
+    func(e.func);
+    if (e.instance) instance(*e.instance);
+    if (e.component) component(*e.component);
+    type(e.type);
+  }
+  void type(const TypeEntry& t) {
+    func(t.func);
+    if (t.instance) instance(*t.instance);
+    if (t.component) component(*t.component);
+  }
+  void instance(const InstanceTypeInfo& t) {
+    if (!seen.insert(&t).second) return;
+    for (const auto& e : t.exports) entity(e.type);
+  }
+  void component(const ComponentTypeInfo& t) {
+    if (!seen.insert(&t).second) return;
+    for (const auto& e : t.imports) entity(e.type);
+    for (const auto& e : t.exports) entity(e.type);
+  }
+  void run() {
+    for (const auto& [c, scope] : out.info.scopes) {
+      for (const auto& f : scope.funcs) func(f);
+      for (const auto& t : scope.types) type(t);
+      for (const auto& i : scope.instances)
+        if (i) instance(*i);
+      for (const auto& k : scope.components)
+        if (k) component(*k);
+    }
+    component(out.type);
+  }
+};
+
+}  // namespace
+
+const LoadedComponent::HostImport& LoadedComponent::host_import(const ImportDef& d, const InstanceTypeInfo& t,
+                                                                 const Linker& linker) const {
+  std::lock_guard lock(host_imports_mu_);
+  auto& slot = host_imports_[{&d, linker.version()}];
+  if (slot) return *slot;
+  slot = std::make_unique<HostImport>();
+  HostImport& p = *slot;
+  p.found = linker.find(d.name.name);
+  if (!p.found.def) return p;
+  for (const auto& e : t.exports) {
+    HostImport::Export& x = p.exports.emplace_back();
+    if (e.type.kind == ExternType::Kind::Func) {
+      x.name = d.name.name + "#" + e.name;
+      auto fn = p.found.def->funcs.find(e.name);
+      if (fn != p.found.def->funcs.end()) {
+        x.func = &fn->second;
+        continue;
+      }
+      if (p.error.empty())
+        p.error = "component imports function `" + e.name + "` of `" + d.name.name + "`, which the host's `" +
+                  *p.found.name + "` does not define";
+    } else if (e.type.kind == ExternType::Kind::Type) {
+      if (e.type.type.kind != TypeDef::Kind::Resource) continue;
+      x.name = *p.found.name + "#" + e.name;
+      auto dtor = p.found.def->resources.find(e.name);
+      if (dtor != p.found.def->resources.end()) {
+        x.dtor = &dtor->second;
+        continue;
+      }
+      // Only an error if the import's resource is not mapped through
+      // another import first (checked at instantiation: see import()).
+    } else if (p.error.empty()) {
+      p.error = "component imports " + std::string(kind_name(e.type.kind)) + " `" + e.name + "` of `" +
+                d.name.name + "`; host interfaces hold functions and types only";
+    }
+  }
+  if (p.error.empty()) p.shared = share(p, t, linker, host_resource_ids_[linker.version()]);
+  return p;
+}
+
+std::shared_ptr<SharedHostInstance> LoadedComponent::share(
+    const HostImport& p, const InstanceTypeInfo& t, const Linker& linker,
+    std::unordered_map<uint32_t, const abi::RuntimeResourceType*>& ids) const {
+  auto s = std::make_shared<SharedHostInstance>();
+  s->instance.exports.reserve(t.exports.size());
+  s->instance.order.reserve(t.exports.size());
+  std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> added;
+  size_t n = 0;
+  for (const auto& e : t.exports) {
+    const HostImport::Export& x = p.exports[n++];
+    RtItem item;
+    if (e.type.kind == ExternType::Kind::Func) {
+      const FuncType* type = e.type.func.get();
+      auto sig = signatures.find(type);
+      item = host_func_item(s->funcs.emplace_back(), type,
+                            sig != signatures.end() ? &sig->second : &s->signatures.emplace_back(make_signature(*type)),
+                            x, nullptr);
+    } else {
+      item.sort = Sort::Type;
+      if (e.type.type.kind == TypeDef::Kind::Resource) {
+        // As import() maps it: a resource mapped already (by an earlier
+        // import this one `use`s it from, or earlier in this one) keeps
+        // its type; else the host's definition.
+        uint32_t id = e.type.type.resource->id;
+        if (auto known = ids.find(id); known != ids.end()) {
+          item.resource = known->second;
+        } else if (x.dtor) {
+          item.resource = &linker.resource_type(*p.found.name, e.name, x.dtor);
+          ids.emplace(id, item.resource);
+          added.emplace_back(id, item.resource);
+        } else {
+          for (const auto& [id, type] : added) ids.erase(id);
+          return nullptr;  // defined elsewhere: import() maps it per instance
+        }
+        bool listed = std::any_of(s->resources.begin(), s->resources.end(),
+                                  [id](const auto& r) { return r.first == id; });
+        if (!listed) s->resources.emplace_back(id, item.resource);
+      }
+    }
+    s->instance.exports.emplace(e.name, std::move(item));
+    s->instance.order.push_back(e.name);
+  }
+  return s;
+}
+
+std::shared_ptr<const LoadedComponent::CoreLink> LoadedComponent::core_link(const CoreInstanceDef* d) const {
+  std::lock_guard lock(core_links_mu_);
+  auto it = core_links_.find(d);
+  return it == core_links_.end() ? nullptr : it->second;
+}
+
+void LoadedComponent::set_core_link(const CoreInstanceDef* d, std::shared_ptr<const CoreLink> link) const {
+  std::lock_guard lock(core_links_mu_);
+  core_links_[d] = std::move(link);
+}
+
+Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
+                                                                std::shared_ptr<const void> owner) {
+  auto c = std::make_shared<LoadedComponent>();
+  auto ast = decode_component(bytes, std::move(owner));
+  if (!ast) return unexpected(std::move(ast.error()));
+  c->ast = std::move(*ast);
+  auto type = validate_component(c->ast, &c->info);
+  if (!type) return unexpected(std::move(type.error()));
+  c->type = std::move(*type);
+  if (auto r = compile_all(c->ast, *c); !r) return unexpected(std::move(r.error()));
+  SignatureCollector{*c, {}}.run();
+  count_spaces(c->ast, *c);
+  return std::shared_ptr<const LoadedComponent>(std::move(c));
+}
+
+const ComponentTypeInfo& component_type(const LoadedComponent& c) { return c.type; }
+
+}  // namespace whirl::component::runtime
