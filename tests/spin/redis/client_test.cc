@@ -7,6 +7,7 @@
 
 #include "spin/redis/address.h"
 #include "spin/redis/client.h"
+#include "../../support/loopback_server.h"
 #include "../support/redis_server.h"
 
 namespace whirl::spin::redis {
@@ -149,13 +150,7 @@ TEST(RedisTls, VerifiesTheServer) {
   char tmpl[] = "/tmp/whirl-redis-tls-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string d = tmpl;
-  int rc = std::system(("cd '" + d +
-                        "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
-                        "-subj /CN=whirl-test-ca >/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout "
-                        "server.key -out server.csr -subj /CN=127.0.0.1 >/dev/null 2>&1 && printf "
-                        "'subjectAltName=IP:127.0.0.1\n' > san.ext && openssl x509 -req -in server.csr -CA ca.pem "
-                        "-CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext >/dev/null 2>&1")
-                           .c_str());
+  int rc = test::make_test_certs(d).empty() ? 1 : 0;
   if (rc != 0) {
     std::filesystem::remove_all(d);
     GTEST_SKIP() << "the openssl command is not available";

@@ -26,6 +26,7 @@
 #include "../../wasi/http/guest.h"
 #include "../http/http_client.h"
 #include "../up/process.h"
+#include "../../support/loopback_server.h"
 #include "wasm/text/component_text.h"
 
 namespace whirl::test {
@@ -40,90 +41,42 @@ using tcp = net::ip::tcp;
 // An upstream server on 127.0.0.1 (HTTPS when given a context): counts the
 // connections it accepts and answers each request with status 203 and
 // "<name>: METHOD target".
-class Upstream {
- public:
-  Upstream(std::string name, ssl::context* tls = nullptr)
-      : name_(std::move(name)), tls_(tls), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~Upstream() {
-    stop_ = true;
-    beast::error_code ec;
-    tcp::socket wake(ioc_);
-    wake.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
-    thread_.join();
-    for (auto& t : conns_) t.join();
-  }
-  uint16_t port() const { return port_; }
-  int connections() const { return connections_; }
-  // Each answer waits this long first; max_active: most requests answered at once.
-  void set_delay(std::chrono::milliseconds d) { delay_ms_ = int(d.count()); }
-  int max_active() const { return max_active_; }
-  void reset_max_active() { max_active_ = 0; }
+struct UpstreamServe {
+  struct Load {
+    std::atomic<int> delay_ms{0}, active{0}, max_active{0};
+  };
+  std::string name;
+  std::shared_ptr<Load> load = std::make_shared<Load>();
 
- private:
-  void accept_loop() {
-    while (!stop_) {
-      tcp::socket s(ioc_);
-      beast::error_code ec;
-      acceptor_.accept(s, ec);
-      if (ec || stop_) break;
-      ++connections_;
-      conns_.emplace_back([this, s = std::move(s)]() mutable {
-        if (tls_) {
-          ssl::stream<tcp::socket> st(std::move(s), *tls_);
-          beast::error_code e;
-          st.handshake(ssl::stream_base::server, e);
-          if (!e) serve(st);
-        } else {
-          serve(s);
-        }
-      });
-    }
-  }
   template <class Stream>
-  void serve(Stream& s) {
+  void operator()(Stream& s) {
     beast::flat_buffer buf;
     bhttp::request<bhttp::string_body> req;
     beast::error_code ec;
     bhttp::read(s, buf, req, ec);
     if (ec) return;
-    int now = ++active_;
-    for (int m = max_active_; now > m && !max_active_.compare_exchange_weak(m, now);) {
+    int now = ++load->active;
+    for (int m = load->max_active; now > m && !load->max_active.compare_exchange_weak(m, now);) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
-    --active_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(load->delay_ms.load()));
+    --load->active;
     bhttp::response<bhttp::string_body> res{bhttp::status::non_authoritative_information, 11};
-    res.body() = name_ + ": " + std::string(req.method_string()) + " " + std::string(req.target());
+    res.body() = name + ": " + std::string(req.method_string()) + " " + std::string(req.target());
     res.keep_alive(false);
     res.prepare_payload();
     bhttp::write(s, res, ec);
   }
-
-  std::string name_;
-  ssl::context* tls_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
-  std::atomic<int> delay_ms_{0}, active_{0}, max_active_{0};
-  std::thread thread_;
-  std::vector<std::thread> conns_;
 };
 
-// A CA and a certificate for 127.0.0.1 made with the openssl command ("" if it failed).
-std::string make_certs(const fs::path& dir) {
-  fs::create_directories(dir);
-  std::string d = dir.string();
-  std::string cmd =
-      "cd '" + d + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=whirl-test-ca"
-      " >/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1"
-      " >/dev/null 2>&1 && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && openssl x509 -req -in server.csr -CA ca.pem"
-      " -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0 ? d : "";
-}
+class Upstream : public LoopbackServer<UpstreamServe> {
+ public:
+  explicit Upstream(std::string name, ssl::context* tls = nullptr)
+      : LoopbackServer(UpstreamServe{std::move(name)}, tls) {}
+  // Each answer waits this long first; max_active: most requests answered at once.
+  void set_delay(std::chrono::milliseconds d) { serve().load->delay_ms = int(d.count()); }
+  int max_active() { return serve().load->max_active; }
+  void reset_max_active() { serve().load->max_active = 0; }
+};
 
 class UpOutbound : public ::testing::Test {
  protected:
@@ -131,7 +84,7 @@ class UpOutbound : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("whirl-up-outbound-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    certs_ = make_certs(dir_ / "certs");
+    certs_ = make_test_certs(dir_ / "certs");
     if (!certs_.empty()) {
       tls_ = new ssl::context(ssl::context::tls_server);
       tls_->use_certificate_chain_file(certs_ + "/server.pem");

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../p2/harness.h"
+#include "../../support/loopback_server.h"
 #include "wasi/http/exchange.h"
 #include "wasi/http/wasi_http.h"
 #include "wasi/p2/ctx.h"
@@ -35,47 +36,9 @@ using component::abi::Value;
 using namespace std::chrono_literals;
 
 // A test server on 127.0.0.1: one thread per connection, one request each.
-class TestServer {
- public:
-  explicit TestServer(ssl::context* tls = nullptr) : tls_(tls), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~TestServer() {
-    stop_ = true;
-    beast::error_code ec;
-    // Wake accept with a connection of our own.
-    tcp::socket s(ioc_);
-    s.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
-    thread_.join();
-    for (auto& t : conns_) t.join();
-  }
-  uint16_t port() const { return port_; }
-  int connections() const { return connections_; }
-  size_t largest_unread = 0;
-
- private:
-  void accept_loop() {
-    while (!stop_) {
-      tcp::socket s(ioc_);
-      beast::error_code ec;
-      acceptor_.accept(s, ec);
-      if (ec || stop_) break;
-      ++connections_;
-      conns_.emplace_back([this, s = std::move(s)]() mutable {
-        if (tls_) {
-          ssl::stream<tcp::socket> st(std::move(s), *tls_);
-          beast::error_code e;
-          st.handshake(ssl::stream_base::server, e);
-          if (!e) serve(st);
-        } else {
-          serve(s);
-        }
-      });
-    }
-  }
+struct Replies {
   template <class Stream>
-  void serve(Stream& s) {
+  void operator()(Stream& s) {
     beast::flat_buffer buf;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(64 << 20);
@@ -103,15 +66,11 @@ class TestServer {
     res.prepare_payload();
     bhttp::write(s, res, ec);
   }
+};
 
-  ssl::context* tls_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
-  std::thread thread_;
-  std::vector<std::thread> conns_;
+class TestServer : public whirl::test::LoopbackServer<Replies> {
+ public:
+  explicit TestServer(ssl::context* tls = nullptr) : LoopbackServer(Replies{}, tls) {}
 };
 
 class Outbound : public p2::testing::P2Test {
@@ -291,21 +250,9 @@ TEST_F(Outbound, TimeoutsAndRefusedConnections) {
   EXPECT_EQ(r.payload()->label, "DNS-error");
 }
 
-// A CA and a certificate for 127.0.0.1 made with the openssl command.
-std::string make_certs(const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  std::string d = dir.string();
-  std::string cmd =
-      "cd '" + d + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=whirl-test-ca"
-      " >/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1"
-      " >/dev/null 2>&1 && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && openssl x509 -req -in server.csr -CA ca.pem"
-      " -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0 ? d : "";
-}
-
 TEST_F(Outbound, HttpsWithTheTestsOwnCa) {
   auto dir = std::filesystem::temp_directory_path() / ("whirl-outbound-tls-" + std::to_string(::getpid()));
-  std::string d = make_certs(dir);
+  std::string d = whirl::test::make_test_certs(dir);
   if (d.empty()) GTEST_SKIP() << "the openssl command is not available";
   ssl::context ctx(ssl::context::tls_server);
   ctx.use_certificate_chain_file(d + "/server.pem");
