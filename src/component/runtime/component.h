@@ -77,7 +77,9 @@ struct InstantiateError {
 // Root imports satisfied by other components rather than the host (as
 // wasmtime's wast makes registered instances importable). Names match as
 // in the Linker (exact, else a compatible version). The new instance keeps
-// these alive.
+// these alive. An instance that exports a resource type of the host (with
+// a destructor) is refused: a host resource's destructor gets the host
+// data of the instance dropping the handle.
 struct ComponentImports {
   // An `instance` import gets all of this instance's exports (checked
   // against the import's type).

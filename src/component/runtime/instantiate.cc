@@ -391,7 +391,7 @@ class Instantiator {
       check_type(have, want, d.name.name);
       rt_.imported_instances.push_back(it->second);
       RtItem i;
-      i.instance = bind_host_funcs(other->root->exports, other);
+      i.instance = bind_host_funcs(other->root->exports, other, it->first);
       push(f, Sort::Instance, std::move(i));
       return true;
     }
@@ -504,18 +504,26 @@ class Instantiator {
   // `inst` with the shared host functions among its exports (and its
   // instances' exports) bound to `owner`, the instance that imported
   // them: a component importing `owner`'s exports calls them with
-  // `owner`'s host data, not its own.
-  RtInstance* bind_host_funcs(RtInstance* inst, InstanceImpl* owner) {
+  // `owner`'s host data, not its own. A host resource type with a
+  // destructor among them is refused: its destructor runs with the host
+  // data of the instance that drops a handle, which for a handle made in
+  // `owner` and dropped here would be the wrong one.
+  RtInstance* bind_host_funcs(RtInstance* inst, InstanceImpl* owner, const std::string& import) {
     RtInstance* copy = nullptr;
     for (const auto& name : inst->order) {
       const RtItem& item = inst->exports.at(name);
+      if (item.resource && !item.resource->impl && item.resource->dtor)
+        throw Fail{"instance `" + import + "` exports `" + std::string(name) + "`, a resource of the host (" +
+                       item.resource->name + "): handles of host resources cannot pass between instances linked "
+                       "to each other",
+                   {}, true};
       RtItem bound = item;
       if (item.func && item.func->host && !item.func->rt) {
         RtFunc& rf = rt_.arena.funcs.emplace_back(*item.func);
         rf.rt = owner;
         bound.func = &rf;
       } else if (item.instance) {
-        bound.instance = bind_host_funcs(item.instance, owner);
+        bound.instance = bind_host_funcs(item.instance, owner, import);
       }
       if (bound.func == item.func && bound.instance == item.instance) continue;
       if (!copy) copy = &rt_.arena.instances.emplace_back(*inst);

@@ -193,6 +193,28 @@ TEST(LinkingTest, HostFunctionsReexportedByAnotherInstanceSeeThatInstancesData) 
   EXPECT_EQ(tag_name(*consumer, "mine"), "consumer");
 }
 
+// A host resource's destructor gets the host data of the instance that
+// drops the handle: handles made through one instance's imports must not
+// reach another, so an instance exporting such a type is not linked.
+TEST(LinkingTest, HostResourcesDoNotCrossLinkedInstances) {
+  Linker linker;
+  linker.resource("test:host/blobs@1.0.0", "blob", [](HostCall&, uint32_t) {});
+  auto provider = instantiate(load(R"((component
+    (import "test:host/blobs@1.0.0" (instance $h (export "blob" (type (sub resource)))))
+    (export "blobs" (instance $h)))
+  )"),
+                              linker);
+  ASSERT_TRUE(provider);
+  ComponentImports imports;
+  imports.instances["p"] = provider;
+  auto e = instantiate_error(load(R"((component
+    (import "p" (instance (export "blobs" (instance (export "blob" (type (sub resource))))))))
+  )"),
+                             linker, imports);
+  EXPECT_TRUE(e.unlinkable);
+  EXPECT_NE(e.message.find("a resource of the host (test:host/blobs@1.0.0#blob)"), std::string::npos) << e.message;
+}
+
 TEST(LinkingTest, AnotherInstanceOfTheWrongTypeIsUnlinkable) {
   ComponentImports imports;
   imports.instances["counter"] = instantiate(load(R"((component
