@@ -1,7 +1,6 @@
 #include "spin/redis_trigger/redis_trigger.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "component/runtime/component.h"
+#include "platform/signal_waiter.h"
 #include "spin/http/instance_wasi.h"
 #include "spin/manifest/allowed_hosts.h"
 #include "spin/redis/client.h"
@@ -423,27 +423,10 @@ void RedisTrigger::shutdown(std::chrono::milliseconds grace) {
 }
 
 int run_until_signal(RedisTrigger& trigger, const sigset_t& signals, std::chrono::milliseconds grace) {
-  std::atomic<int> first{0};
-  std::atomic<bool> done{false};
-  std::thread waiter([&] {
-    for (int n = 0; !done; ++n) {
-      int sig = 0;
-      sigwait(&signals, &sig);
-      if (done) break;
-      if (n == 0) {
-        first = sig;
-        trigger.request_stop();
-      } else {
-        trigger.interrupt_all();
-      }
-    }
-  });
+  platform::SignalWaiter waiter(signals, [&] { trigger.request_stop(); }, [&] { trigger.interrupt_all(); });
   trigger.wait_stop_requested();
   trigger.shutdown(grace);
-  done = true;
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter's sigwait
-  waiter.join();
-  return first;
+  return waiter.first_signal();
 }
 
 }  // namespace whirl::spin::redis
