@@ -32,6 +32,8 @@
 #include <nlohmann/json.hpp>
 
 #include "../http/http_client.h"
+#include "../support/listener.h"
+#include "../support/stop_process.h"
 #include "../up/process.h"
 
 namespace whirl::test::outbound {
@@ -58,39 +60,6 @@ inline uint16_t free_port() {
   close(s);
   return ntohs(a.sin_port);
 }
-
-// A listening socket that counts the connections it is offered (a host
-// the guest must not reach: none may arrive).
-class Listener {
- public:
-  Listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 16);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    fcntl(fd_, F_SETFL, O_NONBLOCK);
-  }
-  ~Listener() { close(fd_); }
-  uint16_t port() const { return port_; }
-  int accepted() {
-    int c;
-    while ((c = accept(fd_, nullptr, nullptr)) >= 0) {
-      close(c);
-      ++count_;
-    }
-    return count_;
-  }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  int count_ = 0;
-};
 
 // A private temporary directory, removed at the end (owned by `nobody`
 // when servers must run unprivileged, see Server::as_nobody).
@@ -169,20 +138,7 @@ class Server {
     stop();
     return -1;
   }
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 1000; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void stop() { stop_process(pid_, std::chrono::seconds(10)); }
 
  private:
   pid_t pid_ = -1;

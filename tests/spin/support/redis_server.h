@@ -23,6 +23,7 @@
 
 #include "free_port.h"
 #include "run_output.h"
+#include "stop_process.h"
 
 namespace whirl::test {
 
@@ -142,21 +143,7 @@ class RedisServer {
     return false;
   }
   // SIGTERM by PID, then SIGKILL if it has not gone within 5 s.
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 500; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void stop() { stop_process(pid_, std::chrono::seconds(5)); }
   uint16_t port() const { return port_; }
   bool accepts() const {
     int s = socket(AF_INET, SOCK_STREAM, 0);
