@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "memory_access.h"
 #include "platform/guard.h"
 #include "wasm/runtime/runtime.h"
 #include "wasm/text/wat.h"
@@ -14,14 +15,7 @@
 namespace whirl::wasm {
 namespace {
 
-std::shared_ptr<const CompiledModule> load(const std::string& wat) {
-  auto bytes = text::wat_to_binary(wat);
-  EXPECT_TRUE(bytes) << bytes.error().message;
-  if (!bytes) return nullptr;
-  auto m = load_module(*bytes);
-  EXPECT_TRUE(m) << m.error().message;
-  return m ? *m : nullptr;
-}
+using testing::load;
 
 StoreConfig limit(uint64_t bytes) {
   StoreConfig c;
