@@ -9,6 +9,7 @@ PKGS=(
   libcli11-dev
   wasi-libc libclang-rt-14-dev-wasm32   # clang --target=wasm32-wasi for fixtures
   libjemalloc-dev                       # the programs' allocator
+  llvm-16-dev                           # the aot tier's compiler (LLVM 16)
   libtomlplusplus-dev libboost-dev libboost-system-dev nlohmann-json3-dev  # spin.toml, HTTP trigger
   curl wrk                              # HTTP trigger tests and bench/http
   containerd runc busybox-static        # the containerd shim's tests and bench/shim

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cli/commands.h"
+#include "cli/tier_option.h"
 #include "cli/module_file.h"
 #include "cli/run_options.h"
 #include "component/binary/decoder.h"
@@ -134,7 +135,7 @@ int split_run_args(int argc, char** argv, std::vector<std::string>* program_args
   // `whirl run [OPTIONS] FILE ARGS...`: everything after FILE is the guest's,
   // verbatim and in order, even when it looks like an option.
   if (argc < 2 || std::string(argv[1]) != "run") return argc;
-  static const char* kWithValue[] = {"--dir", "--env", "--invoke", "--max-memory", "--timeout"};
+  static const char* kWithValue[] = {"--dir", "--env", "--invoke", "--max-memory", "--timeout", "--tier"};
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") return i + 1 < argc ? (program_args->assign(argv + i + 2, argv + argc), i + 2) : argc;
@@ -157,11 +158,12 @@ void add_run_command(CLI::App& app, int* exit_code, std::vector<std::string> pro
   cmd->add_option("--invoke", o->invoke, "Call this exported function with ARGS and print its results");
   cmd->add_option("--max-memory", o->max_memory, "Maximum bytes of linear memory and tables together (tables: 8 bytes per element)");
   cmd->add_option("--timeout", o->timeout, "Stop the program after this many seconds");
+  add_tier_option(cmd, &o->tier);
   cmd->add_option("file", o->file, "The module (.wasm or .wat)")->required();
   cmd->footer("Everything after FILE is passed to the program unchanged.");
   cmd->callback([o, exit_code, program_args] {
     o->args = program_args;
-    *exit_code = run(*o);
+    *exit_code = apply_tier(o->tier) ? run(*o) : 1;
   });
 }
 

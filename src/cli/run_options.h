@@ -24,6 +24,7 @@ struct RunOptions {
   std::string invoke;
   uint64_t max_memory = 0;
   double timeout = 0;
+  std::string tier = "auto";
 };
 
 int run_fail(const std::string& what);  // "whirl run: WHAT" on stderr; returns 1

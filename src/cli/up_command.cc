@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/tier_option.h"
 #include "platform/vm.h"
 #include "spin/app/app.h"
 #include "spin/http/executors.h"
@@ -44,6 +45,7 @@ struct UpOptions {
   unsigned max_concurrent = 0;
   uint64_t max_request_body = 64ull << 20;
   unsigned deprioritize_after_ms = 100;
+  std::string tier = "auto";
 };
 
 int fail(const std::string& what) {
@@ -207,9 +209,10 @@ void add_up_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--deprioritize-after", o->deprioritize_after_ms,
                   "Milliseconds after which a running request continues at a lower CPU priority (0: never)")
       ->capture_default_str();
+  add_tier_option(cmd, &o->tier);
   cmd->callback([o, exit_code, max_memory] {
     o->max_memory_given = max_memory->count() > 0;
-    *exit_code = up(*o);
+    *exit_code = apply_tier(o->tier) ? up(*o) : 1;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/tier_option.h"
 #include "wasm/script/runner.h"
 
 namespace whirl::cli {
@@ -13,6 +14,7 @@ namespace {
 struct WastOptions {
   std::vector<std::string> files;
   bool quiet = false;
+  std::string tier = "auto";
 };
 
 int run_wast(const WastOptions& opts) {
@@ -52,7 +54,8 @@ void add_wast_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("wast", "Run WebAssembly spec test scripts (.wast)");
   cmd->add_option("files", opts->files, "Script files")->required()->check(CLI::ExistingFile);
   cmd->add_flag("-q,--quiet", opts->quiet, "Only the summary lines, no failure details");
-  cmd->callback([opts, exit_code] { *exit_code = run_wast(*opts); });
+  add_tier_option(cmd, &opts->tier);
+  cmd->callback([opts, exit_code] { *exit_code = apply_tier(opts->tier) ? run_wast(*opts) : 1; });
 }
 
 }  // namespace whirl::cli

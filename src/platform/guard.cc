@@ -1,6 +1,7 @@
 #include "platform/guard.h"
 
 #include <signal.h>
+#include <ucontext.h>
 
 #include <cstring>
 
@@ -14,6 +15,17 @@ void on_fault(int sig, siginfo_t* info, void* uc) {
   GuardRegion* r = t_current;
   auto* addr = static_cast<const uint8_t*>(info->si_addr);
   if (r && addr >= r->lo && addr < r->hi) siglongjmp(r->jmp, 1);
+#if defined(__x86_64__)
+  if (r && r->claims_pc) {
+    const auto* mc = &static_cast<ucontext_t*>(uc)->uc_mcontext;
+    auto pc = uintptr_t(mc->gregs[REG_RIP]);
+    if (r->claims_pc(pc)) {
+      r->fault_pc = pc;
+      r->fault_fp = uintptr_t(mc->gregs[REG_RBP]);
+      siglongjmp(r->jmp, 1);
+    }
+  }
+#endif
   // Not a guard-page access: behave as if we were not here.
   if (g_previous.sa_flags & SA_SIGINFO) {
     if (g_previous.sa_sigaction) return g_previous.sa_sigaction(sig, info, uc);

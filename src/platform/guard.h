@@ -14,12 +14,17 @@ namespace whirl::platform {
 // Address space reserved per linear memory.
 constexpr uint64_t kGuardedReservation = (uint64_t(8) << 30) + (uint64_t(64) << 10);
 
-// One interpreter activation's recovery point (they nest: host functions
-// may call back into wasm). `lo`/`hi` bound the addresses it claims.
+// One activation's recovery point (they nest: host functions may call back
+// into wasm). The interpreter claims faults at addresses in [lo, hi);
+// compiled code claims the faults of its own instructions (claims_pc, which
+// must be async-signal-safe), whose pc and frame pointer the handler
+// records for the backtrace.
 struct GuardRegion {
   sigjmp_buf jmp;
   const uint8_t* lo = nullptr;
   const uint8_t* hi = nullptr;
+  bool (*claims_pc)(uintptr_t pc) = nullptr;
+  uintptr_t fault_pc = 0, fault_fp = 0;
   GuardRegion* prev = nullptr;
 };
 

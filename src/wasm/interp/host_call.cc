@@ -21,6 +21,8 @@ class CallerImpl final : public Caller {
 }  // namespace
 
 std::optional<Trap> call_host(StoreImpl& s, FuncImpl* f, InstanceImpl* caller, uint64_t* args_results) {
+  // A function of another tier (compiled code): entered through its tier.
+  if (!f->host) return f->instance->compiled->tier->call(s, f, args_results, args_results);
   const FuncType& t = *f->sig;
   Value args[16], results[16];
   std::vector<Value> big_args, big_results;

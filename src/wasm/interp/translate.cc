@@ -93,7 +93,7 @@ Expected<std::shared_ptr<const CompiledModule>> InterpTier::compile(std::shared_
 }  // namespace
 
 namespace rt {
-const Tier& default_tier() { return kInterpTier; }
+const Tier& interp_tier() { return kInterpTier; }
 }  // namespace rt
 
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,

@@ -39,6 +39,10 @@ class FuncImpl final : public FuncInst {
   const interp::CompiledFunc* code = nullptr;  // wasm functions
   const interp::Ins* entry = nullptr;          // code->code.data(): one load less per indirect call
   Host* host = nullptr;                        // host functions (the store's StoreImpl::hosts)
+  // Native code (the aot tier): called as native(&instance->vm, params...)
+  // by compiled callers; null for host and interpreted functions, which
+  // compiled code reaches through the tier's slow call.
+  const void* native = nullptr;
   const FuncType& type() const override { return *sig; }
 };
 
@@ -110,8 +114,25 @@ struct DestroyFuncs {
   void operator()(FuncImpl* p) const;
 };
 
+class StoreImpl;
+
+// What compiled code (the aot tier) reads of its instance: flat, filled at
+// instantiation once the index spaces are final. Memory bases never move
+// (a memory reserves its whole range), so code loads them once per call.
+struct VmContext {
+  uint8_t* mem0 = nullptr;
+  FuncImpl* const* funcs = nullptr;
+  GlobalImpl* const* globals = nullptr;
+  TableImpl* const* tables = nullptr;
+  MemoryImpl* const* memories = nullptr;
+  const uint32_t* type_ids = nullptr;  // the module's types' canonical ids
+  StoreImpl* store = nullptr;
+  InstanceImpl* instance = nullptr;
+};
+
 class InstanceImpl final : public Instance {
  public:
+  VmContext vm;
   std::shared_ptr<const TieredModule> compiled;
   // Its defined functions, in one allocation, constructed in one pass.
   std::unique_ptr<FuncImpl, DestroyFuncs> own_funcs;
@@ -193,6 +214,9 @@ class StoreImpl final : public Store {
   std::mutex sleep_mu;  // sleep_for / interrupt
   std::condition_variable sleep_cv;
   uint64_t fuel_left = 0;
+  // Compiled code traps with StackExhausted below this native stack
+  // address (the aot tier sets it from the calling thread's stack).
+  uintptr_t stack_limit = 0;
   // The value stack and call depth are shared by nested (host re-entrant) calls.
   std::unique_ptr<uint64_t[]> stack;  // uninitialised: pages are touched only when used
   uint64_t* stack_end = nullptr;

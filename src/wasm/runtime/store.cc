@@ -383,6 +383,14 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     gi->value = eval_const(m.globals[i].init, *I);
     I->globals.push_back(gi);
   }
+  I->vm = VmContext{I->memories.empty() ? nullptr : I->memories[0]->base,
+                    I->funcs.data(),
+                    I->globals.data(),
+                    I->tables.data(),
+                    I->memories.data(),
+                    compiled->type_ids.data(),
+                    this,
+                    I};
   // Only passive segments keep their values; an active one is written
   // into its table below and a declarative one is dropped at once.
   I->elem_values.resize(m.elems.size());
@@ -456,7 +464,7 @@ Expected<std::vector<Value>, Trap> StoreImpl::invoke(FuncInst* func, std::span<c
   const FuncType& t = *f->sig;
   std::vector<uint64_t> a(args.size() + 1), r(t.results.size() + 1);
   for (size_t i = 0; i < args.size(); ++i) a[i] = args[i].bits;
-  const Tier& tier = f->instance ? *f->instance->compiled->tier : default_tier();
+  const Tier& tier = f->instance ? *f->instance->compiled->tier : interp_tier();
   if (auto trap = tier.call(*this, f, a.data(), r.data())) return unexpected(std::move(*trap));
   std::vector<Value> out;
   out.reserve(t.results.size());

@@ -2,7 +2,37 @@
 
 #include "wasm/runtime/objects.h"
 
+#include <atomic>
+#include <mutex>
+
 namespace whirl::wasm::rt {
+namespace {
+std::atomic<const Tier*> g_default{nullptr};
+std::mutex g_tiers_mu;
+std::vector<const Tier*> g_tiers;
+}  // namespace
+
+const Tier& default_tier() {
+  const Tier* t = g_default.load(std::memory_order_acquire);
+  return t ? *t : interp_tier();
+}
+
+void set_default_tier(const Tier& t) { g_default.store(&t, std::memory_order_release); }
+
+void register_tier(const Tier& t) {
+  std::lock_guard lock(g_tiers_mu);
+  for (const Tier* x : g_tiers)
+    if (x == &t) return;
+  g_tiers.push_back(&t);
+}
+
+const Tier* find_tier(std::string_view name) {
+  if (name == interp_tier().name()) return &interp_tier();
+  std::lock_guard lock(g_tiers_mu);
+  for (const Tier* x : g_tiers)
+    if (x->name() == name) return x;
+  return nullptr;
+}
 
 void prepare_module(TieredModule& c, std::shared_ptr<const Module> module) {
   const size_t n = module->functions.size();

@@ -43,9 +43,16 @@ class Tier {
   virtual std::optional<Trap> call(StoreImpl& s, FuncImpl* f, const uint64_t* args, uint64_t* results) const = 0;
 };
 
-// The tier that runs host functions called from the host (any tier can:
-// entering one needs no code of its own) and that compile_module uses.
+// The interpreter: always there, and what runs host functions called from
+// the host (entering one needs no code of a tier's own).
+const Tier& interp_tier();
+// What compile_module uses unless its options name a tier: the interpreter
+// unless set_default_tier chose another (the front ends' --tier).
 const Tier& default_tier();
+void set_default_tier(const Tier& t);
+// Tiers by name ("interp", and "aot" once its library registered it).
+void register_tier(const Tier& t);
+const Tier* find_tier(std::string_view name);
 
 // A compiled module: what every tier's has.
 class TieredModule : public CompiledModule {

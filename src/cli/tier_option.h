@@ -1,0 +1,14 @@
+// --tier on the commands that run code (run, wast, up).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace whirl::cli {
+
+void add_tier_option(CLI::App* cmd, std::string* tier);
+// Makes `tier` the one modules compile for; false (after a message) when
+// it is not available here.
+bool apply_tier(const std::string& tier);
+
+}  // namespace whirl::cli

@@ -1,0 +1,263 @@
+// The aot tier behind rt::Tier: compiling (codegen.cc) and loading a
+// module's code, making its functions, entering them from the host, and
+// turning a trap's collected return addresses into the wasm backtrace.
+#include "wasm/aot/tier.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+
+#include "wasm/aot/activation.h"
+#include "wasm/aot/codegen.h"
+#include "wasm/aot/runtime_calls.h"
+#include "wasm/runtime/objects.h"
+
+namespace whirl::wasm::aot {
+namespace {
+
+// Loaded code ranges, for the fault handler (which may not lock or
+// allocate) and for backtraces: chunks of slots that are never freed, a
+// slot free while its lo is 0.
+struct Slot {
+  std::atomic<uintptr_t> lo{0}, hi{0};
+  std::atomic<const AotModule*> module{nullptr};
+};
+constexpr size_t kChunk = 1024, kChunks = 1024;
+std::atomic<Slot*> g_chunks[kChunks];
+std::mutex g_registry_mu;
+
+int register_code(const AotModule* m) {
+  auto code = m->code->code();
+  std::lock_guard lock(g_registry_mu);
+  for (size_t c = 0; c < kChunks; ++c) {
+    Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
+    if (!chunk) {
+      chunk = new Slot[kChunk];
+      g_chunks[c].store(chunk, std::memory_order_release);
+    }
+    for (size_t i = 0; i < kChunk; ++i) {
+      Slot& s = chunk[i];
+      if (s.lo.load(std::memory_order_relaxed)) continue;
+      s.module.store(m, std::memory_order_relaxed);
+      s.hi.store(reinterpret_cast<uintptr_t>(code.data() + code.size()), std::memory_order_relaxed);
+      s.lo.store(reinterpret_cast<uintptr_t>(code.data()), std::memory_order_release);
+      return int(c * kChunk + i);
+    }
+  }
+  return -1;
+}
+
+void unregister_code(int slot) {
+  if (slot < 0) return;
+  std::lock_guard lock(g_registry_mu);
+  g_chunks[slot / kChunk].load()[slot % kChunk].lo.store(0, std::memory_order_release);
+}
+
+const AotModule* module_at(uintptr_t pc) {
+  for (size_t c = 0; c < kChunks; ++c) {
+    Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
+    if (!chunk) return nullptr;
+    for (size_t i = 0; i < kChunk; ++i) {
+      uintptr_t lo = chunk[i].lo.load(std::memory_order_acquire);
+      if (lo && pc >= lo && pc < chunk[i].hi.load(std::memory_order_relaxed))
+        return chunk[i].module.load(std::memory_order_relaxed);
+    }
+  }
+  return nullptr;
+}
+
+// The lowest stack address compiled code may use on this thread, with room
+// below it for the host functions it calls and the fault handler.
+uintptr_t thread_stack_limit() {
+  static thread_local uintptr_t limit = [] {
+    pthread_attr_t a;
+    void* addr = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) return uintptr_t(0);
+    pthread_attr_getstack(&a, &addr, &size);
+    pthread_attr_destroy(&a);
+    return uintptr_t(addr) + std::min<size_t>(size / 4, size_t(256) << 10);
+  }();
+  return limit;
+}
+
+// The wasm frames among the collected return addresses, innermost first,
+// cut to kBacktraceEnds at each end as the interpreter's are.
+Trap make_trap(const Activation& a) {
+  Trap t;
+  t.code = a.code;
+  t.message = trap_message(a.code);
+  if (a.element >= 0) t.message += " " + std::to_string(a.element);
+  std::vector<uintptr_t> pcs;
+  uint64_t omitted = 0;
+  const size_t w = Activation::kWalk;
+  if (a.total <= w) {
+    pcs.assign(a.inner, a.inner + a.total);
+  } else {
+    pcs.assign(a.inner, a.inner + w);
+    size_t from = std::max(a.total - w, w);
+    omitted = from - w;
+    for (size_t i = from; i < a.total; ++i) pcs.push_back(a.outer[i % w]);
+  }
+  std::vector<TrapFrame> frames;
+  size_t gap = SIZE_MAX;  // where the omitted frames were
+  for (size_t k = 0; k < pcs.size(); ++k) {
+    if (omitted && k == w) gap = frames.size();
+    // A return address is just past its call; the fault's pc (k == 0 of a
+    // fault) is the instruction itself.
+    uintptr_t pc = pcs[k] - (k == 0 && !a.raised ? 0 : 1);
+    const AotModule* m = module_at(pc);
+    if (!m) continue;
+    std::string_view name = m->code->function_at(pc);
+    if (name.size() < 2 || name[0] != 'w') continue;  // a t<i> entry
+    uint32_t index = 0;
+    std::from_chars(name.data() + 1, name.data() + name.size(), index);
+    std::string fname = m->mod->func_name(index);
+    frames.push_back({index, fname.empty() ? "<func " + std::to_string(index) + ">" : std::move(fname)});
+  }
+  (void)gap;
+  const size_t n = frames.size();
+  if (n > 2 * kBacktraceEnds) {
+    omitted += n - 2 * kBacktraceEnds;
+    frames.erase(frames.begin() + kBacktraceEnds, frames.end() - kBacktraceEnds);
+  }
+  t.backtrace = std::move(frames);
+  t.omitted_frames = omitted;
+  return t;
+}
+
+// Runs entry(vm, slots) with traps caught. Has a frame pointer of its own
+// (CMakeLists.txt): the walk stops at it.
+__attribute__((noinline)) std::optional<Trap> enter(rt::StoreImpl& s, AotModule::Entry entry, rt::VmContext* vm,
+                                                    uint64_t* slots) {
+  Activation act;
+  act.prev = current_activation();
+  act.guard.prev = platform::guard_current();
+  act.guard.claims_pc = &code_claims_pc;
+  act.entry_fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  current_activation() = &act;
+  platform::guard_current() = &act.guard;
+  s.stack_limit = thread_stack_limit();
+  if (sigsetjmp(act.guard.jmp, 0)) {
+    if (!act.raised) {
+      act.code = TrapCode::MemoryOutOfBounds;
+      act.collect(act.guard.fault_pc, act.guard.fault_fp);
+    }
+    current_activation() = act.prev;
+    platform::guard_current() = act.guard.prev;
+    Trap t = make_trap(act);
+    if (act.host_trap) {
+      Trap h = std::move(*act.host_trap);
+      append_backtrace(h, t);
+      return h;
+    }
+    return t;
+  }
+  entry(vm, slots);
+  current_activation() = act.prev;
+  platform::guard_current() = act.guard.prev;
+  return std::nullopt;
+}
+
+class AotTier final : public rt::Tier {
+ public:
+  std::string_view name() const override { return "aot"; }
+  Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
+                                                          const CompileOptions& options) const override;
+  void make_funcs(const rt::TieredModule& m, rt::InstanceImpl* instance, rt::FuncImpl* storage,
+                  rt::FuncImpl** slots) const override {
+    const auto& a = static_cast<const AotModule&>(m);
+    const size_t n = a.natives.size();
+    const void* const* natives = a.natives.data();
+    for (size_t i = 0; i < n; ++i) {
+      rt::FuncImpl* f = rt::make_func(storage + i, m, uint32_t(i), instance);
+      f->native = natives[i];
+      slots[i] = f;
+    }
+  }
+  std::optional<Trap> call(rt::StoreImpl& s, rt::FuncImpl* f, const uint64_t* args, uint64_t* results) const override {
+    if (!f->native) return rt::interp_tier().call(s, f, args, results);  // a host function
+    const auto& m = static_cast<const AotModule&>(*f->instance->compiled);
+    const FuncType& t = *f->sig;
+    const size_t n = std::max(t.params.size(), t.results.size());
+    uint64_t small[16];
+    std::vector<uint64_t> big;
+    uint64_t* slots = small;
+    if (n > 16) big.resize(n), slots = big.data();
+    std::memcpy(slots, args, t.params.size() * sizeof(uint64_t));
+    auto trap = enter(s, m.entries[f->index - m.mod->num_imported_funcs], &f->instance->vm, slots);
+    if (trap) return trap;
+    std::memcpy(results, slots, t.results.size() * sizeof(uint64_t));
+    return std::nullopt;
+  }
+};
+
+const AotTier kAotTier;
+
+Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr<const Module> module,
+                                                                  const CompileOptions& options) const {
+  auto obj = compile_object(*module);
+  if (!obj) {
+    // What the tier does not compile yet runs on the interpreter.
+    if (obj.error().message.find("not compiled by the aot tier") != std::string::npos)
+      return rt::interp_tier().compile(std::move(module), options);
+    return unexpected(std::move(obj).error());
+  }
+  auto loaded = load_elf_object(obj->bytes, [](std::string_view name) { return runtime_call_address(name); });
+  if (!loaded) return make_error("aot: loading the compiled code: " + loaded.error().message);
+  auto c = std::make_shared<AotModule>();
+  c->code = std::move(*loaded);
+  const uint32_t first = module->num_imported_funcs;
+  const size_t n = module->functions.size();
+  c->natives.resize(n);
+  c->entries.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string idx = std::to_string(first + i);
+    uintptr_t w = c->code->symbol("w" + idx), e = c->code->symbol("t" + idx);
+    if (!w || !e) return make_error("aot: the compiled code lacks function " + idx);
+    c->natives[i] = reinterpret_cast<const void*>(w);
+    c->entries[i] = reinterpret_cast<AotModule::Entry>(e);
+  }
+  rt::prepare_module(*c, std::move(module));
+  c->registered = register_code(c.get());
+  if (c->registered < 0) return make_error("aot: too many compiled modules loaded");
+  return std::shared_ptr<const CompiledModule>(std::move(c));
+}
+
+}  // namespace
+
+bool code_claims_pc(uintptr_t pc) {
+  for (size_t c = 0; c < kChunks; ++c) {
+    Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
+    if (!chunk) return false;
+    for (size_t i = 0; i < kChunk; ++i) {
+      uintptr_t lo = chunk[i].lo.load(std::memory_order_acquire);
+      if (lo && pc >= lo && pc < chunk[i].hi.load(std::memory_order_relaxed)) return true;
+    }
+  }
+  return false;
+}
+
+AotModule::AotModule() : rt::TieredModule(kAotTier) {}
+AotModule::~AotModule() { unregister_code(registered); }
+
+const rt::Tier& aot_tier() { return kAotTier; }
+
+bool register_aot_tier() {
+  // Compiled code reads a table's elements through std::vector's layout
+  // (begin, end): check it holds here.
+  std::vector<uint64_t> v(3);
+  auto** raw = reinterpret_cast<uint64_t**>(&v);
+  if (raw[0] != v.data() || raw[1] != v.data() + 3) return false;
+#if !defined(__x86_64__) || !defined(__linux__)
+  return false;
+#else
+  rt::register_tier(kAotTier);
+  return true;
+#endif
+}
+
+}  // namespace whirl::wasm::aot

@@ -1,0 +1,36 @@
+// The aot tier: wasm functions compiled by LLVM to native code, loaded
+// from an ELF object (elf_loader.h), entered through per-function array
+// entries and linked to the runtime through VmContext (objects.h).
+// docs/architecture.md, "Execution tiers".
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "wasm/aot/elf_loader.h"
+#include "wasm/runtime/tier.h"
+
+namespace whirl::wasm::rt {
+struct VmContext;
+}  // namespace whirl::wasm::rt
+
+namespace whirl::wasm::aot {
+
+class AotModule final : public rt::TieredModule {
+ public:
+  AotModule();
+  ~AotModule() override;
+  std::unique_ptr<LoadedObject> code;
+  std::vector<const void*> natives;  // w<i> of each defined function
+  using Entry = void (*)(rt::VmContext*, uint64_t*);
+  std::vector<Entry> entries;        // t<i>, its array-call entry
+  int registered = -1;               // its slot in the code registry
+};
+
+// The tier (rt::find_tier("aot") once registered).
+const rt::Tier& aot_tier();
+// Registers it with the runtime (rt::register_tier); false where LLVM has
+// no native target (the interpreter stays the only tier).
+bool register_aot_tier();
+
+}  // namespace whirl::wasm::aot

@@ -1,0 +1,26 @@
+// WebAssembly to LLVM IR (the aot tier's front half). Each defined function
+// i of the module's function space becomes `w<i>`, taking the instance's
+// VmContext* then its parameters, returning its one result, a struct of
+// several or nothing; `t<i>` is its array-call entry (VmContext*, uint64_t*
+// args in, results out) for calls from the host. Compiled code calls the
+// runtime only through the `whirl_aot_*` functions (runtime_calls.h).
+#pragma once
+
+#include <memory>
+
+#include "common/expected.h"
+#include "wasm/module.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace whirl::wasm::aot {
+
+// `m` passed validate_module and still has its function bodies. Fails for
+// what the tier does not compile yet (naming it): the caller falls back to
+// the interpreter.
+Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx);
+
+}  // namespace whirl::wasm::aot
