@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   whirl::cli::add_run_command(app, &exit_code, program_args);
   whirl::cli::add_up_command(app, &exit_code);
   whirl::cli::add_inspect_command(app, &exit_code);
+  whirl::cli::add_compile_command(app, &exit_code);
   try {
     app.parse(cli_argc, argv);
   } catch (const CLI::ParseError& e) {

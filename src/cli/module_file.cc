@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "wasm/aot/artifact.h"
 #include "wasm/text/component_text.h"
 #include "wasm/text/wat.h"
 
@@ -41,6 +42,7 @@ Expected<platform::FileBytes> read_module_file(const std::string& path) {
   auto out = platform::read_file(path);
   if (!out) return out;
   if (out->bytes.size() >= 4 && std::memcmp(out->bytes.data(), "\0asm", 4) == 0) return out;
+  if (wasm::aot::is_artifact(out->bytes)) return out;  // a .cwasm (whirl compile's)
   std::string_view text(reinterpret_cast<const char*>(out->bytes.data()), out->bytes.size());
   auto b = is_component_text(text) ? wasm::text::component_to_binary(text) : wasm::text::wat_to_binary(text);
   if (!b) return make_error(path + ":" + b.error().message);

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/tier_option.h"
+#include "wasm/aot/artifact.h"
 #include "cli/module_file.h"
 #include "cli/run_options.h"
 #include "component/binary/decoder.h"
@@ -48,7 +49,18 @@ int run(const RunOptions& o) {
   auto bytes = read_module_file(o.file);
   if (!bytes) return fail(bytes.error().message);
   if (component::is_component_binary(bytes->bytes)) return run_component(o, *bytes);
-  auto compiled = wasm::load_module(bytes->bytes, bytes->owner);
+  // A .cwasm (whirl compile's): its module, with its code when it is valid
+  // here (else the module is compiled again).
+  std::span<const uint8_t> wasm_bytes = bytes->bytes;
+  wasm::CompileOptions options;
+  if (wasm::aot::is_artifact(bytes->bytes)) {
+    auto a = wasm::aot::parse_artifact(bytes->bytes, /*check_env=*/false);
+    if (!a) return fail(o.file + ": " + a.error().message);
+    if (a->wasm.empty()) return fail(o.file + ": a cache entry (it holds no module), not a .cwasm of whirl compile");
+    wasm_bytes = a->wasm;
+    options.artifact = bytes->bytes;
+  }
+  auto compiled = wasm::load_module(wasm_bytes, bytes->owner, options);
   if (!compiled) return fail(o.file + ": " + compiled.error().message);
 
   auto ctx = wasi::create_wasi(wasi_config(o));

@@ -55,7 +55,7 @@ void add_wast_command(CLI::App& app, int* exit_code) {
   cmd->add_option("files", opts->files, "Script files")->required()->check(CLI::ExistingFile);
   cmd->add_flag("-q,--quiet", opts->quiet, "Only the summary lines, no failure details");
   add_tier_option(cmd, &opts->tier);
-  cmd->callback([opts, exit_code] { *exit_code = apply_tier(opts->tier) ? run_wast(*opts) : 1; });
+  cmd->callback([opts, exit_code] { *exit_code = apply_tier(opts->tier, false) ? run_wast(*opts) : 1; });
 }
 
 }  // namespace whirl::cli

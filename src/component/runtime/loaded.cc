@@ -41,7 +41,7 @@ namespace {
 
 Expected<void> compile_all(const Component& c, LoadedComponent& out) {
   for (const auto& m : c.core_modules) {
-    auto compiled = wasm::compile_module(m.module);
+    auto compiled = wasm::compile_module(m.module, {.source = m.bytes});
     if (!compiled) return make_error("core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message);
     // As load_module does (the module is this component's own, made by its
     // decoder).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,13 +12,17 @@
 
 namespace whirl::wasm::aot {
 
+// The module's code: one ELF relocatable object per part (parts compile
+// on threads of their own), each part's size then its bytes.
 struct ObjectCode {
-  std::vector<uint8_t> bytes;  // the ELF relocatable object
+  std::vector<uint8_t> bytes;
 };
 
 // Fails for what the tier does not compile (naming it), or when LLVM has
 // no target for this machine.
 Expected<ObjectCode> compile_object(const Module& m);
+// The parts of `code` (views into it); an error for a damaged one.
+Expected<std::vector<std::span<const uint8_t>>> object_parts(std::span<const uint8_t> code);
 
 // The CPU the code is for ("<cpu>;<features>"): part of an artifact's key.
 const std::string& host_cpu_key();

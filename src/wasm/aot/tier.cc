@@ -10,7 +10,9 @@
 #include <cstring>
 #include <mutex>
 
+#include "platform/file.h"
 #include "wasm/aot/activation.h"
+#include "wasm/aot/artifact.h"
 #include "wasm/aot/codegen.h"
 #include "wasm/aot/runtime_calls.h"
 #include "wasm/runtime/objects.h"
@@ -24,13 +26,14 @@ namespace {
 struct Slot {
   std::atomic<uintptr_t> lo{0}, hi{0};
   std::atomic<const AotModule*> module{nullptr};
+  std::atomic<const LoadedObject*> object{nullptr};
 };
 constexpr size_t kChunk = 1024, kChunks = 1024;
 std::atomic<Slot*> g_chunks[kChunks];
 std::mutex g_registry_mu;
 
-int register_code(const AotModule* m) {
-  auto code = m->code->code();
+int register_code(const AotModule* m, const LoadedObject* o) {
+  auto code = o->code();
   std::lock_guard lock(g_registry_mu);
   for (size_t c = 0; c < kChunks; ++c) {
     Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
@@ -42,6 +45,7 @@ int register_code(const AotModule* m) {
       Slot& s = chunk[i];
       if (s.lo.load(std::memory_order_relaxed)) continue;
       s.module.store(m, std::memory_order_relaxed);
+      s.object.store(o, std::memory_order_relaxed);
       s.hi.store(reinterpret_cast<uintptr_t>(code.data() + code.size()), std::memory_order_relaxed);
       s.lo.store(reinterpret_cast<uintptr_t>(code.data()), std::memory_order_release);
       return int(c * kChunk + i);
@@ -56,17 +60,17 @@ void unregister_code(int slot) {
   g_chunks[slot / kChunk].load()[slot % kChunk].lo.store(0, std::memory_order_release);
 }
 
-const AotModule* module_at(uintptr_t pc) {
+std::pair<const AotModule*, const LoadedObject*> module_at(uintptr_t pc) {
   for (size_t c = 0; c < kChunks; ++c) {
     Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
-    if (!chunk) return nullptr;
+    if (!chunk) return {};
     for (size_t i = 0; i < kChunk; ++i) {
       uintptr_t lo = chunk[i].lo.load(std::memory_order_acquire);
       if (lo && pc >= lo && pc < chunk[i].hi.load(std::memory_order_relaxed))
-        return chunk[i].module.load(std::memory_order_relaxed);
+        return {chunk[i].module.load(std::memory_order_relaxed), chunk[i].object.load(std::memory_order_relaxed)};
     }
   }
-  return nullptr;
+  return {};
 }
 
 // The lowest stack address compiled code may use on this thread, with room
@@ -103,22 +107,19 @@ Trap make_trap(const Activation& a) {
     for (size_t i = from; i < a.total; ++i) pcs.push_back(a.outer[i % w]);
   }
   std::vector<TrapFrame> frames;
-  size_t gap = SIZE_MAX;  // where the omitted frames were
   for (size_t k = 0; k < pcs.size(); ++k) {
-    if (omitted && k == w) gap = frames.size();
     // A return address is just past its call; the fault's pc (k == 0 of a
     // fault) is the instruction itself.
     uintptr_t pc = pcs[k] - (k == 0 && !a.raised ? 0 : 1);
-    const AotModule* m = module_at(pc);
+    auto [m, object] = module_at(pc);
     if (!m) continue;
-    std::string_view name = m->code->function_at(pc);
+    std::string_view name = object->function_at(pc);
     if (name.size() < 2 || name[0] != 'w') continue;  // a t<i> entry
     uint32_t index = 0;
     std::from_chars(name.data() + 1, name.data() + name.size(), index);
     std::string fname = m->mod->func_name(index);
     frames.push_back({index, fname.empty() ? "<func " + std::to_string(index) + ">" : std::move(fname)});
   }
-  (void)gap;
   const size_t n = frames.size();
   if (n > 2 * kBacktraceEnds) {
     omitted += n - 2 * kBacktraceEnds;
@@ -197,8 +198,64 @@ class AotTier final : public rt::Tier {
 
 const AotTier kAotTier;
 
+// The module's code from `code` (compile_object's parts): loaded, linked
+// to the runtime calls, its functions found and registered.
+Expected<std::shared_ptr<AotModule>> load_code(std::shared_ptr<const Module> module, std::span<const uint8_t> code) {
+  auto parts = object_parts(code);
+  if (!parts) return unexpected(std::move(parts).error());
+  auto c = std::make_shared<AotModule>();
+  const uint32_t first = module->num_imported_funcs;
+  const size_t n = module->functions.size();
+  c->natives.assign(n, nullptr);
+  c->entries.assign(n, nullptr);
+  for (auto part : *parts) {
+    auto loaded = load_elf_object(part, [](std::string_view name) { return runtime_call_address(name); });
+    if (!loaded) return make_error("loading the compiled code: " + loaded.error().message);
+    for (const auto& sym : (*loaded)->symbols()) {
+      if (sym.name.size() < 2 || (sym.name[0] != 'w' && sym.name[0] != 't')) continue;
+      uint32_t index = 0;
+      auto [p, ec] = std::from_chars(sym.name.data() + 1, sym.name.data() + sym.name.size(), index);
+      if (ec != std::errc() || p != sym.name.data() + sym.name.size() || index < first || index - first >= n) continue;
+      if (sym.name[0] == 'w') c->natives[index - first] = reinterpret_cast<const void*>(sym.addr);
+      else c->entries[index - first] = reinterpret_cast<AotModule::Entry>(sym.addr);
+    }
+    c->code.push_back(std::move(*loaded));
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (!c->natives[i] || !c->entries[i])
+      return make_error("the compiled code lacks function " + std::to_string(first + i));
+  rt::prepare_module(*c, std::move(module));
+  for (const auto& o : c->code) {
+    int slot = register_code(c.get(), o.get());
+    if (slot < 0) return make_error("too many compiled modules loaded");
+    c->registered.push_back(slot);
+  }
+  return c;
+}
+
+// A cache entry or a given artifact for `module`, when valid: loaded.
+std::shared_ptr<AotModule> load_artifact(const std::shared_ptr<const Module>& module, const CompileOptions& options) {
+  if (!options.artifact.empty()) {
+    if (auto a = parse_artifact(options.artifact))
+      if (auto c = load_code(module, a->object)) return *c;
+  }
+  if (!cache_enabled() || options.source.empty()) return nullptr;
+  const uint64_t mh = hash_bytes(options.source);
+  std::string path = cache_path(mh);
+  if (path.empty()) return nullptr;
+  auto file = platform::read_file(path);
+  if (!file) return nullptr;
+  auto a = parse_artifact(file->bytes);
+  if (!a || a->module_hash != mh) return nullptr;  // stale or damaged: compiled again, and replaced
+  auto c = load_code(module, a->object);
+  if (!c) return nullptr;
+  (*c)->from_cache = true;
+  return *c;
+}
+
 Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr<const Module> module,
                                                                   const CompileOptions& options) const {
+  if (auto c = load_artifact(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
   auto obj = compile_object(*module);
   if (!obj) {
     // What the tier does not compile yet runs on the interpreter.
@@ -206,26 +263,33 @@ Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr
       return rt::interp_tier().compile(std::move(module), options);
     return unexpected(std::move(obj).error());
   }
-  auto loaded = load_elf_object(obj->bytes, [](std::string_view name) { return runtime_call_address(name); });
-  if (!loaded) return make_error("aot: loading the compiled code: " + loaded.error().message);
-  auto c = std::make_shared<AotModule>();
-  c->code = std::move(*loaded);
-  const uint32_t first = module->num_imported_funcs;
-  const size_t n = module->functions.size();
-  c->natives.resize(n);
-  c->entries.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const std::string idx = std::to_string(first + i);
-    uintptr_t w = c->code->symbol("w" + idx), e = c->code->symbol("t" + idx);
-    if (!w || !e) return make_error("aot: the compiled code lacks function " + idx);
-    c->natives[i] = reinterpret_cast<const void*>(w);
-    c->entries[i] = reinterpret_cast<AotModule::Entry>(e);
+  if (cache_enabled() && !options.source.empty()) {
+    const uint64_t mh = hash_bytes(options.source);
+    if (std::string path = cache_path(mh); !path.empty())
+      (void)write_file_atomic(path, make_artifact({}, mh, obj->bytes));  // uncached is not an error
   }
-  rt::prepare_module(*c, std::move(module));
-  c->registered = register_code(c.get());
-  if (c->registered < 0) return make_error("aot: too many compiled modules loaded");
-  return std::shared_ptr<const CompiledModule>(std::move(c));
+  auto c = load_code(std::move(module), obj->bytes);
+  if (!c) return make_error("aot: " + c.error().message);
+  return std::shared_ptr<const CompiledModule>(std::move(*c));
 }
+
+// "auto": the cached native code, else the interpreter.
+class AutoTier final : public rt::Tier {
+ public:
+  std::string_view name() const override { return "auto"; }
+  Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
+                                                          const CompileOptions& options) const override {
+    if (auto c = load_artifact(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
+    return rt::interp_tier().compile(std::move(module), options);
+  }
+  // Modules are the interpreter's or the aot tier's: never this one's.
+  void make_funcs(const rt::TieredModule&, rt::InstanceImpl*, rt::FuncImpl*, rt::FuncImpl**) const override {}
+  std::optional<Trap> call(rt::StoreImpl& s, rt::FuncImpl* f, const uint64_t* args, uint64_t* results) const override {
+    return rt::interp_tier().call(s, f, args, results);
+  }
+};
+
+const AutoTier kAutoTier;
 
 }  // namespace
 
@@ -242,9 +306,12 @@ bool code_claims_pc(uintptr_t pc) {
 }
 
 AotModule::AotModule() : rt::TieredModule(kAotTier) {}
-AotModule::~AotModule() { unregister_code(registered); }
+AotModule::~AotModule() {
+  for (int slot : registered) unregister_code(slot);
+}
 
 const rt::Tier& aot_tier() { return kAotTier; }
+const rt::Tier& auto_tier() { return kAutoTier; }
 
 bool register_aot_tier() {
   // Compiled code reads a table's elements through std::vector's layout
@@ -256,6 +323,7 @@ bool register_aot_tier() {
   return false;
 #else
   rt::register_tier(kAotTier);
+  rt::register_tier(kAutoTier);
   return true;
 #endif
 }

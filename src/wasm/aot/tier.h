@@ -20,15 +20,19 @@ class AotModule final : public rt::TieredModule {
  public:
   AotModule();
   ~AotModule() override;
-  std::unique_ptr<LoadedObject> code;
+  std::vector<std::unique_ptr<LoadedObject>> code;  // one per compiled part
   std::vector<const void*> natives;  // w<i> of each defined function
   using Entry = void (*)(rt::VmContext*, uint64_t*);
   std::vector<Entry> entries;        // t<i>, its array-call entry
-  int registered = -1;               // its slot in the code registry
+  std::vector<int> registered;       // the parts' slots in the code registry
+  bool from_cache = false;           // loaded, not compiled
 };
 
 // The tier (rt::find_tier("aot") once registered).
 const rt::Tier& aot_tier();
+// "auto": native code when the cache (or a given artifact) has it, else the
+// interpreter.
+const rt::Tier& auto_tier();
 // Registers it with the runtime (rt::register_tier); false where LLVM has
 // no native target (the interpreter stays the only tier).
 bool register_aot_tier();

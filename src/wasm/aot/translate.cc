@@ -84,7 +84,7 @@ FuncTranslator::FuncTranslator(ModuleCtx& mc, uint32_t i)
       m_(mc.m),
       func_(mc.m.functions[i]),
       type_(mc.m.types[func_.type_index]),
-      fn_(mc.funcs[i]),
+      fn_(mc.funcs[i - mc.first]),
       b_(mc.ctx) {}
 
 Value* FuncTranslator::at(Value* base, uint32_t offset) {
@@ -289,9 +289,9 @@ void FuncTranslator::call(uint32_t fi) {
   const FuncType& t = m_.types[m_.func_type_index(fi)];
   std::vector<Value*> args(stack_.end() - t.params.size(), stack_.end());
   stack_.resize(stack_.size() - t.params.size());
-  if (fi >= m_.num_imported_funcs) {
+  if (fi >= m_.num_imported_funcs + mc_.first && fi < m_.num_imported_funcs + mc_.end) {
     args.insert(args.begin(), vm_);
-    push_results(b_.CreateCall(mc_.funcs[fi - m_.num_imported_funcs], args), t);
+    push_results(b_.CreateCall(mc_.funcs[fi - m_.num_imported_funcs - mc_.first], args), t);
     return;
   }
   Value* f = load_inv(mc_.ptr, at(vm_field(mc_.L.vm_funcs), fi * 8));
@@ -602,7 +602,7 @@ static void make_trampoline(ModuleCtx& mc, uint32_t i) {
     }
     args.push_back(v);
   }
-  Value* r = b.CreateCall(mc.funcs[i], args);
+  Value* r = b.CreateCall(mc.funcs[i - mc.first], args);
   for (size_t k = 0; k < t.results.size(); ++k) {
     Value* v = t.results.size() == 1 ? r : b.CreateExtractValue(r, unsigned(k));
     switch (t.results[k]) {
@@ -616,10 +616,13 @@ static void make_trampoline(ModuleCtx& mc, uint32_t i) {
   b.CreateRetVoid();
 }
 
-Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx) {
+Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx, uint32_t first,
+                                                         uint32_t end) {
   auto mod = std::make_unique<llvm::Module>("wasm", ctx);
   ModuleCtx mc(m, ctx, *mod);
-  for (size_t i = 0; i < m.functions.size(); ++i) {
+  mc.first = first;
+  mc.end = end;
+  for (size_t i = first; i < end; ++i) {
     const FuncType& t = m.types[m.functions[i].type_index];
     auto* f = llvm::Function::Create(mc.func_type(t), llvm::Function::ExternalLinkage,
                                      "w" + std::to_string(m.num_imported_funcs + i), *mod);
@@ -629,7 +632,7 @@ Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::
     f->addFnAttr(llvm::Attribute::NoInline);
     mc.funcs.push_back(f);
   }
-  for (uint32_t i = 0; i < m.functions.size(); ++i) {
+  for (uint32_t i = first; i < end; ++i) {
     if (m.functions[i].body.empty())
       return make_error("function " + std::to_string(m.num_imported_funcs + i) + " has no body");
     FuncTranslator ft(mc, i);
@@ -637,8 +640,8 @@ Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::
       return make_error("function " + std::to_string(m.num_imported_funcs + i) + ": " + r.error().message);
     std::string err;
     llvm::raw_string_ostream os(err);
-    if (llvm::verifyFunction(*mc.funcs[i], &os)) {
-      if (std::getenv("WHIRL_AOT_DUMP")) mc.funcs[i]->print(llvm::errs());
+    if (llvm::verifyFunction(*mc.funcs[i - first], &os)) {
+      if (std::getenv("WHIRL_AOT_DUMP")) mc.funcs[i - first]->print(llvm::errs());
       return make_error("aot: invalid LLVM IR for function " + std::to_string(m.num_imported_funcs + i) +
                         " (a translator bug): " + os.str().substr(0, 500));
     }

@@ -18,9 +18,13 @@ class Module;
 
 namespace whirl::wasm::aot {
 
-// `m` passed validate_module and still has its function bodies. Fails for
-// what the tier does not compile yet (naming it): the caller falls back to
-// the interpreter.
-Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx);
+// Translates the defined functions [first, end) of `m` (a module is
+// compiled in parts on several threads; a call to a function of another
+// part goes through its FuncImpl, as a call to an import does). `m` passed
+// validate_module and still has its function bodies. Fails for what the
+// tier does not compile yet (naming it): the caller falls back to the
+// interpreter.
+Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx, uint32_t first,
+                                                         uint32_t end);
 
 }  // namespace whirl::wasm::aot

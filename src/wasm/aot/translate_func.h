@@ -26,7 +26,8 @@ struct ModuleCtx {
   llvm::Module& mod;
   const Layout& L;
   llvm::Type *i8, *i32, *i64, *f32, *f64, *ptr, *voidt;
-  std::vector<llvm::Function*> funcs;  // w<i> by defined index
+  std::vector<llvm::Function*> funcs;  // w<i> by defined index - first
+  uint32_t first = 0, end = 0;         // the part of the defined functions translated
   std::array<llvm::Function*, size_t(RuntimeCall::Count_)> rt{};
   llvm::Type* type(ValType t) const;
   llvm::Type* result_type(const FuncType& t) const;  // void, the one, or a struct

@@ -16,6 +16,20 @@ using llvm::Value;
 
 namespace {
 
+// After each store to linear memory: a compiler barrier (an empty asm that
+// may read and write memory, emitting nothing). LLVM takes stores for
+// infallible, but a later access may fault, and what was stored before it
+// must be there after the trap: without the barrier dead store elimination
+// drops a store that a later one overwrites (`i32.store8 x; i64.store x`
+// with x + 8 out of bounds keeps no byte at x), the code generator merges
+// adjacent narrow stores into one wide store that faults as a whole, and a
+// global.set before a trapping store is dropped for the global.set after
+// it. Loads are kept in order by keep() already.
+void store_barrier(llvm::IRBuilder<>& b) {
+  auto* t = llvm::FunctionType::get(b.getVoidTy(), false);
+  b.CreateCall(llvm::InlineAsm::get(t, "", "~{memory}", true));
+}
+
 bool is_64(Op op) {
   switch (op) {
     case Op::I64Add: case Op::I64Sub: case Op::I64Mul: case Op::I64DivS: case Op::I64DivU: case Op::I64RemS:
@@ -309,6 +323,7 @@ bool FuncTranslator::memory(const Instr& in) {
     Value* p = address(mem, pop(), in.b);
     if (v->getType() != t) v = B.CreateTrunc(v, t);
     B.CreateAlignedStore(v, p, llvm::Align(1));
+    store_barrier(B);
   };
   switch (in.op) {
     case Op::I32Load: load(mc_.i32, nullptr, false); return true;
@@ -329,6 +344,7 @@ bool FuncTranslator::memory(const Instr& in) {
       Value* v = pop();
       Value* p = address(mem, pop(), in.b);
       B.CreateAlignedStore(v, p, llvm::Align(1));
+      store_barrier(B);
       return true;
     }
     case Op::I32Store8: case Op::I64Store8: store(mc_.i8); return true;

@@ -226,6 +226,12 @@ struct CompileOptions {
   // instructions (Auto). WHIRL_TRANSLATE=eager|lazy in the environment
   // overrides Auto for the process (tests run suites both ways).
   enum class Translation : uint8_t { Auto, Eager, Lazy } translation = Translation::Auto;
+  // The binary the module was decoded from, when the caller has it: the
+  // aot tier's cache key.
+  std::span<const uint8_t> source;
+  // A tier's artifact for this module (whirl compile's .cwasm), used when it
+  // is valid for this build and CPU, else compiled again.
+  std::span<const uint8_t> artifact;
 };
 inline constexpr size_t kLazyTranslationInstrs = 1'000'000;
 

@@ -45,7 +45,9 @@ Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint
   if (!m) return unexpected(std::move(m).error());
   auto module = std::make_shared<Module>(std::move(*m));
   if (auto v = validate_module(*module); !v) return unexpected(v.error());
-  auto compiled = compile_module(module, options);
+  CompileOptions o = options;
+  if (o.source.empty()) o.source = bytes;
+  auto compiled = compile_module(module, o);
   if (!compiled) return compiled;
   release_bodies(*module, **compiled);
   return compiled;

@@ -1,8 +1,9 @@
-// Differential check of the interpreter's superinstructions: one module
-// compiled with and without them (CompileOptions), run side by side with the
-// same stand-in imports and inputs; any difference in results, traps,
-// memory or globals is a compiler bug. Used by tests (over the spec
-// suite's modules) and by the fuzz_diff fuzzer.
+// Differential checks: one module compiled two ways, run side by side with
+// the same stand-in imports and inputs; any difference in results, traps,
+// memory or globals is a compiler bug. The interpreter with and without its
+// superinstructions (CompileOptions), and the aot tier against the
+// interpreter. Used by tests (over the spec suite's modules) and by the
+// fuzz_diff and fuzz_aot fuzzers.
 #pragma once
 
 #include <memory>
@@ -22,5 +23,17 @@ ExternVal stand_in(Store& store, const Import& imp, const Module& m);
 // Returns the first difference between the two compilations, described.
 std::optional<std::string> compare_superinstructions(const std::shared_ptr<const Module>& module,
                                                      uint64_t fuel = 100000);
+
+// The same inputs under the interpreter and the aot tier (nothing to
+// compare where the aot tier is not available). Stricter than the above:
+// after every call the trap's backtrace and the fuel left must agree too
+// (both tiers tick at function entry and at each backward branch taken),
+// and every memory, global and table of the instance, imported ones
+// included. NaN bit patterns are not compared (the spec lets them differ).
+// A call that exhausts the stack on either side ends the comparison: the
+// interpreter's limit is a call depth, the aot tier's native stack space.
+// An aot compilation failing where the interpreter's succeeds is a
+// difference.
+std::optional<std::string> compare_tiers(const std::shared_ptr<const Module>& module, uint64_t fuel = 100000);
 
 }  // namespace whirl::wasm::script

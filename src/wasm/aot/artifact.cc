@@ -1,0 +1,157 @@
+#include "wasm/aot/artifact.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "wasm/aot/codegen.h"
+#include "wasm/aot/layout.h"
+
+namespace whirl::wasm::aot {
+namespace {
+
+constexpr char kMagic[8] = {'W', 'H', 'I', 'R', 'L', 'A', 'O', 'T'};
+// Bump when the translation changes what code the same module gets.
+constexpr uint32_t kFormat = 1;
+struct Header {
+  char magic[8];
+  uint32_t format, header_size;
+  uint64_t env, module_hash, wasm_size, object_size, payload_hash;
+};
+static_assert(sizeof(Header) == 56);
+
+std::atomic<bool> g_cache{false};
+
+uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+// Four independent lanes of 8-byte words (a 12 MB module hashes in about a
+// millisecond), finished with a strong mix; not cryptographic: it detects
+// changed and damaged files, the cache directory is the user's own.
+uint64_t hash_bytes(std::span<const uint8_t> b) {
+  uint64_t lane[4] = {0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 0x2545f4914f6cdd1dull};
+  size_t i = 0;
+  for (; i + 32 <= b.size(); i += 32)
+    for (int k = 0; k < 4; ++k) {
+      uint64_t w;
+      std::memcpy(&w, b.data() + i + 8 * k, 8);
+      lane[k] = (lane[k] ^ w) * 0x100000001b3ull;
+      lane[k] ^= lane[k] >> 29;
+    }
+  uint64_t h = b.size();
+  for (int k = 0; k < 4; ++k) h = mix(h ^ lane[k]);
+  for (; i < b.size(); ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  return mix(h);
+}
+
+uint64_t env_key() {
+  static const uint64_t key = [] {
+    std::string s = std::string(WHIRL_AOT_VERSION) + ";" + std::to_string(layout().hash()) + ";" + host_cpu_key();
+    return hash_bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
+  }();
+  return key;
+}
+
+bool is_artifact(std::span<const uint8_t> bytes) {
+  return bytes.size() >= sizeof(kMagic) && std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) == 0;
+}
+
+Expected<Artifact> parse_artifact(std::span<const uint8_t> bytes, bool check_env) {
+  Header h;
+  if (bytes.size() < sizeof h || !is_artifact(bytes)) return make_error("not a whirl compiled-code file");
+  std::memcpy(&h, bytes.data(), sizeof h);
+  if (h.format != kFormat || h.header_size != sizeof h)
+    return make_error("compiled by another version of whirl (format " + std::to_string(h.format) + ")");
+  if (check_env && h.env != env_key()) return make_error("compiled by another build of whirl or for another CPU");
+  const uint64_t rest = bytes.size() - sizeof h;
+  if (h.wasm_size > rest || h.object_size != rest - h.wasm_size) return make_error("truncated or damaged (sizes)");
+  auto payload = bytes.subspan(sizeof h);
+  if (hash_bytes(payload) != h.payload_hash) return make_error("damaged (checksum mismatch)");
+  Artifact a;
+  a.wasm = payload.subspan(0, h.wasm_size);
+  a.object = payload.subspan(h.wasm_size);
+  a.module_hash = h.module_hash;
+  if (!a.wasm.empty() && hash_bytes(a.wasm) != h.module_hash) return make_error("damaged (module hash)");
+  return a;
+}
+
+std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, uint64_t module_hash,
+                                   std::span<const uint8_t> object) {
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof kMagic);
+  h.format = kFormat;
+  h.header_size = sizeof h;
+  h.env = env_key();
+  h.module_hash = module_hash;
+  h.wasm_size = wasm.size();
+  h.object_size = object.size();
+  std::vector<uint8_t> out(sizeof h);
+  out.insert(out.end(), wasm.begin(), wasm.end());
+  out.insert(out.end(), object.begin(), object.end());
+  h.payload_hash = hash_bytes({out.data() + sizeof h, out.size() - sizeof h});
+  std::memcpy(out.data(), &h, sizeof h);
+  return out;
+}
+
+void enable_cache(bool on) { g_cache.store(on); }
+bool cache_enabled() { return g_cache.load(); }
+
+std::string cache_dir() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg == '/') return std::string(xdg) + "/whirl/aot";
+  const char* home = std::getenv("HOME");
+  if (home && *home) return std::string(home) + "/.cache/whirl/aot";
+  return {};
+}
+
+std::string cache_path(uint64_t module_hash) {
+  std::string dir = cache_dir();
+  if (dir.empty()) return {};
+  char name[64];
+  std::snprintf(name, sizeof name, "/%016llx-%016llx.cwasm", (unsigned long long)module_hash,
+                (unsigned long long)env_key());
+  return dir + name;
+}
+
+Expected<void> write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {
+  // The directories first (mkdir -p).
+  for (size_t i = 1; i < path.size(); ++i)
+    if (path[i] == '/') ::mkdir(path.substr(0, i).c_str(), 0755);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error("cannot write " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error("cannot write " + tmp + ": " + std::strerror(e));
+    }
+    done += size_t(n);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return make_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+  }
+  return {};
+}
+
+}  // namespace whirl::wasm::aot

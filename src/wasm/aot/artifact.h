@@ -1,0 +1,55 @@
+// Compiled code as a file: a .cwasm (whirl compile) or an entry of the
+// cache ($XDG_CACHE_HOME/whirl/aot, else ~/.cache/whirl/aot), keyed by the
+// module's bytes and by what the code depends on besides them: whirl's
+// version, the runtime layout the code reads and the CPU it was compiled
+// for. A file with another key, or whose contents do not match their
+// checksum, is never run: the module is compiled again.
+//
+// Layout (little-endian): "WHIRLAOT", u32 format, u32 header size, u64 env
+// key, u64 module hash, u64 wasm size, u64 object size, u64 payload hash;
+// then the wasm bytes (a .cwasm carries its module; cache entries do not)
+// and the ELF object.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+
+namespace whirl::wasm::aot {
+
+uint64_t hash_bytes(std::span<const uint8_t> bytes);
+// Whirl's version, the layout and the CPU, hashed.
+uint64_t env_key();
+
+struct Artifact {
+  std::span<const uint8_t> wasm;    // empty in cache entries
+  std::span<const uint8_t> object;
+  uint64_t module_hash = 0;
+};
+
+bool is_artifact(std::span<const uint8_t> bytes);
+// Checks the header, the checksum and (check_env) the key against this
+// build and CPU: code for another is not to be run, though its module
+// still can be; the spans point into `bytes`.
+Expected<Artifact> parse_artifact(std::span<const uint8_t> bytes, bool check_env = true);
+std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, uint64_t module_hash,
+                                   std::span<const uint8_t> object);
+
+// The cache: off unless enabled (the front ends that run programs enable
+// it; the spec runner's thousands of small modules stay out of it).
+void enable_cache(bool on);
+bool cache_enabled();
+// The cache directory, or empty when there is none (no HOME).
+std::string cache_dir();
+// The entry's path for a module's bytes.
+std::string cache_path(uint64_t module_hash);
+// Writes atomically (a temporary file renamed): a concurrent reader sees
+// the whole entry or none. Failures are not errors (the code just is not
+// cached): the message says why.
+Expected<void> write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
+
+}  // namespace whirl::wasm::aot
