@@ -6,6 +6,8 @@
 #include <llvm/IR/Module.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
+#include <llvm/Transforms/Utils/Mem2Reg.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -42,7 +44,7 @@ std::string host_features() {
   return out;
 }
 
-// Modules of at least this many instructions compile with O1.
+// Modules of at least this many instructions compile as a baseline.
 constexpr size_t kLargeModuleInstrs = 1'000'000;
 
 }  // namespace
@@ -64,11 +66,11 @@ Expected<std::vector<uint8_t>> compile_part(const Module& m, uint32_t first, uin
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target) return make_error("aot: no LLVM target for " + triple + ": " + err);
   llvm::TargetOptions opts;
-  // A large module (a language runtime) gets the cheaper pipelines: O2 on
-  // the 12 MB Spin JS component took minutes.
+  // A large module (a language runtime) gets the cheapest pipelines: O2 on
+  // the 12 MB Spin JS component took 14 minutes (bench/RESULTS.md).
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, llvm::sys::getHostCPUName(), host_features(), opts, llvm::Reloc::PIC_, llvm::CodeModel::Small,
-      large ? llvm::CodeGenOpt::Less : llvm::CodeGenOpt::Default));
+      large ? llvm::CodeGenOpt::None : llvm::CodeGenOpt::Default));
   if (!tm) return make_error("aot: cannot create an LLVM target machine for " + triple);
   (*mod)->setTargetTriple(triple);
   (*mod)->setDataLayout(tm->createDataLayout());
@@ -83,9 +85,19 @@ Expected<std::vector<uint8_t>> compile_part(const Module& m, uint32_t first, uin
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm =
-        pb.buildPerModuleDefaultPipeline(large ? llvm::OptimizationLevel::O1 : llvm::OptimizationLevel::O2);
-    mpm.run(**mod, mam);
+    if (large) {
+      // A baseline: locals to registers and the CFG tidied, then the fast
+      // instruction selector and register allocator (CodeGenOpt::None).
+      llvm::FunctionPassManager fpm;
+      fpm.addPass(llvm::PromotePass());
+      fpm.addPass(llvm::SimplifyCFGPass());
+      llvm::ModulePassManager mpm;
+      mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+      mpm.run(**mod, mam);
+    } else {
+      llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+      mpm.run(**mod, mam);
+    }
   }
   llvm::SmallVector<char, 0> buf;
   llvm::raw_svector_ostream os(buf);

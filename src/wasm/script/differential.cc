@@ -52,7 +52,8 @@ Side start(const std::shared_ptr<const CompiledModule>& compiled, uint64_t fuel,
   config.fuel = fuel;
   config.max_memory_bytes = 16u * kPageSize;
   config.max_call_depth = max_call_depth;
-  Side s{Store::create(config)};
+  Side s;
+  s.store = Store::create(config);
   const Module& m = compiled->module();
   std::vector<ExternVal> imports;
   for (const auto& imp : m.imports) imports.push_back(stand_in(*s.store, imp, m));
@@ -211,7 +212,9 @@ std::optional<std::string> compare_superinstructions(const std::shared_ptr<const
 
 std::optional<std::string> compare_tiers(const std::shared_ptr<const Module>& module, uint64_t fuel) {
   if (!aot::register_aot_tier()) return std::nullopt;
-  auto interp = rt::interp_tier().compile(module, {});
+  // The interpreter's plain code is the reference: its superinstructions
+  // are compare_superinstructions' to check.
+  auto interp = rt::interp_tier().compile(module, {.superinstructions = false});
   if (!interp) return std::nullopt;  // not a module the interpreter takes
   auto native = aot::aot_tier().compile(module, {});
   if (!native) return "aot compilation failed: " + native.error().message;
@@ -228,11 +231,19 @@ std::optional<std::string> compare_tiers(const std::shared_ptr<const Module>& mo
     if (e.kind != ExternKind::Func) continue;
     FuncInst* fa = a.inst->find_export(e.name)->as_func();
     FuncInst* fb = b.inst->find_export(e.name)->as_func();
-    for (int p = 0; p < 3; ++p) {
+    // The three patterns, and a fourth: integers at the last bytes of
+    // memory 0, where a run of stores crosses its end (a trap after some
+    // of them: what the compiler may not merge or drop).
+    for (int p = 0; p < 4; ++p) {
       std::vector<Value> args;
       for (size_t i = 0; i < fa->type().params.size(); ++i) {
         ValType t = fa->type().params[i];
-        args.push_back({t, arg_bits(t, p, i)});
+        uint64_t bits = arg_bits(t, p == 3 ? 2 : p, i);
+        if (p == 3 && (t == ValType::I32 || t == ValType::I64)) {
+          const MemoryInst* m = a.inst->memory(0);
+          bits = uint32_t((m ? m->size_bytes() : kPageSize) - 1 - i);
+        }
+        args.push_back({t, bits});
       }
       auto ra = a.store->invoke(fa, args), rb = b.store->invoke(fb, args);
       auto exhausted = [](const auto& r) { return !r && r.error().code == TrapCode::StackExhausted; };
@@ -247,5 +258,388 @@ std::optional<std::string> compare_tiers(const std::shared_ptr<const Module>& mo
   }
   return std::nullopt;
 }
+
+
+// Random modules for the differential fuzzers: every choice is a byte of
+// the input (0 once they run out: the simplest choice, so that every input
+// gives a finite module), and every module validates. What a mutated
+// binary seldom reaches: stores and loads at the end of memory, float
+// values at conversion and NaN boundaries, loops, calls of every kind.
+namespace {
+
+class Draw {
+ public:
+  explicit Draw(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  uint32_t below(uint32_t n) {  // in [0, n)
+    if (n <= 1) return 0;
+    uint32_t v = next();
+    if (n > 256) v = v << 8 | next();
+    return v % n;
+  }
+  template <typename T, size_t N>
+  const T& pick(const T (&options)[N]) {
+    return options[below(N)];
+  }
+  uint32_t word() { return uint32_t(next()) << 24 | uint32_t(next()) << 16 | uint32_t(next()) << 8 | next(); }
+
+ private:
+  uint8_t next() { return at_ < bytes_.size() ? bytes_[at_++] : 0; }
+  std::span<const uint8_t> bytes_;
+  size_t at_ = 0;
+};
+
+const ValType kNumeric[] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64};
+
+const char* name_of(ValType t) {
+  switch (t) {
+    case ValType::I32: return "i32";
+    case ValType::I64: return "i64";
+    case ValType::F32: return "f32";
+    default: return "f64";
+  }
+}
+
+bool is_int(ValType t) { return t == ValType::I32 || t == ValType::I64; }
+
+class ModuleGen {
+ public:
+  explicit ModuleGen(std::span<const uint8_t> bytes) : d_(bytes) {}
+  std::string run();
+
+ private:
+  struct Sig {
+    std::vector<ValType> params, results;
+  };
+  std::string expr(ValType t, int depth);
+  std::string leaf(ValType t);
+  std::string constant(ValType t, bool plain = false);
+  std::string address(int depth);
+  std::string memarg(uint32_t max_offset);
+  std::string unary(ValType t, int depth);
+  std::string binary(ValType t, int depth);
+  std::string compare(int depth);
+  std::string load(ValType t, int depth);
+  std::string call_args(const Sig& s, int depth);
+  std::string stmts(int depth);
+  std::string stmt(int depth);
+  std::string sig_text(const Sig& s) const;
+  std::string local_of(ValType t);
+
+  Draw d_;
+  std::vector<Sig> funcs_;  // the import first
+  std::vector<ValType> locals_;  // the current function's, parameters first
+  std::vector<std::string> labels_;  // void branch targets, innermost last
+  int next_label_ = 0;
+};
+
+std::string ModuleGen::sig_text(const Sig& s) const {
+  std::string out;
+  if (!s.params.empty()) {
+    out += " (param";
+    for (ValType t : s.params) out += std::string(" ") + name_of(t);
+    out += ")";
+  }
+  if (!s.results.empty()) {
+    out += " (result";
+    for (ValType t : s.results) out += std::string(" ") + name_of(t);
+    out += ")";
+  }
+  return out;
+}
+
+std::string ModuleGen::constant(ValType t, bool plain) {
+  // Values at the edges: of memory, of conversions, of signed ranges.
+  static const int64_t kInts[] = {0, 1, -1, 2, 7, 31, 32, 63, 64, 65535, 65532, 65536, 0x7fffffff,
+                                  int64_t(0x80000000), 0x7fffffffffffffff, int64_t(0x8000000000000000)};
+  static const char* const kFloats[] = {"0", "-0", "1", "-1.5", "0.5", "2147483647.5", "-2147483648.5", "4294967296",
+                                        "9223372036854775808", "-9223372036854775808", "1e30", "-1e-30",
+                                        "inf", "-inf", "nan", "-nan", "nan:0x1", "-nan:0x2a", "65536"};
+  switch (t) {
+    case ValType::I32: {
+      int64_t v = d_.below(4) == 0 ? int64_t(d_.word()) : d_.pick(kInts);
+      return "(i32.const " + std::to_string(int32_t(uint32_t(v))) + ")";
+    }
+    case ValType::I64: {
+      int64_t v = d_.below(4) == 0 ? int64_t(uint64_t(d_.word()) << 32 | d_.word()) : d_.pick(kInts);
+      return "(i64.const " + std::to_string(v) + ")";
+    }
+    default:
+      if (!plain && d_.below(6) == 0)  // any bit pattern, NaN payloads included
+        return std::string("(") + name_of(t) + ".reinterpret_" + (t == ValType::F32 ? "i32 " : "i64 ") +
+               constant(t == ValType::F32 ? ValType::I32 : ValType::I64) + ")";
+      return std::string("(") + name_of(t) + ".const " + d_.pick(kFloats) + ")";
+  }
+}
+
+std::string ModuleGen::local_of(ValType t) {
+  std::vector<uint32_t> of;
+  for (uint32_t i = 0; i < locals_.size(); ++i)
+    if (locals_[i] == t) of.push_back(i);
+  if (of.empty()) return "";
+  return std::to_string(of[d_.below(uint32_t(of.size()))]);
+}
+
+std::string ModuleGen::leaf(ValType t) {
+  switch (d_.below(4)) {
+    case 1:
+      if (auto l = local_of(t); !l.empty()) return "(local.get " + l + ")";
+      break;
+    case 2: return std::string("(global.get $g_") + name_of(t) + ")";
+    default: break;
+  }
+  return constant(t);
+}
+
+// Mostly near the end of a memory (one page): a run of accesses there
+// crosses it.
+std::string ModuleGen::address(int depth) {
+  switch (d_.below(4)) {
+    case 0: return "(i32.const " + std::to_string(65536 - int(d_.below(20))) + ")";
+    case 1: return "(i32.const " + std::to_string(d_.below(64)) + ")";
+    case 2: return expr(ValType::I32, depth);
+    default: return "(i32.and " + expr(ValType::I32, depth) + " (i32.const 0xffff))";
+  }
+}
+
+std::string ModuleGen::memarg(uint32_t max_offset) {
+  std::string out = d_.below(5) == 0 ? " $m1" : "";
+  if (uint32_t o = d_.below(max_offset + 1)) out += " offset=" + std::to_string(o);
+  return out;
+}
+
+std::string ModuleGen::load(ValType t, int depth) {
+  static const char* const kI32[] = {"i32.load", "i32.load8_s", "i32.load8_u", "i32.load16_s", "i32.load16_u"};
+  static const char* const kI64[] = {"i64.load", "i64.load8_s", "i64.load8_u", "i64.load16_s",
+                                     "i64.load16_u", "i64.load32_s", "i64.load32_u"};
+  std::string op = t == ValType::I32 ? d_.pick(kI32) : t == ValType::I64 ? d_.pick(kI64)
+                                                                          : std::string(name_of(t)) + ".load";
+  return "(" + op + memarg(12) + " " + address(depth) + ")";
+}
+
+std::string ModuleGen::unary(ValType t, int depth) {
+  const std::string T = name_of(t);
+  if (is_int(t)) {
+    const ValType other = t == ValType::I32 ? ValType::I64 : ValType::I32;
+    switch (d_.below(8)) {
+      case 0: return "(" + T + ".clz " + expr(t, depth) + ")";
+      case 1: return "(" + T + ".ctz " + expr(t, depth) + ")";
+      case 2: return "(" + T + ".popcnt " + expr(t, depth) + ")";
+      case 3: return "(" + T + ".extend" + (d_.below(2) ? "8" : "16") + "_s " + expr(t, depth) + ")";
+      case 4: return t == ValType::I32 ? "(i32.wrap_i64 " + expr(other, depth) + ")"
+                                       : std::string("(i64.extend_i32_") + (d_.below(2) ? "s " : "u ") +
+                                             expr(other, depth) + ")";
+      case 5: {
+        ValType f = d_.below(2) ? ValType::F32 : ValType::F64;
+        return "(" + T + ".trunc_" + (d_.below(2) ? "sat_" : "") + name_of(f) + (d_.below(2) ? "_s " : "_u ") +
+               expr(f, depth) + ")";
+      }
+      case 6: return "(" + T + ".reinterpret_" + (t == ValType::I32 ? "f32 " : "f64 ") +
+                     expr(t == ValType::I32 ? ValType::F32 : ValType::F64, depth) + ")";
+      default:
+        if (t == ValType::I64) return "(i64.extend32_s " + expr(t, depth) + ")";
+        const ValType u = d_.below(2) ? ValType::I32 : ValType::I64;
+        return std::string("(") + name_of(u) + ".eqz " + expr(u, depth) + ")";
+    }
+  }
+  static const char* const kOps[] = {"abs", "neg", "ceil", "floor", "trunc", "nearest", "sqrt"};
+  switch (d_.below(4)) {
+    case 0: {
+      ValType i = d_.below(2) ? ValType::I32 : ValType::I64;
+      return "(" + T + ".convert_" + name_of(i) + (d_.below(2) ? "_s " : "_u ") + expr(i, depth) + ")";
+    }
+    case 1: return t == ValType::F32 ? "(f32.demote_f64 " + expr(ValType::F64, depth) + ")"
+                                     : "(f64.promote_f32 " + expr(ValType::F32, depth) + ")";
+    default: return "(" + T + "." + d_.pick(kOps) + " " + expr(t, depth) + ")";
+  }
+}
+
+std::string ModuleGen::binary(ValType t, int depth) {
+  static const char* const kInt[] = {"add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and",
+                                     "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr"};
+  static const char* const kFloat[] = {"add", "sub", "mul", "div", "min", "max", "copysign"};
+  std::string op = is_int(t) ? d_.pick(kInt) : d_.pick(kFloat);
+  return std::string("(") + name_of(t) + "." + op + " " + expr(t, depth) + " " + expr(t, depth) + ")";
+}
+
+std::string ModuleGen::compare(int depth) {
+  static const char* const kInt[] = {"eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"};
+  static const char* const kFloat[] = {"eq", "ne", "lt", "gt", "le", "ge"};
+  ValType t = d_.pick(kNumeric);
+  std::string op = is_int(t) ? d_.pick(kInt) : d_.pick(kFloat);
+  return std::string("(") + name_of(t) + "." + op + " " + expr(t, depth) + " " + expr(t, depth) + ")";
+}
+
+std::string ModuleGen::call_args(const Sig& s, int depth) {
+  std::string out;
+  for (ValType p : s.params) out += " " + expr(p, depth);
+  return out;
+}
+
+std::string ModuleGen::expr(ValType t, int depth) {
+  if (depth <= 0) return leaf(t);
+  const std::string T = name_of(t);
+  switch (d_.below(13)) {
+    case 1: return unary(t, depth - 1);
+    case 2:
+    case 3: return binary(t, depth - 1);
+    case 4: return load(t, depth - 1);
+    case 5:
+      if (t == ValType::I32) return compare(depth - 1);
+      return binary(t, depth - 1);
+    case 6: return "(select " + expr(t, depth - 1) + " " + expr(t, depth - 1) + " " + expr(ValType::I32, depth - 1) + ")";
+    case 7:
+      return "(if (result " + T + ") " + expr(ValType::I32, depth - 1) + " (then" + stmts(depth - 1) + " " +
+             expr(t, depth - 1) + ") (else " + expr(t, depth - 1) + "))";
+    case 8: {
+      std::vector<uint32_t> returning;  // functions with this one result
+      for (uint32_t f = 0; f < funcs_.size(); ++f)
+        if (funcs_[f].results.size() == 1 && funcs_[f].results[0] == t) returning.push_back(f);
+      if (returning.empty()) break;
+      uint32_t f = returning[d_.below(uint32_t(returning.size()))];
+      if (d_.below(3) == 0)
+        return "(call_indirect (type $t" + std::to_string(f) + ")" + call_args(funcs_[f], depth - 1) + " " +
+               expr(ValType::I32, depth - 1) + ")";
+      return "(call $f" + std::to_string(f) + call_args(funcs_[f], depth - 1) + ")";
+    }
+    case 9:
+      // Statements (which may branch past it) and a value.
+      return "(block (result " + T + ")" + stmts(depth - 1) + " " + expr(t, depth - 1) + ")";
+    case 10:
+      if (auto l = local_of(t); !l.empty()) return "(local.tee " + l + " " + expr(t, depth - 1) + ")";
+      break;
+    case 11:
+      if (t == ValType::I32)
+        return d_.below(2) ? std::string("(memory.size") + (d_.below(4) ? "" : " $m1") + ")"
+                           : "(memory.grow " + std::string(d_.below(4) ? "" : "$m1 ") + "(i32.const " +
+                                 std::to_string(d_.below(3)) + "))";
+      break;
+    default: break;
+  }
+  return leaf(t);
+}
+
+std::string ModuleGen::stmts(int depth) {
+  std::string out;
+  for (uint32_t n = d_.below(5); n > 0; --n) out += " " + stmt(depth);
+  return out;
+}
+
+std::string ModuleGen::stmt(int depth) {
+  if (depth < 0) return "(nop)";
+  switch (d_.below(16)) {
+    case 1: {
+      ValType t = locals_.empty() ? ValType::I32 : locals_[d_.below(uint32_t(locals_.size()))];
+      if (auto l = local_of(t); !l.empty()) return "(local.set " + l + " " + expr(t, depth) + ")";
+      break;
+    }
+    case 2: {
+      ValType t = d_.pick(kNumeric);
+      return std::string("(global.set $g_") + name_of(t) + " " + expr(t, depth) + ")";
+    }
+    case 3:
+    case 4: {
+      static const char* const kStores[] = {"i32.store", "i32.store8", "i32.store16", "i64.store", "i64.store8",
+                                            "i64.store16", "i64.store32", "f32.store", "f64.store"};
+      std::string op = d_.pick(kStores);
+      ValType t = op[0] == 'f' ? (op[1] == '3' ? ValType::F32 : ValType::F64)
+                               : (op[1] == '3' ? ValType::I32 : ValType::I64);
+      return "(" + op + memarg(12) + " " + address(depth) + " " + expr(t, depth) + ")";
+    }
+    case 5: return "(drop " + expr(d_.pick(kNumeric), depth) + ")";
+    case 6: return "(if " + expr(ValType::I32, depth) + " (then" + stmts(depth - 1) + ") (else" + stmts(depth - 1) + "))";
+    case 7:
+    case 8: {
+      // A block, or a loop run a bounded number of times by its counter
+      // (branches back from its body can make it more; fuel ends those).
+      const bool loop = d_.below(2);
+      std::string label = (loop ? "$l" : "$b") + std::to_string(next_label_++);
+      labels_.push_back(label);
+      std::string body = stmts(depth - 1);
+      labels_.pop_back();
+      if (!loop) return "(block " + label + body + ")";
+      const std::string c = std::to_string(locals_.size());
+      locals_.push_back(ValType::I32);
+      return "(local.set " + c + " (i32.const " + std::to_string(1 + d_.below(6)) + ")) (loop " + label + body +
+             " (br_if " + label + " (local.tee " + c + " (i32.sub (local.get " + c + ") (i32.const 1)))))";
+    }
+    case 9: {
+      if (labels_.empty()) break;
+      // A copy: the expressions below may push labels (and move these).
+      const std::string label = labels_[labels_.size() - 1 - d_.below(uint32_t(labels_.size()))];
+      switch (d_.below(3)) {
+        case 0: return "(br_if " + label + " " + expr(ValType::I32, depth) + ")";
+        case 1: {
+          std::string targets;
+          for (uint32_t n = 1 + d_.below(4); n > 0; --n)
+            targets += " " + labels_[labels_.size() - 1 - d_.below(uint32_t(labels_.size()))];
+          return "(br_table" + targets + " " + label + " " + expr(ValType::I32, depth) + ")";
+        }
+        default: return "(if " + expr(ValType::I32, depth) + " (then (br " + label + ")))";
+      }
+    }
+    case 10:
+    case 11: {
+      uint32_t f = d_.below(uint32_t(funcs_.size()));
+      std::string call = d_.below(3) == 0 ? "(call_indirect (type $t" + std::to_string(f) + ")" +
+                                                call_args(funcs_[f], depth) + " " + expr(ValType::I32, depth) + ")"
+                                          : "(call $f" + std::to_string(f) + call_args(funcs_[f], depth) + ")";
+      for (size_t k = 0; k < funcs_[f].results.size(); ++k) call += " (drop)";  // its results, off the stack
+      return call;
+    }
+    case 12:
+      switch (d_.below(3)) {
+        case 0: return "(memory.fill " + address(depth) + " " + expr(ValType::I32, depth) + " (i32.const " +
+                       std::to_string(d_.below(40)) + "))";
+        case 1: return "(memory.copy " + address(depth) + " " + address(depth) + " (i32.const " +
+                       std::to_string(d_.below(40)) + "))";
+        default: return "(memory.copy $m1 $m0 " + address(depth) + " " + address(depth) + " (i32.const " +
+                        std::to_string(d_.below(40)) + "))";
+      }
+    case 13: return d_.below(4) ? "(nop)" : "(unreachable)";
+    default: break;
+  }
+  return "(nop)";
+}
+
+std::string ModuleGen::run() {
+  // The import (a stand-in: returns zeros), then up to 4 functions.
+  funcs_.push_back({{ValType::I32, ValType::F64}, {ValType::I32}});
+  const uint32_t n = 1 + d_.below(4);
+  for (uint32_t i = 0; i < n; ++i) {
+    Sig s;
+    for (uint32_t k = d_.below(4); k > 0; --k) s.params.push_back(d_.pick(kNumeric));
+    for (uint32_t k = d_.below(3); k > 0; --k) s.results.push_back(d_.pick(kNumeric));
+    funcs_.push_back(std::move(s));
+  }
+  std::string out = "(module\n";
+  for (size_t f = 0; f < funcs_.size(); ++f) out += "  (type $t" + std::to_string(f) + " (func" + sig_text(funcs_[f]) + "))\n";
+  out += "  (import \"h\" \"f\" (func $f0 (type $t0)))\n";
+  out += "  (memory $m0 (export \"m0\") 1 2)\n  (memory $m1 (export \"m1\") 1 1)\n";
+  out += "  (data (memory $m0) (i32.const 65528) \"\\01\\02\\03\\04\\f0\\f1\\f2\\f3\")\n";
+  for (ValType t : kNumeric)
+    out += std::string("  (global $g_") + name_of(t) + " (mut " + name_of(t) + ") " + constant(t, true) + ")\n";
+  out += "  (table " + std::to_string(funcs_.size() + 1) + " funcref)\n  (elem (i32.const 0) func";
+  for (size_t f = 0; f < funcs_.size(); ++f) out += " $f" + std::to_string(f);
+  out += ")\n";
+  for (size_t f = 1; f < funcs_.size(); ++f) {
+    const Sig& s = funcs_[f];
+    locals_ = s.params;
+    for (uint32_t k = d_.below(4); k > 0; --k) locals_.push_back(d_.pick(kNumeric));
+    std::string body = stmts(3);
+    for (ValType r : s.results) body += " " + expr(r, 3);
+    out += "  (func $f" + std::to_string(f) + " (export \"f" + std::to_string(f) + "\") (type $t" + std::to_string(f) + ")";
+    if (locals_.size() > s.params.size()) {
+      out += " (local";
+      for (size_t k = s.params.size(); k < locals_.size(); ++k) out += std::string(" ") + name_of(locals_[k]);
+      out += ")";
+    }
+    out += "\n   " + body + ")\n";
+  }
+  return out + ")\n";
+}
+
+}  // namespace
+
+std::string random_module_text(std::span<const uint8_t> bytes) { return ModuleGen(bytes).run(); }
 
 }  // namespace whirl::wasm::script

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "wasm/runtime/runtime.h"
@@ -24,8 +25,10 @@ ExternVal stand_in(Store& store, const Import& imp, const Module& m);
 std::optional<std::string> compare_superinstructions(const std::shared_ptr<const Module>& module,
                                                      uint64_t fuel = 100000);
 
-// The same inputs under the interpreter and the aot tier (nothing to
-// compare where the aot tier is not available). Stricter than the above:
+// The same inputs under the interpreter (its plain code, without
+// superinstructions) and the aot tier (nothing to compare where the aot
+// tier is not available), and integer arguments at
+// the last bytes of memory 0 besides. Stricter than the above:
 // after every call the trap's backtrace and the fuel left must agree too
 // (both tiers tick at function entry and at each backward branch taken),
 // and every memory, global and table of the instance, imported ones
@@ -35,5 +38,14 @@ std::optional<std::string> compare_superinstructions(const std::shared_ptr<const
 // An aot compilation failing where the interpreter's succeeds is a
 // difference.
 std::optional<std::string> compare_tiers(const std::shared_ptr<const Module>& module, uint64_t fuel = 100000);
+
+// A random module (WAT text) made from `bytes`, each choice a byte (the
+// simplest once they run out): up to four functions of numeric types
+// exported, calling each other and a stand-in import directly and through
+// a table, with loops, branches, two memories, globals, loads and stores
+// mostly near a memory's end, and constants at the edges of conversions
+// and NaN payloads. It always validates. For fuzz_aot, whose mutations of
+// binaries seldom make such code.
+std::string random_module_text(std::span<const uint8_t> bytes);
 
 }  // namespace whirl::wasm::script
