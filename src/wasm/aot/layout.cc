@@ -26,12 +26,13 @@ const Layout& layout() {
     x.vm_memories = offsetof(VmContext, memories);
     x.vm_type_ids = offsetof(VmContext, type_ids);
     x.vm_store = offsetof(VmContext, store);
+    x.vm_stack_limit = offsetof(VmContext, stack_limit);
     x.global_value = offsetof(GlobalImpl, value);
     x.memory_base = offsetof(MemoryImpl, base);
     x.memory_size = offsetof(MemoryImpl, size);
     x.table_elems = offsetof(TableImpl, elems);
     x.store_tick_flags = offsetof(StoreImpl, tick_flags);
-    x.store_stack_limit = offsetof(StoreImpl, stack_limit);
+
     return x;
   }();
   return l;

@@ -141,7 +141,7 @@ __attribute__((noinline)) std::optional<Trap> enter(rt::StoreImpl& s, AotModule:
   act.entry_fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   current_activation() = &act;
   platform::guard_current() = &act.guard;
-  s.stack_limit = thread_stack_limit();
+  s.set_stack_limit(thread_stack_limit());
   if (sigsetjmp(act.guard.jmp, 0)) {
     if (!act.raised) {
       act.code = TrapCode::MemoryOutOfBounds;

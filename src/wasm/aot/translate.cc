@@ -533,8 +533,7 @@ Expected<void> FuncTranslator::run() {
   // Native stack exhaustion traps (the limit is below the deepest frame
   // the thread's stack holds with room for host calls), then the entry
   // counts as a tick as the interpreter's does.
-  Value* store = vm_field(mc_.L.vm_store);
-  Value* limit = b_.CreateLoad(mc_.i64, at(store, mc_.L.store_stack_limit));
+  Value* limit = b_.CreateLoad(mc_.i64, at(vm_, mc_.L.vm_stack_limit));
   Value* fa = b_.CreateCall(llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::frameaddress, {mc_.ptr}),
                             {b_.getInt32(0)});
   trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(fa, mc_.i64), limit), TrapCode::StackExhausted);

@@ -128,6 +128,9 @@ struct VmContext {
   const uint32_t* type_ids = nullptr;  // the module's types' canonical ids
   StoreImpl* store = nullptr;
   InstanceImpl* instance = nullptr;
+  // The store's stack_limit, copied here so a function's entry check is
+  // one load (set for every instance of the store when it changes).
+  uintptr_t stack_limit = 0;
 };
 
 class InstanceImpl final : public Instance {
@@ -215,8 +218,14 @@ class StoreImpl final : public Store {
   std::condition_variable sleep_cv;
   uint64_t fuel_left = 0;
   // Compiled code traps with StackExhausted below this native stack
-  // address (the aot tier sets it from the calling thread's stack).
+  // address (the aot tier sets it from the calling thread's stack, and in
+  // each instance's VmContext: set_stack_limit).
   uintptr_t stack_limit = 0;
+  void set_stack_limit(uintptr_t limit) {
+    if (limit == stack_limit) return;
+    stack_limit = limit;
+    for (auto& i : instances) i->vm.stack_limit = limit;
+  }
   // The value stack and call depth are shared by nested (host re-entrant) calls.
   std::unique_ptr<uint64_t[]> stack;  // uninitialised: pages are touched only when used
   uint64_t* stack_end = nullptr;

@@ -392,7 +392,8 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
                     I->memories.data(),
                     compiled->type_ids.data(),
                     this,
-                    I};
+                    I,
+                    stack_limit};
   // Only passive segments keep their values; an active one is written
   // into its table below and a declarative one is dropped at once.
   I->elem_values.resize(m.elems.size());

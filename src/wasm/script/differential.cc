@@ -141,10 +141,10 @@ std::optional<std::string> state_difference(const Side& a, const Side& b) {
     const rt::MemoryImpl& mb = *ib.memories[i];
     if (ma.size != mb.size)
       return "memory " + std::to_string(i) + " size: interp " + std::to_string(ma.size) + ", aot " + std::to_string(mb.size);
-    for (size_t k = 0; k < ma.size; ++k) {
-      if (ma.base[k] == mb.base[k]) continue;
-      k += std::mismatch(ma.base + k, ma.base + ma.size, mb.base + k).first - (ma.base + k);
-      if (k < ma.size && !nan_explains(ma.base, mb.base, ma.size, k))
+    for (size_t k = 0;; ++k) {
+      k = size_t(std::mismatch(ma.base + k, ma.base + ma.size, mb.base + k).first - ma.base);
+      if (k >= ma.size) break;
+      if (!nan_explains(ma.base, mb.base, ma.size, k))
         return "memory " + std::to_string(i) + " byte " + std::to_string(k) + ": interp " +
                std::to_string(ma.base[k]) + ", aot " + std::to_string(mb.base[k]);
     }
@@ -280,7 +280,11 @@ class Draw {
   const T& pick(const T (&options)[N]) {
     return options[below(N)];
   }
-  uint32_t word() { return uint32_t(next()) << 24 | uint32_t(next()) << 16 | uint32_t(next()) << 8 | next(); }
+  uint32_t word() {
+    uint32_t w = 0;
+    for (int k = 0; k < 4; ++k) w = w << 8 | next();
+    return w;
+  }
 
  private:
   uint8_t next() { return at_ < bytes_.size() ? bytes_[at_++] : 0; }
@@ -288,9 +292,18 @@ class Draw {
   size_t at_ = 0;
 };
 
+// The parts in order. A braced list's elements are evaluated left to
+// right, the operands of + in no set order: the draws they make would
+// give another module under another compiler.
+std::string cat(std::initializer_list<std::string> parts) {
+  std::string out;
+  for (const std::string& p : parts) out += p;
+  return out;
+}
+
 const ValType kNumeric[] = {ValType::I32, ValType::I64, ValType::F32, ValType::F64};
 
-const char* name_of(ValType t) {
+std::string name_of(ValType t) {
   switch (t) {
     case ValType::I32: return "i32";
     case ValType::I64: return "i64";
@@ -319,9 +332,10 @@ class ModuleGen {
   std::string binary(ValType t, int depth);
   std::string compare(int depth);
   std::string load(ValType t, int depth);
-  std::string call_args(const Sig& s, int depth);
+  std::string call(uint32_t f, int depth);
   std::string stmts(int depth);
   std::string stmt(int depth);
+  std::string store_run();
   std::string sig_text(const Sig& s) const;
   std::string local_of(ValType t);
 
@@ -336,12 +350,12 @@ std::string ModuleGen::sig_text(const Sig& s) const {
   std::string out;
   if (!s.params.empty()) {
     out += " (param";
-    for (ValType t : s.params) out += std::string(" ") + name_of(t);
+    for (ValType t : s.params) out += " " + name_of(t);
     out += ")";
   }
   if (!s.results.empty()) {
     out += " (result";
-    for (ValType t : s.results) out += std::string(" ") + name_of(t);
+    for (ValType t : s.results) out += " " + name_of(t);
     out += ")";
   }
   return out;
@@ -360,14 +374,20 @@ std::string ModuleGen::constant(ValType t, bool plain) {
       return "(i32.const " + std::to_string(int32_t(uint32_t(v))) + ")";
     }
     case ValType::I64: {
-      int64_t v = d_.below(4) == 0 ? int64_t(uint64_t(d_.word()) << 32 | d_.word()) : d_.pick(kInts);
+      int64_t v = d_.pick(kInts);
+      if (d_.below(4) == 0) {
+        uint64_t hi = d_.word();
+        v = int64_t(hi << 32 | d_.word());
+      }
       return "(i64.const " + std::to_string(v) + ")";
     }
     default:
-      if (!plain && d_.below(6) == 0)  // any bit pattern, NaN payloads included
-        return std::string("(") + name_of(t) + ".reinterpret_" + (t == ValType::F32 ? "i32 " : "i64 ") +
-               constant(t == ValType::F32 ? ValType::I32 : ValType::I64) + ")";
-      return std::string("(") + name_of(t) + ".const " + d_.pick(kFloats) + ")";
+      if (!plain && d_.below(6) == 0) {  // any bit pattern, NaN payloads included
+        const bool narrow = t == ValType::F32;
+        return cat({"(", name_of(t), narrow ? ".reinterpret_i32 " : ".reinterpret_i64 ",
+                    constant(narrow ? ValType::I32 : ValType::I64), ")"});
+      }
+      return "(" + name_of(t) + ".const " + d_.pick(kFloats) + ")";
   }
 }
 
@@ -384,7 +404,7 @@ std::string ModuleGen::leaf(ValType t) {
     case 1:
       if (auto l = local_of(t); !l.empty()) return "(local.get " + l + ")";
       break;
-    case 2: return std::string("(global.get $g_") + name_of(t) + ")";
+    case 2: return "(global.get $g_" + name_of(t) + ")";
     default: break;
   }
   return constant(t);
@@ -411,45 +431,46 @@ std::string ModuleGen::load(ValType t, int depth) {
   static const char* const kI32[] = {"i32.load", "i32.load8_s", "i32.load8_u", "i32.load16_s", "i32.load16_u"};
   static const char* const kI64[] = {"i64.load", "i64.load8_s", "i64.load8_u", "i64.load16_s",
                                      "i64.load16_u", "i64.load32_s", "i64.load32_u"};
-  std::string op = t == ValType::I32 ? d_.pick(kI32) : t == ValType::I64 ? d_.pick(kI64)
-                                                                          : std::string(name_of(t)) + ".load";
-  return "(" + op + memarg(12) + " " + address(depth) + ")";
+  std::string op = t == ValType::I32 ? d_.pick(kI32) : t == ValType::I64 ? d_.pick(kI64) : name_of(t) + ".load";
+  return cat({"(", op, memarg(12), " ", address(depth), ")"});
 }
 
 std::string ModuleGen::unary(ValType t, int depth) {
   const std::string T = name_of(t);
   if (is_int(t)) {
     const ValType other = t == ValType::I32 ? ValType::I64 : ValType::I32;
+    const ValType f = t == ValType::I32 ? ValType::F32 : ValType::F64;
     switch (d_.below(8)) {
       case 0: return "(" + T + ".clz " + expr(t, depth) + ")";
       case 1: return "(" + T + ".ctz " + expr(t, depth) + ")";
       case 2: return "(" + T + ".popcnt " + expr(t, depth) + ")";
-      case 3: return "(" + T + ".extend" + (d_.below(2) ? "8" : "16") + "_s " + expr(t, depth) + ")";
-      case 4: return t == ValType::I32 ? "(i32.wrap_i64 " + expr(other, depth) + ")"
-                                       : std::string("(i64.extend_i32_") + (d_.below(2) ? "s " : "u ") +
-                                             expr(other, depth) + ")";
+      case 3: return cat({"(", T, d_.below(2) ? ".extend8_s " : ".extend16_s ", expr(t, depth), ")"});
+      case 4:
+        if (t == ValType::I32) return "(i32.wrap_i64 " + expr(other, depth) + ")";
+        return cat({d_.below(2) ? "(i64.extend_i32_s " : "(i64.extend_i32_u ", expr(other, depth), ")"});
       case 5: {
-        ValType f = d_.below(2) ? ValType::F32 : ValType::F64;
-        return "(" + T + ".trunc_" + (d_.below(2) ? "sat_" : "") + name_of(f) + (d_.below(2) ? "_s " : "_u ") +
-               expr(f, depth) + ")";
+        const ValType from = d_.below(2) ? ValType::F32 : ValType::F64;
+        return cat({"(", T, d_.below(2) ? ".trunc_sat_" : ".trunc_", name_of(from), d_.below(2) ? "_s " : "_u ",
+                    expr(from, depth), ")"});
       }
-      case 6: return "(" + T + ".reinterpret_" + (t == ValType::I32 ? "f32 " : "f64 ") +
-                     expr(t == ValType::I32 ? ValType::F32 : ValType::F64, depth) + ")";
-      default:
+      case 6: return "(" + T + ".reinterpret_" + name_of(f) + " " + expr(f, depth) + ")";
+      default: {
         if (t == ValType::I64) return "(i64.extend32_s " + expr(t, depth) + ")";
         const ValType u = d_.below(2) ? ValType::I32 : ValType::I64;
-        return std::string("(") + name_of(u) + ".eqz " + expr(u, depth) + ")";
+        return "(" + name_of(u) + ".eqz " + expr(u, depth) + ")";
+      }
     }
   }
   static const char* const kOps[] = {"abs", "neg", "ceil", "floor", "trunc", "nearest", "sqrt"};
   switch (d_.below(4)) {
     case 0: {
-      ValType i = d_.below(2) ? ValType::I32 : ValType::I64;
-      return "(" + T + ".convert_" + name_of(i) + (d_.below(2) ? "_s " : "_u ") + expr(i, depth) + ")";
+      const ValType i = d_.below(2) ? ValType::I32 : ValType::I64;
+      return cat({"(", T, ".convert_", name_of(i), d_.below(2) ? "_s " : "_u ", expr(i, depth), ")"});
     }
-    case 1: return t == ValType::F32 ? "(f32.demote_f64 " + expr(ValType::F64, depth) + ")"
-                                     : "(f64.promote_f32 " + expr(ValType::F32, depth) + ")";
-    default: return "(" + T + "." + d_.pick(kOps) + " " + expr(t, depth) + ")";
+    case 1:
+      if (t == ValType::F32) return "(f32.demote_f64 " + expr(ValType::F64, depth) + ")";
+      return "(f64.promote_f32 " + expr(ValType::F32, depth) + ")";
+    default: return cat({"(", T, ".", d_.pick(kOps), " ", expr(t, depth), ")"});
   }
 }
 
@@ -458,21 +479,25 @@ std::string ModuleGen::binary(ValType t, int depth) {
                                      "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr"};
   static const char* const kFloat[] = {"add", "sub", "mul", "div", "min", "max", "copysign"};
   std::string op = is_int(t) ? d_.pick(kInt) : d_.pick(kFloat);
-  return std::string("(") + name_of(t) + "." + op + " " + expr(t, depth) + " " + expr(t, depth) + ")";
+  return cat({"(", name_of(t), ".", op, " ", expr(t, depth), " ", expr(t, depth), ")"});
 }
 
 std::string ModuleGen::compare(int depth) {
   static const char* const kInt[] = {"eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"};
   static const char* const kFloat[] = {"eq", "ne", "lt", "gt", "le", "ge"};
-  ValType t = d_.pick(kNumeric);
+  const ValType t = d_.pick(kNumeric);
   std::string op = is_int(t) ? d_.pick(kInt) : d_.pick(kFloat);
-  return std::string("(") + name_of(t) + "." + op + " " + expr(t, depth) + " " + expr(t, depth) + ")";
+  return cat({"(", name_of(t), ".", op, " ", expr(t, depth), " ", expr(t, depth), ")"});
 }
 
-std::string ModuleGen::call_args(const Sig& s, int depth) {
-  std::string out;
-  for (ValType p : s.params) out += " " + expr(p, depth);
-  return out;
+// A call of function f, directly or through the table (which holds every
+// function at its index).
+std::string ModuleGen::call(uint32_t f, int depth) {
+  const bool indirect = d_.below(3) == 0;
+  std::string out = indirect ? "(call_indirect (type $t" + std::to_string(f) + ")" : "(call $f" + std::to_string(f);
+  for (ValType p : funcs_[f].params) out += " " + expr(p, depth);
+  if (indirect) out += " " + expr(ValType::I32, depth);
+  return out + ")";
 }
 
 std::string ModuleGen::expr(ValType t, int depth) {
@@ -486,33 +511,27 @@ std::string ModuleGen::expr(ValType t, int depth) {
     case 5:
       if (t == ValType::I32) return compare(depth - 1);
       return binary(t, depth - 1);
-    case 6: return "(select " + expr(t, depth - 1) + " " + expr(t, depth - 1) + " " + expr(ValType::I32, depth - 1) + ")";
+    case 6: return cat({"(select ", expr(t, depth - 1), " ", expr(t, depth - 1), " ", expr(ValType::I32, depth - 1), ")"});
     case 7:
-      return "(if (result " + T + ") " + expr(ValType::I32, depth - 1) + " (then" + stmts(depth - 1) + " " +
-             expr(t, depth - 1) + ") (else " + expr(t, depth - 1) + "))";
+      return cat({"(if (result ", T, ") ", expr(ValType::I32, depth - 1), " (then", stmts(depth - 1), " ",
+                  expr(t, depth - 1), ") (else ", expr(t, depth - 1), "))"});
     case 8: {
       std::vector<uint32_t> returning;  // functions with this one result
       for (uint32_t f = 0; f < funcs_.size(); ++f)
         if (funcs_[f].results.size() == 1 && funcs_[f].results[0] == t) returning.push_back(f);
       if (returning.empty()) break;
-      uint32_t f = returning[d_.below(uint32_t(returning.size()))];
-      if (d_.below(3) == 0)
-        return "(call_indirect (type $t" + std::to_string(f) + ")" + call_args(funcs_[f], depth - 1) + " " +
-               expr(ValType::I32, depth - 1) + ")";
-      return "(call $f" + std::to_string(f) + call_args(funcs_[f], depth - 1) + ")";
+      return call(returning[d_.below(uint32_t(returning.size()))], depth - 1);
     }
     case 9:
       // Statements (which may branch past it) and a value.
-      return "(block (result " + T + ")" + stmts(depth - 1) + " " + expr(t, depth - 1) + ")";
+      return cat({"(block (result ", T, ")", stmts(depth - 1), " ", expr(t, depth - 1), ")"});
     case 10:
       if (auto l = local_of(t); !l.empty()) return "(local.tee " + l + " " + expr(t, depth - 1) + ")";
       break;
     case 11:
-      if (t == ValType::I32)
-        return d_.below(2) ? std::string("(memory.size") + (d_.below(4) ? "" : " $m1") + ")"
-                           : "(memory.grow " + std::string(d_.below(4) ? "" : "$m1 ") + "(i32.const " +
-                                 std::to_string(d_.below(3)) + "))";
-      break;
+      if (t != ValType::I32) break;
+      if (d_.below(2)) return d_.below(4) ? "(memory.size)" : "(memory.size $m1)";
+      return cat({"(memory.grow ", d_.below(4) ? "" : "$m1 ", "(i32.const ", std::to_string(d_.below(3)), "))"});
     default: break;
   }
   return leaf(t);
@@ -524,78 +543,105 @@ std::string ModuleGen::stmts(int depth) {
   return out;
 }
 
+// Stores to one base address, at offsets close together: the later may
+// trap where the earlier did not (stores a compiler may not merge, nor
+// drop as overwritten).
+std::string ModuleGen::store_run() {
+  static const char* const kStores[] = {"i32.store8", "i32.store16", "i32.store", "i64.store"};
+  std::string base;
+  if (d_.below(2)) base = local_of(ValType::I32);
+  base = base.empty() ? "(i32.const " + std::to_string(65536 - int(d_.below(12))) + ")" : "(local.get " + base + ")";
+  const std::string mem = d_.below(4) ? "" : " $m1";
+  std::string out;
+  uint32_t offset = d_.below(4);
+  for (uint32_t n = 2 + d_.below(2); n > 0; --n) {
+    std::string op = d_.pick(kStores);
+    out += cat({out.empty() ? "(" : " (", op, mem, offset ? " offset=" + std::to_string(offset) : "", " ", base, " ",
+                constant(op[1] == '3' ? ValType::I32 : ValType::I64), ")"});
+    offset += d_.below(5);
+  }
+  return out;
+}
+
 std::string ModuleGen::stmt(int depth) {
   if (depth < 0) return "(nop)";
-  switch (d_.below(16)) {
+  switch (d_.below(18)) {
     case 1: {
-      ValType t = locals_.empty() ? ValType::I32 : locals_[d_.below(uint32_t(locals_.size()))];
-      if (auto l = local_of(t); !l.empty()) return "(local.set " + l + " " + expr(t, depth) + ")";
-      break;
+      if (locals_.empty()) break;
+      const ValType t = locals_[d_.below(uint32_t(locals_.size()))];
+      std::string l = local_of(t);
+      return "(local.set " + l + " " + expr(t, depth) + ")";
     }
     case 2: {
-      ValType t = d_.pick(kNumeric);
-      return std::string("(global.set $g_") + name_of(t) + " " + expr(t, depth) + ")";
+      const ValType t = d_.pick(kNumeric);
+      return "(global.set $g_" + name_of(t) + " " + expr(t, depth) + ")";
     }
     case 3:
     case 4: {
       static const char* const kStores[] = {"i32.store", "i32.store8", "i32.store16", "i64.store", "i64.store8",
                                             "i64.store16", "i64.store32", "f32.store", "f64.store"};
       std::string op = d_.pick(kStores);
-      ValType t = op[0] == 'f' ? (op[1] == '3' ? ValType::F32 : ValType::F64)
-                               : (op[1] == '3' ? ValType::I32 : ValType::I64);
-      return "(" + op + memarg(12) + " " + address(depth) + " " + expr(t, depth) + ")";
+      const ValType t = op[0] == 'f' ? (op[1] == '3' ? ValType::F32 : ValType::F64)
+                                     : (op[1] == '3' ? ValType::I32 : ValType::I64);
+      return cat({"(", op, memarg(12), " ", address(depth), " ", expr(t, depth), ")"});
     }
-    case 5: return "(drop " + expr(d_.pick(kNumeric), depth) + ")";
-    case 6: return "(if " + expr(ValType::I32, depth) + " (then" + stmts(depth - 1) + ") (else" + stmts(depth - 1) + "))";
+    case 5: {
+      const ValType t = d_.pick(kNumeric);
+      return "(drop " + expr(t, depth) + ")";
+    }
+    case 6: return cat({"(if ", expr(ValType::I32, depth), " (then", stmts(depth - 1), ") (else", stmts(depth - 1), "))"});
     case 7:
     case 8: {
       // A block, or a loop run a bounded number of times by its counter
       // (branches back from its body can make it more; fuel ends those).
       const bool loop = d_.below(2);
-      std::string label = (loop ? "$l" : "$b") + std::to_string(next_label_++);
+      const std::string label = (loop ? "$l" : "$b") + std::to_string(next_label_++);
       labels_.push_back(label);
       std::string body = stmts(depth - 1);
       labels_.pop_back();
       if (!loop) return "(block " + label + body + ")";
       const std::string c = std::to_string(locals_.size());
       locals_.push_back(ValType::I32);
-      return "(local.set " + c + " (i32.const " + std::to_string(1 + d_.below(6)) + ")) (loop " + label + body +
-             " (br_if " + label + " (local.tee " + c + " (i32.sub (local.get " + c + ") (i32.const 1)))))";
+      return cat({"(local.set ", c, " (i32.const ", std::to_string(1 + d_.below(6)), ")) (loop ", label, body,
+                  " (br_if ", label, " (local.tee ", c, " (i32.sub (local.get ", c, ") (i32.const 1)))))"});
     }
     case 9: {
       if (labels_.empty()) break;
-      // A copy: the expressions below may push labels (and move these).
-      const std::string label = labels_[labels_.size() - 1 - d_.below(uint32_t(labels_.size()))];
+      auto any_label = [&] { return labels_[labels_.size() - 1 - d_.below(uint32_t(labels_.size()))]; };
+      const std::string label = any_label();  // a copy: expressions below may push labels
       switch (d_.below(3)) {
         case 0: return "(br_if " + label + " " + expr(ValType::I32, depth) + ")";
         case 1: {
           std::string targets;
-          for (uint32_t n = 1 + d_.below(4); n > 0; --n)
-            targets += " " + labels_[labels_.size() - 1 - d_.below(uint32_t(labels_.size()))];
-          return "(br_table" + targets + " " + label + " " + expr(ValType::I32, depth) + ")";
+          for (uint32_t n = 1 + d_.below(4); n > 0; --n) targets += " " + any_label();
+          return cat({"(br_table", targets, " ", label, " ", expr(ValType::I32, depth), ")"});
         }
         default: return "(if " + expr(ValType::I32, depth) + " (then (br " + label + ")))";
       }
     }
     case 10:
     case 11: {
-      uint32_t f = d_.below(uint32_t(funcs_.size()));
-      std::string call = d_.below(3) == 0 ? "(call_indirect (type $t" + std::to_string(f) + ")" +
-                                                call_args(funcs_[f], depth) + " " + expr(ValType::I32, depth) + ")"
-                                          : "(call $f" + std::to_string(f) + call_args(funcs_[f], depth) + ")";
-      for (size_t k = 0; k < funcs_[f].results.size(); ++k) call += " (drop)";  // its results, off the stack
-      return call;
+      const uint32_t f = d_.below(uint32_t(funcs_.size()));
+      std::string out = call(f, depth);
+      for (size_t k = 0; k < funcs_[f].results.size(); ++k) out += " (drop)";  // its results, off the stack
+      return out;
     }
-    case 12:
-      switch (d_.below(3)) {
-        case 0: return "(memory.fill " + address(depth) + " " + expr(ValType::I32, depth) + " (i32.const " +
-                       std::to_string(d_.below(40)) + "))";
-        case 1: return "(memory.copy " + address(depth) + " " + address(depth) + " (i32.const " +
-                       std::to_string(d_.below(40)) + "))";
-        default: return "(memory.copy $m1 $m0 " + address(depth) + " " + address(depth) + " (i32.const " +
-                        std::to_string(d_.below(40)) + "))";
-      }
+    case 12: {
+      const uint32_t kind = d_.below(3);
+      if (kind == 0)
+        return cat({"(memory.fill ", address(depth), " ", expr(ValType::I32, depth), " (i32.const ",
+                    std::to_string(d_.below(40)), "))"});
+      return cat({kind == 1 ? "(memory.copy " : "(memory.copy $m1 $m0 ", address(depth), " ", address(depth),
+                  " (i32.const ", std::to_string(d_.below(40)), "))"});
+    }
     case 13: return d_.below(4) ? "(nop)" : "(unreachable)";
+    case 14: return store_run();
+    case 15: {
+      // A global set twice with a statement between (which may trap).
+      const ValType t = d_.pick(kNumeric);
+      const std::string g = "$g_" + name_of(t);
+      return cat({"(global.set ", g, " ", constant(t), ") ", stmt(depth - 1), " (global.set ", g, " ", constant(t), ")"});
+    }
     default: break;
   }
   return "(nop)";
@@ -616,8 +662,7 @@ std::string ModuleGen::run() {
   out += "  (import \"h\" \"f\" (func $f0 (type $t0)))\n";
   out += "  (memory $m0 (export \"m0\") 1 2)\n  (memory $m1 (export \"m1\") 1 1)\n";
   out += "  (data (memory $m0) (i32.const 65528) \"\\01\\02\\03\\04\\f0\\f1\\f2\\f3\")\n";
-  for (ValType t : kNumeric)
-    out += std::string("  (global $g_") + name_of(t) + " (mut " + name_of(t) + ") " + constant(t, true) + ")\n";
+  for (ValType t : kNumeric) out += "  (global $g_" + name_of(t) + " (mut " + name_of(t) + ") " + constant(t, true) + ")\n";
   out += "  (table " + std::to_string(funcs_.size() + 1) + " funcref)\n  (elem (i32.const 0) func";
   for (size_t f = 0; f < funcs_.size(); ++f) out += " $f" + std::to_string(f);
   out += ")\n";
@@ -630,7 +675,7 @@ std::string ModuleGen::run() {
     out += "  (func $f" + std::to_string(f) + " (export \"f" + std::to_string(f) + "\") (type $t" + std::to_string(f) + ")";
     if (locals_.size() > s.params.size()) {
       out += " (local";
-      for (size_t k = s.params.size(); k < locals_.size(); ++k) out += std::string(" ") + name_of(locals_[k]);
+      for (size_t k = s.params.size(); k < locals_.size(); ++k) out += " " + name_of(locals_[k]);
       out += ")";
     }
     out += "\n   " + body + ")\n";
