@@ -3,9 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "wasm/aot/artifact.h"
 #include "wasm/aot/tier.h"
-#include "wasm/runtime/tier.h"
 
 namespace whirl::cli {
 
@@ -20,23 +18,9 @@ void add_tier_option(CLI::App* cmd, std::string* tier) {
 }
 
 bool apply_tier(const std::string& tier, bool cache) {
-  using namespace wasm;
-  aot::enable_cache(cache);
-  if (tier == "auto") {
-    if (aot::register_aot_tier()) rt::set_default_tier(aot::auto_tier());
-    return true;
-  }
-  if (tier == "aot") {
-    if (!aot::register_aot_tier()) {
-      std::fprintf(stderr, "whirl: the aot tier is not available on this machine (x86-64 Linux only)\n");
-      return false;
-    }
-    rt::set_default_tier(aot::aot_tier());
-    return true;
-  }
-  aot::register_aot_tier();
-  rt::set_default_tier(rt::interp_tier());
-  return true;
+  auto r = wasm::aot::select_tier(tier, cache);
+  if (!r) std::fprintf(stderr, "whirl: %s\n", r.error().message.c_str());
+  return bool(r);
 }
 
 }  // namespace whirl::cli

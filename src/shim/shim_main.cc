@@ -1,3 +1,4 @@
+#include "wasm/aot/tier.h"
 #include "shim/shim_main.h"
 
 #include <fcntl.h>
@@ -120,6 +121,13 @@ Expected<int> listen_unix(const std::string& path) {
 // The shim server: serves the Task service until Shutdown, reaping task
 // processes on a signal-waiting thread. Never returns.
 [[noreturn]] void serve(const Flags& f, int listen_fd, const std::string& socket_path) {
+  // The execution tier for every task's modules: WHIRL_TIER in containerd's
+  // environment (interp, aot or auto; auto by default), as whirl's --tier.
+  const char* env_tier = std::getenv("WHIRL_TIER");
+  if (auto t = wasm::aot::select_tier(env_tier && *env_tier ? env_tier : "auto", true); !t) {
+    std::fprintf(stderr, "whirl shim: WHIRL_TIER: %s\n", t.error().message.c_str());
+    std::exit(1);
+  }
   const char* ttrpc_address = std::getenv("TTRPC_ADDRESS");
   EventPublisher events(ttrpc_address ? ttrpc_address : "", f.ns);
   ttrpc::Server* server_ptr = nullptr;

@@ -328,4 +328,20 @@ bool register_aot_tier() {
 #endif
 }
 
+Expected<void> select_tier(std::string_view name, bool cache) {
+  const bool native = register_aot_tier();
+  enable_cache(cache);
+  if (name == "interp") {
+    rt::set_default_tier(rt::interp_tier());
+  } else if (name == "auto") {
+    rt::set_default_tier(native ? auto_tier() : rt::interp_tier());
+  } else if (name == "aot") {
+    if (!native) return make_error("the aot tier is not available on this machine (x86-64 Linux only)");
+    rt::set_default_tier(aot_tier());
+  } else {
+    return make_error("unknown tier \"" + std::string(name) + "\" (interp, aot or auto)");
+  }
+  return {};
+}
+
 }  // namespace whirl::wasm::aot

@@ -36,5 +36,9 @@ const rt::Tier& auto_tier();
 // Registers it with the runtime (rt::register_tier); false where LLVM has
 // no native target (the interpreter stays the only tier).
 bool register_aot_tier();
+// Makes "interp", "aot" or "auto" the tier modules compile for, with the
+// compiled-code cache on or off: what `--tier` and the shim's WHIRL_TIER
+// do. An error names what is wrong.
+Expected<void> select_tier(std::string_view name, bool cache);
 
 }  // namespace whirl::wasm::aot

@@ -8,6 +8,9 @@
 // runs code again.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
+#include <functional>
 #include <thread>
 
 #include "tiers.h"
@@ -273,6 +276,43 @@ TEST(AotTraps, ThreadsTrapInTheirOwnStoresAtOnce) {
   for (const std::string& r : got)
     EXPECT_EQ(r, "trap out of bounds memory access at b:1 a:2 main:3; trap integer divide by zero at <func 6>:6; "
                  "call stack exhausted");
+}
+
+// Runs `fn` on a thread of `stack` bytes of stack.
+void on_thread(size_t stack, const std::function<void()>& fn) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, stack);
+  pthread_t t;
+  auto run = [](void* f) -> void* {
+    (*static_cast<const std::function<void()>*>(f))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&t, &attr, run, const_cast<std::function<void()>*>(&fn)), 0);
+  pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+TEST(AotTraps, AStoreMovedBetweenThreadsChecksEachThreadsStack) {
+  // Instantiated on this thread, called on others (one at a time), with a
+  // stack of their own: each call's limit is its thread's, whichever thread
+  // the instance was made or last called on.
+  Both t(kRecursion);
+  ASSERT_TRUE(t.ok());
+  auto calls = [&] {
+    std::string out = aot_test::outcome(t.ao.call("ok", {Value::i32(7)}));
+    auto r = t.ao.call("rec");
+    out += r ? " returned" : std::string(" ") + trap_message(r.error().code);
+    return out + " " + aot_test::outcome(t.ao.call("ok", {Value::i32(8)}));
+  };
+  const std::string want = "i32:7 call stack exhausted i32:8";
+  EXPECT_EQ(calls(), want);
+  for (size_t stack : {size_t(256) << 10, size_t(1) << 20, size_t(64) << 20}) {
+    std::string got;
+    on_thread(stack, [&] { got = calls(); });
+    EXPECT_EQ(got, want) << stack;
+    EXPECT_EQ(calls(), want);  // and back here
+  }
 }
 
 }  // namespace
