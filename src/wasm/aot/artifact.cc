@@ -17,7 +17,7 @@ namespace {
 
 constexpr char kMagic[8] = {'W', 'H', 'I', 'R', 'L', 'A', 'O', 'T'};
 // Bump when the translation changes what code the same module gets.
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;
 struct Header {
   char magic[8];
   uint32_t format, header_size;

@@ -531,12 +531,23 @@ Expected<void> FuncTranslator::run() {
     local_types_.push_back(l);
   }
   // Native stack exhaustion traps (the limit is below the deepest frame
-  // the thread's stack holds with room for host calls), then the entry
-  // counts as a tick as the interpreter's does.
-  Value* limit = b_.CreateLoad(mc_.i64, at(vm_, mc_.L.vm_stack_limit));
-  Value* fa = b_.CreateCall(llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::frameaddress, {mc_.ptr}),
-                            {b_.getInt32(0)});
-  trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(fa, mc_.i64), limit), TrapCode::StackExhausted);
+  // the thread's stack holds with room for host calls and a leaf's frame:
+  // a function that calls nothing, with a frame of bounded size, needs no
+  // check), then the entry counts as a tick as the interpreter's does.
+  bool leaf = func_.locals.size() < 1024;
+  for (const Instr& in : func_.body)
+    if (in.op == Op::Call || in.op == Op::CallIndirect) leaf = false;
+  if (!leaf) {
+    Value* limit = b_.CreateLoad(mc_.i64, at(vm_, mc_.L.vm_stack_limit));
+    Value* fa = b_.CreateCall(llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::frameaddress, {mc_.ptr}),
+                              {b_.getInt32(0)});
+    // The frame lies below its frame address: a function with many locals
+    // checks for their room too.
+    Value* low = b_.CreatePtrToInt(fa, mc_.i64);
+    if (const uint64_t locals_bytes = (type_.params.size() + func_.locals.size()) * 8; locals_bytes > 4096)
+      low = b_.CreateSub(low, b_.getInt64(locals_bytes));
+    trap_if(b_.CreateICmpULT(low, limit), TrapCode::StackExhausted);
+  }
   tick();
 
   // The function's own block: its end is the return.

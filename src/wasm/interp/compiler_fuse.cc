@@ -125,7 +125,10 @@ void Compiler::binary(const Instr& given) {
   auto fits = [&](const Entry& e) {
     if (e.kind != Entry::Const) return false;
     const OpInfo& info = op_info(in.op);
-    return info.p1 == SigType::I32 || info.p1 == SigType::F32 || info.p1 == SigType::F64 ||
+    // f64 forms read a 64-bit immediate, except copysign's (an IBIN form,
+    // whose immediate is 32 bits sign-extended like i64's).
+    const bool f64_imm = info.p1 == SigType::F64 && in.op != Op::F64Copysign;
+    return info.p1 == SigType::I32 || info.p1 == SigType::F32 || f64_imm ||
            int64_t(e.value) == int64_t(int32_t(e.value));
   };
   // A constant first operand of a commutative op works as the immediate too,

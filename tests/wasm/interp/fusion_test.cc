@@ -474,5 +474,26 @@ TEST(TailDuplication, CopiesSwitchOnLoadedIndex) {
                          "br_table_load8_u_copy");
 }
 
+// f64.copysign's immediate form holds 32 bits: a constant sign operand
+// needing more (-2.0 is 0xc000000000000000) stays in its slot. The sign
+// came out + before (fuzzing the tiers against each other found it).
+TEST(FusionImmediates, CopysignWithAWideConstantKeepsItsSign) {
+  const char* text = R"((module (memory (export "mem") 1)
+    (func (export "k") (param i32 i32) (result i64)
+      (i64.reinterpret_f64 (f64.copysign (f64.convert_i32_s (local.get 0)) (f64.const -2))))
+    (func (export "p") (param i32 i32) (result i64) (local $k f64)
+      (local.set $k (f64.const -2))
+      (i64.reinterpret_f64 (f64.copysign (f64.convert_i32_s (local.get 0)) (local.get $k))))))";
+  auto bytes = text::wat_to_binary(text);
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  auto m = load_module(*bytes, nullptr, {.translation = CompileOptions::Translation::Eager});
+  ASSERT_TRUE(m) << m.error().message;
+  for (uint32_t x : {1u, 7u, uint32_t(-3)}) {
+    Outcome k = run(*m, "k", x, 0), p = run(*m, "p", x, 0);
+    EXPECT_EQ(k.result, p.result) << x;
+    EXPECT_EQ(k.result >> 63, 1u) << x;
+  }
+}
+
 }  // namespace
 }  // namespace whirl::wasm
