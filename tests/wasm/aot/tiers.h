@@ -50,8 +50,9 @@ inline std::shared_ptr<const CompiledModule> compile(const rt::Tier& tier, const
   auto c = tier.compile(module, {});
   EXPECT_TRUE(c) << tier.name() << ": " << c.error().message;
   if (!c) return nullptr;
-  if (&tier == &aot::aot_tier())
+  if (&tier == &aot::aot_tier()) {
     EXPECT_NE(dynamic_cast<const aot::AotModule*>(c->get()), nullptr) << "the aot tier fell back to the interpreter";
+  }
   return *c;
 }
 
