@@ -7,8 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "wasm/text/wast.h"
-#include "wasm/text/wat.h"
+#include "wasm/script/wast_modules.h"
 
 using namespace whirl::wasm;
 
@@ -24,22 +23,12 @@ int main(int argc, char** argv) {
     std::ifstream in(argv[i]);
     std::stringstream text;
     text << in.rdbuf();
-    auto commands = text::parse_wast(text.str());
-    if (!commands) continue;
-    for (const auto& c : *commands) {
-      // Modules that are meant to instantiate (not assert_invalid's and
-      // assert_malformed's): the fuzzer mutates from working code.
-      if (c.kind != text::WastCommandKind::Module || !c.has_module || c.module.component) continue;
-      std::vector<uint8_t> bytes;
-      if (c.module.form == text::WastModule::Form::Binary) {
-        bytes = c.module.binary;
-      } else if (c.module.form == text::WastModule::Form::Text) {
-        auto b = text::wat_to_binary(c.module.text);
-        if (!b) continue;
-        bytes = std::move(*b);
-      } else {
-        continue;
-      }
+    auto mods = whirl::wasm::script::wast_core_modules(text.str());
+    if (!mods) continue;
+    // Modules that are meant to instantiate (not assert_invalid's and
+    // assert_malformed's): the fuzzer mutates from working code.
+    for (const auto& c : *mods) {
+      const auto& bytes = c.bytes;
       char name[32];
       std::snprintf(name, sizeof name, "seed-%05zu.wasm", n++);
       std::ofstream(out / name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());

@@ -14,7 +14,7 @@
 #include "wasm/aot/tier.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/script/differential.h"
-#include "wasm/text/wast.h"
+#include "wasm/script/wast_modules.h"
 #include "wasm/text/wat.h"
 #include "wasm/validate/validator.h"
 
@@ -34,22 +34,11 @@ void check_scripts(const fs::path& dir, bool (*take)(const std::string& name), s
     std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();
-    auto commands = text::parse_wast(text.str());
-    if (!commands) continue;
+    auto mods = script::wast_core_modules(text.str());
+    if (!mods) continue;
     ++*files;
-    for (const auto& c : *commands) {
-      if (c.kind != text::WastCommandKind::Module || !c.has_module || c.module.component) continue;
-      std::vector<uint8_t> bytes;
-      if (c.module.form == text::WastModule::Form::Binary) {
-        bytes = c.module.binary;
-      } else if (c.module.form == text::WastModule::Form::Text) {
-        auto b = text::wat_to_binary(c.module.text);
-        if (!b) continue;
-        bytes = std::move(*b);
-      } else {
-        continue;
-      }
-      auto m = decode_module(bytes);
+    for (const auto& c : *mods) {
+      auto m = decode_module(c.bytes);
       if (!m) continue;  // SIMD and other proposals the runtime does not take
       auto module = std::make_shared<const Module>(std::move(*m));
       if (!validate_module(*module)) continue;
