@@ -93,6 +93,7 @@ class UpApp {
   UpProcess& process() { return *up_; }
   uint16_t port() const { return port_; }
   std::string stderr_text() const { return up_ ? up_->stderr_text() : ""; }
+  std::string stderr_with(const std::string& needle) const { return up_ ? up_->stderr_with(needle) : ""; }
 
   // GET (no body) or POST `body` to `target`: the answer as JSON, null
   // when it is not 200 with JSON (a test failure).

@@ -120,6 +120,18 @@ class UpProcess {
     return ss.str();
   }
 
+  // The stderr text once it holds `needle`, or as it is after `limit`: a
+  // server logs a request's error around the time it answers, not before.
+  std::string stderr_with(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(10)) const {
+    auto end = std::chrono::steady_clock::now() + limit;
+    std::string text = stderr_text();
+    while (text.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      text = stderr_text();
+    }
+    return text;
+  }
+
   pid_t pid() const { return pid_; }
 
   // Resident memory in KiB (0 if unknown).
