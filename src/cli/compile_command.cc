@@ -8,8 +8,10 @@
 #include "cli/commands.h"
 #include "cli/module_file.h"
 #include "component/binary/decoder.h"
+#include "platform/progress.h"
 #include "wasm/aot/artifact.h"
-#include "wasm/aot/codegen.h"
+#include "wasm/aot/cache.h"
+#include "wasm/aot/translate.h"
 #include "wasm/aot/tier.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/runtime/tier.h"
@@ -27,21 +29,23 @@ int fail(const std::string& what) {
   return 1;
 }
 
-// Compiles one core module's bytes, returning its code (and caching it).
-Expected<std::vector<uint8_t>> compile_core(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner) {
+// One core module's native code: the cache's, else compiled (and cached).
+Expected<wasm::aot::NativeCode> compile_core(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner,
+                                             const std::string& label) {
   auto m = wasm::decode_module(bytes, std::move(owner));
   if (!m) return unexpected(std::move(m).error());
   if (auto v = wasm::validate_module(*m); !v) return unexpected(v.error());
-  auto code = wasm::aot::compile_object(*m);
-  if (!code) return unexpected(std::move(code).error());
-  const uint64_t mh = wasm::aot::hash_bytes(bytes);
-  if (std::string path = wasm::aot::cache_path(mh); !path.empty())
-    (void)wasm::aot::write_file_atomic(path, wasm::aot::make_artifact({}, mh, code->bytes));
-  return std::move(code->bytes);
+  if (std::string what = wasm::aot::uncompiled_feature(*m); !what.empty()) return make_error(what);
+  platform::TerminalProgress shown(stderr, label);
+  return wasm::aot::native_code(*m, bytes, /*read_cache=*/true, [&shown](size_t done, size_t total) {
+    shown.update(done, total);
+    return true;
+  });
 }
 
 int run_compile(const CompileOptions& o) {
   if (!wasm::aot::register_aot_tier()) return fail("the aot tier is not available on this machine (x86-64 Linux only)");
+  wasm::aot::enable_cache(true);
   auto bytes = read_module_file(o.file);
   if (!bytes) return fail(bytes.error().message);
   auto t0 = std::chrono::steady_clock::now();
@@ -57,7 +61,7 @@ int run_compile(const CompileOptions& o) {
       const component::Component* cur = todo.back();
       todo.pop_back();
       for (const auto& m : cur->core_modules) {
-        auto code = compile_core(m.bytes, bytes->owner);
+        auto code = compile_core(m.bytes, bytes->owner, "Compiling core module " + std::to_string(n + 1));
         if (!code) return fail(o.file + ": core module at offset " + std::to_string(m.offset) + ": " + code.error().message);
         ++n;
       }
@@ -67,7 +71,7 @@ int run_compile(const CompileOptions& o) {
                  o.file.c_str(), n, mb, secs(), mb / secs(), wasm::aot::cache_dir().c_str());
     return 0;
   }
-  auto code = compile_core(bytes->bytes, bytes->owner);
+  auto code = compile_core(bytes->bytes, bytes->owner, "Compiling " + o.file);
   if (!code) return fail(o.file + ": " + code.error().message);
   std::string out = o.out;
   if (out.empty()) {
@@ -75,7 +79,7 @@ int run_compile(const CompileOptions& o) {
     if (out.size() > 5 && out.substr(out.size() - 5) == ".wasm") out.resize(out.size() - 5);
     out += ".cwasm";
   }
-  auto artifact = wasm::aot::make_artifact(bytes->bytes, wasm::aot::hash_bytes(bytes->bytes), *code);
+  auto artifact = wasm::aot::make_artifact(bytes->bytes, wasm::aot::hash_bytes(bytes->bytes), code->object);
   if (auto w = wasm::aot::write_file_atomic(out, artifact); !w) return fail(w.error().message);
   std::fprintf(stderr, "whirl compile: %s -> %s: %.1f MB in %.2f s (%.2f MB/s)\n", o.file.c_str(), out.c_str(), mb,
                secs(), mb / secs());

@@ -19,6 +19,7 @@ void add_tier_option(CLI::App* cmd, std::string* tier) {
 
 bool apply_tier(const std::string& tier, bool cache) {
   auto r = wasm::aot::select_tier(tier, cache);
+  wasm::aot::show_compile_progress(stderr);
   if (!r) std::fprintf(stderr, "whirl: %s\n", r.error().message.c_str());
   return bool(r);
 }

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "wasm/aot/artifact.h"
+#include "wasm/aot/cache.h"
 #include "wasm/aot/tier.h"
 #include "wasm/runtime/tier.h"
 

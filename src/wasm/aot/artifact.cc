@@ -1,13 +1,7 @@
 #include "wasm/aot/artifact.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "wasm/aot/codegen.h"
 #include "wasm/aot/layout.h"
@@ -24,8 +18,6 @@ struct Header {
   uint64_t env, module_hash, wasm_size, object_size, payload_hash;
 };
 static_assert(sizeof(Header) == 56);
-
-std::atomic<bool> g_cache{false};
 
 uint64_t mix(uint64_t h) {
   h ^= h >> 33;
@@ -104,54 +96,6 @@ std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, uint64_t modul
   h.payload_hash = hash_bytes({out.data() + sizeof h, out.size() - sizeof h});
   std::memcpy(out.data(), &h, sizeof h);
   return out;
-}
-
-void enable_cache(bool on) { g_cache.store(on); }
-bool cache_enabled() { return g_cache.load(); }
-
-std::string cache_dir() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg == '/') return std::string(xdg) + "/whirl/aot";
-  const char* home = std::getenv("HOME");
-  if (home && *home) return std::string(home) + "/.cache/whirl/aot";
-  return {};
-}
-
-std::string cache_path(uint64_t module_hash) {
-  std::string dir = cache_dir();
-  if (dir.empty()) return {};
-  char name[64];
-  std::snprintf(name, sizeof name, "/%016llx-%016llx.cwasm", (unsigned long long)module_hash,
-                (unsigned long long)env_key());
-  return dir + name;
-}
-
-Expected<void> write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {
-  // The directories first (mkdir -p).
-  for (size_t i = 1; i < path.size(); ++i)
-    if (path[i] == '/') ::mkdir(path.substr(0, i).c_str(), 0755);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error("cannot write " + tmp + ": " + std::strerror(e));
-    }
-    done += size_t(n);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return make_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
-  }
-  return {};
 }
 
 }  // namespace whirl::wasm::aot

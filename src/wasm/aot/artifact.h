@@ -1,5 +1,5 @@
 // Compiled code as a file: a .cwasm (whirl compile) or an entry of the
-// cache ($XDG_CACHE_HOME/whirl/aot, else ~/.cache/whirl/aot), keyed by the
+// cache (cache.h), keyed by the
 // module's bytes and by what the code depends on besides them: whirl's
 // version, the runtime layout the code reads and the CPU it was compiled
 // for. A file with another key, or whose contents do not match their
@@ -38,18 +38,5 @@ bool is_artifact(std::span<const uint8_t> bytes);
 Expected<Artifact> parse_artifact(std::span<const uint8_t> bytes, bool check_env = true);
 std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, uint64_t module_hash,
                                    std::span<const uint8_t> object);
-
-// The cache: off unless enabled (the front ends that run programs enable
-// it; the spec runner's thousands of small modules stay out of it).
-void enable_cache(bool on);
-bool cache_enabled();
-// The cache directory, or empty when there is none (no HOME).
-std::string cache_dir();
-// The entry's path for a module's bytes.
-std::string cache_path(uint64_t module_hash);
-// Writes atomically (a temporary file renamed): a concurrent reader sees
-// the whole entry or none. Failures are not errors (the code just is not
-// cached): the message says why.
-Expected<void> write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
 
 }  // namespace whirl::wasm::aot

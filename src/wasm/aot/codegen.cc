@@ -14,6 +14,8 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Host.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -46,6 +48,7 @@ std::string host_features() {
 
 // Modules of at least this many instructions compile as a baseline.
 constexpr size_t kLargeModuleInstrs = 1'000'000;
+constexpr size_t kPartInstrs = 250'000;
 
 }  // namespace
 
@@ -110,7 +113,8 @@ Expected<std::vector<uint8_t>> compile_part(const Module& m, uint32_t first, uin
 
 }  // namespace
 
-Expected<ObjectCode> compile_object(const Module& m) {
+Expected<ObjectCode> compile_object(const Module& m, const std::function<bool(size_t, size_t)>& progress) {
+  if (std::string what = uncompiled_feature(m); !what.empty()) return make_error(what);
   init_llvm();
   // Parts of about equal size (instructions), contiguous (callers and
   // callees are often near each other: their calls stay direct).
@@ -119,7 +123,10 @@ Expected<ObjectCode> compile_object(const Module& m) {
   for (const Function& f : m.functions) total += f.body.size();
   const bool large = total >= kLargeModuleInstrs;
   const unsigned threads = platform::loader_threads(total, 20000);
-  const size_t parts_wanted = threads > 1 ? threads * 4 : 1;
+  // Several parts per thread (they differ in how long they take), and
+  // parts of at most about kPartInstrs for a large module, whose progress
+  // is shown part by part.
+  const size_t parts_wanted = std::max<size_t>(threads > 1 ? threads * 4 : 1, total / kPartInstrs);
   std::vector<std::pair<uint32_t, uint32_t>> parts;
   {
     size_t per = total / parts_wanted + 1, acc = 0;
@@ -135,9 +142,22 @@ Expected<ObjectCode> compile_object(const Module& m) {
     if (parts.empty()) parts.emplace_back(0, 0);
   }
   std::vector<Expected<std::vector<uint8_t>>> out(parts.size(), std::vector<uint8_t>{});
+  std::mutex progress_mu;
+  size_t done = 0;
+  std::atomic<bool> cancelled{false};
   platform::parallel_for(parts.size(), 1, threads, [&](size_t b, size_t e, unsigned) {
-    for (size_t k = b; k < e; ++k) out[k] = compile_part(m, parts[k].first, parts[k].second, large);
+    for (size_t k = b; k < e; ++k) {
+      if (cancelled.load(std::memory_order_relaxed)) {
+        out[k] = make_error("the compile was cancelled");
+        continue;
+      }
+      out[k] = compile_part(m, parts[k].first, parts[k].second, large);
+      if (!progress) continue;
+      std::lock_guard lock(progress_mu);
+      if (!progress(++done, parts.size())) cancelled = true;
+    }
   });
+  if (cancelled) return make_error("the compile was cancelled");
   ObjectCode code;
   for (auto& o : out) {
     if (!o) return unexpected(std::move(o).error());

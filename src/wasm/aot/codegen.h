@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,9 +19,11 @@ struct ObjectCode {
   std::vector<uint8_t> bytes;
 };
 
-// Fails for what the tier does not compile (naming it), or when LLVM has
-// no target for this machine.
-Expected<ObjectCode> compile_object(const Module& m);
+// Fails for what the tier does not compile (uncompiled_feature), when LLVM
+// has no target for this machine, or when `progress` (after each part:
+// parts done, parts in all) returns false.
+Expected<ObjectCode> compile_object(const Module& m,
+                                    const std::function<bool(size_t done, size_t total)>& progress = {});
 // The parts of `code` (views into it); an error for a damaged one.
 Expected<std::vector<std::span<const uint8_t>>> object_parts(std::span<const uint8_t> code);
 

@@ -10,11 +10,13 @@
 #include <cstring>
 #include <mutex>
 
-#include "platform/file.h"
+#include "platform/progress.h"
 #include "wasm/aot/activation.h"
 #include "wasm/aot/artifact.h"
+#include "wasm/aot/cache.h"
 #include "wasm/aot/codegen.h"
 #include "wasm/aot/runtime_calls.h"
+#include "wasm/aot/translate.h"
 #include "wasm/runtime/objects.h"
 
 namespace whirl::wasm::aot {
@@ -60,17 +62,24 @@ void unregister_code(int slot) {
   g_chunks[slot / kChunk].load()[slot % kChunk].lo.store(0, std::memory_order_release);
 }
 
-std::pair<const AotModule*, const LoadedObject*> module_at(uintptr_t pc) {
+// The slot whose code holds `pc`, or null: lock-free (the fault handler
+// asks).
+const Slot* slot_at(uintptr_t pc) {
   for (size_t c = 0; c < kChunks; ++c) {
-    Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
-    if (!chunk) return {};
+    const Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
+    if (!chunk) return nullptr;
     for (size_t i = 0; i < kChunk; ++i) {
       uintptr_t lo = chunk[i].lo.load(std::memory_order_acquire);
-      if (lo && pc >= lo && pc < chunk[i].hi.load(std::memory_order_relaxed))
-        return {chunk[i].module.load(std::memory_order_relaxed), chunk[i].object.load(std::memory_order_relaxed)};
+      if (lo && pc >= lo && pc < chunk[i].hi.load(std::memory_order_relaxed)) return &chunk[i];
     }
   }
-  return {};
+  return nullptr;
+}
+
+std::pair<const AotModule*, const LoadedObject*> module_at(uintptr_t pc) {
+  const Slot* s = slot_at(pc);
+  if (!s) return {};
+  return {s->module.load(std::memory_order_relaxed), s->object.load(std::memory_order_relaxed)};
 }
 
 // The lowest stack address compiled code may use on this thread, with room
@@ -197,6 +206,7 @@ class AotTier final : public rt::Tier {
 };
 
 const AotTier kAotTier;
+std::atomic<std::FILE*> g_progress_out{nullptr};
 
 // The module's code from `code` (compile_object's parts): loaded, linked
 // to the runtime calls, its functions found and registered.
@@ -233,42 +243,38 @@ Expected<std::shared_ptr<AotModule>> load_code(std::shared_ptr<const Module> mod
   return c;
 }
 
-// A cache entry or a given artifact for `module`, when valid: loaded.
-std::shared_ptr<AotModule> load_artifact(const std::shared_ptr<const Module>& module, const CompileOptions& options) {
-  if (!options.artifact.empty()) {
+// A given artifact (whirl compile's .cwasm) or the cache's entry for
+// `module`, when valid: loaded.
+std::shared_ptr<AotModule> load_existing(const std::shared_ptr<const Module>& module, const CompileOptions& options) {
+  if (!options.artifact.empty())
     if (auto a = parse_artifact(options.artifact))
       if (auto c = load_code(module, a->object)) return *c;
-  }
-  if (!cache_enabled() || options.source.empty()) return nullptr;
-  const uint64_t mh = hash_bytes(options.source);
-  std::string path = cache_path(mh);
-  if (path.empty()) return nullptr;
-  auto file = platform::read_file(path);
-  if (!file) return nullptr;
-  auto a = parse_artifact(file->bytes);
-  if (!a || a->module_hash != mh) return nullptr;  // stale or damaged: compiled again, and replaced
-  auto c = load_code(module, a->object);
-  if (!c) return nullptr;
-  (*c)->from_cache = true;
-  return *c;
+  if (auto hit = cached_code(options.source))
+    if (auto c = load_code(module, hit->object)) {
+      (*c)->from_cache = true;
+      return *c;
+    }
+  return nullptr;
 }
 
 Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr<const Module> module,
                                                                   const CompileOptions& options) const {
-  if (auto c = load_artifact(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
-  auto obj = compile_object(*module);
-  if (!obj) {
-    // What the tier does not compile yet runs on the interpreter.
-    if (obj.error().message.find("not compiled by the aot tier") != std::string::npos)
-      return rt::interp_tier().compile(std::move(module), options);
-    return unexpected(std::move(obj).error());
+  if (auto c = load_existing(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
+  // What the tier does not compile yet runs on the interpreter.
+  if (!uncompiled_feature(*module).empty()) return rt::interp_tier().compile(std::move(module), options);
+  // The cache was just tried: a hit that did not load is compiled again.
+  std::optional<platform::TerminalProgress> shown;
+  CompileProgress progress = options.progress;
+  if (!progress && g_progress_out.load()) {
+    shown.emplace(g_progress_out.load(), "Compiling to native code");
+    progress = [&shown](size_t done, size_t total) {
+      shown->update(done, total);
+      return true;
+    };
   }
-  if (cache_enabled() && !options.source.empty()) {
-    const uint64_t mh = hash_bytes(options.source);
-    if (std::string path = cache_path(mh); !path.empty())
-      (void)write_file_atomic(path, make_artifact({}, mh, obj->bytes));  // uncached is not an error
-  }
-  auto c = load_code(std::move(module), obj->bytes);
+  auto code = native_code(*module, options.source, /*read_cache=*/false, progress);
+  if (!code) return unexpected(std::move(code).error());
+  auto c = load_code(std::move(module), code->object);
   if (!c) return make_error("aot: " + c.error().message);
   return std::shared_ptr<const CompiledModule>(std::move(*c));
 }
@@ -279,7 +285,7 @@ class AutoTier final : public rt::Tier {
   std::string_view name() const override { return "auto"; }
   Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
                                                           const CompileOptions& options) const override {
-    if (auto c = load_artifact(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
+    if (auto c = load_existing(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
     return rt::interp_tier().compile(std::move(module), options);
   }
   // Modules are the interpreter's or the aot tier's: never this one's.
@@ -293,17 +299,7 @@ const AutoTier kAutoTier;
 
 }  // namespace
 
-bool code_claims_pc(uintptr_t pc) {
-  for (size_t c = 0; c < kChunks; ++c) {
-    Slot* chunk = g_chunks[c].load(std::memory_order_acquire);
-    if (!chunk) return false;
-    for (size_t i = 0; i < kChunk; ++i) {
-      uintptr_t lo = chunk[i].lo.load(std::memory_order_acquire);
-      if (lo && pc >= lo && pc < chunk[i].hi.load(std::memory_order_relaxed)) return true;
-    }
-  }
-  return false;
-}
+bool code_claims_pc(uintptr_t pc) { return slot_at(pc) != nullptr; }
 
 AotModule::AotModule() : rt::TieredModule(kAotTier) {}
 AotModule::~AotModule() {
@@ -327,6 +323,8 @@ bool register_aot_tier() {
   return true;
 #endif
 }
+
+void show_compile_progress(std::FILE* out) { g_progress_out.store(out); }
 
 Expected<void> select_tier(std::string_view name, bool cache) {
   const bool native = register_aot_tier();

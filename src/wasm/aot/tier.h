@@ -4,6 +4,7 @@
 // docs/architecture.md, "Execution tiers".
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -40,5 +41,8 @@ bool register_aot_tier();
 // compiled-code cache on or off: what `--tier` and the shim's WHIRL_TIER
 // do. An error names what is wrong.
 Expected<void> select_tier(std::string_view name, bool cache);
+// Where a long compile without a progress callback of its own shows its
+// progress (platform::TerminalProgress: only on a terminal); null: nowhere.
+void show_compile_progress(std::FILE* out);
 
 }  // namespace whirl::wasm::aot

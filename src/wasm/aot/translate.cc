@@ -502,10 +502,6 @@ Expected<void> FuncTranslator::instr(const Instr& in) {
       return {};
     }
     case Op::ElemDrop: rtcall(RuntimeCall::elem_drop, {b_.getInt32(in.a)}); return {};
-    case Op::Throw:
-    case Op::ThrowRef:
-    case Op::TryTable:
-      return make_error("exception handling (" + std::string(op_info(in.op).text) + ") is not compiled by the aot tier yet");
     default:
       break;
   }
@@ -624,6 +620,16 @@ static void make_trampoline(ModuleCtx& mc, uint32_t i) {
     b.CreateStore(v, slot(k));
   }
   b.CreateRetVoid();
+}
+
+bool compiles_op(Op op) { return op != Op::Throw && op != Op::ThrowRef && op != Op::TryTable; }
+
+std::string uncompiled_feature(const Module& m) {
+  for (const Function& f : m.functions)
+    for (const Instr& in : f.body)
+      if (!compiles_op(in.op))
+        return "exception handling (" + std::string(op_info(in.op).text) + ") is not compiled by the aot tier yet";
+  return {};
 }
 
 Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx, uint32_t first,

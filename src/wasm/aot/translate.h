@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "common/expected.h"
 #include "wasm/module.h"
@@ -24,6 +25,14 @@ namespace whirl::wasm::aot {
 // validate_module and still has its function bodies. Fails for what the
 // tier does not compile yet (naming it): the caller falls back to the
 // interpreter.
+// Whether the tier compiles instruction `op` (exception handling it does
+// not yet).
+bool compiles_op(Op op);
+// What of `m` the tier does not compile, named ("exception handling
+// (throw) is not compiled by the aot tier yet"); empty when it compiles all
+// of it. The aot tier runs such a module on the interpreter.
+std::string uncompiled_feature(const Module& m);
+
 Expected<std::unique_ptr<llvm::Module>> translate_module(const Module& m, llvm::LLVMContext& ctx, uint32_t first,
                                                          uint32_t end);
 

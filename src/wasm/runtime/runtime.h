@@ -232,6 +232,12 @@ struct CompileOptions {
   // A tier's artifact for this module (whirl compile's .cwasm), used when it
   // is valid for this build and CPU, else compiled again.
   std::span<const uint8_t> artifact;
+  // The tier to compile for by name ("interp", "aot", "auto"); empty: the
+  // default tier (set_default_tier, the front ends' --tier).
+  std::string_view tier;
+  // For a long compile (the aot tier's): called after each part with the
+  // parts done and in all; returning false cancels it (the compile fails).
+  std::function<bool(size_t done, size_t total)> progress;
 };
 inline constexpr size_t kLazyTranslationInstrs = 1'000'000;
 
