@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/tier_option.h"
+#include "spin/app/native_upgrade.h"
 #include "platform/vm.h"
 #include "spin/app/app.h"
 #include "spin/http/executors.h"
@@ -135,6 +136,10 @@ int up(const UpOptions& o) {
   redis_opts.max_memory = max_memory;
   auto redis = spin::redis::RedisTrigger::create(*app, *runtime, logs, redis_opts);
   if (!redis) return fail(redis.error().message);
+
+  // Serves on the interpreter at once when there is no cached native code
+  // (`--tier auto`), while the components compile in the background.
+  auto upgrade = spin::NativeUpgrade::start(*app, {});
 
   std::printf("Logging component stdio to \"%s\"\n", log_dir.lexically_normal().string().c_str());
   if (*redis) {

@@ -15,6 +15,7 @@
 #include "platform/vm.h"
 #include "shim/oci_spec.h"
 #include "spin/app/app.h"
+#include "spin/app/native_upgrade.h"
 #include "spin/http/executors.h"
 #include "spin/runtime/app_runtime.h"
 #include "spin/http/server.h"
@@ -160,6 +161,8 @@ class SpinApp : public Workload {
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
     auto logs = task_log_sink();
+    // On the interpreter at once when the cache has no native code yet.
+    auto upgrade = spin::NativeUpgrade::start(app_, {});
     // The image's runtime config may set max_instance_memory (else the default).
     spin::http::TriggerOptions topts;
     if (runtime_->max_instance_memory()) topts.max_memory = runtime_->max_instance_memory();

@@ -28,9 +28,13 @@ namespace whirl::component::runtime {
 struct LoadedComponent;
 
 // Decode + validate + compile. Errors name what is wrong and where
-// ("at offset 0x..: ...").
+// ("at offset 0x..: ..."). `options` serve every core module (its
+// `source` is set to each module's bytes).
 Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
-                                                                std::shared_ptr<const void> owner = nullptr);
+                                                                std::shared_ptr<const void> owner = nullptr,
+                                                                const wasm::CompileOptions& options = {});
+// Whether every core module of `c` runs on the tier named `tier`.
+bool compiled_by(const LoadedComponent& c, std::string_view tier);
 
 // The component's type: its imports and exports.
 const ComponentTypeInfo& component_type(const LoadedComponent& c);

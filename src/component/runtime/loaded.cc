@@ -39,9 +39,11 @@ RtItem host_func_item(RtFunc& rf, const FuncType* type, const Signature* sig,
 
 namespace {
 
-Expected<void> compile_all(const Component& c, LoadedComponent& out) {
+Expected<void> compile_all(const Component& c, LoadedComponent& out, const wasm::CompileOptions& options) {
   for (const auto& m : c.core_modules) {
-    auto compiled = wasm::compile_module(m.module, {.source = m.bytes});
+    wasm::CompileOptions o = options;
+    o.source = m.bytes;
+    auto compiled = wasm::compile_module(m.module, o);
     if (!compiled) return make_error("core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message);
     // As load_module does (the module is this component's own, made by its
     // decoder).
@@ -49,7 +51,7 @@ Expected<void> compile_all(const Component& c, LoadedComponent& out) {
     out.compiled[&m] = std::move(*compiled);
   }
   for (const auto& nested : c.components)
-    if (auto r = compile_all(*nested, out); !r) return r;
+    if (auto r = compile_all(*nested, out, options); !r) return r;
   return {};
 }
 
@@ -222,7 +224,8 @@ void LoadedComponent::set_core_link(const CoreInstanceDef* d, std::shared_ptr<co
 }
 
 Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
-                                                                std::shared_ptr<const void> owner) {
+                                                                std::shared_ptr<const void> owner,
+                                                                const wasm::CompileOptions& options) {
   auto c = std::make_shared<LoadedComponent>();
   auto ast = decode_component(bytes, std::move(owner));
   if (!ast) return unexpected(std::move(ast.error()));
@@ -230,12 +233,18 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const 
   auto type = validate_component(c->ast, &c->info);
   if (!type) return unexpected(std::move(type.error()));
   c->type = std::move(*type);
-  if (auto r = compile_all(c->ast, *c); !r) return unexpected(std::move(r.error()));
+  if (auto r = compile_all(c->ast, *c, options); !r) return unexpected(std::move(r.error()));
   SignatureCollector{*c, {}}.run();
   count_spaces(c->ast, *c);
   return std::shared_ptr<const LoadedComponent>(std::move(c));
 }
 
 const ComponentTypeInfo& component_type(const LoadedComponent& c) { return c.type; }
+
+bool compiled_by(const LoadedComponent& c, std::string_view tier) {
+  for (const auto& [def, compiled] : c.compiled)
+    if (compiled->tier_name() != tier) return false;
+  return true;
+}
 
 }  // namespace whirl::component::runtime

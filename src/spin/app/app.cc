@@ -91,6 +91,9 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
     fs::path src = m.dir / c->source.path;
     auto file = platform::read_file(src.string());
     if (!file) return make_error(c->source.pos.str() + ": component `" + id + "`: " + file.error().message);
+    lc.source = src;
+    lc.source_hash = std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(file->bytes.data()), file->bytes.size()));
     if (component::is_component_binary(file->bytes)) {
       if (!options.component_loader)
         return make_error("component `" + id + "`: " + src.string() + " is a component, which this host cannot run");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/atomic_shared.h"
 #include "common/expected.h"
 #include "component/runtime/component.h"
 #include "spin/manifest/manifest.h"
@@ -27,8 +28,13 @@ struct DirMount {
 struct LoadedComponent {
   std::string id;
   const Component* config = nullptr;  // into LoadedApp::manifest
-  std::shared_ptr<const wasm::CompiledModule> module;  // a core module (WAGI), or
-  std::shared_ptr<const component::runtime::LoadedComponent> component;  // a component (wasi:http)
+  // Its code: a core module (WAGI) or a component (wasi:http). Each request
+  // takes a reference (load()): the code may be replaced while the app
+  // serves, by the same bytes compiled by a faster tier (native_upgrade.h).
+  AtomicShared<const wasm::CompiledModule> module;
+  AtomicShared<const component::runtime::LoadedComponent> component;
+  std::filesystem::path source;  // the file its code came from
+  size_t source_hash = 0;        // of the bytes loaded from it (std::hash)
   StringPairs environment;  // the manifest's, then `--env` values (which win)
   std::vector<DirMount> mounts;
 };

@@ -43,10 +43,10 @@ Expected<void> HttpTrigger::check_executors() const {
       return make_error(t.pos.str() + ": component `" + t.component +
                         "` is a core module; the HTTP executor runs components (wasi:http, as the Spin SDKs build "
                         "them). For a WAGI module set `executor = { type = \"wagi\" }`");
-    if (c && c->component && !exports_incoming_handler(*c->component))
+    if (auto code = c ? c->component.load() : nullptr; code && !exports_incoming_handler(*code))
       return make_error(t.pos.str() + ": component `" + t.component +
                         "` exports no `wasi:http/incoming-handler` 0.2.x, which the HTTP trigger calls (exports: " +
-                        export_names(*c->component) + ")");
+                        export_names(*code) + ")");
     auto ex = executors_.find(t.executor.kind);
     if (ex == executors_.end())
       return make_error(t.pos.str() + ": component `" + t.component + "` uses an executor that is not available");

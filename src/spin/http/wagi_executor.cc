@@ -84,7 +84,8 @@ Expected<void> WagiExecutor::execute(const ExecRequest& r) {
   wasm::StoreConfig sc;
   if (r.max_memory) sc.max_memory_bytes = r.max_memory;
   auto store = wasm::Store::create(sc);
-  auto imports = wasi::wasi_link(*ctx, *store, r.component.module->module());
+  auto code = r.component.module.load();
+  auto imports = wasi::wasi_link(*ctx, *store, code->module());
   if (!imports)
     return make_error("component `" + id + "`: " + imports.error().message +
                       " (WAGI components may import only wasi_snapshot_preview1)");
@@ -92,7 +93,7 @@ Expected<void> WagiExecutor::execute(const ExecRequest& r) {
   std::optional<std::string> failure;
   {
     InterruptSlot::Attached attached(r.interrupt, store.get());
-    auto inst = store->instantiate(r.component.module, *imports);
+    auto inst = store->instantiate(code, *imports);
     if (!inst) {
       failure = inst.error().trap ? "trapped while starting: " + describe_trap(*inst.error().trap)
                                   : "cannot instantiate: " + inst.error().message;

@@ -123,7 +123,7 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
   std::unique_ptr<rt::ComponentInstance> inst;  // outlives `attached`: the store is detached first
   {
     InterruptSlot::Attached attached(r.interrupt, store_ptr);
-    auto made = rt::instantiate(r.component.component, std::move(store), runtime_->linker(), std::any(*ctx));
+    auto made = rt::instantiate(r.component.component.load(), std::move(store), runtime_->linker(), std::any(*ctx));
     if (!made) {
       failure = made.error().trap ? "trapped while starting: " + made.error().message
                                   : "cannot instantiate: " + made.error().message;

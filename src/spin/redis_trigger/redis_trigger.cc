@@ -234,7 +234,7 @@ struct RedisTrigger::Impl {
     std::optional<std::string> failure;
     std::unique_ptr<rt::ComponentInstance> inst;
     {
-      auto made = rt::instantiate(c->component, std::move(store), runtime->linker(), std::any(*ctx));
+      auto made = rt::instantiate(c->component.load(), std::move(store), runtime->linker(), std::any(*ctx));
       if (!made) {
         failure = made.error().trap ? "trapped while starting: " + made.error().message
                                     : "cannot instantiate: " + made.error().message;
@@ -305,12 +305,13 @@ Expected<std::unique_ptr<RedisTrigger>> RedisTrigger::create(std::shared_ptr<con
     if (!c->component)
       return make_error(where + " is a core module; the Redis trigger runs components exporting `" +
                         std::string(kHandleMessage) + "`");
-    if (exports(*c->component, kAsyncHandler) && !exports(*c->component, "fermyon:spin/inbound-redis"))
+    auto code = c->component.load();
+    if (exports(*code, kAsyncHandler) && !exports(*code, "fermyon:spin/inbound-redis"))
       return make_error(where + " exports spin:redis/inbound-redis@3.0.0, an async (WASI 0.3) handler, which whirl "
                                 "cannot run yet; build it against fermyon:spin/inbound-redis");
-    if (!exports(*c->component, "fermyon:spin/inbound-redis"))
+    if (!exports(*code, "fermyon:spin/inbound-redis"))
       return make_error(where + " exports no `fermyon:spin/inbound-redis` (`handle-message`), which the Redis trigger "
-                                "calls (exports: " + export_names(*c->component) + ")");
+                                "calls (exports: " + export_names(*code) + ")");
     if (auto ok = runtime->check_imports(*c); !ok) return make_error(t.pos.str() + ": " + ok.error().message);
     std::vector<std::string> entries;
     if (c->config) entries = c->config->allowed_outbound_hosts;

@@ -87,9 +87,10 @@ Expected<void> AppRuntime::prepare_instance(const LoadedComponent& c, wasi::p2::
 }
 
 Expected<void> AppRuntime::check_imports(const LoadedComponent& c) const {
-  if (!c.component) return {};
+  auto code = c.component.load();
+  if (!code) return {};
   std::string missing;
-  for (const auto& imp : component::runtime::component_type(*c.component).imports) {
+  for (const auto& imp : component::runtime::component_type(*code).imports) {
     // The host provides interfaces (instances) only.
     if (imp.type.kind == component::ExternType::Kind::Instance && linker_.find(imp.name).def) continue;
     missing += (missing.empty() ? "`" : ", `") + imp.name + "`";

@@ -214,6 +214,8 @@ class CompiledModule {
   // Functions are translated at their first call: the module keeps its
   // decoded bodies for that.
   virtual bool translates_lazily() const { return false; }
+  // The tier whose code it is ("interp", "aot").
+  virtual std::string_view tier_name() const = 0;
 };
 
 struct CompileOptions {

@@ -82,6 +82,7 @@ class TieredModule : public CompiledModule {
 
   const Module& module() const override { return *mod; }
   std::shared_ptr<const Module> module_ptr() const override { return mod; }
+  std::string_view tier_name() const override { return tier->name(); }
 };
 
 // Fills TieredModule's tables from `module` (every tier's compile does this

@@ -15,6 +15,7 @@ class FakeModule : public wasm::CompiledModule {
   FakeModule() : m_(std::make_shared<wasm::Module>()) {}
   const wasm::Module& module() const override { return *m_; }
   std::shared_ptr<const wasm::Module> module_ptr() const override { return m_; }
+  std::string_view tier_name() const override { return "fake"; }
 
  private:
   std::shared_ptr<wasm::Module> m_;

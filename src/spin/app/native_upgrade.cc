@@ -1,0 +1,102 @@
+#include "spin/app/native_upgrade.h"
+
+#include <chrono>
+#include <optional>
+
+#include "platform/file.h"
+#include "platform/progress.h"
+#include "wasm/runtime/tier.h"
+
+namespace whirl::spin {
+namespace {
+
+constexpr std::string_view kNative = "aot";
+
+bool runs_native(const LoadedComponent& c) {
+  if (auto m = c.module.load()) return m->tier_name() == kNative;
+  if (auto k = c.component.load()) return component::runtime::compiled_by(*k, kNative);
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<NativeUpgrade> NativeUpgrade::start(std::shared_ptr<const LoadedApp> app, Options options) {
+  if (wasm::rt::default_tier().name() != "auto" || !wasm::rt::find_tier(kNative)) return nullptr;
+  std::vector<const LoadedComponent*> todo;
+  for (const auto& c : app->components)
+    if (!runs_native(c)) todo.push_back(&c);
+  if (todo.empty()) return nullptr;
+  std::unique_ptr<NativeUpgrade> u(new NativeUpgrade(std::move(app), options));
+  u->thread_ = std::thread([p = u.get(), todo = std::move(todo)] { p->run(todo); });
+  return u;
+}
+
+NativeUpgrade::~NativeUpgrade() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void NativeUpgrade::wait() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void NativeUpgrade::say(const std::string& line) const {
+  if (!options_.log) return;
+  std::fprintf(options_.log, "%s\n", line.c_str());
+  std::fflush(options_.log);
+}
+
+void NativeUpgrade::run(std::vector<const LoadedComponent*> todo) {
+  for (const LoadedComponent* c : todo) {
+    if (stop_) return;
+    const std::string who = "component `" + c->id + "`";
+    // The bytes it was loaded from, read again: compiled only if unchanged.
+    auto file = platform::read_file(c->source.string());
+    if (!file) {
+      say(who + ": not compiled to native code: " + file.error().message);
+      continue;
+    }
+    const std::string_view text(reinterpret_cast<const char*>(file->bytes.data()), file->bytes.size());
+    if (std::hash<std::string_view>{}(text) != c->source_hash) {
+      say(who + ": not compiled to native code: " + c->source.string() + " changed since it was loaded");
+      continue;
+    }
+    say("Compiling " + who + " to native code in the background (requests run on the interpreter until then)");
+    const auto t0 = std::chrono::steady_clock::now();
+    std::optional<platform::TerminalProgress> shown;
+    if (options_.log) shown.emplace(options_.log, "Compiling " + who + " to native code");
+    wasm::CompileOptions o;
+    o.tier = kNative;
+    o.progress = [this, &shown](size_t done, size_t total) {
+      if (shown) shown->update(done, total);
+      return !stop_.load();
+    };
+    std::string failure;
+    if (c->component) {
+      auto k = component::runtime::load_component(file->bytes, file->owner, o);
+      if (k) c->component.replace(std::move(*k));
+      else failure = k.error().message;
+    } else {
+      auto m = wasm::load_module(file->bytes, file->owner, o);
+      if (m) c->module.replace(std::move(*m));
+      else failure = m.error().message;
+    }
+    shown.reset();
+    if (stop_) return;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!failure.empty()) {
+      say(who + ": not compiled to native code: " + failure);
+      continue;
+    }
+    if (!runs_native(*c)) {
+      say(who + " stays on the interpreter: it uses what the native tier does not compile yet");
+      continue;
+    }
+    ++upgraded_;
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", secs);
+    say(who + " now runs native code (compiled in " + took + " s)");
+  }
+}
+
+}  // namespace whirl::spin
