@@ -1,5 +1,13 @@
 #include "platform/file.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,6 +41,28 @@ Expected<FileBytes> read_file(const std::string& path) {
     out.bytes = {reinterpret_cast<const uint8_t*>(data->data()), data->size()};
     out.owner = std::move(data);
   }
+  return out;
+}
+
+Expected<FileBytes> map_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(path + ": cannot read file");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(path + ": cannot read file (not a regular file)");
+  }
+  FileBytes out;
+  if (st.st_size == 0) {
+    ::close(fd);
+    return out;
+  }
+  const size_t size = size_t(st.st_size);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) return make_error(path + ": cannot map file: " + std::strerror(errno));
+  out.bytes = {static_cast<const uint8_t*>(p), size};
+  out.owner = std::shared_ptr<const void>(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
   return out;
 }
 

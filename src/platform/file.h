@@ -22,4 +22,8 @@ struct FileBytes {
 // error reads "<path>: cannot read file" (plus why, for a directory).
 Expected<FileBytes> read_file(const std::string& path);
 
+// A regular file mapped read-only (private, its pages read in up front):
+// no copy of a large file that is only read. Errors as read_file's.
+Expected<FileBytes> map_file(const std::string& path);
+
 }  // namespace whirl::platform

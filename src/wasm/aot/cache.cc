@@ -132,7 +132,7 @@ namespace {
 // The entry at `path` for a module of hash `mh`, when valid.
 std::optional<NativeCode> lookup(uint64_t mh, const std::string& path) {
   if (path.empty()) return std::nullopt;
-  auto file = platform::read_file(path);
+  auto file = platform::map_file(path);
   if (!file) return std::nullopt;
   auto a = parse_artifact(file->bytes);
   if (!a || a->module_hash != mh) return std::nullopt;  // stale or damaged: compiled again, and replaced

@@ -409,12 +409,27 @@ struct ElfLoader {
   // Maps, copies, relocates and protects; `low` maps in the low 2 GiB.
   Expected<void> link(bool low) {
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | (low ? kMap32Bit : 0);
-    void* m = mmap(nullptr, image_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+    // Huge pages for an image of several: half the cost of faulting it in,
+    // and fewer iTLB misses running it. They need 2 MiB alignment: mapped
+    // with room to spare, the ends cut off.
+    constexpr uint64_t kHuge = uint64_t{2} << 20;
+    const bool huge = image_size >= kHuge;
+    const uint64_t span = huge ? image_size + kHuge : image_size;
+    void* m = mmap(nullptr, span, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (m == MAP_FAILED)
       return make_error("cannot map " + std::to_string(image_size) + " bytes: " + std::strerror(errno));
-    // Huge pages: half the cost of faulting in a large image, and fewer
-    // iTLB misses running it.
-    if (image_size >= (uint64_t{8} << 20)) madvise(m, image_size, MADV_HUGEPAGE);
+    if (huge) {
+      uintptr_t at = uintptr_t(m), aligned = (at + kHuge - 1) & ~(kHuge - 1);
+      if (aligned > at) munmap(m, aligned - at);
+      uintptr_t end = at + span, used = aligned + image_size;
+      if (end > used) munmap(reinterpret_cast<void*>(used), end - used);
+      m = reinterpret_cast<void*>(aligned);
+      madvise(m, image_size, MADV_HUGEPAGE);
+    }
+#ifdef MADV_POPULATE_WRITE
+    // Every page is written below: faulted in by one call, not one trap each.
+    madvise(m, image_size, MADV_POPULATE_WRITE);
+#endif
     obj->base_ = base = static_cast<uint8_t*>(m);
     obj->size_ = image_size;
     obj->code_begin_ = uintptr_t(base);

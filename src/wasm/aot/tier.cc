@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "platform/parallel.h"
 #include "platform/progress.h"
 #include "wasm/aot/activation.h"
 #include "wasm/aot/artifact.h"
@@ -218,8 +219,16 @@ Expected<std::shared_ptr<AotModule>> load_code(std::shared_ptr<const Module> mod
   const size_t n = module->functions.size();
   c->natives.assign(n, nullptr);
   c->entries.assign(n, nullptr);
-  for (auto part : *parts) {
-    auto loaded = load_elf_object(part, [](std::string_view name) { return runtime_call_address(name); });
+  // The parts are independent objects: loaded (copied, relocated) on
+  // several threads, then their functions gathered in order.
+  std::vector<Expected<std::unique_ptr<LoadedObject>>> loaded_parts;
+  for (size_t i = 0; i < parts->size(); ++i) loaded_parts.emplace_back(std::unique_ptr<LoadedObject>());
+  const unsigned threads = platform::loader_threads(code.size(), size_t(4) << 20);
+  platform::parallel_for(parts->size(), 1, threads, [&](size_t b, size_t e, unsigned) {
+    for (size_t k = b; k < e; ++k)
+      loaded_parts[k] = load_elf_object((*parts)[k], [](std::string_view name) { return runtime_call_address(name); });
+  });
+  for (auto& loaded : loaded_parts) {
     if (!loaded) return make_error("loading the compiled code: " + loaded.error().message);
     for (const auto& sym : (*loaded)->symbols()) {
       if (sym.name.size() < 2 || (sym.name[0] != 'w' && sym.name[0] != 't')) continue;
