@@ -1,6 +1,7 @@
 #include "wasm/aot/cache.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,12 @@ size_t trim_cache(const std::string& dir, uint64_t budget) {
       if (now - used > std::chrono::hours(1)) fs::remove(p, e2);
       continue;
     }
+    // A lock file of an entry no longer compiling (a compile holds it
+    // seconds to minutes).
+    if (p.extension() == ".lock") {
+      if (now - used > std::chrono::hours(1)) fs::remove(p, e2);
+      continue;
+    }
     if (p.extension() != ".cwasm") continue;
     uint64_t size = it->file_size(e2);
     if (e2) continue;
@@ -129,6 +136,36 @@ Expected<void> write_file_atomic(const std::string& path, std::span<const uint8_
 }
 
 namespace {
+// An exclusive lock on an entry's "<path>.lock" (flock: released if the
+// holder dies), held while its module compiles; none when the directory
+// cannot have one (the compile goes ahead unlocked).
+class EntryLock {
+ public:
+  explicit EntryLock(const std::string& path) {
+    if (path.empty()) return;
+    const std::string lock = path + ".lock";
+    for (size_t i = 1; i < lock.size(); ++i)
+      if (lock[i] == '/') ::mkdir(lock.substr(0, i).c_str(), 0755);
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return;
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+    waited_ = true;
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~EntryLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  EntryLock(const EntryLock&) = delete;
+  EntryLock& operator=(const EntryLock&) = delete;
+  // Whether another holder had it: the entry may be there now.
+  bool waited() const { return waited_; }
+
+ private:
+  int fd_ = -1;
+  bool waited_ = false;
+};
+
 // The entry at `path` for a module of hash `mh`, when valid.
 std::optional<NativeCode> lookup(uint64_t mh, const std::string& path) {
   if (path.empty()) return std::nullopt;
@@ -153,6 +190,11 @@ Expected<NativeCode> native_code(const Module& m, std::span<const uint8_t> sourc
   const uint64_t mh = cached ? hash_bytes(source) : 0;
   const std::string path = cached ? cache_path(mh) : std::string();
   if (read_cache)
+    if (auto hit = lookup(mh, path)) return std::move(*hit);
+  // One compile of a module at a time across processes (servers starting
+  // the same app): the others wait for it, then find it in the cache.
+  EntryLock lock(path);
+  if (lock.waited())
     if (auto hit = lookup(mh, path)) return std::move(*hit);
   auto obj = compile_object(m, progress);
   if (!obj) return unexpected(std::move(obj).error());

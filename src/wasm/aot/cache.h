@@ -57,8 +57,11 @@ struct NativeCode {
 std::optional<NativeCode> cached_code(std::span<const uint8_t> source);
 
 // The native code of `m`, decoded from `source`: the cache's entry when it
-// has a valid one (and `read_cache`), else compiled and, with the cache
-// enabled, stored. `m` passed validate_module and has its bodies.
+// has a valid one, else compiled and, with the cache enabled, stored.
+// `read_cache` false skips the first look (the caller just looked). A
+// compile holds the entry's lock file: another process (or thread)
+// wanting the same module waits for it and then takes its entry. `m`
+// passed validate_module and has its bodies.
 Expected<NativeCode> native_code(const Module& m, std::span<const uint8_t> source, bool read_cache = true,
                                  const CompileProgress& progress = {});
 

@@ -67,7 +67,7 @@ source = "handler.wasm"
   // The subscriber's lines: true once "Active Channels on ..." came.
   bool wait_active() {
     return up_->wait_line("Active Channels on 127.0.0.1:" + std::to_string(server_.port()) + ":",
-                          std::chrono::seconds(30))
+                          startup_limit())
         .has_value();
   }
 

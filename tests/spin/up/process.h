@@ -3,6 +3,9 @@
 // stderr goes to a file. Every process started is stopped by its PID.
 #pragma once
 
+#include <cstdlib>
+#include <string_view>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +23,15 @@
 #include <vector>
 
 namespace whirl::test {
+
+// How long a `whirl up` may take to start serving: under WHIRL_TIER=aot
+// (ctest's aot/ copies) it compiles every component first, a JS engine's
+// tens of MB taking a minute or more on a busy 2-core machine (once: then
+// the build tree's cache has it).
+inline std::chrono::seconds startup_limit() {
+  const char* tier = std::getenv("WHIRL_TIER");
+  return std::chrono::seconds(tier && std::string_view(tier) == "aot" ? 600 : 30);
+}
 
 class UpProcess {
  public:
@@ -79,7 +91,7 @@ class UpProcess {
 
   // "Serving http://127.0.0.1:PORT" -> PORT (0 if it did not start).
   uint16_t wait_serving() {
-    auto line = wait_line("Serving http://", std::chrono::seconds(30));
+    auto line = wait_line("Serving http://", startup_limit());
     if (!line) return 0;
     auto colon = line->rfind(':');
     return static_cast<uint16_t>(std::stoi(line->substr(colon + 1)));

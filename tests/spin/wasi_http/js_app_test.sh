@@ -3,7 +3,8 @@
 # built with componentize-js (StarlingMonkey, the engine Spin's JS SDK
 # builds on; pinned in tests/npm), a spin.toml without `executor` (Spin's
 # default HTTP executor), requests over 127.0.0.1. Skipped (exit 77) only
-# when the npm tools cannot be installed.
+# when the npm tools cannot be installed. WHIRL_TIER picks the tier, as
+# for every whirl command.
 # Usage: js_app_test.sh WHIRL NPM_TOOLS WORKDIR
 set -euo pipefail
 whirl=$1 tools=$2 work=$3
@@ -27,7 +28,11 @@ TOML
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 port=
-for _ in $(seq 1 300); do
+# Under WHIRL_TIER=aot (the aot/ copy) whirl up compiles the JS engine
+# before it serves: a minute or more the first time on a busy machine.
+polls=300
+[ "${WHIRL_TIER:-}" = aot ] && polls=6000
+for _ in $(seq 1 "$polls"); do
   port=$(grep -o 'Serving http://127.0.0.1:[0-9]*' "$work/up.out" | grep -o '[0-9]*$' || true)
   [ -n "$port" ] && break
   sleep 0.1

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tiers.h"
 #include "wasm/aot/artifact.h"
@@ -221,6 +222,24 @@ TEST(AotCache, StoringKeepsTheBudget) {
   ::unsetenv("WHIRL_AOT_CACHE_BYTES");
   ASSERT_TRUE(code) << code.error().message;  // the code is still had, only not kept
   EXPECT_TRUE(cache.entries().empty());
+}
+
+TEST(AotCache, ConcurrentCompilesOfOneModuleCompileOnce) {
+  PrivateCache cache;
+  auto bytes = binary(many_functions(200));
+  auto m = decoded(bytes);
+  std::vector<Expected<aot::NativeCode>> got(4, make_error("not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) threads.emplace_back([&, i] { got[i] = aot::native_code(*m, bytes); });
+  for (auto& t : threads) t.join();
+  size_t compiled = 0;
+  for (auto& g : got) {
+    ASSERT_TRUE(g) << g.error().message;
+    compiled += !g->from_cache;
+    EXPECT_TRUE(std::equal(g->object.begin(), g->object.end(), got[0]->object.begin(), got[0]->object.end()));
+  }
+  EXPECT_EQ(compiled, 1u);  // the others waited for its entry
+  EXPECT_EQ(cache.entries().size(), 1u);
 }
 
 TEST(AotCache, BudgetFromTheEnvironment) {
