@@ -7,6 +7,10 @@
 # cannot install the tools.
 # Usage: visits_js_example_test.sh WHIRL WORKDIR NPM_TOOLS
 set -euo pipefail
+# Under WHIRL_TIER=aot (the aot/ copy) whirl up compiles the JS engine
+# before it serves: a minute or more the first time on a busy machine.
+polls=300
+[ "${WHIRL_TIER:-}" = aot ] && polls=6000
 whirl=$1 work=$2 tools=$3
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work/app/.spin"
@@ -26,7 +30,7 @@ start() {  # ENV...: whirl up in the background, sets $port
   env "$@" "$whirl" up -f "$work/app" --listen 127.0.0.1:0 > "$work/up.out" 2> "$work/up.err" &
   pid=$!
   port=
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 "$polls"); do
     port=$(grep -o 'Serving http://127.0.0.1:[0-9]*' "$work/up.out" | grep -o '[0-9]*$' || true)
     [ -n "$port" ] && break
     sleep 0.1
