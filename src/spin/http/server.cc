@@ -388,7 +388,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (!r->head_sent_) {
       // Trailers need a chunked body (HTTP/1.1): such a response streams.
-      const bool trailers = !r->trailers_.empty() && version_ >= 11 && !r->head_request_;
+      const bool trailers = !r->trailers_.empty() && version_ >= 11 && !r->head_request_ && !r->no_body_;
       if (r->finished_ && !trailers) return send_whole(r, lock);
       if (r->streaming_ || r->finished_) return send_head(r, lock);
       r->pumping_ = false;
@@ -465,7 +465,9 @@ class Session : public std::enable_shared_from_this<Session> {
     fill_head(*out, *r);
     bool keep = keep_alive_ && !srv_.stopping;
     out->keep_alive(keep);
-    if (r->head_request_) {
+    if (r->no_body_) {
+      // Neither a body nor its length (204, 304, 1xx).
+    } else if (r->head_request_) {
       out->content_length(r->body_bytes_);  // HEAD: the length of the body not sent
     } else {
       out->body() = std::move(r->pending_);

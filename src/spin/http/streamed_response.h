@@ -30,6 +30,9 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
     has_head_ = true;
     status_ = status;
     headers_ = std::move(headers);
+    // 1xx, 204 and 304 have no body in HTTP (RFC 9110 6.4.1): what a guest
+    // writes for one is dropped, as for HEAD.
+    no_body_ = status < 200 || status == 204 || status == 304;
     return true;
   }
 
@@ -38,7 +41,7 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
     if (!has_head_ || finished_ || aborted_) return false;
     while (!bytes.empty()) {
       if (cancel_.cancelled()) return false;
-      if (head_request_) {  // nothing is sent; only the length counts
+      if (head_request_ || no_body_) {  // nothing is sent; only the length counts
         body_bytes_ += bytes.size();
         return true;
       }
@@ -126,6 +129,7 @@ class StreamedResponse final : public ResponseWriter, public std::enable_shared_
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::shared_ptr<Session> session_;  // until the response is done
+  bool no_body_ = false;              // a status without a body (start())
   const size_t capacity_;
   const bool head_request_;
   bool has_head_ = false, streaming_ = false, finished_ = false, aborted_ = false;

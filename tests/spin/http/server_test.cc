@@ -75,6 +75,29 @@ TEST_F(ServerTest, ExpectContinueAndHead) {
   EXPECT_EQ(c.get("/after").body, "GET /after ?  [0] ");  // the connection is still in step
 }
 
+// A handler writing a body for a status that has none (204, 304, 1xx; a
+// WAGI guest can) gets its body dropped, not the server brought down;
+// the connection stays in step. Trailers of such a response are dropped too.
+TEST_F(ServerTest, StatusesWithoutABodySendNone) {
+  start([](const Request& req, ResponseWriter& w) {
+    unsigned status = unsigned(std::stoul(req.path.substr(1)));
+    w.start(status, {{"content-type", "text/plain"}, {"content-length", "12"}});
+    w.write("status body\n");
+    if (req.query == "trailers") w.set_trailers({{"x-t", "1"}});
+    w.finish();
+  });
+  Client c(port());
+  for (std::string target : {"/204", "/304", "/204?trailers"}) {
+    auto r = c.get(target);
+    EXPECT_EQ(r.status, unsigned(std::stoul(target.substr(1, 3)))) << target << r.error;
+    EXPECT_TRUE(r.body.empty()) << target;
+    EXPECT_EQ(r.headers.count("content-length"), 0u) << target;
+  }
+  auto after = c.get("/200");  // the same connection, in step
+  EXPECT_EQ(after.status, 200u) << after.error;
+  EXPECT_EQ(after.body, "status body\n");
+}
+
 // A streamed response with its own Content-Length is framed by it (no
 // chunks) and keeps the connection; one that writes less is cut off.
 TEST_F(ServerTest, StreamedResponseKeepsItsDeclaredLength) {
