@@ -13,6 +13,8 @@ void add_wast_command(CLI::App& app, int* exit_code);
 void add_run_command(CLI::App& app, int* exit_code, std::vector<std::string> program_args);
 // Adds `whirl up [-f spin.toml|DIR] [--listen ADDR:PORT] [--env K=V]...`: serves a Spin app.
 void add_up_command(CLI::App& app, int* exit_code);
+// `whirl host`: many Spin apps in one process (src/host).
+void add_host_command(CLI::App& app, int* exit_code);
 // Adds `whirl compile FILE [-o OUT]`: native code ahead of time (the aot tier).
 void add_compile_command(CLI::App& app, int* exit_code);
 // Adds `whirl inspect FILE`: a core module's imports/exports, or a component's world as WIT.

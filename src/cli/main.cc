@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   whirl::cli::add_wast_command(app, &exit_code);
   whirl::cli::add_run_command(app, &exit_code, program_args);
   whirl::cli::add_up_command(app, &exit_code);
+  whirl::cli::add_host_command(app, &exit_code);
   whirl::cli::add_inspect_command(app, &exit_code);
   whirl::cli::add_compile_command(app, &exit_code);
   try {

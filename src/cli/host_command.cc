@@ -1,0 +1,105 @@
+// `whirl host`: the node host — every Spin app of a directory (and those
+// the admin socket adds) served by one process, routed by Host header.
+// Thin: src/host does the work.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/tier_option.h"
+#include "host/admin.h"
+#include "host/host.h"
+#include "platform/signal_waiter.h"
+#include "platform/vm.h"
+
+namespace whirl::cli {
+namespace {
+
+struct HostCommandOptions {
+  std::string listen = "127.0.0.1:3000";
+  std::string domain;
+  std::string apps_dir;
+  std::string admin_socket;
+  std::string log_dir;
+  unsigned rescan_ms = 500;
+  double timeout = 30;
+  uint64_t max_memory = 128ull << 20;
+  unsigned workers = 0;
+  std::string tier = "auto";
+};
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "whirl host: %s\n", what.c_str());
+  return 1;
+}
+
+int run_host(const HostCommandOptions& o) {
+  platform::heap_return_large_blocks();
+  platform::raise_descriptor_limit();
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  host::HostOptions ho;
+  if (!spin::http::parse_listen_address(o.listen, &ho.listen_host, &ho.port))
+    return fail("--listen must be ADDRESS:PORT, got `" + o.listen + "`");
+  ho.domain = o.domain;
+  ho.apps_dir = o.apps_dir;
+  ho.rescan = std::chrono::milliseconds(o.rescan_ms);
+  ho.log_dir = o.log_dir;
+  ho.trigger.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
+  ho.trigger.max_memory = o.max_memory;
+  ho.worker_threads = o.workers;
+  ho.scratch = std::filesystem::temp_directory_path() / ("whirl-host-" + std::to_string(getpid()));
+  struct Cleanup {
+    std::filesystem::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(p, ec);
+    }
+  } cleanup{ho.scratch};
+
+  host::Host h(ho);
+  if (auto ok = h.start(); !ok) return fail(ok.error().message);
+  std::unique_ptr<host::AdminServer> admin;
+  if (!o.admin_socket.empty()) {
+    admin = std::make_unique<host::AdminServer>(h, o.admin_socket);
+    if (auto ok = admin->start(); !ok) return fail(ok.error().message);
+    std::printf("Admin socket %s\n", o.admin_socket.c_str());
+  }
+  std::printf("Serving http://%s:%u\n", ho.listen_host.c_str(), unsigned(h.port()));
+  std::printf("%zu apps; requests for <app>.%s go to app <app>\n", h.list().size(),
+              o.domain.empty() ? "<any domain>" : o.domain.c_str());
+  std::fflush(stdout);
+  platform::SignalWaiter waiter(stop_signals, [&] { h.request_stop(); }, [&] {});
+  h.run();
+  return 0;
+}
+
+}  // namespace
+
+void add_host_command(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<HostCommandOptions>();
+  auto* cmd = app.add_subcommand("host", "Serve many Spin applications from one process, routed by Host header");
+  cmd->add_option("--listen", o->listen, "Address to listen on: ADDRESS:PORT")->capture_default_str();
+  cmd->add_option("--domain", o->domain,
+                  "Requests for <app>.DOMAIN go to app <app> (default: the Host header's first label)");
+  cmd->add_option("--apps", o->apps_dir,
+                  "A directory whose subdirectories holding spin.toml are apps, named after them; watched");
+  cmd->add_option("--admin-socket", o->admin_socket, "Unix socket for the admin API (add, remove, list, status)");
+  cmd->add_option("--rescan-ms", o->rescan_ms, "How often the apps directory is looked at again")->capture_default_str();
+  cmd->add_option("--log-dir", o->log_dir, "Where component output is logged, a directory per app (default: each app's .spin/logs)");
+  cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
+  cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")
+      ->capture_default_str();
+  cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");
+  add_tier_option(cmd, &o->tier);
+  cmd->callback([o, exit_code] { *exit_code = apply_tier(o->tier) ? run_host(*o) : 1; });
+}
+
+}  // namespace whirl::cli

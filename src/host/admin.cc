@@ -1,0 +1,143 @@
+#include "host/admin.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace whirl::host {
+namespace {
+using json = nlohmann::json;
+constexpr size_t kMaxLine = 64 * 1024;  // a longer request line closes the connection
+
+json fail(const std::string& why) { return json{{"ok", false}, {"error", why}}; }
+}  // namespace
+
+AdminServer::~AdminServer() {
+  if (wake_[1] >= 0) (void)!::write(wake_[1], "x", 1);
+  if (thread_.joinable()) thread_.join();
+  for (int fd : {listen_fd_, wake_[0], wake_[1]})
+    if (fd >= 0) ::close(fd);
+  if (listen_fd_ >= 0) {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+}
+
+Expected<void> AdminServer::start() {
+  const std::string p = path_.string();
+  sockaddr_un addr{};
+  if (p.size() >= sizeof addr.sun_path) return make_error(p + ": the admin socket path is too long");
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
+  // A socket file left by a host that died; anything else is not ours to replace.
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return make_error(p + ": exists and is not a socket");
+    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool live = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (probe >= 0) ::close(probe);
+    if (live) return make_error(p + ": another host is listening on it");
+    ::unlink(p.c_str());
+  }
+  listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return make_error("admin socket: " + std::string(std::strerror(errno)));
+  mode_t old = ::umask(0177);
+  int b = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::umask(old);
+  if (b != 0 || ::listen(listen_fd_, 16) != 0) {
+    int e = errno;
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    return make_error(p + ": cannot listen: " + std::strerror(e));
+  }
+  if (::pipe2(wake_, O_CLOEXEC) != 0) return make_error("admin socket: " + std::string(std::strerror(errno)));
+  thread_ = std::thread([this] { serve(); });
+  return {};
+}
+
+void AdminServer::serve() {
+  for (;;) {
+    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p[1].revents) return;
+    if (!(p[0].revents & POLLIN)) continue;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    serve_connection(fd);
+    ::close(fd);
+  }
+}
+
+void AdminServer::serve_connection(int fd) {
+  std::string buf;
+  char tmp[4096];
+  for (;;) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    // An idle client does not hold the admin socket for ever.
+    int n = ::poll(p, 2, 30000);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || p[1].revents) return;
+    ssize_t got = ::read(fd, tmp, sizeof tmp);
+    if (got <= 0) return;
+    buf.append(tmp, size_t(got));
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      std::string reply = answer(buf.substr(0, nl)) + "\n";
+      buf.erase(0, nl + 1);
+      for (size_t done = 0; done < reply.size();) {
+        ssize_t w = ::send(fd, reply.data() + done, reply.size() - done, MSG_NOSIGNAL);
+        if (w <= 0) return;
+        done += size_t(w);
+      }
+    }
+    if (buf.size() > kMaxLine) return;
+  }
+}
+
+std::string AdminServer::answer(const std::string& line) {
+  json req = json::parse(line, nullptr, false);
+  if (req.is_discarded() || !req.is_object()) return fail("not a JSON object").dump();
+  const std::string op = req.value("op", "");
+  auto str = [&](const char* k) { return req.contains(k) && req[k].is_string() ? req[k].get<std::string>() : ""; };
+  if (op == "add") {
+    std::string name = str("name"), dir = str("dir");
+    if (name.empty() || dir.empty()) return fail("add needs \"name\" and \"dir\"").dump();
+    auto t0 = std::chrono::steady_clock::now();
+    if (auto ok = host_.add(name, dir); !ok) return fail(ok.error().message).dump();
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return json{{"ok", true}, {"load_ms", ms}}.dump();
+  }
+  if (op == "remove") {
+    std::string name = str("name");
+    if (name.empty()) return fail("remove needs \"name\"").dump();
+    if (!host_.remove(name)) return fail("no app `" + name + "`").dump();
+    return json{{"ok", true}}.dump();
+  }
+  if (op == "list") {
+    json apps = json::array();
+    for (const auto& a : host_.list())
+      apps.push_back({{"name", a.name},
+                      {"dir", a.dir.string()},
+                      {"routes", a.routes},
+                      {"requests", a.requests},
+                      {"source", a.from_apps_dir ? "apps-dir" : "admin"}});
+    return json{{"ok", true}, {"apps", apps}}.dump();
+  }
+  if (op == "status") {
+    return json{{"ok", true}, {"apps", host_.list().size()}, {"requests", host_.total_requests()}}.dump();
+  }
+  return fail("unknown op \"" + op + "\" (add, remove, list, status)").dump();
+}
+
+}  // namespace whirl::host

@@ -1,0 +1,207 @@
+#include "host/host.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace whirl::host {
+namespace fs = std::filesystem;
+
+Host::Host(HostOptions options) : options_(std::move(options)) {
+  spin::http::ServerOptions so;
+  so.host = options_.listen_host;
+  so.port = options_.port;
+  so.worker_threads = options_.worker_threads;
+  so.body_limit = 64ull << 20;
+  // Fairness between apps, and between an app's components.
+  so.classify = [this](const spin::http::Request& r) {
+    auto host = r.header("host");
+    std::string name = host ? app_name_for(*host) : std::string();
+    auto app = name.empty() ? nullptr : find(name);
+    return app ? name + "/" + app->trigger().fairness_key(r) : std::string();
+  };
+  server_ = std::make_unique<spin::http::HttpServer>(
+      so, [this](const spin::http::Request& r, spin::http::ResponseWriter& w) { handle(r, w); });
+}
+
+Host::~Host() {
+  {
+    std::lock_guard lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void Host::say(const std::string& line) const {
+  if (log) log(line);
+  else std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+Expected<void> Host::start() {
+  if (auto ok = server_->listen(); !ok) return ok;
+  if (options_.apps_dir.empty()) return {};
+  std::error_code ec;
+  if (!fs::is_directory(options_.apps_dir, ec))
+    return make_error(options_.apps_dir.string() + ": the apps directory does not exist");
+  scan_apps_dir();
+  watcher_ = std::thread([this] {
+    std::unique_lock lock(watch_mu_);
+    while (!stopping_) {
+      if (watch_cv_.wait_for(lock, options_.rescan, [this] { return stopping_; })) break;
+      lock.unlock();
+      scan_apps_dir();
+      lock.lock();
+    }
+  });
+  return {};
+}
+
+void Host::run() { server_->run([this] {
+  std::shared_lock lock(mu_);
+  for (auto& [name, e] : apps_) e.app->trigger().interrupt_all();
+}); }
+
+void Host::request_stop() {
+  {
+    std::lock_guard lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  server_->request_stop();
+}
+
+std::shared_ptr<HostedApp> Host::find(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = apps_.find(name);
+  return it == apps_.end() ? nullptr : it->second.app;
+}
+
+Expected<void> Host::add(const std::string& name, const fs::path& dir, bool from_apps_dir) {
+  HostedAppOptions ho;
+  ho.scratch = options_.scratch / (name + "-" + std::to_string(++generation_));
+  ho.trigger = options_.trigger;
+  ho.log_dir = options_.log_dir;
+  std::error_code ec;
+  fs::path abs = fs::absolute(dir, ec);
+  auto manifest_time = fs::last_write_time(abs / "spin.toml", ec);
+  // Loaded outside the lock: the other apps keep serving meanwhile.
+  auto app = HostedApp::load(name, abs, ho);
+  if (!app) return unexpected(app.error());
+  std::shared_ptr<HostedApp> old;
+  {
+    std::unique_lock lock(mu_);
+    Entry& e = apps_[name];
+    old = std::move(e.app);
+    e.app = std::move(*app);
+    e.from_apps_dir = from_apps_dir;
+    e.manifest_time = manifest_time;
+    failed_.erase(name);
+  }
+  say("app `" + name + "` " + (old ? "reloaded" : "added") + " from " + abs.string());
+  return {};  // `old` goes with its last request
+}
+
+bool Host::remove(const std::string& name) {
+  std::shared_ptr<HostedApp> old;
+  {
+    std::unique_lock lock(mu_);
+    auto it = apps_.find(name);
+    if (it == apps_.end()) return false;
+    old = std::move(it->second.app);
+    apps_.erase(it);
+  }
+  say("app `" + name + "` removed");
+  return true;
+}
+
+std::vector<AppInfo> Host::list() const {
+  std::vector<AppInfo> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [name, e] : apps_) {
+    AppInfo i;
+    i.name = name;
+    i.dir = e.app->dir();
+    for (const auto& t : e.app->app().manifest.http_triggers) i.routes.push_back(t.route);
+    i.requests = e.app->requests.load();
+    i.from_apps_dir = e.from_apps_dir;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+std::string Host::app_name_for(std::string_view h) const {
+  // The port (and an IPv6 literal's brackets) are not part of the name.
+  if (!h.empty() && h.front() == '[') return {};
+  if (auto colon = h.rfind(':'); colon != std::string_view::npos) h = h.substr(0, colon);
+  std::string host(h);
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!host.empty() && host.back() == '.') host.pop_back();  // a fully qualified name
+  if (!options_.domain.empty()) {
+    const std::string suffix = "." + options_.domain;
+    if (host.size() <= suffix.size() || host.compare(host.size() - suffix.size(), suffix.size(), suffix) != 0)
+      return {};
+    host.resize(host.size() - suffix.size());
+    return host.find('.') == std::string::npos ? host : std::string();
+  }
+  return host.substr(0, host.find('.'));
+}
+
+void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
+  auto host = r.header("host");
+  if (!host) {
+    w.send(spin::http::Response::text(400, "Bad Request: no Host header\n"));
+    return;
+  }
+  const std::string name = app_name_for(*host);
+  auto app = name.empty() ? nullptr : find(name);
+  if (!app) {
+    w.send(spin::http::Response::text(404, "Not Found: no app for host " + std::string(*host) + "\n"));
+    return;
+  }
+  ++requests_;
+  ++app->requests;
+  app->trigger().handle(r, w);
+}
+
+void Host::scan_apps_dir() {
+  std::error_code ec;
+  std::map<std::string, fs::path> found;
+  for (fs::directory_iterator it(options_.apps_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_directory(e2) || !fs::is_regular_file(it->path() / "spin.toml", e2)) continue;
+    found[it->path().filename().string()] = it->path();
+  }
+  // Gone from the directory: removed (apps added through the admin socket stay).
+  std::vector<std::string> gone;
+  std::vector<std::pair<std::string, fs::path>> changed;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, e] : apps_)
+      if (e.from_apps_dir && !found.count(name)) gone.push_back(name);
+    for (const auto& [name, dir] : found) {
+      auto it = apps_.find(name);
+      if (it != apps_.end() && !it->second.from_apps_dir) continue;  // the admin's
+      std::error_code e2;
+      auto t = fs::last_write_time(dir / "spin.toml", e2);
+      if (auto f = failed_.find(name); f != failed_.end() && f->second == t) continue;  // told already
+      if (it == apps_.end() || it->second.manifest_time != t) changed.emplace_back(name, dir);
+    }
+  }
+  for (const auto& name : gone) remove(name);
+  {
+    std::unique_lock lock(mu_);
+    std::erase_if(failed_, [&](const auto& f) { return !found.count(f.first); });
+  }
+  for (const auto& [name, dir] : changed) {
+    if (auto ok = add(name, dir, true); !ok) {
+      say(ok.error().message);
+      // Not retried until its manifest changes again.
+      std::unique_lock lock(mu_);
+      std::error_code e2;
+      failed_[name] = fs::last_write_time(dir / "spin.toml", e2);
+    }
+  }
+}
+
+}  // namespace whirl::host

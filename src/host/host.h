@@ -1,0 +1,107 @@
+// The node host (`whirl host`): one process serving many Spin apps. A
+// request goes to the app its Host header names (`<app>.<domain>`), then
+// through that app's own routes. Apps come and go while it serves: from a
+// directory of app directories (rescanned) and through the admin socket
+// (admin.h); adding or removing one does not touch the others' traffic.
+// docs/architecture.md, "The node host".
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/expected.h"
+#include "host/hosted_app.h"
+#include "spin/http/server.h"
+
+namespace whirl::host {
+
+struct HostOptions {
+  std::string listen_host = "127.0.0.1";
+  uint16_t port = 3000;
+  // Requests go to the app named by the Host header's label before
+  // ".<domain>"; empty: the Host header's first label, whatever follows.
+  std::string domain;
+  std::filesystem::path apps_dir;   // each subdirectory holding spin.toml is an app of its name; empty: none
+  std::chrono::milliseconds rescan{500};  // how often apps_dir is looked at again
+  std::filesystem::path scratch;    // per-app staging directories go below it
+  std::filesystem::path log_dir;    // empty: each app's .spin/logs
+  spin::http::TriggerOptions trigger;
+  unsigned worker_threads = 0;
+};
+
+struct AppInfo {
+  std::string name;
+  std::filesystem::path dir;
+  std::vector<std::string> routes;  // "/hello/..." per HTTP trigger
+  uint64_t requests = 0;
+  bool from_apps_dir = false;
+};
+
+class Host {
+ public:
+  explicit Host(HostOptions options);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Binds the listener, loads the apps directory's apps (an app that does
+  // not load is reported through `log` and left out) and starts watching it.
+  Expected<void> start();
+  uint16_t port() const { return server_->port(); }
+  // Serves until request_stop() (thread-safe) and the drain finish.
+  void run();
+  void request_stop();
+
+  // Adds or replaces app `name` from `dir` (spin.toml in it); requests in
+  // flight on a replaced app finish on it. Errors name the app.
+  Expected<void> add(const std::string& name, const std::filesystem::path& dir) { return add(name, dir, false); }
+  // False if there is no such app.
+  bool remove(const std::string& name);
+  std::vector<AppInfo> list() const;
+  uint64_t total_requests() const { return requests_.load(); }
+
+  // The app name a Host header value selects ("" if it names none of ours).
+  std::string app_name_for(std::string_view host_header) const;
+
+  // Where problems and app changes are told (default: stderr).
+  std::function<void(const std::string&)> log;
+
+ private:
+  Expected<void> add(const std::string& name, const std::filesystem::path& dir, bool from_apps_dir);
+  std::shared_ptr<HostedApp> find(const std::string& name) const;
+  void handle(const spin::http::Request& r, spin::http::ResponseWriter& w);
+  void scan_apps_dir();
+  void say(const std::string& line) const;
+
+  HostOptions options_;
+  std::unique_ptr<spin::http::HttpServer> server_;
+  mutable std::shared_mutex mu_;
+  struct Entry {
+    std::shared_ptr<HostedApp> app;
+    bool from_apps_dir = false;
+    std::filesystem::file_time_type manifest_time{};
+  };
+  std::map<std::string, Entry> apps_;
+  // Apps of apps_dir that failed to load, by their manifest's time then:
+  // not tried (nor reported) again until it changes.
+  std::map<std::string, std::filesystem::file_time_type> failed_;
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> generation_{0};  // distinct staging directories per load
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stopping_ = false;
+  std::thread watcher_;
+};
+
+}  // namespace whirl::host

@@ -1,0 +1,216 @@
+// `whirl host` end to end: one process serving several Spin apps, routed
+// by Host header (`<app>.<domain>`) then by each app's own routes; apps
+// from a watched directory (added, changed, removed while it serves) and
+// through the admin socket (add, remove, list, status), with the others'
+// traffic undisturbed. A WAGI module built from C (the probe of
+// tests/spin/up) and the wasi:http test guest (tests/wasi/http/guest.h)
+// are the apps.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "../spin/http/http_client.h"
+#include "../spin/up/process.h"
+#include "../wasi/http/guest.h"
+#include "wasm/text/component_text.h"
+
+namespace whirl::test {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr const char* kDomain = "apps.test";
+
+std::string wagi_manifest(const std::string& name) {
+  return "spin_manifest_version = 2\n[application]\nname = \"" + name +
+         "\"\n[[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\nexecutor = { type = \"wagi\" }\n"
+         "[component.probe]\nsource = \"probe.wasm\"\n";
+}
+
+const char* kEchoManifest = R"(spin_manifest_version = 2
+[application]
+name = "echo"
+[[trigger.http]]
+route = "/..."
+component = "guest"
+[component.guest]
+source = "guest.wasm"
+)";
+
+class HostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("whirl-host-" + std::to_string(getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "apps");
+    make_wagi_app(root_ / "apps" / "wagi", "wagi");
+    fs::create_directories(root_ / "apps" / "echo");
+    auto bytes = wasm::text::component_to_binary(wasi::http::testing::guest_component("0.2.3"));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    std::ofstream(root_ / "apps" / "echo" / "guest.wasm", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes->data()), std::streamsize(bytes->size()));
+    std::ofstream(root_ / "apps" / "echo" / "spin.toml") << kEchoManifest;
+    host_ = std::make_unique<UpProcess>(
+        std::vector<std::string>{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
+                                 "--listen", "127.0.0.1:0", "--admin-socket", (root_ / "admin.sock").string(),
+                                 "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5"},
+        (root_ / "stderr.txt").string());
+    port_ = host_->wait_serving();
+    ASSERT_NE(port_, 0) << host_->stderr_text();
+  }
+  void TearDown() override {
+    host_.reset();
+    fs::remove_all(root_);
+  }
+
+  static void make_wagi_app(const fs::path& dir, const std::string& name) {
+    fs::create_directories(dir);
+    fs::copy_file(WHIRL_SPIN_PROBE, dir / "probe.wasm", fs::copy_options::overwrite_existing);
+    std::ofstream(dir / "spin.toml") << wagi_manifest(name);
+  }
+
+  Reply get(const std::string& host, const std::string& target) {
+    Client c(port_);
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, host);
+    return c.send(std::move(req));
+  }
+  // GET until it answers `status` (apps come and go asynchronously), within 10 s.
+  Reply get_until(const std::string& host, const std::string& target, unsigned status) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    Reply r = get(host, target);
+    while (r.status != status && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      r = get(host, target);
+    }
+    return r;
+  }
+
+  // One admin request, its JSON answer.
+  json admin(const json& req) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string p = (root_ / "admin.sock").string();
+    std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      ADD_FAILURE() << "cannot connect to " << p;
+      return nullptr;
+    }
+    std::string line = req.dump() + "\n";
+    EXPECT_EQ(::write(fd, line.data(), line.size()), ssize_t(line.size()));
+    std::string reply;
+    char buf[4096];
+    ssize_t n;
+    while (reply.find('\n') == std::string::npos && (n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, size_t(n));
+    ::close(fd);
+    json j = json::parse(reply, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << reply;
+    return j;
+  }
+
+  fs::path root_;
+  std::unique_ptr<UpProcess> host_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(HostTest, RoutesByHostHeaderThenByTheAppsRoutes) {
+  Reply w = get("wagi.apps.test", "/probe/status/201");
+  EXPECT_EQ(w.status, 201u) << w.error << host_->stderr_text();
+  EXPECT_EQ(w.body, "status body\n");
+  // The port and letter case are not part of the name.
+  EXPECT_EQ(get("WAGI.Apps.Test:8080", "/probe/status/202").status, 202u);
+  Reply e = get("echo.apps.test", "/echo/path?q=1");
+  EXPECT_EQ(e.status, 200u) << e.error;
+  EXPECT_EQ(e.body.substr(0, e.body.find('\n')), "GET /echo/path?q=1");
+  // The app's own routes: the WAGI app has nothing at /.
+  EXPECT_EQ(get("wagi.apps.test", "/").status, 404u);
+  // Hosts that name no app.
+  EXPECT_EQ(get("nope.apps.test", "/").status, 404u);
+  EXPECT_EQ(get("wagi.other.test", "/probe/status/201").status, 404u);
+  EXPECT_EQ(get("a.wagi.apps.test", "/probe/status/201").status, 404u);
+  EXPECT_EQ(get("127.0.0.1", "/").status, 404u);
+  // A trap is the app's 500, and the host keeps serving.
+  EXPECT_EQ(get("wagi.apps.test", "/probe/trap").status, 500u);
+  EXPECT_EQ(get("echo.apps.test", "/echo/x").status, 200u);
+}
+
+TEST_F(HostTest, AdminAddsListsAndRemovesApps) {
+  make_wagi_app(root_ / "elsewhere", "third");
+  json added = admin({{"op", "add"}, {"name", "third"}, {"dir", (root_ / "elsewhere").string()}});
+  ASSERT_EQ(added["ok"], true) << added.dump();
+  EXPECT_LT(added["load_ms"].get<double>(), 5000);
+  EXPECT_EQ(get("third.apps.test", "/probe/status/203").status, 203u);
+
+  json list = admin({{"op", "list"}});
+  ASSERT_EQ(list["ok"], true);
+  std::set<std::string> names;
+  for (const auto& a : list["apps"]) names.insert(a["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"echo", "third", "wagi"}));
+  for (const auto& a : list["apps"])
+    if (a["name"] == "third") {
+      EXPECT_EQ(a["source"], "admin");
+      EXPECT_EQ(a["requests"], 1);
+      EXPECT_EQ(a["routes"], json::array({"/probe/..."}));
+    }
+  json status = admin({{"op", "status"}});
+  EXPECT_EQ(status["apps"], 3);
+  EXPECT_GE(status["requests"].get<int>(), 1);
+
+  ASSERT_EQ(admin({{"op", "remove"}, {"name", "third"}})["ok"], true);
+  EXPECT_EQ(get("third.apps.test", "/probe/status/203").status, 404u);
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);  // the others untouched
+
+  // What it cannot do is said, naming why.
+  json bad = admin({{"op", "add"}, {"name", "broken"}, {"dir", (root_ / "missing").string()}});
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_NE(bad["error"].get<std::string>().find("app `broken`"), std::string::npos) << bad.dump();
+  EXPECT_EQ(admin({{"op", "add"}, {"name", "Bad_Name"}, {"dir", (root_ / "elsewhere").string()}})["ok"], false);
+  EXPECT_EQ(admin({{"op", "remove"}, {"name", "nope"}})["ok"], false);
+  EXPECT_EQ(admin({{"op", "frobnicate"}})["ok"], false);
+  EXPECT_EQ(admin(json::array({1, 2}))["ok"], false);
+}
+
+TEST_F(HostTest, WatchedDirectoryAddsChangesAndRemovesApps) {
+  make_wagi_app(root_ / "apps" / "late", "late");
+  EXPECT_EQ(get_until("late.apps.test", "/probe/status/201", 201).status, 201u) << host_->stderr_text();
+
+  // A changed manifest is loaded again: the route moves.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a later modification time
+  std::ofstream(root_ / "apps" / "late" / "spin.toml")
+      << "spin_manifest_version = 2\n[application]\nname = \"late\"\n[[trigger.http]]\nroute = \"/moved/...\"\n"
+         "component = \"probe\"\nexecutor = { type = \"wagi\" }\n[component.probe]\nsource = \"probe.wasm\"\n";
+  fs::last_write_time(root_ / "apps" / "late" / "spin.toml", fs::file_time_type::clock::now() + std::chrono::seconds(2));
+  EXPECT_EQ(get_until("late.apps.test", "/moved/status/204", 204).status, 204u) << host_->stderr_text();
+
+  // A broken app is reported once and left out; the others serve on.
+  fs::create_directories(root_ / "apps" / "broken");
+  std::ofstream(root_ / "apps" / "broken" / "spin.toml") << "this is not toml = = =";
+  std::string log = host_->stderr_with("app `broken`", std::chrono::seconds(10));
+  EXPECT_NE(log.find("app `broken`"), std::string::npos) << log;
+  EXPECT_EQ(get("broken.apps.test", "/").status, 404u);
+  EXPECT_EQ(get("echo.apps.test", "/echo/x").status, 200u);
+
+  fs::remove_all(root_ / "apps" / "late");
+  EXPECT_EQ(get_until("late.apps.test", "/moved/status/204", 404).status, 404u);
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+}
+
+TEST_F(HostTest, StopsOnSigterm) {
+  host_->signal(SIGTERM);
+  EXPECT_EQ(host_->wait_exit(std::chrono::seconds(15)), 0);
+  EXPECT_FALSE(fs::exists(root_ / "admin.sock"));
+}
+
+}  // namespace
+}  // namespace whirl::test
