@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/tier_option.h"
@@ -24,6 +25,7 @@ struct HostCommandOptions {
   std::string apps_dir;
   std::string admin_socket;
   std::string log_dir;
+  std::string metrics_listen;
   unsigned rescan_ms = 500;
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
@@ -72,12 +74,36 @@ int run_host(const HostCommandOptions& o) {
     if (auto ok = admin->start(); !ok) return fail(ok.error().message);
     std::printf("Admin socket %s\n", o.admin_socket.c_str());
   }
+  // Prometheus metrics on a listener of their own (not an app's Host).
+  std::unique_ptr<spin::http::HttpServer> metrics;
+  std::thread metrics_thread;
+  if (!o.metrics_listen.empty()) {
+    spin::http::ServerOptions mo;
+    if (!spin::http::parse_listen_address(o.metrics_listen, &mo.host, &mo.port))
+      return fail("--metrics-listen must be ADDRESS:PORT, got `" + o.metrics_listen + "`");
+    mo.worker_threads = 1;
+    metrics = std::make_unique<spin::http::HttpServer>(
+        mo, spin::http::HttpServer::buffered([&h](const spin::http::Request& r) {
+          if (r.path != "/metrics") return spin::http::Response::text(404, "Not Found: metrics are at /metrics\n");
+          return spin::http::Response::text(200, h.metrics_text(), "text/plain; version=0.0.4");
+        }));
+    if (auto ok = metrics->listen(); !ok) return fail(ok.error().message);
+    metrics_thread = std::thread([&] { metrics->run(); });
+  }
   std::printf("Serving http://%s:%u\n", ho.listen_host.c_str(), unsigned(h.port()));
+  if (metrics) std::printf("Metrics http://%s:%u/metrics\n", o.metrics_listen.substr(0, o.metrics_listen.rfind(':')).c_str(),
+                           unsigned(metrics->port()));
   std::printf("%zu apps; requests for <app>.%s go to app <app>\n", h.list().size(),
               o.domain.empty() ? "<any domain>" : o.domain.c_str());
   std::fflush(stdout);
-  platform::SignalWaiter waiter(stop_signals, [&] { h.request_stop(); }, [&] {});
-  h.run();
+  {
+    platform::SignalWaiter waiter(stop_signals, [&] { h.request_stop(); }, [&] {});
+    h.run();
+  }
+  if (metrics) {
+    metrics->request_stop();
+    metrics_thread.join();
+  }
   return 0;
 }
 
@@ -92,6 +118,7 @@ void add_host_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--apps", o->apps_dir,
                   "A directory whose subdirectories holding spin.toml are apps, named after them; watched");
   cmd->add_option("--admin-socket", o->admin_socket, "Unix socket for the admin API (add, remove, list, status)");
+  cmd->add_option("--metrics-listen", o->metrics_listen, "Serve Prometheus metrics at http://ADDRESS:PORT/metrics");
   cmd->add_option("--rescan-ms", o->rescan_ms, "How often the apps directory is looked at again")->capture_default_str();
   cmd->add_option("--log-dir", o->log_dir, "Where component output is logged, a directory per app (default: each app's .spin/logs)");
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();

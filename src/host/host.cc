@@ -17,8 +17,8 @@ Host::Host(HostOptions options) : options_(std::move(options)) {
   so.classify = [this](const spin::http::Request& r) {
     auto host = r.header("host");
     std::string name = host ? app_name_for(*host) : std::string();
-    auto app = name.empty() ? nullptr : find(name);
-    return app ? name + "/" + app->trigger().fairness_key(r) : std::string();
+    auto found = name.empty() ? Found{} : find(name);
+    return found.app ? name + "/" + found.app->trigger().fairness_key(r) : std::string();
   };
   server_ = std::make_unique<spin::http::HttpServer>(
       so, [this](const spin::http::Request& r, spin::http::ResponseWriter& w) { handle(r, w); });
@@ -71,10 +71,10 @@ void Host::request_stop() {
   server_->request_stop();
 }
 
-std::shared_ptr<HostedApp> Host::find(const std::string& name) const {
+Host::Found Host::find(const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = apps_.find(name);
-  return it == apps_.end() ? nullptr : it->second.app;
+  return it == apps_.end() ? Found{} : Found{it->second.app, it->second.metrics};
 }
 
 Expected<void> Host::add(const std::string& name, const fs::path& dir, bool from_apps_dir) {
@@ -94,10 +94,12 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, bool from
     Entry& e = apps_[name];
     old = std::move(e.app);
     e.app = std::move(*app);
+    if (!e.metrics) e.metrics = std::make_shared<AppMetrics>();
     e.from_apps_dir = from_apps_dir;
     e.manifest_time = manifest_time;
     failed_.erase(name);
   }
+  ++loads_;
   say("app `" + name + "` " + (old ? "reloaded" : "added") + " from " + abs.string());
   return {};  // `old` goes with its last request
 }
@@ -123,7 +125,7 @@ std::vector<AppInfo> Host::list() const {
     i.name = name;
     i.dir = e.app->dir();
     for (const auto& t : e.app->app().manifest.http_triggers) i.routes.push_back(t.route);
-    i.requests = e.app->requests.load();
+    i.requests = e.metrics->requests();
     i.from_apps_dir = e.from_apps_dir;
     out.push_back(std::move(i));
   }
@@ -154,14 +156,33 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
     return;
   }
   const std::string name = app_name_for(*host);
-  auto app = name.empty() ? nullptr : find(name);
-  if (!app) {
+  auto found = name.empty() ? Found{} : find(name);
+  if (!found.app) {
     w.send(spin::http::Response::text(404, "Not Found: no app for host " + std::string(*host) + "\n"));
     return;
   }
   ++requests_;
-  ++app->requests;
-  app->trigger().handle(r, w);
+  AppMetrics& m = *found.metrics;
+  const auto t0 = std::chrono::steady_clock::now();
+  m.in_flight.fetch_add(1, std::memory_order_relaxed);
+  StatusRecorder recorder(w);
+  found.app->trigger().handle(r, recorder);
+  m.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  m.record(recorder.status(), std::chrono::steady_clock::now() - t0);
+}
+
+std::string Host::metrics_text() const {
+  // References held: an app removed during the scrape is still readable.
+  std::vector<std::shared_ptr<AppMetrics>> keep;
+  std::vector<AppMetricsView> views;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, e] : apps_) {
+      keep.push_back(e.metrics);
+      views.push_back({name, e.metrics.get()});
+    }
+  }
+  return prometheus_text(views, loads_.load());
 }
 
 void Host::scan_apps_dir() {

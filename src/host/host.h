@@ -22,6 +22,7 @@
 
 #include "common/expected.h"
 #include "host/hosted_app.h"
+#include "host/metrics.h"
 #include "spin/http/server.h"
 
 namespace whirl::host {
@@ -70,6 +71,8 @@ class Host {
   bool remove(const std::string& name);
   std::vector<AppInfo> list() const;
   uint64_t total_requests() const { return requests_.load(); }
+  // Every app's metrics in the Prometheus text format (metrics.h).
+  std::string metrics_text() const;
 
   // The app name a Host header value selects ("" if it names none of ours).
   std::string app_name_for(std::string_view host_header) const;
@@ -79,7 +82,11 @@ class Host {
 
  private:
   Expected<void> add(const std::string& name, const std::filesystem::path& dir, bool from_apps_dir);
-  std::shared_ptr<HostedApp> find(const std::string& name) const;
+  struct Found {
+    std::shared_ptr<HostedApp> app;
+    std::shared_ptr<AppMetrics> metrics;
+  };
+  Found find(const std::string& name) const;
   void handle(const spin::http::Request& r, spin::http::ResponseWriter& w);
   void scan_apps_dir();
   void say(const std::string& line) const;
@@ -89,6 +96,7 @@ class Host {
   mutable std::shared_mutex mu_;
   struct Entry {
     std::shared_ptr<HostedApp> app;
+    std::shared_ptr<AppMetrics> metrics;  // kept across reloads
     bool from_apps_dir = false;
     std::filesystem::file_time_type manifest_time{};
   };
@@ -97,6 +105,7 @@ class Host {
   // not tried (nor reported) again until it changes.
   std::map<std::string, std::filesystem::file_time_type> failed_;
   std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> loads_{0};
   std::atomic<uint64_t> generation_{0};  // distinct staging directories per load
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;

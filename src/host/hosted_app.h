@@ -42,8 +42,6 @@ class HostedApp {
   const spin::LoadedApp& app() const { return *app_; }
   std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
 
-  std::atomic<uint64_t> requests{0};
-
  private:
   HostedApp() = default;
   std::string name_;

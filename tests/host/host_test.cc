@@ -62,10 +62,15 @@ class HostTest : public ::testing::Test {
     host_ = std::make_unique<UpProcess>(
         std::vector<std::string>{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
                                  "--listen", "127.0.0.1:0", "--admin-socket", (root_ / "admin.sock").string(),
-                                 "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5"},
+                                 "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5",
+                                 "--metrics-listen", "127.0.0.1:0"},
         (root_ / "stderr.txt").string());
     port_ = host_->wait_serving();
     ASSERT_NE(port_, 0) << host_->stderr_text();
+    auto line = host_->wait_line("Metrics http://", std::chrono::seconds(10));
+    ASSERT_TRUE(line);
+    auto colon = line->rfind(':');
+    metrics_port_ = uint16_t(std::stoi(line->substr(colon + 1)));
   }
   void TearDown() override {
     host_.reset();
@@ -122,7 +127,15 @@ class HostTest : public ::testing::Test {
   fs::path root_;
   std::unique_ptr<UpProcess> host_;
   uint16_t port_ = 0;
+  uint16_t metrics_port_ = 0;
 };
+
+// The value of the metric line starting with `series` ("name{labels}").
+double metric(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
 
 TEST_F(HostTest, RoutesByHostHeaderThenByTheAppsRoutes) {
   Reply w = get("wagi.apps.test", "/probe/status/201");
@@ -204,6 +217,30 @@ TEST_F(HostTest, WatchedDirectoryAddsChangesAndRemovesApps) {
   fs::remove_all(root_ / "apps" / "late");
   EXPECT_EQ(get_until("late.apps.test", "/moved/status/204", 404).status, 404u);
   EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+}
+
+TEST_F(HostTest, PrometheusMetricsPerApp) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+  EXPECT_EQ(get("wagi.apps.test", "/probe/trap").status, 500u);
+  EXPECT_EQ(get("wagi.apps.test", "/nothing-here").status, 404u);
+  EXPECT_EQ(get("echo.apps.test", "/echo/x").status, 200u);
+  Reply m = get_once(metrics_port_, "/metrics");
+  ASSERT_EQ(m.status, 200u) << m.error;
+  EXPECT_EQ(std::string(m.headers["content-type"]).rfind("text/plain; version=0.0.4", 0), 0u);
+  const std::string& t = m.body;
+  EXPECT_EQ(metric(t, "whirl_host_apps"), 2);
+  EXPECT_EQ(metric(t, "whirl_host_app_loads_total"), 2);
+  EXPECT_EQ(metric(t, "whirl_app_requests_total{app=\"wagi\",code=\"2xx\"}"), 3) << t;
+  EXPECT_EQ(metric(t, "whirl_app_requests_total{app=\"wagi\",code=\"4xx\"}"), 1);
+  EXPECT_EQ(metric(t, "whirl_app_requests_total{app=\"wagi\",code=\"5xx\"}"), 1);
+  EXPECT_EQ(metric(t, "whirl_app_requests_total{app=\"echo\",code=\"2xx\"}"), 1);
+  EXPECT_EQ(metric(t, "whirl_app_requests_in_flight{app=\"wagi\"}"), 0);
+  EXPECT_EQ(metric(t, "whirl_app_request_duration_seconds_count{app=\"wagi\"}"), 5);
+  EXPECT_EQ(metric(t, "whirl_app_request_duration_seconds_bucket{app=\"wagi\",le=\"+Inf\"}"), 5);
+  EXPECT_GT(metric(t, "whirl_app_request_duration_seconds_sum{app=\"wagi\"}"), 0);
+  // Requests for no app count for none.
+  EXPECT_EQ(get("nope.apps.test", "/").status, 404u);
+  EXPECT_EQ(get_once(metrics_port_, "/other").status, 404u);
 }
 
 TEST_F(HostTest, StopsOnSigterm) {

@@ -1,0 +1,70 @@
+// Per-app request metrics of the node host and their Prometheus text
+// exposition (`whirl host --metrics-listen`): requests by status class,
+// requests in flight, a latency histogram, app loads. Counters are atomics
+// updated on the request path (no lock); a scrape reads them as they are.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spin/http/message.h"
+
+namespace whirl::host {
+
+struct AppMetrics {
+  // Upper bounds of the latency buckets, in seconds (the last is +Inf).
+  static constexpr std::array<double, 11> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1,    2.5};
+  std::array<std::atomic<uint64_t>, 5> by_class{};  // 1xx .. 5xx
+  std::atomic<uint64_t> in_flight{0};
+  std::array<std::atomic<uint64_t>, kBuckets.size() + 1> latency{};  // per bucket (not cumulative)
+  std::atomic<uint64_t> latency_sum_us{0};
+
+  void record(unsigned status, std::chrono::steady_clock::duration took);
+  uint64_t requests() const;
+};
+
+// A ResponseWriter passing everything to `inner`, noting the status the
+// handler sets (500 if it sets none).
+class StatusRecorder final : public spin::http::ResponseWriter {
+ public:
+  explicit StatusRecorder(spin::http::ResponseWriter& inner) : inner_(inner) {}
+  bool start(unsigned status, std::vector<spin::http::Header> headers) override {
+    bool ok = inner_.start(status, std::move(headers));
+    if (ok) status_ = status;
+    return ok;
+  }
+  bool write(std::string_view bytes) override { return inner_.write(bytes); }
+  void finish() override { inner_.finish(); }
+  void set_trailers(std::vector<spin::http::Header> t) override { inner_.set_trailers(std::move(t)); }
+  void abort() override {
+    if (!inner_.started()) status_ = 500;
+    inner_.abort();
+  }
+  bool started() const override { return inner_.started(); }
+  void cancel() override { inner_.cancel(); }
+  bool cancelled() const override { return inner_.cancelled(); }
+  void on_cancel(std::function<void()> hook) override { inner_.on_cancel(std::move(hook)); }
+  unsigned status() const { return status_; }
+
+ private:
+  spin::http::ResponseWriter& inner_;
+  unsigned status_ = 500;
+};
+
+struct AppMetricsView {
+  std::string app;
+  const AppMetrics* metrics;
+};
+
+// The Prometheus text format (version 0.0.4) of every app's metrics plus
+// the host's own: whirl_host_apps, whirl_host_app_loads_total,
+// whirl_app_requests_total{app,code}, whirl_app_requests_in_flight{app},
+// whirl_app_request_duration_seconds{app} (a histogram).
+std::string prometheus_text(const std::vector<AppMetricsView>& apps, uint64_t app_loads);
+
+}  // namespace whirl::host
