@@ -30,6 +30,8 @@ struct HostCommandOptions {
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
   unsigned workers = 0;
+  unsigned max_concurrent = 0;
+  double rate = 0, burst = 0;
   std::string tier = "auto";
 };
 
@@ -57,6 +59,8 @@ int run_host(const HostCommandOptions& o) {
   ho.trigger.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   ho.trigger.max_memory = o.max_memory;
   ho.worker_threads = o.workers;
+  ho.max_concurrent_per_app = o.max_concurrent;
+  ho.limits = {o.rate, o.burst};
   ho.scratch = std::filesystem::temp_directory_path() / ("whirl-host-" + std::to_string(getpid()));
   struct Cleanup {
     std::filesystem::path p;
@@ -125,6 +129,12 @@ void add_host_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")
       ->capture_default_str();
   cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");
+  cmd->add_option("--max-concurrent-per-app", o->max_concurrent,
+                  "Requests of one app running at once; more wait queued (0: 4 per core)");
+  cmd->add_option("--rate-per-app", o->rate, "Requests per second each app admits, more get 429 (0: no cap)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--burst-per-app", o->burst, "Requests an app may take at once above its rate (0: a second's worth)")
+      ->check(CLI::NonNegativeNumber);
   add_tier_option(cmd, &o->tier);
   cmd->callback([o, exit_code] { *exit_code = apply_tier(o->tier) ? run_host(*o) : 1; });
 }

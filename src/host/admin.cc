@@ -113,8 +113,28 @@ std::string AdminServer::answer(const std::string& line) {
   if (op == "add") {
     std::string name = str("name"), dir = str("dir");
     if (name.empty() || dir.empty()) return fail("add needs \"name\" and \"dir\"").dump();
+    AppSettings settings;
+    if (req.contains("limits")) {
+      const json& l = req["limits"];
+      auto number = [&](const char* k, double lo) -> std::optional<double> {
+        if (!l.contains(k)) return std::nullopt;
+        if (!l[k].is_number() || l[k].get<double>() < lo) return -1.0;
+        return l[k].get<double>();
+      };
+      if (!l.is_object()) return fail("\"limits\" must be an object").dump();
+      for (const auto& [k, v] : l.items())
+        if (k != "rate" && k != "burst" && k != "timeout_ms" && k != "max_memory")
+          return fail("unknown limit \"" + k + "\" (rate, burst, timeout_ms, max_memory)").dump();
+      auto rate = number("rate", 0), burst = number("burst", 0), timeout = number("timeout_ms", 1),
+           memory = number("max_memory", 65536);
+      for (auto [k, v] : {std::pair{"rate", rate}, {"burst", burst}, {"timeout_ms", timeout}, {"max_memory", memory}})
+        if (v && *v < 0) return fail(std::string("limit \"") + k + "\" must be a number in range").dump();
+      if (rate || burst) settings.limits = AppLimits{rate.value_or(0), burst.value_or(0)};
+      if (timeout) settings.timeout = std::chrono::milliseconds(int64_t(*timeout));
+      if (memory) settings.max_memory = uint64_t(*memory);
+    }
     auto t0 = std::chrono::steady_clock::now();
-    if (auto ok = host_.add(name, dir); !ok) return fail(ok.error().message).dump();
+    if (auto ok = host_.add(name, dir, settings); !ok) return fail(ok.error().message).dump();
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return json{{"ok", true}, {"load_ms", ms}}.dump();
   }
@@ -131,6 +151,7 @@ std::string AdminServer::answer(const std::string& line) {
                       {"dir", a.dir.string()},
                       {"routes", a.routes},
                       {"requests", a.requests},
+                      {"limits", {{"rate", a.limits.rate}, {"burst", a.limits.burst}}},
                       {"source", a.from_apps_dir ? "apps-dir" : "admin"}});
     return json{{"ok", true}, {"apps", apps}}.dump();
   }

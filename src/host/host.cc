@@ -12,13 +12,12 @@ Host::Host(HostOptions options) : options_(std::move(options)) {
   so.host = options_.listen_host;
   so.port = options_.port;
   so.worker_threads = options_.worker_threads;
+  so.max_concurrent_per_key = options_.max_concurrent_per_app;
   so.body_limit = 64ull << 20;
-  // Fairness between apps, and between an app's components.
+  // Fairness between apps: the per-key cap is a cap per app.
   so.classify = [this](const spin::http::Request& r) {
     auto host = r.header("host");
-    std::string name = host ? app_name_for(*host) : std::string();
-    auto found = name.empty() ? Found{} : find(name);
-    return found.app ? name + "/" + found.app->trigger().fairness_key(r) : std::string();
+    return host ? app_name_for(*host) : std::string();
   };
   server_ = std::make_unique<spin::http::HttpServer>(
       so, [this](const spin::http::Request& r, spin::http::ResponseWriter& w) { handle(r, w); });
@@ -77,10 +76,14 @@ Host::Found Host::find(const std::string& name) const {
   return it == apps_.end() ? Found{} : Found{it->second.app, it->second.metrics};
 }
 
-Expected<void> Host::add(const std::string& name, const fs::path& dir, bool from_apps_dir) {
+Expected<void> Host::add(const std::string& name, const fs::path& dir, const AppSettings& settings,
+                         bool from_apps_dir) {
   HostedAppOptions ho;
   ho.scratch = options_.scratch / (name + "-" + std::to_string(++generation_));
   ho.trigger = options_.trigger;
+  if (settings.timeout) ho.trigger.timeout = *settings.timeout;
+  if (settings.max_memory) ho.trigger.max_memory = *settings.max_memory;
+  ho.limits = settings.limits.value_or(options_.limits);
   ho.log_dir = options_.log_dir;
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
@@ -126,6 +129,7 @@ std::vector<AppInfo> Host::list() const {
     i.dir = e.app->dir();
     for (const auto& t : e.app->app().manifest.http_triggers) i.routes.push_back(t.route);
     i.requests = e.metrics->requests();
+    i.limits = e.app->limits();
     i.from_apps_dir = e.from_apps_dir;
     out.push_back(std::move(i));
   }
@@ -163,6 +167,13 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
   }
   ++requests_;
   AppMetrics& m = *found.metrics;
+  if (!found.app->admit()) {
+    m.record(429, std::chrono::steady_clock::duration::zero());
+    auto resp = spin::http::Response::text(429, "Too Many Requests: app `" + name + "` is over its rate\n");
+    resp.set_header("retry-after", "1");
+    w.send(std::move(resp));
+    return;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   m.in_flight.fetch_add(1, std::memory_order_relaxed);
   StatusRecorder recorder(w);
@@ -215,7 +226,7 @@ void Host::scan_apps_dir() {
     std::erase_if(failed_, [&](const auto& f) { return !found.count(f.first); });
   }
   for (const auto& [name, dir] : changed) {
-    if (auto ok = add(name, dir, true); !ok) {
+    if (auto ok = add(name, dir, {}, true); !ok) {
       say(ok.error().message);
       // Not retried until its manifest changes again.
       std::unique_lock lock(mu_);

@@ -38,7 +38,18 @@ struct HostOptions {
   std::filesystem::path scratch;    // per-app staging directories go below it
   std::filesystem::path log_dir;    // empty: each app's .spin/logs
   spin::http::TriggerOptions trigger;
+  AppLimits limits;                   // every app's, unless added with its own
   unsigned worker_threads = 0;
+  // Requests of one app running at once; more wait queued without holding
+  // a worker (0: 4 per core). One app flooding leaves the rest the cores.
+  unsigned max_concurrent_per_app = 0;
+};
+
+// What an admin `add` may set for one app; unset: the host's.
+struct AppSettings {
+  std::optional<AppLimits> limits;
+  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<uint64_t> max_memory;
 };
 
 struct AppInfo {
@@ -47,6 +58,7 @@ struct AppInfo {
   std::vector<std::string> routes;  // "/hello/..." per HTTP trigger
   uint64_t requests = 0;
   bool from_apps_dir = false;
+  AppLimits limits;
 };
 
 class Host {
@@ -66,7 +78,9 @@ class Host {
 
   // Adds or replaces app `name` from `dir` (spin.toml in it); requests in
   // flight on a replaced app finish on it. Errors name the app.
-  Expected<void> add(const std::string& name, const std::filesystem::path& dir) { return add(name, dir, false); }
+  Expected<void> add(const std::string& name, const std::filesystem::path& dir, const AppSettings& settings = {}) {
+    return add(name, dir, settings, false);
+  }
   // False if there is no such app.
   bool remove(const std::string& name);
   std::vector<AppInfo> list() const;
@@ -81,7 +95,8 @@ class Host {
   std::function<void(const std::string&)> log;
 
  private:
-  Expected<void> add(const std::string& name, const std::filesystem::path& dir, bool from_apps_dir);
+  Expected<void> add(const std::string& name, const std::filesystem::path& dir, const AppSettings& settings,
+                     bool from_apps_dir);
   struct Found {
     std::shared_ptr<HostedApp> app;
     std::shared_ptr<AppMetrics> metrics;

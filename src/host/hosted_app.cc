@@ -1,5 +1,7 @@
 #include "host/hosted_app.h"
 
+#include <algorithm>
+
 #include "spin/http/executors.h"
 #include "spin/manifest/manifest.h"
 
@@ -9,6 +11,20 @@ bool valid_app_name(std::string_view n) {
   if (n.empty() || n.size() > 63 || n.front() == '-' || n.back() == '-') return false;
   for (char c : n)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+RateLimiter::RateLimiter(double rate, double burst)
+    : rate_(rate), burst_(burst > 0 ? burst : std::max(1.0, rate)), tokens_(burst_),
+      last_(std::chrono::steady_clock::now()) {}
+
+bool RateLimiter::admit() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  tokens_ = std::min(burst_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+  last_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
   return true;
 }
 
@@ -47,6 +63,8 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::load(std::string name, const std
   if (auto ok = h->trigger_->check_executors(); !ok) return make_error(who + ": " + ok.error().message);
   if (options.compile_in_background) h->upgrade_ = spin::NativeUpgrade::start(h->app_, {});
   h->loaded_at_ = std::chrono::system_clock::now();
+  h->limits_ = options.limits;
+  if (options.limits.rate > 0) h->limiter_ = std::make_unique<RateLimiter>(options.limits.rate, options.limits.burst);
   return h;
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,31 @@
 
 namespace whirl::host {
 
+// Per-app limits beyond the trigger's (time and memory per request).
+struct AppLimits {
+  double rate = 0;   // requests per second admitted (a token bucket); 0: no cap
+  double burst = 0;  // the bucket's size; 0: one second's worth (at least 1)
+};
+
+// A token bucket: `rate` tokens a second, up to `burst`.
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst);
+  // Whether a request may go now (taking a token).
+  bool admit();
+
+ private:
+  std::mutex mu_;
+  double rate_, burst_, tokens_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 struct HostedAppOptions {
   std::filesystem::path scratch;  // where the app's `files` are staged (a directory of its own)
   spin::http::TriggerOptions trigger;
   std::filesystem::path log_dir;  // empty: the app's .spin/logs
   bool compile_in_background = true;  // with the `auto` tier (native_upgrade.h)
+  AppLimits limits;
 };
 
 class HostedApp {
@@ -41,6 +62,9 @@ class HostedApp {
   spin::http::HttpTrigger& trigger() { return *trigger_; }
   const spin::LoadedApp& app() const { return *app_; }
   std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
+  // False: over its request-rate cap (the host answers 429).
+  bool admit() { return !limiter_ || limiter_->admit(); }
+  const AppLimits& limits() const { return limits_; }
 
  private:
   HostedApp() = default;
@@ -51,6 +75,8 @@ class HostedApp {
   std::unique_ptr<spin::http::HttpTrigger> trigger_;
   std::unique_ptr<spin::NativeUpgrade> upgrade_;
   std::chrono::system_clock::time_point loaded_at_;
+  AppLimits limits_;
+  std::unique_ptr<RateLimiter> limiter_;
 };
 
 // App names are DNS labels (they lead a Host header): 1-63 of [a-z0-9-],

@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -63,7 +65,7 @@ class HostTest : public ::testing::Test {
         std::vector<std::string>{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
                                  "--listen", "127.0.0.1:0", "--admin-socket", (root_ / "admin.sock").string(),
                                  "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5",
-                                 "--metrics-listen", "127.0.0.1:0"},
+                                 "--metrics-listen", "127.0.0.1:0", "--max-concurrent-per-app", "2"},
         (root_ / "stderr.txt").string());
     port_ = host_->wait_serving();
     ASSERT_NE(port_, 0) << host_->stderr_text();
@@ -241,6 +243,72 @@ TEST_F(HostTest, PrometheusMetricsPerApp) {
   // Requests for no app count for none.
   EXPECT_EQ(get("nope.apps.test", "/").status, 404u);
   EXPECT_EQ(get_once(metrics_port_, "/other").status, 404u);
+}
+
+TEST_F(HostTest, RateCapPerApp) {
+  make_wagi_app(root_ / "limited", "limited");
+  json added = admin({{"op", "add"},
+                      {"name", "limited"},
+                      {"dir", (root_ / "limited").string()},
+                      {"limits", {{"rate", 2}, {"burst", 2}}}});
+  ASSERT_EQ(added["ok"], true) << added.dump();
+  int ok = 0, capped = 0;
+  for (int i = 0; i < 6; ++i) {
+    Reply r = get("limited.apps.test", "/probe/status/201");
+    if (r.status == 201) ++ok;
+    if (r.status == 429) {
+      ++capped;
+      EXPECT_EQ(std::string(r.headers["retry-after"]), "1");
+    }
+  }
+  // The burst of 2 at once, maybe one more refilled meanwhile; the rest capped.
+  EXPECT_GE(ok, 2);
+  EXPECT_LE(ok, 3);
+  EXPECT_EQ(ok + capped, 6);
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);  // others uncapped
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // two tokens again
+  EXPECT_EQ(get("limited.apps.test", "/probe/status/201").status, 201u);
+  for (const auto& a : admin({{"op", "list"}})["apps"])
+    if (a["name"] == "limited") EXPECT_EQ(a["limits"]["rate"], 2);
+  // Limits that make no sense are refused.
+  EXPECT_EQ(admin({{"op", "add"}, {"name", "x"}, {"dir", (root_ / "limited").string()}, {"limits", {{"rate", -1}}}})["ok"],
+            false);
+  EXPECT_EQ(admin({{"op", "add"}, {"name", "x"}, {"dir", (root_ / "limited").string()}, {"limits", {{"speed", 1}}}})["ok"],
+            false);
+}
+
+// One app looping in every request it gets (more than its share of
+// workers) while another is asked one request at a time: the other's
+// answers stay fast. Bounded: the loops end at the app's 1 s timeout, and
+// the flood stops after its requests.
+TEST_F(HostTest, AFloodingAppDoesNotStarveTheOthers) {
+  make_wagi_app(root_ / "hog", "hog");
+  ASSERT_EQ(admin({{"op", "add"}, {"name", "hog"}, {"dir", (root_ / "hog").string()}, {"limits", {{"timeout_ms", 1000}}}})["ok"],
+            true);
+  std::atomic<bool> stop{false};
+  std::atomic<int> hog_answers{0};
+  std::vector<std::thread> flood;
+  for (int i = 0; i < 6; ++i)
+    flood.emplace_back([&] {
+      for (int k = 0; k < 4 && !stop; ++k)
+        if (get("hog.apps.test", "/probe/loop").status == 500) ++hog_answers;
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the hog busy
+  std::vector<double> ms;
+  for (int i = 0; i < 20; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    Reply r = get("echo.apps.test", "/echo/quick");
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    EXPECT_EQ(r.status, 200u) << r.error;
+  }
+  stop = true;
+  for (auto& t : flood) t.join();
+  std::sort(ms.begin(), ms.end());
+  std::printf("echo beside a flooding app: median %.1f ms, max %.1f ms; hog answered %d loops (500 at its timeout)\n",
+              ms[ms.size() / 2], ms.back(), hog_answers.load());
+  EXPECT_LT(ms[ms.size() / 2], 250.0);
+  EXPECT_LT(ms.back(), 1000.0);  // never waited for a loop to end
+  EXPECT_GT(hog_answers.load(), 0);
 }
 
 TEST_F(HostTest, StopsOnSigterm) {
