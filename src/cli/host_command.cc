@@ -124,7 +124,7 @@ void add_host_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--admin-socket", o->admin_socket, "Unix socket for the admin API (add, remove, list, status)");
   cmd->add_option("--metrics-listen", o->metrics_listen, "Serve Prometheus metrics at http://ADDRESS:PORT/metrics");
   cmd->add_option("--rescan-ms", o->rescan_ms, "How often the apps directory is looked at again")->capture_default_str();
-  cmd->add_option("--log-dir", o->log_dir, "Where component output is logged, a directory per app (default: each app's .spin/logs)");
+  cmd->add_option("--log-dir", o->log_dir, "Where component output is logged, as APP.COMPONENT_stdout.txt and _stderr.txt (default: the console only)");
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
   cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")
       ->capture_default_str();

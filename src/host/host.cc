@@ -4,10 +4,15 @@
 #include <cctype>
 #include <cstdio>
 
+#include "spin/http/watchdog.h"
+
 namespace whirl::host {
 namespace fs = std::filesystem;
 
-Host::Host(HostOptions options) : options_(std::move(options)) {
+Host::Host(HostOptions options)
+    : options_(std::move(options)),
+      watchdog_(std::make_shared<spin::http::Watchdog>()),
+      logs_(std::make_shared<spin::http::FileLogSink>(options_.log_dir, stderr)) {
   spin::http::ServerOptions so;
   so.host = options_.listen_host;
   so.port = options_.port;
@@ -56,10 +61,9 @@ Expected<void> Host::start() {
   return {};
 }
 
-void Host::run() { server_->run([this] {
-  std::shared_lock lock(mu_);
-  for (auto& [name, e] : apps_) e.app->trigger().interrupt_all();
-}); }
+void Host::run() {
+  server_->run([this] { watchdog_->fire_all(spin::http::InterruptSlot::Reason::Shutdown); });
+}
 
 void Host::request_stop() {
   {
@@ -81,10 +85,11 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   HostedAppOptions ho;
   ho.scratch = options_.scratch / (name + "-" + std::to_string(++generation_));
   ho.trigger = options_.trigger;
+  ho.trigger.watchdog = watchdog_;
+  ho.logs = logs_;
   if (settings.timeout) ho.trigger.timeout = *settings.timeout;
   if (settings.max_memory) ho.trigger.max_memory = *settings.max_memory;
   ho.limits = settings.limits.value_or(options_.limits);
-  ho.log_dir = options_.log_dir;
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
   auto manifest_time = fs::last_write_time(abs / "spin.toml", ec);

@@ -36,7 +36,9 @@ struct HostOptions {
   std::filesystem::path apps_dir;   // each subdirectory holding spin.toml is an app of its name; empty: none
   std::chrono::milliseconds rescan{500};  // how often apps_dir is looked at again
   std::filesystem::path scratch;    // per-app staging directories go below it
-  std::filesystem::path log_dir;    // empty: each app's .spin/logs
+  // Component output as <log_dir>/<app>.<component>_<stream>.txt (one
+  // writer thread for every app); empty: the console only.
+  std::filesystem::path log_dir;
   spin::http::TriggerOptions trigger;
   AppLimits limits;                   // every app's, unless added with its own
   unsigned worker_threads = 0;
@@ -107,6 +109,8 @@ class Host {
   void say(const std::string& line) const;
 
   HostOptions options_;
+  std::shared_ptr<spin::http::Watchdog> watchdog_;  // one deadline thread for every app
+  std::shared_ptr<spin::http::LogSink> logs_;       // one writer thread for every app
   std::unique_ptr<spin::http::HttpServer> server_;
   mutable std::shared_mutex mu_;
   struct Entry {

@@ -7,6 +7,24 @@
 
 namespace whirl::host {
 
+namespace {
+
+// One app's view of the host's log sink.
+class AppLogSink final : public spin::http::LogSink {
+ public:
+  AppLogSink(std::shared_ptr<spin::http::LogSink> inner, std::string app) : inner_(std::move(inner)), app_(std::move(app)) {}
+  void component_output(std::string_view component, std::string_view stream, std::string_view bytes) override {
+    inner_->component_output(app_ + "." + std::string(component), stream, bytes);
+  }
+  void error(std::string_view message) override { inner_->error("app `" + app_ + "`: " + std::string(message)); }
+
+ private:
+  std::shared_ptr<spin::http::LogSink> inner_;
+  std::string app_;
+};
+
+}  // namespace
+
 bool valid_app_name(std::string_view n) {
   if (n.empty() || n.size() > 63 || n.front() == '-' || n.back() == '-') return false;
   for (char c : n)
@@ -55,9 +73,9 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::load(std::string name, const std
   auto runtime = spin::AppRuntime::create(h->app_, {});
   if (!runtime) return make_error(who + ": " + runtime.error().message);
   h->runtime_ = *runtime;
-  std::filesystem::path log_dir =
-      !options.log_dir.empty() ? options.log_dir / h->name_ : h->app_->manifest.dir / ".spin" / "logs";
-  auto logs = std::make_shared<spin::http::FileLogSink>(log_dir, stderr);
+  std::shared_ptr<spin::http::LogSink> logs =
+      options.logs ? std::make_shared<AppLogSink>(options.logs, h->name_) : nullptr;
+  if (!logs) logs = std::make_shared<spin::http::FileLogSink>(h->app_->manifest.dir / ".spin" / "logs", stderr);
   h->trigger_ = std::make_unique<spin::http::HttpTrigger>(h->app_, options.trigger, logs);
   spin::http::install_executors(*h->trigger_, h->runtime_);
   if (auto ok = h->trigger_->check_executors(); !ok) return make_error(who + ": " + ok.error().message);

@@ -43,8 +43,11 @@ class RateLimiter {
 
 struct HostedAppOptions {
   std::filesystem::path scratch;  // where the app's `files` are staged (a directory of its own)
-  spin::http::TriggerOptions trigger;
-  std::filesystem::path log_dir;  // empty: the app's .spin/logs
+  spin::http::TriggerOptions trigger;  // its watchdog shared by the host's apps
+  // The host's one sink (a writer thread for all apps); the app's output
+  // goes to it as component "<app>.<component>", its errors prefixed with
+  // the app's name.
+  std::shared_ptr<spin::http::LogSink> logs;
   bool compile_in_background = true;  // with the `auto` tier (native_upgrade.h)
   AppLimits limits;
 };

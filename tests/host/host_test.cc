@@ -155,6 +155,15 @@ TEST_F(HostTest, RoutesByHostHeaderThenByTheAppsRoutes) {
   EXPECT_EQ(get("wagi.other.test", "/probe/status/201").status, 404u);
   EXPECT_EQ(get("a.wagi.apps.test", "/probe/status/201").status, 404u);
   EXPECT_EQ(get("127.0.0.1", "/").status, 404u);
+  // Component output goes to the host's log directory as APP.COMPONENT.
+  EXPECT_EQ(get("wagi.apps.test", "/probe/stderr").status, 200u);
+  std::string logged;
+  for (int i = 0; i < 200 && logged.find("probe says hello") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::ifstream in(root_ / "logs" / "wagi.probe_stderr.txt");
+    logged.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_NE(logged.find("probe says hello on stderr"), std::string::npos);
   // A trap is the app's 500, and the host keeps serving.
   EXPECT_EQ(get("wagi.apps.test", "/probe/trap").status, 500u);
   EXPECT_EQ(get("echo.apps.test", "/echo/x").status, 200u);

@@ -24,7 +24,11 @@ std::string export_names(const component::runtime::LoadedComponent& c) {
 }
 
 HttpTrigger::HttpTrigger(std::shared_ptr<const LoadedApp> app, TriggerOptions options, std::shared_ptr<LogSink> logs)
-    : app_(std::move(app)), options_(options), logs_(std::move(logs)), router_(Router::from_manifest(app_->manifest)) {}
+    : app_(std::move(app)),
+      options_(options),
+      logs_(std::move(logs)),
+      router_(Router::from_manifest(app_->manifest)),
+      watchdog_(options_.watchdog ? options_.watchdog : std::make_shared<Watchdog>()) {}
 
 void HttpTrigger::set_executor(HttpExecutorConfig::Kind kind, std::shared_ptr<Executor> executor) {
   executors_[kind] = std::move(executor);
@@ -125,7 +129,7 @@ void HttpTrigger::run_component(const Request& req, const RouteMatch& match, Res
   out.on_cancel([slot] { slot->fire(InterruptSlot::Reason::ClientGone); });
   Expected<void> result;
   {
-    Watchdog::Armed armed(watchdog_, Watchdog::Clock::now() + options_.timeout, slot);
+    Watchdog::Armed armed(*watchdog_, Watchdog::Clock::now() + options_.timeout, slot);
     ExecRequest er{*comp, trig, match, req, app_->manifest.http_base, options_.max_memory, *slot, *logs_, out};
     er.router = this;
     er.app = &app_->manifest;

@@ -20,6 +20,9 @@ namespace whirl::spin::http {
 struct TriggerOptions {
   std::chrono::milliseconds timeout{30000};  // wall clock per request
   uint64_t max_memory = 128ull << 20;        // bytes of linear memory and tables per request
+  // The deadline thread; the node host shares one among all its apps'
+  // triggers (null: the trigger makes its own).
+  std::shared_ptr<Watchdog> watchdog;
 };
 
 class HttpTrigger {
@@ -40,7 +43,8 @@ class HttpTrigger {
   // "  hello: http://127.0.0.1:3000/hello", one per route, as `spin up` lists them.
   std::vector<std::string> route_lines(const std::string& base_url) const;
   // Stops every running guest now (the end of the shutdown grace period).
-  void interrupt_all() { watchdog_.fire_all(InterruptSlot::Reason::Shutdown); }
+  // (A shared watchdog's every request: the host's shutdown.)
+  void interrupt_all() { watchdog_->fire_all(InterruptSlot::Reason::Shutdown); }
 
  private:
   Response app_info() const;
@@ -51,7 +55,7 @@ class HttpTrigger {
   std::shared_ptr<LogSink> logs_;
   Router router_;
   std::map<HttpExecutorConfig::Kind, std::shared_ptr<Executor>> executors_;
-  Watchdog watchdog_;
+  std::shared_ptr<Watchdog> watchdog_;
 };
 
 }  // namespace whirl::spin::http
