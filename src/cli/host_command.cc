@@ -43,11 +43,7 @@ int fail(const std::string& what) {
 int run_host(const HostCommandOptions& o) {
   platform::heap_return_large_blocks();
   platform::raise_descriptor_limit();
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = platform::block_stop_signals();
 
   host::HostOptions ho;
   if (!spin::http::parse_listen_address(o.listen, &ho.listen_host, &ho.port))

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/tier_option.h"
 #include "spin/app/native_upgrade.h"
+#include "platform/signal_waiter.h"
 #include "platform/vm.h"
 #include "spin/app/app.h"
 #include "spin/http/executors.h"
@@ -66,12 +67,8 @@ struct TempDir {
 int up(const UpOptions& o) {
   platform::heap_return_large_blocks();
   platform::raise_descriptor_limit();
-  // SIGINT/SIGTERM are taken by a waiting thread; block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGINT/SIGTERM are taken by a waiting thread; blocked before any thread starts.
+  const sigset_t stop_signals = platform::block_stop_signals();
 
   std::string host;
   uint16_t port = 0;

@@ -179,12 +179,8 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
     w.send(std::move(resp));
     return;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  m.in_flight.fetch_add(1, std::memory_order_relaxed);
-  StatusRecorder recorder(w);
+  StatusRecorder recorder(w, m);
   found.app->trigger().handle(r, recorder);
-  m.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  m.record(recorder.status(), std::chrono::steady_clock::now() - t0);
 }
 
 std::string Host::metrics_text() const {

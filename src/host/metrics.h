@@ -28,32 +28,50 @@ struct AppMetrics {
   uint64_t requests() const;
 };
 
-// A ResponseWriter passing everything to `inner`, noting the status the
-// handler sets (500 if it sets none).
+// A ResponseWriter passing everything to `inner`, counting the request in
+// `m` (in flight from construction; its status and time when the handler
+// finishes or aborts it, before the client can see the end, or at
+// destruction if the handler did neither: then a 500).
 class StatusRecorder final : public spin::http::ResponseWriter {
  public:
-  explicit StatusRecorder(spin::http::ResponseWriter& inner) : inner_(inner) {}
+  StatusRecorder(spin::http::ResponseWriter& inner, AppMetrics& m)
+      : inner_(inner), m_(m), t0_(std::chrono::steady_clock::now()) {
+    m_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~StatusRecorder() override { done(); }
   bool start(unsigned status, std::vector<spin::http::Header> headers) override {
     bool ok = inner_.start(status, std::move(headers));
     if (ok) status_ = status;
     return ok;
   }
   bool write(std::string_view bytes) override { return inner_.write(bytes); }
-  void finish() override { inner_.finish(); }
+  void finish() override {
+    done();
+    inner_.finish();
+  }
   void set_trailers(std::vector<spin::http::Header> t) override { inner_.set_trailers(std::move(t)); }
   void abort() override {
     if (!inner_.started()) status_ = 500;
+    done();
     inner_.abort();
   }
   bool started() const override { return inner_.started(); }
   void cancel() override { inner_.cancel(); }
   bool cancelled() const override { return inner_.cancelled(); }
   void on_cancel(std::function<void()> hook) override { inner_.on_cancel(std::move(hook)); }
-  unsigned status() const { return status_; }
 
  private:
+  void done() {
+    if (recorded_) return;
+    recorded_ = true;
+    m_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    m_.record(status_, std::chrono::steady_clock::now() - t0_);
+  }
   spin::http::ResponseWriter& inner_;
+  AppMetrics& m_;
+  std::chrono::steady_clock::time_point t0_;
   unsigned status_ = 500;
+  bool recorded_ = false;
 };
 
 struct AppMetricsView {

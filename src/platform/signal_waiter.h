@@ -13,6 +13,18 @@
 
 namespace whirl::platform {
 
+// Blocks SIGINT and SIGTERM in the calling thread, and so in every thread
+// it starts afterwards, for a SignalWaiter to take them: call it before any
+// thread starts. Returns the set.
+inline sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
 class SignalWaiter {
  public:
   SignalWaiter(const sigset_t& signals, std::function<void()> on_first, std::function<void()> on_again)

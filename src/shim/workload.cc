@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "platform/signal_waiter.h"
 #include "platform/fs.h"
 #include "platform/vm.h"
 #include "shim/oci_spec.h"
@@ -154,11 +155,7 @@ class SpinApp : public Workload {
     platform::heap_return_large_blocks();  // a long-running server: bursts must not stay resident
     platform::raise_descriptor_limit();
     // Taken by the waiting thread below; blocked before any server thread starts.
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    const sigset_t stop = platform::block_stop_signals();
     // After the mask above: the sink's writer thread inherits it, so SIGTERM reaches sigwait.
     auto logs = task_log_sink();
     // On the interpreter at once when the cache has no native code yet.
