@@ -152,11 +152,15 @@ std::string AdminServer::answer(const std::string& line) {
                       {"routes", a.routes},
                       {"requests", a.requests},
                       {"limits", {{"rate", a.limits.rate}, {"burst", a.limits.burst}}},
-                      {"source", a.from_apps_dir ? "apps-dir" : "admin"}});
+                      {"source", a.from_apps_dir ? "apps-dir" : "admin"},
+                      {"loaded", a.loaded}});
     return json{{"ok", true}, {"apps", apps}}.dump();
   }
   if (op == "status") {
-    return json{{"ok", true}, {"apps", host_.list().size()}, {"requests", host_.total_requests()}}.dump();
+    auto apps = host_.list();
+    size_t loaded = 0;
+    for (const auto& a : apps) loaded += a.loaded;
+    return json{{"ok", true}, {"apps", apps.size()}, {"loaded", loaded}, {"requests", host_.total_requests()}}.dump();
   }
   return fail("unknown op \"" + op + "\" (add, remove, list, status)").dump();
 }

@@ -44,17 +44,18 @@ void Host::say(const std::string& line) const {
 
 Expected<void> Host::start() {
   if (auto ok = server_->listen(); !ok) return ok;
-  if (options_.apps_dir.empty()) return {};
   std::error_code ec;
-  if (!fs::is_directory(options_.apps_dir, ec))
+  if (!options_.apps_dir.empty() && !fs::is_directory(options_.apps_dir, ec))
     return make_error(options_.apps_dir.string() + ": the apps directory does not exist");
-  scan_apps_dir();
+  if (!options_.apps_dir.empty()) scan_apps_dir();
+  if (options_.apps_dir.empty() && options_.unload_idle.count() == 0) return {};
   watcher_ = std::thread([this] {
     std::unique_lock lock(watch_mu_);
     while (!stopping_) {
       if (watch_cv_.wait_for(lock, options_.rescan, [this] { return stopping_; })) break;
       lock.unlock();
-      scan_apps_dir();
+      if (!options_.apps_dir.empty()) scan_apps_dir();
+      if (options_.unload_idle.count() > 0) unload_idle_apps();
       lock.lock();
     }
   });
@@ -93,8 +94,8 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
   auto manifest_time = fs::last_write_time(abs / "spin.toml", ec);
-  // Loaded outside the lock: the other apps keep serving meanwhile.
-  auto app = HostedApp::load(name, abs, ho);
+  // Registered outside the lock: the other apps keep serving meanwhile.
+  auto app = HostedApp::register_app(name, abs, ho);
   if (!app) return unexpected(app.error());
   std::shared_ptr<HostedApp> old;
   {
@@ -132,7 +133,8 @@ std::vector<AppInfo> Host::list() const {
     AppInfo i;
     i.name = name;
     i.dir = e.app->dir();
-    for (const auto& t : e.app->app().manifest.http_triggers) i.routes.push_back(t.route);
+    i.routes = e.app->routes();
+    i.loaded = e.app->loaded();
     i.requests = e.metrics->requests();
     i.limits = e.app->limits();
     i.from_apps_dir = e.from_apps_dir;
@@ -180,7 +182,25 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
     return;
   }
   StatusRecorder recorder(w, m);
-  found.app->trigger().handle(r, recorder);
+  bool cold = false;
+  auto loaded = found.app->acquire(&cold);
+  if (!loaded) {
+    say(loaded.error().message);
+    recorder.send(spin::http::Response::text(500, "Internal Server Error: app `" + name + "` cannot be loaded\n"));
+    return;
+  }
+  if (cold) m.cold_starts.fetch_add(1, std::memory_order_relaxed);
+  (*loaded)->trigger->handle(r, recorder);
+}
+
+void Host::unload_idle_apps() {
+  std::vector<std::pair<std::string, std::shared_ptr<HostedApp>>> apps;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, e] : apps_) apps.emplace_back(name, e.app);
+  }
+  for (auto& [name, app] : apps)
+    if (app->unload_if_idle(options_.unload_idle)) say("app `" + name + "` unloaded (idle)");
 }
 
 std::string Host::metrics_text() const {
@@ -191,7 +211,7 @@ std::string Host::metrics_text() const {
     std::shared_lock lock(mu_);
     for (const auto& [name, e] : apps_) {
       keep.push_back(e.metrics);
-      views.push_back({name, e.metrics.get()});
+      views.push_back({name, e.metrics.get(), e.app->loaded()});
     }
   }
   return prometheus_text(views, loads_.load());

@@ -34,7 +34,10 @@ struct HostOptions {
   // ".<domain>"; empty: the Host header's first label, whatever follows.
   std::string domain;
   std::filesystem::path apps_dir;   // each subdirectory holding spin.toml is an app of its name; empty: none
-  std::chrono::milliseconds rescan{500};  // how often apps_dir is looked at again
+  std::chrono::milliseconds rescan{500};  // how often apps_dir is looked at again (and idle apps unloaded)
+  // An app not used for this long is unloaded (loaded again at its next
+  // request); 0: never.
+  std::chrono::milliseconds unload_idle{0};
   std::filesystem::path scratch;    // per-app staging directories go below it
   // Component output as <log_dir>/<app>.<component>_<stream>.txt (one
   // writer thread for every app); empty: the console only.
@@ -60,6 +63,7 @@ struct AppInfo {
   std::vector<std::string> routes;  // "/hello/..." per HTTP trigger
   uint64_t requests = 0;
   bool from_apps_dir = false;
+  bool loaded = false;
   AppLimits limits;
 };
 
@@ -70,8 +74,9 @@ class Host {
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
-  // Binds the listener, loads the apps directory's apps (an app that does
-  // not load is reported through `log` and left out) and starts watching it.
+  // Binds the listener, registers the apps directory's apps (an app that
+  // is refused is reported through `log` and left out) and starts watching
+  // it.
   Expected<void> start();
   uint16_t port() const { return server_->port(); }
   // Serves until request_stop() (thread-safe) and the drain finish.
@@ -106,6 +111,7 @@ class Host {
   Found find(const std::string& name) const;
   void handle(const spin::http::Request& r, spin::http::ResponseWriter& w);
   void scan_apps_dir();
+  void unload_idle_apps();
   void say(const std::string& line) const;
 
   HostOptions options_;

@@ -46,8 +46,8 @@ bool RateLimiter::admit() {
   return true;
 }
 
-Expected<std::shared_ptr<HostedApp>> HostedApp::load(std::string name, const std::filesystem::path& dir,
-                                                     const HostedAppOptions& options) {
+Expected<std::shared_ptr<HostedApp>> HostedApp::register_app(std::string name, const std::filesystem::path& dir,
+                                                             const HostedAppOptions& options) {
   const std::string who = "app `" + name + "`";
   if (!valid_app_name(name))
     return make_error(who + ": not a valid app name (a DNS label: lowercase letters, digits and '-')");
@@ -59,38 +59,79 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::load(std::string name, const std
     return make_error(who + ": " + manifest->redis_triggers.front().pos.str() +
                       ": Redis triggers are not run by whirl host yet (use whirl up)");
   if (manifest->http_triggers.empty()) return make_error(who + ": " + manifest->path.string() + ": no HTTP triggers");
-
+  // What loading would find missing, said now (the rest at the first request).
+  for (const auto& t : manifest->http_triggers) {
+    const spin::Component* c = manifest->find_component(t.component);
+    if (!c) return make_error(who + ": " + t.pos.str() + ": component `" + t.component + "` is not defined");
+    std::error_code ec;
+    if (c->source.kind == spin::ComponentSource::Kind::Local &&
+        !std::filesystem::is_regular_file(manifest->dir / c->source.path, ec))
+      return make_error(who + ": " + c->source.pos.str() + ": component `" + t.component + "`: " +
+                        (manifest->dir / c->source.path).string() + " not found");
+  }
   std::shared_ptr<HostedApp> h(new HostedApp());
   h->name_ = std::move(name);
   h->dir_ = dir;
-  h->scratch_ = options.scratch;
-  spin::AppLoadOptions lo;
-  spin::http::set_app_loaders(lo);
-  lo.staging = options.scratch;
-  auto app = spin::load_app(std::move(*manifest), lo);
-  if (!app) return make_error(who + ": " + app.error().message);
-  h->app_ = *app;
-  auto runtime = spin::AppRuntime::create(h->app_, {});
-  if (!runtime) return make_error(who + ": " + runtime.error().message);
-  h->runtime_ = *runtime;
-  std::shared_ptr<spin::http::LogSink> logs =
-      options.logs ? std::make_shared<AppLogSink>(options.logs, h->name_) : nullptr;
-  if (!logs) logs = std::make_shared<spin::http::FileLogSink>(h->app_->manifest.dir / ".spin" / "logs", stderr);
-  h->trigger_ = std::make_unique<spin::http::HttpTrigger>(h->app_, options.trigger, logs);
-  spin::http::install_executors(*h->trigger_, h->runtime_);
-  if (auto ok = h->trigger_->check_executors(); !ok) return make_error(who + ": " + ok.error().message);
-  if (options.compile_in_background) h->upgrade_ = spin::NativeUpgrade::start(h->app_, {});
-  h->loaded_at_ = std::chrono::system_clock::now();
-  h->limits_ = options.limits;
+  for (const auto& t : manifest->http_triggers) h->routes_.push_back(t.route);
+  h->options_ = options;
   if (options.limits.rate > 0) h->limiter_ = std::make_unique<RateLimiter>(options.limits.rate, options.limits.burst);
   return h;
 }
 
-HostedApp::~HostedApp() {
-  upgrade_.reset();  // stops a compile before the app it reads goes
-  if (!scratch_.empty()) {
+bool HostedApp::loaded() const { return is_loaded_.load(std::memory_order_relaxed); }
+
+Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
+  last_used_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  std::lock_guard lock(load_mu_);
+  if (cold) *cold = !loaded_;
+  if (loaded_) return loaded_;
+  const std::string who = "app `" + name_ + "`";
+  // Read again: the directory may have changed since registration (a
+  // changed manifest is registered again by the host).
+  auto manifest = spin::load_manifest(dir_.string());
+  if (!manifest) return make_error(who + ": " + manifest.error().message);
+  auto l = std::make_shared<LoadedHostedApp>();
+  l->scratch = options_.scratch.string() + "-" + std::to_string(++loads_);
+  spin::AppLoadOptions lo;
+  spin::http::set_app_loaders(lo);
+  lo.staging = l->scratch;
+  auto app = spin::load_app(std::move(*manifest), lo);
+  if (!app) return make_error(who + ": " + app.error().message);
+  l->app = *app;
+  auto runtime = spin::AppRuntime::create(l->app, {});
+  if (!runtime) return make_error(who + ": " + runtime.error().message);
+  l->runtime = *runtime;
+  std::shared_ptr<spin::http::LogSink> logs =
+      options_.logs ? std::make_shared<AppLogSink>(options_.logs, name_) : nullptr;
+  if (!logs) logs = std::make_shared<spin::http::FileLogSink>(l->app->manifest.dir / ".spin" / "logs", stderr);
+  l->trigger = std::make_unique<spin::http::HttpTrigger>(l->app, options_.trigger, logs);
+  spin::http::install_executors(*l->trigger, l->runtime);
+  if (auto ok = l->trigger->check_executors(); !ok) return make_error(who + ": " + ok.error().message);
+  if (options_.compile_in_background) l->upgrade = spin::NativeUpgrade::start(l->app, {});
+  loaded_ = l;
+  is_loaded_ = true;
+  return l;
+}
+
+bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle) {
+  std::shared_ptr<LoadedHostedApp> old;  // freed outside the lock (or by its last request)
+  {
+    std::lock_guard lock(load_mu_);
+    const auto last = std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_used_.load(std::memory_order_relaxed)));
+    if (!loaded_ || std::chrono::steady_clock::now() - last < idle) return false;
+    old = std::move(loaded_);
+    is_loaded_ = false;
+  }
+  return true;
+}
+
+LoadedHostedApp::~LoadedHostedApp() {
+  upgrade.reset();  // stops a compile before the app it reads goes
+  trigger.reset();
+  if (!scratch.empty()) {
     std::error_code ec;
-    std::filesystem::remove_all(scratch_, ec);
+    std::filesystem::remove_all(scratch, ec);
   }
 }
 

@@ -1,8 +1,11 @@
-// One app of the node host (`whirl host`): a Spin app directory loaded
-// the way `whirl up` loads one — manifest, components, factors, the HTTP
-// trigger with its executors — under a name that routes requests to it.
-// Immutable once made: replacing an app makes a new one, and requests in
-// flight keep the one they started with (they hold a reference).
+// One app of the node host (`whirl host`): a Spin app directory under a
+// name that routes requests to it. Registering reads and checks its
+// manifest only; the app is loaded the way `whirl up` loads one
+// (components, factors, the HTTP trigger with its executors) at its first
+// request, and an idle app can be unloaded and loaded again later, so an
+// app nobody calls costs little more than its manifest. Replacing an app
+// makes a new one; requests in flight keep what they started with (they
+// hold references).
 #pragma once
 
 #include <atomic>
@@ -42,7 +45,7 @@ class RateLimiter {
 };
 
 struct HostedAppOptions {
-  std::filesystem::path scratch;  // where the app's `files` are staged (a directory of its own)
+  std::filesystem::path scratch;  // where the app's `files` are staged (a directory of its own per load)
   spin::http::TriggerOptions trigger;  // its watchdog shared by the host's apps
   // The host's one sink (a writer thread for all apps); the app's output
   // goes to it as component "<app>.<component>", its errors prefixed with
@@ -52,34 +55,51 @@ struct HostedAppOptions {
   AppLimits limits;
 };
 
+// What a loaded app holds; a request keeps a reference while it runs.
+struct LoadedHostedApp {
+  std::shared_ptr<const spin::LoadedApp> app;
+  std::shared_ptr<const spin::AppRuntime> runtime;
+  std::unique_ptr<spin::http::HttpTrigger> trigger;
+  std::unique_ptr<spin::NativeUpgrade> upgrade;
+  std::filesystem::path scratch;  // its staged files, removed with it
+  ~LoadedHostedApp();
+};
+
 class HostedApp {
  public:
-  // `dir` holds spin.toml. Errors name the app and what is wrong; an app
-  // with triggers the host does not run (Redis) is refused.
-  static Expected<std::shared_ptr<HostedApp>> load(std::string name, const std::filesystem::path& dir,
-                                                   const HostedAppOptions& options);
-  ~HostedApp();
+  // `dir` holds spin.toml. Errors name the app and what is wrong: a
+  // manifest that does not parse, a component file that is missing,
+  // triggers the host does not run (Redis).
+  static Expected<std::shared_ptr<HostedApp>> register_app(std::string name, const std::filesystem::path& dir,
+                                                           const HostedAppOptions& options);
 
   const std::string& name() const { return name_; }
   const std::filesystem::path& dir() const { return dir_; }
-  spin::http::HttpTrigger& trigger() { return *trigger_; }
-  const spin::LoadedApp& app() const { return *app_; }
-  std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
+  // The HTTP routes as written, per trigger.
+  const std::vector<std::string>& routes() const { return routes_; }
+  // The loaded app, loading it first if it is not (concurrent callers wait
+  // for one load); `cold` tells whether this call loaded it.
+  Expected<std::shared_ptr<LoadedHostedApp>> acquire(bool* cold = nullptr);
+  // Drops the loaded app if it was last used `idle` or longer ago
+  // (requests running keep theirs); true if it did.
+  bool unload_if_idle(std::chrono::steady_clock::duration idle);
+  bool loaded() const;
   // False: over its request-rate cap (the host answers 429).
   bool admit() { return !limiter_ || limiter_->admit(); }
-  const AppLimits& limits() const { return limits_; }
+  const AppLimits& limits() const { return options_.limits; }
 
  private:
   HostedApp() = default;
   std::string name_;
-  std::filesystem::path dir_, scratch_;
-  std::shared_ptr<const spin::LoadedApp> app_;
-  std::shared_ptr<const spin::AppRuntime> runtime_;
-  std::unique_ptr<spin::http::HttpTrigger> trigger_;
-  std::unique_ptr<spin::NativeUpgrade> upgrade_;
-  std::chrono::system_clock::time_point loaded_at_;
-  AppLimits limits_;
+  std::filesystem::path dir_;
+  std::vector<std::string> routes_;
+  HostedAppOptions options_;
   std::unique_ptr<RateLimiter> limiter_;
+  mutable std::mutex load_mu_;  // held while loading: the other first requests wait
+  std::shared_ptr<LoadedHostedApp> loaded_;
+  std::atomic<bool> is_loaded_{false};  // loaded_ set (read without waiting for a load)
+  std::atomic<int64_t> last_used_{0};  // steady_clock ticks
+  uint64_t loads_ = 0;                 // distinct staging directories per load
 };
 
 // App names are DNS labels (they lead a Host header): 1-63 of [a-z0-9-],

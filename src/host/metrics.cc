@@ -34,7 +34,16 @@ std::string prometheus_text(const std::vector<AppMetricsView>& apps, uint64_t ap
   std::string o;
   o += "# HELP whirl_host_apps Apps registered with the host.\n# TYPE whirl_host_apps gauge\n";
   o += "whirl_host_apps " + std::to_string(apps.size()) + "\n";
-  o += "# HELP whirl_host_app_loads_total Apps loaded (added or reloaded).\n# TYPE whirl_host_app_loads_total counter\n";
+  size_t loaded = 0;
+  for (const auto& a : apps) loaded += a.loaded;
+  o += "# HELP whirl_host_apps_loaded Apps loaded now (the others load at their next request).\n"
+       "# TYPE whirl_host_apps_loaded gauge\n";
+  o += "whirl_host_apps_loaded " + std::to_string(loaded) + "\n";
+  o += "# HELP whirl_app_cold_starts_total Requests that loaded their app first.\n"
+       "# TYPE whirl_app_cold_starts_total counter\n";
+  for (const auto& a : apps)
+    o += "whirl_app_cold_starts_total{app=\"" + a.app + "\"} " + std::to_string(a.metrics->cold_starts.load()) + "\n";
+  o += "# HELP whirl_host_app_loads_total Apps registered (added, or their manifest changed).\n# TYPE whirl_host_app_loads_total counter\n";
   o += "whirl_host_app_loads_total " + std::to_string(app_loads) + "\n";
   o += "# HELP whirl_app_requests_total Requests answered, by status class.\n# TYPE whirl_app_requests_total counter\n";
   for (const auto& a : apps)

@@ -23,6 +23,7 @@ struct AppMetrics {
   std::atomic<uint64_t> in_flight{0};
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> latency{};  // per bucket (not cumulative)
   std::atomic<uint64_t> latency_sum_us{0};
+  std::atomic<uint64_t> cold_starts{0};  // requests that found the app unloaded and loaded it
 
   void record(unsigned status, std::chrono::steady_clock::duration took);
   uint64_t requests() const;
@@ -77,12 +78,14 @@ class StatusRecorder final : public spin::http::ResponseWriter {
 struct AppMetricsView {
   std::string app;
   const AppMetrics* metrics;
+  bool loaded = false;
 };
 
 // The Prometheus text format (version 0.0.4) of every app's metrics plus
 // the host's own: whirl_host_apps, whirl_host_app_loads_total,
 // whirl_app_requests_total{app,code}, whirl_app_requests_in_flight{app},
-// whirl_app_request_duration_seconds{app} (a histogram).
+// whirl_app_request_duration_seconds{app} (a histogram),
+// whirl_host_apps_loaded, whirl_app_cold_starts_total{app}.
 std::string prometheus_text(const std::vector<AppMetricsView>& apps, uint64_t app_loads);
 
 }  // namespace whirl::host

@@ -65,7 +65,8 @@ class HostTest : public ::testing::Test {
         std::vector<std::string>{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
                                  "--listen", "127.0.0.1:0", "--admin-socket", (root_ / "admin.sock").string(),
                                  "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5",
-                                 "--metrics-listen", "127.0.0.1:0", "--max-concurrent-per-app", "2"},
+                                 "--metrics-listen", "127.0.0.1:0", "--max-concurrent-per-app", "2",
+                                 "--unload-idle-ms", "400"},
         (root_ / "stderr.txt").string());
     port_ = host_->wait_serving();
     ASSERT_NE(port_, 0) << host_->stderr_text();
@@ -318,6 +319,41 @@ TEST_F(HostTest, AFloodingAppDoesNotStarveTheOthers) {
   EXPECT_LT(ms[ms.size() / 2], 250.0);
   EXPECT_LT(ms.back(), 1000.0);  // never waited for a loop to end
   EXPECT_GT(hog_answers.load(), 0);
+}
+
+// Registering reads the manifest only: an app loads at its first request,
+// and unloads when idle (then loads again at its next one).
+TEST_F(HostTest, AppsLoadAtTheirFirstRequestAndUnloadWhenIdle) {
+  json status = admin({{"op", "status"}});
+  EXPECT_EQ(status["apps"], 2);
+  EXPECT_EQ(status["loaded"], 0) << status.dump();
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+  EXPECT_EQ(admin({{"op", "status"}})["loaded"], 1);
+  auto until_unloaded = [&] {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (admin({{"op", "status"}})["loaded"] != 0 && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return admin({{"op", "status"}})["loaded"] == 0;
+  };
+  EXPECT_TRUE(until_unloaded());
+  EXPECT_NE(host_->stderr_with("app `wagi` unloaded (idle)").find("unloaded"), std::string::npos);
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/202").status, 202u);  // loaded again
+  Reply m = get_once(metrics_port_, "/metrics");
+  EXPECT_EQ(metric(m.body, "whirl_app_cold_starts_total{app=\"wagi\"}"), 2) << m.body;
+  EXPECT_EQ(metric(m.body, "whirl_app_cold_starts_total{app=\"echo\"}"), 0);
+  EXPECT_EQ(metric(m.body, "whirl_host_apps_loaded"), 1);
+  // A component file gone since registration: its first request is a 500
+  // naming the app, and the host serves on.
+  make_wagi_app(root_ / "fragile", "fragile");
+  ASSERT_EQ(admin({{"op", "add"}, {"name", "fragile"}, {"dir", (root_ / "fragile").string()}})["ok"], true);
+  fs::remove(root_ / "fragile" / "probe.wasm");
+  EXPECT_EQ(get("fragile.apps.test", "/probe/status/201").status, 500u);
+  EXPECT_NE(host_->stderr_with("app `fragile`").find("app `fragile`"), std::string::npos);
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+  // Missing at registration: refused then.
+  json refused = admin({{"op", "add"}, {"name", "fragile2"}, {"dir", (root_ / "fragile").string()}});
+  EXPECT_EQ(refused["ok"], false);
+  EXPECT_NE(refused["error"].get<std::string>().find("not found"), std::string::npos) << refused.dump();
 }
 
 TEST_F(HostTest, StopsOnSigterm) {
