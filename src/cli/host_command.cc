@@ -79,6 +79,7 @@ int run_host(const HostCommandOptions& o) {
   // Prometheus metrics on a listener of their own (not an app's Host).
   std::unique_ptr<spin::http::HttpServer> metrics;
   std::thread metrics_thread;
+  std::string metrics_host;
   if (!o.metrics_listen.empty()) {
     spin::http::ServerOptions mo;
     if (!spin::http::parse_listen_address(o.metrics_listen, &mo.host, &mo.port))
@@ -90,11 +91,11 @@ int run_host(const HostCommandOptions& o) {
           return spin::http::Response::text(200, h.metrics_text(), "text/plain; version=0.0.4");
         }));
     if (auto ok = metrics->listen(); !ok) return fail(ok.error().message);
+    metrics_host = mo.host;
     metrics_thread = std::thread([&] { metrics->run(); });
   }
   std::printf("Serving http://%s:%u\n", ho.listen_host.c_str(), unsigned(h.port()));
-  if (metrics) std::printf("Metrics http://%s:%u/metrics\n", o.metrics_listen.substr(0, o.metrics_listen.rfind(':')).c_str(),
-                           unsigned(metrics->port()));
+  if (metrics) std::printf("Metrics http://%s:%u/metrics\n", metrics_host.c_str(), unsigned(metrics->port()));
   std::printf("%zu apps; requests for <app>.%s go to app <app>\n", h.list().size(),
               o.domain.empty() ? "<any domain>" : o.domain.c_str());
   std::fflush(stdout);

@@ -34,7 +34,7 @@ struct LoadedComponent {
   AtomicShared<const wasm::CompiledModule> module;
   AtomicShared<const component::runtime::LoadedComponent> component;
   std::filesystem::path source;  // the file its code came from
-  size_t source_hash = 0;        // of the bytes loaded from it (std::hash)
+  size_t source_hash = 0;        // of the bytes loaded from it (hash_source)
   StringPairs environment;  // the manifest's, then `--env` values (which win)
   std::vector<DirMount> mounts;
 };
@@ -63,6 +63,9 @@ struct AppLoadOptions {
   // filesystem). Symlinks are staged as symlinks either way.
   bool copy_files = false;
 };
+
+// The hash LoadedComponent::source_hash holds, of a component file's bytes.
+size_t hash_source(std::span<const uint8_t> bytes);
 
 // Loads the modules of the components the HTTP and Redis triggers use (each once) and
 // resolves their `files`. Errors name the component and the file.

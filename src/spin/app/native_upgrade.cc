@@ -56,8 +56,7 @@ void NativeUpgrade::run(std::vector<const LoadedComponent*> todo) {
       say(who + ": not compiled to native code: " + file.error().message);
       continue;
     }
-    const std::string_view text(reinterpret_cast<const char*>(file->bytes.data()), file->bytes.size());
-    if (std::hash<std::string_view>{}(text) != c->source_hash) {
+    if (hash_source(file->bytes) != c->source_hash) {
       say(who + ": not compiled to native code: " + c->source.string() + " changed since it was loaded");
       continue;
     }

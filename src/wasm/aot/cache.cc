@@ -22,6 +22,12 @@ namespace {
 std::atomic<bool> g_cache{false};
 std::atomic<uint64_t> g_tmp_counter{0};
 std::mutex g_trim_mu;  // one trim at a time in this process
+
+// The directories above `path` (mkdir -p; failures show at the open).
+void make_parent_dirs(const std::string& path) {
+  for (size_t i = 1; i < path.size(); ++i)
+    if (path[i] == '/') ::mkdir(path.substr(0, i).c_str(), 0755);
+}
 }  // namespace
 
 void enable_cache(bool on) { g_cache.store(on); }
@@ -107,9 +113,7 @@ size_t trim_cache(const std::string& dir, uint64_t budget) {
 }
 
 Expected<void> write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {
-  // The directories first (mkdir -p).
-  for (size_t i = 1; i < path.size(); ++i)
-    if (path[i] == '/') ::mkdir(path.substr(0, i).c_str(), 0755);
+  make_parent_dirs(path);
   // Unique per writer, threads of one process included.
   std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_tmp_counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -144,8 +148,7 @@ class EntryLock {
   explicit EntryLock(const std::string& path) {
     if (path.empty()) return;
     const std::string lock = path + ".lock";
-    for (size_t i = 1; i < lock.size(); ++i)
-      if (lock[i] == '/') ::mkdir(lock.substr(0, i).c_str(), 0755);
+    make_parent_dirs(lock);
     fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) return;
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
