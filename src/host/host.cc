@@ -29,12 +29,16 @@ Host::Host(HostOptions options)
 }
 
 Host::~Host() {
+  stop_watcher();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void Host::stop_watcher() {
   {
     std::lock_guard lock(watch_mu_);
     stopping_ = true;
   }
   watch_cv_.notify_all();
-  if (watcher_.joinable()) watcher_.join();
 }
 
 void Host::say(const std::string& line) const {
@@ -67,11 +71,7 @@ void Host::run() {
 }
 
 void Host::request_stop() {
-  {
-    std::lock_guard lock(watch_mu_);
-    stopping_ = true;
-  }
-  watch_cv_.notify_all();
+  stop_watcher();
   server_->request_stop();
 }
 
@@ -185,7 +185,7 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
   bool cold = false;
   auto loaded = found.app->acquire(&cold);
   if (!loaded) {
-    say(loaded.error().message);
+    logs_->error(loaded.error().message);  // the bounded sink: a request never waits on the console
     recorder.send(spin::http::Response::text(500, "Internal Server Error: app `" + name + "` cannot be loaded\n"));
     return;
   }

@@ -112,6 +112,7 @@ class Host {
   void handle(const spin::http::Request& r, spin::http::ResponseWriter& w);
   void scan_apps_dir();
   void unload_idle_apps();
+  void stop_watcher();  // wakes the watcher to end
   void say(const std::string& line) const;
 
   HostOptions options_;

@@ -72,10 +72,16 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::register_app(std::string name, c
   std::shared_ptr<HostedApp> h(new HostedApp());
   h->name_ = std::move(name);
   h->dir_ = dir;
-  for (const auto& t : manifest->http_triggers) h->routes_.push_back(t.route);
+  h->manifest_ = std::move(*manifest);
   h->options_ = options;
   if (options.limits.rate > 0) h->limiter_ = std::make_unique<RateLimiter>(options.limits.rate, options.limits.burst);
   return h;
+}
+
+std::vector<std::string> HostedApp::routes() const {
+  std::vector<std::string> out;
+  for (const auto& t : manifest_.http_triggers) out.push_back(t.route);
+  return out;
 }
 
 bool HostedApp::loaded() const { return is_loaded_.load(std::memory_order_relaxed); }
@@ -86,16 +92,12 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
   if (cold) *cold = !loaded_;
   if (loaded_) return loaded_;
   const std::string who = "app `" + name_ + "`";
-  // Read again: the directory may have changed since registration (a
-  // changed manifest is registered again by the host).
-  auto manifest = spin::load_manifest(dir_.string());
-  if (!manifest) return make_error(who + ": " + manifest.error().message);
   auto l = std::make_shared<LoadedHostedApp>();
   l->scratch = options_.scratch.string() + "-" + std::to_string(++loads_);
   spin::AppLoadOptions lo;
   spin::http::set_app_loaders(lo);
   lo.staging = l->scratch;
-  auto app = spin::load_app(std::move(*manifest), lo);
+  auto app = spin::load_app(manifest_, lo);
   if (!app) return make_error(who + ": " + app.error().message);
   l->app = *app;
   auto runtime = spin::AppRuntime::create(l->app, {});

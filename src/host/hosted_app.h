@@ -19,6 +19,7 @@
 #include "common/expected.h"
 #include "spin/app/app.h"
 #include "spin/app/native_upgrade.h"
+#include "spin/manifest/manifest.h"
 #include "spin/http/log_sink.h"
 #include "spin/http/trigger.h"
 #include "spin/runtime/app_runtime.h"
@@ -76,7 +77,7 @@ class HostedApp {
   const std::string& name() const { return name_; }
   const std::filesystem::path& dir() const { return dir_; }
   // The HTTP routes as written, per trigger.
-  const std::vector<std::string>& routes() const { return routes_; }
+  std::vector<std::string> routes() const;
   // The loaded app, loading it first if it is not (concurrent callers wait
   // for one load); `cold` tells whether this call loaded it.
   Expected<std::shared_ptr<LoadedHostedApp>> acquire(bool* cold = nullptr);
@@ -92,7 +93,9 @@ class HostedApp {
   HostedApp() = default;
   std::string name_;
   std::filesystem::path dir_;
-  std::vector<std::string> routes_;
+  // As registered: each load starts from it, so what a loaded app serves
+  // is what registering checked (a changed spin.toml is registered again).
+  spin::AppManifest manifest_;
   HostedAppOptions options_;
   std::unique_ptr<RateLimiter> limiter_;
   mutable std::mutex load_mu_;  // held while loading: the other first requests wait
