@@ -79,7 +79,7 @@ int run_compile(const CompileOptions& o) {
     if (out.size() > 5 && out.substr(out.size() - 5) == ".wasm") out.resize(out.size() - 5);
     out += ".cwasm";
   }
-  auto artifact = wasm::aot::make_artifact(bytes->bytes, wasm::aot::hash_bytes(bytes->bytes), code->object);
+  auto artifact = wasm::aot::make_artifact(bytes->bytes, platform::digest(bytes->bytes), code->object);
   if (auto w = wasm::aot::write_file_atomic(out, artifact); !w) return fail(w.error().message);
   std::fprintf(stderr, "whirl compile: %s -> %s: %.1f MB in %.2f s (%.2f MB/s)\n", o.file.c_str(), out.c_str(), mb,
                secs(), mb / secs());

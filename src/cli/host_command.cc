@@ -28,6 +28,7 @@ struct HostCommandOptions {
   std::string metrics_listen;
   unsigned rescan_ms = 500;
   unsigned unload_idle_ms = 0;
+  size_t max_loaded_apps = 0;
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
   unsigned workers = 0;
@@ -53,6 +54,7 @@ int run_host(const HostCommandOptions& o) {
   ho.apps_dir = o.apps_dir;
   ho.rescan = std::chrono::milliseconds(o.rescan_ms);
   ho.unload_idle = std::chrono::milliseconds(o.unload_idle_ms);
+  ho.max_loaded_apps = o.max_loaded_apps;
   ho.log_dir = o.log_dir;
   ho.trigger.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   ho.trigger.max_memory = o.max_memory;
@@ -124,6 +126,9 @@ void add_host_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--metrics-listen", o->metrics_listen, "Serve Prometheus metrics at http://ADDRESS:PORT/metrics");
   cmd->add_option("--unload-idle-ms", o->unload_idle_ms,
                   "Unload an app not used for this long; its next request loads it again (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--max-loaded-apps", o->max_loaded_apps,
+                  "Apps loaded at once; loading one more unloads the one used longest ago (0: no cap)")
       ->capture_default_str();
   cmd->add_option("--rescan-ms", o->rescan_ms, "How often the apps directory is looked at again")->capture_default_str();
   cmd->add_option("--log-dir", o->log_dir, "Where component output is logged, as APP.COMPONENT_stdout.txt and _stderr.txt (default: the console only)");

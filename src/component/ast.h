@@ -173,6 +173,10 @@ struct CoreModuleDef {
   size_t offset = 0;
   std::span<const uint8_t> bytes;
   std::shared_ptr<const wasm::Module> module;
+  // A tier's code for exactly these bytes, found when decoding
+  // (decode_component's find_compiled): the module's bodies were validated
+  // when it was made, so they were neither decoded nor are validated again.
+  std::shared_ptr<const void> compiled_before;
 };
 
 struct CoreInstanceDef {

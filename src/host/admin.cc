@@ -160,7 +160,14 @@ std::string AdminServer::answer(const std::string& line) {
     auto apps = host_.list();
     size_t loaded = 0;
     for (const auto& a : apps) loaded += a.loaded;
-    return json{{"ok", true}, {"apps", apps.size()}, {"loaded", loaded}, {"requests", host_.total_requests()}}.dump();
+    const HostCounts c = host_.counts();
+    return json{{"ok", true},
+                {"apps", apps.size()},
+                {"loaded", loaded},
+                {"requests", host_.total_requests()},
+                {"evictions", c.evictions},
+                {"code", {{"modules", c.code_modules}, {"components", c.code_components}, {"shared", c.code_shared}}}}
+        .dump();
   }
   return fail("unknown op \"" + op + "\" (add, remove, list, status)").dump();
 }

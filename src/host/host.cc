@@ -91,6 +91,8 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   if (settings.timeout) ho.trigger.timeout = *settings.timeout;
   if (settings.max_memory) ho.trigger.max_memory = *settings.max_memory;
   ho.limits = settings.limits.value_or(options_.limits);
+  ho.code = code_;
+  ho.loaded_count = loaded_count_;
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
   auto manifest_time = fs::last_write_time(abs / "spin.toml", ec);
@@ -189,8 +191,42 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
     recorder.send(spin::http::Response::text(500, "Internal Server Error: app `" + name + "` cannot be loaded\n"));
     return;
   }
-  if (cold) m.cold_starts.fetch_add(1, std::memory_order_relaxed);
+  if (cold) {
+    m.cold_starts.fetch_add(1, std::memory_order_relaxed);
+    if (options_.max_loaded_apps && loaded_count_->load() > options_.max_loaded_apps)
+      unload_least_recently_used(found.app.get());
+  }
   (*loaded)->trigger->handle(r, recorder);
+}
+
+void Host::unload_least_recently_used(const HostedApp* keep) {
+  std::lock_guard evicting(evict_mu_);
+  const size_t loaded = loaded_count_->load();
+  if (loaded <= options_.max_loaded_apps) return;  // another pass did it
+  std::vector<std::shared_ptr<HostedApp>> candidates;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, e] : apps_)
+      if (e.app->loaded() && e.app.get() != keep) candidates.push_back(e.app);
+  }
+  const size_t over = std::min(candidates.size(), loaded - options_.max_loaded_apps);
+  std::partial_sort(candidates.begin(), candidates.begin() + over, candidates.end(),
+                    [](const auto& a, const auto& b) { return a->last_used() < b->last_used(); });
+  for (size_t i = 0; i < over; ++i)
+    if (candidates[i]->unload_if_idle(std::chrono::steady_clock::duration::zero()))
+      evictions_.fetch_add(1, std::memory_order_relaxed);
+}
+
+HostCounts Host::counts() const {
+  HostCounts c;
+  c.app_loads = loads_.load();
+  c.loaded = loaded_count_->load();
+  c.evictions = evictions_.load();
+  auto code = code_->counts();
+  c.code_modules = code.modules;
+  c.code_components = code.components;
+  c.code_shared = code.shared;
+  return c;
 }
 
 void Host::unload_idle_apps() {
@@ -214,7 +250,7 @@ std::string Host::metrics_text() const {
       views.push_back({name, e.metrics.get(), e.app->loaded()});
     }
   }
-  return prometheus_text(views, loads_.load());
+  return prometheus_text(views, counts());
 }
 
 void Host::scan_apps_dir() {

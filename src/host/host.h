@@ -38,6 +38,9 @@ struct HostOptions {
   // An app not used for this long is unloaded (loaded again at its next
   // request); 0: never.
   std::chrono::milliseconds unload_idle{0};
+  // Apps loaded at once: loading one more unloads the one used longest ago
+  // (its requests running keep it until they end); 0: no cap.
+  size_t max_loaded_apps = 0;
   std::filesystem::path scratch;    // per-app staging directories go below it
   // Component output as <log_dir>/<app>.<component>_<stream>.txt (one
   // writer thread for every app); empty: the console only.
@@ -92,6 +95,8 @@ class Host {
   bool remove(const std::string& name);
   std::vector<AppInfo> list() const;
   uint64_t total_requests() const { return requests_.load(); }
+  // The host's own counts (metrics.h).
+  HostCounts counts() const;
   // Every app's metrics in the Prometheus text format (metrics.h).
   std::string metrics_text() const;
 
@@ -112,6 +117,7 @@ class Host {
   void handle(const spin::http::Request& r, spin::http::ResponseWriter& w);
   void scan_apps_dir();
   void unload_idle_apps();
+  void unload_least_recently_used(const HostedApp* keep);
   void stop_watcher();  // wakes the watcher to end
   void say(const std::string& line) const;
 
@@ -132,6 +138,10 @@ class Host {
   std::map<std::string, std::filesystem::file_time_type> failed_;
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> loads_{0};
+  std::shared_ptr<CodeShare> code_ = std::make_shared<CodeShare>();
+  std::shared_ptr<std::atomic<size_t>> loaded_count_ = std::make_shared<std::atomic<size_t>>(0);
+  std::atomic<uint64_t> evictions_{0};
+  std::mutex evict_mu_;  // one eviction pass at a time
   std::atomic<uint64_t> generation_{0};  // distinct staging directories per load
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;

@@ -96,6 +96,7 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
   l->scratch = options_.scratch.string() + "-" + std::to_string(++loads_);
   spin::AppLoadOptions lo;
   spin::http::set_app_loaders(lo);
+  if (options_.code) options_.code->wrap(lo);
   lo.staging = l->scratch;
   auto app = spin::load_app(manifest_, lo);
   if (!app) return make_error(who + ": " + app.error().message);
@@ -112,6 +113,7 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
   if (options_.compile_in_background) l->upgrade = spin::NativeUpgrade::start(l->app, {});
   loaded_ = l;
   is_loaded_ = true;
+  if (options_.loaded_count) options_.loaded_count->fetch_add(1);
   return l;
 }
 
@@ -119,13 +121,16 @@ bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle) {
   std::shared_ptr<LoadedHostedApp> old;  // freed outside the lock (or by its last request)
   {
     std::lock_guard lock(load_mu_);
-    const auto last = std::chrono::steady_clock::time_point(
-        std::chrono::steady_clock::duration(last_used_.load(std::memory_order_relaxed)));
-    if (!loaded_ || std::chrono::steady_clock::now() - last < idle) return false;
+    if (!loaded_ || std::chrono::steady_clock::now() - last_used() < idle) return false;
     old = std::move(loaded_);
     is_loaded_ = false;
   }
+  if (options_.loaded_count) options_.loaded_count->fetch_sub(1);
   return true;
+}
+
+HostedApp::~HostedApp() {
+  if (loaded_ && options_.loaded_count) options_.loaded_count->fetch_sub(1);
 }
 
 LoadedHostedApp::~LoadedHostedApp() {

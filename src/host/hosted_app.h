@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "host/code_share.h"
 #include "spin/app/app.h"
 #include "spin/app/native_upgrade.h"
 #include "spin/manifest/manifest.h"
@@ -54,6 +55,10 @@ struct HostedAppOptions {
   std::shared_ptr<spin::http::LogSink> logs;
   bool compile_in_background = true;  // with the `auto` tier (native_upgrade.h)
   AppLimits limits;
+  std::shared_ptr<CodeShare> code;  // the host's: code shared by content; null: none
+  // Counts the host's loaded apps (up at a load, down at an unload or when
+  // a loaded app goes); null: none.
+  std::shared_ptr<std::atomic<size_t>> loaded_count;
 };
 
 // What a loaded app holds; a request keeps a reference while it runs.
@@ -85,6 +90,12 @@ class HostedApp {
   // (requests running keep theirs); true if it did.
   bool unload_if_idle(std::chrono::steady_clock::duration idle);
   bool loaded() const;
+  // When a request last acquired it (steady_clock).
+  std::chrono::steady_clock::time_point last_used() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_used_.load(std::memory_order_relaxed)));
+  }
+  ~HostedApp();
   // False: over its request-rate cap (the host answers 429).
   bool admit() { return !limiter_ || limiter_->admit(); }
   const AppLimits& limits() const { return options_.limits; }

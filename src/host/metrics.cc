@@ -30,7 +30,7 @@ std::string num(double v) {
 }
 }  // namespace
 
-std::string prometheus_text(const std::vector<AppMetricsView>& apps, uint64_t app_loads) {
+std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostCounts& host) {
   std::string o;
   o += "# HELP whirl_host_apps Apps registered with the host.\n# TYPE whirl_host_apps gauge\n";
   o += "whirl_host_apps " + std::to_string(apps.size()) + "\n";
@@ -44,7 +44,16 @@ std::string prometheus_text(const std::vector<AppMetricsView>& apps, uint64_t ap
   for (const auto& a : apps)
     o += "whirl_app_cold_starts_total{app=\"" + a.app + "\"} " + std::to_string(a.metrics->cold_starts.load()) + "\n";
   o += "# HELP whirl_host_app_loads_total Apps registered (added, or their manifest changed).\n# TYPE whirl_host_app_loads_total counter\n";
-  o += "whirl_host_app_loads_total " + std::to_string(app_loads) + "\n";
+  o += "whirl_host_app_loads_total " + std::to_string(host.app_loads) + "\n";
+  o += "# HELP whirl_host_app_evictions_total Apps unloaded to stay within the cap on loaded apps.\n"
+       "# TYPE whirl_host_app_evictions_total counter\n";
+  o += "whirl_host_app_evictions_total " + std::to_string(host.evictions) + "\n";
+  o += "# HELP whirl_host_code Compiled code in memory, one copy per distinct binary.\n# TYPE whirl_host_code gauge\n";
+  o += "whirl_host_code{kind=\"module\"} " + std::to_string(host.code_modules) + "\n";
+  o += "whirl_host_code{kind=\"component\"} " + std::to_string(host.code_components) + "\n";
+  o += "# HELP whirl_host_code_shared_total App loads that found their code compiled already.\n"
+       "# TYPE whirl_host_code_shared_total counter\n";
+  o += "whirl_host_code_shared_total " + std::to_string(host.code_shared) + "\n";
   o += "# HELP whirl_app_requests_total Requests answered, by status class.\n# TYPE whirl_app_requests_total counter\n";
   for (const auto& a : apps)
     for (size_t c = 0; c < a.metrics->by_class.size(); ++c)

@@ -75,6 +75,15 @@ class StatusRecorder final : public spin::http::ResponseWriter {
   bool recorded_ = false;
 };
 
+// The host's own figures.
+struct HostCounts {
+  uint64_t app_loads = 0;   // apps registered (added, or their manifest changed)
+  size_t loaded = 0;        // apps loaded now
+  uint64_t evictions = 0;   // apps unloaded to stay within --max-loaded-apps
+  size_t code_modules = 0, code_components = 0;  // compiled copies alive (shared by content)
+  uint64_t code_shared = 0;  // loads served by a compiled copy already there
+};
+
 struct AppMetricsView {
   std::string app;
   const AppMetrics* metrics;
@@ -86,6 +95,8 @@ struct AppMetricsView {
 // whirl_app_requests_total{app,code}, whirl_app_requests_in_flight{app},
 // whirl_app_request_duration_seconds{app} (a histogram),
 // whirl_host_apps_loaded, whirl_app_cold_starts_total{app}.
-std::string prometheus_text(const std::vector<AppMetricsView>& apps, uint64_t app_loads);
+// whirl_host_app_evictions_total, whirl_host_code{kind} and
+// whirl_host_code_shared_total.
+std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostCounts& host);
 
 }  // namespace whirl::host

@@ -61,13 +61,12 @@ class HostTest : public ::testing::Test {
     std::ofstream(root_ / "apps" / "echo" / "guest.wasm", std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes->data()), std::streamsize(bytes->size()));
     std::ofstream(root_ / "apps" / "echo" / "spin.toml") << kEchoManifest;
-    host_ = std::make_unique<UpProcess>(
-        std::vector<std::string>{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
-                                 "--listen", "127.0.0.1:0", "--admin-socket", (root_ / "admin.sock").string(),
-                                 "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5",
-                                 "--metrics-listen", "127.0.0.1:0", "--max-concurrent-per-app", "2",
-                                 "--unload-idle-ms", "400"},
-        (root_ / "stderr.txt").string());
+    std::vector<std::string> args{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
+                                  "--listen", "127.0.0.1:0", "--admin-socket", (root_ / "admin.sock").string(),
+                                  "--rescan-ms", "100", "--log-dir", (root_ / "logs").string(), "--timeout", "5",
+                                  "--metrics-listen", "127.0.0.1:0", "--max-concurrent-per-app", "2"};
+    for (auto& f : more_flags()) args.push_back(std::move(f));
+    host_ = std::make_unique<UpProcess>(args, (root_ / "stderr.txt").string());
     port_ = host_->wait_serving();
     ASSERT_NE(port_, 0) << host_->stderr_text();
     auto line = host_->wait_line("Metrics http://", std::chrono::seconds(10));
@@ -75,14 +74,23 @@ class HostTest : public ::testing::Test {
     auto colon = line->rfind(':');
     metrics_port_ = uint16_t(std::stoi(line->substr(colon + 1)));
   }
+  // Flags a test's fixture adds.
+  virtual std::vector<std::string> more_flags() const { return {"--unload-idle-ms", "400"}; }
   void TearDown() override {
     host_.reset();
     fs::remove_all(root_);
   }
 
-  static void make_wagi_app(const fs::path& dir, const std::string& name) {
+  // `variant` > 0: the probe with a custom section of its own appended
+  // (other bytes, the same behaviour).
+  static void make_wagi_app(const fs::path& dir, const std::string& name, int variant = 0) {
     fs::create_directories(dir);
     fs::copy_file(WHIRL_SPIN_PROBE, dir / "probe.wasm", fs::copy_options::overwrite_existing);
+    if (variant > 0) {
+      const std::string payload = "\x07variant" + std::to_string(variant);  // name "variant", then the number
+      std::ofstream(dir / "probe.wasm", std::ios::binary | std::ios::app)
+          << '\0' << char(payload.size()) << payload;
+    }
     std::ofstream(dir / "spin.toml") << wagi_manifest(name);
   }
 
@@ -354,6 +362,66 @@ TEST_F(HostTest, AppsLoadAtTheirFirstRequestAndUnloadWhenIdle) {
   json refused = admin({{"op", "add"}, {"name", "fragile2"}, {"dir", (root_ / "fragile").string()}});
   EXPECT_EQ(refused["ok"], false);
   EXPECT_NE(refused["error"].get<std::string>().find("not found"), std::string::npos) << refused.dump();
+}
+
+// Apps whose component files hold the same bytes run one compiled copy;
+// other bytes get their own, and a copy goes with the last app using it.
+TEST_F(HostTest, AppsWithTheSameBytesShareOneCompiledCopy) {
+  make_wagi_app(root_ / "twin1", "twin1");
+  make_wagi_app(root_ / "twin2", "twin2");
+  make_wagi_app(root_ / "other", "other", 1);
+  for (const char* name : {"twin1", "twin2", "other"})
+    ASSERT_EQ(admin({{"op", "add"}, {"name", name}, {"dir", (root_ / name).string()}})["ok"], true);
+  // twin1 and twin2 are the probe's bytes, as the directory's app `wagi` is.
+  for (const char* host : {"twin1.apps.test", "twin2.apps.test", "other.apps.test", "wagi.apps.test"})
+    EXPECT_EQ(get(host, "/probe/status/201").status, 201u) << host;
+  json code = admin({{"op", "status"}})["code"];
+  EXPECT_EQ(code["modules"], 2) << code.dump();
+  EXPECT_EQ(code["shared"], 2) << code.dump();
+  Reply m = get_once(metrics_port_, "/metrics");
+  EXPECT_EQ(metric(m.body, "whirl_host_code{kind=\"module\"}"), 2) << m.body;
+  EXPECT_EQ(metric(m.body, "whirl_host_code_shared_total"), 2) << m.body;
+  // `other` removed: its copy goes; the probe's stays while one app has it.
+  ASSERT_TRUE(admin({{"op", "remove"}, {"name", "other"}})["ok"]);
+  ASSERT_TRUE(admin({{"op", "remove"}, {"name", "twin1"}})["ok"]);
+  code = admin({{"op", "status"}})["code"];
+  EXPECT_EQ(code["modules"], 1) << code.dump();
+  EXPECT_EQ(get("twin2.apps.test", "/probe/status/202").status, 202u);
+}
+
+// With --max-loaded-apps, loading one more app unloads the one used
+// longest ago; its next request loads it again.
+class HostLruTest : public HostTest {
+  std::vector<std::string> more_flags() const override { return {"--max-loaded-apps", "2"}; }
+};
+
+TEST_F(HostLruTest, LoadingOneMoreUnloadsTheLeastRecentlyUsed) {
+  for (int i = 1; i <= 3; ++i) {
+    const std::string name = "lru" + std::to_string(i);
+    make_wagi_app(root_ / name, name, i);
+    ASSERT_EQ(admin({{"op", "add"}, {"name", name}, {"dir", (root_ / name).string()}})["ok"], true);
+  }
+  auto loaded = [&] {
+    std::vector<std::string> out;
+    const json list = admin({{"op", "list"}});
+    for (const auto& a : list["apps"])
+      if (a["loaded"] == true) out.push_back(a["name"]);
+    return out;
+  };
+  EXPECT_EQ(get("lru1.apps.test", "/probe/status/201").status, 201u);
+  EXPECT_EQ(get("lru2.apps.test", "/probe/status/201").status, 201u);
+  EXPECT_EQ(get("lru1.apps.test", "/probe/status/201").status, 201u);  // lru2 is now the older
+  EXPECT_EQ(loaded(), (std::vector<std::string>{"lru1", "lru2"}));
+  EXPECT_EQ(get("lru3.apps.test", "/probe/status/201").status, 201u);
+  EXPECT_EQ(loaded(), (std::vector<std::string>{"lru1", "lru3"}));
+  EXPECT_EQ(get("lru2.apps.test", "/probe/status/202").status, 202u);  // loaded again; lru1 goes
+  EXPECT_EQ(loaded(), (std::vector<std::string>{"lru2", "lru3"}));
+  json status = admin({{"op", "status"}});
+  EXPECT_EQ(status["loaded"], 2);
+  EXPECT_EQ(status["evictions"], 2);
+  Reply m = get_once(metrics_port_, "/metrics");
+  EXPECT_EQ(metric(m.body, "whirl_app_cold_starts_total{app=\"lru2\"}"), 2) << m.body;
+  EXPECT_EQ(metric(m.body, "whirl_host_app_evictions_total"), 2);
 }
 
 TEST_F(HostTest, StopsOnSigterm) {

@@ -138,7 +138,8 @@ ExportDef export_def(Reader& r) {
 
 class ComponentDecoder {
  public:
-  explicit ComponentDecoder(std::shared_ptr<const void> storage) : storage_(std::move(storage)) {}
+  ComponentDecoder(std::shared_ptr<const void> storage, const FindCompiled& find)
+      : storage_(std::move(storage)), find_(find) {}
 
   std::shared_ptr<Component> component(Reader& r) {
     Nest nest(r);
@@ -231,7 +232,9 @@ class ComponentDecoder {
     static constexpr uint8_t kComponentHeader[8] = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
     if (m.bytes.size() >= 8 && std::memcmp(m.bytes.data(), kComponentHeader, 8) == 0)
       Reader::fail(m.offset + 4, "expected a version header for a module");
-    auto decoded = wasm::decode_module(m.bytes, storage_);
+    if (find_) m.compiled_before = find_(m.bytes);
+    auto decoded =
+        wasm::decode_module(m.bytes, storage_, wasm::Features::process_default(), /*bodies=*/!m.compiled_before);
     if (!decoded) Reader::fail(m.offset, kCoreModuleError + decoded.error().message);
     m.module = std::make_shared<const wasm::Module>(std::move(*decoded));
     c.order.push_back({Item::Kind::CoreModule, static_cast<uint32_t>(c.core_modules.size())});
@@ -239,11 +242,13 @@ class ComponentDecoder {
   }
 
   std::shared_ptr<const void> storage_;
+  const FindCompiled& find_;
 };
 
 }  // namespace
 
-Expected<Component> decode_component(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner) {
+Expected<Component> decode_component(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner,
+                                     const FindCompiled& find_compiled) {
   if (!owner) {
     auto copy = std::make_shared<std::vector<uint8_t>>(bytes.begin(), bytes.end());
     bytes = std::span<const uint8_t>(copy->data(), copy->size());
@@ -251,7 +256,7 @@ Expected<Component> decode_component(std::span<const uint8_t> bytes, std::shared
   }
   try {
     Reader r(bytes.data(), 0, bytes.size());
-    ComponentDecoder d(owner);
+    ComponentDecoder d(owner, find_compiled);
     return std::move(*d.component(r));
   } catch (const DecodeFail& f) {
     char at[48];

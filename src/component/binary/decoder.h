@@ -3,6 +3,8 @@
 // types and names are the validator's (component/binary/validator.h).
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -27,7 +29,14 @@ inline constexpr const char* kCoreModuleError = "in core module: ";
 // With an `owner` that keeps `bytes` alive, core module bytes and custom
 // sections are views into `bytes`; without one they view a copy the
 // component holds.
-Expected<Component> decode_component(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr);
+//
+// `find_compiled`, when given, is asked for each core module's bytes: what
+// it returns (a tier's code made from exactly those bytes, validated whole
+// then) goes to CoreModuleDef::compiled_before, and that module's function
+// bodies are skipped, not decoded.
+using FindCompiled = std::function<std::shared_ptr<const void>(std::span<const uint8_t> bytes)>;
+Expected<Component> decode_component(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr,
+                                     const FindCompiled& find_compiled = {});
 
 // True if `bytes` starts with a component preamble (\0asm 0d 00 01 00):
 // how a .wasm file tells a component from a core module.

@@ -88,7 +88,8 @@ class Validator {
 
  private:
   void core_module(const CoreModuleDef& m) {
-    if (auto v = wasm::validate_module(*m.module); !v) invalid(m.offset, kCoreModuleError + v.error().message);
+    if (auto v = wasm::validate_module(*m.module, wasm::Features::process_default(), /*bodies=*/!m.compiled_before); !v)
+      invalid(m.offset, kCoreModuleError + v.error().message);
     s_.core_modules.push_back(module_type_of(*m.module, m.offset));
   }
 

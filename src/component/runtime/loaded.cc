@@ -7,6 +7,7 @@
 
 #include "component/binary/decoder.h"
 #include "component/runtime/frame.h"
+#include "wasm/runtime/tier.h"
 
 namespace whirl::component::runtime {
 
@@ -43,6 +44,7 @@ Expected<void> compile_all(const Component& c, LoadedComponent& out, const wasm:
   for (const auto& m : c.core_modules) {
     wasm::CompileOptions o = options;
     o.source = m.bytes;
+    o.found = m.compiled_before;
     auto compiled = wasm::compile_module(m.module, o);
     if (!compiled) return make_error("core module at offset " + std::to_string(m.offset) + ": " + compiled.error().message);
     // As load_module does (the module is this component's own, made by its
@@ -223,11 +225,14 @@ void LoadedComponent::set_core_link(const CoreInstanceDef* d, std::shared_ptr<co
   core_links_[d] = std::move(link);
 }
 
-Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
-                                                                std::shared_ptr<const void> owner,
-                                                                const wasm::CompileOptions& options) {
+namespace {
+
+Expected<std::shared_ptr<const LoadedComponent>> load_component_with(std::span<const uint8_t> bytes,
+                                                                     std::shared_ptr<const void> owner,
+                                                                     const wasm::CompileOptions& options,
+                                                                     const FindCompiled& find) {
   auto c = std::make_shared<LoadedComponent>();
-  auto ast = decode_component(bytes, std::move(owner));
+  auto ast = decode_component(bytes, std::move(owner), find);
   if (!ast) return unexpected(std::move(ast.error()));
   c->ast = std::move(*ast);
   auto type = validate_component(c->ast, &c->info);
@@ -237,6 +242,26 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const 
   SignatureCollector{*c, {}}.run();
   count_spaces(c->ast, *c);
   return std::shared_ptr<const LoadedComponent>(std::move(c));
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const uint8_t> bytes,
+                                                                std::shared_ptr<const void> owner,
+                                                                const wasm::CompileOptions& options) {
+  // Core modules whose code the tier holds skip their bodies (load_module's
+  // fast path); when such code then does not load, the whole load again,
+  // whose errors are the ones to report.
+  const wasm::rt::Tier* tier = wasm::rt::tier_for(options.tier);
+  if (!tier) return load_component_with(bytes, std::move(owner), options, {});
+  bool found_any = false;
+  auto c = load_component_with(bytes, owner, options, [&](std::span<const uint8_t> b) {
+    auto code = tier->find_compiled(b);
+    found_any = found_any || code;
+    return code;
+  });
+  if (c || !found_any) return c;
+  return load_component_with(bytes, std::move(owner), options, {});
 }
 
 const ComponentTypeInfo& component_type(const LoadedComponent& c) { return c.type; }

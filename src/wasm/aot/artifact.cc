@@ -14,13 +14,14 @@ namespace {
 
 constexpr char kMagic[8] = {'W', 'H', 'I', 'R', 'L', 'A', 'O', 'T'};
 // Bump when the translation changes what code the same module gets.
-constexpr uint32_t kFormat = 3;
+constexpr uint32_t kFormat = 4;
 struct Header {
   char magic[8];
   uint32_t format, header_size;
-  uint64_t env, module_hash, wasm_size, object_size, payload_hash;
+  uint64_t env, wasm_size, object_size, payload_hash;
+  uint8_t module_digest[32];
 };
-static_assert(sizeof(Header) == 56);
+static_assert(sizeof(Header) == 80);
 
 uint64_t mix(uint64_t h) {
   h ^= h >> 33;
@@ -92,19 +93,19 @@ Expected<Artifact> parse_artifact(std::span<const uint8_t> bytes, bool check_env
   Artifact a;
   a.wasm = payload.subspan(0, h.wasm_size);
   a.object = payload.subspan(h.wasm_size);
-  a.module_hash = h.module_hash;
-  if (!a.wasm.empty() && hash_bytes(a.wasm) != h.module_hash) return make_error("damaged (module hash)");
+  std::memcpy(a.module_digest.bytes.data(), h.module_digest, sizeof h.module_digest);
+  if (!a.wasm.empty() && platform::digest(a.wasm) != a.module_digest) return make_error("damaged (module digest)");
   return a;
 }
 
-std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, uint64_t module_hash,
+std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, const platform::Digest& module_digest,
                                    std::span<const uint8_t> object) {
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.format = kFormat;
   h.header_size = sizeof h;
   h.env = env_key();
-  h.module_hash = module_hash;
+  std::memcpy(h.module_digest, module_digest.bytes.data(), sizeof h.module_digest);
   h.wasm_size = wasm.size();
   h.object_size = object.size();
   std::vector<uint8_t> out(sizeof h);

@@ -6,7 +6,8 @@
 // checksum, is never run: the module is compiled again.
 //
 // Layout (little-endian): "WHIRLAOT", u32 format, u32 header size, u64 env
-// key, u64 module hash, u64 wasm size, u64 object size, u64 payload hash;
+// key, u64 wasm size, u64 object size, u64 payload hash, the module's
+// 32-byte digest (platform/digest.h);
 // then the wasm bytes (a .cwasm carries its module; cache entries do not)
 // and the ELF object.
 #pragma once
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "platform/digest.h"
 
 namespace whirl::wasm::aot {
 
@@ -28,7 +30,7 @@ uint64_t env_key();
 struct Artifact {
   std::span<const uint8_t> wasm;    // empty in cache entries
   std::span<const uint8_t> object;
-  uint64_t module_hash = 0;
+  platform::Digest module_digest;  // of the module's bytes
 };
 
 bool is_artifact(std::span<const uint8_t> bytes);
@@ -36,7 +38,7 @@ bool is_artifact(std::span<const uint8_t> bytes);
 // build and CPU: code for another is not to be run, though its module
 // still can be; the spans point into `bytes`.
 Expected<Artifact> parse_artifact(std::span<const uint8_t> bytes, bool check_env = true);
-std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, uint64_t module_hash,
+std::vector<uint8_t> make_artifact(std::span<const uint8_t> wasm, const platform::Digest& module_digest,
                                    std::span<const uint8_t> object);
 
 }  // namespace whirl::wasm::aot

@@ -41,13 +41,12 @@ std::string cache_dir() {
   return {};
 }
 
-std::string cache_path(uint64_t module_hash) {
+std::string cache_path(const platform::Digest& module_digest) {
   std::string dir = cache_dir();
   if (dir.empty()) return {};
-  char name[64];
-  std::snprintf(name, sizeof name, "/%016llx-%016llx.cwasm", (unsigned long long)module_hash,
-                (unsigned long long)env_key());
-  return dir + name;
+  char env[24];
+  std::snprintf(env, sizeof env, "-%016llx.cwasm", (unsigned long long)env_key());
+  return dir + "/" + module_digest.hex() + env;
 }
 
 uint64_t cache_budget() {
@@ -169,13 +168,13 @@ class EntryLock {
   bool waited_ = false;
 };
 
-// The entry at `path` for a module of hash `mh`, when valid.
-std::optional<NativeCode> lookup(uint64_t mh, const std::string& path) {
+// The entry at `path` for a module of digest `md`, when valid.
+std::optional<NativeCode> lookup(const platform::Digest& md, const std::string& path) {
   if (path.empty()) return std::nullopt;
   auto file = platform::map_file(path);
   if (!file) return std::nullopt;
   auto a = parse_artifact(file->bytes);
-  if (!a || a->module_hash != mh) return std::nullopt;  // stale or damaged: compiled again, and replaced
+  if (!a || a->module_digest != md) return std::nullopt;  // stale or damaged: compiled again, and replaced
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);       // used now, for eviction
   return NativeCode{file->owner, a->object, true};
 }
@@ -183,26 +182,26 @@ std::optional<NativeCode> lookup(uint64_t mh, const std::string& path) {
 
 std::optional<NativeCode> cached_code(std::span<const uint8_t> source) {
   if (!cache_enabled() || source.empty()) return std::nullopt;
-  const uint64_t mh = hash_bytes(source);
-  return lookup(mh, cache_path(mh));
+  const platform::Digest md = platform::digest(source);
+  return lookup(md, cache_path(md));
 }
 
 Expected<NativeCode> native_code(const Module& m, std::span<const uint8_t> source, bool read_cache,
                                  const CompileProgress& progress) {
   const bool cached = cache_enabled() && !source.empty();
-  const uint64_t mh = cached ? hash_bytes(source) : 0;
-  const std::string path = cached ? cache_path(mh) : std::string();
+  const platform::Digest md = cached ? platform::digest(source) : platform::Digest{};
+  const std::string path = cached ? cache_path(md) : std::string();
   if (read_cache)
-    if (auto hit = lookup(mh, path)) return std::move(*hit);
+    if (auto hit = lookup(md, path)) return std::move(*hit);
   // One compile of a module at a time across processes (servers starting
   // the same app): the others wait for it, then find it in the cache.
   EntryLock lock(path);
   if (lock.waited())
-    if (auto hit = lookup(mh, path)) return std::move(*hit);
+    if (auto hit = lookup(md, path)) return std::move(*hit);
   auto obj = compile_object(m, progress);
   if (!obj) return unexpected(std::move(obj).error());
   auto bytes = std::make_shared<std::vector<uint8_t>>(std::move(obj->bytes));
-  if (!path.empty() && write_file_atomic(path, make_artifact({}, mh, *bytes))) trim_cache(cache_dir(), cache_budget());
+  if (!path.empty() && write_file_atomic(path, make_artifact({}, md, *bytes))) trim_cache(cache_dir(), cache_budget());
   return NativeCode{bytes, *bytes, false};
 }
 

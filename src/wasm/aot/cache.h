@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "platform/digest.h"
 #include "wasm/module.h"
 
 namespace whirl::wasm::aot {
@@ -24,8 +25,10 @@ void enable_cache(bool on);
 bool cache_enabled();
 // The cache directory, or empty when there is none (no HOME).
 std::string cache_dir();
-// The entry's path for a module's bytes (by their hash_bytes).
-std::string cache_path(uint64_t module_hash);
+// The entry's path for a module's bytes, by their digest: a cryptographic
+// one, since a hit's code is run for bytes that merely match it (the node
+// host's tenants share the cache) and its bodies are not validated again.
+std::string cache_path(const platform::Digest& module_digest);
 // The most bytes the entries may take together: WHIRL_AOT_CACHE_BYTES (a
 // number, with an optional K, M or G suffix), else 1 GiB (as wasmtime's
 // cache's default soft limit).

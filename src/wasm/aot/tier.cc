@@ -173,9 +173,18 @@ __attribute__((noinline)) std::optional<Trap> enter(rt::StoreImpl& s, AotModule:
   return std::nullopt;
 }
 
+// The cache's entry for `source`, as find_compiled hands it to compile.
+std::shared_ptr<const void> find_cached(std::span<const uint8_t> source) {
+  auto hit = cached_code(source);
+  return hit ? std::make_shared<const NativeCode>(std::move(*hit)) : nullptr;
+}
+
 class AotTier final : public rt::Tier {
  public:
   std::string_view name() const override { return "aot"; }
+  std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source) const override {
+    return find_cached(source);
+  }
   Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
                                                           const CompileOptions& options) const override;
   void make_funcs(const rt::TieredModule& m, rt::InstanceImpl* instance, rt::FuncImpl* storage,
@@ -255,9 +264,15 @@ Expected<std::shared_ptr<AotModule>> load_code(std::shared_ptr<const Module> mod
 // A given artifact (whirl compile's .cwasm) or the cache's entry for
 // `module`, when valid: loaded.
 std::shared_ptr<AotModule> load_existing(const std::shared_ptr<const Module>& module, const CompileOptions& options) {
+  if (options.found)  // find_compiled's: the cache's entry
+    if (auto c = load_code(module, static_cast<const NativeCode*>(options.found.get())->object)) {
+      (*c)->from_cache = true;
+      return *c;
+    }
   if (!options.artifact.empty())
     if (auto a = parse_artifact(options.artifact))
       if (auto c = load_code(module, a->object)) return *c;
+  if (options.found) return nullptr;  // just looked up: it did not load
   if (auto hit = cached_code(options.source))
     if (auto c = load_code(module, hit->object)) {
       (*c)->from_cache = true;
@@ -269,6 +284,8 @@ std::shared_ptr<AotModule> load_existing(const std::shared_ptr<const Module>& mo
 Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr<const Module> module,
                                                                   const CompileOptions& options) const {
   if (auto c = load_existing(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));
+  if (!module->body_storage && !module->functions.empty())
+    return make_error("aot: the module's function bodies were not decoded (its cached code did not load)");
   // What the tier does not compile yet runs on the interpreter.
   if (!uncompiled_feature(*module).empty()) return rt::interp_tier().compile(std::move(module), options);
   // The cache was just tried: a hit that did not load is compiled again.
@@ -292,6 +309,9 @@ Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr
 class AutoTier final : public rt::Tier {
  public:
   std::string_view name() const override { return "auto"; }
+  std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source) const override {
+    return find_cached(source);
+  }
   Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
                                                           const CompileOptions& options) const override {
     if (auto c = load_existing(module, options)) return std::shared_ptr<const CompiledModule>(std::move(c));

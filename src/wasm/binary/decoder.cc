@@ -48,7 +48,8 @@ size_t bounded(uint32_t n, size_t remaining, size_t min_bytes) {
 
 class ModuleDecoder {
  public:
-  ModuleDecoder(std::span<const uint8_t> bytes, const Features& features) : r_(bytes), features_(features) {
+  ModuleDecoder(std::span<const uint8_t> bytes, const Features& features, bool bodies)
+      : r_(bytes), features_(features), bodies_(bodies) {
     m_.expr_storage = std::make_shared<Arena>();
     instrs_.features = features;
   }
@@ -453,6 +454,15 @@ class ModuleDecoder {
     m_.functions.reserve(bounded(n, r_.remaining(), 3));
     instrs_.data_index_used = false;
     uint64_t module_locals = 0;
+    if (!bodies_) {  // each body's place only (what was validated before: runtime.h, load_module)
+      for (uint32_t i = 0; i < n; ++i) {
+        uint32_t size = 0;
+        if (!r_.len32(size)) return false;
+        m_.functions.emplace_back().code_offset = uint32_t(r_.pos());
+        if (!r_.skip(size)) return false;
+      }
+      return true;
+    }
     m_.body_storage = std::make_shared<Arena>();
     for (uint32_t i = 0; i < n; ++i)
       if (!instrs_.decode_function(r_, m_.functions.emplace_back(), module_locals, *m_.body_storage)) return false;
@@ -499,6 +509,7 @@ class ModuleDecoder {
 
   Reader r_;
   Features features_;
+  bool bodies_ = true;  // false: function bodies are skipped, not decoded
   Module m_;
   int section_ = -1;  // id of the section being decoded, -1 outside sections
   std::vector<uint32_t> func_types_;
@@ -512,8 +523,8 @@ class ModuleDecoder {
 }  // namespace
 
 Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner,
-                               const Features& features) {
-  auto m = ModuleDecoder(bytes, features).run();
+                               const Features& features, bool bodies) {
+  auto m = ModuleDecoder(bytes, features, bodies).run();
   if (!m) return m;
   if (owner) {
     m->byte_storage = std::move(owner);

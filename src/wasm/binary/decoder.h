@@ -51,7 +51,11 @@ inline constexpr uint32_t kMaxNestingDepth = 100'000;
 // With an `owner` that keeps `bytes` alive, data segments and custom
 // sections point into `bytes` and the module holds `owner`; without one they
 // are copied (into one buffer). `features`: see module.h.
+//
+// `bodies` false skips the function bodies (Function::code_offset only, no
+// body_storage): for a module whose code a tier already holds from a
+// module of the same bytes that was validated whole (load_module).
 Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr,
-                               const Features& features = Features::process_default());
+                               const Features& features = Features::process_default(), bool bodies = true);
 
 }  // namespace whirl::wasm

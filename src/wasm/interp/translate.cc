@@ -98,8 +98,7 @@ const Tier& interp_tier() { return kInterpTier; }
 
 Expected<std::shared_ptr<const CompiledModule>> compile_module(std::shared_ptr<const Module> module,
                                                                const CompileOptions& options) {
-  if (options.tier.empty()) return rt::default_tier().compile(std::move(module), options);
-  const rt::Tier* t = rt::find_tier(options.tier);
+  const rt::Tier* t = rt::tier_for(options.tier);
   if (!t) return make_error("no execution tier named \"" + std::string(options.tier) + "\" in this build");
   return t->compile(std::move(module), options);
 }

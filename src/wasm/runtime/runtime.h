@@ -234,6 +234,9 @@ struct CompileOptions {
   // A tier's artifact for this module (whirl compile's .cwasm), used when it
   // is valid for this build and CPU, else compiled again.
   std::span<const uint8_t> artifact;
+  // What the tier's find_compiled returned for `source` (load_module's
+  // fast path): its code, not looked up again.
+  std::shared_ptr<const void> found;
   // The tier to compile for by name ("interp", "aot", "auto"); empty: the
   // default tier (set_default_tier, the front ends' --tier).
   std::string_view tier;
@@ -257,6 +260,10 @@ void release_bodies(Module& module, const CompiledModule& compiled);
 // `owner` keeping `bytes` alive lets the module use its data in place. Its
 // module keeps no function bodies once compiled (Function's spans are
 // empty): compile_module again needs a module from decode_module.
+// When the tier already holds code compiled from exactly these bytes (its
+// cache, keyed by a cryptographic digest), their bodies were validated
+// when it was compiled: only the rest is decoded and validated (a cold
+// start of a cached app pays no per-instruction work).
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
                                                             std::shared_ptr<const void> owner = nullptr,
                                                             const CompileOptions& options = {});

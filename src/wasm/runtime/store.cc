@@ -5,6 +5,7 @@
 
 #include "platform/guard.h"
 #include "platform/vm.h"
+#include "wasm/runtime/tier.h"
 #include "wasm/binary/decoder.h"
 #include "wasm/runtime/memory_pool.h"
 #include "wasm/runtime/objects.h"
@@ -41,6 +42,17 @@ const char* trap_message(TrapCode code) {
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
                                                             std::shared_ptr<const void> owner,
                                                             const CompileOptions& options) {
+  if (const rt::Tier* t = rt::tier_for(options.tier))
+    if (auto found = t->find_compiled(options.source.empty() ? bytes : options.source)) {
+      auto m = decode_module(bytes, owner, Features::process_default(), /*bodies=*/false);
+      if (m && validate_module(*m, Features::process_default(), /*bodies=*/false)) {
+        CompileOptions o = options;
+        if (o.source.empty()) o.source = bytes;
+        o.found = std::move(found);
+        if (auto compiled = compile_module(std::make_shared<Module>(std::move(*m)), o)) return compiled;
+      }
+      // Else the whole load below, whose errors are the ones to report.
+    }
   auto m = decode_module(bytes, std::move(owner));
   if (!m) return unexpected(std::move(m).error());
   auto module = std::make_shared<Module>(std::move(*m));

@@ -34,6 +34,8 @@ const Tier* find_tier(std::string_view name) {
   return nullptr;
 }
 
+const Tier* tier_for(std::string_view name) { return name.empty() ? &default_tier() : find_tier(name); }
+
 void prepare_module(TieredModule& c, std::shared_ptr<const Module> module) {
   const size_t n = module->functions.size();
   for (const auto& t : module->types) c.type_ids.push_back(intern_func_type(t));

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,12 @@ class Tier {
   // Translates a module that passed validate_module (prepare_module first).
   virtual Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
                                                                   const CompileOptions& options) const = 0;
+  // Code this tier compiled before from exactly `source` (its module then
+  // validated whole), as CompileOptions::found for compile; null: none.
+  virtual std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source) const {
+    (void)source;
+    return nullptr;
+  }
   // At instantiation: constructs `m`'s defined functions of `instance` in
   // `storage` (uninitialized, one per defined function) and points
   // `slots[i]` at each; one pass (a language runtime has 10,000s), the
@@ -53,6 +60,9 @@ void set_default_tier(const Tier& t);
 // Tiers by name ("interp", and "aot" once its library registered it).
 void register_tier(const Tier& t);
 const Tier* find_tier(std::string_view name);
+// The tier CompileOptions::tier names (the default tier when empty); null:
+// no such tier in this build.
+const Tier* tier_for(std::string_view name);
 
 // A compiled module: what every tier's has.
 class TieredModule : public CompiledModule {

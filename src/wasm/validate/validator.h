@@ -12,6 +12,9 @@ namespace whirl::wasm {
 // "unknown local", "unknown function", "alignment must not be larger than
 // natural", "constant expression required", "duplicate export name", ...).
 // `features`: see module.h (off: "multiple memories" is invalid).
-Expected<void> validate_module(const Module& module, const Features& features = Features::process_default());
+// `bodies` false checks all but the function bodies (a module decoded
+// without them).
+Expected<void> validate_module(const Module& module, const Features& features = Features::process_default(),
+                               bool bodies = true);
 
 }  // namespace whirl::wasm

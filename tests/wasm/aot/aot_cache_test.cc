@@ -14,6 +14,9 @@
 #include "wasm/aot/cache.h"
 #include "wasm/aot/codegen.h"
 #include "wasm/aot/translate.h"
+#include "component/runtime/component.h"
+#include "component/runtime/frame.h"
+#include "wasm/text/component_text.h"
 
 namespace whirl::wasm::aot_test {
 namespace {
@@ -186,6 +189,77 @@ TEST(AotCache, DamagedEntryIsCompiledAgainAndReplaced) {
   EXPECT_TRUE(aot::cached_code(bytes));  // replaced by a good one
 }
 
+// load_module with a cached entry: only what is not a function body is
+// decoded and validated (the entry's code came from those exact bytes,
+// validated whole); bytes that differ anywhere, even in one body, miss.
+TEST(AotCache, ALoadWithCachedCodeSkipsTheBodies) {
+  PrivateCache cache;
+  const std::string wat = "(module (func (export \"f\") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 6))))";
+  auto bytes = binary(wat);
+  auto first = load_module(bytes, nullptr, {.tier = "aot"});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_FALSE(dynamic_cast<const aot::AotModule&>(**first).from_cache);
+  auto second = load_module(bytes, nullptr, {.tier = "auto"});
+  ASSERT_TRUE(second) << second.error().message;
+  auto* am = dynamic_cast<const aot::AotModule*>(second->get());
+  ASSERT_NE(am, nullptr);
+  EXPECT_TRUE(am->from_cache);
+  EXPECT_EQ((*second)->module().body_storage, nullptr);
+  EXPECT_EQ(outcome(instantiate(*second).call("f", {Value::i32(7)})), "i32:42");
+  // The same module with another constant in its body: a miss, compiled anew.
+  auto other = binary("(module (func (export \"f\") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 5))))");
+  ASSERT_EQ(other.size(), bytes.size());
+  auto third = load_module(other, nullptr, {.tier = "aot"});
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_FALSE(dynamic_cast<const aot::AotModule&>(**third).from_cache);
+  EXPECT_EQ(outcome(instantiate(*third).call("f", {Value::i32(7)})), "i32:35");
+}
+
+// The same for a component's core modules: decoded without their bodies
+// when the cache holds their code.
+TEST(AotCache, AComponentsCachedCoreModulesSkipTheirBodies) {
+  PrivateCache cache;
+  auto bytes = wasm::text::component_to_binary(R"((component
+    (core module $m (func (export "f") (result i32) (i32.const 42)))
+    (core instance $i (instantiate $m))
+    (func (export "f") (result s32) (canon lift (core func $i "f")))))");
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  auto bodies_of = [](const component::runtime::LoadedComponent& c) {
+    EXPECT_EQ(c.compiled.size(), 1u);
+    return c.compiled.begin()->second->module().body_storage != nullptr;
+  };
+  auto first = component::runtime::load_component(*bytes, nullptr, {.tier = "aot"});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(component::runtime::compiled_by(**first, "aot"));
+  EXPECT_FALSE(dynamic_cast<const aot::AotModule&>(*(*first)->compiled.begin()->second).from_cache);
+  auto second = component::runtime::load_component(*bytes, nullptr, {.tier = "auto"});
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_TRUE(component::runtime::compiled_by(**second, "aot"));
+  EXPECT_TRUE(dynamic_cast<const aot::AotModule&>(*(*second)->compiled.begin()->second).from_cache);
+  EXPECT_FALSE(bodies_of(**second));
+  // Interpreted, the bodies are decoded as always (and dropped once translated).
+  auto third = component::runtime::load_component(*bytes, nullptr, {.tier = "interp"});
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_TRUE(component::runtime::compiled_by(**third, "interp"));
+}
+
+// An entry that is there but does not load: the whole load is done again.
+TEST(AotCache, ALoadWhoseCachedCodeIsDamagedLoadsWhole) {
+  PrivateCache cache;
+  auto bytes = binary("(module (func (export \"f\") (result i32) (i32.const 12)))");
+  ASSERT_TRUE(load_module(bytes, nullptr, {.tier = "aot"}));
+  auto entries = cache.entries();
+  ASSERT_EQ(entries.size(), 1u);
+  {
+    std::fstream f(entries[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('\x5a');
+  }
+  auto c = load_module(bytes, nullptr, {.tier = "auto"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(outcome(instantiate(*c).call("f")), "i32:12");
+}
+
 TEST(AotCache, TrimRemovesTheLeastRecentlyUsed) {
   PrivateCache cache;
   std::vector<std::vector<uint8_t>> sources;
@@ -199,7 +273,7 @@ TEST(AotCache, TrimRemovesTheLeastRecentlyUsed) {
   // refreshes it): the second is now the one used longest ago.
   uint64_t size = 0;
   for (int i = 0; i < 3; ++i) {
-    auto path = aot::cache_path(aot::hash_bytes(sources[i]));
+    auto path = aot::cache_path(platform::digest(sources[i]));
     timespec t[2] = {{time(nullptr) - 600 + 60 * i, 0}, {time(nullptr) - 600 + 60 * i, 0}};
     ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), t, 0), 0);
     size = std::max<uint64_t>(size, fs::file_size(path));
