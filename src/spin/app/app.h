@@ -33,8 +33,8 @@ struct LoadedComponent {
   // serves, by the same bytes compiled by a faster tier (native_upgrade.h).
   AtomicShared<const wasm::CompiledModule> module;
   AtomicShared<const component::runtime::LoadedComponent> component;
-  std::filesystem::path source;  // the file its code came from
-  size_t source_hash = 0;        // of the bytes loaded from it (hash_source)
+  std::filesystem::path source;    // the file its code came from
+  platform::Digest source_digest;  // of the bytes loaded from it
   StringPairs environment;  // the manifest's, then `--env` values (which win)
   std::vector<DirMount> mounts;
 };
@@ -46,10 +46,12 @@ struct LoadedApp {
   const LoadedComponent* find(std::string_view id) const;
 };
 
-using ModuleLoader =
-    std::function<Expected<std::shared_ptr<const wasm::CompiledModule>>(std::span<const uint8_t> bytes)>;
-using ComponentLoader =
-    std::function<Expected<std::shared_ptr<const component::runtime::LoadedComponent>>(std::span<const uint8_t> bytes)>;
+// Loaders get a file's bytes and their digest (platform::digest, computed
+// once per file: the cache and the node host's code sharing key on it).
+using ModuleLoader = std::function<Expected<std::shared_ptr<const wasm::CompiledModule>>(
+    std::span<const uint8_t> bytes, const platform::Digest& digest)>;
+using ComponentLoader = std::function<Expected<std::shared_ptr<const component::runtime::LoadedComponent>>(
+    std::span<const uint8_t> bytes, const platform::Digest& digest)>;
 
 struct AppLoadOptions {
   ModuleLoader loader;              // normally wasm::load_module
@@ -63,9 +65,6 @@ struct AppLoadOptions {
   // filesystem). Symlinks are staged as symlinks either way.
   bool copy_files = false;
 };
-
-// The hash LoadedComponent::source_hash holds, of a component file's bytes.
-size_t hash_source(std::span<const uint8_t> bytes);
 
 // Loads the modules of the components the HTTP and Redis triggers use (each once) and
 // resolves their `files`. Errors name the component and the file.

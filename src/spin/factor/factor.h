@@ -52,7 +52,8 @@ class Factor {
   // The top-level runtime-config keys it reads ("key_value_store"): the
   // runtime config rejects every key no factor claims.
   virtual std::vector<std::string_view> config_sections() const { return {}; }
-  // Defines every interface (each version) it provides. Once per app.
+  // Defines every interface (each version) it provides: once per process
+  // for each list of factors (AppRuntime shares the Linker among apps).
   virtual void link(component::runtime::Linker& linker) const = 0;
   // Per app: checks permissions and runtime config (errors stop startup,
   // naming the file and what is wrong) and returns the state every

@@ -7,8 +7,14 @@
 namespace whirl::spin::http {
 
 void set_app_loaders(AppLoadOptions& o) {
-  o.loader = [](std::span<const uint8_t> bytes) { return wasm::load_module(bytes); };
-  o.component_loader = [](std::span<const uint8_t> bytes) { return component::runtime::load_component(bytes); };
+  o.loader = [](std::span<const uint8_t> bytes, const platform::Digest& digest) {
+    wasm::CompileOptions co;
+    co.source_digest = digest;
+    return wasm::load_module(bytes, nullptr, co);
+  };
+  o.component_loader = [](std::span<const uint8_t> bytes, const platform::Digest&) {
+    return component::runtime::load_component(bytes);
+  };
 }
 
 void install_executors(HttpTrigger& trigger, std::shared_ptr<const AppRuntime> runtime) {

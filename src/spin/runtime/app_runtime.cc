@@ -1,5 +1,7 @@
 #include "spin/runtime/app_runtime.h"
 
+#include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "component/runtime/component.h"
@@ -17,6 +19,24 @@ Expected<std::filesystem::path> path_key(const RuntimeConfig& c, std::string_vie
   if (!n->is_string() || !s) return unexpected(c.error_at(*n, "`" + std::string(key) + "` must be a string (a directory)"));
   if (s->empty()) return std::filesystem::path();
   return c.resolve(*s);
+}
+
+}  // namespace
+
+namespace {
+
+// Keyed by the factors' addresses: factors live as long as the process
+// (the table's are static objects).
+std::shared_ptr<const component::runtime::Linker> shared_linker(std::span<const Factor* const> factors) {
+  static std::mutex mu;
+  static std::vector<std::pair<std::vector<const Factor*>, std::shared_ptr<const component::runtime::Linker>>> made;
+  std::lock_guard lock(mu);
+  for (const auto& [list, linker] : made)
+    if (std::equal(list.begin(), list.end(), factors.begin(), factors.end())) return linker;
+  auto linker = std::make_shared<component::runtime::Linker>();
+  for (const Factor* f : factors) f->link(*linker);
+  made.emplace_back(std::vector<const Factor*>(factors.begin(), factors.end()), linker);
+  return linker;
 }
 
 }  // namespace
@@ -67,9 +87,9 @@ Expected<std::shared_ptr<const AppRuntime>> AppRuntime::create(std::shared_ptr<c
   for (const Factor* f : factors) {
     auto state = f->prepare_app(ctx);
     if (!state) return unexpected(state.error());
-    f->link(rt->linker_);
     rt->factors_.push_back({f, std::move(*state)});
   }
+  rt->linker_ = shared_linker(factors);
   return std::shared_ptr<const AppRuntime>(std::move(rt));
 }
 
@@ -92,7 +112,7 @@ Expected<void> AppRuntime::check_imports(const LoadedComponent& c) const {
   std::string missing;
   for (const auto& imp : component::runtime::component_type(*code).imports) {
     // The host provides interfaces (instances) only.
-    if (imp.type.kind == component::ExternType::Kind::Instance && linker_.find(imp.name).def) continue;
+    if (imp.type.kind == component::ExternType::Kind::Instance && linker_->find(imp.name).def) continue;
     missing += (missing.empty() ? "`" : ", `") + imp.name + "`";
   }
   if (missing.empty()) return {};

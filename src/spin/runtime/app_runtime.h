@@ -38,7 +38,7 @@ class AppRuntime {
                                                            const AppRuntimeOptions& options,
                                                            std::span<const Factor* const> factors = all_factors());
 
-  const component::runtime::Linker& linker() const { return linker_; }
+  const component::runtime::Linker& linker() const { return *linker_; }
   const LoadedApp& app() const { return *app_; }
   const RuntimeConfig& config() const { return config_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
@@ -64,7 +64,11 @@ class AppRuntime {
   RuntimeConfig config_;
   std::filesystem::path state_dir_, log_dir_;
   uint64_t max_instance_memory_ = 0;
-  component::runtime::Linker linker_;
+  // Every factor's interfaces: the same for every app with the same
+  // factors, so built once per process and shared (linking depends on no
+  // app; per-app and per-instance state reach the host functions through
+  // the instance).
+  std::shared_ptr<const component::runtime::Linker> linker_;
   struct Prepared {
     const Factor* factor;
     std::shared_ptr<void> state;

@@ -180,16 +180,16 @@ std::optional<NativeCode> lookup(const platform::Digest& md, const std::string& 
 }
 }  // namespace
 
-std::optional<NativeCode> cached_code(std::span<const uint8_t> source) {
+std::optional<NativeCode> cached_code(std::span<const uint8_t> source, const platform::Digest* digest) {
   if (!cache_enabled() || source.empty()) return std::nullopt;
-  const platform::Digest md = platform::digest(source);
+  const platform::Digest md = digest ? *digest : platform::digest(source);
   return lookup(md, cache_path(md));
 }
 
 Expected<NativeCode> native_code(const Module& m, std::span<const uint8_t> source, bool read_cache,
-                                 const CompileProgress& progress) {
+                                 const CompileProgress& progress, const platform::Digest* digest) {
   const bool cached = cache_enabled() && !source.empty();
-  const platform::Digest md = cached ? platform::digest(source) : platform::Digest{};
+  const platform::Digest md = !cached ? platform::Digest{} : digest ? *digest : platform::digest(source);
   const std::string path = cached ? cache_path(md) : std::string();
   if (read_cache)
     if (auto hit = lookup(md, path)) return std::move(*hit);

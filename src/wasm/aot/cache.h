@@ -57,7 +57,8 @@ struct NativeCode {
 
 // The cache's valid entry for a module decoded from `source`, if any (its
 // use recorded for eviction).
-std::optional<NativeCode> cached_code(std::span<const uint8_t> source);
+// `digest`, when given, is platform::digest(source) (not computed again).
+std::optional<NativeCode> cached_code(std::span<const uint8_t> source, const platform::Digest* digest = nullptr);
 
 // The native code of `m`, decoded from `source`: the cache's entry when it
 // has a valid one, else compiled and, with the cache enabled, stored.
@@ -66,6 +67,6 @@ std::optional<NativeCode> cached_code(std::span<const uint8_t> source);
 // wanting the same module waits for it and then takes its entry. `m`
 // passed validate_module and has its bodies.
 Expected<NativeCode> native_code(const Module& m, std::span<const uint8_t> source, bool read_cache = true,
-                                 const CompileProgress& progress = {});
+                                 const CompileProgress& progress = {}, const platform::Digest* digest = nullptr);
 
 }  // namespace whirl::wasm::aot

@@ -173,17 +173,20 @@ __attribute__((noinline)) std::optional<Trap> enter(rt::StoreImpl& s, AotModule:
   return std::nullopt;
 }
 
+const platform::Digest* source_digest(const CompileOptions& o) { return o.source_digest ? &*o.source_digest : nullptr; }
+
 // The cache's entry for `source`, as find_compiled hands it to compile.
-std::shared_ptr<const void> find_cached(std::span<const uint8_t> source) {
-  auto hit = cached_code(source);
+std::shared_ptr<const void> find_cached(std::span<const uint8_t> source, const platform::Digest* digest) {
+  auto hit = cached_code(source, digest);
   return hit ? std::make_shared<const NativeCode>(std::move(*hit)) : nullptr;
 }
 
 class AotTier final : public rt::Tier {
  public:
   std::string_view name() const override { return "aot"; }
-  std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source) const override {
-    return find_cached(source);
+  std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source,
+                                            const platform::Digest* digest) const override {
+    return find_cached(source, digest);
   }
   Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
                                                           const CompileOptions& options) const override;
@@ -273,7 +276,7 @@ std::shared_ptr<AotModule> load_existing(const std::shared_ptr<const Module>& mo
     if (auto a = parse_artifact(options.artifact))
       if (auto c = load_code(module, a->object)) return *c;
   if (options.found) return nullptr;  // just looked up: it did not load
-  if (auto hit = cached_code(options.source))
+  if (auto hit = cached_code(options.source, source_digest(options)))
     if (auto c = load_code(module, hit->object)) {
       (*c)->from_cache = true;
       return *c;
@@ -298,7 +301,7 @@ Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr
       return true;
     };
   }
-  auto code = native_code(*module, options.source, /*read_cache=*/false, progress);
+  auto code = native_code(*module, options.source, /*read_cache=*/false, progress, source_digest(options));
   if (!code) return unexpected(std::move(code).error());
   auto c = load_code(std::move(module), code->object);
   if (!c) return make_error("aot: " + c.error().message);
@@ -309,8 +312,9 @@ Expected<std::shared_ptr<const CompiledModule>> AotTier::compile(std::shared_ptr
 class AutoTier final : public rt::Tier {
  public:
   std::string_view name() const override { return "auto"; }
-  std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source) const override {
-    return find_cached(source);
+  std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source,
+                                            const platform::Digest* digest) const override {
+    return find_cached(source, digest);
   }
   Expected<std::shared_ptr<const CompiledModule>> compile(std::shared_ptr<const Module> module,
                                                           const CompileOptions& options) const override {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "platform/digest.h"
 #include "wasm/module.h"
 
 namespace whirl::wasm {
@@ -237,6 +238,9 @@ struct CompileOptions {
   // What the tier's find_compiled returned for `source` (load_module's
   // fast path): its code, not looked up again.
   std::shared_ptr<const void> found;
+  // platform::digest of `source` (or of the bytes load_module is given),
+  // when the caller has it: not computed again.
+  std::optional<platform::Digest> source_digest;
   // The tier to compile for by name ("interp", "aot", "auto"); empty: the
   // default tier (set_default_tier, the front ends' --tier).
   std::string_view tier;

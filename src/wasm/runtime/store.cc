@@ -43,7 +43,8 @@ Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint
                                                             std::shared_ptr<const void> owner,
                                                             const CompileOptions& options) {
   if (const rt::Tier* t = rt::tier_for(options.tier))
-    if (auto found = t->find_compiled(options.source.empty() ? bytes : options.source)) {
+    if (auto found = t->find_compiled(options.source.empty() ? bytes : options.source,
+                                      options.source_digest ? &*options.source_digest : nullptr)) {
       auto m = decode_module(bytes, owner, Features::process_default(), /*bodies=*/false);
       if (m && validate_module(*m, Features::process_default(), /*bodies=*/false)) {
         CompileOptions o = options;

@@ -34,8 +34,10 @@ class Tier {
                                                                   const CompileOptions& options) const = 0;
   // Code this tier compiled before from exactly `source` (its module then
   // validated whole), as CompileOptions::found for compile; null: none.
-  virtual std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source) const {
-    (void)source;
+  // `digest`, when given, is platform::digest(source).
+  virtual std::shared_ptr<const void> find_compiled(std::span<const uint8_t> source,
+                                                    const platform::Digest* digest = nullptr) const {
+    (void)source, (void)digest;
     return nullptr;
   }
   // At instantiation: constructs `m`'s defined functions of `instance` in

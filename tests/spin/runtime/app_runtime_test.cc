@@ -154,5 +154,23 @@ TEST_F(AppRuntimeTest, EachInstanceGetsItsOwnState) {
   }
 }
 
+// Linking depends on the factors only: apps with the same factors share one
+// Linker (a node host's app loads do not build it again); other factors,
+// another.
+TEST_F(AppRuntimeTest, AppsWithTheSameFactorsShareOneLinker) {
+  auto a = create({});
+  auto other_app = std::make_shared<LoadedApp>();
+  other_app->manifest.dir = dir_ / "other";
+  const Factor* const fs[] = {&factor_};
+  auto b = AppRuntime::create(other_app, {}, fs);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(&(*a)->linker(), &(*b)->linker());
+  EXPECT_NE((*a)->linker().find("test:pkg/iface@1.0.0").def, nullptr);
+  auto all = AppRuntime::create(app_, {});
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_NE(&(*all)->linker(), &(*a)->linker());
+  EXPECT_EQ((*all)->linker().find("test:pkg/iface@1.0.0").def, nullptr);
+}
+
 }  // namespace
 }  // namespace whirl::spin
