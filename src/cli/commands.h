@@ -17,6 +17,8 @@ void add_up_command(CLI::App& app, int* exit_code);
 void add_host_command(CLI::App& app, int* exit_code);
 // Adds `whirl compile FILE [-o OUT]`: native code ahead of time (the aot tier).
 void add_compile_command(CLI::App& app, int* exit_code);
+// Adds `whirl snapshot FILE -o OUT`: a module pre-initialized (wasm/snapshot).
+void add_snapshot_command(CLI::App& app, int* exit_code);
 // Adds `whirl inspect FILE`: a core module's imports/exports, or a component's world as WIT.
 void add_inspect_command(CLI::App& app, int* exit_code);
 // For `whirl run`: moves the arguments after FILE into *program_args and

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   whirl::cli::add_host_command(app, &exit_code);
   whirl::cli::add_inspect_command(app, &exit_code);
   whirl::cli::add_compile_command(app, &exit_code);
+  whirl::cli::add_snapshot_command(app, &exit_code);
   try {
     app.parse(cli_argc, argv);
   } catch (const CLI::ParseError& e) {

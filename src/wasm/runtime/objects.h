@@ -153,6 +153,7 @@ class InstanceImpl final : public Instance {
   std::optional<uint32_t> export_position(std::string_view name) const override;
   ExternVal export_at(uint32_t position) const override;
   MemoryInst* memory(uint32_t i) override { return i < memories.size() ? memories[i] : nullptr; }
+  GlobalInst* global(uint32_t i) override { return i < globals.size() ? globals[i] : nullptr; }
 };
 
 // Constructs defined function `i` of `m` in `at` with what every tier sets

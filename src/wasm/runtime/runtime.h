@@ -203,6 +203,7 @@ class Instance {
   virtual std::optional<uint32_t> export_position(std::string_view name) const = 0;
   virtual ExternVal export_at(uint32_t position) const = 0;
   virtual MemoryInst* memory(uint32_t index) = 0;  // null if none
+  virtual GlobalInst* global(uint32_t index) = 0;  // in the global index space; null if none
 };
 
 // A validated module translated for execution once, shared by any number of
