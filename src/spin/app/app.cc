@@ -9,6 +9,10 @@
 namespace whirl::spin {
 namespace fs = std::filesystem;
 
+size_t hash_source(std::span<const uint8_t> b) {
+  return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
 const LoadedComponent* LoadedApp::find(std::string_view id) const {
   for (const auto& c : components)
     if (c.id == id) return &c;
@@ -92,17 +96,17 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
     auto file = platform::read_file(src.string());
     if (!file) return make_error(c->source.pos.str() + ": component `" + id + "`: " + file.error().message);
     lc.source = src;
-    lc.source_digest = platform::digest(file->bytes);
+    lc.source_hash = hash_source(file->bytes);
     if (component::is_component_binary(file->bytes)) {
       if (!options.component_loader)
         return make_error("component `" + id + "`: " + src.string() + " is a component, which this host cannot run");
-      auto loaded = options.component_loader(file->bytes, lc.source_digest);
+      auto loaded = options.component_loader(file->bytes, nullptr);
       if (!loaded)
         return make_error("component `" + id + "`: cannot load " + src.string() + ": " + loaded.error().message);
       lc.component = std::move(*loaded);
     } else {
       if (!options.loader) return make_error("no module loader configured");
-      auto module = options.loader(file->bytes, lc.source_digest);
+      auto module = options.loader(file->bytes, nullptr);
       if (!module)
         return make_error("component `" + id + "`: cannot load " + src.string() + ": " + module.error().message);
       lc.module = std::move(*module);

@@ -33,8 +33,8 @@ struct LoadedComponent {
   // serves, by the same bytes compiled by a faster tier (native_upgrade.h).
   AtomicShared<const wasm::CompiledModule> module;
   AtomicShared<const component::runtime::LoadedComponent> component;
-  std::filesystem::path source;    // the file its code came from
-  platform::Digest source_digest;  // of the bytes loaded from it
+  std::filesystem::path source;  // the file its code came from
+  size_t source_hash = 0;        // of the bytes loaded from it (hash_source): to tell a changed file
   StringPairs environment;  // the manifest's, then `--env` values (which win)
   std::vector<DirMount> mounts;
 };
@@ -46,12 +46,14 @@ struct LoadedApp {
   const LoadedComponent* find(std::string_view id) const;
 };
 
-// Loaders get a file's bytes and their digest (platform::digest, computed
-// once per file: the cache and the node host's code sharing key on it).
+// Loaders get a file's bytes and, when a caller computed it, their digest
+// (platform::digest; null: none, the loader computes what it needs). The
+// node host's code sharing computes it and hands it on, so the aot cache's
+// lookup does not hash the same bytes again.
 using ModuleLoader = std::function<Expected<std::shared_ptr<const wasm::CompiledModule>>(
-    std::span<const uint8_t> bytes, const platform::Digest& digest)>;
+    std::span<const uint8_t> bytes, const platform::Digest* digest)>;
 using ComponentLoader = std::function<Expected<std::shared_ptr<const component::runtime::LoadedComponent>>(
-    std::span<const uint8_t> bytes, const platform::Digest& digest)>;
+    std::span<const uint8_t> bytes, const platform::Digest* digest)>;
 
 struct AppLoadOptions {
   ModuleLoader loader;              // normally wasm::load_module
@@ -69,6 +71,10 @@ struct AppLoadOptions {
 // Loads the modules of the components the HTTP and Redis triggers use (each once) and
 // resolves their `files`. Errors name the component and the file.
 Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const AppLoadOptions& options);
+
+// The hash LoadedComponent::source_hash holds, of a component file's bytes
+// (fast, not cryptographic: it tells a file that changed, nothing more).
+size_t hash_source(std::span<const uint8_t> bytes);
 
 // Glob matching as Spin's `files` patterns use it: `*` and `?` within one
 // path segment, `**` as a whole segment for any number of directories,

@@ -56,7 +56,7 @@ void NativeUpgrade::run(std::vector<const LoadedComponent*> todo) {
       say(who + ": not compiled to native code: " + file.error().message);
       continue;
     }
-    if (platform::digest(file->bytes) != c->source_digest) {
+    if (hash_source(file->bytes) != c->source_hash) {
       say(who + ": not compiled to native code: " + c->source.string() + " changed since it was loaded");
       continue;
     }

@@ -7,12 +7,12 @@
 namespace whirl::spin::http {
 
 void set_app_loaders(AppLoadOptions& o) {
-  o.loader = [](std::span<const uint8_t> bytes, const platform::Digest& digest) {
+  o.loader = [](std::span<const uint8_t> bytes, const platform::Digest* digest) {
     wasm::CompileOptions co;
-    co.source_digest = digest;
+    if (digest) co.source_digest = *digest;
     return wasm::load_module(bytes, nullptr, co);
   };
-  o.component_loader = [](std::span<const uint8_t> bytes, const platform::Digest&) {
+  o.component_loader = [](std::span<const uint8_t> bytes, const platform::Digest*) {
     return component::runtime::load_component(bytes);
   };
 }
