@@ -52,14 +52,22 @@ Expected<void> Host::start() {
   if (!options_.apps_dir.empty() && !fs::is_directory(options_.apps_dir, ec))
     return make_error(options_.apps_dir.string() + ": the apps directory does not exist");
   if (!options_.apps_dir.empty()) scan_apps_dir();
-  if (options_.apps_dir.empty() && options_.unload_idle.count() == 0) return {};
+  if (options_.apps_dir.empty() && options_.unload_idle.count() == 0 && options_.max_loaded_apps == 0) return {};
   watcher_ = std::thread([this] {
     std::unique_lock lock(watch_mu_);
+    auto next_scan = std::chrono::steady_clock::now() + options_.rescan;
     while (!stopping_) {
-      if (watch_cv_.wait_for(lock, options_.rescan, [this] { return stopping_; })) break;
+      watch_cv_.wait_until(lock, next_scan, [this] { return stopping_ || !retired_.empty(); });
+      if (stopping_) break;
+      std::vector<std::shared_ptr<LoadedHostedApp>> freed;
+      freed.swap(retired_);
       lock.unlock();
-      if (!options_.apps_dir.empty()) scan_apps_dir();
-      if (options_.unload_idle.count() > 0) unload_idle_apps();
+      freed.clear();
+      if (std::chrono::steady_clock::now() >= next_scan) {
+        if (!options_.apps_dir.empty()) scan_apps_dir();
+        if (options_.unload_idle.count() > 0) unload_idle_apps();
+        next_scan = std::chrono::steady_clock::now() + options_.rescan;
+      }
       lock.lock();
     }
   });
@@ -212,9 +220,16 @@ void Host::unload_least_recently_used(const HostedApp* keep) {
   const size_t over = std::min(candidates.size(), loaded - options_.max_loaded_apps);
   std::partial_sort(candidates.begin(), candidates.begin() + over, candidates.end(),
                     [](const auto& a, const auto& b) { return a->last_used() < b->last_used(); });
+  std::vector<std::shared_ptr<LoadedHostedApp>> dropped(over);
   for (size_t i = 0; i < over; ++i)
-    if (candidates[i]->unload_if_idle(std::chrono::steady_clock::duration::zero()))
+    if (candidates[i]->unload_if_idle(std::chrono::steady_clock::duration::zero(), &dropped[i]))
       evictions_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(watch_mu_);
+    for (auto& d : dropped)
+      if (d) retired_.push_back(std::move(d));
+  }
+  watch_cv_.notify_all();  // freed on the watcher's thread, not this request's
 }
 
 HostCounts Host::counts() const {

@@ -146,6 +146,9 @@ class Host {
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool stopping_ = false;
+  // Apps evicted on a request's thread, freed on the watcher's (freeing
+  // stops a background compile): guarded by watch_mu_.
+  std::vector<std::shared_ptr<LoadedHostedApp>> retired_;
   std::thread watcher_;
 };
 

@@ -117,7 +117,7 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
   return l;
 }
 
-bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle) {
+bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle, std::shared_ptr<LoadedHostedApp>* out) {
   std::shared_ptr<LoadedHostedApp> old;  // freed outside the lock (or by its last request)
   {
     std::lock_guard lock(load_mu_);
@@ -126,6 +126,7 @@ bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle) {
     is_loaded_ = false;
   }
   if (options_.loaded_count) options_.loaded_count->fetch_sub(1);
+  if (out) *out = std::move(old);
   return true;
 }
 

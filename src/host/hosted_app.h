@@ -87,8 +87,10 @@ class HostedApp {
   // for one load); `cold` tells whether this call loaded it.
   Expected<std::shared_ptr<LoadedHostedApp>> acquire(bool* cold = nullptr);
   // Drops the loaded app if it was last used `idle` or longer ago
-  // (requests running keep theirs); true if it did.
-  bool unload_if_idle(std::chrono::steady_clock::duration idle);
+  // (requests running keep theirs); true if it did. With `out`, what it
+  // dropped is moved there for the caller to free (freeing stops a
+  // background compile, which may take a while).
+  bool unload_if_idle(std::chrono::steady_clock::duration idle, std::shared_ptr<LoadedHostedApp>* out = nullptr);
   bool loaded() const;
   // When a request last acquired it (steady_clock).
   std::chrono::steady_clock::time_point last_used() const {
