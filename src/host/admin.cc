@@ -157,13 +157,10 @@ std::string AdminServer::answer(const std::string& line) {
     return json{{"ok", true}, {"apps", apps}}.dump();
   }
   if (op == "status") {
-    auto apps = host_.list();
-    size_t loaded = 0;
-    for (const auto& a : apps) loaded += a.loaded;
     const HostCounts c = host_.counts();
     return json{{"ok", true},
-                {"apps", apps.size()},
-                {"loaded", loaded},
+                {"apps", c.apps},
+                {"loaded", c.loaded},
                 {"requests", host_.total_requests()},
                 {"evictions", c.evictions},
                 {"code", {{"modules", c.code_modules}, {"components", c.code_components}, {"shared", c.code_shared}}}}

@@ -234,6 +234,10 @@ void Host::unload_least_recently_used(const HostedApp* keep) {
 
 HostCounts Host::counts() const {
   HostCounts c;
+  {
+    std::shared_lock lock(mu_);
+    c.apps = apps_.size();
+  }
   c.app_loads = loads_.load();
   c.loaded = loaded_count_->load();
   c.evictions = evictions_.load();
@@ -262,7 +266,7 @@ std::string Host::metrics_text() const {
     std::shared_lock lock(mu_);
     for (const auto& [name, e] : apps_) {
       keep.push_back(e.metrics);
-      views.push_back({name, e.metrics.get(), e.app->loaded()});
+      views.push_back({name, e.metrics.get()});
     }
   }
   return prometheus_text(views, counts());

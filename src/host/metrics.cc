@@ -34,11 +34,9 @@ std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostC
   std::string o;
   o += "# HELP whirl_host_apps Apps registered with the host.\n# TYPE whirl_host_apps gauge\n";
   o += "whirl_host_apps " + std::to_string(apps.size()) + "\n";
-  size_t loaded = 0;
-  for (const auto& a : apps) loaded += a.loaded;
   o += "# HELP whirl_host_apps_loaded Apps loaded now (the others load at their next request).\n"
        "# TYPE whirl_host_apps_loaded gauge\n";
-  o += "whirl_host_apps_loaded " + std::to_string(loaded) + "\n";
+  o += "whirl_host_apps_loaded " + std::to_string(host.loaded) + "\n";
   o += "# HELP whirl_app_cold_starts_total Requests that loaded their app first.\n"
        "# TYPE whirl_app_cold_starts_total counter\n";
   for (const auto& a : apps)

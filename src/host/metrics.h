@@ -77,8 +77,9 @@ class StatusRecorder final : public spin::http::ResponseWriter {
 
 // The host's own figures.
 struct HostCounts {
+  size_t apps = 0;          // apps registered now
   uint64_t app_loads = 0;   // apps registered (added, or their manifest changed)
-  size_t loaded = 0;        // apps loaded now
+  size_t loaded = 0;        // apps loaded now (held by the host or by requests)
   uint64_t evictions = 0;   // apps unloaded to stay within --max-loaded-apps
   size_t code_modules = 0, code_components = 0;  // compiled copies alive (shared by content)
   uint64_t code_shared = 0;  // loads served by a compiled copy already there
@@ -87,7 +88,6 @@ struct HostCounts {
 struct AppMetricsView {
   std::string app;
   const AppMetrics* metrics;
-  bool loaded = false;
 };
 
 // The Prometheus text format (version 0.0.4) of every app's metrics plus

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "wasm/binary/reader.h"
 #include "wasm/text/writer.h"
 
 namespace whirl::wasm {
@@ -198,17 +199,14 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
   Writer out;
   out.b.assign(wasm.begin(), wasm.begin() + 8);
   bool data_written = false;
-  size_t at = 8;
-  while (at < wasm.size()) {
-    const uint8_t id = wasm[at];
-    uint64_t size = 0;
-    size_t p = at + 1;
-    for (int shift = 0;; shift += 7) {
-      const uint8_t b = wasm[p++];
-      size |= uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-    }
-    const size_t end = p + size;
+  binary::Reader r(wasm);  // the module decoded above: its sections are well formed
+  r.skip(8);
+  while (!r.eof()) {
+    const size_t at = r.pos();
+    uint8_t id = 0;
+    uint32_t size = 0;
+    r.u8(id), r.u32(size), r.skip(size);
+    const size_t end = r.pos();
     switch (id) {
       case kMemory: out.section(kMemory, memories); break;
       case kGlobal: out.section(kGlobal, globals_w); break;
@@ -221,7 +219,6 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
         break;
       default: out.b.insert(out.b.end(), wasm.begin() + at, wasm.begin() + end);
     }
-    at = end;
   }
   if (!data_written && total > 0) out.section(kData, data);  // after everything: valid anywhere past the code
   snap.wasm = std::move(out.b);
