@@ -54,6 +54,9 @@ struct Request {
   std::shared_ptr<BodyStream> body_stream;  // set: the body arrives through it (`body` is empty)
   std::string client_ip = "127.0.0.1";
   uint16_t client_port = 0;
+  // The tag of the adopted listener it came in on ("": the server's own;
+  // see HttpServer::adopt_listener).
+  std::string listener;
   // How many requests of the app to itself this one is nested in (0: it
   // came from a client): bounds a component that calls itself in a loop.
   uint32_t self_depth = 0;

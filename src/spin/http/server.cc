@@ -1,4 +1,6 @@
-// Boost.Beast and Asio stay in this file; exceptions from them stop here.
+// Connections and requests: sessions, the worker hand-off, stopping.
+// Boost.Beast and Asio stay in these files (and server_listen.cc);
+// exceptions from them stop here.
 #include "spin/http/server.h"
 
 #include <sys/socket.h>
@@ -19,15 +21,12 @@
 #include <vector>
 
 #include "spin/http/body_channel.h"
+#include "spin/http/server_impl.h"
 #include "spin/http/streamed_response.h"
-#include "spin/http/worker_pool.h"
 
 namespace whirl::spin::http {
 
-namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 
 namespace {
 
@@ -90,42 +89,17 @@ class BodyReservation {
   uint64_t bytes_;
 };
 
-struct HttpServer::Impl {
-  ServerOptions opts;
-  Handler handler;
-  net::io_context ioc;
-  net::strand<net::io_context::executor_type> ctl{ioc.get_executor()};  // accept, stop, grace timer
-  tcp::acceptor acceptor{ctl};
-  net::steady_timer accept_timer{ctl};
-  std::chrono::milliseconds accept_backoff{10};
-  bool accept_paused = false;  // logged once per episode
-  std::unique_ptr<WorkerPool> workers;
-  net::steady_timer grace_timer{ctl};
-  std::atomic<bool> stopping{false};
-  std::atomic<uint64_t> body_bytes{0};  // request body bytes reserved (see Session::reserve_body)
-  bool grace_started = false;  // on ctl only
-  std::mutex mu;
-  std::set<std::shared_ptr<Session>> sessions;
-  std::function<void()> on_grace_expired;
-  uint16_t bound_port = 0;
-
-  void do_accept();
-  void on_accept_error(const beast::error_code& ec);
-  void begin_stop();
-  void session_closed(const std::shared_ptr<Session>& s);
-  void log(const std::string& line) {
-    if (opts.log) return opts.log(line);
-    std::fprintf(stderr, "whirl: %s\n", line.c_str());
-    std::fflush(stderr);
-  }
-};
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // The read buffer is bounded: Beast limits the header to header_limit
   // but not a chunked body's trailers, which would otherwise pile up in it.
-  Session(tcp::socket socket, HttpServer::Impl& srv)
-      : stream_(std::move(socket)), srv_(srv), buffer_(size_t(srv.opts.header_limit) + kReadSlack) {}
+  Session(tcp::socket socket, HttpServer::Impl& srv, std::shared_ptr<Listener> from)
+      : stream_(std::move(socket)),
+        srv_(srv),
+        from_(std::move(from)),
+        buffer_(size_t(srv.opts.header_limit) + kReadSlack) {}
+
+  const Listener* from() const { return from_.get(); }
 
   void start() {
     beast::error_code ec;
@@ -154,8 +128,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // The server stops, or the listener this connection came from closed.
+  bool ending() const { return srv_.stopping || !from_->open; }
+
   void do_read() {
-    if (srv_.stopping) return close();
+    if (ending()) return close();
     reservation_.reset();
     abandon_body_ = false;
     parser_.emplace();
@@ -309,6 +286,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body_stream = channel_;
     req.client_ip = client_ip_;
     req.client_port = client_port_;
+    req.listener = from_->tag;
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
     busy_ = true;
@@ -463,7 +441,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_whole(const std::shared_ptr<StreamedResponse>& r, std::unique_lock<std::mutex>& lock) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     fill_head(*out, *r);
-    bool keep = keep_alive_ && !srv_.stopping;
+    bool keep = keep_alive_ && !ending();
     out->keep_alive(keep);
     if (r->no_body_) {
       // Neither a body nor its length (204, 304, 1xx).
@@ -494,10 +472,10 @@ class Session : public std::enable_shared_from_this<Session> {
     chunked_ = version_ >= 11 && !declared_length_;
     if (declared_length_) {
       head->content_length(*declared_length_);
-      head->keep_alive(keep_alive_ && !srv_.stopping);
-      keep_alive_ = keep_alive_ && !srv_.stopping;
+      head->keep_alive(keep_alive_ && !ending());
+      keep_alive_ = keep_alive_ && !ending();
     } else if (chunked_) {
-      head->keep_alive(keep_alive_ && !srv_.stopping);
+      head->keep_alive(keep_alive_ && !ending());
       head->chunked(true);
     } else {
       keep_alive_ = false;
@@ -540,7 +518,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     channel_.reset();
-    if (!keep || srv_.stopping) return close();
+    if (!keep || ending()) return close();
     do_read();
   }
 
@@ -600,6 +578,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr size_t kReadSlack = 64 * 1024;  // room for body bytes beyond a full header
   beast::tcp_stream stream_;
   HttpServer::Impl& srv_;
+  std::shared_ptr<Listener> from_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
   std::shared_ptr<BodyChannel> channel_;  // the body being read, if any
@@ -628,42 +607,23 @@ void StreamedResponse::kick() {
   session_->schedule_pump(shared_from_this());
 }
 
-void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) return on_accept_error(ec);
-    if (stopping) return;
-    if (accept_paused) {
-      log("accepting connections again");
-      accept_paused = false;
-    }
-    accept_backoff = std::chrono::milliseconds(10);
-    auto s = std::make_shared<Session>(std::move(socket), *this);
-    {
-      std::lock_guard lock(mu);
-      sessions.insert(s);
-    }
-    s->start();
-    do_accept();
-  });
+void HttpServer::Impl::start_session(tcp::socket socket, const std::shared_ptr<Listener>& from) {
+  auto s = std::make_shared<Session>(std::move(socket), *this, from);
+  {
+    std::lock_guard lock(mu);
+    sessions.insert(s);
+  }
+  s->start();
 }
 
-// Out of descriptors or memory, accept fails at once again and again: wait
-// (growing to a second) instead of spinning, and say so once.
-void HttpServer::Impl::on_accept_error(const beast::error_code& ec) {
-  if (stopping || !acceptor.is_open()) return;
-  int e = ec.value();
-  bool exhausted = ec.category() == boost::system::system_category() &&
-                   (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
-  if (!exhausted) return do_accept();
-  if (!accept_paused) {
-    log("cannot accept connections: " + ec.message() + "; retrying with backoff");
-    accept_paused = true;
+void HttpServer::Impl::end_sessions_of(const Listener* from) {
+  std::vector<std::shared_ptr<Session>> of;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& s : sessions)
+      if (s->from() == from) of.push_back(s);
   }
-  accept_timer.expires_after(accept_backoff);
-  accept_backoff = std::min<std::chrono::milliseconds>(accept_backoff * 2, std::chrono::seconds(1));
-  accept_timer.async_wait([this](beast::error_code ec) {
-    if (!ec && !stopping) do_accept();
-  });
+  for (auto& s : of) s->close_if_idle();
 }
 
 void HttpServer::Impl::session_closed(const std::shared_ptr<Session>& s) {
@@ -679,9 +639,7 @@ void HttpServer::Impl::session_closed(const std::shared_ptr<Session>& s) {
 void HttpServer::Impl::begin_stop() {
   if (grace_started) return;
   grace_started = true;
-  beast::error_code ec;
-  acceptor.close(ec);
-  accept_timer.cancel();
+  close_listeners();
   workers->stop();  // requests still queued are answered 503 now
   std::vector<std::shared_ptr<Session>> all;
   {
@@ -731,28 +689,9 @@ HttpServer::Handler HttpServer::buffered(std::function<Response(const Request&)>
   };
 }
 
-Expected<void> HttpServer::listen() {
-  auto& a = impl_->acceptor;
-  std::string where = impl_->opts.host + ":" + std::to_string(impl_->opts.port);
-  try {
-    auto addr = net::ip::make_address(impl_->opts.host);
-    tcp::endpoint ep(addr, impl_->opts.port);
-    a.open(ep.protocol());
-    a.set_option(net::socket_base::reuse_address(true));
-    a.bind(ep);
-    a.listen(net::socket_base::max_listen_connections);
-    impl_->bound_port = a.local_endpoint().port();
-  } catch (const std::exception& e) {
-    return make_error("cannot listen on " + where + ": " + e.what());
-  }
-  return {};
-}
-
-uint16_t HttpServer::port() const { return impl_->bound_port; }
-
 void HttpServer::run(std::function<void()> on_grace_expired) {
   impl_->on_grace_expired = std::move(on_grace_expired);
-  net::dispatch(impl_->ctl, [this] { impl_->do_accept(); });
+  net::dispatch(impl_->ctl, [this] { impl_->start_all(); });
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl_->opts.io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
@@ -763,22 +702,6 @@ void HttpServer::run(std::function<void()> on_grace_expired) {
 void HttpServer::request_stop() {
   if (impl_->stopping.exchange(true)) return;
   net::post(impl_->ctl, [this] { impl_->begin_stop(); });
-}
-
-bool parse_listen_address(const std::string& s, std::string* host, uint16_t* port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon + 1 == s.size()) return false;
-  std::string h = s.substr(0, colon), p = s.substr(colon + 1);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (h == "localhost") h = "127.0.0.1";
-  if (h.empty() || p.size() > 5) return false;
-  for (char c : p)
-    if (c < '0' || c > '9') return false;
-  unsigned long v = std::stoul(p);
-  if (v > 65535) return false;
-  *host = h;
-  *port = static_cast<uint16_t>(v);
-  return true;
 }
 
 }  // namespace whirl::spin::http

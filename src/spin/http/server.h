@@ -76,6 +76,15 @@ class HttpServer {
   Expected<void> listen();
   uint16_t port() const;
 
+  // Also serves connections accepted from `fd`, a listening TCP socket bound
+  // elsewhere (in another process's network namespace, say); the server
+  // owns it from now on. Requests from it carry `tag` in Request::listener.
+  // Thread-safe, before or during run(); the id is for close_listener().
+  Expected<uint64_t> adopt_listener(int fd, std::string tag);
+  // Stops accepting from it: its idle connections close now, busy ones
+  // after their current response. Thread-safe.
+  void close_listener(uint64_t id);
+
   // Serves until request_stop() and the drain finish. `on_grace_expired`
   // runs once if in-flight requests outlive the grace period (to interrupt them).
   void run(std::function<void()> on_grace_expired = {});
