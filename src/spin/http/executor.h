@@ -66,6 +66,7 @@ struct ExecRequest {
   ResponseWriter& response;  // where the executor answers
   HttpTrigger* router = nullptr;     // the trigger that routed it: requests a component sends its own app (self)
   const AppManifest* app = nullptr;  // the app (application variables of allowed_outbound_hosts)
+  std::shared_ptr<wasm::SharedMemoryBudget> app_memory;  // shared by the app's requests; null: none
 };
 
 class Executor {

@@ -28,7 +28,11 @@ HttpTrigger::HttpTrigger(std::shared_ptr<const LoadedApp> app, TriggerOptions op
       options_(options),
       logs_(std::move(logs)),
       router_(Router::from_manifest(app_->manifest)),
-      watchdog_(options_.watchdog ? options_.watchdog : std::make_shared<Watchdog>()) {}
+      watchdog_(options_.watchdog ? options_.watchdog : std::make_shared<Watchdog>()) {
+  app_memory_ = options_.app_memory;
+  if (!app_memory_ && options_.max_app_memory)
+    app_memory_ = std::make_shared<wasm::SharedMemoryBudget>(options_.max_app_memory);
+}
 
 void HttpTrigger::set_executor(HttpExecutorConfig::Kind kind, std::shared_ptr<Executor> executor) {
   executors_[kind] = std::move(executor);
@@ -133,6 +137,7 @@ void HttpTrigger::run_component(const Request& req, const RouteMatch& match, Res
     ExecRequest er{*comp, trig, match, req, app_->manifest.http_base, options_.max_memory, *slot, *logs_, out};
     er.router = this;
     er.app = &app_->manifest;
+    er.app_memory = app_memory_;
     try {
       result = ex->second->execute(er);
     } catch (const std::bad_alloc&) {

@@ -20,6 +20,12 @@ namespace whirl::spin::http {
 struct TriggerOptions {
   std::chrono::milliseconds timeout{30000};  // wall clock per request
   uint64_t max_memory = 128ull << 20;        // bytes of linear memory and tables per request
+  // Bytes of linear memory and tables of all the app's requests running at
+  // once (the node host's cap per app); 0: none beyond max_memory each.
+  uint64_t max_app_memory = 0;
+  // The budget those requests share, if the caller keeps one across loads
+  // (the node host, which also reports it); null: made from max_app_memory.
+  std::shared_ptr<wasm::SharedMemoryBudget> app_memory;
   // The deadline thread; the node host shares one among all its apps'
   // triggers (null: the trigger makes its own).
   std::shared_ptr<Watchdog> watchdog;
@@ -52,6 +58,7 @@ class HttpTrigger {
 
   std::shared_ptr<const LoadedApp> app_;
   TriggerOptions options_;
+  std::shared_ptr<wasm::SharedMemoryBudget> app_memory_;  // from max_app_memory; null: none
   std::shared_ptr<LogSink> logs_;
   Router router_;
   std::map<HttpExecutorConfig::Kind, std::shared_ptr<Executor>> executors_;

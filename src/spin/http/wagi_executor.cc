@@ -83,6 +83,7 @@ Expected<void> WagiExecutor::execute(const ExecRequest& r) {
 
   wasm::StoreConfig sc;
   if (r.max_memory) sc.max_memory_bytes = r.max_memory;
+  sc.shared_budget = r.app_memory;
   auto store = wasm::Store::create(sc);
   auto code = r.component.module.load();
   auto imports = wasi::wasi_link(*ctx, *store, code->module());

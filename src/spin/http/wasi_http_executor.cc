@@ -116,6 +116,7 @@ Expected<void> WasiHttpExecutor::execute(const ExecRequest& r) {
 
   wasm::StoreConfig sc;
   if (r.max_memory) sc.max_memory_bytes = r.max_memory;
+  sc.shared_budget = r.app_memory;
   auto store = wasm::Store::create(sc);
   wasm::Store* store_ptr = store.get();
 

@@ -66,10 +66,22 @@ class TagImpl final : public TagInst {
 struct MemoryBudget {
   uint64_t limit = 0;
   uint64_t used = 0;
+  SharedMemoryBudget* shared = nullptr;  // StoreConfig::shared_budget, also charged
+  MemoryBudget() = default;
+  MemoryBudget(const MemoryBudget&) = delete;
+  MemoryBudget& operator=(const MemoryBudget&) = delete;
+  ~MemoryBudget() {
+    if (shared) shared->give(used);
+  }
   bool take(uint64_t bytes) {
     if (bytes > limit - used) return false;
+    if (shared && !shared->take(bytes)) return false;
     used += bytes;
     return true;
+  }
+  void give(uint64_t bytes) {
+    used -= bytes;
+    if (shared) shared->give(bytes);
   }
 };
 

@@ -3,6 +3,7 @@
 // tier (the interpreter today) behind CompiledModule.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -280,6 +281,28 @@ inline constexpr uint64_t kTableElementBytes = 8;
 // wasmparser and V8 use; the spec allows up to 2^32 - 1).
 inline constexpr uint32_t kMaxTableElements = 10'000'000;
 
+// Bytes that several stores draw on together (an app's instances at once,
+// in the node host): a store takes from it as from its own limit, and gives
+// back what it took when it goes. Thread-safe.
+class SharedMemoryBudget {
+ public:
+  explicit SharedMemoryBudget(uint64_t limit) : limit_(limit) {}
+  bool take(uint64_t bytes) {
+    uint64_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit_ - used) return false;
+    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    return true;
+  }
+  void give(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  uint64_t limit() const { return limit_; }
+  uint64_t used() const { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> used_{0};
+};
+
 struct StoreConfig {
   // Bytes of linear memory plus table elements (kTableElementBytes each)
   // that all memories and tables of the store may hold together, checked
@@ -287,6 +310,8 @@ struct StoreConfig {
   // Resource error), memory.grow and table.grow return -1. The default has
   // room for one memory and one table of the largest sizes.
   uint64_t max_memory_bytes = uint64_t(kMaxPages) * kPageSize + uint64_t(kMaxTableElements) * kTableElementBytes;
+  // Also charged, if set: a budget this store shares with others.
+  std::shared_ptr<SharedMemoryBudget> shared_budget;
   uint32_t max_call_depth = 10000;      // deeper recursion traps with StackExhausted
   uint64_t fuel = 0;                    // 0 = unlimited; else instructions before OutOfFuel
   // Linear memories on transparent huge pages (platform::vm_advise_huge):

@@ -96,6 +96,9 @@ std::string format_bytes(uint64_t n) {
 
 // "<what> (<bytes>) exceeds the instance memory limit of <limit>[ (<used> in use)]"
 std::string over_budget(const std::string& what, uint64_t bytes, const MemoryBudget& b) {
+  if (b.shared && bytes <= b.limit - b.used)  // the store had room: the shared budget did not
+    return what + " (" + format_bytes(bytes) + ") exceeds the memory shared with other instances of the app: " +
+           format_bytes(b.shared->used()) + " of " + format_bytes(b.shared->limit()) + " in use";
   std::string s = what + " (" + format_bytes(bytes) + ") exceeds the instance memory limit of " + format_bytes(b.limit);
   if (b.used) s += " (" + format_bytes(b.used) + " already in use by memories and tables)";
   return s;
@@ -110,7 +113,7 @@ Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, boo
     return make_error(over_budget("memory of " + std::to_string(t.limits.min) + (t.limits.min == 1 ? " page" : " pages"),
                                   initial, *budget));
   auto fail = [&] {
-    budget->used -= initial;
+    budget->give(initial);
     return make_error("cannot reserve address space for a memory of " + std::to_string(t.limits.min) + " pages");
   };
   if (!platform::guard_install()) return fail();
@@ -163,7 +166,7 @@ std::optional<uint32_t> MemoryImpl::grow(uint32_t delta) {
   uint64_t bytes = uint64_t(delta) * kPageSize;
   if (new_pages > max_pages || !budget->take(bytes)) return std::nullopt;
   if (!platform::vm_commit(base + size, bytes)) {
-    budget->used -= bytes;
+    budget->give(bytes);
     return std::nullopt;
   }
   size = new_pages * kPageSize;
@@ -191,6 +194,7 @@ std::optional<uint32_t> TableImpl::grow(uint32_t delta, Value init) {
 
 StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0), fuel_left(c.fuel) {
   budget.limit = c.max_memory_bytes;
+  budget.shared = config.shared_budget.get();
   // Enough for max_call_depth frames of typical size; deeper use traps.
   constexpr size_t kSlots = size_t(1) << 20;
   stack.reset(new uint64_t[kSlots]);

@@ -158,5 +158,46 @@ TEST(StoreLimits, AppendedBacktracesStayBounded) {
   EXPECT_NE(line.find("a19 ... 130 frames omitted ... b10"), std::string::npos) << line;
 }
 
+// Stores drawing on one SharedMemoryBudget (an app's requests in the node
+// host): what one holds, the others cannot take, until it goes.
+TEST(StoreLimits, StoresSharingABudgetSeeEachOthersMemory) {
+  auto m = load(R"((module (memory (export "mem") 2)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))))");
+  auto shared = std::make_shared<SharedMemoryBudget>(5 * kPageSize);
+  StoreConfig c;
+  c.shared_budget = shared;
+  auto first = Store::create(c);
+  auto a = first->instantiate(m, {});
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(shared->used(), 2 * kPageSize);
+  auto second = Store::create(c);
+  auto b = second->instantiate(m, {});
+  ASSERT_TRUE(b) << b.error().message;
+  // 4 of 5 pages in use: growing by two fails, by one succeeds.
+  EXPECT_EQ(call_i32(*second, *b, "grow", {Value::i32(2)}), -1);
+  EXPECT_EQ(call_i32(*second, *b, "grow", {Value::i32(1)}), 2);
+  auto third = Store::create(c);
+  auto over = third->instantiate(m, {});
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().kind, InstantiationError::Kind::Resource);
+  EXPECT_NE(over.error().message.find("exceeds the memory shared with other instances of the app: 320 KiB of 320 KiB in use"),
+            std::string::npos)
+      << over.error().message;
+  // A store that goes gives back all it took, grown pages included.
+  second.reset();
+  EXPECT_EQ(shared->used(), 2 * kPageSize);
+  third = Store::create(c);
+  EXPECT_TRUE(third->instantiate(m, {}));
+  first.reset();
+  third.reset();
+  EXPECT_EQ(shared->used(), 0u);
+  // Each store's own limit still holds within the shared one.
+  c.max_memory_bytes = kPageSize;
+  auto small = Store::create(c)->instantiate(m, {});
+  ASSERT_FALSE(small);
+  EXPECT_NE(small.error().message.find("instance memory limit of 64 KiB"), std::string::npos) << small.error().message;
+  EXPECT_EQ(shared->used(), 0u);
+}
+
 }  // namespace
 }  // namespace whirl::wasm
