@@ -31,6 +31,7 @@ struct HostCommandOptions {
   size_t max_loaded_apps = 0;
   double timeout = 30;
   uint64_t max_memory = 128ull << 20;
+  uint64_t max_app_memory = 0;
   unsigned workers = 0;
   unsigned max_concurrent = 0;
   double rate = 0, burst = 0;
@@ -58,6 +59,7 @@ int run_host(const HostCommandOptions& o) {
   ho.log_dir = o.log_dir;
   ho.trigger.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   ho.trigger.max_memory = o.max_memory;
+  ho.trigger.max_app_memory = o.max_app_memory;
   ho.worker_threads = o.workers;
   ho.max_concurrent_per_app = o.max_concurrent;
   ho.limits = {o.rate, o.burst};
@@ -133,6 +135,10 @@ void add_host_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--rescan-ms", o->rescan_ms, "How often the apps directory is looked at again")->capture_default_str();
   cmd->add_option("--log-dir", o->log_dir, "Where component output is logged, as APP.COMPONENT_stdout.txt and _stderr.txt (default: the console only)");
   cmd->add_option("--timeout", o->timeout, "Wall-clock limit per request, in seconds")->capture_default_str();
+  cmd->add_option("--max-memory-per-app", o->max_app_memory,
+                  "Memory limit of one app's requests running together (linear memories and tables), in bytes; "
+                  "0: none beyond --max-memory each")
+      ->check(CLI::Range(uint64_t(0), uint64_t(1) << 48));
   cmd->add_option("--max-memory", o->max_memory, "Memory limit per request (linear memories and tables), in bytes")
       ->capture_default_str();
   cmd->add_option("--workers", o->workers, "Request worker threads (0: automatic)");

@@ -16,6 +16,9 @@ namespace whirl::host {
 namespace {
 using json = nlohmann::json;
 constexpr size_t kMaxLine = 64 * 1024;  // a longer request line closes the connection
+constexpr size_t kMaxConnections = 4096;  // beyond: closed at once (one per task, plus the admin's)
+constexpr size_t kMaxFds = 8;             // descriptors one message may pass
+constexpr std::chrono::milliseconds kDetachGrace{10000};  // as the shim's own process drains at SIGTERM
 
 json fail(const std::string& why) { return json{{"ok", false}, {"error", why}}; }
 }  // namespace
@@ -68,47 +71,142 @@ void AdminServer::serve() {
     pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      break;
     }
-    if (p[1].revents) return;
+    if (p[1].revents) break;
     if (!(p[0].revents & POLLIN)) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    serve_connection(fd);
-    ::close(fd);
+    connections_.remove_if([](Running& r) {
+      if (!r.done) return false;
+      r.thread.join();
+      return true;
+    });
+    if (connections_.size() >= kMaxConnections) {
+      ::close(fd);
+      continue;
+    }
+    Running& r = connections_.emplace_back();
+    r.thread = std::thread([this, fd, &r] {
+      serve_connection(fd);
+      ::close(fd);
+      r.done = true;
+    });
   }
+  for (auto& r : connections_) r.thread.join();
 }
+
+namespace {
+// Reads what is there, taking descriptors passed along into `fds`.
+ssize_t receive(int fd, char* buf, size_t size, std::vector<int>& fds) {
+  iovec iov{buf, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t got = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  if (got < 0) return got;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; ++i) {
+      int passed;
+      std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+      fds.push_back(passed);
+    }
+  }
+  return got;
+}
+}  // namespace
 
 void AdminServer::serve_connection(int fd) {
   std::string buf;
   char tmp[4096];
+  Connection c;
   for (;;) {
     pollfd p[2] = {{fd, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    // An idle client does not hold the admin socket for ever.
-    int n = ::poll(p, 2, 30000);
+    // An idle client does not hold a thread for ever; a task's connection
+    // lasts as long as the task.
+    int n = ::poll(p, 2, c.task.empty() ? 30000 : -1);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || p[1].revents) return;
-    ssize_t got = ::read(fd, tmp, sizeof tmp);
-    if (got <= 0) return;
+    if (n <= 0 || p[1].revents) break;
+    ssize_t got = receive(fd, tmp, sizeof tmp, c.fds);
+    if (got <= 0) break;
     buf.append(tmp, size_t(got));
     size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      std::string reply = answer(buf.substr(0, nl)) + "\n";
+    bool gone = false;
+    while (!gone && (nl = buf.find('\n')) != std::string::npos) {
+      std::string reply = answer(buf.substr(0, nl), c) + "\n";
       buf.erase(0, nl + 1);
       for (size_t done = 0; done < reply.size();) {
         ssize_t w = ::send(fd, reply.data() + done, reply.size() - done, MSG_NOSIGNAL);
-        if (w <= 0) return;
+        if (w <= 0) {
+          gone = true;
+          break;
+        }
         done += size_t(w);
       }
     }
-    if (buf.size() > kMaxLine) return;
+    if (gone || buf.size() > kMaxLine) break;
   }
+  for (int passed : c.fds) ::close(passed);
+  // The task went without detaching (killed, or its connection broke).
+  if (!c.task.empty()) host_.detach(c.task, std::chrono::milliseconds(0));
 }
 
 std::string AdminServer::answer(const std::string& line) {
+  Connection c;
+  std::string reply = answer(line, c);
+  for (int passed : c.fds) ::close(passed);
+  return reply;
+}
+
+std::string AdminServer::answer_task(const std::string& op, const json& req, Connection& c) {
+  if (op == "attach") {
+    std::vector<int> fds = std::move(c.fds);
+    c.fds.clear();
+    auto close_fds = [&] {
+      for (int passed : fds) ::close(passed);
+    };
+    if (!c.task.empty()) return close_fds(), fail("this connection has attached app `" + c.task + "` already").dump();
+    std::string name = req.contains("name") && req["name"].is_string() ? req["name"].get<std::string>() : "";
+    if (name.empty()) return close_fds(), fail("attach needs \"name\"").dump();
+    if (fds.size() != 4)
+      return close_fds(),
+             fail("attach passes four descriptors (the image's directory, the listener, stdout, stderr), got " +
+                  std::to_string(fds.size()))
+                 .dump();
+    TaskApp t;
+    t.name = name;
+    t.dir_fd = fds[0];
+    t.listener_fd = fds[1];
+    t.stdout_fd = fds[2];
+    t.stderr_fd = fds[3];
+    if (req.contains("env") && req["env"].is_array())
+      for (const auto& e : req["env"])
+        if (e.is_string()) t.env.push_back(e.get<std::string>());
+    if (auto ok = host_.attach(std::move(t)); !ok) return fail(ok.error().message).dump();
+    c.task = name;
+    return json{{"ok", true}}.dump();
+  }
+  if (c.task.empty()) return fail(op + ": no app attached on this connection").dump();
+  if (op == "start") {
+    if (auto ok = host_.serve_attached(c.task); !ok) return fail(ok.error().message).dump();
+    return json{{"ok", true}}.dump();
+  }
+  // detach
+  host_.detach(c.task, kDetachGrace);
+  c.task.clear();
+  return json{{"ok", true}}.dump();
+}
+
+std::string AdminServer::answer(const std::string& line, Connection& c) {
   json req = json::parse(line, nullptr, false);
   if (req.is_discarded() || !req.is_object()) return fail("not a JSON object").dump();
   const std::string op = req.value("op", "");
+  if (op == "attach" || op == "start" || op == "detach") return answer_task(op, req, c);
   auto str = [&](const char* k) { return req.contains(k) && req[k].is_string() ? req[k].get<std::string>() : ""; };
   if (op == "add") {
     std::string name = str("name"), dir = str("dir");
@@ -123,15 +221,17 @@ std::string AdminServer::answer(const std::string& line) {
       };
       if (!l.is_object()) return fail("\"limits\" must be an object").dump();
       for (const auto& [k, v] : l.items())
-        if (k != "rate" && k != "burst" && k != "timeout_ms" && k != "max_memory")
-          return fail("unknown limit \"" + k + "\" (rate, burst, timeout_ms, max_memory)").dump();
+        if (k != "rate" && k != "burst" && k != "timeout_ms" && k != "max_memory" && k != "max_app_memory")
+          return fail("unknown limit \"" + k + "\" (rate, burst, timeout_ms, max_memory, max_app_memory)").dump();
       auto rate = number("rate", 0), burst = number("burst", 0), timeout = number("timeout_ms", 1),
-           memory = number("max_memory", 65536);
-      for (auto [k, v] : {std::pair{"rate", rate}, {"burst", burst}, {"timeout_ms", timeout}, {"max_memory", memory}})
+           memory = number("max_memory", 65536), app_memory = number("max_app_memory", 65536);
+      for (auto [k, v] : {std::pair{"rate", rate}, {"burst", burst}, {"timeout_ms", timeout}, {"max_memory", memory},
+                          {"max_app_memory", app_memory}})
         if (v && *v < 0) return fail(std::string("limit \"") + k + "\" must be a number in range").dump();
       if (rate || burst) settings.limits = AppLimits{rate.value_or(0), burst.value_or(0)};
       if (timeout) settings.timeout = std::chrono::milliseconds(int64_t(*timeout));
       if (memory) settings.max_memory = uint64_t(*memory);
+      if (app_memory) settings.max_app_memory = uint64_t(*app_memory);
     }
     auto t0 = std::chrono::steady_clock::now();
     if (auto ok = host_.add(name, dir, settings); !ok) return fail(ok.error().message).dump();
@@ -152,7 +252,7 @@ std::string AdminServer::answer(const std::string& line) {
                       {"routes", a.routes},
                       {"requests", a.requests},
                       {"limits", {{"rate", a.limits.rate}, {"burst", a.limits.burst}}},
-                      {"source", a.from_apps_dir ? "apps-dir" : "admin"},
+                      {"source", a.task ? "task" : a.from_apps_dir ? "apps-dir" : "admin"},
                       {"loaded", a.loaded}});
     return json{{"ok", true}, {"apps", apps}}.dump();
   }
@@ -166,7 +266,7 @@ std::string AdminServer::answer(const std::string& line) {
                 {"code", {{"modules", c.code_modules}, {"components", c.code_components}, {"shared", c.code_shared}}}}
         .dump();
   }
-  return fail("unknown op \"" + op + "\" (add, remove, list, status)").dump();
+  return fail("unknown op \"" + op + "\" (add, remove, list, status, attach, start, detach)").dump();
 }
 
 }  // namespace whirl::host

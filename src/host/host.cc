@@ -20,10 +20,7 @@ Host::Host(HostOptions options)
   so.max_concurrent_per_key = options_.max_concurrent_per_app;
   so.body_limit = 64ull << 20;
   // Fairness between apps: the per-key cap is a cap per app.
-  so.classify = [this](const spin::http::Request& r) {
-    auto host = r.header("host");
-    return host ? app_name_for(*host) : std::string();
-  };
+  so.classify = [this](const spin::http::Request& r) { return app_name_of(r); };
   server_ = std::make_unique<spin::http::HttpServer>(
       so, [this](const spin::http::Request& r, spin::http::ResponseWriter& w) { handle(r, w); });
 }
@@ -86,11 +83,10 @@ void Host::request_stop() {
 Host::Found Host::find(const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = apps_.find(name);
-  return it == apps_.end() ? Found{} : Found{it->second.app, it->second.metrics};
+  return it == apps_.end() ? Found{} : Found{it->second.app, it->second.metrics, it->second.task};
 }
 
-Expected<void> Host::add(const std::string& name, const fs::path& dir, const AppSettings& settings,
-                         bool from_apps_dir) {
+HostedAppOptions Host::app_options(const std::string& name, const AppSettings& settings) {
   HostedAppOptions ho;
   ho.scratch = options_.scratch / (name + "-" + std::to_string(++generation_));
   ho.trigger = options_.trigger;
@@ -98,9 +94,16 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   ho.logs = logs_;
   if (settings.timeout) ho.trigger.timeout = *settings.timeout;
   if (settings.max_memory) ho.trigger.max_memory = *settings.max_memory;
+  if (settings.max_app_memory) ho.trigger.max_app_memory = *settings.max_app_memory;
   ho.limits = settings.limits.value_or(options_.limits);
   ho.code = code_;
-  ho.loaded_count = loaded_count_;
+  ho.loaded = loaded_;
+  return ho;
+}
+
+Expected<void> Host::add(const std::string& name, const fs::path& dir, const AppSettings& settings,
+                         bool from_apps_dir) {
+  HostedAppOptions ho = app_options(name, settings);
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
   auto manifest_time = fs::last_write_time(abs / "spin.toml", ec);
@@ -110,6 +113,8 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   std::shared_ptr<HostedApp> old;
   {
     std::unique_lock lock(mu_);
+    if (auto it = apps_.find(name); it != apps_.end() && it->second.task)
+      return make_error("app `" + name + "` is a containerd task's; it goes when the task stops");
     Entry& e = apps_[name];
     old = std::move(e.app);
     e.app = std::move(*app);
@@ -128,7 +133,7 @@ bool Host::remove(const std::string& name) {
   {
     std::unique_lock lock(mu_);
     auto it = apps_.find(name);
-    if (it == apps_.end()) return false;
+    if (it == apps_.end() || it->second.task) return false;
     old = std::move(it->second.app);
     apps_.erase(it);
   }
@@ -148,6 +153,7 @@ std::vector<AppInfo> Host::list() const {
     i.requests = e.metrics->requests();
     i.limits = e.app->limits();
     i.from_apps_dir = e.from_apps_dir;
+    i.task = e.task;
     out.push_back(std::move(i));
   }
   return out;
@@ -170,16 +176,25 @@ std::string Host::app_name_for(std::string_view h) const {
   return host.substr(0, host.find('.'));
 }
 
+std::string Host::app_name_of(const spin::http::Request& r) const {
+  if (!r.listener.empty()) return r.listener;
+  auto host = r.header("host");
+  return host ? app_name_for(*host) : std::string();
+}
+
 void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
   auto host = r.header("host");
-  if (!host) {
+  if (!host && r.listener.empty()) {
     w.send(spin::http::Response::text(400, "Bad Request: no Host header\n"));
     return;
   }
-  const std::string name = app_name_for(*host);
+  const std::string name = app_name_of(r);
   auto found = name.empty() ? Found{} : find(name);
+  // A task's app is reached only through its own listener.
+  if (found.app && found.task != !r.listener.empty()) found = Found{};
   if (!found.app) {
-    w.send(spin::http::Response::text(404, "Not Found: no app for host " + std::string(*host) + "\n"));
+    w.send(spin::http::Response::text(
+        404, r.listener.empty() ? "Not Found: no app for host " + std::string(*host) + "\n" : "Not Found\n"));
     return;
   }
   ++requests_;
@@ -195,13 +210,15 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
   bool cold = false;
   auto loaded = found.app->acquire(&cold);
   if (!loaded) {
-    logs_->error(loaded.error().message);  // the bounded sink: a request never waits on the console
+    // Told once per load tried (the bounded sink: a request never waits on
+    // the console); requests meanwhile get the same answer.
+    if (cold) logs_->error(loaded.error().message);
     recorder.send(spin::http::Response::text(500, "Internal Server Error: app `" + name + "` cannot be loaded\n"));
     return;
   }
   if (cold) {
     m.cold_starts.fetch_add(1, std::memory_order_relaxed);
-    if (options_.max_loaded_apps && loaded_count_->load() > options_.max_loaded_apps)
+    if (options_.max_loaded_apps && loaded_->count() > options_.max_loaded_apps)
       unload_least_recently_used(found.app.get());
   }
   (*loaded)->trigger->handle(r, recorder);
@@ -209,14 +226,11 @@ void Host::handle(const spin::http::Request& r, spin::http::ResponseWriter& w) {
 
 void Host::unload_least_recently_used(const HostedApp* keep) {
   std::lock_guard evicting(evict_mu_);
-  const size_t loaded = loaded_count_->load();
+  const size_t loaded = loaded_->count();
   if (loaded <= options_.max_loaded_apps) return;  // another pass did it
-  std::vector<std::shared_ptr<HostedApp>> candidates;
-  {
-    std::shared_lock lock(mu_);
-    for (const auto& [name, e] : apps_)
-      if (e.app->loaded() && e.app.get() != keep) candidates.push_back(e.app);
-  }
+  // Only the loaded apps are looked at, however many are registered.
+  std::vector<std::shared_ptr<HostedApp>> candidates = loaded_->list();
+  std::erase_if(candidates, [keep](const auto& a) { return a.get() == keep; });
   const size_t over = std::min(candidates.size(), loaded - options_.max_loaded_apps);
   std::partial_sort(candidates.begin(), candidates.begin() + over, candidates.end(),
                     [](const auto& a, const auto& b) { return a->last_used() < b->last_used(); });
@@ -239,7 +253,7 @@ HostCounts Host::counts() const {
     c.apps = apps_.size();
   }
   c.app_loads = loads_.load();
-  c.loaded = loaded_count_->load();
+  c.loaded = loaded_->count();
   c.evictions = evictions_.load();
   auto code = code_->counts();
   c.code_modules = code.modules;
@@ -266,7 +280,7 @@ std::string Host::metrics_text() const {
     std::shared_lock lock(mu_);
     for (const auto& [name, e] : apps_) {
       keep.push_back(e.metrics);
-      views.push_back({name, e.metrics.get()});
+      views.push_back({name, e.metrics.get(), e.app->memory_in_use()});
     }
   }
   return prometheus_text(views, counts());

@@ -58,6 +58,20 @@ struct AppSettings {
   std::optional<AppLimits> limits;
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<uint64_t> max_memory;
+  std::optional<uint64_t> max_app_memory;
+};
+
+// An app a containerd task hands over (docs/kubernetes.md, "Handing apps to the node host"): the
+// task bound its listener in the pod's network namespace and keeps running
+// until it is killed; the host serves the app's requests from that
+// listener and writes its output to the task's stdio. The host owns the
+// descriptors from attach() on.
+struct TaskApp {
+  std::string name;
+  int dir_fd = -1;       // the image's root directory (spin.toml in it)
+  int listener_fd = -1;  // a listening TCP socket
+  int stdout_fd = -1, stderr_fd = -1;
+  std::vector<std::string> env;  // the container's: what variables providers read
 };
 
 struct AppInfo {
@@ -66,6 +80,7 @@ struct AppInfo {
   std::vector<std::string> routes;  // "/hello/..." per HTTP trigger
   uint64_t requests = 0;
   bool from_apps_dir = false;
+  bool task = false;  // a containerd task's (attach())
   bool loaded = false;
   AppLimits limits;
 };
@@ -93,6 +108,16 @@ class Host {
   }
   // False if there is no such app.
   bool remove(const std::string& name);
+
+  // Registers a task's app (checked as add() checks one) without serving
+  // it yet; reached only through its own listener, never by Host header.
+  // An app of that name already here is an error, not replaced.
+  Expected<void> attach(TaskApp task);
+  // Starts accepting from the task's listener.
+  Expected<void> serve_attached(const std::string& name);
+  // Stops accepting from it, waits up to `grace` for its requests in
+  // flight, and removes it; false if it has gone meanwhile.
+  bool detach(const std::string& name, std::chrono::milliseconds grace);
   std::vector<AppInfo> list() const;
   uint64_t total_requests() const { return requests_.load(); }
   // The host's own counts (metrics.h).
@@ -112,9 +137,13 @@ class Host {
   struct Found {
     std::shared_ptr<HostedApp> app;
     std::shared_ptr<AppMetrics> metrics;
+    bool task = false;
   };
   Found find(const std::string& name) const;
+  HostedAppOptions app_options(const std::string& name, const AppSettings& settings);
   void handle(const spin::http::Request& r, spin::http::ResponseWriter& w);
+  // The app a request is for: its listener's task app, else by Host header.
+  std::string app_name_of(const spin::http::Request& r) const;
   void scan_apps_dir();
   void unload_idle_apps();
   void unload_least_recently_used(const HostedApp* keep);
@@ -131,6 +160,10 @@ class Host {
     std::shared_ptr<AppMetrics> metrics;  // kept across reloads
     bool from_apps_dir = false;
     std::filesystem::file_time_type manifest_time{};
+    // A task's app (attach()): its listener, before and after it is adopted.
+    bool task = false;
+    int listener_fd = -1;
+    std::optional<uint64_t> listener_id;
   };
   std::map<std::string, Entry> apps_;
   // Apps of apps_dir that failed to load, by their manifest's time then:
@@ -139,7 +172,7 @@ class Host {
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> loads_{0};
   std::shared_ptr<CodeShare> code_ = std::make_shared<CodeShare>();
-  std::shared_ptr<std::atomic<size_t>> loaded_count_ = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<LoadedApps> loaded_ = std::make_shared<LoadedApps>();
   std::atomic<uint64_t> evictions_{0};
   std::mutex evict_mu_;  // one eviction pass at a time
   std::atomic<uint64_t> generation_{0};  // distinct staging directories per load

@@ -1,6 +1,7 @@
 #include "host/hosted_app.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "spin/http/executors.h"
 #include "spin/manifest/manifest.h"
@@ -24,6 +25,25 @@ class AppLogSink final : public spin::http::LogSink {
 };
 
 }  // namespace
+
+void LoadedApps::add(const std::shared_ptr<HostedApp>& app) {
+  std::lock_guard lock(mu_);
+  if (apps_.emplace(app.get(), app).second) count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LoadedApps::remove(const HostedApp* app) {
+  std::lock_guard lock(mu_);
+  if (apps_.erase(app)) count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::vector<std::shared_ptr<HostedApp>> LoadedApps::list() const {
+  std::vector<std::shared_ptr<HostedApp>> out;
+  std::lock_guard lock(mu_);
+  out.reserve(apps_.size());
+  for (const auto& [p, weak] : apps_)
+    if (auto app = weak.lock()) out.push_back(std::move(app));
+  return out;
+}
 
 bool valid_app_name(std::string_view n) {
   if (n.empty() || n.size() > 63 || n.front() == '-' || n.back() == '-') return false;
@@ -68,12 +88,18 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::register_app(std::string name, c
         !std::filesystem::is_regular_file(manifest->dir / c->source.path, ec))
       return make_error(who + ": " + c->source.pos.str() + ": component `" + t.component + "`: " +
                         (manifest->dir / c->source.path).string() + " not found");
+    if (options.confined && c->source.kind == spin::ComponentSource::Kind::Local &&
+        !spin::resolves_within(manifest->dir, manifest->dir / c->source.path))
+      return make_error(who + ": " + c->source.pos.str() + ": component `" + t.component + "`: " +
+                        c->source.path + " leaves the image");
   }
   std::shared_ptr<HostedApp> h(new HostedApp());
   h->name_ = std::move(name);
   h->dir_ = dir;
   h->manifest_ = std::move(*manifest);
   h->options_ = options;
+  h->memory_ = std::make_shared<wasm::SharedMemoryBudget>(
+      options.trigger.max_app_memory ? options.trigger.max_app_memory : std::numeric_limits<uint64_t>::max());
   if (options.limits.rate > 0) h->limiter_ = std::make_unique<RateLimiter>(options.limits.rate, options.limits.burst);
   return h;
 }
@@ -91,6 +117,25 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
   std::lock_guard lock(load_mu_);
   if (cold) *cold = !loaded_;
   if (loaded_) return loaded_;
+  const auto now = std::chrono::steady_clock::now();
+  if (!failure_.empty() && now - failed_at_ < options_.retry_failed_load) {
+    if (cold) *cold = false;
+    return make_error(failure_);
+  }
+  auto l = load();
+  if (!l) {
+    failure_ = l.error().message;
+    failed_at_ = now;
+    return l;
+  }
+  failure_.clear();
+  loaded_ = *l;
+  is_loaded_ = true;
+  if (options_.loaded) options_.loaded->add(shared_from_this());
+  return loaded_;
+}
+
+Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::load() {
   const std::string who = "app `" + name_ + "`";
   auto l = std::make_shared<LoadedHostedApp>();
   l->scratch = options_.scratch.string() + "-" + std::to_string(++loads_);
@@ -101,19 +146,20 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::acquire(bool* cold) {
   auto app = spin::load_app(manifest_, lo);
   if (!app) return make_error(who + ": " + app.error().message);
   l->app = *app;
-  auto runtime = spin::AppRuntime::create(l->app, {});
+  auto runtime = spin::AppRuntime::create(l->app, options_.runtime);
   if (!runtime) return make_error(who + ": " + runtime.error().message);
   l->runtime = *runtime;
-  std::shared_ptr<spin::http::LogSink> logs =
-      options_.logs ? std::make_shared<AppLogSink>(options_.logs, name_) : nullptr;
+  std::shared_ptr<spin::http::LogSink> logs = options_.own_logs;
+  if (!logs && options_.logs) logs = std::make_shared<AppLogSink>(options_.logs, name_);
   if (!logs) logs = std::make_shared<spin::http::FileLogSink>(l->app->manifest.dir / ".spin" / "logs", stderr);
-  l->trigger = std::make_unique<spin::http::HttpTrigger>(l->app, options_.trigger, logs);
+  spin::http::TriggerOptions topts = options_.trigger;
+  topts.app_memory = memory_;
+  // The app's runtime config may set its own memory cap, as under whirl up.
+  if (l->runtime->max_instance_memory()) topts.max_memory = l->runtime->max_instance_memory();
+  l->trigger = std::make_unique<spin::http::HttpTrigger>(l->app, topts, logs);
   spin::http::install_executors(*l->trigger, l->runtime);
   if (auto ok = l->trigger->check_executors(); !ok) return make_error(who + ": " + ok.error().message);
   if (options_.compile_in_background) l->upgrade = spin::NativeUpgrade::start(l->app, {});
-  loaded_ = l;
-  is_loaded_ = true;
-  if (options_.loaded_count) options_.loaded_count->fetch_add(1);
   return l;
 }
 
@@ -125,13 +171,13 @@ bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle, std::sh
     old = std::move(loaded_);
     is_loaded_ = false;
   }
-  if (options_.loaded_count) options_.loaded_count->fetch_sub(1);
+  if (options_.loaded) options_.loaded->remove(this);
   if (out) *out = std::move(old);
   return true;
 }
 
 HostedApp::~HostedApp() {
-  if (loaded_ && options_.loaded_count) options_.loaded_count->fetch_sub(1);
+  if (loaded_ && options_.loaded) options_.loaded->remove(this);
 }
 
 LoadedHostedApp::~LoadedHostedApp() {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/expected.h"
@@ -46,6 +47,24 @@ class RateLimiter {
   std::chrono::steady_clock::time_point last_;
 };
 
+class HostedApp;
+
+// The host's loaded apps: counted, and listed for eviction without a pass
+// over every registered app. Thread-safe.
+class LoadedApps {
+ public:
+  size_t count() const { return count_.load(std::memory_order_relaxed); }
+  void add(const std::shared_ptr<HostedApp>& app);
+  void remove(const HostedApp* app);
+  // Those still alive.
+  std::vector<std::shared_ptr<HostedApp>> list() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<const HostedApp*, std::weak_ptr<HostedApp>> apps_;
+  std::atomic<size_t> count_{0};
+};
+
 struct HostedAppOptions {
   std::filesystem::path scratch;  // where the app's `files` are staged (a directory of its own per load)
   spin::http::TriggerOptions trigger;  // its watchdog shared by the host's apps
@@ -53,12 +72,26 @@ struct HostedAppOptions {
   // goes to it as component "<app>.<component>", its errors prefixed with
   // the app's name.
   std::shared_ptr<spin::http::LogSink> logs;
+  // The app's own sink (a task's stdio, from the shim), used as it is
+  // instead of `logs`.
+  std::shared_ptr<spin::http::LogSink> own_logs;
+  // Variables' environment and the image's runtime config (a task's).
+  spin::AppRuntimeOptions runtime;
+  // Component files must resolve beneath the app's directory (an image
+  // from the shim: no `..` or symlink out of it).
+  bool confined = false;
+  // Held as long as the app (the open directory `dir` names).
+  std::shared_ptr<const void> keep;
   bool compile_in_background = true;  // with the `auto` tier (native_upgrade.h)
+  // A load that failed is not tried again for this long: its requests get
+  // the same error at once (a broken app's traffic does not load it over
+  // and over), and a cause that goes away (a file restored) heals after it.
+  std::chrono::milliseconds retry_failed_load{1000};
   AppLimits limits;
   std::shared_ptr<CodeShare> code;  // the host's: code shared by content; null: none
-  // Counts the host's loaded apps (up at a load, down at an unload or when
-  // a loaded app goes); null: none.
-  std::shared_ptr<std::atomic<size_t>> loaded_count;
+  // The host's loaded apps (in at a load, out at an unload or when a
+  // loaded app goes); null: none.
+  std::shared_ptr<LoadedApps> loaded;
 };
 
 // What a loaded app holds; a request keeps a reference while it runs.
@@ -71,7 +104,7 @@ struct LoadedHostedApp {
   ~LoadedHostedApp();
 };
 
-class HostedApp {
+class HostedApp : public std::enable_shared_from_this<HostedApp> {
  public:
   // `dir` holds spin.toml. Errors name the app and what is wrong: a
   // manifest that does not parse, a component file that is missing,
@@ -84,7 +117,8 @@ class HostedApp {
   // The HTTP routes as written, per trigger.
   std::vector<std::string> routes() const;
   // The loaded app, loading it first if it is not (concurrent callers wait
-  // for one load); `cold` tells whether this call loaded it.
+  // for one load); `cold` tells whether this call tried to load it (a
+  // recent failure is returned again without trying).
   Expected<std::shared_ptr<LoadedHostedApp>> acquire(bool* cold = nullptr);
   // Drops the loaded app if it was last used `idle` or longer ago
   // (requests running keep theirs); true if it did. With `out`, what it
@@ -101,9 +135,12 @@ class HostedApp {
   // False: over its request-rate cap (the host answers 429).
   bool admit() { return !limiter_ || limiter_->admit(); }
   const AppLimits& limits() const { return options_.limits; }
+  // Bytes of linear memory and tables its requests hold now.
+  uint64_t memory_in_use() const { return memory_->used(); }
 
  private:
   HostedApp() = default;
+  Expected<std::shared_ptr<LoadedHostedApp>> load();  // load_mu_ held
   std::string name_;
   std::filesystem::path dir_;
   // As registered: each load starts from it, so what a loaded app serves
@@ -111,11 +148,18 @@ class HostedApp {
   spin::AppManifest manifest_;
   HostedAppOptions options_;
   std::unique_ptr<RateLimiter> limiter_;
+  // Shared by its requests across loads: counted always, capped by
+  // trigger.max_app_memory if set.
+  std::shared_ptr<wasm::SharedMemoryBudget> memory_;
   mutable std::mutex load_mu_;  // held while loading: the other first requests wait
   std::shared_ptr<LoadedHostedApp> loaded_;
   std::atomic<bool> is_loaded_{false};  // loaded_ set (read without waiting for a load)
   std::atomic<int64_t> last_used_{0};  // steady_clock ticks
   uint64_t loads_ = 0;                 // distinct staging directories per load
+  // The last load's failure (guarded by load_mu_): returned again until
+  // options_.retry_failed_load has passed.
+  std::string failure_;
+  std::chrono::steady_clock::time_point failed_at_{};
 };
 
 // App names are DNS labels (they lead a Host header): 1-63 of [a-z0-9-],

@@ -41,6 +41,10 @@ std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostC
        "# TYPE whirl_app_cold_starts_total counter\n";
   for (const auto& a : apps)
     o += "whirl_app_cold_starts_total{app=\"" + a.app + "\"} " + std::to_string(a.metrics->cold_starts.load()) + "\n";
+  o += "# HELP whirl_app_memory_bytes Linear memory and tables its requests hold now.\n"
+       "# TYPE whirl_app_memory_bytes gauge\n";
+  for (const auto& a : apps)
+    o += "whirl_app_memory_bytes{app=\"" + a.app + "\"} " + std::to_string(a.memory_bytes) + "\n";
   o += "# HELP whirl_host_app_loads_total Apps registered (added, or their manifest changed).\n# TYPE whirl_host_app_loads_total counter\n";
   o += "whirl_host_app_loads_total " + std::to_string(host.app_loads) + "\n";
   o += "# HELP whirl_host_app_evictions_total Apps unloaded to stay within the cap on loaded apps.\n"

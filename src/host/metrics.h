@@ -88,13 +88,15 @@ struct HostCounts {
 struct AppMetricsView {
   std::string app;
   const AppMetrics* metrics;
+  uint64_t memory_bytes = 0;  // linear memory and tables its requests hold now
 };
 
 // The Prometheus text format (version 0.0.4) of every app's metrics plus
 // the host's own: whirl_host_apps, whirl_host_app_loads_total,
 // whirl_app_requests_total{app,code}, whirl_app_requests_in_flight{app},
 // whirl_app_request_duration_seconds{app} (a histogram),
-// whirl_host_apps_loaded, whirl_app_cold_starts_total{app}.
+// whirl_host_apps_loaded, whirl_app_cold_starts_total{app},
+// whirl_app_memory_bytes{app},
 // whirl_host_app_evictions_total, whirl_host_code{kind} and
 // whirl_host_code_shared_total.
 std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostCounts& host);

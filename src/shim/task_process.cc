@@ -17,6 +17,8 @@
 #include <mutex>
 #include <thread>
 
+#include "shim/host_handoff.h"
+
 namespace whirl::shim {
 namespace {
 
@@ -95,13 +97,29 @@ void write_all(int fd, const std::string& s) {
   ::dup2(erro, 2);
   ::syscall(SYS_close_range, 5u, ~0u, 0u);
 
+  // The host's socket is a path in the shim's filesystem: reached before
+  // the task's namespaces and rootfs.
+  int node_host = -1;
+  std::string refusal;
+  if (!spec.node_host.empty() && (refusal = handoff_refusal(spec.workload)).empty()) {
+    auto c = connect_node_host(spec.node_host);
+    if (!c) child_fail(c.error().message);
+    node_host = *c;
+  }
   if (auto ns = enter_namespaces(spec.namespaces, spec.hostname); !ns) child_fail(ns.error().message);
   WorkloadSpec w = spec.workload;
+  Expected<std::unique_ptr<Workload>> handed = std::unique_ptr<Workload>();
+  if (node_host >= 0) handed = attach_to_node_host(node_host, spec.task_id, w);  // the listener in the pod's network
+  if (!handed) child_fail(handed.error().message);
+  if (!refusal.empty()) {
+    std::fprintf(stderr, "whirl: running in the task's own process, not the node host: %s\n", refusal.c_str());
+    std::fflush(stderr);
+  }
   if (::chroot(w.rootfs.c_str()) != 0 || ::chdir("/") != 0)
     child_fail("cannot enter the rootfs " + w.rootfs.string() + ": " + std::strerror(errno));
   w.rootfs = "/";
   w.scratch = "/.whirl-staging";
-  auto workload = prepare_workload(w);
+  auto workload = *handed ? std::move(handed) : prepare_workload(w);
   if (!workload) child_fail(workload.error().message);
   write_all(kReadyFd, "O");
   ::close(kReadyFd);

@@ -20,6 +20,10 @@ struct ProcessSpec {
   std::vector<NamespaceSpec> namespaces;  // joined or created before entering the rootfs
   std::string hostname;
   WorkloadSpec workload;     // paths are host paths; the child chroots into workload.rootfs
+  // The node host's admin socket: a Spin app it can take is handed to it
+  // (host_handoff.h); empty: every workload runs in the task's process.
+  std::string node_host;
+  std::string task_id;  // names the app at the host
 };
 
 struct TaskProcess {

@@ -14,6 +14,7 @@
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "shim/mounts.h"
 #include "shim/oci_spec.h"
+#include "shim/runtime_options.h"
 #include "shim/stats.h"
 #include "shim/workload.h"
 
@@ -92,6 +93,8 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   if (req.terminal()) return rpc_error(Code::InvalidArgument, "whirl tasks have no terminal (run without -t/tty)");
   auto spec = read_oci_spec(req.bundle());
   if (!spec) return rpc_error(Code::InvalidArgument, spec.error().message);
+  auto shim_options = parse_shim_options(req.options().type_url(), req.options().value());
+  if (!shim_options) return rpc_error(Code::InvalidArgument, shim_options.error().message);
 
   auto t = std::make_shared<Task>();
   t->id = req.id();
@@ -134,6 +137,8 @@ ttrpc::Reply TaskService::create(const std::string& payload) {
   ps.workload.args = spec->args;
   ps.workload.env = spec->env;
   ps.workload.cwd = spec->cwd;
+  ps.node_host = shim_options->node_host;
+  ps.task_id = t->id;
   if (is_wasi_command(ps.workload)) {
     // Compiled once per shim and inherited by the task process
     // (module_cache.h). A module that cannot be read is the task process's

@@ -15,12 +15,15 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "../spin/http/http_client.h"
 #include "../spin/up/process.h"
 #include "../wasi/http/guest.h"
+#include "platform/file.h"
+#include "wasm/runtime/runtime.h"
 #include "wasm/text/component_text.h"
 
 namespace whirl::test {
@@ -329,6 +332,54 @@ TEST_F(HostTest, AFloodingAppDoesNotStarveTheOthers) {
   EXPECT_GT(hog_answers.load(), 0);
 }
 
+// A cap on the memory of an app's requests together (max_app_memory): room
+// for one instance of the probe and a half. While one request holds its
+// instance, a second cannot get one (500, the reason in the host's log);
+// once the first ends, the memory is back.
+TEST_F(HostTest, MemoryCapPerAppHoldsAcrossItsRequests) {
+  auto bytes = platform::read_file(WHIRL_SPIN_PROBE);
+  ASSERT_TRUE(bytes);
+  auto probe = wasm::load_module(bytes->bytes);
+  ASSERT_TRUE(probe) << probe.error().message;
+  uint64_t need = 0;
+  for (const auto& m : (*probe)->module().memories) need += uint64_t(m.limits.min) * wasm::kPageSize;
+  for (const auto& t : (*probe)->module().tables) need += uint64_t(t.limits.min) * wasm::kTableElementBytes;
+  make_wagi_app(root_ / "capped", "capped");
+  ASSERT_EQ(admin({{"op", "add"},
+                   {"name", "capped"},
+                   {"dir", (root_ / "capped").string()},
+                   {"limits", {{"max_app_memory", need + need / 2}}}})["ok"],
+            true);
+  EXPECT_EQ(get("capped.apps.test", "/probe/status/201").status, 201u);  // one at a time fits
+  auto holding = std::async(std::launch::async, [&] { return get("capped.apps.test", "/probe/sleep"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Reply refused = get("capped.apps.test", "/probe/status/201");
+  EXPECT_EQ(refused.status, 500u);
+  // The metrics show what the held request's instance takes.
+  {
+    Client c(metrics_port_);
+    EXPECT_GE(metric(c.get("/metrics").body, "whirl_app_memory_bytes{app=\"capped\"}"), double(need));
+  }
+  // Another app is not held to it.
+  EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+  EXPECT_EQ(holding.get().status, 200u);
+  EXPECT_EQ(get("capped.apps.test", "/probe/status/201").status, 201u);
+  double held = -1;  // back to none once the requests' stores are gone
+  for (int i = 0; i < 100 && held != 0; ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    held = metric(Client(metrics_port_).get("/metrics").body, "whirl_app_memory_bytes{app=\"capped\"}");
+  }
+  EXPECT_EQ(held, 0);
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    logged = host_->stderr_text().find("memory shared with other instances of the app") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(logged) << host_->stderr_text();
+  EXPECT_EQ(admin({{"op", "add"}, {"name", "x"}, {"dir", (root_ / "capped").string()}, {"limits", {{"max_app_memory", 1}}}})["ok"],
+            false);
+}
+
 // Registering reads the manifest only: an app loads at its first request,
 // and unloads when idle (then loads again at its next one).
 TEST_F(HostTest, AppsLoadAtTheirFirstRequestAndUnloadWhenIdle) {
@@ -358,10 +409,23 @@ TEST_F(HostTest, AppsLoadAtTheirFirstRequestAndUnloadWhenIdle) {
   EXPECT_EQ(get("fragile.apps.test", "/probe/status/201").status, 500u);
   EXPECT_NE(host_->stderr_with("app `fragile`").find("app `fragile`"), std::string::npos);
   EXPECT_EQ(get("wagi.apps.test", "/probe/status/201").status, 201u);
+  // Its failure is kept for a while (1 s): the next requests get it at
+  // once, without loading again (told once).
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(get("fragile.apps.test", "/probe/status/201").status, 500u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(host_->stderr_text(), "app `fragile`: "), 1u) << host_->stderr_text();
   // Missing at registration: refused then.
   json refused = admin({{"op", "add"}, {"name", "fragile2"}, {"dir", (root_ / "fragile").string()}});
   EXPECT_EQ(refused["ok"], false);
   EXPECT_NE(refused["error"].get<std::string>().find("not found"), std::string::npos) << refused.dump();
+  // The cause gone, the first app loads again once that while has passed.
+  fs::copy_file(WHIRL_SPIN_PROBE, root_ / "fragile" / "probe.wasm");
+  EXPECT_EQ(get_until("fragile.apps.test", "/probe/status/201", 201).status, 201u);
 }
 
 // Apps whose component files hold the same bytes run one compiled copy;

@@ -4,8 +4,9 @@
 # flight, a WASI command's output and exit code, bad images, and a runc
 # (busybox) container running beside them; and (issue 25) a Spin app whose
 # component is a wasi:http component; (issue 26) a Spin app with only a
-# Redis trigger, against a redis-server on loopback. Needs root; exits 77
-# (skipped) otherwise.
+# Redis trigger, against a redis-server on loopback; (issue 28) a Spin app
+# handed to a node host (`whirl host`) through the runtime options, with
+# the same lifecycle. Needs root; exits 77 (skipped) otherwise.
 #   containerd_test.sh BUILD_DIR PROBE_WASM HELLO_WASM HTTP_COMPONENT_WASM [REDIS_GUEST_MAKER]
 set -uo pipefail
 BUILD_DIR=$1 PROBE_WASM=$2 HELLO_WASM=$3 HTTP_WASM=$4 REDIS_GUEST_MAKER=${5:-}
@@ -21,11 +22,13 @@ T=$(mktemp -d /tmp/whirl-ctd.XXXXXX)
 SOCK=$T/c.sock
 CTD_PID=""
 REDIS_PID=""
+HOST_PID=""
 failures=0
 
 cleanup() {
   set +e
   if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; fi
+  if [ -n "$HOST_PID" ]; then kill "$HOST_PID" 2>/dev/null; wait "$HOST_PID" 2>/dev/null; fi
   if [ -n "$CTD_PID" ]; then
     for id in $(ctr -a "$SOCK" task ls -q 2>/dev/null); do ctr -a "$SOCK" task kill -s KILL "$id" >/dev/null 2>&1; done
     sleep 0.2
@@ -148,6 +151,7 @@ check "spin: task RUNNING with a pid" bash -c "ctr -a '$SOCK' task ls | grep -q 
 check "spin: the app's log reaches the task's stderr" grep -q "serving probe-app" "$T/sp.log"
 check "spin: metrics report memory" bash -c "ctr -a '$SOCK' task metrics sp | grep -q 'memory.usage_in_bytes *[1-9]\|memory.usage *[1-9]'"
 SP_PID=$(c task ls | awk '$1=="sp"{print $2}')
+echo "info spin: the task process holds $(awk '/^Rss/{r=$2} /^Pss:/{p=$2} END{print r " kB RSS, " p " kB PSS"}' /proc/$SP_PID/smaps_rollup) (the app in it)"
 SHIM_SOCK=$(sed 's|^unix://||' "$T/state/io.containerd.runtime.v2.task/default/sp/address")
 check "spin: shim socket exists" test -S "$SHIM_SOCK"
 
@@ -184,6 +188,62 @@ check "wasi:http: no route is a 404" bash -c "[ \$(curl -s -o /dev/null -w '%{ht
 c task kill http; stopped http
 check "wasi:http: exit status 143 on SIGTERM" bash -c "ctr -a '$SOCK' task delete http 2>&1 | grep -q 'exit code 143'"
 c container rm http
+
+# --- the hand-off: the same image served by a node host ------------------
+# The runtime options (ctr's --runtime-config-path; a RuntimeClass's
+# `options.ConfigPath` under the CRI) name the host's admin socket. The
+# task stays the task: its pid, its log, SIGTERM and its exit status.
+"$BUILD_DIR/whirl" host --listen 127.0.0.1:0 --admin-socket "$T/host.sock" > "$T/host.out" 2> "$T/host.err" &
+HOST_PID=$!
+until_ok 100 test -S "$T/host.sock"
+printf 'node_host = "%s"\n' "$T/host.sock" > "$T/whirl-host.toml"
+host_apps() {  # host_apps SOCKET: the node host's app names, one per line
+  python3 -c 'import json,socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\"op\":\"list\"}\n")
+buf=b""
+while not buf.endswith(b"\n"): buf+=s.recv(65536)
+print("\n".join(a["name"] for a in json.loads(buf)["apps"]))' "$1"
+}
+export -f host_apps
+PORTO=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URLO=http://127.0.0.1:$PORTO
+c "${RUN[@]}" -d --net-host --runtime-config-path "$T/whirl-host.toml" --log-uri "file://$T/ho.log" \
+  --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORTO docker.io/library/whirl-spin:test ho >/dev/null
+until_ok 100 curl -s -o /dev/null "$URLO/file"
+check "handoff: the host serves the task's static file" bash -c "curl -s '$URLO/file' | grep -q 'static hello'"
+check "handoff: status and headers from the module" bash -c \
+  "curl -s -i '$URLO/status/201' | tr -d '\r' | grep -q '^HTTP/1.1 201' && curl -s -i '$URLO/status/201' | grep -qi '^x-probe: yes'"
+check "handoff: the node host lists the task's app" bash -c "host_apps '$T/host.sock' | grep -qx ho"
+check "handoff: task RUNNING with a pid" bash -c "ctr -a '$SOCK' task ls | grep -q '^ho .*RUNNING'"
+HO_PID=$(c task ls | awk '$1=="ho"{print $2}')
+echo "info handoff: the task process holds $(awk '/^Rss/{r=$2} /^Pss:/{p=$2} END{print r " kB RSS, " p " kB PSS"}' /proc/$HO_PID/smaps_rollup) (the app in the host)"
+curl -s -o /dev/null "$URLO/stderr"
+eventually "handoff: the app's stderr reaches the task's log" grep -q "probe says hello on stderr" "$T/ho.log"
+check "handoff: the task says where it is served" grep -q "through the node host" "$T/ho.log"
+curl -s -o "$T/ho-inflight.out" -w '%{http_code}' "$URLO/sleep" > "$T/ho-inflight.code" &
+CURL_PID=$!
+sleep 0.5
+c task kill ho
+wait $CURL_PID
+check "handoff kill: the in-flight request completes" bash -c "grep -q slept '$T/ho-inflight.out' && grep -q 200 '$T/ho-inflight.code'"
+stopped ho
+check "handoff kill: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete ho 2>&1 | grep -q 'exit code 143'"
+c container rm ho
+check "handoff kill: the app left the host" bash -c "! host_apps '$T/host.sock' | grep -qx ho"
+check "handoff kill: its listener is closed" bash -c "! curl -s -o /dev/null '$URLO/file'"
+check "handoff: the host still runs" kill -0 "$HOST_PID"
+# A task killed outright (SIGKILL) takes its app along too.
+c "${RUN[@]}" -d --net-host --runtime-config-path "$T/whirl-host.toml" --log-uri "file://$T/ho2.log" \
+  --env SPIN_HTTP_LISTEN_ADDR=127.0.0.1:$PORTO docker.io/library/whirl-spin:test ho2 >/dev/null
+until_ok 100 curl -s -o /dev/null "$URLO/file"
+c task kill -s KILL ho2; stopped ho2
+check "handoff SIGKILL: exit status 137" bash -c "ctr -a '$SOCK' task delete ho2 2>&1 | grep -q 'exit code 137'"
+c container rm ho2
+eventually "handoff SIGKILL: the app left the host" bash -c "! host_apps '$T/host.sock' | grep -qx ho2"
+# The host gone: Create fails, naming the socket.
+kill "$HOST_PID"; wait "$HOST_PID" 2>/dev/null; HOST_PID=""
+err=$(c "${RUN[@]}" --rm --net-host --runtime-config-path "$T/whirl-host.toml" docker.io/library/whirl-spin:test ho3 2>&1)
+check "handoff: no host, Create fails naming its socket" bash -c "echo \"\$0\" | grep -q 'host.sock'" "$err" || echo "  got: $err"
 
 # --- a Spin app with only a Redis trigger: no listener, as Spin runs one
 if [ -n "$REDIS_GUEST_MAKER" ] && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
@@ -324,6 +384,8 @@ fi
 if [ "$failures" -ne 0 ]; then
   echo "task sp's output:"; cat "$T/sp.log" 2>/dev/null
   echo "task http's output:"; cat "$T/http.log" 2>/dev/null
+  echo "task ho's output:"; cat "$T/ho.log" 2>/dev/null
+  echo "node host:"; cat "$T/host.err" 2>/dev/null
   echo "task rapp's output:"; cat "$T/redis-app.log" 2>/dev/null
   echo "$failures check(s) failed; containerd log tail:"; tail -15 "$T/containerd.log"
   exit 1
