@@ -156,16 +156,22 @@ SHIM_SOCK=$(sed 's|^unix://||' "$T/state/io.containerd.runtime.v2.task/default/s
 check "spin: shim socket exists" test -S "$SHIM_SOCK"
 
 # --- 2. SIGTERM with a request in flight --------------------------------
-curl -s -o "$T/inflight.out" -w '%{http_code}' "$URL/sleep" > "$T/inflight.code" &
-CURL_PID=$!
-sleep 0.5
-c task kill sp
-wait $CURL_PID
-check "kill: the in-flight request completes" bash -c "grep -q slept '$T/inflight.out' && grep -q 200 '$T/inflight.code'"
-stopped sp
-check "kill: task STOPPED" bash -c "ctr -a '$SOCK' task ls | grep -q '^sp .*STOPPED'"
-check "kill: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete sp 2>&1 | grep -q 'exit code 143'"
-c container rm sp
+# term_in_flight LABEL ID URL: SIGTERM to task ID while a request to URL
+# sleeps; the request completes, the task stops with 143 and is removed.
+term_in_flight() {
+  local label=$1 id=$2 url=$3
+  curl -s -o "$T/$id-inflight.out" -w '%{http_code}' "$url/sleep" > "$T/$id-inflight.code" &
+  local curl_pid=$!
+  sleep 0.5
+  c task kill "$id"
+  wait $curl_pid
+  check "$label: the in-flight request completes" bash -c "grep -q slept '$T/$id-inflight.out' && grep -q 200 '$T/$id-inflight.code'"
+  stopped "$id"
+  check "$label: task STOPPED" bash -c "ctr -a '$SOCK' task ls | grep -q '^$id .*STOPPED'"
+  check "$label: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete $id 2>&1 | grep -q 'exit code 143'"
+  c container rm "$id"
+}
+term_in_flight kill sp "$URL"
 eventually "kill: no task process left" bash -c "! kill -0 $SP_PID 2>/dev/null"
 check "kill: no mount left" bash -c "! grep -q '$T/state/io.containerd.runtime.v2.task/default/sp' /proc/self/mountinfo"
 check "kill: no shim socket left" test ! -e "$SHIM_SOCK"
@@ -220,15 +226,7 @@ echo "info handoff: the task process holds $(awk '/^Rss/{r=$2} /^Pss:/{p=$2} END
 curl -s -o /dev/null "$URLO/stderr"
 eventually "handoff: the app's stderr reaches the task's log" grep -q "probe says hello on stderr" "$T/ho.log"
 check "handoff: the task says where it is served" grep -q "through the node host" "$T/ho.log"
-curl -s -o "$T/ho-inflight.out" -w '%{http_code}' "$URLO/sleep" > "$T/ho-inflight.code" &
-CURL_PID=$!
-sleep 0.5
-c task kill ho
-wait $CURL_PID
-check "handoff kill: the in-flight request completes" bash -c "grep -q slept '$T/ho-inflight.out' && grep -q 200 '$T/ho-inflight.code'"
-stopped ho
-check "handoff kill: exit status 143 (128+SIGTERM)" bash -c "ctr -a '$SOCK' task delete ho 2>&1 | grep -q 'exit code 143'"
-c container rm ho
+term_in_flight "handoff kill" ho "$URLO"
 check "handoff kill: the app left the host" bash -c "! host_apps '$T/host.sock' | grep -qx ho"
 check "handoff kill: its listener is closed" bash -c "! curl -s -o /dev/null '$URLO/file'"
 check "handoff: the host still runs" kill -0 "$HOST_PID"
