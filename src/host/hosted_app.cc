@@ -154,8 +154,9 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::load() {
   if (!logs) logs = std::make_shared<spin::http::FileLogSink>(l->app->manifest.dir / ".spin" / "logs", stderr);
   spin::http::TriggerOptions topts = options_.trigger;
   topts.app_memory = memory_;
-  // The app's runtime config may set its own memory cap, as under whirl up.
-  if (l->runtime->max_instance_memory()) topts.max_memory = l->runtime->max_instance_memory();
+  // The app's runtime config may lower its memory cap (as under whirl up),
+  // never raise it above the host's.
+  if (uint64_t m = l->runtime->max_instance_memory(); m && m < topts.max_memory) topts.max_memory = m;
   l->trigger = std::make_unique<spin::http::HttpTrigger>(l->app, topts, logs);
   spin::http::install_executors(*l->trigger, l->runtime);
   if (auto ok = l->trigger->check_executors(); !ok) return make_error(who + ": " + ok.error().message);

@@ -111,7 +111,8 @@ void write_all(int fd, const std::string& s) {
   Expected<std::unique_ptr<Workload>> handed = std::unique_ptr<Workload>();
   if (node_host >= 0) handed = attach_to_node_host(node_host, spec.task_id, w);  // the listener in the pod's network
   if (!handed) child_fail(handed.error().message);
-  if (!refusal.empty()) {
+  // A WASI command is never the host's: said only of Spin apps it could not take.
+  if (!refusal.empty() && !is_wasi_command(spec.workload)) {
     std::fprintf(stderr, "whirl: running in the task's own process, not the node host: %s\n", refusal.c_str());
     std::fflush(stderr);
   }

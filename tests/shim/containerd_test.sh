@@ -242,6 +242,9 @@ eventually "handoff SIGKILL: the app left the host" bash -c "! host_apps '$T/hos
 kill "$HOST_PID"; wait "$HOST_PID" 2>/dev/null; HOST_PID=""
 err=$(c "${RUN[@]}" --rm --net-host --runtime-config-path "$T/whirl-host.toml" docker.io/library/whirl-spin:test ho3 2>&1)
 check "handoff: no host, Create fails naming its socket" bash -c "echo \"\$0\" | grep -q 'host.sock'" "$err" || echo "  got: $err"
+# A WASI command is never the host's: it runs in its own process as ever.
+out=$(c "${RUN[@]}" --rm --runtime-config-path "$T/whirl-host.toml" docker.io/library/whirl-hello:test ho4 /hello.wasm x 2>&1); rc=$?
+check "handoff: a WASI command runs in its task (exit 0, its output)" bash -c "[ $rc -eq 0 ] && echo \"\$0\" | head -1 | grep -qx 'hello from wasi x'" "$out" || echo "  got: $out"
 
 # --- a Spin app with only a Redis trigger: no listener, as Spin runs one
 if [ -n "$REDIS_GUEST_MAKER" ] && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
