@@ -1,7 +1,14 @@
 #include "spin/app/native_upgrade.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "platform/file.h"
 #include "platform/progress.h"
@@ -18,6 +25,47 @@ bool runs_native(const LoadedComponent& c) {
   return true;
 }
 
+// Background compiles of every app in the process, at most half the cores'
+// worth at once: the node host loads many apps, and their compiles all
+// together would take every core and far more memory than the apps.
+class CompileSlots {
+ public:
+  explicit CompileSlots(unsigned n) : total_(n), free_(n) {}
+  unsigned total() const { return total_; }
+  unsigned running() {
+    std::lock_guard lock(mu_);
+    return total_ - free_;
+  }
+  // Waits for a slot; false if `stop` was set meanwhile.
+  bool take(const std::atomic<bool>& stop) {
+    std::unique_lock lock(mu_);
+    while (free_ == 0) {
+      if (stop) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    --free_;
+    return true;
+  }
+  void give() {
+    {
+      std::lock_guard lock(mu_);
+      ++free_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const unsigned total_;
+  unsigned free_;
+};
+
+CompileSlots& compile_slots() {
+  static CompileSlots slots(std::max(1u, std::thread::hardware_concurrency() / 2));
+  return slots;
+}
+
 }  // namespace
 
 std::unique_ptr<NativeUpgrade> NativeUpgrade::start(std::shared_ptr<const LoadedApp> app, Options options) {
@@ -30,6 +78,9 @@ std::unique_ptr<NativeUpgrade> NativeUpgrade::start(std::shared_ptr<const Loaded
   u->thread_ = std::thread([p = u.get(), todo = std::move(todo)] { p->run(todo); });
   return u;
 }
+
+unsigned NativeUpgrade::compiles_running() { return compile_slots().running(); }
+unsigned NativeUpgrade::max_compiles() { return compile_slots().total(); }
 
 NativeUpgrade::~NativeUpgrade() {
   stop_ = true;
@@ -47,8 +98,14 @@ void NativeUpgrade::say(const std::string& line) const {
 }
 
 void NativeUpgrade::run(std::vector<const LoadedComponent*> todo) {
+  // Requests first: this thread (and the compile's helpers, which inherit
+  // it) runs at a lower CPU priority.
+  (void)::setpriority(PRIO_PROCESS, ::gettid(), 10);
   for (const LoadedComponent* c : todo) {
-    if (stop_) return;
+    if (stop_ || !compile_slots().take(stop_)) return;
+    struct Slot {
+      ~Slot() { compile_slots().give(); }
+    } held;
     const std::string who = "component `" + c->id + "`";
     // The bytes it was loaded from, read again: compiled only if unchanged.
     auto file = platform::read_file(c->source.string());

@@ -4,7 +4,9 @@
 // a thread of its own, then replaces the component's code (LoadedComponent
 // ::module/component), so new instances run native code; requests already
 // running finish on the code they started with. The compiled code goes
-// into the cache, so the next start is native at once.
+// into the cache, so the next start is native at once. The thread runs at
+// a lower CPU priority, and the process compiles for at most half its
+// cores at once (the node host upgrades many apps).
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,10 @@ class NativeUpgrade {
   void wait();
   // Components whose code was replaced so far.
   size_t upgraded() const { return upgraded_.load(); }
+  // Compiles of every upgrade in the process running now, and the most
+  // that may (the rest wait their turn).
+  static unsigned compiles_running();
+  static unsigned max_compiles();
 
  private:
   NativeUpgrade(std::shared_ptr<const LoadedApp> app, Options options) : app_(std::move(app)), options_(options) {}

@@ -7,7 +7,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "../../wasi/http/guest.h"
 #include "component/runtime/component.h"
@@ -155,6 +158,38 @@ TEST_F(NativeUpgradeTest, StoppingCancelsTheCompile) {
     auto t = tier_of(c);
     EXPECT_TRUE(t == "aot" || t == "interp") << t;
   }
+}
+
+// Many apps upgrading at once (the node host) compile a few at a time:
+// never more than max_compiles() together, and every one gets its turn.
+TEST_F(NativeUpgradeTest, ManyAppsCompileAFewAtATime) {
+  const unsigned n = NativeUpgrade::max_compiles() + 2;
+  std::vector<std::shared_ptr<const LoadedApp>> apps;
+  std::vector<std::unique_ptr<NativeUpgrade>> ups;
+  for (unsigned i = 0; i < n; ++i) {
+    apps.push_back(load());
+    ASSERT_TRUE(apps.back());
+  }
+  for (auto& a : apps) {
+    ups.push_back(NativeUpgrade::start(a, {log_}));
+    ASSERT_TRUE(ups.back());
+  }
+  unsigned most = 0;
+  auto done = [&] {
+    for (auto& u : ups)
+      if (u->upgraded() < 2) return false;
+    return true;
+  };
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!done() && std::chrono::steady_clock::now() < end) {
+    most = std::max(most, NativeUpgrade::compiles_running());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_TRUE(done()) << logged();
+  EXPECT_LE(most, NativeUpgrade::max_compiles());
+  EXPECT_GE(most, 1u);
+  for (auto& u : ups) u->wait();
+  EXPECT_EQ(NativeUpgrade::compiles_running(), 0u);
 }
 
 }  // namespace
