@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "common/env_list.h"
 #include "host/host.h"
 
 namespace whirl::host {
@@ -68,11 +69,7 @@ Expected<void> Host::attach(TaskApp t) {
   }
   HostedAppOptions ho = app_options(t.name, {});
   ho.own_logs = std::make_shared<TaskLogSink>(out, err);
-  ho.runtime.getenv = [env = std::move(t.env)](const std::string& n) -> std::optional<std::string> {
-    for (const auto& kv : env)
-      if (kv.size() > n.size() && kv[n.size()] == '=' && kv.compare(0, n.size(), n) == 0) return kv.substr(n.size() + 1);
-    return std::nullopt;
-  };
+  ho.runtime.getenv = getenv_from(std::move(t.env));  // as the task's own process reads it
   ho.confined = true;
   ho.keep = dir_fd;
   // The image as the task sees it, through the descriptor it handed over

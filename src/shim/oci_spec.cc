@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/env_list.h"
+
 namespace whirl::shim {
 
 Expected<OciSpec> parse_oci_spec(const std::string& text) {
@@ -65,13 +67,10 @@ Expected<OciSpec> read_oci_spec(const std::filesystem::path& bundle) {
 }
 
 const std::string* find_env(const std::vector<std::string>& env, const std::string& key, std::string* storage) {
-  const std::string* found = nullptr;
-  for (const auto& kv : env)
-    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
-      *storage = kv.substr(key.size() + 1);
-      found = storage;
-    }
-  return found;
+  auto v = env_value(env, key);
+  if (!v) return nullptr;
+  *storage = std::move(*v);
+  return storage;
 }
 
 }  // namespace whirl::shim

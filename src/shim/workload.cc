@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "common/env_list.h"
 #include "platform/signal_waiter.h"
 #include "platform/fs.h"
 #include "platform/vm.h"
@@ -235,11 +236,7 @@ Expected<std::unique_ptr<Workload>> prepare_spin(const WorkloadSpec& spec) {
   spin::AppRuntimeOptions ro;
   // Variables providers read the container's environment, as
   // containerd-shim-spin's process has it.
-  ro.getenv = [env = spec.env](const std::string& n) -> std::optional<std::string> {
-    std::string value;
-    if (!find_env(env, n, &value)) return std::nullopt;
-    return value;
-  };
+  ro.getenv = getenv_from(spec.env);
   // As containerd-shim-spin: the image's /runtime-config.toml, if any.
   if (std::filesystem::is_regular_file(spec.rootfs / "runtime-config.toml"))
     ro.runtime_config = spec.rootfs / "runtime-config.toml";
