@@ -134,6 +134,14 @@ void AdminServer::serve_connection(int fd) {
     if (n <= 0 || p[1].revents) break;
     ssize_t got = receive(fd, tmp, sizeof tmp, c.fds);
     if (got <= 0) break;
+    // Descriptors no request has taken yet: the newest few are kept (an
+    // attach takes its own), older ones closed, so a client cannot pile
+    // them up.
+    if (c.fds.size() > kMaxFds) {
+      const size_t drop = c.fds.size() - kMaxFds;
+      for (size_t i = 0; i < drop; ++i) ::close(c.fds[i]);
+      c.fds.erase(c.fds.begin(), c.fds.begin() + std::ptrdiff_t(drop));
+    }
     buf.append(tmp, size_t(got));
     size_t nl;
     bool gone = false;
