@@ -198,6 +198,7 @@ std::optional<Trap> call(StoreImpl& store, FuncImpl* f, const uint64_t* args, ui
 class StoreImpl final : public Store {
  public:
   explicit StoreImpl(StoreConfig c);
+  ~StoreImpl() override;  // gives its instances to their modules' InstanceShells
   FuncInst* create_host_func(FuncType type, HostFunc fn, std::string name) override;
   FuncInst* create_host_func(const FuncType& shared_type, uint32_t type_id, HostFunc fn) override;
   Expected<TableInst*> create_table(TableType type, Value init) override;

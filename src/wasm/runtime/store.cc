@@ -284,6 +284,44 @@ void DestroyFuncs::operator()(FuncImpl* p) const {
   ::operator delete(p, std::align_val_t(alignof(FuncImpl)));
 }
 
+InstanceShells::~InstanceShells() {
+  for (InstanceImpl* i : spare_) delete i;
+}
+
+std::unique_ptr<InstanceImpl> InstanceShells::take() {
+  std::lock_guard lock(mu_);
+  if (spare_.empty()) return nullptr;
+  std::unique_ptr<InstanceImpl> shell(spare_.back());
+  spare_.pop_back();
+  return shell;
+}
+
+void InstanceShells::give(std::unique_ptr<InstanceImpl> shell) {
+  // What pointed into the store that is going; the function objects and
+  // the index space's defined part stay (imports are written over).
+  shell->tables.clear();
+  shell->memories.clear();
+  shell->globals.clear();
+  shell->tags.clear();
+  shell->elem_values.clear();
+  shell->vm = VmContext{};
+  std::lock_guard lock(mu_);
+  if (spare_.size() < kMax) spare_.push_back(shell.release());
+}
+
+size_t InstanceShells::kept() const {
+  std::lock_guard lock(mu_);
+  return spare_.size();
+}
+
+StoreImpl::~StoreImpl() {
+  for (auto& inst : instances) {
+    // The module may go with this reference: its shells go with it.
+    std::shared_ptr<const TieredModule> module = std::move(inst->compiled);
+    module->shells.give(std::move(inst));
+  }
+}
+
 ExternVal InstanceImpl::export_at(uint32_t position) const {
   const Export& e = compiled->mod->exports[position];
   ExternVal ev{e.kind, nullptr};
@@ -317,9 +355,14 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
   if (imports.size() != m.imports.size())
     return unexpected(link_error("expected " + std::to_string(m.imports.size()) + " imports, got " +
                                  std::to_string(imports.size())));
-  auto inst = std::make_unique<InstanceImpl>();
+  std::unique_ptr<InstanceImpl> inst = compiled->shells.take();
+  const bool reused = inst != nullptr;
+  if (!reused) inst = std::make_unique<InstanceImpl>();
   InstanceImpl* I = inst.get();
   I->compiled = compiled;
+  const size_t n_funcs = m.functions.size();
+  if (!reused) I->funcs.resize(m.num_imported_funcs + n_funcs);
+  size_t n_func_imports = 0;
   for (size_t i = 0; i < imports.size(); ++i) {
     const Import& imp = m.imports[i];
     const ExternVal& ev = imports[i];
@@ -332,7 +375,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
         if (!(*f->sig == m.types[imp.func_type]))
           return unexpected(link_error(what() + ": expected " + to_string(m.types[imp.func_type]) + ", got " +
                                        to_string(*f->sig)));
-        I->funcs.push_back(f);
+        I->funcs[n_func_imports++] = f;
         break;
       }
       case ExternKind::Table: {
@@ -364,12 +407,12 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     }
   }
   for (uint32_t type : m.tags) I->tags.push_back(static_cast<TagImpl*>(create_tag(m.types[type])));
-  const size_t n_funcs = m.functions.size();
-  auto* own = static_cast<FuncImpl*>(::operator new(n_funcs * sizeof(FuncImpl), std::align_val_t(alignof(FuncImpl))));
-  I->own_funcs.reset(own);
-  const size_t n_imported = I->funcs.size();
-  I->funcs.resize(n_imported + n_funcs);
-  tier.make_funcs(*compiled, I, own, I->funcs.data() + n_imported);
+  if (!reused) {
+    auto* own =
+        static_cast<FuncImpl*>(::operator new(n_funcs * sizeof(FuncImpl), std::align_val_t(alignof(FuncImpl))));
+    I->own_funcs.reset(own);
+    tier.make_funcs(*compiled, I, own, I->funcs.data() + m.num_imported_funcs);
+  }
   auto resource_error = [](Error e) {
     return unexpected(InstantiationError{InstantiationError::Kind::Resource, std::move(e.message), std::nullopt});
   };
@@ -394,7 +437,7 @@ Expected<Instance*, InstantiationError> StoreImpl::instantiate(std::shared_ptr<c
     memories.emplace_back(*mem);
     I->memories.push_back(*mem);
   }
-  I->own_globals.reset(new GlobalImpl[m.globals.size()]);
+  if (!I->own_globals) I->own_globals.reset(new GlobalImpl[m.globals.size()]);
   I->globals.reserve(I->globals.size() + m.globals.size());
   for (size_t i = 0; i < m.globals.size(); ++i) {
     GlobalImpl* gi = &I->own_globals[i];

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -67,6 +68,29 @@ const Tier* find_tier(std::string_view name);
 const Tier* tier_for(std::string_view name);
 
 // A compiled module: what every tier's has.
+// Instances of one module whose stores are gone, kept whole: their
+// function objects already point at them and hold the module's code, so an
+// instantiation that takes one writes only what differs (imports, tables,
+// memories, globals) instead of an object per function (a language
+// runtime has 10,000s). It keeps at most kMax, so what it holds follows how
+// many instances were alive at once.
+class InstanceShells {
+ public:
+  static constexpr size_t kMax = 4;
+  InstanceShells() = default;
+  InstanceShells(const InstanceShells&) = delete;
+  InstanceShells& operator=(const InstanceShells&) = delete;
+  ~InstanceShells();
+  std::unique_ptr<InstanceImpl> take();  // null when none is kept
+  // Keeps `shell` (emptied of what belonged to its store) or frees it.
+  void give(std::unique_ptr<InstanceImpl> shell);
+  size_t kept() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<InstanceImpl*> spare_;
+};
+
 class TieredModule : public CompiledModule {
  public:
   explicit TieredModule(const Tier& t) : tier(&t) {}
@@ -91,6 +115,7 @@ class TieredModule : public CompiledModule {
   std::unordered_map<std::string_view, uint32_t> export_index;
   // Its defined memories' initial contents, built at first instantiation.
   MemoryImages images;
+  mutable InstanceShells shells;
 
   const Module& module() const override { return *mod; }
   std::shared_ptr<const Module> module_ptr() const override { return mod; }
