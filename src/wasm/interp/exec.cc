@@ -73,6 +73,9 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   }
 
   StoreImpl& s = *store;
+  // The stack's shallow end (ValueStackPool) unless deepened before: a
+  // call past it deepens the store's stack and checks against that, on the
+  // slow path, leaving this one constant for the compiler.
   uint64_t* const stack_end = s.stack_end;
   const uint32_t depth0 = s.depth;
   const bool fuel_on = s.config.fuel != 0;
@@ -109,7 +112,9 @@ std::optional<Trap> run(StoreImpl* store, FuncImpl* entry, const uint64_t* args,
   std::string trap_detail;  // appended to the spec message (e.g. the element index)
 
   const size_t nargs = entry->sig->params.size();
-  if (fp + nargs + entry->sig->results.size() + 1 > stack_end) return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
+  if (fp + nargs + entry->sig->results.size() + 1 > stack_end &&
+      fp + nargs + entry->sig->results.size() + 1 > s.deepen_stack())
+    return make_trap(TrapCode::StackExhausted, fptr, fbase, fidx, nullptr);
   std::memcpy(fp, args, nargs * sizeof(uint64_t));
 
 #define TRAP(code)      \
@@ -249,7 +254,8 @@ enter:
 L_kEnter:
   // Calls count like loop iterations, so recursion without loops is bounded too.
   TICK();
-  if (fp + pc->a + 4 > stack_end) TRAP(TrapCode::StackExhausted);
+  if (fp + pc->a + 4 > stack_end && fp + pc->a + 4 > s.deepen_stack()) [[unlikely]]
+    TRAP(TrapCode::StackExhausted);
   {
     // Zero the declared locals: four stores cover most functions (slots past
     // the locals are temporaries, written before they are read).
@@ -264,7 +270,7 @@ do_call:
   if (!callee->code) {
     if (fidx + 1 >= flimit) TRAP(TrapCode::StackExhausted);
     const size_t np = callee->sig->params.size(), nr = callee->sig->results.size();
-    if (nfp + nr + 1 > stack_end) TRAP(TrapCode::StackExhausted);
+    if (nfp + nr + 1 > stack_end && nfp + nr + 1 > s.deepen_stack()) TRAP(TrapCode::StackExhausted);
     uint64_t* saved = s.sp;
     s.sp = nfp + std::max(np, nr);
     s.depth = depth0 + uint32_t(fidx - fbase) + 1;

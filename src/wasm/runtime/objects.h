@@ -15,6 +15,7 @@
 #include "wasm/runtime/tier.h"
 #include "wasm/runtime/memory_image.h"
 #include "wasm/runtime/runtime.h"
+#include "wasm/runtime/value_stack.h"
 
 namespace whirl::wasm::rt {
 
@@ -241,8 +242,17 @@ class StoreImpl final : public Store {
     for (auto& i : instances) i->vm.stack_limit = limit;
   }
   // The value stack and call depth are shared by nested (host re-entrant) calls.
-  std::unique_ptr<uint64_t[]> stack;  // uninitialised: pages are touched only when used
+  // From ValueStackPool; calls see its first kShallowSlots until one needs
+  // more (deepen_stack).
+  uint64_t* stack = nullptr;
   uint64_t* stack_end = nullptr;
+  // The interpreter's bounds check failed at the shallow end: the whole
+  // stack from now on; returns the end to check against again.
+  uint64_t* deepen_stack() {
+    stack_deep = true;
+    return stack_end = stack + ValueStackPool::kSlots;
+  }
+  bool stack_deep = false;
   uint64_t* sp = nullptr;
   uint32_t depth = 0;
   std::vector<InterpFrame> frames;  // the interpreter's call stack (shared by nested calls)

@@ -196,10 +196,9 @@ StoreImpl::StoreImpl(StoreConfig c) : config(c), tick_flags(c.fuel ? kFuelOn : 0
   budget.limit = c.max_memory_bytes;
   budget.shared = config.shared_budget.get();
   // Enough for max_call_depth frames of typical size; deeper use traps.
-  constexpr size_t kSlots = size_t(1) << 20;
-  stack.reset(new uint64_t[kSlots]);
-  sp = stack.get();
-  stack_end = sp + kSlots;
+  stack = ValueStackPool::global().take();
+  sp = stack;
+  stack_end = stack + ValueStackPool::kShallowSlots;
 }
 
 FuncInst* StoreImpl::create_host_func(const FuncType& shared_type, uint32_t type_id, HostFunc fn) {
@@ -315,6 +314,7 @@ size_t InstanceShells::kept() const {
 }
 
 StoreImpl::~StoreImpl() {
+  ValueStackPool::global().give(stack, stack_deep);
   for (auto& inst : instances) {
     // The module may go with this reference: its shells go with it.
     std::shared_ptr<const TieredModule> module = std::move(inst->compiled);
