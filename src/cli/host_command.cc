@@ -15,6 +15,7 @@
 #include "host/host.h"
 #include "platform/signal_waiter.h"
 #include "platform/vm.h"
+#include "wasm/aot/cache.h"
 
 namespace whirl::cli {
 namespace {
@@ -36,6 +37,8 @@ struct HostCommandOptions {
   unsigned max_concurrent = 0;
   double rate = 0, burst = 0;
   std::string tier = "auto";
+  bool snapshot = false;
+  std::string snapshot_dir;
 };
 
 int fail(const std::string& what) {
@@ -63,6 +66,13 @@ int run_host(const HostCommandOptions& o) {
   ho.worker_threads = o.workers;
   ho.max_concurrent_per_app = o.max_concurrent;
   ho.limits = {o.rate, o.burst};
+  if (!o.snapshot_dir.empty()) {
+    ho.snapshot_dir = o.snapshot_dir;
+  } else if (o.snapshot) {
+    std::string aot_dir = wasm::aot::cache_dir();  // .../whirl/aot: the snapshots go beside it
+    if (aot_dir.empty()) return fail("--snapshot: no cache directory (set XDG_CACHE_HOME or HOME), or give --snapshot-dir");
+    ho.snapshot_dir = std::filesystem::path(aot_dir).parent_path() / "snapshots";
+  }
   ho.scratch = std::filesystem::temp_directory_path() / ("whirl-host-" + std::to_string(getpid()));
   struct Cleanup {
     std::filesystem::path p;
@@ -148,6 +158,10 @@ void add_host_command(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--burst-per-app", o->burst, "Requests an app may take at once above its rate (0: a second's worth)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--snapshot", o->snapshot,
+               "Pre-initialize apps' modules exporting wizer.initialize when they are registered, in the "
+               "background (kept in the cache directory, beside compiled code)");
+  cmd->add_option("--snapshot-dir", o->snapshot_dir, "Like --snapshot, keeping the pre-initialized modules in DIR");
   add_tier_option(cmd, &o->tier);
   cmd->callback([o, exit_code] { *exit_code = apply_tier(o->tier) ? run_host(*o) : 1; });
 }

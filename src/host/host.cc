@@ -23,6 +23,9 @@ Host::Host(HostOptions options)
   so.classify = [this](const spin::http::Request& r) { return app_name_of(r); };
   server_ = std::make_unique<spin::http::HttpServer>(
       so, [this](const spin::http::Request& r, spin::http::ResponseWriter& w) { handle(r, w); });
+  if (!options_.snapshot_dir.empty())
+    snapshots_ = std::make_shared<Snapshots>(
+        options_.snapshot_dir, [this](const std::string& line) { say(line); }, options_.trigger.timeout);
 }
 
 Host::~Host() {
@@ -97,6 +100,7 @@ HostedAppOptions Host::app_options(const std::string& name, const AppSettings& s
   if (settings.max_app_memory) ho.trigger.max_app_memory = *settings.max_app_memory;
   ho.limits = settings.limits.value_or(options_.limits);
   ho.code = code_;
+  ho.snapshots = snapshots_;
   ho.loaded = loaded_;
   return ho;
 }
@@ -110,6 +114,7 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   // Registered outside the lock: the other apps keep serving meanwhile.
   auto app = HostedApp::register_app(name, abs, ho);
   if (!app) return unexpected(app.error());
+  if (snapshots_) snapshots_->want(name, (*app)->manifest());
   std::shared_ptr<HostedApp> old;
   {
     std::unique_lock lock(mu_);
@@ -259,6 +264,10 @@ HostCounts Host::counts() const {
   c.code_modules = code.modules;
   c.code_components = code.components;
   c.code_shared = code.shared;
+  if (snapshots_) {
+    auto s = snapshots_->counts();
+    c.snapshots_ready = s.ready, c.snapshots_failed = s.failed, c.snapshots_queued = s.queued;
+  }
   return c;
 }
 

@@ -22,6 +22,7 @@
 
 #include "common/expected.h"
 #include "host/hosted_app.h"
+#include "host/snapshots.h"
 #include "host/metrics.h"
 #include "spin/http/server.h"
 
@@ -51,6 +52,9 @@ struct HostOptions {
   // Requests of one app running at once; more wait queued without holding
   // a worker (0: 4 per core). One app flooding leaves the rest the cores.
   unsigned max_concurrent_per_app = 0;
+  // Where apps' modules pre-initialized at registration are kept
+  // (snapshots.h); empty: none are made.
+  std::filesystem::path snapshot_dir;
 };
 
 // What an admin `add` may set for one app; unset: the host's.
@@ -183,6 +187,7 @@ class Host {
   // stops a background compile): guarded by watch_mu_.
   std::vector<std::shared_ptr<LoadedHostedApp>> retired_;
   std::thread watcher_;
+  std::shared_ptr<Snapshots> snapshots_;  // last: its worker logs through the rest
 };
 
 }  // namespace whirl::host

@@ -141,6 +141,7 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::load() {
   l->scratch = options_.scratch.string() + "-" + std::to_string(++loads_);
   spin::AppLoadOptions lo;
   spin::http::set_app_loaders(lo);
+  if (options_.snapshots) options_.snapshots->wrap(lo);  // inside the sharing: code is shared by the file's digest
   if (options_.code) options_.code->wrap(lo);
   lo.staging = l->scratch;
   auto app = spin::load_app(manifest_, lo);

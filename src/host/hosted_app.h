@@ -19,6 +19,7 @@
 
 #include "common/expected.h"
 #include "host/code_share.h"
+#include "host/snapshots.h"
 #include "spin/app/app.h"
 #include "spin/app/native_upgrade.h"
 #include "spin/manifest/manifest.h"
@@ -89,6 +90,7 @@ struct HostedAppOptions {
   std::chrono::milliseconds retry_failed_load{1000};
   AppLimits limits;
   std::shared_ptr<CodeShare> code;  // the host's: code shared by content; null: none
+  std::shared_ptr<Snapshots> snapshots;  // the host's pre-initialized modules; null: none
   // The host's loaded apps (in at a load, out at an unload or when a
   // loaded app goes); null: none.
   std::shared_ptr<LoadedApps> loaded;
@@ -114,6 +116,7 @@ class HostedApp : public std::enable_shared_from_this<HostedApp> {
 
   const std::string& name() const { return name_; }
   const std::filesystem::path& dir() const { return dir_; }
+  const spin::AppManifest& manifest() const { return manifest_; }
   // The HTTP routes as written, per trigger.
   std::vector<std::string> routes() const;
   // The loaded app, loading it first if it is not (concurrent callers wait

@@ -50,6 +50,11 @@ std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostC
   o += "# HELP whirl_host_app_evictions_total Apps unloaded to stay within the cap on loaded apps.\n"
        "# TYPE whirl_host_app_evictions_total counter\n";
   o += "whirl_host_app_evictions_total " + std::to_string(host.evictions) + "\n";
+  o += "# HELP whirl_host_snapshots Modules pre-initialized at registration (--snapshot), by state.\n"
+       "# TYPE whirl_host_snapshots gauge\n";
+  o += "whirl_host_snapshots{state=\"ready\"} " + std::to_string(host.snapshots_ready) + "\n";
+  o += "whirl_host_snapshots{state=\"failed\"} " + std::to_string(host.snapshots_failed) + "\n";
+  o += "whirl_host_snapshots{state=\"queued\"} " + std::to_string(host.snapshots_queued) + "\n";
   o += "# HELP whirl_host_code Compiled code in memory, one copy per distinct binary.\n# TYPE whirl_host_code gauge\n";
   o += "whirl_host_code{kind=\"module\"} " + std::to_string(host.code_modules) + "\n";
   o += "whirl_host_code{kind=\"component\"} " + std::to_string(host.code_components) + "\n";

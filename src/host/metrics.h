@@ -83,6 +83,7 @@ struct HostCounts {
   uint64_t evictions = 0;   // apps unloaded to stay within --max-loaded-apps
   size_t code_modules = 0, code_components = 0;  // compiled copies alive (shared by content)
   uint64_t code_shared = 0;  // loads served by a compiled copy already there
+  size_t snapshots_ready = 0, snapshots_failed = 0, snapshots_queued = 0;  // --snapshot's, per distinct module
 };
 
 struct AppMetricsView {
@@ -97,7 +98,7 @@ struct AppMetricsView {
 // whirl_app_request_duration_seconds{app} (a histogram),
 // whirl_host_apps_loaded, whirl_app_cold_starts_total{app},
 // whirl_app_memory_bytes{app},
-// whirl_host_app_evictions_total, whirl_host_code{kind} and
+// whirl_host_app_evictions_total, whirl_host_snapshots{state}, whirl_host_code{kind} and
 // whirl_host_code_shared_total.
 std::string prometheus_text(const std::vector<AppMetricsView>& apps, const HostCounts& host);
 

@@ -77,6 +77,7 @@ Expected<void> Host::attach(TaskApp t) {
   const fs::path dir = "/proc/self/fd/" + std::to_string(dir_fd->fd);
   auto app = HostedApp::register_app(t.name, dir, ho);
   if (!app) return unexpected(app.error());
+  if (snapshots_) snapshots_->want(t.name, (*app)->manifest());
   {
     std::unique_lock lock(mu_);
     if (apps_.count(t.name)) return make_error(who + " already exists");

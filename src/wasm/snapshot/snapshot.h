@@ -13,6 +13,7 @@
 // before the initialization: the snapshot has no start section.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -30,6 +31,10 @@ struct SnapshotOptions {
   // The imports initialization runs with, in the module's import order;
   // unset: every imported function traps when called, naming itself.
   std::function<Expected<std::vector<ExternVal>>(const CompiledModule&, Store&)> imports;
+  // Bounds on the run (an untrusted module's, in the node host): its
+  // wall-clock time (0: none; interrupted past it) and its store's memory.
+  std::chrono::milliseconds time_limit{0};
+  uint64_t max_memory_bytes = StoreConfig{}.max_memory_bytes;
 };
 
 struct Snapshot {

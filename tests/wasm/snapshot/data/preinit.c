@@ -4,6 +4,8 @@
 // its state came through: the tables, the heap allocation and its contents,
 // and the count of initializations (1 either way; 2 would mean it ran
 // again). Built natively too: the native run is the reference output.
+// With -DWAGI, a WAGI app: CGI headers first, and a last line saying
+// whether it started initialized (a snapshot) or initialized itself.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,10 @@ void init(void) {
 }
 
 int main(void) {
+#ifdef WAGI
+  const int preinitialized = initialized;
+  printf("Content-Type: text/plain\n\n");
+#endif
   if (!initialized) init();
   unsigned sum = 0;
   for (unsigned i = 0; i < 16384; ++i) sum = sum * 31 + table[i];
@@ -39,5 +45,8 @@ int main(void) {
   for (int i = 0; i < 64; ++i) r += ratios[i];
   size_t zs = strlen(greeting + 100000);
   printf("init_runs=%d sum=%u ratios=%.6f greeting=\"%s\" z=%zu\n", init_runs, sum, r, greeting, zs);
+#ifdef WAGI
+  printf("preinitialized=%d\n", preinitialized);
+#endif
   return 0;
 }

@@ -1,0 +1,127 @@
+#include "host/snapshots.h"
+
+#include "platform/file.h"
+#include "wasm/aot/cache.h"
+#include "wasm/binary/decoder.h"
+
+namespace whirl::host {
+
+namespace {
+
+constexpr const char* kInitFunc = "wizer.initialize";
+
+// A core module (not a component) exporting the initialization function:
+// read without its function bodies, cheaply.
+bool wants_snapshot(std::span<const uint8_t> bytes) {
+  auto m = wasm::decode_module(bytes, nullptr, wasm::Features::process_default(), /*bodies=*/false);
+  if (!m) return false;
+  for (const auto& e : m->exports)
+    if (e.kind == wasm::ExternKind::Func && e.name == kInitFunc) return true;
+  return false;
+}
+
+}  // namespace
+
+Snapshots::Snapshots(std::filesystem::path dir, std::function<void(const std::string&)> say,
+                     std::chrono::milliseconds time_limit)
+    : dir_(std::move(dir)), say_(std::move(say)), time_limit_(time_limit), worker_([this] { work(); }) {}
+
+Snapshots::~Snapshots() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+void Snapshots::want(const std::string& app, const spin::AppManifest& manifest) {
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& c : manifest.components)
+      if (c.source.kind == spin::ComponentSource::Kind::Local)
+        queue_.push_back({"app `" + app + "`: component `" + c.id + "`", manifest.dir / c.source.path});
+  }
+  cv_.notify_all();
+}
+
+void Snapshots::work() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    run(job);
+    lock.lock();
+  }
+}
+
+void Snapshots::run(const Job& job) {
+  auto file = platform::read_file(job.file.string());
+  if (!file) return;  // registration said what is missing; the load will again
+  const platform::Digest d = platform::digest(file->bytes);
+  {
+    std::lock_guard lock(mu_);
+    if (!states_.emplace(d, State::Queued).second) return;  // these bytes were seen before
+  }
+  auto settle = [&](State s) {
+    std::lock_guard lock(mu_);
+    states_[d] = s;
+  };
+  if (!wants_snapshot(file->bytes)) return settle(State::None);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path_of(d), ec)) {  // made by an earlier run
+    settle(State::Ready);
+    return say_(job.who + ": pre-initialized before (" + path_of(d).string() + ")");
+  }
+  wasm::SnapshotOptions o;
+  o.init_func = kInitFunc;
+  o.time_limit = time_limit_;
+  auto snap = wasm::snapshot_module(file->bytes, o);
+  // Settled before it is said: a request after the line finds it.
+  if (!snap) {
+    settle(State::Failed);
+    return say_(job.who + ": not pre-initialized: " + job.file.string() + ": " + snap.error().message);
+  }
+  std::filesystem::create_directories(dir_, ec);
+  if (auto w = wasm::aot::write_file_atomic(path_of(d).string(), snap->wasm); !w) {
+    settle(State::Failed);
+    return say_(job.who + ": not pre-initialized: " + w.error().message);
+  }
+  settle(State::Ready);
+  say_(job.who + ": pre-initialized (" + std::to_string(snap->data_segments) + " data segment(s), " +
+       std::to_string(snap->data_bytes) + " bytes of memory)");
+}
+
+void Snapshots::wrap(spin::AppLoadOptions& o) {
+  if (!o.loader) return;
+  o.loader = [this, inner = std::move(o.loader)](std::span<const uint8_t> bytes, const platform::Digest* digest) {
+    const platform::Digest d = digest ? *digest : platform::digest(bytes);
+    bool ready;
+    {
+      std::lock_guard lock(mu_);
+      auto it = states_.find(d);
+      ready = it != states_.end() && it->second == State::Ready;
+    }
+    if (ready)
+      if (auto snap = platform::read_file(path_of(d).string()))
+        if (auto m = inner(snap->bytes, nullptr)) return m;  // else (a damaged file): the module itself
+    return inner(bytes, digest);
+  };
+}
+
+Snapshots::Counts Snapshots::counts() const {
+  std::lock_guard lock(mu_);
+  Counts c;
+  c.queued = queue_.size();
+  for (const auto& [d, s] : states_) {
+    if (s == State::Ready) ++c.ready;
+    else if (s == State::Failed) ++c.failed;
+    else if (s == State::Queued) ++c.queued;
+  }
+  return c;
+}
+
+}  // namespace whirl::host
