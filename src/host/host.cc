@@ -25,7 +25,8 @@ Host::Host(HostOptions options)
       so, [this](const spin::http::Request& r, spin::http::ResponseWriter& w) { handle(r, w); });
   if (!options_.snapshot_dir.empty())
     snapshots_ = std::make_shared<Snapshots>(
-        options_.snapshot_dir, [this](const std::string& line) { say(line); }, options_.trigger.timeout);
+        options_.snapshot_dir, [this](const std::string& line) { say(line); }, options_.trigger.timeout,
+        options_.trigger.max_memory);
 }
 
 Host::~Host() {

@@ -23,8 +23,12 @@ bool wants_snapshot(std::span<const uint8_t> bytes) {
 }  // namespace
 
 Snapshots::Snapshots(std::filesystem::path dir, std::function<void(const std::string&)> say,
-                     std::chrono::milliseconds time_limit)
-    : dir_(std::move(dir)), say_(std::move(say)), time_limit_(time_limit), worker_([this] { work(); }) {}
+                     std::chrono::milliseconds time_limit, uint64_t max_memory)
+    : dir_(std::move(dir)),
+      say_(std::move(say)),
+      time_limit_(time_limit),
+      max_memory_(max_memory),
+      worker_([this] { work(); }) {}
 
 Snapshots::~Snapshots() {
   {
@@ -78,7 +82,10 @@ void Snapshots::run(const Job& job) {
   }
   wasm::SnapshotOptions o;
   o.init_func = kInitFunc;
-  o.time_limit = time_limit_;
+  // Unbounded requests do not make an unbounded initialization: one that
+  // never ends would hold up every snapshot queued behind it.
+  o.time_limit = time_limit_.count() > 0 ? time_limit_ : std::chrono::milliseconds(30'000);
+  if (max_memory_) o.max_memory_bytes = max_memory_;
   auto snap = wasm::snapshot_module(file->bytes, o);
   // Settled before it is said: a request after the line finds it.
   if (!snap) {

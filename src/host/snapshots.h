@@ -30,9 +30,11 @@ namespace whirl::host {
 
 class Snapshots {
  public:
-  // `dir` is created when needed; `say` logs one line.
+  // `dir` is created when needed; `say` logs one line. An initialization
+  // runs within `time_limit` and `max_memory` (the host's per request; 0:
+  // 30 s, and the engine's limit).
   Snapshots(std::filesystem::path dir, std::function<void(const std::string&)> say,
-            std::chrono::milliseconds time_limit = std::chrono::seconds(10));
+            std::chrono::milliseconds time_limit, uint64_t max_memory);
   ~Snapshots();
   Snapshots(const Snapshots&) = delete;
   Snapshots& operator=(const Snapshots&) = delete;
@@ -60,6 +62,7 @@ class Snapshots {
   const std::filesystem::path dir_;
   const std::function<void(const std::string&)> say_;
   const std::chrono::milliseconds time_limit_;
+  const uint64_t max_memory_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
