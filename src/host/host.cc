@@ -116,6 +116,11 @@ Expected<void> Host::add(const std::string& name, const fs::path& dir, const App
   auto app = HostedApp::register_app(name, abs, ho);
   if (!app) return unexpected(app.error());
   if (snapshots_) snapshots_->want(name, (*app)->manifest());
+  if ((*app)->subscribes()) {  // subscribed now, and kept loaded (its messages come unasked)
+    auto loaded = (*app)->acquire();
+    if (!loaded) return unexpected(loaded.error());
+    for (const auto& line : (*loaded)->redis->channel_lines()) say("app `" + name + "`: " + line);
+  }
   std::shared_ptr<HostedApp> old;
   {
     std::unique_lock lock(mu_);
@@ -236,7 +241,7 @@ void Host::unload_least_recently_used(const HostedApp* keep) {
   if (loaded <= options_.max_loaded_apps) return;  // another pass did it
   // Only the loaded apps are looked at, however many are registered.
   std::vector<std::shared_ptr<HostedApp>> candidates = loaded_->list();
-  std::erase_if(candidates, [keep](const auto& a) { return a.get() == keep; });
+  std::erase_if(candidates, [keep](const auto& a) { return a.get() == keep || a->subscribes(); });
   const size_t over = std::min(candidates.size(), loaded - options_.max_loaded_apps);
   std::partial_sort(candidates.begin(), candidates.begin() + over, candidates.end(),
                     [](const auto& a, const auto& b) { return a->last_used() < b->last_used(); });

@@ -75,23 +75,27 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::register_app(std::string name, c
   if (!manifest) return make_error(who + ": " + manifest.error().message);
   for (const auto& t : manifest->other_triggers)
     return make_error(who + ": " + t.pos.str() + ": trigger type `" + t.type + "` is not supported (only `http`)");
-  if (!manifest->redis_triggers.empty())
+  if (options.confined && !manifest->redis_triggers.empty())  // the shim keeps these apps (docs/kubernetes.md)
     return make_error(who + ": " + manifest->redis_triggers.front().pos.str() +
-                      ": Redis triggers are not run by whirl host yet (use whirl up)");
-  if (manifest->http_triggers.empty()) return make_error(who + ": " + manifest->path.string() + ": no HTTP triggers");
+                      ": Redis triggers of a containerd task's app run in the task's own process");
+  if (manifest->http_triggers.empty() && manifest->redis_triggers.empty())
+    return make_error(who + ": " + manifest->path.string() + ": no HTTP or Redis triggers");
   // What loading would find missing, said now (the rest at the first request).
-  for (const auto& t : manifest->http_triggers) {
-    const spin::Component* c = manifest->find_component(t.component);
-    if (!c) return make_error(who + ": " + t.pos.str() + ": component `" + t.component + "` is not defined");
+  std::vector<std::pair<const std::string*, const spin::SourcePos*>> uses;  // each trigger's component
+  for (const auto& t : manifest->http_triggers) uses.emplace_back(&t.component, &t.pos);
+  for (const auto& t : manifest->redis_triggers) uses.emplace_back(&t.component, &t.pos);
+  for (const auto& [id, pos] : uses) {
+    const spin::Component* c = manifest->find_component(*id);
+    if (!c) return make_error(who + ": " + pos->str() + ": component `" + *id + "` is not defined");
     std::error_code ec;
     if (c->source.kind == spin::ComponentSource::Kind::Local &&
         !std::filesystem::is_regular_file(manifest->dir / c->source.path, ec))
-      return make_error(who + ": " + c->source.pos.str() + ": component `" + t.component + "`: " +
+      return make_error(who + ": " + c->source.pos.str() + ": component `" + *id + "`: " +
                         (manifest->dir / c->source.path).string() + " not found");
     if (options.confined && c->source.kind == spin::ComponentSource::Kind::Local &&
         !spin::resolves_within(manifest->dir, manifest->dir / c->source.path))
-      return make_error(who + ": " + c->source.pos.str() + ": component `" + t.component + "`: " +
-                        c->source.path + " leaves the image");
+      return make_error(who + ": " + c->source.pos.str() + ": component `" + *id + "`: " + c->source.path +
+                        " leaves the image");
   }
   std::shared_ptr<HostedApp> h(new HostedApp());
   h->name_ = std::move(name);
@@ -161,6 +165,14 @@ Expected<std::shared_ptr<LoadedHostedApp>> HostedApp::load() {
   l->trigger = std::make_unique<spin::http::HttpTrigger>(l->app, topts, logs);
   spin::http::install_executors(*l->trigger, l->runtime);
   if (auto ok = l->trigger->check_executors(); !ok) return make_error(who + ": " + ok.error().message);
+  if (subscribes()) {
+    spin::redis::RedisTriggerOptions ro;
+    ro.max_memory = topts.max_memory;
+    auto redis = spin::redis::RedisTrigger::create(l->app, l->runtime, logs, ro);
+    if (!redis) return make_error(who + ": " + redis.error().message);
+    l->redis = std::move(*redis);
+    if (auto ok = l->redis->start(); !ok) return make_error(who + ": " + ok.error().message);
+  }
   if (options_.compile_in_background) l->upgrade = spin::NativeUpgrade::start(l->app, {});
   return l;
 }
@@ -169,7 +181,7 @@ bool HostedApp::unload_if_idle(std::chrono::steady_clock::duration idle, std::sh
   std::shared_ptr<LoadedHostedApp> old;  // freed outside the lock (or by its last request)
   {
     std::lock_guard lock(load_mu_);
-    if (!loaded_ || std::chrono::steady_clock::now() - last_used() < idle) return false;
+    if (!loaded_ || subscribes() || std::chrono::steady_clock::now() - last_used() < idle) return false;
     old = std::move(loaded_);
     is_loaded_ = false;
   }
@@ -183,6 +195,8 @@ HostedApp::~HostedApp() {
 }
 
 LoadedHostedApp::~LoadedHostedApp() {
+  // No more messages; a handler running gets a moment, then is interrupted.
+  if (redis) redis->shutdown(std::chrono::seconds(2));
   upgrade.reset();  // stops a compile before the app it reads goes
   trigger.reset();
   if (!scratch.empty()) {

@@ -20,6 +20,7 @@
 #include "common/expected.h"
 #include "host/code_share.h"
 #include "host/snapshots.h"
+#include "spin/redis_trigger/redis_trigger.h"
 #include "spin/app/app.h"
 #include "spin/app/native_upgrade.h"
 #include "spin/manifest/manifest.h"
@@ -101,6 +102,7 @@ struct LoadedHostedApp {
   std::shared_ptr<const spin::LoadedApp> app;
   std::shared_ptr<const spin::AppRuntime> runtime;
   std::unique_ptr<spin::http::HttpTrigger> trigger;
+  std::unique_ptr<spin::redis::RedisTrigger> redis;  // subscribed while loaded; null: no Redis triggers
   std::unique_ptr<spin::NativeUpgrade> upgrade;
   std::filesystem::path scratch;  // its staged files, removed with it
   ~LoadedHostedApp();
@@ -129,6 +131,9 @@ class HostedApp : public std::enable_shared_from_this<HostedApp> {
   // background compile, which may take a while).
   bool unload_if_idle(std::chrono::steady_clock::duration idle, std::shared_ptr<LoadedHostedApp>* out = nullptr);
   bool loaded() const;
+  // An app with Redis triggers is loaded at registration and stays loaded
+  // (its subscriptions are its traffic): never unloaded as idle or evicted.
+  bool subscribes() const { return !manifest_.redis_triggers.empty(); }
   // When a request last acquired it (steady_clock).
   std::chrono::steady_clock::time_point last_used() const {
     return std::chrono::steady_clock::time_point(
