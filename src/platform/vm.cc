@@ -30,6 +30,12 @@ bool vm_decommit(void* base, size_t bytes) {
   return p == base;
 }
 
+bool vm_map_zero(void* base, size_t bytes) {
+  if (bytes == 0) return true;
+  void* p = mmap(base, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p == base;
+}
+
 void vm_advise_huge(void* base, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   madvise(base, bytes, MADV_HUGEPAGE);

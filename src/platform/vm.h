@@ -18,6 +18,9 @@ void vm_release(void* base, size_t bytes);
 bool vm_discard(void* base, size_t bytes);
 // Makes [base, base + bytes) inaccessible again, its pages dropped.
 bool vm_decommit(void* base, size_t bytes);
+// Makes [base, base + bytes) fresh zero pages, readable and writable,
+// whatever was mapped there (a file's pages included).
+bool vm_map_zero(void* base, size_t bytes);
 // Makes the whole pages inside [p, p + bytes) present and writable now, in
 // one call, before a large copy into them: in a VM each page fault costs
 // microseconds, so faulting 20 MB page by page costs more than the copy. A

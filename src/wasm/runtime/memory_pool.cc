@@ -1,5 +1,7 @@
 #include "wasm/runtime/memory_pool.h"
 
+#include <algorithm>
+
 #include "platform/vm.h"
 
 namespace whirl::wasm::rt {
@@ -19,6 +21,29 @@ uint8_t* MemoryPool::take(uint64_t image_id, uint64_t image_bytes, uint64_t comm
     return base;
   }
   return nullptr;
+}
+
+MemoryPool::Slot MemoryPool::take_any() {
+  std::lock_guard lock(mu_);
+  if (slots_.empty()) return {};
+  Slot s = slots_.back();
+  slots_.pop_back();
+  return s;
+}
+
+bool MemoryPool::prepare_again(const Slot& s, int fd, uint64_t image_bytes, uint64_t committed) {
+  // What it holds: [0, s.image_bytes) the old image, zero pages up to
+  // s.committed (give() dropped what was written), the rest inaccessible.
+  const uint64_t mapped = fd >= 0 ? image_bytes : 0;
+  if (mapped && !platform::vm_map_image(s.base, fd, mapped)) return false;
+  const uint64_t old_image_end = s.image_id ? s.image_bytes : 0;
+  if (old_image_end > mapped &&
+      !platform::vm_map_zero(s.base + mapped, std::min(old_image_end, committed) - std::min(mapped, committed)))
+    return false;
+  const uint64_t writable = std::max(mapped, std::min(s.committed, committed));
+  if (committed > writable && !platform::vm_commit(s.base + writable, committed - writable)) return false;
+  if (s.committed > committed && !platform::vm_decommit(s.base + committed, s.committed - committed)) return false;
+  return true;
 }
 
 void MemoryPool::give(uint8_t* base, uint64_t reserved, uint64_t size, uint64_t image_id, uint64_t image_bytes,

@@ -28,8 +28,18 @@ class MemoryPool {
 
   static MemoryPool& global();
 
-  // A slot prepared exactly as asked, or null (the caller reserves anew).
+  // A slot prepared exactly as asked, or null.
   uint8_t* take(uint64_t image_id, uint64_t image_bytes, uint64_t committed);
+  // Else the slot kept last, as it is (base null: none), for the caller to
+  // prepare again (prepare_again); with thousands of apps taking turns, a
+  // slot of the same image is rare, and preparing one again costs a call
+  // or three where a new reservation costs as many plus unmapping one.
+  Slot take_any();
+  // Makes `s` what take() would give for (image, committed): `fd` mapped
+  // over [0, image_bytes) (fd < 0: no image), zero pages up to
+  // `committed`, the rest inaccessible. False: it could not (the caller
+  // releases the slot).
+  static bool prepare_again(const Slot& s, int fd, uint64_t image_bytes, uint64_t committed);
   // Takes back a memory of `reserved` bytes whose first `size` bytes are
   // accessible, as prepared for (image_id, image_bytes, initial): resets it
   // and keeps it, or unmaps it when the pool is full or the reset fails.

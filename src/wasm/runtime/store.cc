@@ -126,7 +126,16 @@ Expected<MemoryImpl*> MemoryImpl::create(MemoryType t, MemoryBudget* budget, boo
   m->pooled = !huge_pages;  // a huge-page memory is advised differently: not shared with others
   const bool use_image = image && image->fd >= 0 && image->bytes <= initial;
   if (m->pooled) {
-    if (uint8_t* b = MemoryPool::global().take(use_image ? image->id : 0, use_image ? image->bytes : 0, initial)) {
+    MemoryPool& pool = MemoryPool::global();
+    uint8_t* b = pool.take(use_image ? image->id : 0, use_image ? image->bytes : 0, initial);
+    if (!b) {
+      MemoryPool::Slot s = pool.take_any();
+      if (s.base && MemoryPool::prepare_again(s, use_image ? image->fd : -1, use_image ? image->bytes : 0, initial))
+        b = s.base;
+      else if (s.base)
+        platform::vm_release(s.base, kReservation);
+    }
+    if (b) {
       m->base = b;
       m->size = initial;
       m->from_image = use_image;

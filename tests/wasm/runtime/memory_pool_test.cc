@@ -83,5 +83,47 @@ TEST(MemoryPool, IsBounded) {
   EXPECT_LE(rt::MemoryPool::global().size(), rt::MemoryPool::kMaxSlots);
 }
 
+TEST(MemoryPool, ASlotOfAnotherImageOrSizeIsPreparedAgain) {
+  // Slots passed from module to module (each store gone before the next;
+  // every image new, so a slot of another image is prepared again):
+  // images larger and smaller than the last, none, and initial sizes up
+  // and down. Each must see exactly its own data, zeros elsewhere, and its
+  // own bounds.
+  struct Case {
+    int pages;
+    uint32_t at;  // its data's address (0: no data)
+    char byte;
+  };
+  const Case cases[] = {{3, 2 * 65536 + 7, 'a'}, {1, 0, 0}, {2, 9, 'b'}, {5, 4 * 65536 + 1, 'c'},
+                        {1, 100, 'd'}, {4, 0, 0}, {2, 65536 + 3, 'e'}};
+  for (int round = 0; round < 2; ++round) {
+    for (const Case& c : cases) {
+      std::string data = c.at ? "(data (i32.const " + std::to_string(c.at) + ") \"" + std::string(1, c.byte) + "\")" : "";
+      // A distinct module per round: no slot is ever kept for its image.
+      auto m = load("(module (memory " + std::to_string(c.pages) + ") " + data + kAccess + " (func (export \"r" +
+                    std::to_string(round) + "\")))");
+      ASSERT_TRUE(m);
+      auto s = Store::create();
+      auto i = s->instantiate(m, {});
+      ASSERT_TRUE(i) << i.error().message;
+      const std::string what = std::to_string(c.pages) + " pages, data at " + std::to_string(c.at);
+      EXPECT_EQ(call(*s, *i, "size"), c.pages) << what;
+      if (c.at) EXPECT_EQ(call(*s, *i, "load8", {Value::i32(c.at)}), c.byte) << what;
+      // Where the other cases put theirs: zero here, or out of bounds.
+      for (const Case& o : cases) {
+        if (!o.at || o.at == c.at) continue;
+        const int64_t want = o.at < uint32_t(c.pages) * 65536 ? 0 : kOob;
+        EXPECT_EQ(call(*s, *i, "load8", {Value::i32(o.at)}), want) << what << ", at " << o.at;
+      }
+      EXPECT_EQ(call(*s, *i, "load8", {Value::i32(uint32_t(c.pages) * 65536)}), kOob) << what;
+      EXPECT_EQ(call(*s, *i, "load8", {Value::i32(uint32_t(c.pages) * 65536 - 1)}), 0) << what;
+      // Dirty it everywhere it may.
+      for (int p = 0; p < c.pages; ++p) call(*s, *i, "store8", {Value::i32(uint32_t(p) * 65536 + 5000), Value::i32(1)});
+      EXPECT_EQ(call(*s, *i, "grow", {Value::i32(1)}), c.pages);
+      call(*s, *i, "store8", {Value::i32(uint32_t(c.pages) * 65536 + 3), Value::i32(1)});
+    }
+  }
+}
+
 }  // namespace
 }  // namespace whirl::wasm
