@@ -71,13 +71,17 @@ WasiCtx::~WasiCtx() {
 Expected<std::shared_ptr<WasiCtx>> create_wasi(WasiConfig config) {
   auto ctx = std::make_shared<WasiCtx>();
   int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
-  for (int fd : stdio) {
+  // One a sink replaces (below) is never read or written: not looked at
+  // (a server makes a context per request).
+  const bool sunk[3] = {false, bool(config.stdout_sink), bool(config.stderr_sink)};
+  for (int i = 0; i < 3; ++i) {
     Fd f;
-    f.host = fd;
+    f.host = stdio[i];
     f.open = true;
     f.own = false;
     struct stat st;
-    f.may_block = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
+    f.may_block = !sunk[i] && fstat(f.host, &st) == 0 &&
+                  (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
     ctx->fds.push_back(f);
   }
   for (const auto& p : config.preopens) {
