@@ -34,6 +34,15 @@ constexpr const char* kModule = R"((module
   (func (export "self") (result funcref) (ref.func $tagged)))
 )";
 
+// The import "host" "tag": a host function answering `value`.
+FuncInst* tag_answering(Store& s, int32_t value) {
+  return s.create_host_func(FuncType{{}, {ValType::I32}}, [value](Caller&, std::span<const Value>,
+                                                                  std::span<Value> out) -> std::optional<Trap> {
+    out[0] = Value::i32(uint32_t(value));
+    return {};
+  }, "tag");
+}
+
 class InstanceShellsTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
@@ -70,11 +79,7 @@ TEST_P(InstanceShellsTest, ATakenInstanceSeesOnlyItsOwnStore) {
       s->create_host_func(FuncType{{}, {}}, [](Caller&, std::span<const Value>, std::span<Value>) {
         return std::optional<Trap>{};
       }, "pad");
-    FuncInst* tag = s->create_host_func(FuncType{{}, {ValType::I32}}, [round](Caller&, std::span<const Value>,
-                                                                            std::span<Value> out) -> std::optional<Trap> {
-      out[0] = Value::i32(uint32_t(1000 + round));
-      return {};
-    }, "tag");
+    FuncInst* tag = tag_answering(*s, 1000 + round);
     std::vector<ExternVal> imports{ExternVal{ExternKind::Func, tag}};
     auto inst = s->instantiate(m, imports);
     ASSERT_TRUE(inst) << inst.error().message;
@@ -105,13 +110,7 @@ TEST_P(InstanceShellsTest, KeepsNoMoreThanWereAliveAtOnceAndAtMostKMax) {
     std::vector<std::unique_ptr<Store>> stores;
     for (size_t i = 0; i < n; ++i) {
       stores.push_back(Store::create());
-      FuncInst* tag = stores.back()->create_host_func(
-          FuncType{{}, {ValType::I32}},
-          [i](Caller&, std::span<const Value>, std::span<Value> out) -> std::optional<Trap> {
-            out[0] = Value::i32(uint32_t(i));
-            return {};
-          },
-          "tag");
+      FuncInst* tag = tag_answering(*stores.back(), int32_t(i));
       std::vector<ExternVal> imports{ExternVal{ExternKind::Func, tag}};
       auto inst = stores.back()->instantiate(m, imports);
       EXPECT_TRUE(inst);
@@ -129,11 +128,7 @@ TEST_P(InstanceShellsTest, AFailedLinkLeavesTheKeptInstanceUsable) {
   auto m = load();
   ASSERT_TRUE(m);
   { auto s = Store::create();
-    FuncInst* tag = s->create_host_func(FuncType{{}, {ValType::I32}}, [](Caller&, std::span<const Value>,
-                                                                       std::span<Value> out) -> std::optional<Trap> {
-      out[0] = Value::i32(1);
-      return {};
-    }, "tag");
+    FuncInst* tag = tag_answering(*s, 1);
     std::vector<ExternVal> imports{ExternVal{ExternKind::Func, tag}};
     ASSERT_TRUE(s->instantiate(m, imports));
   }
@@ -146,11 +141,7 @@ TEST_P(InstanceShellsTest, AFailedLinkLeavesTheKeptInstanceUsable) {
   auto failed = s->instantiate(m, bad);
   ASSERT_FALSE(failed);
   EXPECT_NE(failed.error().message.find("incompatible import type"), std::string::npos) << failed.error().message;
-  FuncInst* tag = s->create_host_func(FuncType{{}, {ValType::I32}}, [](Caller&, std::span<const Value>,
-                                                                     std::span<Value> out) -> std::optional<Trap> {
-    out[0] = Value::i32(42);
-    return {};
-  }, "tag");
+  FuncInst* tag = tag_answering(*s, 42);
   std::vector<ExternVal> good{ExternVal{ExternKind::Func, tag}};
   auto inst = s->instantiate(m, good);
   ASSERT_TRUE(inst) << inst.error().message;
