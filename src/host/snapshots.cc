@@ -86,6 +86,8 @@ void Snapshots::run(const Job& job) {
   // never ends would hold up every snapshot queued behind it.
   o.time_limit = time_limit_.count() > 0 ? time_limit_ : std::chrono::milliseconds(30'000);
   if (max_memory_) o.max_memory_bytes = max_memory_;
+  o.import_hint = "the node host runs initializations without imports; `whirl snapshot --allow-wasi` "
+                  "makes one with WASI, to deploy instead";
   auto snap = wasm::snapshot_module(file->bytes, o);
   // Settled before it is said: a request after the line finds it.
   if (!snap) {

@@ -90,11 +90,11 @@ Expected<void> check_snapshottable(const Module& m, const SnapshotOptions& o) {
 }
 
 // Imported functions that trap, naming themselves.
-std::vector<ExternVal> trapping_imports(const Module& m, Store& store) {
+std::vector<ExternVal> trapping_imports(const Module& m, Store& store, const std::string& hint) {
   std::vector<ExternVal> out;
   for (const auto& imp : m.imports) {
     std::string what = "the initialization called the import \"" + imp.module + "\" \"" + imp.name +
-                       "\", which a snapshot cannot hold (whirl snapshot --allow-wasi links WASI)";
+                       "\", which a snapshot cannot hold" + (hint.empty() ? "" : " (" + hint + ")");
     out.push_back(ExternVal::func(store.create_host_func(
         m.types[imp.func_type],
         [what](Caller&, std::span<const Value>, std::span<Value>) -> std::optional<Trap> {
@@ -146,7 +146,7 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
     if (!given) return unexpected(given.error());
     imports = std::move(*given);
   } else {
-    imports = trapping_imports(m, *store);
+    imports = trapping_imports(m, *store, o.import_hint);
   }
   auto inst = store->instantiate(*compiled, imports);
   if (!inst) return make_error("instantiation failed: " + inst.error().message);

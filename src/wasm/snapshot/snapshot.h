@@ -31,6 +31,9 @@ struct SnapshotOptions {
   // The imports initialization runs with, in the module's import order;
   // unset: every imported function traps when called, naming itself.
   std::function<Expected<std::vector<ExternVal>>(const CompiledModule&, Store&)> imports;
+  // Said after "which a snapshot cannot hold" when such an import is
+  // called: what the caller offers instead.
+  std::string import_hint = "whirl snapshot --allow-wasi links WASI";
   // Bounds on the run (an untrusted module's, in the node host): its
   // wall-clock time (0: none; interrupted past it) and its store's memory.
   std::chrono::milliseconds time_limit{0};
