@@ -74,7 +74,7 @@ Expected<std::shared_ptr<HostedApp>> HostedApp::register_app(std::string name, c
   auto manifest = spin::load_manifest(dir.string());
   if (!manifest) return make_error(who + ": " + manifest.error().message);
   for (const auto& t : manifest->other_triggers)
-    return make_error(who + ": " + t.pos.str() + ": trigger type `" + t.type + "` is not supported (only `http`)");
+    return make_error(who + ": " + t.pos.str() + ": trigger type `" + t.type + "` is not supported (only `http` and `redis`)");
   if (options.confined && !manifest->redis_triggers.empty())  // the shim keeps these apps (docs/kubernetes.md)
     return make_error(who + ": " + manifest->redis_triggers.front().pos.str() +
                       ": Redis triggers of a containerd task's app run in the task's own process");
