@@ -7,6 +7,7 @@
 #include "wasm/aot/artifact.h"
 #include "cli/module_file.h"
 #include "cli/run_options.h"
+#include "wasm/runtime/deadline.h"
 #include "component/binary/decoder.h"
 #include "platform/file.h"
 #include "wasi/p1/wasi.h"
@@ -76,7 +77,7 @@ int run(const RunOptions& o) {
   }
   // From here on the program runs: the start function, then the entry.
   std::fflush(stdout);
-  Deadline deadline(*store, o.timeout);
+  wasm::Deadline deadline(*store, std::chrono::duration<double>(o.timeout));
   auto inst = store->instantiate(*compiled, imports);
   if (!inst) {
     if (inst.error().trap) return report_trap(*inst.error().trap);

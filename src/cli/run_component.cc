@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/run_options.h"
+#include "wasm/runtime/deadline.h"
 #include "component/abi/wave.h"
 #include "component/runtime/component.h"
 #include "component/types.h"
@@ -70,7 +71,7 @@ int run_component(const RunOptions& o, const platform::FileBytes& bytes) {
   wasm::Store& store = *owned_store;
   std::unique_ptr<rt::ComponentInstance> inst;  // outlives the deadline, which points at its store
   std::fflush(stdout);
-  Deadline deadline(store, o.timeout);
+  wasm::Deadline deadline(store, std::chrono::duration<double>(o.timeout));
   auto made = rt::instantiate(*c, std::move(owned_store), linker, std::any(*ctx));
   if (!made) {
     if (made.error().trap) return report_trap(*made.error().trap);

@@ -2,12 +2,8 @@
 // (run_command.cc) and the component path (run_component.cc) share.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "platform/file.h"
@@ -37,31 +33,5 @@ wasm::StoreConfig store_config(const RunOptions& o);
 
 // Runs a component (`wasi:cli/run`, or the --invoke call).
 int run_component(const RunOptions& o, const platform::FileBytes& bytes);
-
-// Stops the store when the deadline passes, unless destroyed first.
-class Deadline {
- public:
-  Deadline(wasm::Store& store, double seconds) {
-    if (seconds <= 0) return;
-    thread_ = std::thread([this, &store, seconds] {
-      std::unique_lock lock(mu_);
-      if (!cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return done_; })) store.interrupt();
-    });
-  }
-  ~Deadline() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
 
 }  // namespace whirl::cli

@@ -65,6 +65,9 @@ void Snapshots::work() {
 void Snapshots::run(const Job& job) {
   auto file = platform::read_file(job.file.string());
   if (!file) return;  // registration said what is missing; the load will again
+  // Components and modules without the export are told from their
+  // sections, before hashing the whole file.
+  if (!wants_snapshot(file->bytes)) return;
   const platform::Digest d = platform::digest(file->bytes);
   {
     std::lock_guard lock(mu_);
@@ -74,7 +77,6 @@ void Snapshots::run(const Job& job) {
     std::lock_guard lock(mu_);
     states_[d] = s;
   };
-  if (!wants_snapshot(file->bytes)) return settle(State::None);
   std::error_code ec;
   if (std::filesystem::is_regular_file(path_of(d), ec)) {  // made by an earlier run
     settle(State::Ready);

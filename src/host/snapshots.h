@@ -50,7 +50,7 @@ class Snapshots {
   Counts counts() const;
 
  private:
-  enum class State { Queued, Ready, Failed, None };  // None: nothing to snapshot
+  enum class State { Queued, Ready, Failed };
   struct Job {
     std::string who;  // "app `x`: component `y`"
     std::filesystem::path file;

@@ -1,11 +1,9 @@
 #include "wasm/snapshot/snapshot.h"
 
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
 #include "wasm/binary/reader.h"
+#include "wasm/runtime/deadline.h"
 #include "wasm/text/writer.h"
 
 namespace whirl::wasm {
@@ -108,26 +106,6 @@ std::vector<ExternVal> trapping_imports(const Module& m, Store& store, const std
   return out;
 }
 
-// Calls `f`, interrupting it once `limit` (when set) has passed.
-Expected<std::vector<Value>, Trap> run_bounded(Store& store, FuncInst* f, std::chrono::milliseconds limit) {
-  if (limit.count() <= 0) return store.invoke(f, {});
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, limit, [&] { return done; })) store.interrupt();
-  });
-  auto ran = store.invoke(f, {});
-  {
-    std::lock_guard lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
-  return ran;
-}
-
 }  // namespace
 
 Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const SnapshotOptions& o) {
@@ -148,13 +126,19 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
   } else {
     imports = trapping_imports(m, *store, o.import_hint);
   }
+  // The time limit covers the start function too.
+  Deadline deadline(*store, o.time_limit);
+  const std::string too_long = "ran longer than " + std::to_string(o.time_limit.count()) + " ms";
   auto inst = store->instantiate(*compiled, imports);
-  if (!inst) return make_error("instantiation failed: " + inst.error().message);
+  if (!inst) {
+    if (inst.error().trap && inst.error().trap->code == TrapCode::Interrupted)
+      return make_error("the start function " + too_long);
+    return make_error("instantiation failed: " + inst.error().message);
+  }
   auto init = (*inst)->find_export(o.init_func);
-  auto ran = run_bounded(*store, init->as_func(), o.time_limit);
+  auto ran = store->invoke(init->as_func(), {});
   if (!ran) {
-    if (ran.error().code == TrapCode::Interrupted)
-      return make_error("the initialization function ran longer than " + std::to_string(o.time_limit.count()) + " ms");
+    if (ran.error().code == TrapCode::Interrupted) return make_error("the initialization function " + too_long);
     if (ran.error().code == TrapCode::Exit)
       return make_error("the initialization function exited (status " + std::to_string(ran.error().exit_code) + ")");
     return make_error("the initialization function trapped: " + ran.error().message);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "wasm/binary/decoder.h"
 #include "wasm/text/wat.h"
 
@@ -107,6 +109,19 @@ TEST(Snapshot, SegmentIndicesCodeUsesStayValid) {
   EXPECT_EQ(m->datas.size(), 3u);
   EXPECT_EQ(m->data_count, std::optional<uint32_t>(3));
   EXPECT_EQ(run(snap->wasm).call("drop").as_u32(), uint32_t('b'));
+}
+
+TEST(Snapshot, TheTimeLimitCoversTheStartFunctionAndTheInitialization) {
+  SnapshotOptions o;
+  o.time_limit = std::chrono::milliseconds(200);
+  for (const char* text : {R"((module (func $spin (loop (br 0))) (start $spin) (func (export "wizer.initialize"))))",
+                           R"((module (func (export "wizer.initialize") (loop (br 0)))))"}) {
+    auto start = std::chrono::steady_clock::now();
+    auto s = snapshot_module(wat(text), o);
+    ASSERT_FALSE(s) << text;
+    EXPECT_NE(s.error().message.find("ran longer than 200 ms"), std::string::npos) << s.error().message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << text;
+  }
 }
 
 TEST(Snapshot, RefusesWhatItCannotHoldAndSaysWhy) {
