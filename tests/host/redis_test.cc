@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "../spin/redis/trigger_guest.h"
+#include "../spin/redis/trigger_guest_record.h"
 #include "../spin/support/free_port.h"
 #include "../spin/support/redis_server.h"
 #include "../spin/up/process.h"
@@ -70,23 +71,8 @@ class HostRedisTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  // The guest's counter, once it reaches `n` (bounded); -1 if it does not.
-  long long wait_count(long long n) {
-    RedisClient c(server_.port());
-    auto end = Clock::now() + std::chrono::seconds(30);
-    long long got = -1;
-    while (Clock::now() < end) {
-      auto r = c.command({"GET", "count"});
-      if (r.type == REDIS_REPLY_STRING && (got = std::stoll(r.str)) >= n) return got;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return got;
-  }
-  std::set<std::string> handled() {
-    RedisClient c(server_.port());
-    auto r = c.command({"SMEMBERS", "handled"});
-    return std::set<std::string>(r.elements.begin(), r.elements.end());
-  }
+  bool wait_count(long long n) { return wait_guest_count(server_.port(), n); }
+  std::set<std::string> handled() { return guest_handled(server_.port()); }
 
   RedisServer server_;
   fs::path root_;
@@ -100,19 +86,19 @@ TEST_F(HostRedisTest, SubscribedAtRegistrationAndWhileRegistered) {
   EXPECT_NE(log.find("/jobs: [handler]"), std::string::npos) << log;
 
   publish("alpha");
-  EXPECT_EQ(wait_count(1), 1);
+  EXPECT_TRUE(wait_count(1)) << host_->stderr_text();
   // Idle far past --unload-idle-ms: still loaded, still subscribed.
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   EXPECT_EQ(host_->stderr_text().find("app `worker` unloaded"), std::string::npos) << host_->stderr_text();
   publish("beta");
-  EXPECT_EQ(wait_count(2), 2);
+  EXPECT_TRUE(wait_count(2)) << host_->stderr_text();
   EXPECT_EQ(handled(), (std::set<std::string>{"alpha", "beta"}));
 
   // Removed: its subscription ends.
   fs::remove_all(root_ / "apps" / "worker");
   host_->stderr_with("app `worker` removed", std::chrono::seconds(10));
   publish("gone", 0);  // nobody receives it
-  EXPECT_EQ(wait_count(2), 2);
+  EXPECT_TRUE(wait_count(2)) << host_->stderr_text();
 }
 
 TEST_F(HostRedisTest, AnUnreachableServerKeepsTheAppOutAndSaysWhy) {
@@ -123,7 +109,7 @@ TEST_F(HostRedisTest, AnUnreachableServerKeepsTheAppOutAndSaysWhy) {
   EXPECT_EQ(log.find("app `stranded` added"), std::string::npos) << log;
   // The other app is unaffected.
   publish("still");
-  EXPECT_EQ(wait_count(1), 1);
+  EXPECT_TRUE(wait_count(1)) << host_->stderr_text();
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "../support/redis_server.h"
 #include "../support/up_app.h"
 #include "trigger_guest.h"
+#include "trigger_guest_record.h"
 #include "wasm/text/component_text.h"
 
 namespace whirl::test {
@@ -82,22 +83,8 @@ source = "handler.wasm"
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  // Waits (bounded) until the guest's counter reaches `n`.
-  bool wait_count(long long n) {
-    RedisClient c(server_.port());
-    auto end = Clock::now() + std::chrono::seconds(30);
-    while (Clock::now() < end) {
-      auto r = c.command({"GET", "count"});
-      if (r.type == REDIS_REPLY_STRING && std::stoll(r.str) >= n) return std::stoll(r.str) == n;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-  std::set<std::string> handled() {
-    RedisClient c(server_.port());
-    auto r = c.command({"SMEMBERS", "handled"});
-    return std::set<std::string>(r.elements.begin(), r.elements.end());
-  }
+  bool wait_count(long long n) { return wait_guest_count(server_.port(), n); }
+  std::set<std::string> handled() { return guest_handled(server_.port()); }
   // Waits (bounded) for `text` in whirl up's stderr.
   bool stderr_has(const std::string& text) {
     auto end = Clock::now() + std::chrono::seconds(10);
