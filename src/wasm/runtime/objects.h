@@ -248,11 +248,8 @@ class StoreImpl final : public Store {
   uint64_t* stack_end = nullptr;
   // The interpreter's bounds check failed at the shallow end: the whole
   // stack from now on; returns the end to check against again.
-  uint64_t* deepen_stack() {
-    stack_deep = true;
-    return stack_end = stack + ValueStackPool::kSlots;
-  }
-  bool stack_deep = false;
+  uint64_t* deepen_stack() { return stack_end = stack + ValueStackPool::kSlots; }
+  bool stack_deep() const { return stack_end != stack + ValueStackPool::kShallowSlots; }
   uint64_t* sp = nullptr;
   uint32_t depth = 0;
   std::vector<InterpFrame> frames;  // the interpreter's call stack (shared by nested calls)

@@ -323,7 +323,7 @@ size_t InstanceShells::kept() const {
 }
 
 StoreImpl::~StoreImpl() {
-  ValueStackPool::global().give(stack, stack_deep);
+  ValueStackPool::global().give(stack, stack_deep());
   for (auto& inst : instances) {
     // The module may go with this reference: its shells go with it.
     std::shared_ptr<const TieredModule> module = std::move(inst->compiled);

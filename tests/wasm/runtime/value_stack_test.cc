@@ -58,9 +58,9 @@ TEST(ValueStack, RecursionPastTheShallowPartRunsAndItsPagesAreDroppedAfter) {
     auto* store = static_cast<rt::StoreImpl*>(s.get());
     stack = store->stack;
     EXPECT_EQ(testing::call(*s, *inst, "sum", {Value::i32(100)}), 5050);
-    EXPECT_FALSE(store->stack_deep) << "a shallow call deepened the stack";
+    EXPECT_FALSE(store->stack_deep()) << "a shallow call deepened the stack";
     EXPECT_EQ(testing::call(*s, *inst, "sum", {Value::i32(depth)}), int64_t(int32_t(uint64_t(depth) * (depth + 1) / 2)));
-    EXPECT_TRUE(store->stack_deep);
+    EXPECT_TRUE(store->stack_deep());
     const size_t deep_bytes = (ValueStackPool::kSlots - ValueStackPool::kShallowSlots) * sizeof(uint64_t);
     EXPECT_GT(resident_pages(stack + ValueStackPool::kShallowSlots, deep_bytes), 16u);
   }
