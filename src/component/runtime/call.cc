@@ -262,9 +262,9 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, const FuncType& type
 namespace {
 
 const RtItem* find_export(const RtInstance& inst, std::string_view name) {
-  if (auto it = inst.exports.find(name); it != inst.exports.end()) return &it->second;
-  for (const auto& n : inst.order)
-    if (import_name_matches(name, n) || import_name_matches(n, name)) return &inst.exports.at(n);
+  if (const RtItem* i = inst.find(name)) return i;
+  for (size_t k = 0; k < inst.names.size(); ++k)
+    if (import_name_matches(name, inst.names[k]) || import_name_matches(inst.names[k], name)) return &inst.items[k];
   return nullptr;
 }
 

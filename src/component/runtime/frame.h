@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,9 +54,14 @@ struct LoadedComponent {
   // Every function type the validator produced (index spaces, instance and
   // component types): instances share these instead of each building them.
   std::unordered_map<const FuncType*, Signature> signatures;
-  // How many entries each index space of a component (the root or a
-  // nested one) ends with: instantiation reserves them once.
-  std::unordered_map<const Component*, std::array<uint32_t, kSortCount>> space_sizes;
+  // What instantiation of each component (the root or a nested one) knows
+  // beforehand: how many entries each index space ends with (reserved
+  // once), and where each `alias export` found its export last time.
+  struct Plan {
+    std::array<uint32_t, kSortCount> space_sizes{};
+    std::unique_ptr<std::atomic<uint32_t>[]> alias_hints;  // per c.aliases entry
+  };
+  std::unordered_map<const Component*, Plan> plans;
   // A root import of a host instance resolved against one Linker (what
   // each export links to): worked out at the first instantiation with that
   // Linker, then shared by every later one.
@@ -167,9 +173,32 @@ struct RtItem {
   const wasm::FuncType* core_func_type = nullptr;      // CoreType, when a function type
 };
 
+// An instance's exports in definition order. Found by name through a
+// hint (where the caller expects it: an alias remembers where it found
+// its export last time, a type lists exports in the instance's order), so
+// building one and aliasing from it hashes nothing.
 struct RtInstance {
-  std::unordered_map<std::string_view, RtItem> exports;
-  std::vector<std::string_view> order;  // export names in definition order
+  std::vector<std::string_view> names;
+  std::vector<RtItem> items;  // items[i] is export names[i]
+
+  void reserve(size_t n) {
+    names.reserve(n);
+    items.reserve(n);
+  }
+  void add(std::string_view name, RtItem item) {
+    names.push_back(name);
+    items.push_back(std::move(item));
+  }
+  std::optional<uint32_t> position(std::string_view name, uint32_t hint = 0) const {
+    if (hint < names.size() && names[hint] == name) return hint;
+    for (uint32_t i = 0; i < names.size(); ++i)
+      if (names[i] == name) return i;
+    return std::nullopt;
+  }
+  const RtItem* find(std::string_view name, uint32_t hint = 0) const {
+    auto i = position(name, hint);
+    return i ? &items[*i] : nullptr;
+  }
 };
 
 // A host import's instance as every instantiation of one component with
@@ -194,6 +223,7 @@ struct Frame {
   abi::ResourceTypes resources;       // static resource id -> runtime type, for this frame's types
   std::array<std::vector<RtItem>, kSortCount> space;
   RtInstance* exports = nullptr;
+  std::atomic<uint32_t>* alias_hints = nullptr;  // the loaded component's, for `ast`
   int32_t backpressure = 0;           // canon backpressure.inc/dec
 
   std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }

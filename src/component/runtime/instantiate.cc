@@ -37,8 +37,10 @@ class Instantiator {
     auto it = loaded.info.scopes.find(&c);
     if (it == loaded.info.scopes.end()) throw Fail{"internal error: component not validated"};
     f.types = &it->second;
-    if (auto sizes = loaded.space_sizes.find(&c); sizes != loaded.space_sizes.end())
-      for (int s = 0; s < kSortCount; ++s) f.space[s].reserve(sizes->second[s]);
+    if (auto plan = loaded.plans.find(&c); plan != loaded.plans.end()) {
+      for (int s = 0; s < kSortCount; ++s) f.space[s].reserve(plan->second.space_sizes[s]);
+      f.alias_hints = plan->second.alias_hints.get();
+    }
     f.exports = &rt_.arena.instances.emplace_back();
     f.state.embedder = static_cast<ComponentInstance*>(&rt_);
     if (parent) f.state.parent = &parent->state;
@@ -74,7 +76,7 @@ class Instantiator {
         break;
       }
       case Item::Kind::Instance: instance(f, c.instances[item.index]); break;
-      case Item::Kind::Alias: alias(f, c.aliases[item.index]); break;
+      case Item::Kind::Alias: alias(f, c.aliases[item.index], item.index); break;
       case Item::Kind::Type: type(f, *c.types[item.index]); break;
       case Item::Kind::Canon: canon(f, c.canons[item.index]); break;
       case Item::Kind::Start: {
@@ -93,8 +95,7 @@ class Instantiator {
       case Item::Kind::Export: {
         const ExportDef& d = c.exports[item.index];
         RtItem i = f.at(d.item.sort).at(d.item.index);
-        f.exports->exports[d.name.name] = i;
-        f.exports->order.push_back(d.name.name);
+        f.exports->add(d.name.name, i);
         push(f, d.item.sort, std::move(i));
         break;
       }
@@ -117,14 +118,14 @@ class Instantiator {
   }
 
   void map_resources(Frame& f, const InstanceTypeInfo& t, const RtInstance& inst) {
+    uint32_t hint = 0;  // types list exports in the order instances add them
     for (const auto& e : t.exports) {
-      auto it = inst.exports.find(e.name);
-      if (it == inst.exports.end()) continue;
-      if (e.type.kind == ExternType::Kind::Type && e.type.type.kind == TypeDef::Kind::Resource &&
-          it->second.resource)
-        f.resources.alias(e.type.type.resource->id, it->second.resource);
-      if (e.type.kind == ExternType::Kind::Instance && e.type.instance && it->second.instance)
-        map_resources(f, *e.type.instance, *it->second.instance);
+      const RtItem* item = inst.find(e.name, hint++);
+      if (!item) continue;
+      if (e.type.kind == ExternType::Kind::Type && e.type.type.kind == TypeDef::Kind::Resource && item->resource)
+        f.resources.alias(e.type.type.resource->id, item->resource);
+      if (e.type.kind == ExternType::Kind::Instance && e.type.instance && item->instance)
+        map_resources(f, *e.type.instance, *item->instance);
     }
   }
 
@@ -196,22 +197,23 @@ class Instantiator {
       i.instance = child.exports;
     } else {
       RtInstance& inst = rt_.arena.instances.emplace_back();
-      for (const auto& e : d.exports) {
-        inst.exports[e.name.name] = f.at(e.item.sort).at(e.item.index);
-        inst.order.push_back(e.name.name);
-      }
+      inst.reserve(d.exports.size());
+      for (const auto& e : d.exports) inst.add(e.name.name, f.at(e.item.sort).at(e.item.index));
       i.instance = &inst;
     }
     push(f, Sort::Instance, std::move(i));
   }
 
-  void alias(Frame& f, const Alias& a) {
+  // `k`: its index in the component's aliases (its hint).
+  void alias(Frame& f, const Alias& a, uint32_t k) {
     switch (a.target) {
       case Alias::Target::Export: {
         const RtInstance* inst = f.at(Sort::Instance).at(a.instance).instance;
-        auto it = inst->exports.find(a.name);
-        if (it == inst->exports.end()) throw Fail{"instance has no export named `" + a.name + "`"};
-        push(f, a.sort, it->second);
+        std::atomic<uint32_t>* hint = f.alias_hints ? &f.alias_hints[k] : nullptr;
+        auto pos = inst->position(a.name, hint ? hint->load(std::memory_order_relaxed) : 0);
+        if (!pos) throw Fail{"instance has no export named `" + a.name + "`"};
+        if (hint) hint->store(*pos, std::memory_order_relaxed);
+        push(f, a.sort, inst->items[*pos]);
         break;
       }
       case Alias::Target::CoreExport: {
@@ -333,8 +335,7 @@ class Instantiator {
       return;
     }
     RtInstance& inst = rt_.arena.instances.emplace_back();
-    inst.exports.reserve(t.exports.size());
-    inst.order.reserve(t.exports.size());
+    inst.reserve(t.exports.size());
     // Resources already exported under another name (wasi:http's `type
     // headers = fields` is `(export "headers" (type (eq fields)))`).
     std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> seen;
@@ -365,8 +366,7 @@ class Instantiator {
           if (same == seen.end()) seen.emplace_back(id, item.resource);
         }
       }
-      inst.exports.emplace(e.name, std::move(item));
-      inst.order.push_back(e.name);
+      inst.add(e.name, std::move(item));
     }
     RtItem i;
     i.instance = &inst;
@@ -510,8 +510,9 @@ class Instantiator {
   // `owner` and dropped here would be the wrong one.
   RtInstance* bind_host_funcs(RtInstance* inst, InstanceImpl* owner, const std::string& import) {
     RtInstance* copy = nullptr;
-    for (const auto& name : inst->order) {
-      const RtItem& item = inst->exports.at(name);
+    for (size_t k = 0; k < inst->names.size(); ++k) {
+      const RtItem& item = inst->items[k];
+      std::string_view name = inst->names[k];
       if (item.resource && !item.resource->impl && item.resource->dtor)
         throw Fail{"instance `" + import + "` exports `" + std::string(name) + "`, a resource of the host (" +
                        item.resource->name + "): handles of host resources cannot pass between instances linked "
@@ -527,7 +528,7 @@ class Instantiator {
       }
       if (bound.func == item.func && bound.instance == item.instance) continue;
       if (!copy) copy = &rt_.arena.instances.emplace_back(*inst);
-      copy->exports[name] = bound;
+      copy->items[k] = bound;
     }
     return copy ? copy : inst;
   }

@@ -82,7 +82,9 @@ void count_spaces(const Component& c, LoadedComponent& out) {
       case Item::Kind::Value: break;
     }
   }
-  out.space_sizes[&c] = n;
+  LoadedComponent::Plan& plan = out.plans[&c];
+  plan.space_sizes = n;
+  plan.alias_hints = std::make_unique<std::atomic<uint32_t>[]>(c.aliases.size());
   for (const auto& nested : c.components) count_spaces(*nested, out);
 }
 
@@ -173,8 +175,7 @@ std::shared_ptr<SharedHostInstance> LoadedComponent::share(
     const HostImport& p, const InstanceTypeInfo& t, const Linker& linker,
     std::unordered_map<uint32_t, const abi::RuntimeResourceType*>& ids) const {
   auto s = std::make_shared<SharedHostInstance>();
-  s->instance.exports.reserve(t.exports.size());
-  s->instance.order.reserve(t.exports.size());
+  s->instance.reserve(t.exports.size());
   std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> added;
   size_t n = 0;
   for (const auto& e : t.exports) {
@@ -208,8 +209,7 @@ std::shared_ptr<SharedHostInstance> LoadedComponent::share(
         if (!listed) s->resources.emplace_back(id, item.resource);
       }
     }
-    s->instance.exports.emplace(e.name, std::move(item));
-    s->instance.order.push_back(e.name);
+    s->instance.add(e.name, std::move(item));
   }
   return s;
 }
