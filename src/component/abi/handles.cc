@@ -35,13 +35,10 @@ Expected<ResourceHandle*, Trap> get_handle(InstanceState& inst, uint32_t i, cons
 
 const RuntimeResourceType& ResourceTypes::add(uint32_t id, InstanceState* impl, Destructor dtor, std::string name) {
   types_.push_back({id, impl, std::move(dtor), std::move(name)});
-  by_id_[id] = &types_.back();
+  for (auto& [i, rt] : by_id_)
+    if (i == id) return *(rt = &types_.back());
+  by_id_.emplace_back(id, &types_.back());
   return types_.back();
-}
-
-const RuntimeResourceType* ResourceTypes::find(uint32_t id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second;
 }
 
 // ---- InstanceState ----

@@ -103,14 +103,22 @@ class ResourceTypes {
   const RuntimeResourceType& add(uint32_t id, InstanceState* impl, Destructor dtor = {}, std::string name = {});
   // Makes `id` stand for a type another registry owns (an imported
   // resource, or one a nested instance defined); the first mapping stays.
-  void alias(uint32_t id, const RuntimeResourceType* rt) { by_id_.emplace(id, rt); }
-  const RuntimeResourceType* find(uint32_t id) const;
+  void alias(uint32_t id, const RuntimeResourceType* rt) {
+    if (!find(id)) by_id_.emplace_back(id, rt);
+  }
+  const RuntimeResourceType* find(uint32_t id) const {
+    for (const auto& [i, rt] : by_id_)
+      if (i == id) return rt;
+    return nullptr;
+  }
   // Every mapping, for a parent instance to take over a child's.
-  const std::unordered_map<uint32_t, const RuntimeResourceType*>& all() const { return by_id_; }
+  const std::vector<std::pair<uint32_t, const RuntimeResourceType*>>& all() const { return by_id_; }
 
  private:
   std::deque<RuntimeResourceType> types_;
-  std::unordered_map<uint32_t, const RuntimeResourceType*> by_id_;
+  // An instance maps tens of ids, once each: a list searched in place
+  // costs less than a hash map's node per mapping.
+  std::vector<std::pair<uint32_t, const RuntimeResourceType*>> by_id_;
 };
 
 // What a Task's borrow handles point at: outlives the Task so that a borrow
