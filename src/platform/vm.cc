@@ -1,5 +1,7 @@
 #include "platform/vm.h"
 
+#include <cstring>
+
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
@@ -23,6 +25,17 @@ void vm_release(void* base, size_t bytes) {
 }
 
 bool vm_discard(void* base, size_t bytes) { return bytes == 0 || madvise(base, bytes, MADV_DONTNEED) == 0; }
+
+bool vm_zero_resident(void* base, size_t bytes) {
+  const size_t page = page_size();
+  unsigned char present[64];
+  const size_t pages = bytes / page;
+  if (pages > sizeof present || mincore(base, bytes, present) != 0) return false;
+  auto* p = static_cast<unsigned char*>(base);
+  for (size_t i = 0; i < pages; ++i)
+    if (present[i] & 1) std::memset(p + i * page, 0, page);
+  return true;
+}
 
 bool vm_decommit(void* base, size_t bytes) {
   if (bytes == 0) return true;

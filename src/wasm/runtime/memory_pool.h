@@ -1,11 +1,12 @@
 // Linear-memory reservations kept for reuse: a fresh instance per request
 // would otherwise reserve, map and commit a memory's address space and
 // unmap it again every time (four system calls, a new VMA and its page
-// tables). A memory returned here has its pages dropped with one
+// tables). A memory returned here has its pages dropped with
 // madvise(MADV_DONTNEED) — anonymous pages read zero again, pages of a
-// copy-on-write image read the image again — and its accessible range
-// kept, so the next memory of the same shape (same image, same initial
-// size) takes it with no system call at all.
+// copy-on-write image read the image again — except the present pages
+// just past its image, zeroed in place (kKeepResident), and its
+// accessible range kept, so the next memory of the same shape (same
+// image, same initial size) takes it with no system call at all.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,10 @@ class MemoryPool {
 
   size_t size() const;
   static constexpr size_t kMaxSlots = 64;
+  // How much of a memory past its image give() zeroes in place, page by
+  // present page, instead of dropping (wasmtime's keep_resident, for the
+  // part a request most likely touched).
+  static constexpr uint64_t kKeepResident = 64 * 1024;
 
  private:
   mutable std::mutex mu_;

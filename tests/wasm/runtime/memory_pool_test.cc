@@ -7,8 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "wasm/runtime/memory_pool.h"
+#include <sys/mman.h>
+
 #include "memory_access.h"
+#include "platform/vm.h"
+#include "wasm/runtime/memory_pool.h"
 #include "wasm/runtime/objects.h"
 #include "wasm/runtime/runtime.h"
 #include "wasm/text/wat.h"
@@ -41,6 +44,36 @@ TEST(MemoryPool, AReusedMemoryStartsFresh) {
     call(*s, *i, "store8", {Value::i32(100000), Value::i32(9)});
     EXPECT_EQ(call(*s, *i, "grow", {Value::i32(3)}), 2);
     call(*s, *i, "store8", {Value::i32(4 * 65536 + 5), Value::i32(7)});
+  }
+}
+
+bool resident(const uint8_t* p) {
+  unsigned char v = 0;
+  return mincore(const_cast<uint8_t*>(p), platform::page_size(), &v) == 0 && (v & 1);
+}
+
+TEST(MemoryPool, PagesJustPastTheImageAreZeroedInPlaceAndTheRestDropped) {
+  // The image is the first page; kKeepResident bytes after it are zeroed
+  // in place (and stay present), the pages after those are dropped.
+  auto m = load(std::string("(module (memory 2) (data (i32.const 10) \"hello\")") + kAccess + ")");
+  const uint32_t page = uint32_t(platform::page_size());
+  const uint32_t kept_end = page + uint32_t(rt::MemoryPool::kKeepResident);
+  const uint32_t kept[] = {page, page + 17, kept_end - 1};
+  for (int round = 0; round < 4; ++round) {
+    auto s = Store::create();
+    auto i = s->instantiate(m, {});
+    ASSERT_TRUE(i) << i.error().message;
+    uint8_t* base = base_of(*i);
+    if (round > 0) {
+      EXPECT_TRUE(resident(base + page)) << "round " << round << ": the page written last time was dropped";
+      EXPECT_FALSE(resident(base + kept_end)) << "round " << round << ": the page past the kept part stayed";
+    }
+    EXPECT_EQ(call(*s, *i, "load8", {Value::i32(10)}), 'h') << "round " << round;
+    for (uint32_t at : kept) EXPECT_EQ(call(*s, *i, "load8", {Value::i32(at)}), 0) << "round " << round << ", at " << at;
+    EXPECT_EQ(call(*s, *i, "load8", {Value::i32(kept_end)}), 0) << "round " << round;
+    call(*s, *i, "store8", {Value::i32(10), Value::i32('X')});
+    for (uint32_t at : kept) call(*s, *i, "store8", {Value::i32(at), Value::i32(0x5a)});
+    call(*s, *i, "store8", {Value::i32(kept_end), Value::i32(0x5a)});
   }
 }
 
