@@ -158,19 +158,25 @@ struct RtComponent {
 struct RtInstance;
 
 // An entry of an index space, or an instance's export: which member is set
-// depends on the sort.
+// depends on the sort (`core` for the core sorts but CoreInstance,
+// CoreModule and CoreType; one member of the union for the others). Kept
+// small: instantiation copies thousands of them.
 struct RtItem {
   Sort sort = Sort::Func;
-  wasm::ExternVal core;                            // CoreFunc/Table/Memory/Global
-  RtCoreInstance* core_instance = nullptr;         // CoreInstance
-  // CoreModule: an entry of a LoadedComponent's `compiled` (which outlives
-  // the instance), by address so copying items counts no references.
-  const std::shared_ptr<const wasm::CompiledModule>* module = nullptr;
-  RtFunc* func = nullptr;                          // Func
-  RtInstance* instance = nullptr;                  // Instance
-  RtComponent* component = nullptr;                // Component
-  const abi::RuntimeResourceType* resource = nullptr;  // Type, when a resource
-  const wasm::FuncType* core_func_type = nullptr;      // CoreType, when a function type
+  wasm::ExternVal core;                              // CoreFunc/Table/Memory/Global
+  union {
+    const void* none = nullptr;
+    RtCoreInstance* core_instance;                   // CoreInstance
+    // CoreModule: an entry of a LoadedComponent's `compiled` (which
+    // outlives the instance), by address so copying items counts no
+    // references.
+    const std::shared_ptr<const wasm::CompiledModule>* module;
+    RtFunc* func;                                    // Func
+    RtInstance* instance;                            // Instance
+    RtComponent* component;                          // Component
+    const abi::RuntimeResourceType* resource;        // Type, when a resource (else null)
+    const wasm::FuncType* core_func_type;            // CoreType, when a function type (else null)
+  };
 };
 
 // An instance's exports in definition order. Found by name through a

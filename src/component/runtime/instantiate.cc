@@ -122,9 +122,10 @@ class Instantiator {
     for (const auto& e : t.exports) {
       const RtItem* item = inst.find(e.name, hint++);
       if (!item) continue;
-      if (e.type.kind == ExternType::Kind::Type && e.type.type.kind == TypeDef::Kind::Resource && item->resource)
+      if (item->sort == Sort::Type && e.type.kind == ExternType::Kind::Type &&
+          e.type.type.kind == TypeDef::Kind::Resource && item->resource)
         f.resources.alias(e.type.type.resource->id, item->resource);
-      if (e.type.kind == ExternType::Kind::Instance && e.type.instance && item->instance)
+      if (item->sort == Sort::Instance && e.type.kind == ExternType::Kind::Instance && e.type.instance)
         map_resources(f, *e.type.instance, *item->instance);
     }
   }
@@ -513,20 +514,20 @@ class Instantiator {
     for (size_t k = 0; k < inst->names.size(); ++k) {
       const RtItem& item = inst->items[k];
       std::string_view name = inst->names[k];
-      if (item.resource && !item.resource->impl && item.resource->dtor)
+      if (item.sort == Sort::Type && item.resource && !item.resource->impl && item.resource->dtor)
         throw Fail{"instance `" + import + "` exports `" + std::string(name) + "`, a resource of the host (" +
                        item.resource->name + "): handles of host resources cannot pass between instances linked "
                        "to each other",
                    {}, true};
       RtItem bound = item;
-      if (item.func && item.func->host && !item.func->rt) {
+      if (item.sort == Sort::Func && item.func && item.func->host && !item.func->rt) {
         RtFunc& rf = rt_.arena.funcs.emplace_back(*item.func);
         rf.rt = owner;
         bound.func = &rf;
-      } else if (item.instance) {
+      } else if (item.sort == Sort::Instance) {
         bound.instance = bind_host_funcs(item.instance, owner, import);
       }
-      if (bound.func == item.func && bound.instance == item.instance) continue;
+      if (bound.none == item.none) continue;
       if (!copy) copy = &rt_.arena.instances.emplace_back(*inst);
       copy->items[k] = bound;
     }
