@@ -34,11 +34,11 @@ Expected<ResourceHandle*, Trap> get_handle(InstanceState& inst, uint32_t i, cons
 // ---- ResourceTypes ----
 
 const RuntimeResourceType& ResourceTypes::add(uint32_t id, InstanceState* impl, Destructor dtor, std::string name) {
-  types_.push_back({id, impl, std::move(dtor), std::move(name)});
+  RuntimeResourceType& t = types_.emplace_back(RuntimeResourceType{id, impl, std::move(dtor), std::move(name)});
   for (auto& [i, rt] : by_id_)
-    if (i == id) return *(rt = &types_.back());
-  by_id_.emplace_back(id, &types_.back());
-  return types_.back();
+    if (i == id) return *(rt = &t);
+  by_id_.emplace_back(id, &t);
+  return t;
 }
 
 // ---- InstanceState ----

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/chunked_list.h"
 #include "common/expected.h"
 #include "component/abi/lift_lower.h"
 #include "component/types.h"
@@ -115,7 +115,7 @@ class ResourceTypes {
   const std::vector<std::pair<uint32_t, const RuntimeResourceType*>>& all() const { return by_id_; }
 
  private:
-  std::deque<RuntimeResourceType> types_;
+  ChunkedList<RuntimeResourceType, 4> types_;
   // An instance maps tens of ids, once each: a list searched in place
   // costs less than a hash map's node per mapping.
   std::vector<std::pair<uint32_t, const RuntimeResourceType*>> by_id_;

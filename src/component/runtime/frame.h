@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/chunked_list.h"
 #include "component/abi/handles.h"
 #include "component/ast.h"
 #include "component/binary/validator.h"
@@ -246,13 +247,13 @@ struct Lowered {
 
 // Owns everything of one root instance.
 struct Arena {
-  std::deque<Frame> frames;
-  std::deque<RtFunc> funcs;
-  std::deque<RtInstance> instances;
-  std::deque<RtCoreInstance> core_instances;
-  std::deque<RtComponent> components;
-  std::deque<Signature> signatures;   // of function types the loaded component did not list
-  std::deque<Lowered> lowered;       // what each lowered function's host closure points to
+  ChunkedList<Frame, 2> frames;
+  ChunkedList<RtFunc> funcs;
+  ChunkedList<RtInstance, 8> instances;
+  ChunkedList<RtCoreInstance, 4> core_instances;
+  ChunkedList<RtComponent, 4> components;
+  ChunkedList<Signature, 4> signatures;   // of function types the loaded component did not list
+  ChunkedList<Lowered> lowered;       // what each lowered function's host closure points to
 };
 
 // The signature of `t`: the loaded component's, else made once for this

@@ -6,11 +6,11 @@
 #include <condition_variable>
 #include <mutex>
 #include <map>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/chunked_list.h"
 #include "wasm/interp/code.h"
 #include "wasm/runtime/tier.h"
 #include "wasm/runtime/memory_image.h"
@@ -257,8 +257,8 @@ class StoreImpl final : public Store {
 
   MemoryBudget budget;  // before the tables and memories that point to it
   // Host functions, in blocks (an instantiation creates dozens).
-  std::deque<FuncImpl> funcs;
-  std::deque<FuncImpl::Host> hosts;
+  ChunkedList<FuncImpl> funcs;
+  ChunkedList<FuncImpl::Host> hosts;
   std::vector<std::unique_ptr<TableImpl>> tables;
   std::vector<std::unique_ptr<MemoryImpl>> memories;
   std::vector<std::unique_ptr<GlobalImpl>> globals;
