@@ -523,9 +523,10 @@ class ModuleDecoder {
 }  // namespace
 
 Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner,
-                               const Features& features, bool bodies) {
+                               const Features& features, bool bodies, bool customs) {
   auto m = ModuleDecoder(bytes, features, bodies).run();
   if (!m) return m;
+  if (!customs) m->customs.clear();
   if (owner) {
     m->byte_storage = std::move(owner);
     return m;

@@ -55,7 +55,13 @@ inline constexpr uint32_t kMaxNestingDepth = 100'000;
 // `bodies` false skips the function bodies (Function::code_offset only, no
 // body_storage): for a module whose code a tier already holds from a
 // module of the same bytes that was validated whole (load_module).
+//
+// `customs` false leaves Module::customs empty (the name section is still
+// read into names): what runs a module needs none of them, and a build
+// with debug information has most of its bytes there, which would
+// otherwise be copied and kept with every loaded module.
 Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr,
-                               const Features& features = Features::process_default(), bool bodies = true);
+                               const Features& features = Features::process_default(), bool bodies = true,
+                               bool customs = true);
 
 }  // namespace whirl::wasm

@@ -269,7 +269,8 @@ void release_bodies(Module& module, const CompiledModule& compiled);
 // When the tier already holds code compiled from exactly these bytes (its
 // cache, keyed by a cryptographic digest), their bodies were validated
 // when it was compiled: only the rest is decoded and validated (a cold
-// start of a cached app pays no per-instruction work).
+// start of a cached app pays no per-instruction work). Its module keeps
+// no custom sections either (debug information is most of a debug build).
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
                                                             std::shared_ptr<const void> owner = nullptr,
                                                             const CompileOptions& options = {});

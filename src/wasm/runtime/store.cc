@@ -45,7 +45,7 @@ Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint
   if (const rt::Tier* t = rt::tier_for(options.tier))
     if (auto found = t->find_compiled(options.source.empty() ? bytes : options.source,
                                       options.source_digest ? &*options.source_digest : nullptr)) {
-      auto m = decode_module(bytes, owner, Features::process_default(), /*bodies=*/false);
+      auto m = decode_module(bytes, owner, Features::process_default(), /*bodies=*/false, /*customs=*/false);
       if (m && validate_module(*m, Features::process_default(), /*bodies=*/false)) {
         CompileOptions o = options;
         if (o.source.empty()) o.source = bytes;
@@ -54,7 +54,7 @@ Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint
       }
       // Else the whole load below, whose errors are the ones to report.
     }
-  auto m = decode_module(bytes, std::move(owner));
+  auto m = decode_module(bytes, std::move(owner), Features::process_default(), /*bodies=*/true, /*customs=*/false);
   if (!m) return unexpected(std::move(m).error());
   auto module = std::make_shared<Module>(std::move(*m));
   if (auto v = validate_module(*module); !v) return unexpected(v.error());

@@ -20,6 +20,14 @@ Module decode_ok(const Bytes& b) {
   return m ? std::move(*m) : Module{};
 }
 
+TEST(NameSection, ReadWhenCustomSectionsAreLeftOut) {
+  auto m = decode_module(module({name_section({subsection(1, vec({naming(2, "kept")}))})}), nullptr,
+                         Features::process_default(), /*bodies=*/true, /*customs=*/false);
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  EXPECT_EQ(m->func_name(2), "kept");
+  EXPECT_TRUE(m->customs.empty());
+}
+
 TEST(NameSection, ModuleAndFunctionNames) {
   Module m = decode_ok(module({name_section({subsection(0, str("my module")),
                                              subsection(1, vec({naming(0, "main"), naming(3, "helper")})),

@@ -419,6 +419,21 @@ TEST(Data, BytesInPlaceWhenTheInputIsLent) {
   EXPECT_EQ(Bytes(copied->customs[0].bytes.begin(), copied->customs[0].bytes.end()), (Bytes{7, 8}));
 }
 
+// What runs a module needs no custom sections: without them nothing of
+// theirs is copied, and the data segments are as before.
+TEST(Data, CustomSectionsLeftOutOnRequest) {
+  const Bytes input = module({section(0, cat({str("dbg"), {7, 8, 9}})),
+                              section(11, vec({cat({{0x01}, str("de")})})), section(0, cat({str("x"), {1}}))});
+  auto m = decode_module(input, nullptr, Features::process_default(), /*bodies=*/true, /*customs=*/false);
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  EXPECT_TRUE(m->customs.empty());
+  ASSERT_EQ(m->datas.size(), 1u);
+  EXPECT_EQ(std::string(m->datas[0].bytes.begin(), m->datas[0].bytes.end()), "de");
+  auto all = decode_module(input);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->customs.size(), 2u);
+}
+
 TEST(Data, Errors) {
   EXPECT_DECODE_ERROR(module({section(11, vec({{0x03}}))}), "malformed data segment kind");
   EXPECT_DECODE_ERROR(module({section(11, vec({cat({{0x01}, {0x05, 'a'}})}))}), "length out of bounds");
