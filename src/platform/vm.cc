@@ -26,14 +26,21 @@ void vm_release(void* base, size_t bytes) {
 
 bool vm_discard(void* base, size_t bytes) { return bytes == 0 || madvise(base, bytes, MADV_DONTNEED) == 0; }
 
-bool vm_zero_resident(void* base, size_t bytes) {
+bool vm_zero_keeping_resident(void* base, size_t bytes) {
   const size_t page = page_size();
   unsigned char present[64];
   const size_t pages = bytes / page;
   if (pages > sizeof present || mincore(base, bytes, present) != 0) return false;
   auto* p = static_cast<unsigned char*>(base);
-  for (size_t i = 0; i < pages; ++i)
-    if (present[i] & 1) std::memset(p + i * page, 0, page);
+  // An absent page may still hold data, in swap: each run of them is
+  // dropped (no TLB flush: nothing of them is mapped).
+  for (size_t i = 0; i < pages;) {
+    size_t j = i;
+    while (j < pages && (present[j] & 1) == (present[i] & 1)) ++j;
+    if (present[i] & 1) std::memset(p + i * page, 0, (j - i) * page);
+    else if (!vm_discard(p + i * page, (j - i) * page)) return false;
+    i = j;
+  }
   return true;
 }
 

@@ -16,12 +16,13 @@ void vm_release(void* base, size_t bytes);
 // Drops the pages of [base, base + bytes) (MADV_DONTNEED): anonymous pages
 // read as zero again, private file pages as the file; access stays as it is.
 bool vm_discard(void* base, size_t bytes);
-// Zeroes the present pages of anonymous [base, base + bytes) (a page
-// multiple, at most 64 pages) in place and leaves absent ones absent: they
-// stay resident, so the next user neither faults them in again nor makes
-// the kernel flush other CPUs' TLBs, as dropping them would. False: it
-// could not tell which pages are present (the caller drops them instead).
-bool vm_zero_resident(void* base, size_t bytes);
+// Makes anonymous [base, base + bytes) (a page multiple, at most 64 pages)
+// read zero, keeping its present pages: they are zeroed in place and stay
+// resident, so the next user neither faults them in again nor makes the
+// kernel flush other CPUs' TLBs, as dropping them would; absent ones are
+// dropped (a page in swap is absent but not zero). False: it could not
+// (the caller drops the range instead).
+bool vm_zero_keeping_resident(void* base, size_t bytes);
 // Makes [base, base + bytes) inaccessible again, its pages dropped.
 bool vm_decommit(void* base, size_t bytes);
 // Makes [base, base + bytes) fresh zero pages, readable and writable,

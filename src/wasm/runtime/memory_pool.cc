@@ -53,7 +53,7 @@ void MemoryPool::give(uint8_t* base, uint64_t reserved, uint64_t size, uint64_t 
   // the rest are dropped.
   const uint64_t keep_end = std::min(initial, image_bytes + kKeepResident);
   const bool zeroed = keep_end > image_bytes && size >= initial &&
-                      platform::vm_zero_resident(base + image_bytes, keep_end - image_bytes);
+                      platform::vm_zero_keeping_resident(base + image_bytes, keep_end - image_bytes);
   bool keep = size >= initial &&
               (zeroed ? platform::vm_discard(base, image_bytes) && platform::vm_discard(base + keep_end, size - keep_end)
                       : platform::vm_discard(base, size)) &&
