@@ -35,9 +35,12 @@ Expected<ResourceHandle*, Trap> get_handle(InstanceState& inst, uint32_t i, cons
 
 const RuntimeResourceType& ResourceTypes::add(uint32_t id, InstanceState* impl, Destructor dtor, std::string name) {
   RuntimeResourceType& t = types_.emplace_back(RuntimeResourceType{id, impl, std::move(dtor), std::move(name)});
-  for (auto& [i, rt] : by_id_)
-    if (i == id) return *(rt = &t);
-  by_id_.emplace_back(id, &t);
+  if (auto i = ids_.find(id)) {
+    by_id_[*i] = &t;
+  } else {
+    ids_.push_back(id);
+    by_id_.push_back(&t);
+  }
   return t;
 }
 

@@ -21,10 +21,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/chunked_list.h"
+#include "common/ordered_keys.h"
 #include "common/expected.h"
 #include "component/abi/lift_lower.h"
 #include "component/types.h"
@@ -104,21 +104,26 @@ class ResourceTypes {
   // Makes `id` stand for a type another registry owns (an imported
   // resource, or one a nested instance defined); the first mapping stays.
   void alias(uint32_t id, const RuntimeResourceType* rt) {
-    if (!find(id)) by_id_.emplace_back(id, rt);
+    if (ids_.find(id)) return;
+    ids_.push_back(id);
+    by_id_.push_back(rt);
   }
   const RuntimeResourceType* find(uint32_t id) const {
-    for (const auto& [i, rt] : by_id_)
-      if (i == id) return rt;
-    return nullptr;
+    auto i = ids_.find(id);
+    return i ? by_id_[*i] : nullptr;
   }
-  // Every mapping, for a parent instance to take over a child's.
-  const std::vector<std::pair<uint32_t, const RuntimeResourceType*>>& all() const { return by_id_; }
+  // Every mapping (for a parent instance to take over a child's): the
+  // i-th id and the type it maps to.
+  size_t size() const { return ids_.size(); }
+  uint32_t id(size_t i) const { return ids_[i]; }
+  const RuntimeResourceType* type(size_t i) const { return by_id_[i]; }
 
  private:
   ChunkedList<RuntimeResourceType, 4> types_;
-  // An instance maps tens of ids, once each: a list searched in place
-  // costs less than a hash map's node per mapping.
-  std::vector<std::pair<uint32_t, const RuntimeResourceType*>> by_id_;
+  // An instance maps tens of ids, once each: searched in place while few
+  // (no hash map node per mapping).
+  OrderedKeys<uint32_t> ids_;
+  std::vector<const RuntimeResourceType*> by_id_;  // by_id_[i] is ids_[i]'s
 };
 
 // What a Task's borrow handles point at: outlives the Task so that a borrow

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/chunked_list.h"
+#include "common/ordered_keys.h"
 #include "component/abi/handles.h"
 #include "component/ast.h"
 #include "component/binary/validator.h"
@@ -183,9 +184,9 @@ struct RtItem {
 // An instance's exports in definition order. Found by name through a
 // hint (where the caller expects it: an alias remembers where it found
 // its export last time, a type lists exports in the instance's order), so
-// building one and aliasing from it hashes nothing.
+// building a small one and aliasing from it hashes nothing.
 struct RtInstance {
-  std::vector<std::string_view> names;
+  OrderedKeys<std::string_view> names;
   std::vector<RtItem> items;  // items[i] is export names[i]
 
   void reserve(size_t n) {
@@ -196,12 +197,7 @@ struct RtInstance {
     names.push_back(name);
     items.push_back(std::move(item));
   }
-  std::optional<uint32_t> position(std::string_view name, uint32_t hint = 0) const {
-    if (hint < names.size() && names[hint] == name) return hint;
-    for (uint32_t i = 0; i < names.size(); ++i)
-      if (names[i] == name) return i;
-    return std::nullopt;
-  }
+  std::optional<uint32_t> position(std::string_view name, uint32_t hint = 0) const { return names.find(name, hint); }
   const RtItem* find(std::string_view name, uint32_t hint = 0) const {
     auto i = position(name, hint);
     return i ? &items[*i] : nullptr;

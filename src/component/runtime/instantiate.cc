@@ -194,7 +194,8 @@ class Instantiator {
       Frame& child =
           run(*comp->loaded, *comp->ast, comp->outer, &f, &args, f.state.name + "/" + std::to_string(d.offset));
       // Function types seen from here still name the child's resources.
-      for (const auto& [id, t] : child.resources.all()) f.resources.alias(id, t);
+      for (size_t k = 0; k < child.resources.size(); ++k)
+        f.resources.alias(child.resources.id(k), child.resources.type(k));
       i.instance = child.exports;
     } else {
       RtInstance& inst = rt_.arena.instances.emplace_back();
