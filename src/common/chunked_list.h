@@ -27,12 +27,15 @@ class ChunkedList {
     Chunk& c = chunks_.back();
     T* p = ::new (static_cast<void*>(c.slots.get() + used_)) T(std::forward<Args>(args)...);
     ++used_;
-    ++size_;
     return *p;
   }
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  size_t size() const {
+    size_t n = used_;
+    for (size_t k = 0; k + 1 < chunks_.size(); ++k) n += chunks_[k].capacity;
+    return n;
+  }
+  bool empty() const { return size() == 0; }
 
   void clear() {
     for (size_t k = 0; k < chunks_.size(); ++k) {
@@ -40,7 +43,7 @@ class ChunkedList {
       for (size_t i = 0; i < n; ++i) std::launder(reinterpret_cast<T*>(chunks_[k].slots.get() + i))->~T();
     }
     chunks_.clear();
-    used_ = size_ = 0;
+    used_ = 0;
   }
 
  private:
@@ -60,7 +63,6 @@ class ChunkedList {
 
   std::vector<Chunk> chunks_;
   size_t used_ = 0;  // in the last chunk
-  size_t size_ = 0;
 };
 
 }  // namespace whirl

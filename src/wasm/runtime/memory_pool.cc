@@ -48,16 +48,16 @@ bool MemoryPool::prepare_again(const Slot& s, int fd, uint64_t image_bytes, uint
 
 void MemoryPool::give(uint8_t* base, uint64_t reserved, uint64_t size, uint64_t image_id, uint64_t image_bytes,
                       uint64_t initial) {
-  // The pages just past the image (where a C program's stack and first
-  // heap pages are) are zeroed in place if present; the image's pages and
-  // the rest are dropped.
-  const uint64_t keep_end = std::min(initial, image_bytes + kKeepResident);
-  const bool zeroed = keep_end > image_bytes && size >= initial &&
-                      platform::vm_zero_keeping_resident(base + image_bytes, keep_end - image_bytes);
-  bool keep = size >= initial &&
-              (zeroed ? platform::vm_discard(base, image_bytes) && platform::vm_discard(base + keep_end, size - keep_end)
-                      : platform::vm_discard(base, size)) &&
-              (size == initial || platform::vm_decommit(base + initial, size - initial));
+  // Up to its initial size: the pages just past the image (where a C
+  // program's stack and first heap pages are) are zeroed in place, the
+  // image's pages and the rest dropped. Grown pages go with decommitting.
+  auto reset = [&] {
+    const uint64_t keep_end = std::min(initial, image_bytes + kKeepResident);
+    if (keep_end > image_bytes && platform::vm_zero_keeping_resident(base + image_bytes, keep_end - image_bytes))
+      return platform::vm_discard(base, image_bytes) && platform::vm_discard(base + keep_end, initial - keep_end);
+    return platform::vm_discard(base, initial);
+  };
+  bool keep = size >= initial && reset() && (size == initial || platform::vm_decommit(base + initial, size - initial));
   Slot evicted;
   if (keep) {
     std::lock_guard lock(mu_);
