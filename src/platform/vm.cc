@@ -28,7 +28,7 @@ bool vm_discard(void* base, size_t bytes) { return bytes == 0 || madvise(base, b
 
 bool vm_zero_keeping_resident(void* base, size_t bytes) {
   const size_t page = page_size();
-  unsigned char present[64];
+  unsigned char present[256];
   const size_t pages = bytes / page;
   if (pages > sizeof present || mincore(base, bytes, present) != 0) return false;
   auto* p = static_cast<unsigned char*>(base);

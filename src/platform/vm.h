@@ -16,7 +16,7 @@ void vm_release(void* base, size_t bytes);
 // Drops the pages of [base, base + bytes) (MADV_DONTNEED): anonymous pages
 // read as zero again, private file pages as the file; access stays as it is.
 bool vm_discard(void* base, size_t bytes);
-// Makes anonymous [base, base + bytes) (a page multiple, at most 64 pages)
+// Makes anonymous [base, base + bytes) (a page multiple, at most 256 pages)
 // read zero, keeping its present pages: they are zeroed in place and stay
 // resident, so the next user neither faults them in again nor makes the
 // kernel flush other CPUs' TLBs, as dropping them would; absent ones are

@@ -52,7 +52,7 @@ class MemoryPool {
   // How much of a memory past its image give() zeroes in place, page by
   // present page, instead of dropping (wasmtime's keep_resident, for the
   // part a request most likely touched).
-  static constexpr uint64_t kKeepResident = 64 * 1024;
+  static constexpr uint64_t kKeepResident = 1024 * 1024;
 
  private:
   mutable std::mutex mu_;

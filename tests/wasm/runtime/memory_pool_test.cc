@@ -55,7 +55,7 @@ bool resident(const uint8_t* p) {
 TEST(MemoryPool, PagesJustPastTheImageAreZeroedInPlaceAndTheRestDropped) {
   // The image is the first page; kKeepResident bytes after it are zeroed
   // in place (and stay present), the pages after those are dropped.
-  auto m = load(std::string("(module (memory 2) (data (i32.const 10) \"hello\")") + kAccess + ")");
+  auto m = load(std::string("(module (memory 32) (data (i32.const 10) \"hello\")") + kAccess + ")");
   const uint32_t page = uint32_t(platform::page_size());
   const uint32_t kept_end = page + uint32_t(rt::MemoryPool::kKeepResident);
   const uint32_t kept[] = {page, page + 17, kept_end - 1};
