@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <ctime>
 
+#include "platform/digest.h"
+#include "platform/guard.h"
 #include "spin/http/watchdog.h"
 
 namespace whirl::host {
@@ -47,7 +50,22 @@ void Host::say(const std::string& line) const {
   else std::fprintf(stderr, "%s\n", line.c_str());
 }
 
+namespace {
+
+// Process set-up done once, on first use, that would otherwise fall on the
+// first app's first request: OpenSSL reads its config file (the code share
+// digests each app's bytes), glibc its time zone (log lines), and the
+// runtime installs its fault handler.
+void prepare_process() {
+  (void)platform::digest({});
+  tzset();
+  platform::guard_install();
+}
+
+}  // namespace
+
 Expected<void> Host::start() {
+  prepare_process();
   if (auto ok = server_->listen(); !ok) return ok;
   std::error_code ec;
   if (!options_.apps_dir.empty() && !fs::is_directory(options_.apps_dir, ec))

@@ -11,9 +11,19 @@ namespace whirl::platform {
 namespace {
 constexpr size_t kChunk = size_t(1) << 20;
 
+// Fetched once: EVP_sha256() makes every EVP_Digest look the
+// implementation up again in OpenSSL 3's provider tables.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return m ? m : EVP_sha256();
+  }();
+  return md;
+}
+
 void sha256(std::span<const uint8_t> b, Digest& out) {
   unsigned len = 0;
-  EVP_Digest(b.data(), b.size(), out.bytes.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(b.data(), b.size(), out.bytes.data(), &len, sha256_md(), nullptr);
 }
 }  // namespace
 

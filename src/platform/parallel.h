@@ -15,7 +15,8 @@ namespace whirl::platform {
 // too little work to pay for a thread (or one core), else up to the
 // machine's cores, at most 4.
 inline unsigned loader_threads(size_t items, size_t min_items_per_thread = 2000) {
-  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  // Asked once: glibc reads /sys for it on every call.
+  static const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   size_t by_work = items / min_items_per_thread;
   return unsigned(std::clamp<size_t>(by_work, 1, std::min(cores, 4u)));
 }
