@@ -59,9 +59,16 @@ struct LoadedComponent {
   // What instantiation of each component (the root or a nested one) knows
   // beforehand: how many entries each index space ends with (reserved
   // once), and where each `alias export` found its export last time.
+  struct AliasHint {
+    std::atomic<uint32_t> position{0};  // where the export was found last time
+    // The name's bytes as a shared host instance keeps them (they live as
+    // long as this component): a key at `position` viewing these very
+    // bytes is the name, found without reading it.
+    std::atomic<const char*> key{nullptr};
+  };
   struct Plan {
     std::array<uint32_t, kSortCount> space_sizes{};
-    std::unique_ptr<std::atomic<uint32_t>[]> alias_hints;  // per c.aliases entry
+    std::unique_ptr<AliasHint[]> alias_hints;  // per c.aliases entry
   };
   std::unordered_map<const Component*, Plan> plans;
   // A root import of a host instance resolved against one Linker (what
@@ -188,6 +195,9 @@ struct RtItem {
 struct RtInstance {
   OrderedKeys<std::string_view> names;
   std::vector<RtItem> items;  // items[i] is export names[i]
+  // Non-null: its names view strings this component owns (a shared host
+  // instance's are its import type's export names).
+  const LoadedComponent* names_owner = nullptr;
 
   void reserve(size_t n) {
     names.reserve(n);
@@ -226,7 +236,7 @@ struct Frame {
   abi::ResourceTypes resources;       // static resource id -> runtime type, for this frame's types
   std::array<std::vector<RtItem>, kSortCount> space;
   RtInstance* exports = nullptr;
-  std::atomic<uint32_t>* alias_hints = nullptr;  // the loaded component's, for `ast`
+  LoadedComponent::AliasHint* alias_hints = nullptr;  // the loaded component's, for `ast`
   int32_t backpressure = 0;           // canon backpressure.inc/dec
 
   std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }

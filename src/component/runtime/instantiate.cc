@@ -211,10 +211,26 @@ class Instantiator {
     switch (a.target) {
       case Alias::Target::Export: {
         const RtInstance* inst = f.at(Sort::Instance).at(a.instance).instance;
-        std::atomic<uint32_t>* hint = f.alias_hints ? &f.alias_hints[k] : nullptr;
-        auto pos = inst->position(a.name, hint ? hint->load(std::memory_order_relaxed) : 0);
+        LoadedComponent::AliasHint* hint = f.alias_hints ? &f.alias_hints[k] : nullptr;
+        std::optional<uint32_t> pos;
+        if (hint) {
+          // Racing instantiations may store the two fields from different
+          // instances, but `key` only ever holds bytes equal to a.name that
+          // live as long as this component: an address match is a match.
+          const uint32_t at = hint->position.load(std::memory_order_relaxed);
+          if (at < inst->names.size() && inst->names[at].size() == a.name.size() &&
+              inst->names[at].data() == hint->key.load(std::memory_order_relaxed))
+            pos = at;
+          else
+            pos = inst->position(a.name, at);
+        } else {
+          pos = inst->position(a.name);
+        }
         if (!pos) throw Fail{"instance has no export named `" + a.name + "`"};
-        if (hint) hint->store(*pos, std::memory_order_relaxed);
+        if (hint) {
+          hint->position.store(*pos, std::memory_order_relaxed);
+          if (inst->names_owner == f.loaded) hint->key.store(inst->names[*pos].data(), std::memory_order_relaxed);
+        }
         push(f, a.sort, inst->items[*pos]);
         break;
       }

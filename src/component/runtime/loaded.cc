@@ -84,7 +84,7 @@ void count_spaces(const Component& c, LoadedComponent& out) {
   }
   LoadedComponent::Plan& plan = out.plans[&c];
   plan.space_sizes = n;
-  plan.alias_hints = std::make_unique<std::atomic<uint32_t>[]>(c.aliases.size());
+  plan.alias_hints = std::make_unique<LoadedComponent::AliasHint[]>(c.aliases.size());
   for (const auto& nested : c.components) count_spaces(*nested, out);
 }
 
@@ -176,6 +176,7 @@ std::shared_ptr<SharedHostInstance> LoadedComponent::share(
     std::unordered_map<uint32_t, const abi::RuntimeResourceType*>& ids) const {
   auto s = std::make_shared<SharedHostInstance>();
   s->instance.reserve(t.exports.size());
+  s->instance.names_owner = this;  // views of t's names, and t is this component's
   std::vector<std::pair<uint32_t, const abi::RuntimeResourceType*>> added;
   size_t n = 0;
   for (const auto& e : t.exports) {

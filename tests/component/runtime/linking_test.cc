@@ -136,6 +136,58 @@ TEST(LinkingTest, AnotherInstanceAsAnImport) {
   EXPECT_EQ(call(*consumer, "twice"), std::vector<Value>{u32(54)});
 }
 
+// An alias finds an import's export where it found it last time, with no
+// name compared when that import is the host's (every instantiation of a
+// component links the same one). Another instance with its exports in
+// another order (and at other positions) satisfies the same import in
+// between: each instantiation still calls the functions named.
+constexpr std::string_view kTwoFuncUser = R"((component
+  (import "test:host/pair@1.0.0" (instance $p
+    (export "next" (func (result u32))) (export "base" (func (result u32)))))
+  (core func $next (canon lower (func $p "next")))
+  (core func $base (canon lower (func $p "base")))
+  (core module $M
+    (import "" "next" (func $next (result i32)))
+    (import "" "base" (func $base (result i32)))
+    (func (export "sum") (result i32) (i32.add (call $next) (i32.mul (call $base) (i32.const 100)))))
+  (core instance $m (instantiate $M (with "" (instance (export "next" (func $next)) (export "base" (func $base))))))
+  (func (export "sum") (result u32) (canon lift (core func $m "sum"))))
+)";
+
+constexpr std::string_view kReorderedPair = R"((component
+  (core module $M
+    (func (export "extra") (result i32) (i32.const 7))
+    (func (export "base") (result i32) (i32.const 3))
+    (func (export "next") (result i32) (i32.const 4)))
+  (core instance $m (instantiate $M))
+  (func (export "extra") (result u32) (canon lift (core func $m "extra")))
+  (func (export "base") (result u32) (canon lift (core func $m "base")))
+  (func (export "next") (result u32) (canon lift (core func $m "next"))))
+)";
+
+TEST(LinkingTest, AliasesFindExportsByNameWhateverInstanceTheImportIs) {
+  Linker linker;
+  linker.func("test:host/pair@1.0.0", "next", [](HostCall&, std::span<Value>) -> HostResult {
+    return std::vector<Value>{u32(1)};
+  });
+  linker.func("test:host/pair@1.0.0", "base", [](HostCall&, std::span<Value>) -> HostResult {
+    return std::vector<Value>{u32(2)};
+  });
+  auto user = load(kTwoFuncUser);
+  auto reordered = instantiate(load(kReorderedPair));
+  ASSERT_TRUE(reordered);
+  ComponentImports imports;
+  imports.instances["test:host/pair@1.0.0"] = reordered;
+  for (int round = 0; round < 3; ++round) {
+    auto from_host = instantiate(user, linker);
+    ASSERT_TRUE(from_host);
+    EXPECT_EQ(call(*from_host, "sum"), std::vector<Value>{u32(201)}) << "round " << round;
+    auto from_other = instantiate(user, linker, imports);
+    ASSERT_TRUE(from_other);
+    EXPECT_EQ(call(*from_other, "sum"), std::vector<Value>{u32(304)}) << "round " << round;
+  }
+}
+
 // Host functions see the host data of the instance that imported them:
 // two instances of one component (which share what their imports link to)
 // each get their own, and a component calling a host function another
