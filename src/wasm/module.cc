@@ -20,9 +20,11 @@ std::byte* Arena::allocate(size_t bytes) {
     // A value larger than a quarter chunk gets a chunk of its own; the
     // current chunk's rest stays usable for smaller ones.
     if (bytes > kChunkBytes / 4) return chunks_.emplace_back(new std::byte[bytes]).get();
-    chunks_.emplace_back(new std::byte[kChunkBytes]);
+    while (chunk_bytes_ < bytes) chunk_bytes_ *= 2;
+    chunks_.emplace_back(new std::byte[chunk_bytes_]);
     next_ = chunks_.back().get();
-    left_ = kChunkBytes;
+    left_ = chunk_bytes_;
+    chunk_bytes_ = std::min(kChunkBytes, chunk_bytes_ * 2);
   }
   std::byte* p = next_;
   next_ += bytes;

@@ -133,11 +133,15 @@ class Arena {
   }
 
  private:
+  // Chunks double from the first to the last size: a module's few
+  // constant expressions take a small chunk, not a megabyte.
+  static constexpr size_t kFirstChunkBytes = size_t(4) << 10;
   static constexpr size_t kChunkBytes = size_t(1) << 20;
   std::byte* allocate(size_t bytes);  // 8-byte aligned
   std::vector<std::unique_ptr<std::byte[]>> chunks_;
   std::byte* next_ = nullptr;
   size_t left_ = 0;
+  size_t chunk_bytes_ = kFirstChunkBytes;  // the next chunk's
 };
 
 // A function defined in the module (not imported). Its spans point into
