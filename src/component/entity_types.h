@@ -27,16 +27,29 @@ struct CoreExtern {
 };
 
 // A list of named entries with a lookup by name (the first entry of a name
-// wins; validation rejects duplicates where the spec does): lookups stay
-// O(1) however many exports a hostile binary declares.
+// wins; validation rejects duplicates where the spec does): searched in
+// place while short (most interfaces: no node or key copy per entry), then
+// through an index, so lookups stay O(1) however many exports a hostile
+// binary declares.
 template <class E>
 class NamedList {
  public:
+  static constexpr size_t kIndexedFrom = 16;
+
   void push_back(E e) {
-    index_.emplace(e.name, items_.size());
     items_.push_back(std::move(e));
+    if (items_.size() == kIndexedFrom) {
+      for (size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].name, i);
+    } else if (items_.size() > kIndexedFrom) {
+      index_.emplace(items_.back().name, items_.size() - 1);
+    }
   }
   const E* find(const std::string& name) const {
+    if (items_.size() < kIndexedFrom) {
+      for (const E& e : items_)
+        if (e.name == name) return &e;
+      return nullptr;
+    }
     auto it = index_.find(name);
     return it == index_.end() ? nullptr : &items_[it->second];
   }

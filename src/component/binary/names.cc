@@ -4,7 +4,6 @@
 // interface names with a semver version), the annotations' rules against
 // the function type and the resources the scope names, attributes, and
 // uniqueness (kebab names compare case-insensitively).
-#include <cctype>
 #include <set>
 #include <string_view>
 
@@ -25,11 +24,21 @@ bool is_kebab(std::string_view s) {
   return !s.empty() && s.back() != '-';
 }
 
+// Kebab names are ASCII: no locale's tolower needed.
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+void append_lowered(std::string& out, std::string_view s) {
+  for (char c : s) out += lower_ascii(c);
+}
+
 std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out;
+  out.reserve(s.size());
+  append_lowered(out, s);
   return out;
 }
+
+
 
 // The semver crate's Version::parse: "" if `text` is a valid version, else
 // its message ("unexpected character 'x' while parsing minor version number").
@@ -185,13 +194,25 @@ class NameParser {
 // Names equal under wasmparser's ComponentName equality get the same key:
 // labels case-insensitively, and `[method]a.a`/`[static]a.a` as `a`.
 std::string name_key(const ParsedName& n, const std::string& raw) {
+  std::string key;
+  key.reserve(2 + n.resource.size() + n.label.size());
   switch (n.kind) {
-    case NameKind::Label: return "l" + lowered(n.label);
-    case NameKind::Constructor: return "c" + lowered(n.label);
+    case NameKind::Label:
+    case NameKind::Constructor:
+      key += n.kind == NameKind::Label ? 'l' : 'c';
+      append_lowered(key, n.label);
+      return key;
     case NameKind::Method:
     case NameKind::Static:
-      if (lowered(n.resource) == lowered(n.label)) return "l" + lowered(n.label);
-      return "m" + lowered(n.resource) + "." + lowered(n.label);
+      if (equal_lowered(n.resource, n.label)) {
+        key += 'l';
+      } else {
+        key += 'm';
+        append_lowered(key, n.resource);
+        key += '.';
+      }
+      append_lowered(key, n.label);
+      return key;
     case NameKind::Interface: return "i" + raw;
   }
   return raw;
@@ -250,6 +271,13 @@ void check_annotation(const ParsedName& n, const std::string& version_suffix, co
 
 }  // namespace
 
+bool equal_lowered(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  return true;
+}
+
 void check_extern(const AttributedName& an, const EntityType& type, bool is_import, const NameContext& names,
                   std::map<std::string, std::string>& keys, const NamedList<NamedEntity>& items, size_t offset) {
   const std::string& name = an.name;
@@ -284,6 +312,17 @@ void check_extern(const AttributedName& an, const EntityType& type, bool is_impo
 }
 
 void check_labels(const std::vector<std::string>& labels, const char* what, const char* previous, size_t offset) {
+  // Most label lists are short: compared pairwise in place, with nothing
+  // allocated; the walk below (which names the first conflict in order)
+  // runs for long lists and for a list with a conflict or a bad name.
+  if (labels.size() <= 16) {
+    bool plain = true;
+    for (size_t i = 0; i < labels.size() && plain; ++i) {
+      plain = !labels[i].empty() && is_kebab(labels[i]);
+      for (size_t j = 0; j < i && plain; ++j) plain = !equal_lowered(labels[i], labels[j]);
+    }
+    if (plain) return;
+  }
   std::map<std::string, const std::string*> seen;
   for (const auto& l : labels) {
     if (l.empty()) invalid(offset, std::string(what) + " name cannot be empty");

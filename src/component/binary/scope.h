@@ -238,6 +238,8 @@ void check_extern(const AttributedName& n, const EntityType& type, bool is_impor
 // Record fields, variant cases, flags, enums, parameters: kebab case and
 // unique ("record field name `A` conflicts with previous field name `a`").
 void check_labels(const std::vector<std::string>& labels, const char* what, const char* previous, size_t offset);
+// Kebab names compare ASCII-case-insensitively.
+bool equal_lowered(std::string_view a, std::string_view b);
 
 // ---- subtype.cc ----
 // Resource and type substitutions (wasmparser's Remapping).

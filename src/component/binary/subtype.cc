@@ -51,7 +51,7 @@ class Subtype {
       fail("expected " + std::to_string(b.params.size()) + " parameters, found " + std::to_string(a.params.size()));
     for (size_t i = 0; i < a.params.size(); ++i) {
       const std::string& an = a.params[i].label;
-      if (!same_label(an, b.params[i].label)) fail("expected parameter named `" + b.params[i].label + "`, found `" + an + "`");
+      if (!equal_lowered(an, b.params[i].label)) fail("expected parameter named `" + b.params[i].label + "`, found `" + an + "`");
       with_context([&] { return "type mismatch in function parameter `" + an + "`"; },
                    [&] { val(*a.params[i].type, *b.params[i].type); });
     }
@@ -141,7 +141,7 @@ class Subtype {
           fail("expected " + std::to_string(b.fields.size()) + " fields, found " + std::to_string(a.fields.size()));
         for (size_t i = 0; i < a.fields.size(); ++i) {
           const std::string& an = a.fields[i].label;
-          if (!same_label(an, b.fields[i].label))
+          if (!equal_lowered(an, b.fields[i].label))
             fail("expected field name `" + b.fields[i].label + "`, found `" + an + "`");
           with_context([&] { return "type mismatch in record field `" + an + "`"; },
                        [&] { val(*a.fields[i].type, *b.fields[i].type); });
@@ -152,7 +152,7 @@ class Subtype {
           fail("expected " + std::to_string(b.cases.size()) + " cases, found " + std::to_string(a.cases.size()));
         for (size_t i = 0; i < a.cases.size(); ++i) {
           const std::string& an = a.cases[i].label;
-          if (!same_label(an, b.cases[i].label))
+          if (!equal_lowered(an, b.cases[i].label))
             fail("expected case named `" + b.cases[i].label + "`, found `" + an + "`");
           const ValTypePtr &x = a.cases[i].type, &y = b.cases[i].type;
           if (x && y)
@@ -182,7 +182,7 @@ class Subtype {
       case TypeKind::Flags:
       case TypeKind::Enum: {
         bool same = a.labels.size() == b.labels.size();
-        for (size_t i = 0; same && i < a.labels.size(); ++i) same = same_label(a.labels[i], b.labels[i]);
+        for (size_t i = 0; same && i < a.labels.size(); ++i) same = equal_lowered(a.labels[i], b.labels[i]);
         if (!same) fail(std::string("mismatch in ") + (a.kind == TypeKind::Flags ? "flags" : "enum") + " elements");
         break;
       }
@@ -207,14 +207,6 @@ class Subtype {
     if (a.kind != b.kind) fail("expected primitive `" + to_string(b) + "` found primitive `" + to_string(a) + "`");
   }
 
-  // Kebab names compare ASCII-case-insensitively.
-  static bool same_label(const std::string& a, const std::string& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-        return false;
-    return true;
-  }
 
   Context& cx_;
   size_t off_;
