@@ -3,8 +3,8 @@
 namespace whirl::host {
 
 template <class T, class Load>
-Expected<std::shared_ptr<const T>> CodeShare::get(Table<T>& table, std::span<const uint8_t> bytes, const Load& load) {
-  const platform::Digest key = platform::digest(bytes);
+Expected<std::shared_ptr<const T>> CodeShare::get(Table<T>& table, const platform::FileBytes& file, const Load& load) {
+  const platform::Digest key = platform::digest(file.bytes);
   {
     std::lock_guard lock(mu_);
     auto it = table.map.find(key);
@@ -14,7 +14,7 @@ Expected<std::shared_ptr<const T>> CodeShare::get(Table<T>& table, std::span<con
         return code;
       }
   }
-  auto code = load(bytes, &key);  // outside the lock; the digest handed on (the aot cache keys on it too): other apps' loads go on
+  auto code = load(file, &key);  // outside the lock; the digest handed on (the aot cache keys on it too): other apps' loads go on
   if (!code) return code;
   std::lock_guard lock(mu_);
   table.map[key] = *code;
@@ -34,13 +34,13 @@ size_t CodeShare::alive(const Table<T>& table) {
 
 void CodeShare::wrap(spin::AppLoadOptions& o) {
   if (o.loader)
-    o.loader = [this, inner = std::move(o.loader)](std::span<const uint8_t> bytes, const platform::Digest*) {
-      return get(modules_, bytes, inner);
+    o.loader = [this, inner = std::move(o.loader)](const platform::FileBytes& file, const platform::Digest*) {
+      return get(modules_, file, inner);
     };
   if (o.component_loader)
-    o.component_loader = [this, inner = std::move(o.component_loader)](std::span<const uint8_t> bytes,
+    o.component_loader = [this, inner = std::move(o.component_loader)](const platform::FileBytes& file,
                                                                         const platform::Digest*) {
-      return get(components_, bytes, inner);
+      return get(components_, file, inner);
     };
 }
 

@@ -38,7 +38,7 @@ class CodeShare {
     size_t prune_at = 64;  // drop expired entries when the map grows to this
   };
   template <class T, class Load>
-  Expected<std::shared_ptr<const T>> get(Table<T>& table, std::span<const uint8_t> bytes, const Load& load);
+  Expected<std::shared_ptr<const T>> get(Table<T>& table, const platform::FileBytes& file, const Load& load);
   template <class T>
   static size_t alive(const Table<T>& table);
 

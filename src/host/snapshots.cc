@@ -108,8 +108,8 @@ void Snapshots::run(const Job& job) {
 
 void Snapshots::wrap(spin::AppLoadOptions& o) {
   if (!o.loader) return;
-  o.loader = [this, inner = std::move(o.loader)](std::span<const uint8_t> bytes, const platform::Digest* digest) {
-    const platform::Digest d = digest ? *digest : platform::digest(bytes);
+  o.loader = [this, inner = std::move(o.loader)](const platform::FileBytes& file, const platform::Digest* digest) {
+    const platform::Digest d = digest ? *digest : platform::digest(file.bytes);
     bool ready;
     {
       std::lock_guard lock(mu_);
@@ -118,8 +118,8 @@ void Snapshots::wrap(spin::AppLoadOptions& o) {
     }
     if (ready)
       if (auto snap = platform::read_file(path_of(d).string()))
-        if (auto m = inner(snap->bytes, nullptr)) return m;  // else (a damaged file): the module itself
-    return inner(bytes, digest);
+        if (auto m = inner(*snap, nullptr)) return m;  // else (a damaged file): the module itself
+    return inner(file, digest);
   };
 }
 

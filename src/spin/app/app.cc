@@ -100,13 +100,13 @@ Expected<std::shared_ptr<const LoadedApp>> load_app(AppManifest manifest, const 
     if (component::is_component_binary(file->bytes)) {
       if (!options.component_loader)
         return make_error("component `" + id + "`: " + src.string() + " is a component, which this host cannot run");
-      auto loaded = options.component_loader(file->bytes, nullptr);
+      auto loaded = options.component_loader(*file, nullptr);
       if (!loaded)
         return make_error("component `" + id + "`: cannot load " + src.string() + ": " + loaded.error().message);
       lc.component = std::move(*loaded);
     } else {
       if (!options.loader) return make_error("no module loader configured");
-      auto module = options.loader(file->bytes, nullptr);
+      auto module = options.loader(*file, nullptr);
       if (!module)
         return make_error("component `" + id + "`: cannot load " + src.string() + ": " + module.error().message);
       lc.module = std::move(*module);

@@ -14,6 +14,7 @@
 #include "common/atomic_shared.h"
 #include "common/expected.h"
 #include "component/runtime/component.h"
+#include "platform/file.h"
 #include "spin/manifest/manifest.h"
 #include "wasm/runtime/runtime.h"
 
@@ -46,14 +47,15 @@ struct LoadedApp {
   const LoadedComponent* find(std::string_view id) const;
 };
 
-// Loaders get a file's bytes and, when a caller computed it, their digest
-// (platform::digest; null: none, the loader computes what it needs). The
-// node host's code sharing computes it and hands it on, so the aot cache's
-// lookup does not hash the same bytes again.
+// Loaders get a file (its bytes, and what keeps them alive: lent to the
+// loaded code, which then copies nothing of a large file) and, when a
+// caller computed it, its digest (platform::digest; null: none, the loader
+// computes what it needs). The node host's code sharing computes it and
+// hands it on, so the aot cache's lookup does not hash the same bytes again.
 using ModuleLoader = std::function<Expected<std::shared_ptr<const wasm::CompiledModule>>(
-    std::span<const uint8_t> bytes, const platform::Digest* digest)>;
+    const platform::FileBytes& file, const platform::Digest* digest)>;
 using ComponentLoader = std::function<Expected<std::shared_ptr<const component::runtime::LoadedComponent>>(
-    std::span<const uint8_t> bytes, const platform::Digest* digest)>;
+    const platform::FileBytes& file, const platform::Digest* digest)>;
 
 struct AppLoadOptions {
   ModuleLoader loader;              // normally wasm::load_module

@@ -7,13 +7,13 @@
 namespace whirl::spin::http {
 
 void set_app_loaders(AppLoadOptions& o) {
-  o.loader = [](std::span<const uint8_t> bytes, const platform::Digest* digest) {
+  o.loader = [](const platform::FileBytes& file, const platform::Digest* digest) {
     wasm::CompileOptions co;
     if (digest) co.source_digest = *digest;
-    return wasm::load_module(bytes, nullptr, co);
+    return wasm::load_module(file.bytes, file.owner, co);
   };
-  o.component_loader = [](std::span<const uint8_t> bytes, const platform::Digest*) {
-    return component::runtime::load_component(bytes);
+  o.component_loader = [](const platform::FileBytes& file, const platform::Digest*) {
+    return component::runtime::load_component(file.bytes, file.owner);
   };
 }
 

@@ -49,8 +49,9 @@ inline constexpr uint32_t kMaxFunctionBodySize = 7'654'321;
 inline constexpr uint32_t kMaxNestingDepth = 100'000;
 //
 // With an `owner` that keeps `bytes` alive, data segments and custom
-// sections point into `bytes` and the module holds `owner`; without one they
-// are copied (into one buffer). `features`: see module.h.
+// sections point into `bytes` and the module holds `owner`, when they are
+// at least half of it; else (or without one) they are copied into one
+// buffer, and the rest of `bytes` is not kept. `features`: see module.h.
 //
 // `bodies` false skips the function bodies (Function::code_offset only, no
 // body_storage): for a module whose code a tier already holds from a

@@ -76,9 +76,9 @@ TEST_F(AppLoad, LoadsOncePerComponentAndStagesFiles) {
   ASSERT_TRUE(m) << m.error().message;
   int loads = 0;
   AppLoadOptions o;
-  o.loader = [&](std::span<const uint8_t> bytes, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
+  o.loader = [&](const platform::FileBytes& file, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
     ++loads;
-    EXPECT_EQ(bytes.size(), 1u);
+    EXPECT_EQ(file.bytes.size(), 1u);
     return std::shared_ptr<const wasm::CompiledModule>(std::make_shared<FakeModule>());
   };
   o.env = {{"B", "cli"}, {"C", "cli"}};
@@ -104,7 +104,7 @@ TEST_F(AppLoad, LoaderErrorNamesComponentAndFile) {
   auto m = load_manifest(dir_);
   ASSERT_TRUE(m);
   AppLoadOptions o;
-  o.loader = [](std::span<const uint8_t>, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
+  o.loader = [](const platform::FileBytes&, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
     return make_error("magic header not detected");
   };
   auto app = load_app(std::move(*m), o);
@@ -118,7 +118,7 @@ TEST_F(AppLoad, LoaderErrorNamesComponentAndFile) {
 // file, and the loader is not called.
 TEST_F(AppLoad, UnreadableSourceNamesComponentAndFile) {
   AppLoadOptions o;
-  o.loader = [](std::span<const uint8_t>, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
+  o.loader = [](const platform::FileBytes&, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
     ADD_FAILURE() << "loader called";
     return make_error("unexpected");
   };

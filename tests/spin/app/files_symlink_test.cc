@@ -77,7 +77,7 @@ files = )" + files + "\n";
     EXPECT_TRUE(m) << m.error().message;
     if (!m) return unexpected(m.error());
     AppLoadOptions o;
-    o.loader = [](std::span<const uint8_t>, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
+    o.loader = [](const platform::FileBytes&, const platform::Digest*) -> Expected<std::shared_ptr<const wasm::CompiledModule>> {
       return std::shared_ptr<const wasm::CompiledModule>(std::make_shared<FakeModule>());
     };
     o.staging = base_ / "staging";

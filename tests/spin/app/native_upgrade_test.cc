@@ -77,8 +77,8 @@ source = "guest.wasm"
     auto m = load_manifest(dir_.string());
     EXPECT_TRUE(m) << m.error().message;
     AppLoadOptions o;
-    o.loader = [](std::span<const uint8_t> b, const platform::Digest*) { return wasm::load_module(b); };
-    o.component_loader = [](std::span<const uint8_t> b, const platform::Digest*) { return component::runtime::load_component(b); };
+    o.loader = [](const platform::FileBytes& f, const platform::Digest*) { return wasm::load_module(f.bytes, f.owner); };
+    o.component_loader = [](const platform::FileBytes& f, const platform::Digest*) { return component::runtime::load_component(f.bytes, f.owner); };
     auto app = load_app(std::move(*m), o);
     EXPECT_TRUE(app) << app.error().message;
     return app ? *app : nullptr;

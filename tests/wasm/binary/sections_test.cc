@@ -392,10 +392,12 @@ TEST(Data, ThreeForms) {
 
 // Without an owner the segments (and custom sections) are copied: the input
 // (a temporary above) may go away. With one they point into the input, which
-// the module keeps alive.
+// the module keeps alive, when they are most of it.
 TEST(Data, BytesInPlaceWhenTheInputIsLent) {
+  const std::string big(4096, 'q');
   auto input = std::make_shared<Bytes>(module({section(11, vec({cat({{0x00}, kOffset0, str("abc")}),
-                                                                cat({{0x01}, str("de")})})),
+                                                                cat({{0x01}, str("de")}),
+                                                                cat({{0x01}, str(big)})})),
                                                section(0, cat({str("dbg"), {7, 8}}))}));
   auto m = decode_module(*input, input);
   ASSERT_TRUE(m.has_value()) << m.error().message;
@@ -417,6 +419,24 @@ TEST(Data, BytesInPlaceWhenTheInputIsLent) {
   EXPECT_TRUE(watch.expired());
   EXPECT_EQ(std::string(copied->datas[0].bytes.begin(), copied->datas[0].bytes.end()), "abc");
   EXPECT_EQ(Bytes(copied->customs[0].bytes.begin(), copied->customs[0].bytes.end()), (Bytes{7, 8}));
+}
+
+// A lent input the module would keep little of (here its debug section is
+// left out) is not held: the data is copied and the input can go.
+TEST(Data, LentInputLetGoWhenLittleOfItIsKept) {
+  const std::string debug(4096, 'd');
+  auto input = std::make_shared<Bytes>(module({section(11, vec({cat({{0x01}, str("de")})})),
+                                               section(0, cat({str("dbg"), str(debug)}))}));
+  auto m = decode_module(*input, input, Features::process_default(), /*bodies=*/true, /*customs=*/false);
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  const uint8_t* begin = input->data();
+  const uint8_t* end = begin + input->size();
+  ASSERT_EQ(m->datas.size(), 1u);
+  EXPECT_FALSE(m->datas[0].bytes.data() >= begin && m->datas[0].bytes.data() < end);
+  std::weak_ptr<Bytes> watch = input;
+  input.reset();
+  EXPECT_TRUE(watch.expired());  // not held by the module
+  EXPECT_EQ(std::string(m->datas[0].bytes.begin(), m->datas[0].bytes.end()), "de");
 }
 
 // What runs a module needs no custom sections: without them nothing of
