@@ -527,16 +527,23 @@ Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<c
   auto m = ModuleDecoder(bytes, features, bodies).run();
   if (!m) return m;
   if (!customs) m->customs.clear();
-  size_t total = 0;
-  for (const auto& d : m->datas) total += d.bytes.size();
-  for (const auto& c : m->customs) total += c.bytes.size();
-  // A lent buffer is kept when the module keeps most of it (a large
-  // module's data is not copied again); else the little kept is copied and
-  // the rest (code, debug sections) can go with the caller's buffer.
-  if (owner && 2 * total >= bytes.size()) {
+  if (owner) {
     m->byte_storage = std::move(owner);
     return m;
   }
+  keep_own_copy(*m);
+  return m;
+}
+
+size_t kept_bytes(const Module& m) {
+  size_t total = 0;
+  for (const auto& d : m.datas) total += d.bytes.size();
+  for (const auto& c : m.customs) total += c.bytes.size();
+  return total;
+}
+
+void keep_own_copy(Module& m) {
+  const size_t total = kept_bytes(m);
   std::shared_ptr<uint8_t[]> copy(new uint8_t[total]);
   size_t at = 0;
   auto keep = [&](std::span<const uint8_t>& b) {
@@ -544,10 +551,9 @@ Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<c
     b = {copy.get() + at, b.size()};
     at += b.size();
   };
-  for (auto& d : m->datas) keep(d.bytes);
-  for (auto& c : m->customs) keep(c.bytes);
-  m->byte_storage = std::move(copy);
-  return m;
+  for (auto& d : m.datas) keep(d.bytes);
+  for (auto& c : m.customs) keep(c.bytes);
+  m.byte_storage = std::move(copy);
 }
 
 }  // namespace whirl::wasm

@@ -49,9 +49,8 @@ inline constexpr uint32_t kMaxFunctionBodySize = 7'654'321;
 inline constexpr uint32_t kMaxNestingDepth = 100'000;
 //
 // With an `owner` that keeps `bytes` alive, data segments and custom
-// sections point into `bytes` and the module holds `owner`, when they are
-// at least half of it; else (or without one) they are copied into one
-// buffer, and the rest of `bytes` is not kept. `features`: see module.h.
+// sections point into `bytes` and the module holds `owner`; without one they
+// are copied (into one buffer). `features`: see module.h.
 //
 // `bodies` false skips the function bodies (Function::code_offset only, no
 // body_storage): for a module whose code a tier already holds from a
@@ -64,5 +63,12 @@ inline constexpr uint32_t kMaxNestingDepth = 100'000;
 Expected<Module> decode_module(std::span<const uint8_t> bytes, std::shared_ptr<const void> owner = nullptr,
                                const Features& features = Features::process_default(), bool bodies = true,
                                bool customs = true);
+
+// What of its input a decoded module keeps: its data segments' and custom
+// sections' bytes.
+size_t kept_bytes(const Module& m);
+// Copies those into one buffer of the module's own (Module::byte_storage),
+// so a lent input the module keeps little of can go.
+void keep_own_copy(Module& m);
 
 }  // namespace whirl::wasm

@@ -39,13 +39,27 @@ const char* trap_message(TrapCode code) {
   return "trap";
 }
 
+namespace {
+
+// A lent file is held only when the module keeps most of it (a large
+// module's data is not copied again); else the little it keeps is copied
+// and the file (its code, its debug sections) is not kept with it.
+Expected<Module> decode_to_load(std::span<const uint8_t> bytes, const std::shared_ptr<const void>& owner,
+                                bool bodies) {
+  auto m = decode_module(bytes, owner, Features::process_default(), bodies, /*customs=*/false);
+  if (m && owner && 2 * kept_bytes(*m) < bytes.size()) keep_own_copy(*m);
+  return m;
+}
+
+}  // namespace
+
 Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint8_t> bytes,
                                                             std::shared_ptr<const void> owner,
                                                             const CompileOptions& options) {
   if (const rt::Tier* t = rt::tier_for(options.tier))
     if (auto found = t->find_compiled(options.source.empty() ? bytes : options.source,
                                       options.source_digest ? &*options.source_digest : nullptr)) {
-      auto m = decode_module(bytes, owner, Features::process_default(), /*bodies=*/false, /*customs=*/false);
+      auto m = decode_to_load(bytes, owner, /*bodies=*/false);
       if (m && validate_module(*m, Features::process_default(), /*bodies=*/false)) {
         CompileOptions o = options;
         if (o.source.empty()) o.source = bytes;
@@ -54,7 +68,7 @@ Expected<std::shared_ptr<const CompiledModule>> load_module(std::span<const uint
       }
       // Else the whole load below, whose errors are the ones to report.
     }
-  auto m = decode_module(bytes, std::move(owner), Features::process_default(), /*bodies=*/true, /*customs=*/false);
+  auto m = decode_to_load(bytes, owner, /*bodies=*/true);
   if (!m) return unexpected(std::move(m).error());
   auto module = std::make_shared<Module>(std::move(*m));
   if (auto v = validate_module(*module); !v) return unexpected(v.error());

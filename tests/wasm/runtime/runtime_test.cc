@@ -121,6 +121,33 @@ TEST(Runtime, MemoryGrowRespectsStoreLimit) {
   EXPECT_EQ((*inst)->memory(0)->pages(), 4u);
 }
 
+// load_module holds a lent file only when the module keeps most of it (its
+// data): a file that is mostly debug information goes, its data copied.
+TEST(Runtime, LoadModuleHoldsALentFileOnlyWhenItKeepsMostOfIt) {
+  for (bool mostly_debug : {false, true}) {
+    const std::string data(4096, 'x');
+    auto bytes = text::wat_to_binary(R"((module (memory 1) (data (i32.const 8) ")" + data + R"(")
+      (func (export "at") (param i32) (result i32) (i32.load8_u (local.get 0)))))");
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    if (mostly_debug) {  // a custom section "dbg" of 16 KiB
+      const std::vector<uint8_t> custom = {0, 0x80, 0x80, 0x01, 3, 'd', 'b', 'g'};
+      bytes->insert(bytes->end(), custom.begin(), custom.end());
+      bytes->insert(bytes->end(), 16384 - 4, uint8_t(7));
+    }
+    auto file = std::make_shared<std::vector<uint8_t>>(std::move(*bytes));
+    std::weak_ptr<std::vector<uint8_t>> watch = file;
+    auto m = load_module(*file, file);
+    ASSERT_TRUE(m) << m.error().message;
+    file.reset();
+    EXPECT_EQ(watch.expired(), mostly_debug) << (mostly_debug ? "a mostly-debug file was held" : "the data was copied");
+    auto store = Store::create();
+    auto inst = store->instantiate(*m, {});
+    ASSERT_TRUE(inst);
+    std::vector<Value> args{Value::i32(8 + 4095)};
+    EXPECT_EQ((*store->invoke(export_func(*inst, "at"), args))[0].as_u32(), uint32_t('x'));
+  }
+}
+
 TEST(Runtime, FuelAndInterruptStopInfiniteLoops) {
   auto m = load(R"((module (func (export "spin") (loop $l (br $l)))))");
   StoreConfig cfg;
