@@ -38,8 +38,6 @@ std::string lowered(std::string_view s) {
   return out;
 }
 
-
-
 // The semver crate's Version::parse: "" if `text` is a valid version, else
 // its message ("unexpected character 'x' while parsing minor version number").
 std::string semver_error(std::string_view text) {
