@@ -37,6 +37,14 @@ class ChunkedList {
   }
   bool empty() const { return size() == 0; }
 
+  template <class F>
+  void for_each(F f) {
+    for (size_t k = 0; k < chunks_.size(); ++k) {
+      const size_t n = k + 1 == chunks_.size() ? used_ : chunks_[k].capacity;
+      for (size_t i = 0; i < n; ++i) f(*std::launder(reinterpret_cast<T*>(chunks_[k].slots.get() + i)));
+    }
+  }
+
   void clear() {
     for (size_t k = 0; k < chunks_.size(); ++k) {
       const size_t n = k + 1 == chunks_.size() ? used_ : chunks_[k].capacity;

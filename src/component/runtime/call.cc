@@ -309,4 +309,20 @@ Expected<std::vector<abi::Value>, CallError> InstanceImpl::call(FuncRef ref, std
   return results;
 }
 
+wasm::Instance* root_core_instance(ComponentInstance& i, uint32_t index) {
+  auto& impl = static_cast<InstanceImpl&>(i);
+  if (!impl.root) return nullptr;
+  auto& space = impl.root->at(Sort::CoreInstance);
+  return index < space.size() ? space[index].core_instance->instance : nullptr;
+}
+
+size_t handles_in_use(ComponentInstance& i) {
+  size_t n = 0;
+  static_cast<InstanceImpl&>(i).arena.frames.for_each([&](Frame& f) {
+    const auto& t = f.state.handles;
+    n += t.length() - 1 - t.free_list().size();  // slot 0 is never used
+  });
+  return n;
+}
+
 }  // namespace whirl::component::runtime

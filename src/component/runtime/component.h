@@ -38,6 +38,8 @@ bool compiled_by(const LoadedComponent& c, std::string_view tier);
 
 // The component's type: its imports and exports.
 const ComponentTypeInfo& component_type(const LoadedComponent& c);
+// Its definitions, as decoded (views into the component's bytes).
+const Component& component_ast(const LoadedComponent& c);
 
 // A component function's failure: a trap (in a core function or a Canonical
 // ABI rule) or, for wasi:cli/exit, a requested exit.
@@ -105,6 +107,13 @@ Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
 Expected<std::unique_ptr<ComponentInstance>, InstantiateError> instantiate(
     std::shared_ptr<const LoadedComponent> component, std::unique_ptr<wasm::Store> store, const Linker& linker,
     std::any host_data, const ComponentImports& imports);
+
+// For a snapshot of an instance (component/snapshot): the core instance
+// at `index` in the outermost component's core instance index space (null
+// when it is not an instantiated module), and how many resource handles
+// the instance's components hold.
+wasm::Instance* root_core_instance(ComponentInstance& instance, uint32_t index);
+size_t handles_in_use(ComponentInstance& instance);
 
 // ---- inline ----
 template <class T>

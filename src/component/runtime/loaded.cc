@@ -266,6 +266,7 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component(std::span<const 
 }
 
 const ComponentTypeInfo& component_type(const LoadedComponent& c) { return c.type; }
+const Component& component_ast(const LoadedComponent& c) { return c.ast; }
 
 bool compiled_by(const LoadedComponent& c, std::string_view tier) {
   for (const auto& [def, compiled] : c.compiled)

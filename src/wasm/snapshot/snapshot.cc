@@ -61,21 +61,14 @@ uint8_t valtype_byte(ValType t) {
   }
 }
 
-// What the module must be for its state to be all in a snapshot.
+// What the module must be for its state to be all in a snapshot: it
+// imports only functions, and its initialization function is [] -> [].
 Expected<void> check_snapshottable(const Module& m, const SnapshotOptions& o) {
   for (const auto& imp : m.imports)
     if (imp.kind != ExternKind::Func)
       return make_error(std::string("it imports a ") + to_string(imp.kind) + " (\"" + imp.module + "\" \"" + imp.name +
                         "\"): a snapshot holds only what the module defines");
-  for (size_t i = 0; i < m.globals.size(); ++i) {
-    ValType t = m.globals[i].type.type;
-    if (t != ValType::I32 && t != ValType::I64 && t != ValType::F32 && t != ValType::F64)
-      return make_error("global " + std::to_string(m.num_imported_globals + i) + " is of type " + to_string(t) +
-                        ": only i32, i64, f32 and f64 globals can be snapshotted");
-  }
-  for (size_t i = 0; i < m.datas.size(); ++i)
-    if (m.datas[i].mode != SegmentMode::Active)
-      return make_error("data segment " + std::to_string(i) + " is passive: passive data cannot be snapshotted");
+  if (auto ok = check_snapshot_state(m); !ok) return ok;
   for (const auto& e : m.exports)
     if (e.name == o.init_func) {
       if (e.kind != ExternKind::Func) break;
@@ -108,48 +101,28 @@ std::vector<ExternVal> trapping_imports(const Module& m, Store& store, const std
 
 }  // namespace
 
-Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const SnapshotOptions& o) {
-  auto compiled = load_module(wasm, nullptr, {.tier = "interp"});
-  if (!compiled) return unexpected(compiled.error());
-  const Module& m = (*compiled)->module();
-  if (auto ok = check_snapshottable(m, o); !ok) return unexpected(ok.error());
+Expected<void> check_snapshot_state(const Module& m) {
+  for (size_t i = 0; i < m.globals.size(); ++i) {
+    ValType t = m.globals[i].type.type;
+    if (t != ValType::I32 && t != ValType::I64 && t != ValType::F32 && t != ValType::F64)
+      return make_error("global " + std::to_string(m.num_imported_globals + i) + " is of type " + to_string(t) +
+                        ": only i32, i64, f32 and f64 globals can be snapshotted");
+  }
+  for (size_t i = 0; i < m.datas.size(); ++i)
+    if (m.datas[i].mode != SegmentMode::Active)
+      return make_error("data segment " + std::to_string(i) + " is passive: passive data cannot be snapshotted");
+  return {};
+}
 
-  // Instantiate (the start function runs) and initialize.
-  StoreConfig config;
-  config.max_memory_bytes = o.max_memory_bytes;
-  auto store = Store::create(config);
-  std::vector<ExternVal> imports;
-  if (o.imports) {
-    auto given = o.imports(**compiled, *store);
-    if (!given) return unexpected(given.error());
-    imports = std::move(*given);
-  } else {
-    imports = trapping_imports(m, *store, o.import_hint);
-  }
-  // The time limit covers the start function too.
-  Deadline deadline(*store, o.time_limit);
-  const std::string too_long = "ran longer than " + std::to_string(o.time_limit.count()) + " ms";
-  auto inst = store->instantiate(*compiled, imports);
-  if (!inst) {
-    if (inst.error().trap && inst.error().trap->code == TrapCode::Interrupted)
-      return make_error("the start function " + too_long);
-    return make_error("instantiation failed: " + inst.error().message);
-  }
-  auto init = (*inst)->find_export(o.init_func);
-  auto ran = store->invoke(init->as_func(), {});
-  if (!ran) {
-    if (ran.error().code == TrapCode::Interrupted) return make_error("the initialization function " + too_long);
-    if (ran.error().code == TrapCode::Exit)
-      return make_error("the initialization function exited (status " + std::to_string(ran.error().exit_code) + ")");
-    return make_error("the initialization function trapped: " + ran.error().message);
-  }
-
+Expected<Snapshot> snapshot_instance(std::span<const uint8_t> wasm, const Module& m, Instance& inst,
+                                     std::string_view drop_export) {
+  if (auto ok = check_snapshot_state(m); !ok) return unexpected(ok.error());
   // The state it left.
   Snapshot snap;
   std::vector<uint32_t> pages;
   std::vector<Range> ranges;
-  for (uint32_t i = 0; i < m.memories.size(); ++i) {
-    MemoryInst* mem = (*inst)->memory(i);
+  for (uint32_t i = m.num_imported_memories; i < m.total_memories(); ++i) {
+    MemoryInst* mem = inst.memory(i);
     pages.push_back(mem->pages());
     for (uint64_t gap = 32;; gap *= 2) {
       auto found = nonzero_ranges(i, mem->data(), mem->size_bytes(), gap);
@@ -160,7 +133,7 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
     }
   }
   std::vector<Value> globals;
-  for (uint32_t i = 0; i < m.globals.size(); ++i) globals.push_back((*inst)->global(i)->get());
+  for (uint32_t i = 0; i < m.globals.size(); ++i) globals.push_back(inst.global(m.num_imported_globals + i)->get());
 
   // The new sections.
   Writer memories, globals_w, exports, data, data_count;
@@ -179,7 +152,7 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
   }
   std::vector<const Export*> kept;
   for (const auto& e : m.exports)
-    if (o.keep_init_func || e.name != o.init_func || e.kind != ExternKind::Func) kept.push_back(&e);
+    if (drop_export.empty() || e.name != drop_export || e.kind != ExternKind::Func) kept.push_back(&e);
   exports.u32(kept.size());
   for (const Export* e : kept) {
     exports.bytes(e->name);
@@ -190,7 +163,7 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
   const size_t total = std::max(ranges.size(), m.datas.size());
   data.u32(total);
   for (const Range& r : ranges) {
-    MemoryInst* mem = (*inst)->memory(r.memory);
+    MemoryInst* mem = inst.memory(r.memory);
     if (r.memory == 0) {
       data.u8(0);
     } else {
@@ -233,8 +206,49 @@ Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const Snapshot
   }
   if (!data_written && total > 0) out.section(kData, data);  // after everything: valid anywhere past the code
   snap.wasm = std::move(out.b);
+  return snap;
+}
+
+Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const SnapshotOptions& o) {
+  auto compiled = load_module(wasm, nullptr, {.tier = "interp"});
+  if (!compiled) return unexpected(compiled.error());
+  const Module& m = (*compiled)->module();
+  if (auto ok = check_snapshottable(m, o); !ok) return unexpected(ok.error());
+
+  // Instantiate (the start function runs) and initialize.
+  StoreConfig config;
+  config.max_memory_bytes = o.max_memory_bytes;
+  auto store = Store::create(config);
+  std::vector<ExternVal> imports;
+  if (o.imports) {
+    auto given = o.imports(**compiled, *store);
+    if (!given) return unexpected(given.error());
+    imports = std::move(*given);
+  } else {
+    imports = trapping_imports(m, *store, o.import_hint);
+  }
+  // The time limit covers the start function too.
+  Deadline deadline(*store, o.time_limit);
+  const std::string too_long = "ran longer than " + std::to_string(o.time_limit.count()) + " ms";
+  auto inst = store->instantiate(*compiled, imports);
+  if (!inst) {
+    if (inst.error().trap && inst.error().trap->code == TrapCode::Interrupted)
+      return make_error("the start function " + too_long);
+    return make_error("instantiation failed: " + inst.error().message);
+  }
+  auto init = (*inst)->find_export(o.init_func);
+  auto ran = store->invoke(init->as_func(), {});
+  if (!ran) {
+    if (ran.error().code == TrapCode::Interrupted) return make_error("the initialization function " + too_long);
+    if (ran.error().code == TrapCode::Exit)
+      return make_error("the initialization function exited (status " + std::to_string(ran.error().exit_code) + ")");
+    return make_error("the initialization function trapped: " + ran.error().message);
+  }
+
+  auto snap = snapshot_instance(wasm, m, **inst, o.keep_init_func ? std::string_view() : std::string_view(o.init_func));
+  if (!snap) return snap;
   // What it wrote must load: a module whirl cannot run is not a snapshot.
-  if (auto check = load_module(snap.wasm, nullptr, {.tier = "interp"}); !check)
+  if (auto check = load_module(snap->wasm, nullptr, {.tier = "interp"}); !check)
     return make_error("the snapshot does not validate (a whirl bug): " + check.error().message);
   return snap;
 }

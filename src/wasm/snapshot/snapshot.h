@@ -18,6 +18,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/expected.h"
@@ -49,5 +50,18 @@ struct Snapshot {
 // Errors say what is wrong with the module (or what its initialization
 // did: a trap, with its message).
 Expected<Snapshot> snapshot_module(std::span<const uint8_t> wasm, const SnapshotOptions& options = {});
+
+// The parts shared with components' snapshots (component/snapshot), whose
+// core modules share memories and tables among themselves:
+// What a module's own state must be for a snapshot to hold it: numeric
+// globals, active data.
+Expected<void> check_snapshot_state(const Module& m);
+// `wasm` (decoded as `m`) rewritten to start in the state `inst` is in:
+// its defined memories and globals, as above. Its data segments are all
+// replaced, also those that wrote to an imported memory (that memory's
+// snapshot holds what they wrote); `drop_export` (empty: none) is left out.
+// The result is not loaded again here.
+Expected<Snapshot> snapshot_instance(std::span<const uint8_t> wasm, const Module& m, Instance& inst,
+                                     std::string_view drop_export);
 
 }  // namespace whirl::wasm

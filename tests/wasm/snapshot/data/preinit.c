@@ -6,6 +6,10 @@
 // again). Built natively too: the native run is the reference output.
 // With -DWAGI, a WAGI app: CGI headers first, and a last line saying
 // whether it started initialized (a snapshot) or initialized itself.
+// With -DCOMPONENT, for a component (jco new --wasi-command): that last
+// line too, and the initialization exported as `wizer-initialize` as well,
+// the name a component's initialization has (tests/wasm/snapshot/data/preinit.wit).
+// With -DNOISY, the initialization prints.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,9 @@ static double ratios[64];
 __attribute__((export_name("wizer.initialize")))
 #endif
 void init(void) {
+#ifdef NOISY
+  printf("initializing\n");  // WASI during initialization (a component snapshot refuses it)
+#endif
   ++init_runs;
   unsigned x = 2463534242u;
   for (unsigned i = 0; i < 16384; ++i) {  // xorshift: non-zero, not all alike
@@ -33,9 +40,15 @@ void init(void) {
   initialized = 1;
 }
 
+#if defined(COMPONENT) && defined(__wasm__)
+__attribute__((export_name("wizer-initialize"))) void component_init(void) { init(); }
+#endif
+
 int main(void) {
-#ifdef WAGI
+#if defined(WAGI) || defined(COMPONENT)
   const int preinitialized = initialized;
+#endif
+#ifdef WAGI
   printf("Content-Type: text/plain\n\n");
 #endif
   if (!initialized) init();
@@ -45,7 +58,7 @@ int main(void) {
   for (int i = 0; i < 64; ++i) r += ratios[i];
   size_t zs = strlen(greeting + 100000);
   printf("init_runs=%d sum=%u ratios=%.6f greeting=\"%s\" z=%zu\n", init_runs, sum, r, greeting, zs);
-#ifdef WAGI
+#if defined(WAGI) || defined(COMPONENT)
   printf("preinitialized=%d\n", preinitialized);
 #endif
   return 0;
