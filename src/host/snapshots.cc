@@ -1,5 +1,7 @@
 #include "host/snapshots.h"
 
+#include "component/binary/decoder.h"
+#include "component/snapshot/snapshot.h"
 #include "platform/file.h"
 #include "wasm/aot/cache.h"
 #include "wasm/binary/decoder.h"
@@ -8,16 +10,43 @@ namespace whirl::host {
 
 namespace {
 
+// Wizer's names for the initialization function of a module and of a
+// component (wasmtime's wizer).
 constexpr const char* kInitFunc = "wizer.initialize";
+constexpr const char* kComponentInitFunc = "wizer-initialize";
+constexpr const char* kImportHint =
+    "the node host runs initializations without imports; `whirl snapshot --allow-wasi` makes one with WASI, to "
+    "deploy instead";
 
-// A core module (not a component) exporting the initialization function:
+// A module or component exporting its initialization function: a module
 // read without its function bodies, cheaply.
-bool wants_snapshot(std::span<const uint8_t> bytes) {
-  auto m = wasm::decode_module(bytes, nullptr, wasm::Features::process_default(), /*bodies=*/false);
+bool wants_snapshot(const platform::FileBytes& file) {
+  if (component::is_component_binary(file.bytes)) {
+    auto c = component::decode_component(file.bytes, file.owner);
+    if (!c) return false;
+    for (const auto& e : c->exports)
+      if (e.item.sort == component::Sort::Func && e.name.name == kComponentInitFunc) return true;
+    return false;
+  }
+  auto m = wasm::decode_module(file.bytes, nullptr, wasm::Features::process_default(), /*bodies=*/false);
   if (!m) return false;
   for (const auto& e : m->exports)
     if (e.kind == wasm::ExternKind::Func && e.name == kInitFunc) return true;
   return false;
+}
+
+// Loads the snapshot of a file that has one ready (`ready` says), else the
+// file itself; a damaged snapshot file is passed over.
+template <class Loader>
+Loader load_snapshot_first(Loader inner, std::function<std::optional<std::filesystem::path>(const platform::Digest&)> ready) {
+  return [inner = std::move(inner), ready = std::move(ready)](const platform::FileBytes& file,
+                                                               const platform::Digest* digest) {
+    const platform::Digest d = digest ? *digest : platform::digest(file.bytes);
+    if (auto path = ready(d))
+      if (auto snap = platform::read_file(path->string()))
+        if (auto loaded = inner(*snap, nullptr)) return loaded;
+    return inner(file, digest);
+  };
 }
 
 }  // namespace
@@ -67,7 +96,7 @@ void Snapshots::run(const Job& job) {
   if (!file) return;  // registration said what is missing; the load will again
   // Components and modules without the export are told from their
   // sections, before hashing the whole file.
-  if (!wants_snapshot(file->bytes)) return;
+  if (!wants_snapshot(*file)) return;
   const platform::Digest d = platform::digest(file->bytes);
   {
     std::lock_guard lock(mu_);
@@ -82,15 +111,25 @@ void Snapshots::run(const Job& job) {
     settle(State::Ready);
     return say_(job.who + ": pre-initialized before (" + path_of(d).string() + ")");
   }
-  wasm::SnapshotOptions o;
-  o.init_func = kInitFunc;
   // Unbounded requests do not make an unbounded initialization: one that
   // never ends would hold up every snapshot queued behind it.
-  o.time_limit = time_limit_.count() > 0 ? time_limit_ : std::chrono::milliseconds(30'000);
-  if (max_memory_) o.max_memory_bytes = max_memory_;
-  o.import_hint = "the node host runs initializations without imports; `whirl snapshot --allow-wasi` "
-                  "makes one with WASI, to deploy instead";
-  auto snap = wasm::snapshot_module(file->bytes, o);
+  const auto time_limit = time_limit_.count() > 0 ? time_limit_ : std::chrono::milliseconds(30'000);
+  Expected<wasm::Snapshot> snap = make_error("");
+  if (component::is_component_binary(file->bytes)) {
+    component::snapshot::SnapshotOptions o;
+    o.init_func = kComponentInitFunc;
+    o.time_limit = time_limit;
+    if (max_memory_) o.max_memory_bytes = max_memory_;
+    o.import_hint = kImportHint;
+    snap = component::snapshot::snapshot_component(file->bytes, o);
+  } else {
+    wasm::SnapshotOptions o;
+    o.init_func = kInitFunc;
+    o.time_limit = time_limit;
+    if (max_memory_) o.max_memory_bytes = max_memory_;
+    o.import_hint = kImportHint;
+    snap = wasm::snapshot_module(file->bytes, o);
+  }
   // Settled before it is said: a request after the line finds it.
   if (!snap) {
     settle(State::Failed);
@@ -107,20 +146,14 @@ void Snapshots::run(const Job& job) {
 }
 
 void Snapshots::wrap(spin::AppLoadOptions& o) {
-  if (!o.loader) return;
-  o.loader = [this, inner = std::move(o.loader)](const platform::FileBytes& file, const platform::Digest* digest) {
-    const platform::Digest d = digest ? *digest : platform::digest(file.bytes);
-    bool ready;
-    {
-      std::lock_guard lock(mu_);
-      auto it = states_.find(d);
-      ready = it != states_.end() && it->second == State::Ready;
-    }
-    if (ready)
-      if (auto snap = platform::read_file(path_of(d).string()))
-        if (auto m = inner(*snap, nullptr)) return m;  // else (a damaged file): the module itself
-    return inner(file, digest);
+  auto ready = [this](const platform::Digest& d) -> std::optional<std::filesystem::path> {
+    std::lock_guard lock(mu_);
+    auto it = states_.find(d);
+    if (it == states_.end() || it->second != State::Ready) return std::nullopt;
+    return path_of(d);
   };
+  if (o.loader) o.loader = load_snapshot_first(std::move(o.loader), ready);
+  if (o.component_loader) o.component_loader = load_snapshot_first(std::move(o.component_loader), ready);
 }
 
 Snapshots::Counts Snapshots::counts() const {

@@ -1,7 +1,9 @@
 // Pre-initialized copies of apps' modules, made at registration
 // (`whirl host --snapshot`): a component file that is a core module
-// exporting `wizer.initialize` is snapshotted once per distinct bytes, in
-// the background (wasm/snapshot, as `whirl snapshot` does), and written to
+// exporting `wizer.initialize`, or a component exporting
+// `wizer-initialize`, is snapshotted once per distinct bytes, in the
+// background (wasm/snapshot, component/snapshot: as `whirl snapshot`
+// does), and written to
 // a directory keyed by the bytes' digest, so a restarted host finds it
 // again. Loads of those bytes then load the snapshot: every instance starts
 // initialized. Until it is ready, and when it cannot be made (the
@@ -41,7 +43,7 @@ class Snapshots {
 
   // Queues `manifest`'s local component files (of app `app`).
   void want(const std::string& app, const spin::AppManifest& manifest);
-  // Makes `o.loader` load the snapshot of bytes that have one ready.
+  // Makes `o`'s loaders load the snapshot of bytes that have one ready.
   void wrap(spin::AppLoadOptions& o);
 
   struct Counts {

@@ -1,7 +1,9 @@
-// `whirl host --snapshot-dir`: apps' modules exporting wizer.initialize are
-// pre-initialized when they are registered. The C program of
-// tests/wasm/snapshot (built as a WAGI app) then starts initialized, and
-// prints what the same program prints natively; an initialization that
+// `whirl host --snapshot-dir`: apps' modules exporting wizer.initialize,
+// and components exporting wizer-initialize, are pre-initialized when they
+// are registered. The C program of tests/wasm/snapshot (built as a WAGI
+// app) then starts initialized, and prints what the same program prints
+// natively; so does the wasi:http test guest whose initialization changes
+// its greeting (kept in another module's memory); an initialization that
 // calls an import or runs past the request time limit is not snapshotted,
 // the log says why, and its app serves as it is. A restarted host finds
 // the snapshots it made.
@@ -17,6 +19,8 @@
 
 #include "../spin/http/http_client.h"
 #include "../spin/up/process.h"
+#include "../wasi/http/guest.h"
+#include "wasm/text/component_text.h"
 #include "wasm/text/wat.h"
 
 namespace whirl::test {
@@ -38,6 +42,26 @@ std::string wagi_wat(const std::string& init) {
 )";
 }
 
+// The wasi:http test guest (its /k answers "Hello, whirl\n" from a data
+// segment of its main module into the libc module's memory), exporting a
+// `wizer-initialize` that makes it "Hello, wizer\n". The export comes
+// before `handle` is lifted: leaving it out renumbers `handle`.
+std::string initialized_guest() {
+  std::string text = wasi::http::testing::guest_component("0.2.3");
+  auto put_before = [&text](const std::string& anchor, const std::string& what) {
+    auto at = text.find(anchor);
+    EXPECT_NE(at, std::string::npos) << anchor;
+    if (at != std::string::npos) text.insert(at, what);
+  };
+  put_before("    (func (export \"handle\")",
+             "    (func (export \"wizer-initialize\") (i32.store (i32.const 823) (i32.const 0x657a6977))\n"
+             "      (i32.store8 (i32.const 827) (i32.const 0x72)))\n");
+  put_before("  (func $handle (param \"request\"",
+             "  (func $init (canon lift (core func $main \"wizer-initialize\")))\n"
+             "  (export \"wizer-initialize\" (func $init))\n");
+  return text;
+}
+
 std::string native_output() {
   std::string out;
   FILE* p = popen(WHIRL_PREINIT_NATIVE, "r");
@@ -57,26 +81,32 @@ class HostSnapshotTest : public ::testing::Test {
     add_app("pre", fs::path(WHIRL_PREINIT_WAGI));
     add_wat_app("noisy", wagi_wat("(call $print)"));  // an import called: Wizer's rule refuses it
     add_wat_app("loop", wagi_wat("(loop (br 0))"));   // past --timeout
+    auto guest = wasm::text::component_to_binary(initialized_guest());
+    ASSERT_TRUE(guest) << guest.error().message;
+    write(root_ / "guest.wasm", *guest);
+    add_app("hello", root_ / "guest.wasm", /*wagi=*/false);
   }
   void TearDown() override {
     host_.reset();
     fs::remove_all(root_);
   }
-  void add_app(const std::string& name, const fs::path& wasm) {
+  void add_app(const std::string& name, const fs::path& wasm, bool wagi = true) {
     fs::create_directories(root_ / "apps" / name);
     fs::copy_file(wasm, root_ / "apps" / name / "app.wasm", fs::copy_options::overwrite_existing);
     std::ofstream(root_ / "apps" / name / "spin.toml")
         << "spin_manifest_version = 2\n[application]\nname = \"" << name
-        << "\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\nexecutor = { type = \"wagi\" }\n"
-           "[component.c]\nsource = \"app.wasm\"\n";
+        << "\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\n"
+        << (wagi ? "executor = { type = \"wagi\" }\n" : "") << "[component.c]\nsource = \"app.wasm\"\n";
+  }
+  static void write(const fs::path& file, const std::vector<uint8_t>& bytes) {
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   }
   void add_wat_app(const std::string& name, const std::string& wat) {
     auto bytes = wasm::text::wat_to_binary(wat);
     ASSERT_TRUE(bytes) << bytes.error().message;
-    fs::path tmp = root_ / (name + ".wasm");
-    fs::create_directories(root_);
-    std::ofstream(tmp, std::ios::binary).write(reinterpret_cast<const char*>(bytes->data()), std::streamsize(bytes->size()));
-    add_app(name, tmp);
+    write(root_ / (name + ".wasm"), *bytes);
+    add_app(name, root_ / (name + ".wasm"));
   }
   void start(bool snapshot, const std::string& log) {
     std::vector<std::string> args{WHIRL_BINARY, "host", "--apps", (root_ / "apps").string(), "--domain", kDomain,
@@ -86,9 +116,9 @@ class HostSnapshotTest : public ::testing::Test {
     port_ = host_->wait_serving();
     ASSERT_NE(port_, 0) << host_->stderr_text();
   }
-  Reply get(const std::string& app) {
+  Reply get(const std::string& app, const std::string& path = "/") {
     Client c(port_);
-    bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/", 11};
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, path, 11};
     req.set(bhttp::field::host, app + "." + kDomain);
     return c.send(std::move(req));
   }
@@ -113,6 +143,7 @@ TEST_F(HostSnapshotTest, ModulesStartInitializedAndRefusalsSayWhy) {
   Reply plain = get("pre");
   EXPECT_EQ(plain.status, 200u) << plain.body << host_->stderr_text();
   EXPECT_EQ(plain.body, native + "preinitialized=0\n");
+  EXPECT_EQ(get("hello", "/k").body, "Hello, whirl\n");
   host_.reset();
 
   start(true, "first.txt");
@@ -124,6 +155,8 @@ TEST_F(HostSnapshotTest, ModulesStartInitializedAndRefusalsSayWhy) {
   EXPECT_NE(log.find("the node host runs initializations without imports"), std::string::npos) << log;
   log = host_->stderr_with("app `loop`: component `c`: not pre-initialized", wait);
   EXPECT_NE(log.find("ran longer than 2000 ms"), std::string::npos) << log;
+  log = host_->stderr_with("app `hello`: component `c`: pre-initialized", wait);
+  ASSERT_NE(log.find("app `hello`: component `c`: pre-initialized"), std::string::npos) << log;
 
   Reply pre = get("pre");
   EXPECT_EQ(pre.status, 200u) << pre.body;
@@ -133,7 +166,12 @@ TEST_F(HostSnapshotTest, ModulesStartInitializedAndRefusalsSayWhy) {
     EXPECT_EQ(r.status, 200u) << app << ": " << r.body;
     EXPECT_EQ(r.body, "ok\n") << app;
   }
-  EXPECT_EQ(snapshot_files(), 1u);
+  // The component: its main module's data segment is not applied again
+  // over the libc module's snapshot.
+  Reply hello = get("hello", "/k");
+  EXPECT_EQ(hello.status, 200u) << hello.body;
+  EXPECT_EQ(hello.body, "Hello, wizer\n");
+  EXPECT_EQ(snapshot_files(), 2u);
   host_.reset();
 
   // A restarted host uses the snapshot it made, without making it again.
@@ -141,9 +179,12 @@ TEST_F(HostSnapshotTest, ModulesStartInitializedAndRefusalsSayWhy) {
   log = host_->stderr_with("app `pre`: component `c`: pre-initialized before (", wait);
   EXPECT_NE(log.find((root_ / "snapshots").string()), std::string::npos) << log;
   EXPECT_EQ(log.find("app `pre`: component `c`: pre-initialized ("), std::string::npos) << log;
+  log = host_->stderr_with("app `hello`: component `c`: pre-initialized before (", wait);
+  EXPECT_NE(log.find("app `hello`: component `c`: pre-initialized before ("), std::string::npos) << log;
   Reply again = get("pre");
   EXPECT_EQ(again.body, native + "preinitialized=1\n");
-  EXPECT_EQ(snapshot_files(), 1u);
+  EXPECT_EQ(get("hello", "/k").body, "Hello, wizer\n");
+  EXPECT_EQ(snapshot_files(), 2u);
 }
 
 }  // namespace
