@@ -228,6 +228,18 @@ void LoadedComponent::set_core_link(const CoreInstanceDef* d, std::shared_ptr<co
 
 namespace {
 
+// After validation, instantiation reads of a type definition only whether
+// it is a resource (and its destructor): every other definition becomes
+// one shared placeholder, so a loaded component does not keep its decoded
+// types twice (the validator's resolved ones are in `info`).
+void drop_type_definitions(Component& c) {
+  static const auto placeholder = std::make_shared<const TypeDef>();
+  for (auto& t : c.types)
+    if (t->kind != TypeDef::Kind::Resource) t = placeholder;
+  // Nested components were made here, mutable, and are not shared yet.
+  for (auto& nested : c.components) drop_type_definitions(const_cast<Component&>(*nested));
+}
+
 Expected<std::shared_ptr<const LoadedComponent>> load_component_with(std::span<const uint8_t> bytes,
                                                                      std::shared_ptr<const void> owner,
                                                                      const wasm::CompileOptions& options,
@@ -239,6 +251,7 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component_with(std::span<c
   auto type = validate_component(c->ast, &c->info);
   if (!type) return unexpected(std::move(type.error()));
   c->type = std::move(*type);
+  drop_type_definitions(c->ast);
   if (auto r = compile_all(c->ast, *c, options); !r) return unexpected(std::move(r.error()));
   SignatureCollector{*c, {}}.run();
   count_spaces(c->ast, *c);
