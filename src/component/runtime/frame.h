@@ -42,6 +42,7 @@ struct Signature {
   wasm::FuncType lowered;   // the core type of `canon lower` (sync)
   uint32_t lowered_id = 0;  // wasm::func_type_id(lowered)
   bool out_param = false;   // results flatten to more than one value: lowered takes a pointer
+  size_t flat_params = 0, flat_results = 0;  // how many flat values each list makes (32-bit pointers)
 };
 Signature make_signature(const FuncType& t);
 
@@ -69,6 +70,9 @@ struct LoadedComponent {
   struct Plan {
     std::array<uint32_t, kSortCount> space_sizes{};
     std::unique_ptr<AliasHint[]> alias_hints;  // per c.aliases entry
+    // Per c.canons entry: the signature of a lift's or lower's function
+    // type (looked up once here, not per instantiation); null for others.
+    std::unique_ptr<const Signature*[]> canon_sigs;
   };
   std::unordered_map<const Component*, Plan> plans;
   // A root import of a host instance resolved against one Linker (what
@@ -79,6 +83,7 @@ struct LoadedComponent {
     struct Export {
       std::string name;                        // "iface@version#func", as host functions are named
       const HostFunc* func = nullptr;          // a function
+      const Signature* sig = nullptr;          // of its type, when the component's list has it
       const HostDestructor* dtor = nullptr;    // a resource type the host defines
     };
     std::vector<Export> exports;               // in the import type's order
@@ -237,6 +242,7 @@ struct Frame {
   std::array<std::vector<RtItem>, kSortCount> space;
   RtInstance* exports = nullptr;
   LoadedComponent::AliasHint* alias_hints = nullptr;  // the loaded component's, for `ast`
+  const Signature* const* canon_sigs = nullptr;       // the plan's, for `ast`
   int32_t backpressure = 0;           // canon backpressure.inc/dec
 
   std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }
@@ -303,8 +309,9 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
 
 // The core function `canon lower` defines in `frame`: calls `f` with the
 // caller-side type `type` and options.
+// `sig`: the signature of `type`, if known (else looked up).
 wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, const FuncType& type,
-                             const CanonOptions& opts);
+                             const CanonOptions& opts, const Signature* sig = nullptr);
 
 // ---- builtins.cc ----
 // The core function of a canon built-in other than lift and lower, defined

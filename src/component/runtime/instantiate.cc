@@ -40,6 +40,7 @@ class Instantiator {
     if (auto plan = loaded.plans.find(&c); plan != loaded.plans.end()) {
       for (int s = 0; s < kSortCount; ++s) f.space[s].reserve(plan->second.space_sizes[s]);
       f.alias_hints = plan->second.alias_hints.get();
+      f.canon_sigs = plan->second.canon_sigs.get();
     }
     f.exports = &rt_.arena.instances.emplace_back();
     f.state.embedder = static_cast<ComponentInstance*>(&rt_);
@@ -78,7 +79,9 @@ class Instantiator {
       case Item::Kind::Instance: instance(f, c.instances[item.index]); break;
       case Item::Kind::Alias: alias(f, c.aliases[item.index], item.index); break;
       case Item::Kind::Type: type(f, *c.types[item.index]); break;
-      case Item::Kind::Canon: canon(f, c.canons[item.index]); break;
+      case Item::Kind::Canon:
+        canon(f, c.canons[item.index], f.canon_sigs ? f.canon_sigs[item.index] : nullptr);
+        break;
       case Item::Kind::Start: {
         const RtFunc* fn = f.at(Sort::Func).at(c.starts[item.index].func).func;
         LiftArgs none = [](abi::HandleTable*) -> Expected<std::vector<abi::Value>, abi::Trap> {
@@ -286,12 +289,13 @@ class Instantiator {
     return out;
   }
 
-  void canon(Frame& f, const Canon& c) {
+  // `sig`: the plan's signature of a lift's or lower's function type.
+  void canon(Frame& f, const Canon& c, const Signature* sig) {
     switch (c.kind) {
       case CanonKind::Lift: {
         RtFunc& fn = rt_.arena.funcs.emplace_back();
         fn.type = f.types->types.at(c.type).func.get();
-        fn.sig = signature_of(f, *fn.type);
+        fn.sig = sig ? sig : signature_of(f, *fn.type);
         fn.frame = &f;
         fn.callee = f.at(Sort::CoreFunc).at(c.func).core.as_func();
         fn.opts = options(f, c.opts);
@@ -304,7 +308,7 @@ class Instantiator {
         const RtFunc* callee = f.at(Sort::Func).at(c.func).func;
         const FuncType& type = *f.types->funcs.at(c.func);
         RtItem i;
-        i.core = wasm::ExternVal::func(make_lowered(f, *callee, type, options(f, c.opts)));
+        i.core = wasm::ExternVal::func(make_lowered(f, *callee, type, options(f, c.opts), sig));
         push(f, Sort::CoreFunc, std::move(i));
         break;
       }
@@ -363,7 +367,7 @@ class Instantiator {
       RtItem item;
       if (e.type.kind == ExternType::Kind::Func) {
         const FuncType* type = e.type.func.get();
-        item = host_func_item(rt_.arena.funcs.emplace_back(), type, signature_of(f, *type), x, &rt_);
+        item = host_func_item(rt_.arena.funcs.emplace_back(), type, x.sig ? x.sig : signature_of(f, *type), x, &rt_);
       } else {
         item.sort = Sort::Type;
         if (e.type.type.kind == TypeDef::Kind::Resource) {

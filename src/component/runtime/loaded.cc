@@ -85,6 +85,18 @@ void count_spaces(const Component& c, LoadedComponent& out) {
   LoadedComponent::Plan& plan = out.plans[&c];
   plan.space_sizes = n;
   plan.alias_hints = std::make_unique<LoadedComponent::AliasHint[]>(c.aliases.size());
+  plan.canon_sigs = std::make_unique<const Signature*[]>(c.canons.size());
+  auto scope = out.info.scopes.find(&c);
+  auto sig = [&out](const FuncType* t) -> const Signature* {
+    auto it = t ? out.signatures.find(t) : out.signatures.end();
+    return it == out.signatures.end() ? nullptr : &it->second;
+  };
+  for (size_t i = 0; i < c.canons.size() && scope != out.info.scopes.end(); ++i) {
+    const Canon& k = c.canons[i];
+    const ScopeTypes& st = scope->second;
+    if (k.kind == CanonKind::Lift && k.type < st.types.size()) plan.canon_sigs[i] = sig(st.types[k.type].func.get());
+    if (k.kind == CanonKind::Lower && k.func < st.funcs.size()) plan.canon_sigs[i] = sig(st.funcs[k.func].get());
+  }
   for (const auto& nested : c.components) count_spaces(*nested, out);
 }
 
@@ -147,6 +159,7 @@ const LoadedComponent::HostImport& LoadedComponent::host_import(const ImportDef&
       auto fn = p.found.def->funcs.find(e.name);
       if (fn != p.found.def->funcs.end()) {
         x.func = &fn->second;
+        if (auto s = signatures.find(e.type.func.get()); s != signatures.end()) x.sig = &s->second;
         continue;
       }
       if (p.error.empty())
@@ -254,7 +267,7 @@ Expected<std::shared_ptr<const LoadedComponent>> load_component_with(std::span<c
   drop_type_definitions(c->ast);
   if (auto r = compile_all(c->ast, *c, options); !r) return unexpected(std::move(r.error()));
   SignatureCollector{*c, {}}.run();
-  count_spaces(c->ast, *c);
+  count_spaces(c->ast, *c);  // after the signatures: plans point at them
   return std::shared_ptr<const LoadedComponent>(std::move(c));
 }
 
