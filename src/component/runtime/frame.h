@@ -67,18 +67,24 @@ struct LoadedComponent {
     // bytes is the name, found without reading it.
     std::atomic<const char*> key{nullptr};
   };
+  struct HostImport;
   struct Plan {
     std::array<uint32_t, kSortCount> space_sizes{};
     std::unique_ptr<AliasHint[]> alias_hints;  // per c.aliases entry
     // Per c.canons entry: the signature of a lift's or lower's function
     // type (looked up once here, not per instantiation); null for others.
     std::unique_ptr<const Signature*[]> canon_sigs;
+    // Per c.imports entry: the HostImport the last instantiation linked it
+    // with (valid while its linker_version is the Linker's), so the next
+    // one takes no lock and searches no map.
+    std::unique_ptr<std::atomic<const HostImport*>[]> import_hints;
   };
   std::unordered_map<const Component*, Plan> plans;
   // A root import of a host instance resolved against one Linker (what
   // each export links to): worked out at the first instantiation with that
   // Linker, then shared by every later one.
   struct HostImport {
+    uint64_t linker_version = 0;  // the Linker::version() it was resolved against
     Linker::Found found;
     struct Export {
       std::string name;                        // "iface@version#func", as host functions are named
@@ -243,6 +249,7 @@ struct Frame {
   RtInstance* exports = nullptr;
   LoadedComponent::AliasHint* alias_hints = nullptr;  // the loaded component's, for `ast`
   const Signature* const* canon_sigs = nullptr;       // the plan's, for `ast`
+  std::atomic<const LoadedComponent::HostImport*>* import_hints = nullptr;  // the plan's, for `ast`
   int32_t backpressure = 0;           // canon backpressure.inc/dec
 
   std::vector<RtItem>& at(Sort s) { return space[static_cast<int>(s)]; }

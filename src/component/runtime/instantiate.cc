@@ -41,6 +41,7 @@ class Instantiator {
       for (int s = 0; s < kSortCount; ++s) f.space[s].reserve(plan->second.space_sizes[s]);
       f.alias_hints = plan->second.alias_hints.get();
       f.canon_sigs = plan->second.canon_sigs.get();
+      f.import_hints = plan->second.import_hints.get();
     }
     f.exports = &rt_.arena.instances.emplace_back();
     f.state.embedder = static_cast<ComponentInstance*>(&rt_);
@@ -94,7 +95,9 @@ class Instantiator {
           throw Fail{"start function trapped: " + r.error().message, std::move(r.error())};
         break;
       }
-      case Item::Kind::Import: import(f, c.imports[item.index], args); break;
+      case Item::Kind::Import:
+        import(f, c.imports[item.index], args, f.import_hints ? &f.import_hints[item.index] : nullptr);
+        break;
       case Item::Kind::Export: {
         const ExportDef& d = c.exports[item.index];
         RtItem i = f.at(d.item.sort).at(d.item.index);
@@ -328,7 +331,8 @@ class Instantiator {
     }
   }
 
-  void import(Frame& f, const ImportDef& d, const Args* args) {
+  void import(Frame& f, const ImportDef& d, const Args* args,
+              std::atomic<const LoadedComponent::HostImport*>* hint) {
     Sort sort = sort_of(d.type.kind);
     if (args) {
       auto it = args->find(d.name.name);
@@ -342,7 +346,12 @@ class Instantiator {
                      "`, which is not defined (the host provides only interfaces, as instances)",
                  {}, true};
     const InstanceTypeInfo& t = *f.types->instances.at(f.at(Sort::Instance).size());
-    const LoadedComponent::HostImport& plan = f.loaded->host_import(d, t, linker_);
+    const LoadedComponent::HostImport* hinted = hint ? hint->load(std::memory_order_acquire) : nullptr;
+    if (!hinted || hinted->linker_version != linker_.version()) {
+      hinted = &f.loaded->host_import(d, t, linker_);
+      if (hint) hint->store(hinted, std::memory_order_release);
+    }
+    const LoadedComponent::HostImport& plan = *hinted;
     if (!plan.found.def)
       throw Fail{"component imports instance `" + d.name.name + "`, which is not defined" + host_has(d.name.name), {},
                  true};

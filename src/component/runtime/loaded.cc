@@ -86,6 +86,7 @@ void count_spaces(const Component& c, LoadedComponent& out) {
   plan.space_sizes = n;
   plan.alias_hints = std::make_unique<LoadedComponent::AliasHint[]>(c.aliases.size());
   plan.canon_sigs = std::make_unique<const Signature*[]>(c.canons.size());
+  plan.import_hints = std::make_unique<std::atomic<const LoadedComponent::HostImport*>[]>(c.imports.size());
   auto scope = out.info.scopes.find(&c);
   auto sig = [&out](const FuncType* t) -> const Signature* {
     auto it = t ? out.signatures.find(t) : out.signatures.end();
@@ -150,6 +151,7 @@ const LoadedComponent::HostImport& LoadedComponent::host_import(const ImportDef&
   if (slot) return *slot;
   slot = std::make_unique<HostImport>();
   HostImport& p = *slot;
+  p.linker_version = linker.version();
   p.found = linker.find(d.name.name);
   if (!p.found.def) return p;
   for (const auto& e : t.exports) {
