@@ -288,20 +288,20 @@ void Scope::declare(const AttributedName& name, Entity e, bool is_import, size_t
   (is_import ? imports : exports).push_back({n, type});
 }
 
-std::shared_ptr<const ComponentTypeV> Scope::finish(size_t offset) {
+std::shared_ptr<ComponentTypeV> Scope::finish(size_t offset) {
   auto t = std::make_shared<ComponentTypeV>();
-  t->imports = imports;
-  t->exports = exports;
+  t->imports = std::move(imports);  // the scope is done: its lists move to its type
+  t->exports = std::move(exports);
   t->imported_resources = imported_resources;
   t->explicit_resources = explicit_resources;
   // Resources defined here may not be reached from the imports, and those
   // the exports refer to must be exported.
   std::set<uint32_t> free;
-  for (const auto& i : imports) free_variables(i.type, free);
+  for (const auto& i : t->imports) free_variables(i.type, free);
   for (const auto& [id, known] : defined_resources)
     if (free.count(id)) invalid(offset, "local resource type found in imports");
   free.clear();
-  for (const auto& x : exports) free_variables(x.type, free);
+  for (const auto& x : t->exports) free_variables(x.type, free);
   for (const auto& [id, known] : defined_resources) {
     if (!free.count(id)) continue;
     const Path* path = explicit_resources.find(id);

@@ -205,8 +205,9 @@ struct Scope {
   // Adds an entity that has no name (an alias of an instance export).
   void add_aliased(const EntityType& e);
   // The scope's type, once all its definitions are validated; checks that
-  // its resources stay inside (wasmparser's ComponentState::finish).
-  std::shared_ptr<const ComponentTypeV> finish(size_t offset);
+  // its resources stay inside (wasmparser's ComponentState::finish). Its
+  // import and export lists move there: the scope is not used after.
+  std::shared_ptr<ComponentTypeV> finish(size_t offset);
   std::shared_ptr<const InstanceTypeV> finish_instance_type();
 };
 

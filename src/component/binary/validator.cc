@@ -267,7 +267,7 @@ Expected<ComponentTypeInfo> validate_component(const Component& component, Valid
   binary::Context cx;
   binary::Scope scope;
   scope.cx = &cx;
-  std::shared_ptr<const binary::ComponentTypeV> type;
+  std::shared_ptr<binary::ComponentTypeV> type;
   try {
     binary::Validator(scope, info).run(component);
     type = scope.finish(component.offset);
@@ -276,9 +276,9 @@ Expected<ComponentTypeInfo> validate_component(const Component& component, Valid
     std::snprintf(at, sizeof at, "at offset 0x%zx: ", f.offset);
     return make_error(at + f.message);
   }
-  ComponentTypeInfo t;
-  t.imports = type->imports;
-  t.exports = type->exports;
+  ComponentTypeInfo t;  // the root's type is held nowhere else
+  t.imports = std::move(type->imports);
+  t.exports = std::move(type->exports);
   return t;
 }
 
