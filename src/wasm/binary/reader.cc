@@ -1,5 +1,7 @@
 #include "wasm/binary/reader.h"
 
+#include <cstring>
+
 namespace whirl::wasm::binary {
 
 bool Reader::fail(size_t offset, std::string message) {
@@ -78,7 +80,10 @@ bool is_valid_utf8(const uint8_t* s, size_t n) {
   while (i < n) {
     uint8_t c = s[i];
     if (c < 0x80) {
-      ++i;
+      // Names are mostly ASCII: eight bytes at a time while no high bit is set.
+      uint64_t w;
+      while (i + 8 <= n && (std::memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) i += 8;
+      if (i < n && s[i] < 0x80) ++i;
       continue;
     }
     size_t len;
