@@ -107,16 +107,22 @@ Expected<void, Trap> lower_flat(CallContext& cx, const Value& v, const ValType& 
 // values, else through memory as a tuple (lift: a pointer read from `in`;
 // lower: `out_ptr` when the caller supplied one, else realloc'd and
 // returned as the only flat value).
-// `flat32`: how many flat values `ts` make with 32-bit pointers, when the
-// caller knows it (a call's signature keeps it): not worked out again.
+// What a call's signature knows of `ts` beforehand, so that a call does
+// not work it out again: how many flat values they make with 32-bit
+// pointers, and the tuple of them that spills to memory (whose layout it
+// caches).
+struct KnownList {
+  size_t flat32 = 0;
+  const ValType* tuple = nullptr;
+};
 Expected<std::vector<Value>, Trap> lift_flat_values(CallContext& cx, uint32_t max_flat, FlatReader& in,
                                                     std::span<const ValTypePtr> ts,
-                                                    std::optional<size_t> flat32 = std::nullopt);
+                                                    const KnownList* known = nullptr);
 Expected<std::vector<CoreValue>, Trap> lower_flat_values(CallContext& cx, uint32_t max_flat,
                                                          std::span<const Value> vs,
                                                          std::span<const ValTypePtr> ts,
                                                          std::optional<uint64_t> out_ptr = std::nullopt,
-                                                         std::optional<size_t> flat32 = std::nullopt);
+                                                         const KnownList* known = nullptr);
 
 // Strings alone (load_string_from_range / store_string_into_range):
 // (ptr, tagged code units) in the context's encoding.
