@@ -38,7 +38,8 @@ bool compiled_by(const LoadedComponent& c, std::string_view tier);
 
 // The component's type: its imports and exports.
 const ComponentTypeInfo& component_type(const LoadedComponent& c);
-// Its definitions, as decoded (views into the component's bytes).
+// Its definitions, as decoded (views into the component's bytes), but for
+// type definitions: after validation only resources' are kept.
 const Component& component_ast(const LoadedComponent& c);
 
 // A component function's failure: a trap (in a core function or a Canonical

@@ -86,6 +86,15 @@ std::shared_ptr<runtime::ComponentInstance> instance_of(const std::vector<uint8_
   return runtime::test::instantiate(*c, l);
 }
 
+// The snapshot of `text` that keeps its initialization's export, instantiated.
+std::shared_ptr<runtime::ComponentInstance> kept_snapshot(std::string_view text, uint32_t* logged) {
+  SnapshotOptions o;
+  o.keep_init_func = true;
+  auto snap = snapshot_component(binary(text), o);
+  EXPECT_TRUE(snap) << snap.error().message;
+  return snap ? instance_of(snap->wasm, logged) : nullptr;
+}
+
 std::string error_of(std::string_view text, const SnapshotOptions& o = {}) {
   auto snap = snapshot_component(binary(text), o);
   EXPECT_FALSE(snap) << "snapshotted";
@@ -118,12 +127,8 @@ TEST(ComponentSnapshot, EveryModulesStateComesThrough) {
 }
 
 TEST(ComponentSnapshot, KeepsTheInitializationOnRequest) {
-  SnapshotOptions o;
-  o.keep_init_func = true;
-  auto snap = snapshot_component(binary(kTwoModules), o);
-  ASSERT_TRUE(snap) << snap.error().message;
   uint32_t logged = 0;
-  auto pre = instance_of(snap->wasm, &logged);
+  auto pre = kept_snapshot(kTwoModules, &logged);
   ASSERT_TRUE(pre);
   call(*pre, "wizer-initialize");
   EXPECT_EQ(call(*pre, "test:snap/api#count"), std::vector{u32(2)});  // it ran once more
@@ -197,12 +202,8 @@ TEST(ComponentSnapshot, AnInitializationUsedElsewhereIsKept) {
     (export $init "wizer-initialize" (func $f))
     (export "again" (func $init))))";
   EXPECT_NE(error_of(text).find("--keep-init-func"), std::string::npos);
-  SnapshotOptions o;
-  o.keep_init_func = true;
-  auto snap = snapshot_component(binary(text), o);
-  ASSERT_TRUE(snap) << snap.error().message;
   uint32_t logged = 0;
-  auto pre = instance_of(snap->wasm, &logged);
+  auto pre = kept_snapshot(text, &logged);
   ASSERT_TRUE(pre);
   EXPECT_TRUE(pre->find_func("again"));
 }
