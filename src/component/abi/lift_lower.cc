@@ -658,8 +658,7 @@ Expected<std::vector<Value>, Trap> lift_flat_values(CallContext& cx, uint32_t ma
   if (flat_count(ts, cx.ptr_type, known) > max_flat) {
     auto ptr = in.next(ptr_core(cx.ptr_type));
     if (!ptr) return unexpected(ptr.error());
-    std::optional<ValType> made;
-    const ValType& tuple = known && known->tuple ? *known->tuple : made.emplace(tuple_of(ts));
+    ValType tuple = tuple_of(ts);
     auto v = load(cx, *ptr, tuple);  // traps if misaligned or out of bounds
     if (!v) return unexpected(v.error());
     return std::move(v->items);
@@ -679,8 +678,7 @@ Expected<std::vector<CoreValue>, Trap> lower_flat_values(CallContext& cx, uint32
     return trap(std::to_string(vs.size()) + " values for " + std::to_string(ts.size()) + " types");
   std::vector<CoreValue> out;
   if (flat_count(ts, cx.ptr_type, known) > max_flat) {
-    std::optional<ValType> made;
-    const ValType& tuple = known && known->tuple ? *known->tuple : made.emplace(tuple_of(ts));
+    ValType tuple = tuple_of(ts);
     uint64_t ptr;
     if (out_ptr) {
       ptr = *out_ptr;

@@ -109,11 +109,9 @@ Expected<void, Trap> lower_flat(CallContext& cx, const Value& v, const ValType& 
 // returned as the only flat value).
 // What a call's signature knows of `ts` beforehand, so that a call does
 // not work it out again: how many flat values they make with 32-bit
-// pointers, and the tuple of them that spills to memory (whose layout it
-// caches).
+// pointers.
 struct KnownList {
   size_t flat32 = 0;
-  const ValType* tuple = nullptr;
 };
 Expected<std::vector<Value>, Trap> lift_flat_values(CallContext& cx, uint32_t max_flat, FlatReader& in,
                                                     std::span<const ValTypePtr> ts,

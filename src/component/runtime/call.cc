@@ -195,16 +195,8 @@ Signature make_signature(const FuncType& type) {
   abi::CoreFuncType flat = abi::flatten_functype(type, abi::FlattenContext::Lower, {});
   for (auto t : flat.params) s.lowered.params.push_back(kCoreTypes[static_cast<int>(t)]);
   for (auto t : flat.results) s.lowered.results.push_back(kCoreTypes[static_cast<int>(t)]);
-  auto known = [](const std::vector<ValTypePtr>& ts, std::shared_ptr<const ValType>& tuple, abi::KnownList& k) {
-    for (const auto& t : ts) k.flat32 += abi::flatten_type(*t).size();
-    auto made = std::make_shared<ValType>();
-    made->kind = TypeKind::Tuple;
-    made->elems.assign(ts.begin(), ts.end());
-    tuple = made;
-    k.tuple = tuple.get();
-  };
-  known(s.params, s.params_tuple, s.params_known);
-  known(s.results, s.results_tuple, s.results_known);
+  for (const auto& t : s.params) s.params_known.flat32 += abi::flatten_type(*t).size();
+  for (const auto& t : s.results) s.results_known.flat32 += abi::flatten_type(*t).size();
   s.out_param = s.results_known.flat32 > abi::kMaxFlatResults;
   s.lowered_id = wasm::func_type_id(s.lowered);
   return s;

@@ -42,10 +42,8 @@ struct Signature {
   wasm::FuncType lowered;   // the core type of `canon lower` (sync)
   uint32_t lowered_id = 0;  // wasm::func_type_id(lowered)
   bool out_param = false;   // results flatten to more than one value: lowered takes a pointer
-  // What a call needs to know of each list beforehand (abi::KnownList),
-  // and the tuples those point to.
+  // What a call needs to know of each list beforehand (abi::KnownList).
   abi::KnownList params_known, results_known;
-  std::shared_ptr<const ValType> params_tuple, results_tuple;
 };
 Signature make_signature(const FuncType& t);
 
