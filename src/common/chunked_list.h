@@ -46,10 +46,7 @@ class ChunkedList {
   }
 
   void clear() {
-    for (size_t k = 0; k < chunks_.size(); ++k) {
-      const size_t n = k + 1 == chunks_.size() ? used_ : chunks_[k].capacity;
-      for (size_t i = 0; i < n; ++i) std::launder(reinterpret_cast<T*>(chunks_[k].slots.get() + i))->~T();
-    }
+    for_each([](T& e) { e.~T(); });
     chunks_.clear();
     used_ = 0;
   }

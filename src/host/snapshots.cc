@@ -114,22 +114,18 @@ void Snapshots::run(const Job& job) {
   // Unbounded requests do not make an unbounded initialization: one that
   // never ends would hold up every snapshot queued behind it.
   const auto time_limit = time_limit_.count() > 0 ? time_limit_ : std::chrono::milliseconds(30'000);
-  Expected<wasm::Snapshot> snap = make_error("");
-  if (component::is_component_binary(file->bytes)) {
-    component::snapshot::SnapshotOptions o;
-    o.init_func = kComponentInitFunc;
+  // The same bounds and hint for a module's options and a component's.
+  auto bounded = [&](auto o, const char* init_func) {
+    o.init_func = init_func;
     o.time_limit = time_limit;
     if (max_memory_) o.max_memory_bytes = max_memory_;
     o.import_hint = kImportHint;
-    snap = component::snapshot::snapshot_component(file->bytes, o);
-  } else {
-    wasm::SnapshotOptions o;
-    o.init_func = kInitFunc;
-    o.time_limit = time_limit;
-    if (max_memory_) o.max_memory_bytes = max_memory_;
-    o.import_hint = kImportHint;
-    snap = wasm::snapshot_module(file->bytes, o);
-  }
+    return o;
+  };
+  auto snap = component::is_component_binary(file->bytes)
+                  ? component::snapshot::snapshot_component(
+                        file->bytes, bounded(component::snapshot::SnapshotOptions{}, kComponentInitFunc))
+                  : wasm::snapshot_module(file->bytes, bounded(wasm::SnapshotOptions{}, kInitFunc));
   // Settled before it is said: a request after the line finds it.
   if (!snap) {
     settle(State::Failed);

@@ -643,8 +643,8 @@ ValType tuple_of(std::span<const ValTypePtr> ts) {
   return t;
 }
 
-size_t flat_count(std::span<const ValTypePtr> ts, PtrType p, const KnownList* known) {
-  if (known && p == PtrType::I32) return known->flat32;
+size_t flat_count(std::span<const ValTypePtr> ts, PtrType p, std::optional<size_t> flat32) {
+  if (flat32 && p == PtrType::I32) return *flat32;
   std::vector<CoreType> flat;
   for (const auto& t : ts) flatten_type_into(*t, p, flat);
   return flat.size();
@@ -653,9 +653,9 @@ size_t flat_count(std::span<const ValTypePtr> ts, PtrType p, const KnownList* kn
 }  // namespace
 
 Expected<std::vector<Value>, Trap> lift_flat_values(CallContext& cx, uint32_t max_flat, FlatReader& in,
-                                                    std::span<const ValTypePtr> ts, const KnownList* known) {
+                                                    std::span<const ValTypePtr> ts, std::optional<size_t> flat32) {
   std::vector<Value> out;
-  if (flat_count(ts, cx.ptr_type, known) > max_flat) {
+  if (flat_count(ts, cx.ptr_type, flat32) > max_flat) {
     auto ptr = in.next(ptr_core(cx.ptr_type));
     if (!ptr) return unexpected(ptr.error());
     ValType tuple = tuple_of(ts);
@@ -673,11 +673,11 @@ Expected<std::vector<Value>, Trap> lift_flat_values(CallContext& cx, uint32_t ma
 
 Expected<std::vector<CoreValue>, Trap> lower_flat_values(CallContext& cx, uint32_t max_flat,
                                                          std::span<const Value> vs, std::span<const ValTypePtr> ts,
-                                                         std::optional<uint64_t> out_ptr, const KnownList* known) {
+                                                         std::optional<uint64_t> out_ptr, std::optional<size_t> flat32) {
   if (vs.size() != ts.size())
     return trap(std::to_string(vs.size()) + " values for " + std::to_string(ts.size()) + " types");
   std::vector<CoreValue> out;
-  if (flat_count(ts, cx.ptr_type, known) > max_flat) {
+  if (flat_count(ts, cx.ptr_type, flat32) > max_flat) {
     ValType tuple = tuple_of(ts);
     uint64_t ptr;
     if (out_ptr) {

@@ -106,21 +106,17 @@ Expected<void, Trap> lower_flat(CallContext& cx, const Value& v, const ValType& 
 // A parameter or result list: flat when it flattens to at most max_flat core
 // values, else through memory as a tuple (lift: a pointer read from `in`;
 // lower: `out_ptr` when the caller supplied one, else realloc'd and
-// returned as the only flat value).
-// What a call's signature knows of `ts` beforehand, so that a call does
-// not work it out again: how many flat values they make with 32-bit
-// pointers.
-struct KnownList {
-  size_t flat32 = 0;
-};
+// returned as the only flat value). `flat32`: how many flat values `ts`
+// make with 32-bit pointers, when the caller knows it (a call's signature
+// keeps it), so that a call does not flatten the types again.
 Expected<std::vector<Value>, Trap> lift_flat_values(CallContext& cx, uint32_t max_flat, FlatReader& in,
                                                     std::span<const ValTypePtr> ts,
-                                                    const KnownList* known = nullptr);
+                                                    std::optional<size_t> flat32 = std::nullopt);
 Expected<std::vector<CoreValue>, Trap> lower_flat_values(CallContext& cx, uint32_t max_flat,
                                                          std::span<const Value> vs,
                                                          std::span<const ValTypePtr> ts,
                                                          std::optional<uint64_t> out_ptr = std::nullopt,
-                                                         const KnownList* known = nullptr);
+                                                         std::optional<size_t> flat32 = std::nullopt);
 
 // Strings alone (load_string_from_range / store_string_into_range):
 // (ptr, tagged code units) in the context's encoding.

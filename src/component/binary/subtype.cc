@@ -3,7 +3,6 @@
 // expect): value and function types must be equal (resources by id),
 // instances may export more than expected, components are matched by
 // opening their imports and exports with resource substitution.
-#include <cctype>
 
 #include "component/binary/scope.h"
 
@@ -206,7 +205,6 @@ class Subtype {
   void primitive(const ValType& a, const ValType& b) {
     if (a.kind != b.kind) fail("expected primitive `" + to_string(b) + "` found primitive `" + to_string(a) + "`");
   }
-
 
   Context& cx_;
   size_t off_;

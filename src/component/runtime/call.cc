@@ -152,7 +152,7 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
     bool guest_to_guest = caller != nullptr;
     const auto& ptypes = f.sig->params;
     GuestCx cx(*callee, f.opts, call.callee_handles(), guest_to_guest, ptypes);
-    auto flat = abi::lower_flat_values(cx, abi::kMaxFlatParams, *args, ptypes, std::nullopt, &f.sig->params_known);
+    auto flat = abi::lower_flat_values(cx, abi::kMaxFlatParams, *args, ptypes, std::nullopt, f.sig->flat_params);
     if (!flat) return fail(cx.reword(flat.error()));
     std::vector<wasm::Value> core_args;
     core_args.reserve(flat->size());
@@ -164,7 +164,7 @@ Expected<void, wasm::Trap> call_func(const RtFunc& f, Frame* caller, const LiftA
     const auto& rtypes = f.sig->results;
     GuestCx rcx(*callee, f.opts, call.callee_handles(), guest_to_guest, rtypes);
     abi::FlatReader reader(flat_results);
-    auto lifted = abi::lift_flat_values(rcx, abi::kMaxFlatResults, reader, rtypes, &f.sig->results_known);
+    auto lifted = abi::lift_flat_values(rcx, abi::kMaxFlatResults, reader, rtypes, f.sig->flat_results);
     if (!lifted) {
       abi::Trap t = rcx.reword(lifted.error());
       if (!guest_to_guest) t = with_utf8_detail(rcx, std::move(t), flat_results, abi::kMaxFlatResults);
@@ -195,9 +195,9 @@ Signature make_signature(const FuncType& type) {
   abi::CoreFuncType flat = abi::flatten_functype(type, abi::FlattenContext::Lower, {});
   for (auto t : flat.params) s.lowered.params.push_back(kCoreTypes[static_cast<int>(t)]);
   for (auto t : flat.results) s.lowered.results.push_back(kCoreTypes[static_cast<int>(t)]);
-  for (const auto& t : s.params) s.params_known.flat32 += abi::flatten_type(*t).size();
-  for (const auto& t : s.results) s.results_known.flat32 += abi::flatten_type(*t).size();
-  s.out_param = s.results_known.flat32 > abi::kMaxFlatResults;
+  for (const auto& t : s.params) s.flat_params += abi::flatten_type(*t).size();
+  for (const auto& t : s.results) s.flat_results += abi::flatten_type(*t).size();
+  s.out_param = s.flat_results > abi::kMaxFlatResults;
   s.lowered_id = wasm::func_type_id(s.lowered);
   return s;
 }
@@ -234,7 +234,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, const FuncType& type
     LiftArgs lift = [&](abi::HandleTable* h) -> Expected<std::vector<abi::Value>, abi::Trap> {
       GuestCx cx(*fr, l->opts, h, guest_to_guest, ptypes);
       abi::FlatReader reader(in);
-      auto vs = abi::lift_flat_values(cx, abi::kMaxFlatParams, reader, ptypes, &l->sig->params_known);
+      auto vs = abi::lift_flat_values(cx, abi::kMaxFlatParams, reader, ptypes, l->sig->flat_params);
       if (vs) return vs;
       abi::Trap t = cx.reword(vs.error());
       if (!guest_to_guest) t = with_utf8_detail(cx, std::move(t), in, abi::kMaxFlatParams);
@@ -244,7 +244,7 @@ wasm::FuncInst* make_lowered(Frame& frame, const RtFunc& f, const FuncType& type
       GuestCx cx(*fr, l->opts, h, guest_to_guest, rtypes);
       std::optional<uint64_t> out_ptr;
       if (l->sig->out_param) out_ptr = in.back().bits;
-      auto flat = abi::lower_flat_values(cx, abi::kMaxFlatResults, vs, rtypes, out_ptr, &l->sig->results_known);
+      auto flat = abi::lower_flat_values(cx, abi::kMaxFlatResults, vs, rtypes, out_ptr, l->sig->flat_results);
       if (!flat) return unexpected(cx.reword(flat.error()));
       if (flat->size() != results.size()) return unexpected(abi::Trap{"canonical ABI: result count mismatch"});
       for (size_t i = 0; i < results.size(); ++i) results[i] = {results[i].type, (*flat)[i].bits};

@@ -42,8 +42,7 @@ struct Signature {
   wasm::FuncType lowered;   // the core type of `canon lower` (sync)
   uint32_t lowered_id = 0;  // wasm::func_type_id(lowered)
   bool out_param = false;   // results flatten to more than one value: lowered takes a pointer
-  // What a call needs to know of each list beforehand (abi::KnownList).
-  abi::KnownList params_known, results_known;
+  size_t flat_params = 0, flat_results = 0;  // how many flat values each list makes (32-bit pointers)
 };
 Signature make_signature(const FuncType& t);
 
